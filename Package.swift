@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+// The commune document gateway: a headless appliance that signs, buffers and relays
+// official documents between a commune office and the national document exchange.
+import PackageDescription
+
+let package = Package(
+    name: "commune-gateway",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gatewayd", targets: ["gatewayd"]),
+        .library(name: "GatewayCore", targets: ["GatewayCore"]),
+        .library(name: "TokenDriver", targets: ["TokenDriver"]),
+    ],
+    dependencies: [
+        // Every version here is one of the machine's local package copies (see README).
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        .target(
+            name: "GatewayCore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "TokenDriver"),
+        .executableTarget(
+            name: "gatewayd",
+            dependencies: [
+                "GatewayCore",
+                "TokenDriver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,193 @@
+import Foundation
+
+/// What the clerk (or the commune's software) says about a document: where it goes and what it
+/// is. The same object arrives as the local API's `X-Gateway-Metadata` header and as the hot
+/// folder's JSON sidecar; `MetadataParser` turns either into this value or an `IntakeError`.
+public struct DocumentMetadata: Sendable, Codable, Equatable {
+    public struct Signer: Sendable, Codable, Equatable {
+        public var fullName: String?
+        public var position: String?
+        public var competence: String?
+
+        public init(fullName: String? = nil, position: String? = nil, competence: String? = nil) {
+            self.fullName = fullName
+            self.position = position
+            self.competence = competence
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case fullName = "full_name", position, competence
+        }
+    }
+
+    public var recipients: [AgencyCode]
+    public var subject: String?
+    public var number: String?
+    public var notation: String?
+    public var documentType: String?
+    public var priority: Priority
+    public var signer: Signer?
+    public var signed: Bool
+
+    public init(
+        recipients: [AgencyCode], subject: String? = nil, number: String? = nil, notation: String? = nil,
+        documentType: String? = nil, priority: Priority = .normal, signer: Signer? = nil, signed: Bool = false
+    ) {
+        self.recipients = recipients
+        self.subject = subject
+        self.number = number
+        self.notation = notation
+        self.documentType = documentType
+        self.priority = priority
+        self.signer = signer
+        self.signed = signed
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case recipients, subject, number, notation, documentType = "document_type", priority, signer, signed
+    }
+}
+
+/// Field length limits of Decree 30/2020/NĐ-CP, Appendix VI (the edXML fields these feed).
+enum MetadataLimits {
+    static let subject = 500        // Subject (trích yếu)
+    static let number = 11          // CodeNumber (số)
+    static let notation = 30        // CodeNotation (ký hiệu)
+    static let documentType = 100   // TypeName
+    static let fullName = 50        // SignerInfo/FullName
+    static let position = 100       // SignerInfo/Position
+    static let competence = 100     // SignerInfo/Competence
+    static let recipients = 100     // not in the decree: a sanity bound on one submission
+}
+
+/// Strict reading of the metadata JSON: unknown keys and wrong types are refused with the field
+/// named, because a typo in a key ("recipient") must not silently drop where a document goes.
+public struct MetadataParser: Sendable {
+    /// Recipients used when the submission names none (`intake.default_recipients`).
+    public var defaultRecipients: [AgencyCode]
+
+    public init(defaultRecipients: [AgencyCode] = []) {
+        self.defaultRecipients = defaultRecipients
+    }
+
+    /// The result of parsing: the metadata, and the file name when the JSON carried one (API).
+    public struct Parsed: Sendable, Equatable {
+        public var metadata: DocumentMetadata
+        public var fileName: String?
+    }
+
+    static let knownKeys: Set<String> = [
+        "file_name", "recipients", "subject", "number", "notation", "document_type", "priority", "signer", "signed",
+    ]
+    static let signerKeys: Set<String> = ["full_name", "position", "competence"]
+
+    /// Parses UTF-8 JSON bytes. `nil` or empty means "no metadata given".
+    public func parse(_ json: [UInt8]?) throws(IntakeError) -> Parsed {
+        guard let json, !json.isEmpty else { return try build(from: [:]) }
+        guard String(validating: json, as: UTF8.self) != nil else {
+            throw .invalidMetadata("không phải văn bản UTF-8", "not UTF-8 text")
+        }
+        guard let value = JSONValue.parse(json) else {
+            throw .invalidMetadata("không phải JSON hợp lệ", "not valid JSON")
+        }
+        guard case .object(let object) = value else {
+            throw .invalidMetadata("phải là một đối tượng JSON {…}", "must be a JSON object {…}")
+        }
+        return try build(from: object)
+    }
+
+    func build(from object: [String: JSONValue]) throws(IntakeError) -> Parsed {
+        if let unknown = object.keys.sorted().first(where: { !Self.knownKeys.contains($0) }) {
+            throw .invalidMetadata("khóa không được hỗ trợ \"\(unknown)\"", "unknown key \"\(unknown)\"", field: unknown)
+        }
+        let fileName = try string(object, "file_name")
+        var recipients: [AgencyCode] = []
+        let list: [JSONValue]
+        switch object["recipients"] ?? .null {
+        case .null: list = []
+        case .string(let one): list = [.string(one)]  // a single code as plain text is a common slip
+        case .array(let many): list = many
+        default:
+            throw .invalidMetadata("\"recipients\" phải là danh sách mã định danh", "\"recipients\" must be a list of agency codes", field: "recipients")
+        }
+        guard list.count <= MetadataLimits.recipients else {
+            throw .invalidMetadata("quá nhiều cơ quan nhận (tối đa \(MetadataLimits.recipients))", "too many recipients (at most \(MetadataLimits.recipients))", field: "recipients")
+        }
+        for (index, item) in list.enumerated() {
+            let field = "recipients[\(index)]"
+            guard case .string(let text) = item else { throw .invalidAgencyCode(item.textForMessage, field: field) }
+            guard let code = AgencyCode(text.trimmingCharacters(in: .whitespaces)) else { throw .invalidAgencyCode(text, field: field) }
+            if !recipients.contains(code) { recipients.append(code) }
+        }
+        if recipients.isEmpty { recipients = defaultRecipients }
+        guard !recipients.isEmpty else { throw .missingRecipients }
+
+        let priority = try Self.priority(object["priority"] ?? .null)
+        var signer: DocumentMetadata.Signer?
+        switch object["signer"] ?? .null {
+        case .null: break
+        case .object(let fields):
+            if let unknown = fields.keys.sorted().first(where: { !Self.signerKeys.contains($0) }) {
+                throw .invalidMetadata("khóa không được hỗ trợ \"signer.\(unknown)\"", "unknown key \"signer.\(unknown)\"", field: "signer.\(unknown)")
+            }
+            signer = DocumentMetadata.Signer(
+                fullName: try text(fields, "full_name", field: "signer.full_name", nameVi: "Họ tên người ký", limit: MetadataLimits.fullName),
+                position: try text(fields, "position", field: "signer.position", nameVi: "Chức vụ người ký", limit: MetadataLimits.position),
+                competence: try text(fields, "competence", field: "signer.competence", nameVi: "Thẩm quyền ký", limit: MetadataLimits.competence))
+        default:
+            throw .invalidMetadata("\"signer\" phải là một đối tượng", "\"signer\" must be an object", field: "signer")
+        }
+        var signed = false
+        switch object["signed"] ?? .null {
+        case .null: break
+        case .bool(let value): signed = value
+        default: throw .invalidMetadata("\"signed\" phải là true hoặc false", "\"signed\" must be true or false", field: "signed")
+        }
+        let metadata = DocumentMetadata(
+            recipients: recipients,
+            subject: try text(object, "subject", field: "subject", nameVi: "Trích yếu", limit: MetadataLimits.subject),
+            number: try text(object, "number", field: "number", nameVi: "Số", limit: MetadataLimits.number),
+            notation: try text(object, "notation", field: "notation", nameVi: "Ký hiệu", limit: MetadataLimits.notation),
+            documentType: try text(object, "document_type", field: "document_type", nameVi: "Loại văn bản", limit: MetadataLimits.documentType),
+            priority: priority, signer: signer, signed: signed)
+        return Parsed(metadata: metadata, fileName: fileName)
+    }
+
+    static func priority(_ raw: JSONValue) throws(IntakeError) -> Priority {
+        switch raw {
+        case .null: return .normal
+        case .integer(let value):
+            guard let priority = Priority(rawValue: Int(clamping: value)) else { throw .unknownPriority(String(value)) }
+            return priority
+        case .string(let text):
+            // Forms and spreadsheets often send numbers as text: "2" is as clear as 2.
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), let priority = Priority(rawValue: value) else {
+                throw .unknownPriority(text)
+            }
+            return priority
+        default:
+            throw .unknownPriority(raw.textForMessage)
+        }
+    }
+
+    func string(_ object: [String: JSONValue], _ key: String) throws(IntakeError) -> String? {
+        switch object[key] ?? .null {
+        case .null: return nil
+        case .string(let text): return text.precomposedStringWithCanonicalMapping
+        default: throw .invalidMetadata("\"\(key)\" phải là chuỗi ký tự", "\"\(key)\" must be a string", field: key)
+        }
+    }
+
+    /// A text field: NFC-normalised (clients on some systems send decomposed Vietnamese, and the
+    /// limits count characters as a reader sees them), trimmed, empty treated as absent.
+    func text(_ object: [String: JSONValue], _ key: String, field: String, nameVi: String, limit: Int) throws(IntakeError) -> String? {
+        guard let value = try string(object, key) else { return nil }
+        let text = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.isEmpty { return nil }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) {
+            throw .invalidMetadata("\"\(field)\" chứa ký tự điều khiển", "\"\(field)\" contains control characters", field: field)
+        }
+        guard text.count <= limit else { throw .fieldTooLong(field, nameVi: nameVi, limit: limit, actual: text.count) }
+        return text
+    }
+}

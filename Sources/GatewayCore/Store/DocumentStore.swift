@@ -1,0 +1,318 @@
+import Dispatch
+import Foundation
+import GRDB
+import Logging
+import NIOPosix
+import Synchronization
+
+/// Limits the store enforces on intake.
+public struct StoreLimits: Sendable, Equatable {
+    /// Largest document accepted, in bytes.
+    public var maximumDocumentSize: Int64
+    /// Intake refuses before writing when free space would drop below this.
+    public var diskReserve: Int64
+
+    public init(maximumDocumentSize: Int64 = 100_000_000, diskReserve: Int64 = 200_000_000) {
+        self.maximumDocumentSize = maximumDocumentSize
+        self.diskReserve = diskReserve
+    }
+}
+
+/// What a submission asks the store to keep.
+public struct IntakeRequest: Sendable {
+    public var fileName: String
+    public var metadata: DocumentMetadata
+    public var source: IntakeSource
+    public var intakeKey: String?
+    /// Words for the audit trail, e.g. "hot folder file 'QD-12.pdf'".
+    public var cause: String
+
+    public init(fileName: String, metadata: DocumentMetadata, source: IntakeSource, intakeKey: String?, cause: String) {
+        self.fileName = fileName
+        self.metadata = metadata
+        self.source = source
+        self.intakeKey = intakeKey
+        self.cause = cause
+    }
+}
+
+/// The answer to a submission, given only once the document is durable.
+public struct IntakeReceipt: Sendable {
+    public let document: DocumentRecord
+    /// True when the submission's key matched a document already stored (a retry).
+    public let duplicate: Bool
+}
+
+/// The durable document store: the truth about every document and its lifecycle.
+///
+/// Content lives in files, metadata and states in SQLite (WAL, `synchronous=FULL`). A document
+/// is acknowledged only after: its content file is fsynced, renamed into `objects/`, the
+/// directory fsynced, and its row committed. Commits are grouped: submissions that arrive while
+/// a commit is on its way share the next one (one directory fsync, one WAL fsync for all), which
+/// keeps every guarantee and multiplies throughput on slow flash.
+public final class DocumentStore: Sendable {
+    public let layout: StoreLayout
+    public let limits: StoreLimits
+    let database: DatabasePool
+    let logger: Logger
+    let ioPool: NIOThreadPool
+    private let idGenerator = Mutex(DocumentIDGenerator())
+    private let committer: GroupCommitter
+
+    /// Opens (creating if needed) the store under `layout`. The caller holds the data
+    /// directory's lock (`StoreLock`): one process owns a store at a time.
+    public init(layout: StoreLayout, limits: StoreLimits, logger: Logger, ioPool: NIOThreadPool) throws {
+        self.layout = layout
+        self.limits = limits
+        self.logger = logger
+        self.ioPool = ioPool
+        for directory in [layout.dataDirectory, layout.temporaryDirectory, layout.objectsDirectory, layout.orphansDirectory] {
+            try POSIXFile.makeDirectory(directory)
+        }
+        var configuration = Configuration()
+        configuration.label = "gateway.store"
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // FULL: a commit is on stable storage before it returns (NORMAL in WAL mode can lose
+            // the last transactions on power loss, and those are documents we acknowledged).
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        database = try DatabasePool(path: layout.databasePath, configuration: configuration)
+        try StoreSchema.migrator.migrate(database)
+        committer = GroupCommitter(layout: layout, database: database, logger: logger)
+    }
+
+    // MARK: Intake
+
+    /// Starts a new document's content. Refuses before writing anything when the disk is below
+    /// its reserve or the announced size is over the limit.
+    public func beginDocument(expectedSize: Int64?) throws(IntakeError) -> StagedDocument {
+        if let expectedSize, expectedSize > limits.maximumDocumentSize {
+            throw .documentTooLarge(limit: limits.maximumDocumentSize)
+        }
+        let free: Int64
+        do { free = try POSIXFile.freeBytes(at: layout.temporaryDirectory) } catch {
+            throw .storeUnavailable(error.description)
+        }
+        if free - (expectedSize ?? 0) < limits.diskReserve {
+            throw .insufficientSpace(free: free, reserve: limits.diskReserve)
+        }
+        let id = newDocumentID()
+        do {
+            return try StagedDocument(id: id, path: layout.temporaryPath(id), sizeLimit: limits.maximumDocumentSize)
+        } catch {
+            throw error.isNoSpace ? .diskFull : .storeUnavailable(error.description)
+        }
+    }
+
+    /// Makes a staged document durable and answers only then. Idempotent by `intakeKey`.
+    public func commit(_ staged: StagedDocument, _ request: IntakeRequest) async throws(IntakeError) -> IntakeReceipt {
+        let content: FinishedContent
+        do {
+            content = try await ioPool.runIfActive { try staged.finish() }
+        } catch let error as IntakeError {
+            throw error
+        } catch {
+            staged.discard()
+            throw .storeUnavailable("I/O pool stopped")
+        }
+        let result: Result<IntakeReceipt, IntakeError> = await withCheckedContinuation { continuation in
+            committer.submit(.init(content: content, request: request, receivedAt: Date(), continuation: continuation))
+        }
+        return try result.get()
+    }
+
+    /// The document an earlier submission with this key produced, if any (cheap pre-check so a
+    /// re-scanned hot-folder file is not copied again; `commit` re-checks authoritatively).
+    public func document(intakeKey: String) throws -> DocumentRecord? {
+        try database.read { db in
+            try DocumentRecord.filter(DocumentRecord.Columns.intakeKey == intakeKey).fetchOne(db)
+        }
+    }
+
+    func newDocumentID() -> DocumentID {
+        let now = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        return idGenerator.withLock { $0.next(unixMilliseconds: now, random: UInt64.random(in: .min ... .max)) }
+    }
+
+    // MARK: Reading
+
+    public func document(_ id: DocumentID) throws -> DocumentRecord? {
+        try database.read { db in try DocumentRecord.fetchOne(db, key: id) }
+    }
+
+    public func history(_ id: DocumentID) throws -> [TransitionRecord] {
+        try database.read { db in
+            try TransitionRecord.filter(TransitionRecord.Columns.documentId == id)
+                .order(TransitionRecord.Columns.seq).fetchAll(db)
+        }
+    }
+
+    /// Newest first; `before` pages through older ones.
+    public func list(states: [DocumentState] = [], limit: Int = 100, before: DocumentID? = nil) throws -> [DocumentRecord] {
+        try database.read { db in
+            var query = DocumentRecord.all()
+            if !states.isEmpty { query = query.filter(states.contains(DocumentRecord.Columns.state)) }
+            if let before { query = query.filter(DocumentRecord.Columns.id < before) }
+            return try query.order(DocumentRecord.Columns.id.desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    public func countsByState() throws -> [DocumentState: Int] {
+        try database.read { db in
+            var counts: [DocumentState: Int] = [:]
+            let rows = try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM document GROUP BY state")
+            for row in rows {
+                if let state = DocumentState(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    // MARK: Lifecycle
+
+    /// Moves a document to `next`, recording the cause in the audit trail. Refuses transitions
+    /// the lifecycle does not allow.
+    @discardableResult
+    public func transition(_ id: DocumentID, to next: DocumentState, cause: String, reason: String? = nil) throws -> DocumentRecord {
+        try database.write { db in
+            guard var record = try DocumentRecord.fetchOne(db, key: id) else {
+                throw DatabaseError(resultCode: .SQLITE_NOTFOUND, message: "no document \(id)")
+            }
+            try Self.move(&record, to: next, cause: cause, reason: reason, at: Date(), in: db)
+            return record
+        }
+    }
+
+    static func move(_ record: inout DocumentRecord, to next: DocumentState, cause: String, reason: String?, at now: Date, in db: Database) throws {
+        guard record.state.canMove(to: next) else { throw IllegalTransition(from: record.state, to: next) }
+        var line = TransitionRecord(documentId: record.id, fromState: record.state, toState: next, at: now, cause: cause)
+        try line.insert(db)
+        record.state = next
+        record.stateReason = reason
+        record.updatedAt = now
+        try record.update(db)
+    }
+}
+
+/// Serialises commits on one thread and groups whatever arrives meanwhile into one transaction.
+///
+/// Why a thread and not an actor: the work is blocking (rename, fsync, SQLite's fsync) and must
+/// not hold one of the few cooperative threads; and a batch forms naturally from what queued up
+/// while the previous one was on its way, with no timer and no added latency when idle.
+final class GroupCommitter: Sendable {
+    struct Request: Sendable {
+        let content: FinishedContent
+        let request: IntakeRequest
+        let receivedAt: Date
+        let continuation: CheckedContinuation<Result<IntakeReceipt, IntakeError>, Never>
+    }
+
+    private struct State {
+        var pending: [Request] = []
+        var draining = false
+    }
+
+    private let state = Mutex(State())
+    private let thread = DispatchQueue(label: "gateway.store.commit")
+    private let layout: StoreLayout
+    private let database: DatabasePool
+    private let logger: Logger
+
+    init(layout: StoreLayout, database: DatabasePool, logger: Logger) {
+        self.layout = layout
+        self.database = database
+        self.logger = logger
+    }
+
+    func submit(_ request: Request) {
+        let start = state.withLock { state in
+            state.pending.append(request)
+            if state.draining { return false }
+            state.draining = true
+            return true
+        }
+        if start { thread.async { self.drain() } }
+    }
+
+    private func drain() {
+        while true {
+            let batch: [Request] = state.withLock { state in
+                let batch = state.pending
+                state.pending = []
+                if batch.isEmpty { state.draining = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [Request]) {
+        var outcomes = [Result<IntakeReceipt, IntakeError>?](repeating: nil, count: batch.count)
+        var moved: [String] = []  // content renamed into objects/ during this batch
+        do {
+            try database.write { db in
+                moved = []
+                outcomes = [Result<IntakeReceipt, IntakeError>?](repeating: nil, count: batch.count)
+                var accepted: [(Int, DocumentRecord)] = []
+                for (index, item) in batch.enumerated() {
+                    if let key = item.request.intakeKey,
+                       let existing = try DocumentRecord.filter(DocumentRecord.Columns.intakeKey == key).fetchOne(db)
+                        ?? accepted.first(where: { $0.1.intakeKey == key })?.1 {
+                        outcomes[index] = existing.sha256 == item.content.sha256
+                            ? .success(IntakeReceipt(document: existing, duplicate: true))
+                            : .failure(.idempotencyConflict)
+                        continue
+                    }
+                    let target = layout.objectPath(item.content.id)
+                    try POSIXFile.rename(item.content.temporaryPath, target)  // ids are unique: nothing to replace
+                    moved.append(target)
+                    let record = DocumentRecord(
+                        id: item.content.id, fileName: item.request.fileName, size: item.content.size,
+                        sha256: item.content.sha256, state: .received, source: item.request.source,
+                        intakeKey: item.request.intakeKey, metadata: item.request.metadata,
+                        priority: item.request.metadata.priority.rawValue, receivedAt: item.receivedAt,
+                        updatedAt: item.receivedAt, stateReason: nil)
+                    accepted.append((index, record))
+                }
+                if !moved.isEmpty { try POSIXFile.fsyncDirectory(layout.objectsDirectory) }
+                for (index, var record) in accepted {
+                    try record.insert(db)
+                    var first = TransitionRecord(documentId: record.id, fromState: nil, toState: .received, at: record.receivedAt, cause: batch[index].request.cause)
+                    try first.insert(db)
+                    let next = DocumentState.afterIntake(alreadySigned: record.metadata.signed)
+                    let cause = record.metadata.signed ? "arrived already signed" : "waiting for a signature on a token"
+                    try DocumentStore.move(&record, to: next, cause: cause, reason: nil, at: record.receivedAt, in: db)
+                    outcomes[index] = .success(IntakeReceipt(document: record, duplicate: false))
+                }
+            }
+        } catch {
+            // Nothing of this batch is committed: its content must not stay behind as orphans.
+            for path in moved { POSIXFile.unlinkIfPresent(path) }
+            let refusal = Self.refusal(for: error, layout: layout)
+            logger.error("store commit failed", metadata: ["error": "\(error)", "batch": "\(batch.count)"])
+            for item in batch { item.continuation.resume(returning: .failure(refusal)) }
+            for item in batch { POSIXFile.unlinkIfPresent(item.content.temporaryPath) }
+            return
+        }
+        for (item, outcome) in zip(batch, outcomes) {
+            if case .success(let receipt) = outcome, receipt.duplicate {
+                POSIXFile.unlinkIfPresent(item.content.temporaryPath)
+            }
+            if case .failure = outcome { POSIXFile.unlinkIfPresent(item.content.temporaryPath) }
+            item.continuation.resume(returning: outcome ?? .failure(.storeUnavailable("commit produced no outcome")))
+        }
+    }
+
+    static func refusal(for error: any Error, layout: StoreLayout) -> IntakeError {
+        if let error = error as? SystemCallError, error.isNoSpace { return .diskFull }
+        if let error = error as? DatabaseError {
+            if error.resultCode == .SQLITE_FULL { return .diskFull }
+            if error.resultCode == .SQLITE_IOERR, let free = try? POSIXFile.freeBytes(at: layout.dataDirectory), free < 1_048_576 {
+                return .diskFull
+            }
+        }
+        return .storeUnavailable("\(error)")
+    }
+}

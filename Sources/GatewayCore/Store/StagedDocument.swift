@@ -1,0 +1,90 @@
+import Crypto
+import Foundation
+
+/// Content of a new document on its way into the store: written under `store/tmp/`, hashed and
+/// counted as it streams in, so memory stays flat whatever the size.
+///
+/// Used by one task at a time (the intake that created it); `@unchecked Sendable` only so that
+/// task can hand the blocking fsync to the I/O thread pool.
+public final class StagedDocument: @unchecked Sendable {
+    public let id: DocumentID
+    let path: String
+    let sizeLimit: Int64
+    private var fd: Int32
+    private var hasher = SHA256()
+    public private(set) var size: Int64 = 0
+
+    init(id: DocumentID, path: String, sizeLimit: Int64) throws(SystemCallError) {
+        self.id = id
+        self.path = path
+        self.sizeLimit = sizeLimit
+        self.fd = try POSIXFile.createExclusive(path)
+    }
+
+    deinit {
+        // A staged document that was neither committed nor discarded (a task was cancelled):
+        // its temp file must not outlive it.
+        if fd >= 0 { close(fd); POSIXFile.unlinkIfPresent(path) }
+    }
+
+    /// Appends bytes; on a full disk or an oversize document the partial file is removed at once.
+    public func append(_ bytes: UnsafeRawBufferPointer) throws(IntakeError) {
+        guard fd >= 0 else { return }
+        if size + Int64(bytes.count) > sizeLimit {
+            discard()
+            throw .documentTooLarge(limit: sizeLimit)
+        }
+        do {
+            try POSIXFile.writeAll(fd, bytes, path: path)
+        } catch {
+            discard()
+            throw error.isNoSpace ? .diskFull : .storeUnavailable(error.description)
+        }
+        hasher.update(bufferPointer: bytes)
+        size += Int64(bytes.count)
+    }
+
+    public func append(_ bytes: [UInt8]) throws(IntakeError) {
+        var failure: IntakeError?
+        bytes.withUnsafeBytes { raw in
+            do throws(IntakeError) { try append(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Flushes the content to stable storage and closes it. Blocking: call from the I/O pool.
+    func finish() throws(IntakeError) -> FinishedContent {
+        guard fd >= 0 else { throw .storeUnavailable("staged document already closed") }
+        if size == 0 {
+            discard()
+            throw .emptyDocument
+        }
+        do {
+            try POSIXFile.fsyncFile(fd, path: path)
+        } catch {
+            discard()
+            throw error.isNoSpace ? .diskFull : .storeUnavailable(error.description)
+        }
+        close(fd)
+        fd = -1
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return FinishedContent(id: id, temporaryPath: path, size: size, sha256: digest)
+    }
+
+    /// Drops the content: nothing of it remains.
+    public func discard() {
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
+        POSIXFile.unlinkIfPresent(path)
+    }
+}
+
+/// Content that is complete and on stable storage under its temporary name, waiting for commit.
+public struct FinishedContent: Sendable {
+    public let id: DocumentID
+    let temporaryPath: String
+    public let size: Int64
+    public let sha256: String
+}

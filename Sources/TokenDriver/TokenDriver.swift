@@ -1,0 +1,1 @@
+// TokenDriver: USB signing tokens over PC/SC (PIV). Filled in by its own issue.

@@ -1,0 +1,2 @@
+import GatewayCore
+print("x")
