@@ -1,0 +1,282 @@
+import Foundation
+import TOMLKit
+
+/// One problem found in a configuration file, located for the technician who must fix it.
+public struct ConfigurationIssue: Error, Sendable, Equatable, CustomStringConvertible {
+    public var key: String?
+    public var line: Int?
+    public var message: String
+    public var hint: String?
+
+    public var description: String {
+        var text = ""
+        if let line { text += "line \(line): " }
+        if let key { text += "\(key): " }
+        text += message
+        if let hint { text += " (hint: \(hint))" }
+        return text
+    }
+}
+
+/// All the problems of one file, reported together so a technician fixes them in one visit.
+public struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var issues: [ConfigurationIssue]
+
+    public var description: String {
+        issues.map { issue in
+            "\(path):\(issue.line.map(String.init) ?? "-"): \(issue.key.map { "\($0): " } ?? "")\(issue.message)\(issue.hint.map { "\n    gợi ý / hint: \($0)" } ?? "")"
+        }.joined(separator: "\n")
+    }
+}
+
+/// Reads the TOML configuration (docs/configuration.md) into `GatewayConfiguration`, strictly:
+/// an unknown key is an error (a misspelt key silently ignored is a box misconfigured for months).
+public enum ConfigurationLoader {
+    public static func load(path: String) throws -> GatewayConfiguration {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ConfigurationErrors(path: path, issues: [ConfigurationIssue(
+                message: "cannot read the file: \(error.localizedDescription)",
+                hint: "check the path and that the daemon's user may read it")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationErrors(path: path, issues: [ConfigurationIssue(message: "the file is not UTF-8 text", hint: "save it as UTF-8")])
+        }
+        return try parse(text, path: path)
+    }
+
+    public static func parse(_ text: String, path: String = "<config>") throws -> GatewayConfiguration {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationErrors(path: path, issues: [ConfigurationIssue(
+                line: error.source.begin.line, message: "not valid TOML: \(error.description)",
+                hint: "strings need double quotes, e.g. name = \"UBND xã Hòa Tiến\"")])
+        }
+        var reader = Reader(table: table, locator: KeyLocator(text: text))
+        let configuration = reader.read()
+        if !reader.issues.isEmpty { throw ConfigurationErrors(path: path, issues: reader.issues) }
+        return configuration
+    }
+
+    /// Walks the table, collecting every issue rather than stopping at the first.
+    struct Reader {
+        let table: TOMLTable
+        let locator: KeyLocator
+        var issues: [ConfigurationIssue] = []
+
+        static let sections: [String: Set<String>] = [
+            "": ["data_dir", "agency", "intake", "api", "log"],
+            "agency": ["code", "name"],
+            "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
+            "api": ["socket", "socket_group", "tcp"],
+            "log": ["level"],
+        ]
+
+        mutating func read() -> GatewayConfiguration {
+            var configuration = GatewayConfiguration()
+            checkKeys(table, section: "")
+            if let value = string(table, "", "data_dir") {
+                if value.hasPrefix("/") { configuration.dataDirectory = value } else {
+                    issue("data_dir", "must be an absolute path, found \"\(value)\"", hint: "e.g. data_dir = \"/var/lib/gatewayd\"")
+                }
+            }
+            if let agency = section("agency") {
+                if let code = string(agency, "agency", "code") {
+                    if let parsed = AgencyCode(code) { configuration.agency.code = parsed } else {
+                        issue("agency.code", "\"\(code)\" is not an agency code (mã định danh)", hint: "the form is DDD.DD.DD.XNN, e.g. 000.00.20.H13")
+                    }
+                }
+                configuration.agency.name = string(agency, "agency", "name")
+            }
+            if let intake = section("intake") {
+                if let path = string(intake, "intake", "hot_folder") {
+                    if path.hasPrefix("/") { configuration.intake.hotFolder = path } else {
+                        issue("intake.hot_folder", "must be an absolute path, found \"\(path)\"", hint: nil)
+                    }
+                }
+                if let enabled = bool(intake, "intake", "hot_folder_enabled") { configuration.intake.hotFolderEnabled = enabled }
+                if let size = size(intake, "intake", "max_document_size") {
+                    if size > 0 { configuration.intake.maximumDocumentSize = size } else { issue("intake.max_document_size", "must be more than 0", hint: nil) }
+                }
+                if let size = size(intake, "intake", "disk_reserve") { configuration.intake.diskReserve = size }
+                if let list = intake["default_recipients"] {
+                    if let array = list.array {
+                        var codes: [AgencyCode] = []
+                        for (index, item) in array.enumerated() {
+                            if let text = item.string, let code = AgencyCode(text) { codes.append(code) } else {
+                                issue("intake.default_recipients", "item \(index + 1) is not an agency code: \(item.tomlValue.debugDescription)", hint: "the form is DDD.DD.DD.XNN, e.g. [\"000.00.20.H13\"]")
+                            }
+                        }
+                        configuration.intake.defaultRecipients = codes
+                    } else {
+                        issue("intake.default_recipients", "must be a list of agency codes", hint: "e.g. default_recipients = [\"000.00.20.H13\"]")
+                    }
+                }
+                if let delay = duration(intake, "intake", "settle_delay") { configuration.intake.settleDelay = delay }
+                if let interval = duration(intake, "intake", "disk_retry_interval") {
+                    if interval > .zero { configuration.intake.diskRetryInterval = interval } else { issue("intake.disk_retry_interval", "must be more than 0", hint: nil) }
+                }
+            }
+            if let api = section("api") {
+                if let socket = string(api, "api", "socket") {
+                    if socket.hasPrefix("/"), socket.utf8.count < 108 { configuration.api.socketPath = socket } else {
+                        issue("api.socket", "must be an absolute path shorter than 108 bytes (a Unix socket limit)", hint: nil)
+                    }
+                }
+                configuration.api.socketGroup = string(api, "api", "socket_group")
+                if let tcp = string(api, "api", "tcp") {
+                    if TCPAddress(tcp) != nil { configuration.api.tcpAddress = tcp } else {
+                        issue("api.tcp", "\"\(tcp)\" is not HOST:PORT", hint: "e.g. tcp = \"127.0.0.1:8750\"; leave it out to serve on the Unix socket only")
+                    }
+                }
+            }
+            if let log = section("log"), let level = string(log, "log", "level") {
+                let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+                if levels.contains(level) { configuration.logLevel = level } else {
+                    issue("log.level", "unknown level \"\(level)\"", hint: "one of \(levels.joined(separator: ", "))")
+                }
+            }
+            return configuration
+        }
+
+        mutating func section(_ name: String) -> TOMLTable? {
+            guard let value = table[name] else { return nil }
+            guard let section = value.table else {
+                issue(name, "must be a section [\(name)]", hint: "write [\(name)] on its own line, then its keys")
+                return nil
+            }
+            checkKeys(section, section: name)
+            return section
+        }
+
+        mutating func checkKeys(_ table: TOMLTable, section: String) {
+            let known = Self.sections[section] ?? []
+            for key in table.keys.sorted() where !known.contains(key) {
+                let full = section.isEmpty ? key : "\(section).\(key)"
+                let suggestion = known.min { editDistance($0, key) < editDistance($1, key) }
+                let hint = suggestion.flatMap { editDistance($0, key) <= 3 ? "did you mean \"\($0)\"?" : nil }
+                    ?? "known keys here: \(known.sorted().joined(separator: ", "))"
+                issue(full, "unknown key", hint: hint)
+            }
+        }
+
+        mutating func string(_ table: TOMLTable, _ section: String, _ key: String) -> String? {
+            guard let value = table[key] else { return nil }
+            guard let text = value.string else {
+                issue(join(section, key), "must be a string in double quotes, found \(value.type)", hint: "e.g. \(key) = \"…\"")
+                return nil
+            }
+            return text
+        }
+
+        mutating func bool(_ table: TOMLTable, _ section: String, _ key: String) -> Bool? {
+            guard let value = table[key] else { return nil }
+            guard let flag = value.bool else {
+                issue(join(section, key), "must be true or false, found \(value.type)", hint: nil)
+                return nil
+            }
+            return flag
+        }
+
+        mutating func size(_ table: TOMLTable, _ section: String, _ key: String) -> Int64? {
+            guard let value = table[key] else { return nil }
+            if let number = value.int, number >= 0 { return Int64(number) }
+            if let text = value.string, let bytes = ByteCountText.parse(text) { return bytes }
+            issue(join(section, key), "is not a size: \(value.tomlValue.debugDescription)", hint: "a whole number of bytes or text such as \"100 MB\", \"512 KiB\"")
+            return nil
+        }
+
+        mutating func duration(_ table: TOMLTable, _ section: String, _ key: String) -> Duration? {
+            guard let value = table[key] else { return nil }
+            if let number = value.int, number >= 0 { return .seconds(number) }
+            if let number = value.double, number >= 0 { return .milliseconds(Int64(number * 1000)) }
+            if let text = value.string, let duration = DurationText.parse(text) { return duration }
+            issue(join(section, key), "is not a duration: \(value.tomlValue.debugDescription)", hint: "seconds as a number, or text such as \"500ms\", \"30s\", \"5m\"")
+            return nil
+        }
+
+        func join(_ section: String, _ key: String) -> String { section.isEmpty ? key : "\(section).\(key)" }
+
+        mutating func issue(_ key: String, _ message: String, hint: String?) {
+            issues.append(ConfigurationIssue(key: key, line: locator.line(of: key), message: message, hint: hint))
+        }
+    }
+}
+
+/// Finds the line a dotted key is written on. TOMLKit does not expose value positions, and a
+/// technician needs a line number, so this scans the text the way TOML's grammar lays it out:
+/// `[section]` headers, then `key = value` lines (bare or quoted keys).
+struct KeyLocator {
+    let lines: [Substring]
+
+    init(text: String) { lines = text.split(separator: "\n", omittingEmptySubsequences: false) }
+
+    func line(of dottedKey: String) -> Int? {
+        let parts = dottedKey.split(separator: ".", maxSplits: 1).map(String.init)
+        let (section, key) = parts.count == 2 ? (parts[0], parts[1]) : ("", parts[0])
+        var current = ""
+        var sectionLine: Int?
+        for (index, raw) in lines.enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") {
+                current = line.dropFirst().prefix { $0 != "]" }.trimmingCharacters(in: .whitespaces)
+                if current == dottedKey { sectionLine = index + 1 }
+                continue
+            }
+            guard current == section, let equals = line.firstIndex(of: "=") else { continue }
+            let name = line[..<equals].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            if name == key { return index + 1 }
+            if section.isEmpty, name == dottedKey { return index + 1 }
+        }
+        return sectionLine
+    }
+}
+
+/// "500ms", "30s", "5m", "2h".
+public enum DurationText {
+    public static func parse(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let number = trimmed.prefix { $0.isNumber || $0 == "." }
+        guard let value = Double(number), value >= 0 else { return nil }
+        switch trimmed.dropFirst(number.count).trimmingCharacters(in: .whitespaces) {
+        case "ms": return .milliseconds(Int64(value))
+        case "s", "": return .milliseconds(Int64(value * 1000))
+        case "m", "min": return .seconds(Int64(value * 60))
+        case "h": return .seconds(Int64(value * 3600))
+        default: return nil
+        }
+    }
+}
+
+/// `HOST:PORT` for the optional TCP listener (`[::1]:8750` for IPv6).
+public struct TCPAddress: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.host = host
+        self.port = port
+    }
+}
+
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return previous[b.count]
+}

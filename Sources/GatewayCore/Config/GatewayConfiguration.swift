@@ -1,0 +1,53 @@
+import Foundation
+
+/// Everything the daemon can be told, with the defaults a box runs on when the technician's file
+/// says nothing. A plain value: parsed once at the door (`ConfigurationLoader`), then passed in.
+public struct GatewayConfiguration: Sendable, Equatable {
+    public static let defaultPath = "/etc/gatewayd/gatewayd.toml"
+    public static let defaultDataDirectory = "/var/lib/gatewayd"
+
+    public struct Agency: Sendable, Equatable {
+        /// This commune's own agency code (mã định danh), e.g. `000.00.20.H13`.
+        public var code: AgencyCode?
+        /// Its name as it appears on documents, e.g. "UBND xã Hòa Tiến".
+        public var name: String?
+    }
+
+    public struct Intake: Sendable, Equatable {
+        /// Hot folder; `nil` means `<data-dir>/outbox`.
+        public var hotFolder: String?
+        public var hotFolderEnabled = true
+        public var maximumDocumentSize: Int64 = 100_000_000
+        public var diskReserve: Int64 = 200_000_000
+        public var defaultRecipients: [AgencyCode] = []
+        /// Wait after a file is closed before taking it, so its sidecar (copied just after it by
+        /// some programs) is taken with it.
+        public var settleDelay: Duration = .seconds(1)
+        /// While intake is paused by a full disk, how often it looks for free space again.
+        public var diskRetryInterval: Duration = .seconds(30)
+    }
+
+    public struct API: Sendable, Equatable {
+        /// Unix socket; `nil` means `<data-dir>/run/gatewayd.sock`.
+        public var socketPath: String?
+        /// Group given the socket (mode 0660), so clerks' software in that group may use it.
+        public var socketGroup: String?
+        /// Optional TCP listener, `HOST:PORT` (e.g. `127.0.0.1:8750`). Off by default.
+        public var tcpAddress: String?
+    }
+
+    public var dataDirectory: String = GatewayConfiguration.defaultDataDirectory
+    public var agency = Agency()
+    public var intake = Intake()
+    public var api = API()
+    public var logLevel: String = "info"
+
+    public init() {}
+
+    public var layout: StoreLayout { StoreLayout(dataDirectory: dataDirectory) }
+    public var hotFolderPath: String { intake.hotFolder ?? layout.dataDirectory + "/outbox" }
+    public var socketPath: String { api.socketPath ?? layout.dataDirectory + "/run/gatewayd.sock" }
+    public var storeLimits: StoreLimits {
+        StoreLimits(maximumDocumentSize: intake.maximumDocumentSize, diskReserve: intake.diskReserve)
+    }
+}
