@@ -1,0 +1,84 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `gatewayd serve`: takes the data directory's lock, recovers the store, then runs the intake
+/// doors (hot folder, local API on the Unix socket and optional TCP) as services of one group,
+/// which stops them in reverse order on SIGTERM/SIGINT, letting commits in flight finish.
+public enum GatewayDaemon {
+    public static func run(configuration: GatewayConfiguration, logger: Logger) async throws {
+        // Nothing the daemon creates (content, sockets, folders) is for other users.
+        umask(0o007)
+        // A lease broken while the hot folder probes a file would otherwise kill us (SIGIO), and a
+        // client hanging up mid-answer must not (SIGPIPE).
+        signal(SIGIO, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+
+        let layout = configuration.layout
+        let lock = try StoreLock(layout: layout)
+        let ioPool = NIOThreadPool(numberOfThreads: 16)  // blocking file work: fsync, copies
+        ioPool.start()
+
+        let store = try DocumentStore(layout: layout, limits: configuration.storeLimits, logger: logger, ioPool: ioPool)
+        let recovery = try store.recover()
+        logger.notice("store recovered", metadata: [
+            "documents": "\(recovery.documentsChecked)", "temporary_removed": "\(recovery.temporaryFilesRemoved.count)",
+            "orphans_moved_aside": "\(recovery.orphansMovedAside.count)", "quarantined": "\(recovery.quarantined.count)",
+            "resumed": "\(recovery.resumed.count)",
+        ])
+        for entry in recovery.quarantined {
+            logger.error("document quarantined at startup", metadata: ["document.id": "\(entry.id)", "reason": "\(entry.reason)"])
+        }
+
+        let parser = MetadataParser(defaultRecipients: configuration.intake.defaultRecipients)
+        var services: [any Service] = []
+        var hotFolder: HotFolderIntake?
+        if configuration.intake.hotFolderEnabled {
+            let intake = HotFolderIntake(
+                settings: .init(folder: configuration.hotFolderPath, settleDelay: configuration.intake.settleDelay,
+                                diskRetryInterval: configuration.intake.diskRetryInterval, parser: parser),
+                store: store, logger: logger)
+            hotFolder = intake
+            services.append(intake)
+        }
+        let api = LocalAPI(store: store, parser: parser, hotFolder: hotFolder, logger: logger)
+
+        let socketPath = configuration.socketPath
+        try POSIXFile.makeDirectory((socketPath as NSString).deletingLastPathComponent, mode: 0o770)
+        // We hold the data directory's lock, so a socket file left here is from a dead daemon.
+        unlink(socketPath)
+        let socketGroup = configuration.api.socketGroup
+        services.append(Application(
+            router: api.router(),
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "gatewayd"),
+            onServerRunning: { _ in
+                chmod(socketPath, 0o660)
+                if let socketGroup, let group = getgrnam(socketGroup) { chown(socketPath, getuid(), group.pointee.gr_gid) }
+                logger.notice("local API listening", metadata: ["socket": "\(socketPath)"])
+            },
+            logger: logger))
+        if let tcp = configuration.api.tcpAddress.flatMap(TCPAddress.init) {
+            services.append(Application(
+                router: api.router(),
+                configuration: .init(address: .hostname(tcp.host, port: tcp.port), serverName: "gatewayd"),
+                onServerRunning: { _ in logger.notice("local API listening", metadata: ["tcp": "\(tcp.host):\(tcp.port)"]) },
+                logger: logger))
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.notice("gatewayd started", metadata: ["data_dir": "\(layout.dataDirectory)", "version": "\(GatewayVersion.current)", "pid": "\(getpid())"])
+        try await group.run()
+        unlink(socketPath)
+        try? await ioPool.shutdownGracefully()
+        withExtendedLifetime(lock) {}
+        logger.notice("gatewayd stopped")
+    }
+}

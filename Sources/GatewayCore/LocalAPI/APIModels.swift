@@ -1,0 +1,109 @@
+import Foundation
+
+/// JSON as the local API writes and reads it: snake_case keys (declared on each type), times in
+/// ISO 8601 with Vietnam's offset (+07:00, no daylight saving), sorted keys for stable output.
+public enum GatewayJSON {
+    static let vietnamTime = TimeZone(secondsFromGMT: 7 * 3600)!
+
+    /// `2026-11-21T09:15:02.123+07:00`.
+    public static func format(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = vietnamTime
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
+        let milliseconds = (c.nanosecond ?? 0) / 1_000_000
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03d+07:00", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!, milliseconds)
+    }
+
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(format(date))
+        }
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
+            if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad time \(text)"))
+        }
+        return decoder
+    }
+}
+
+/// A document as the API shows it: the stored record, plus whether a submission was a retry and,
+/// for a single document, its audit trail.
+public struct DocumentView: Sendable, Codable {
+    public var document: DocumentRecord
+    public var duplicate: Bool?
+    public var history: [TransitionRecord]?
+
+    public init(document: DocumentRecord, duplicate: Bool? = nil, history: [TransitionRecord]? = nil) {
+        self.document = document
+        self.duplicate = duplicate
+        self.history = history
+    }
+
+    enum ExtraKeys: String, CodingKey { case duplicate, history }
+
+    public func encode(to encoder: any Encoder) throws {
+        try document.encode(to: encoder)
+        var container = encoder.container(keyedBy: ExtraKeys.self)
+        try container.encodeIfPresent(duplicate, forKey: .duplicate)
+        try container.encodeIfPresent(history, forKey: .history)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        document = try DocumentRecord(from: decoder)
+        let container = try decoder.container(keyedBy: ExtraKeys.self)
+        duplicate = try container.decodeIfPresent(Bool.self, forKey: .duplicate)
+        history = try container.decodeIfPresent([TransitionRecord].self, forKey: .history)
+    }
+}
+
+public struct DocumentList: Sendable, Codable {
+    public var documents: [DocumentRecord]
+}
+
+/// `GET /v1/status`.
+public struct DaemonStatus: Sendable, Codable {
+    public var version: String
+    public var pid: Int32
+    public var dataDirectory: String
+    public var startedAt: Date
+    public var documentsByState: [String: Int]
+    public var freeBytes: Int64
+    public var diskReserve: Int64
+    public var intake: String
+    public var hotFolder: HotFolderIntake.Snapshot?
+
+    enum CodingKeys: String, CodingKey {
+        case version, pid, dataDirectory = "data_dir", startedAt = "started_at", documentsByState = "documents_by_state"
+        case freeBytes = "free_bytes", diskReserve = "disk_reserve", intake, hotFolder = "hot_folder"
+    }
+}
+
+/// The error body every refusal has.
+public struct APIErrorBody: Sendable, Codable, Error {
+    public struct Detail: Sendable, Codable {
+        public var code: String
+        public var messageVi: String
+        public var messageEn: String
+        public var field: String?
+
+        enum CodingKeys: String, CodingKey {
+            case code, messageVi = "message_vi", messageEn = "message_en", field
+        }
+    }
+
+    public var error: Detail
+}
+
+public enum GatewayVersion {
+    public static let current = "0.1.0"
+}

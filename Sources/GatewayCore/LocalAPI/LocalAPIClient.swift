@@ -1,0 +1,120 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// The client side of the local API, for `gatewayd`'s own commands (and tests): HTTP over the
+/// daemon's Unix socket through AsyncHTTPClient.
+public struct LocalAPIClient: Sendable {
+    public enum Failure: Error, CustomStringConvertible {
+        /// Nothing listens on the socket: the daemon is not running (or not for this data dir).
+        case daemonNotRunning(socket: String, underlying: String)
+        /// The daemon answered with a refusal.
+        case refused(status: Int, APIErrorBody.Detail)
+        case unexpected(String)
+
+        public var description: String {
+            switch self {
+            case .daemonNotRunning(let socket, _):
+                "gatewayd không chạy (không kết nối được tới \(socket)). / gatewayd is not running (no answer on \(socket))."
+            case .refused(_, let detail):
+                "\(detail.messageVi)\n\(detail.messageEn)\n(\(detail.code)\(detail.field.map { ", field \($0)" } ?? ""))"
+            case .unexpected(let text): text
+            }
+        }
+    }
+
+    public let socketPath: String
+    let timeout: TimeAmount
+
+    public init(socketPath: String, timeout: TimeAmount = .minutes(10)) {
+        self.socketPath = socketPath
+        self.timeout = timeout
+    }
+
+    func url(_ path: String) throws -> String {
+        guard let url = URL(httpURLWithSocketPath: socketPath, uri: path) else {
+            throw Failure.unexpected("bad socket path \(socketPath)")
+        }
+        return url.absoluteString
+    }
+
+    func perform<T: Decodable>(_ request: HTTPClientRequest, as type: T.Type) async throws -> (T, Int) {
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+            let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
+            let data = Data(buffer: body)
+            let status = Int(response.status.code)
+            if status >= 400 {
+                if let error = try? GatewayJSON.decoder.decode(APIErrorBody.self, from: data) {
+                    throw Failure.refused(status: status, error.error)
+                }
+                throw Failure.unexpected("HTTP \(status): \(String(decoding: data, as: UTF8.self))")
+            }
+            return (try GatewayJSON.decoder.decode(T.self, from: data), status)
+        } catch let error as HTTPClientError where error == .connectTimeout || error == .remoteConnectionClosed {
+            throw Failure.daemonNotRunning(socket: socketPath, underlying: "\(error)")
+        } catch let error as NIOConnectionError {
+            throw Failure.daemonNotRunning(socket: socketPath, underlying: "\(error)")
+        } catch let error as IOError {
+            throw Failure.daemonNotRunning(socket: socketPath, underlying: "\(error)")
+        } catch let error as ChannelError {
+            throw Failure.daemonNotRunning(socket: socketPath, underlying: "\(error)")
+        }
+    }
+
+    /// Streams a file to `POST /v1/documents`; returns once the daemon says it is durable.
+    public func submit(file path: String, metadataJSON: Data, idempotencyKey: String?) async throws -> DocumentView {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw Failure.unexpected("Không đọc được tệp \(path) / cannot read \(path)")
+        }
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: 0)
+        var request = HTTPClientRequest(url: try url("/v1/documents"))
+        request.method = .POST
+        request.headers.add(name: "X-Gateway-Metadata", value: metadataJSON.base64EncodedString())
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
+        request.body = .stream(FileChunks(handle: handle), length: .known(Int64(size)))
+        return try await perform(request, as: DocumentView.self).0
+    }
+
+    public func list(states: [String] = [], limit: Int = 100) async throws -> [DocumentRecord] {
+        var query = "?limit=\(limit)"
+        for state in states { query += "&state=\(state)" }
+        return try await perform(HTTPClientRequest(url: try url("/v1/documents" + query)), as: DocumentList.self).0.documents
+    }
+
+    public func show(_ id: String) async throws -> DocumentView {
+        let escaped = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) ?? id
+        return try await perform(HTTPClientRequest(url: try url("/v1/documents/" + escaped)), as: DocumentView.self).0
+    }
+
+    public func status() async throws -> DaemonStatus {
+        try await perform(HTTPClientRequest(url: try url("/v1/status")), as: DaemonStatus.self).0
+    }
+
+    public func storeCheck() async throws -> StoreCheckReport {
+        var request = HTTPClientRequest(url: try url("/v1/store/check"))
+        request.method = .POST
+        return try await perform(request, as: StoreCheckReport.self).0
+    }
+}
+
+/// A file as a sequence of 64 KiB buffers, so an upload never holds the whole document.
+struct FileChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let handle: FileHandle
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let handle: FileHandle
+        mutating func next() async throws -> ByteBuffer? {
+            guard let data = try handle.read(upToCount: 64 * 1024), !data.isEmpty else { return nil }
+            return ByteBuffer(bytes: data)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: handle) }
+}
+

@@ -1,0 +1,203 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The local API's routes (docs/local-api.md). Served on the Unix socket and, if configured, on
+/// a TCP address; the same router for both.
+public struct LocalAPI: Sendable {
+    let store: DocumentStore
+    let parser: MetadataParser
+    let hotFolder: HotFolderIntake?
+    let startedAt: Date
+    let logger: Logger
+
+    public init(store: DocumentStore, parser: MetadataParser, hotFolder: HotFolderIntake?, startedAt: Date = Date(), logger: Logger) {
+        self.store = store
+        self.parser = parser
+        self.hotFolder = hotFolder
+        self.startedAt = startedAt
+        self.logger = logger
+    }
+
+    /// The routes with their error handling (middleware first: Hummingbird applies a middleware
+    /// only to routes added after it).
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(APIErrorMiddleware(logger: logger))
+        router.post("/v1/documents") { request, _ in try await submit(request) }
+        router.get("/v1/documents") { request, _ in try list(request) }
+        router.get("/v1/documents/{id}") { _, context in try show(context.parameters.get("id") ?? "") }
+        router.get("/v1/status") { _, _ in try status() }
+        router.post("/v1/store/check") { _, _ in
+            let store = self.store
+            let report = try await store.ioPool.runIfActive { try store.check(ownsStore: false) }
+            return try json(report)
+        }
+        return router
+    }
+
+    static let metadataHeader = HTTPField.Name("X-Gateway-Metadata")!
+    static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
+
+    func submit(_ request: Request) async throws -> Response {
+        let parsed: MetadataParser.Parsed
+        let fileName: String
+        var idempotencyKey: String?
+        do {
+            let header = request.headers[Self.metadataHeader]
+            var metadataBytes: [UInt8]?
+            if let header {
+                guard let data = Data(base64Encoded: header.trimmingCharacters(in: CharacterSet.whitespaces)) else {
+                    throw IntakeError.invalidMetadata("tiêu đề X-Gateway-Metadata không phải base64", "the X-Gateway-Metadata header is not base64")
+                }
+                metadataBytes = Array(data)
+            }
+            parsed = try parser.parse(metadataBytes)
+            guard let name = parsed.fileName else {
+                throw IntakeError.invalidFileName("thiếu tên tệp (file_name)", "file_name is missing")
+            }
+            fileName = try FileNameRule.validate(name)
+            if let key = request.headers[Self.idempotencyHeader] {
+                guard (1...128).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                    throw APIError.badRequest("Idempotency-Key phải gồm 1–128 ký tự ASCII nhìn thấy được", "Idempotency-Key must be 1–128 visible ASCII characters")
+                }
+                idempotencyKey = key
+            }
+        } catch {
+            // Read the body to its end so the client sees our answer, not a reset connection.
+            try? await drain(request)
+            throw error
+        }
+        let expected = request.headers[.contentLength].flatMap { Int64($0) }
+        let staged = try store.beginDocument(expectedSize: expected)
+        do {
+            for try await buffer in request.body {
+                var failure: IntakeError?
+                buffer.withUnsafeReadableBytes { raw in
+                    do throws(IntakeError) { try staged.append(raw) } catch { failure = error }
+                }
+                if let failure { throw failure }
+            }
+        } catch let error as IntakeError {
+            staged.discard()
+            throw error
+        } catch {
+            staged.discard()
+            throw IntakeError.incompleteUpload(expected: expected ?? -1, received: staged.size)
+        }
+        if let expected, staged.size != expected {
+            staged.discard()
+            throw IntakeError.incompleteUpload(expected: expected, received: staged.size)
+        }
+        let receipt = try await store.commit(staged, IntakeRequest(
+            fileName: fileName, metadata: parsed.metadata, source: .api,
+            intakeKey: idempotencyKey.map { "api:\($0)" }, cause: "submitted on the local API as \"\(fileName)\""))
+        if !receipt.duplicate {
+            logger.info("document received on the local API", metadata: [
+                "document.id": "\(receipt.document.id)", "file": "\(fileName)", "document.size": "\(receipt.document.size)",
+            ])
+        }
+        return try json(DocumentView(document: receipt.document, duplicate: receipt.duplicate), status: receipt.duplicate ? .ok : .created)
+    }
+
+    private func drain(_ request: Request) async throws {
+        for try await _ in request.body {}
+    }
+
+    func list(_ request: Request) throws -> Response {
+        let query = request.uri.queryParameters
+        for (key, _) in query where !["state", "limit", "before"].contains(String(key)) {
+            throw APIError.badRequest("tham số không được hỗ trợ \"\(key)\"", "unknown query parameter \"\(key)\"")
+        }
+        var states: [DocumentState] = []
+        for value in query.getAll("state") {
+            guard let state = DocumentState(rawValue: String(value)) else {
+                throw APIError.badRequest("trạng thái không hợp lệ \"\(value)\"", "unknown state \"\(value)\"; one of \(DocumentState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            states.append(state)
+        }
+        var limit = 100
+        if let text = query.get("limit") {
+            guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badRequest("limit phải từ 1 đến 1000", "limit must be 1–1000") }
+            limit = value
+        }
+        var before: DocumentID?
+        if let text = query.get("before") {
+            guard let id = DocumentID(String(text)) else { throw APIError.badRequest("mã văn bản không hợp lệ", "before is not a document id") }
+            before = id
+        }
+        return try json(DocumentList(documents: try store.list(states: states, limit: limit, before: before)))
+    }
+
+    func show(_ text: String) throws -> Response {
+        guard let id = DocumentID(text) else { throw APIError.badRequest("mã văn bản không hợp lệ \"\(text)\"", "\"\(text)\" is not a document id") }
+        guard let document = try store.document(id) else { throw APIError.notFound(text) }
+        return try json(DocumentView(document: document, history: try store.history(id)))
+    }
+
+    func status() throws -> Response {
+        let free = (try? POSIXFile.freeBytes(at: store.layout.dataDirectory)) ?? -1
+        var counts: [String: Int] = [:]
+        for (state, count) in try store.countsByState() { counts[state.rawValue] = count }
+        let snapshot = hotFolder?.snapshot
+        let paused = free >= 0 && free < store.limits.diskReserve || snapshot?.pausedForSpace == true
+        let status = DaemonStatus(
+            version: GatewayVersion.current, pid: getpid(), dataDirectory: store.layout.dataDirectory, startedAt: startedAt,
+            documentsByState: counts, freeBytes: free, diskReserve: store.limits.diskReserve,
+            intake: paused ? "paused_disk_full" : "ok", hotFolder: snapshot)
+        return try json(status)
+    }
+
+    func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        var data = try GatewayJSON.encoder.encode(value)
+        data.append(0x0A)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Refusals that are about the request rather than the document.
+public struct APIError: Error, Sendable {
+    let status: HTTPResponse.Status
+    let code: String
+    let vi: String
+    let en: String
+
+    static func badRequest(_ vi: String, _ en: String) -> APIError { APIError(status: .badRequest, code: "bad_request", vi: vi, en: en) }
+    static func notFound(_ id: String) -> APIError {
+        APIError(status: .notFound, code: "not_found", vi: "Không có văn bản mã \(id)", en: "No document with id \(id)")
+    }
+}
+
+/// Turns every error into the API's JSON error body; unexpected ones are logged and answered 500
+/// without their details (they may hold paths or internals, never meant for a client).
+struct APIErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as IntakeError {
+            return Self.body(HTTPResponse.Status(code: error.code.httpStatus), error.code.rawValue, error.messageVi, error.messageEn, error.field)
+        } catch let error as APIError {
+            return Self.body(error.status, error.code, error.vi, error.en, nil)
+        } catch let error as HTTPError where error.status == .notFound {
+            return Self.body(.notFound, "not_found", "Không có đường dẫn này", "No such route", nil)
+        } catch let error as HTTPError {
+            return Self.body(error.status, "bad_request", "Yêu cầu không hợp lệ", error.body ?? "Bad request", nil)
+        } catch {
+            logger.error("local API request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return Self.body(.internalServerError, "internal", "Lỗi nội bộ; xem nhật ký của gatewayd", "Internal error; see the gatewayd log", nil)
+        }
+    }
+
+    static func body(_ status: HTTPResponse.Status, _ code: String, _ vi: String, _ en: String, _ field: String?) -> Response {
+        let body = APIErrorBody(error: .init(code: code, messageVi: vi, messageEn: en, field: field))
+        var data = (try? GatewayJSON.encoder.encode(body)) ?? Data("{}".utf8)
+        data.append(0x0A)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+

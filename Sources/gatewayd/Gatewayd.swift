@@ -1,0 +1,326 @@
+// gatewayd: the commune document gateway's daemon and its command line for technicians and
+// clerks. Only wiring lives here; the behaviour is in GatewayCore.
+import ArgumentParser
+import Foundation
+import GatewayCore
+import Logging
+import NIOPosix
+
+@main
+struct Gatewayd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gatewayd",
+        abstract: "Cổng văn bản điện tử cấp xã / commune document gateway",
+        discussion: """
+            Exit status: 0 success; 1 refused or failed (the message says why); 3 the daemon is not \
+            running; 64 wrong usage.
+            """,
+        subcommands: [Serve.self, Submit.self, Queue.self, Show.self, Status.self, Store.self, Config.self])
+}
+
+/// `--config FILE` / `--data-dir DIR`: how every command finds the daemon and its store.
+struct Location: ParsableArguments {
+    @Option(name: .customLong("config"), help: "Configuration file (TOML). Default: \(GatewayConfiguration.defaultPath) when neither option is given.")
+    var configPath: String?
+
+    @Option(name: .customLong("data-dir"), help: "Data directory (overrides data_dir of the configuration).")
+    var dataDirectory: String?
+
+    func resolve() throws -> GatewayConfiguration {
+        var configuration = GatewayConfiguration()
+        if let configPath {
+            configuration = try ConfigurationLoader.load(path: configPath)
+        } else if dataDirectory == nil, FileManager.default.fileExists(atPath: GatewayConfiguration.defaultPath) {
+            configuration = try ConfigurationLoader.load(path: GatewayConfiguration.defaultPath)
+        }
+        if let dataDirectory {
+            configuration.dataDirectory = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
+        }
+        return configuration
+    }
+}
+
+enum CLI {
+    static let daemonNotRunning = ExitCode(3)
+
+    static func fail(_ message: String, code: ExitCode = .failure) -> ExitCode {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        return code
+    }
+
+    /// Runs a client call and turns its failures into the documented exit statuses.
+    static func call<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let failure as LocalAPIClient.Failure {
+            if case .daemonNotRunning = failure { throw fail(failure.description, code: daemonNotRunning) }
+            throw fail(failure.description)
+        } catch let errors as ConfigurationErrors {
+            throw fail(errors.description)
+        }
+    }
+
+    static func printJSON(_ value: some Encodable) throws {
+        let data = try GatewayJSON.encoder.encode(value)
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Opens the store directly (daemon not running), holding the data directory's lock.
+    static func withOfflineStore<T>(_ configuration: GatewayConfiguration, _ body: (DocumentStore) throws -> T) throws -> T {
+        let lock = try StoreLock(layout: configuration.layout)
+        defer { withExtendedLifetime(lock) {} }
+        var logger = Logger(label: "gatewayd")
+        logger.logLevel = .warning
+        let store = try DocumentStore(layout: configuration.layout, limits: configuration.storeLimits, logger: logger, ioPool: .singleton)
+        return try body(store)
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Chạy dịch vụ (foreground) / run the daemon in the foreground.")
+    @OptionGroup var location: Location
+
+    func run() async throws {
+        let configuration: GatewayConfiguration
+        do { configuration = try location.resolve() } catch { throw CLI.fail("\(error)") }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "gatewayd")
+        do {
+            try await GatewayDaemon.run(configuration: configuration, logger: logger)
+        } catch let error as StoreLock.Failure {
+            throw CLI.fail(error.description)
+        }
+    }
+}
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Gửi một văn bản vào hàng đợi / hand a document to the running daemon.",
+        discussion: "Prints the new document's id once the document is durable.")
+
+    @Argument(help: "The document file.") var file: String
+    @Option(name: .customLong("to"), help: "Recipient agency code (mã định danh), e.g. 000.00.20.H13. Repeatable.") var recipients: [String] = []
+    @Option(help: "Trích yếu / subject.") var subject: String?
+    @Option(help: "Số / number.") var number: String?
+    @Option(help: "Ký hiệu / notation, e.g. QĐ-UBND.") var notation: String?
+    @Option(name: .customLong("type"), help: "Loại văn bản / document type.") var documentType: String?
+    @Option(help: "0 Thường, 1 Khẩn, 2 Thượng khẩn, 3 Hỏa tốc, 4 Hỏa tốc hẹn giờ.") var priority: Int?
+    @Option(name: .customLong("signer-name"), help: "Người ký / signer's full name.") var signerName: String?
+    @Option(name: .customLong("signer-position"), help: "Chức vụ / signer's position.") var signerPosition: String?
+    @Flag(help: "The file is already signed.") var signed = false
+    @Option(name: .customLong("name"), help: "File name to record (default: the file's own name).") var fileName: String?
+    @Option(name: .customLong("idempotency-key"), help: "Retry-safe key: submitting again with it returns the first document.") var idempotencyKey: String?
+    @Flag(help: "Print the whole document as JSON.") var json = false
+    @OptionGroup var location: Location
+
+    func run() async throws {
+        var metadata: [String: Any] = ["file_name": fileName ?? (file as NSString).lastPathComponent, "signed": signed]
+        if !recipients.isEmpty { metadata["recipients"] = recipients }
+        if let subject { metadata["subject"] = subject }
+        if let number { metadata["number"] = number }
+        if let notation { metadata["notation"] = notation }
+        if let documentType { metadata["document_type"] = documentType }
+        if let priority { metadata["priority"] = priority }
+        var signer: [String: String] = [:]
+        if let signerName { signer["full_name"] = signerName }
+        if let signerPosition { signer["position"] = signerPosition }
+        if !signer.isEmpty { metadata["signer"] = signer }
+        let body = try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys])
+        guard FileManager.default.isReadableFile(atPath: file) else {
+            throw CLI.fail("Không đọc được tệp \"\(file)\". / Cannot read the file \"\(file)\".")
+        }
+        let view = try await CLI.call {
+            let client = LocalAPIClient(socketPath: try location.resolve().socketPath)
+            return try await client.submit(file: file, metadataJSON: body, idempotencyKey: idempotencyKey)
+        }
+        if json { try CLI.printJSON(view) } else { print(view.document.id) }
+    }
+}
+
+struct Queue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Hàng đợi văn bản / the document queue.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Liệt kê văn bản / list documents, newest first.")
+        @Option(help: "Only documents in this state (repeatable).") var state: [String] = []
+        @Option(help: "At most this many (1–1000).") var limit = 100
+        @Flag(help: "JSON output.") var json = false
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            let configuration = try location.resolve()
+            let documents: [DocumentRecord]
+            do {
+                documents = try await LocalAPIClient(socketPath: configuration.socketPath).list(states: state, limit: limit)
+            } catch LocalAPIClient.Failure.daemonNotRunning {
+                // Read the store itself: an operator can look at the queue with the daemon stopped.
+                FileHandle.standardError.write(Data("(gatewayd không chạy: đọc trực tiếp kho / daemon not running: reading the store directly)\n".utf8))
+                let states = state.compactMap(DocumentState.init(rawValue:))
+                documents = try CLI.withOfflineStore(configuration) { try $0.list(states: states, limit: limit) }
+            } catch let failure as LocalAPIClient.Failure {
+                throw CLI.fail(failure.description)
+            }
+            if json { try CLI.printJSON(documents); return }
+            print(Table.render(
+                header: ["ID", "TRẠNG THÁI/STATE", "ĐỘ KHẨN", "KÍCH THƯỚC", "NHẬN LÚC/RECEIVED", "TỆP/FILE", "TRÍCH YẾU/SUBJECT"],
+                rows: documents.map { document in
+                    [document.id.description, document.state.rawValue,
+                     Priority(rawValue: document.priority)?.vietnameseName ?? "\(document.priority)",
+                     ByteCountText.format(document.size), GatewayJSON.format(document.receivedAt).prefix(19).replacingOccurrences(of: "T", with: " "),
+                     document.fileName, document.metadata.subject ?? ""]
+                }))
+            print("\(documents.count) văn bản / documents")
+        }
+    }
+}
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Xem một văn bản và lịch sử / one document and its history.")
+    @Argument(help: "Document id.") var id: String
+    @Flag(help: "JSON output.") var json = false
+    @OptionGroup var location: Location
+
+    func run() async throws {
+        let configuration = try location.resolve()
+        let view: DocumentView
+        do {
+            view = try await LocalAPIClient(socketPath: configuration.socketPath).show(id)
+        } catch LocalAPIClient.Failure.daemonNotRunning {
+            guard let documentID = DocumentID(id) else { throw CLI.fail("\"\(id)\" không phải mã văn bản / is not a document id") }
+            let found = try CLI.withOfflineStore(configuration) { store in
+                try store.document(documentID).map { DocumentView(document: $0, history: try store.history(documentID)) }
+            }
+            guard let found else { throw CLI.fail("Không có văn bản mã \(id) / No document with id \(id)") }
+            view = found
+        } catch let failure as LocalAPIClient.Failure {
+            throw CLI.fail(failure.description)
+        }
+        if json { try CLI.printJSON(view); return }
+        let document = view.document
+        let metadata = document.metadata
+        var lines = [
+            "Mã văn bản / id:        \(document.id)",
+            "Tệp / file:             \(document.fileName) (\(ByteCountText.format(document.size)))",
+            "SHA-256:                \(document.sha256)",
+            "Trạng thái / state:     \(document.state.rawValue)\(document.stateReason.map { " — \($0)" } ?? "")",
+            "Nơi nhận / recipients:  \(metadata.recipients.map(\.rawValue).joined(separator: ", "))",
+            "Độ khẩn / priority:     \(metadata.priority.rawValue) \(metadata.priority.vietnameseName)",
+            "Nguồn / source:         \(document.source.rawValue)",
+            "Nhận lúc / received:    \(GatewayJSON.format(document.receivedAt))",
+        ]
+        if let subject = metadata.subject { lines.append("Trích yếu / subject:    \(subject)") }
+        if metadata.number != nil || metadata.notation != nil {
+            lines.append("Số, ký hiệu / number:   \([metadata.number, metadata.notation].compactMap { $0 }.joined(separator: "/"))")
+        }
+        lines.append("Lịch sử / history:")
+        for line in view.history ?? [] {
+            lines.append("  \(GatewayJSON.format(line.at))  \(line.fromState?.rawValue ?? "—") → \(line.toState.rawValue)  \(line.cause)")
+        }
+        print(lines.joined(separator: "\n"))
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Tình trạng dịch vụ / the daemon's status (exit 3 when it is not running).")
+    @Flag(help: "JSON output.") var json = false
+    @OptionGroup var location: Location
+
+    func run() async throws {
+        let status = try await CLI.call { try await LocalAPIClient(socketPath: try location.resolve().socketPath).status() }
+        if json { try CLI.printJSON(status); return }
+        var lines = [
+            "gatewayd \(status.version), pid \(status.pid), chạy từ / since \(GatewayJSON.format(status.startedAt))",
+            "Thư mục dữ liệu / data dir: \(status.dataDirectory)",
+            "Tiếp nhận / intake: \(status.intake == "ok" ? "bình thường / ok" : "TẠM DỪNG: bộ nhớ đầy / PAUSED: disk full")",
+            "Dung lượng trống / free: \(ByteCountText.format(status.freeBytes)) (dự trữ / reserve \(ByteCountText.format(status.diskReserve)))",
+        ]
+        if let hot = status.hotFolder {
+            lines.append("Thư mục gửi / hot folder: \(hot.folder) — \(hot.waitingFiles) tệp đang chờ / waiting")
+        }
+        lines.append("Văn bản theo trạng thái / documents by state:")
+        for state in DocumentState.allCases {
+            lines.append("  \(state.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(status.documentsByState[state.rawValue] ?? 0)")
+        }
+        print(lines.joined(separator: "\n"))
+    }
+}
+
+struct Store: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Kho văn bản / the document store.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Kiểm tra và sửa kho / check the store's consistency and repair what is safe.",
+            discussion: "Runs inside the daemon when it is running, on the store directly otherwise. Exit 0: consistent; 1: problems found (repairs are listed).")
+        @Flag(help: "JSON output.") var json = false
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            let configuration = try location.resolve()
+            let report: StoreCheckReport
+            do {
+                report = try await LocalAPIClient(socketPath: configuration.socketPath).storeCheck()
+            } catch LocalAPIClient.Failure.daemonNotRunning {
+                do {
+                    report = try CLI.withOfflineStore(configuration) { try $0.check(ownsStore: true) }
+                } catch let error as StoreLock.Failure {
+                    throw CLI.fail(error.description)
+                }
+            } catch let failure as LocalAPIClient.Failure {
+                throw CLI.fail(failure.description)
+            }
+            if json {
+                try CLI.printJSON(report)
+            } else {
+                print("SQLite integrity_check: \(report.integrity)")
+                print("Văn bản đã kiểm / documents checked: \(report.documentsChecked) (SHA-256 verified: \(report.contentVerified))")
+                print("Tệp tạm đã xóa / temporary files removed: \(report.temporaryFilesRemoved.count)")
+                for name in report.orphansMovedAside { print("Tệp không có bản ghi, đã chuyển sang orphans/ / orphan moved aside: \(name)") }
+                for entry in report.quarantined { print("Đã cách ly / quarantined: \(entry.id) — \(entry.reason)") }
+                print(report.isClean ? "Kho nhất quán / store is consistent." : "Đã phát hiện vấn đề (xem trên) / problems found (see above).")
+            }
+            if !report.isClean { throw ExitCode.failure }
+        }
+    }
+}
+
+struct Config: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Tệp cấu hình / the configuration file.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Kiểm tra tệp cấu hình / check a configuration file; every problem with its line and a hint.")
+        @Argument(help: "The TOML file.") var file: String
+
+        func run() async throws {
+            do {
+                let configuration = try ConfigurationLoader.load(path: file)
+                print("\(file): OK")
+                print("  data_dir = \(configuration.dataDirectory)")
+                print("  hot folder = \(configuration.intake.hotFolderEnabled ? configuration.hotFolderPath : "off")")
+                print("  socket = \(configuration.socketPath)\(configuration.api.tcpAddress.map { ", tcp = \($0)" } ?? "")")
+                print("  max_document_size = \(ByteCountText.format(configuration.intake.maximumDocumentSize)), disk_reserve = \(ByteCountText.format(configuration.intake.diskReserve))")
+            } catch let errors as ConfigurationErrors {
+                throw CLI.fail(errors.description)
+            }
+        }
+    }
+}
+
+/// Plain aligned columns for terminals (widths by characters, so Vietnamese lines up).
+enum Table {
+    static func render(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in min(48, all.map { $0[column].count }.max() ?? 0) }
+        return all.map { row in
+            row.enumerated().map { column, cell in
+                let text = cell.count > widths[column] ? String(cell.prefix(widths[column] - 1)) + "…" : cell
+                return column == row.count - 1 ? text : text.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

@@ -1,2 +1,0 @@
-import GatewayCore
-print("x")
