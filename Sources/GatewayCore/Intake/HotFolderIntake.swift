@@ -184,9 +184,6 @@ public final class HotFolderIntake: Service, Sendable {
         guard (info.st_mode & S_IFMT) == S_IFREG else { return reject(name, sidecar, .notARegularFile) }
         let fileName: String
         do { fileName = try FileNameRule.validate(name) } catch { return reject(name, sidecar, error) }
-        let metadata: DocumentMetadata
-        do { metadata = try readMetadata(sidecar) } catch { return reject(name, sidecar, error) }
-
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
             logger.warning("cannot open hot folder file", metadata: ["file": "\(displayName)", "errno": "\(errno)"])
@@ -206,6 +203,9 @@ public final class HotFolderIntake: Service, Sendable {
         if Int64(info.st_size) > store.limits.maximumDocumentSize {
             return reject(name, sidecar, .documentTooLarge(limit: store.limits.maximumDocumentSize))
         }
+        // The file's own faults first (they are what the clerk must fix first), then its metadata.
+        let metadata: DocumentMetadata
+        do { metadata = try readMetadata(sidecar) } catch { return reject(name, sidecar, error) }
         do {
             let staged = try store.beginDocument(expectedSize: Int64(info.st_size))
             let before = info
