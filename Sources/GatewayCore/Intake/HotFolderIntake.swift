@@ -304,9 +304,12 @@ public final class HotFolderIntake: Service, Sendable {
         return .deferred(code)
     }
 
+    /// Sidecar first: if the box dies between the two, the document left behind is recognised as
+    /// already stored on the next scan; a sidecar left behind could lend its metadata to a later
+    /// document of the same name.
     private func removeOriginals(_ name: [UInt8], _ sidecar: [UInt8]?) {
-        unlink(cPath(settings.folder, name))
         if let sidecar { unlink(cPath(settings.folder, sidecar)) }
+        unlink(cPath(settings.folder, name))
     }
 
     /// Moves a refused file (and its sidecar) to `rejected/` and writes `NAME.error.txt` beside it.

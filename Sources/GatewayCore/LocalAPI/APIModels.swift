@@ -76,6 +76,7 @@ public struct DaemonStatus: Sendable, Codable {
     public var pid: Int32
     public var dataDirectory: String
     public var startedAt: Date
+    public var uptimeSeconds: Int
     public var documentsByState: [String: Int]
     public var freeBytes: Int64
     public var diskReserve: Int64
@@ -83,7 +84,7 @@ public struct DaemonStatus: Sendable, Codable {
     public var hotFolder: HotFolderIntake.Snapshot?
 
     enum CodingKeys: String, CodingKey {
-        case version, pid, dataDirectory = "data_dir", startedAt = "started_at", documentsByState = "documents_by_state"
+        case version, pid, dataDirectory = "data_dir", startedAt = "started_at", uptimeSeconds = "uptime_seconds", documentsByState = "documents_by_state"
         case freeBytes = "free_bytes", diskReserve = "disk_reserve", intake, hotFolder = "hot_folder"
     }
 }

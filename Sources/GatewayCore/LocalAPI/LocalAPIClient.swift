@@ -2,6 +2,9 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The client side of the local API, for `gatewayd`'s own commands (and tests): HTTP over the
 /// daemon's Unix socket through AsyncHTTPClient.
@@ -39,7 +42,30 @@ public struct LocalAPIClient: Sendable {
         return url.absoluteString
     }
 
+    /// AsyncHTTPClient retries a refused connection until its connect timeout (90 s); a Unix
+    /// socket answers at once, so one direct connect tells "not running" without that wait.
+    func ensureDaemonListens() throws {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let path = Array(socketPath.utf8)
+        guard path.count < MemoryLayout.size(ofValue: address.sun_path) else { return }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path)
+            raw[path.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if result != 0 {
+            throw Failure.daemonNotRunning(socket: socketPath, underlying: String(cString: strerror(errno)))
+        }
+    }
+
     func perform<T: Decodable>(_ request: HTTPClientRequest, as type: T.Type) async throws -> (T, Int) {
+        try ensureDaemonListens()
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: timeout)
             let body = try await response.body.collect(upTo: 64 * 1024 * 1024)

@@ -145,6 +145,7 @@ public struct LocalAPI: Sendable {
         let paused = free >= 0 && free < store.limits.diskReserve || snapshot?.pausedForSpace == true
         let status = DaemonStatus(
             version: GatewayVersion.current, pid: getpid(), dataDirectory: store.layout.dataDirectory, startedAt: startedAt,
+            uptimeSeconds: Int(Date().timeIntervalSince(startedAt)),
             documentsByState: counts, freeBytes: free, diskReserve: store.limits.diskReserve,
             intake: paused ? "paused_disk_full" : "ok", hotFolder: snapshot)
         return try json(status)

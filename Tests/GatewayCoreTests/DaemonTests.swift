@@ -1,0 +1,253 @@
+import Foundation
+import XCTest
+@testable import GatewayCore
+
+/// The real `gatewayd` binary as a separate process, spoken to by curl (an independent HTTP
+/// client) and by `gatewayd`'s own client commands.
+final class RunningDaemon {
+    static var binary: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/gatewayd").path
+    }
+
+    let directory: String
+    let dataDirectory: String
+    let process = Process()
+    let logPath: String
+    var socket: String { dataDirectory + "/run/gatewayd.sock" }
+
+    init(config: String? = nil) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-daemon-\(UUID().uuidString)").path
+        dataDirectory = directory + "/data"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        logPath = directory + "/gatewayd.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        var arguments = ["serve", "--data-dir", dataDirectory]
+        if let config {
+            let path = directory + "/gatewayd.toml"
+            try config.write(toFile: path, atomically: true, encoding: .utf8)
+            arguments += ["--config", path]
+        }
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        try process.run()
+    }
+
+    func waitUntilReady() async throws {
+        try await waitUntil { FileManager.default.fileExists(atPath: self.socket) && self.cli(["status"]).status == 0 }
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Runs `gatewayd ARGS --data-dir DIR`.
+    @discardableResult
+    func cli(_ arguments: [String], data: Bool = true) -> (status: Int32, out: String, err: String) {
+        runProgram(Self.binary, arguments + (data ? ["--data-dir", dataDirectory] : []))
+    }
+
+    /// curl on the Unix socket; returns the HTTP status and the body.
+    func curl(_ arguments: [String], path: String = "/v1/documents") -> (http: Int, body: String) {
+        let result = runProgram("/usr/bin/curl", ["-sS", "--unix-socket", socket, "-o", "-", "-w", "\n%{http_code}"] + arguments + ["http://gateway" + path])
+        var lines = result.out.split(separator: "\n", omittingEmptySubsequences: false)
+        let code = Int(lines.popLast() ?? "") ?? 0
+        return (code, lines.joined(separator: "\n"))
+    }
+
+    func errorCode(_ body: String) -> String? {
+        guard let data = body.data(using: .utf8), let error = try? JSONDecoder().decode(APIErrorBody.self, from: data) else { return nil }
+        return error.error.code
+    }
+}
+
+@discardableResult
+func runProgram(_ executable: String, _ arguments: [String], input: Data? = nil) -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    do { try process.run() } catch { return (-1, "", "\(error)") }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+final class DaemonTests: XCTestCase {
+    var daemon: RunningDaemon!
+    var files: String { daemon.directory }
+
+    override func setUp() async throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningDaemon.binary), "needs .build/debug/gatewayd: run `swift build` first")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl (apt-get install curl)")
+        daemon = try RunningDaemon(config: """
+            [intake]
+            max_document_size = "100 KB"
+            disk_reserve = 0
+            """)
+        try await daemon.waitUntilReady()
+    }
+
+    override func tearDown() async throws { daemon?.stop() }
+
+    func write(_ name: String, _ bytes: [UInt8]) -> String {
+        let path = files + "/" + name
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    func metadata(_ json: String) -> String { "X-Gateway-Metadata: " + Data(json.utf8).base64EncodedString() }
+
+    func snapshot() -> String { daemon.cli(["queue", "list", "--json"]).out }
+
+    func testSubmitThroughTheCLIIsDurableAndVietnameseSurvives() throws {
+        let path = write("Quyết định số 5.pdf", Array("Ủy ban nhân dân".utf8))
+        let submitted = daemon.cli(["submit", path, "--to", "000.00.20.H13", "--subject", "Về việc phân công nhiệm vụ năm 2026", "--priority", "2", "--json"])
+        XCTAssertEqual(submitted.status, 0, submitted.err)
+        let view = try GatewayJSON.decoder.decode(DocumentView.self, from: Data(submitted.out.utf8))
+        XCTAssertEqual(view.document.fileName, "Quyết định số 5.pdf")
+        XCTAssertEqual(view.document.metadata.subject, "Về việc phân công nhiệm vụ năm 2026")
+        let stored = try Data(contentsOf: URL(fileURLWithPath: daemon.dataDirectory + "/store/objects/\(view.document.id)"))
+        XCTAssertEqual(String(decoding: stored, as: UTF8.self), "Ủy ban nhân dân")
+        let shown = daemon.cli(["show", view.document.id.description])
+        XCTAssertEqual(shown.status, 0)
+        XCTAssertTrue(shown.out.contains("Về việc phân công nhiệm vụ năm 2026"))
+        XCTAssertTrue(shown.out.contains("received → awaiting_signature"))
+    }
+
+    /// Each bad input on the API: the exact code and HTTP status, and nothing accepted changed.
+    func testEveryBadInputOnTheAPIGetsItsCodeAndChangesNothing() throws {
+        XCTAssertEqual(daemon.cli(["submit", write("ok.pdf", [1, 2, 3]), "--to", "000.00.20.H13"]).status, 0)
+        let before = snapshot()
+        let good = #""file_name": "x.pdf", "recipients": ["000.00.20.H13"]"#
+        let cases: [(String, [String], Int, String)] = [
+            ("empty", ["--data-binary", "@" + write("empty.pdf", []), "-H", metadata("{\(good)}")], 400, "empty_document"),
+            ("too large", ["--data-binary", "@" + write("big.pdf", randomBytes(100_001)), "-H", metadata("{\(good)}")], 413, "document_too_large"),
+            ("metadata not base64", ["--data-binary", "x", "-H", "X-Gateway-Metadata: %%%"], 400, "invalid_metadata"),
+            ("metadata not JSON", ["--data-binary", "x", "-H", metadata("{file_name: x}")], 400, "invalid_metadata"),
+            ("unknown key", ["--data-binary", "x", "-H", metadata(#"{\#(good), "recipient": "000.00.20.H13"}"#)], 400, "invalid_metadata"),
+            ("agency code", ["--data-binary", "x", "-H", metadata(#"{"file_name": "x.pdf", "recipients": ["000.00.20.h13"]}"#)], 400, "invalid_agency_code"),
+            ("no recipient", ["--data-binary", "x", "-H", metadata(#"{"file_name": "x.pdf"}"#)], 400, "missing_recipients"),
+            ("priority", ["--data-binary", "x", "-H", metadata(#"{\#(good), "priority": 5}"#)], 400, "unknown_priority"),
+            ("subject too long", ["--data-binary", "x", "-H", metadata(#"{\#(good), "subject": "\#(String(repeating: "ư", count: 501))"}"#)], 400, "field_too_long"),
+            ("path separator", ["--data-binary", "x", "-H", metadata(#"{"file_name": "../../etc/passwd", "recipients": ["000.00.20.H13"]}"#)], 400, "invalid_file_name"),
+            ("control character", ["--data-binary", "x", "-H", metadata(#"{"file_name": "a\u0007.pdf", "recipients": ["000.00.20.H13"]}"#)], 400, "invalid_file_name"),
+            ("no file name", ["--data-binary", "x", "-H", metadata(#"{"recipients": ["000.00.20.H13"]}"#)], 400, "invalid_file_name"),
+            ("bad idempotency key", ["--data-binary", "x", "-H", metadata("{\(good)}"), "-H", "Idempotency-Key: có dấu"], 400, "bad_request"),
+        ]
+        for (label, arguments, http, code) in cases {
+            let response = daemon.curl(["-X", "POST"] + arguments)
+            XCTAssertEqual(response.http, http, "\(label): \(response.body)")
+            XCTAssertEqual(daemon.errorCode(response.body), code, "\(label): \(response.body)")
+        }
+        XCTAssertEqual(snapshot(), before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: daemon.dataDirectory + "/store/tmp"), [])
+    }
+
+    /// An upload cut short (Content-Length larger than what is sent, then the client goes away).
+    func testUploadCutShortKeepsNothing() throws {
+        let before = snapshot()
+        let script = """
+            import socket, base64, time
+            s = socket.socket(socket.AF_UNIX); s.connect("\(daemon.socket)")
+            meta = base64.b64encode(b'{"file_name":"cut.pdf","recipients":["000.00.20.H13"]}').decode()
+            s.sendall(("POST /v1/documents HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 5000\\r\\nX-Gateway-Metadata: " + meta + "\\r\\n\\r\\n").encode() + b"x" * 1000)
+            time.sleep(0.3); s.close(); time.sleep(0.3)
+            """
+        XCTAssertEqual(runProgram("/usr/bin/env", ["python3", "-c", script]).status, 0)
+        XCTAssertEqual(snapshot(), before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: daemon.dataDirectory + "/store/tmp"), [])
+        XCTAssertEqual(daemon.cli(["status"]).status, 0, "daemon still serving")
+    }
+
+    func testIdempotentRetryThroughCurlReturnsTheSameDocument() throws {
+        let path = write("r.pdf", Array("retry".utf8))
+        let headers = ["-X", "POST", "--data-binary", "@" + path, "-H", metadata(#"{"file_name": "r.pdf", "recipients": ["000.00.20.H13"]}"#), "-H", "Idempotency-Key: so-12-2026"]
+        let first = daemon.curl(headers)
+        let second = daemon.curl(headers)
+        XCTAssertEqual(first.http, 201, first.body)
+        XCTAssertEqual(second.http, 200, second.body)
+        let a = try GatewayJSON.decoder.decode(DocumentView.self, from: Data(first.body.utf8))
+        let b = try GatewayJSON.decoder.decode(DocumentView.self, from: Data(second.body.utf8))
+        XCTAssertEqual(a.document.id, b.document.id)
+        XCTAssertEqual(b.duplicate, true)
+        let conflict = daemon.curl(["-X", "POST", "--data-binary", "other", "-H", metadata(#"{"file_name": "r.pdf", "recipients": ["000.00.20.H13"]}"#), "-H", "Idempotency-Key: so-12-2026"])
+        XCTAssertEqual(conflict.http, 409)
+        XCTAssertEqual(daemon.errorCode(conflict.body), "idempotency_conflict")
+    }
+
+    func testListShowAndErrorsForUnknownIds() throws {
+        XCTAssertEqual(daemon.curl([], path: "/v1/documents/01a1fef5-7b3e-72b2-af94-ed484cee2eab").http, 404)
+        XCTAssertEqual(daemon.errorCode(daemon.curl([], path: "/v1/documents/nope").body), "bad_request")
+        XCTAssertEqual(daemon.errorCode(daemon.curl([], path: "/v1/documents?state=flying").body), "bad_request")
+        XCTAssertEqual(daemon.curl([], path: "/v1/documents?state=awaiting_signature&limit=5").http, 200)
+        XCTAssertEqual(daemon.cli(["show", "01a1fef5-7b3e-72b2-af94-ed484cee2eab"]).status, 1)
+    }
+
+    func testSocketIsOwnerAndGroupOnly() throws {
+        let attributes = try FileManager.default.attributesOfItem(atPath: daemon.socket)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o660)
+    }
+
+    func testSecondDaemonOnTheSameDataDirectoryIsRefused() throws {
+        let second = runProgram(RunningDaemon.binary, ["serve", "--data-dir", daemon.dataDirectory])
+        XCTAssertNotEqual(second.status, 0)
+        XCTAssertTrue(second.err.contains("Another gatewayd process"), second.err)
+        XCTAssertEqual(daemon.cli(["status"]).status, 0)
+    }
+
+    func testStoreCheckRunsInsideTheRunningDaemon() throws {
+        XCTAssertEqual(daemon.cli(["submit", write("c.pdf", [1]), "--to", "000.00.20.H13"]).status, 0)
+        let check = daemon.cli(["store", "check", "--json"])
+        XCTAssertEqual(check.status, 0, check.err)
+        let report = try JSONDecoder().decode(StoreCheckReport.self, from: Data(check.out.utf8))
+        XCTAssertEqual(report.integrity, "ok")
+        XCTAssertEqual(report.documentsChecked, 1)
+    }
+
+    func testGracefulShutdownOnSIGTERMThenStatusSaysNotRunning() throws {
+        daemon.process.terminate()
+        daemon.process.waitUntilExit()
+        XCTAssertEqual(daemon.process.terminationStatus, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: daemon.socket))
+        let status = daemon.cli(["status"])
+        XCTAssertEqual(status.status, 3)
+        XCTAssertTrue(status.err.contains("not running"), status.err)
+        let submit = daemon.cli(["submit", write("late.pdf", [1]), "--to", "000.00.20.H13"])
+        XCTAssertEqual(submit.status, 3)
+        // With the daemon stopped, the queue is still readable from the store itself.
+        XCTAssertEqual(daemon.cli(["queue", "list"]).status, 0)
+    }
+}
+
+final class CommandLineTests: XCTestCase {
+    override func setUp() async throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningDaemon.binary), "needs .build/debug/gatewayd: run `swift build` first")
+    }
+
+    func testConfigCheckReportsKeyLineAndHint() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString).toml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+            data_dir = "/var/lib/gatewayd"
+
+            [intake]
+            max_documnet_size = "10 MB"
+            disk_reserve = "lots"
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = runProgram(RunningDaemon.binary, ["config", "check", path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.err.contains("\(path):4: intake.max_documnet_size: unknown key"), result.err)
+        XCTAssertTrue(result.err.contains("did you mean \"max_document_size\"?"), result.err)
+        XCTAssertTrue(result.err.contains("\(path):5: intake.disk_reserve: is not a size"), result.err)
+        try "data_dir = \"/srv/gw\"\n[intake]\nmax_document_size = \"10 MB\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let good = runProgram(RunningDaemon.binary, ["config", "check", path])
+        XCTAssertEqual(good.status, 0, good.err)
+        XCTAssertTrue(good.out.contains("max_document_size = 10 MB"), good.out)
+    }
+}
