@@ -212,7 +212,8 @@ public enum ConfigurationLoader {
 struct KeyLocator {
     let lines: [Substring]
 
-    init(text: String) { lines = text.split(separator: "\n", omittingEmptySubsequences: false) }
+    /// Any line ending counts (a file saved by Notepad has CRLF, which Swift sees as one character).
+    init(text: String) { lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) }
 
     func line(of dottedKey: String) -> Int? {
         let parts = dottedKey.split(separator: ".", maxSplits: 1).map(String.init)

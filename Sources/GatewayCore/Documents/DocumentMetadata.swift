@@ -170,18 +170,19 @@ public struct MetadataParser: Sendable {
         }
     }
 
-    func string(_ object: [String: JSONValue], _ key: String) throws(IntakeError) -> String? {
+    func string(_ object: [String: JSONValue], _ key: String, field: String? = nil) throws(IntakeError) -> String? {
+        let field = field ?? key
         switch object[key] ?? .null {
         case .null: return nil
         case .string(let text): return text.precomposedStringWithCanonicalMapping
-        default: throw .invalidMetadata("\"\(key)\" phải là chuỗi ký tự", "\"\(key)\" must be a string", field: key)
+        default: throw .invalidMetadata("\"\(field)\" phải là chuỗi ký tự", "\"\(field)\" must be a string", field: field)
         }
     }
 
     /// A text field: NFC-normalised (clients on some systems send decomposed Vietnamese, and the
     /// limits count characters as a reader sees them), trimmed, empty treated as absent.
     func text(_ object: [String: JSONValue], _ key: String, field: String, nameVi: String, limit: Int) throws(IntakeError) -> String? {
-        guard let value = try string(object, key) else { return nil }
+        guard let value = try string(object, key, field: field) else { return nil }
         let text = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if text.isEmpty { return nil }
         if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) {

@@ -6,6 +6,9 @@ public enum FileNameRule {
     /// Bytes a file name may take (ext4 and most file systems stop at 255).
     public static let maximumBytes = 255
 
+    /// Names Windows reserves for devices, whatever the extension: a clerk could not save them.
+    static let windowsDeviceNames: Set<String> = Set(["CON", "PRN", "AUX", "NUL"] + (1...9).flatMap { ["COM\($0)", "LPT\($0)"] })
+
     /// Validates a name given as raw bytes (from a directory listing or an API header).
     public static func validate(_ bytes: [UInt8]) throws(IntakeError) -> String {
         guard let name = String(validating: bytes, as: UTF8.self) else {
@@ -14,7 +17,10 @@ public enum FileNameRule {
         return try validate(name)
     }
 
-    public static func validate(_ name: String) throws(IntakeError) -> String {
+    public static func validate(_ given: String) throws(IntakeError) -> String {
+        // Checked in the form that is stored: NFC (the same Vietnamese name typed on different
+        // systems compares equal), whose length can differ from what was sent.
+        let name = given.precomposedStringWithCanonicalMapping
         if name.isEmpty { throw .invalidFileName("tên tệp rỗng", "the name is empty") }
         if name.utf8.count > maximumBytes {
             throw .invalidFileName("tên tệp dài quá \(maximumBytes) byte", "the name is longer than \(maximumBytes) bytes")
@@ -35,7 +41,11 @@ public enum FileNameRule {
         if name.hasSuffix(" ") || name.hasSuffix(".") {
             throw .invalidFileName("tên tệp kết thúc bằng dấu cách hoặc dấu chấm", "the name ends with a space or a dot")
         }
-        return name.precomposedStringWithCanonicalMapping
+        let stem = name.split(separator: ".", maxSplits: 1).first.map { $0.uppercased() } ?? ""
+        if windowsDeviceNames.contains(stem.trimmingCharacters(in: .whitespaces)) {
+            throw .invalidFileName("\"\(stem)\" là tên thiết bị dành riêng của Windows", "\"\(stem)\" is a reserved device name on Windows")
+        }
+        return name
     }
 }
 

@@ -5,9 +5,10 @@ public enum ByteCountText {
     /// "1.5 MB", "300 KB", "12 B" — decimal units, as disk makers and file managers show them.
     public static func format(_ bytes: Int64) -> String {
         let units: [(String, Double)] = [("GB", 1e9), ("MB", 1e6), ("KB", 1e3)]
-        for (name, size) in units where Double(bytes) >= size {
-            let value = Double(bytes) / size
-            let rounded = (value * 10).rounded() / 10
+        // A unit is used from its own size up, and also when the unit below would show "1000"
+        // after rounding: 999,950 B reads "1 MB", not "1000 KB".
+        for (name, size) in units where Double(bytes) >= size || (Double(bytes) / size * 10_000).rounded() >= 10_000 {
+            let rounded = (Double(bytes) / size * 10).rounded() / 10
             return rounded == rounded.rounded() ? "\(Int64(rounded)) \(name)" : "\(rounded) \(name)"
         }
         return "\(bytes) B"
@@ -26,8 +27,11 @@ public enum ByteCountText {
         ]
         guard let multiplier = multipliers[unit] else { return nil }
         let bytes = value * multiplier
-        guard bytes >= 0, bytes < 9e18, bytes == bytes.rounded() else { return nil }
-        return Int64(bytes)
+        // "4.1 MB" is 4099999.9999999995 in binary floating point: a whole number of bytes within
+        // rounding error counts as whole; "1.5 B" does not.
+        let whole = bytes.rounded()
+        guard bytes >= 0, bytes < 9e18, abs(bytes - whole) <= max(1e-9, bytes * 1e-12) else { return nil }
+        return Int64(whole)
     }
 }
 

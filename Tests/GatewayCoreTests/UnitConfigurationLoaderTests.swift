@@ -1,0 +1,265 @@
+import XCTest
+@testable import GatewayCore
+
+/// The TOML configuration, read strictly, with every problem located for the technician.
+final class UnitConfigurationLoaderTests: XCTestCase {
+    /// The issues `text` is refused with, or a test failure when it is accepted.
+    private func issues(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> [ConfigurationIssue] {
+        do {
+            let configuration = try ConfigurationLoader.parse(text, path: "/etc/gatewayd/gatewayd.toml")
+            XCTFail("accepted: \(configuration)", file: file, line: line)
+            return []
+        } catch let errors as ConfigurationErrors {
+            XCTAssertEqual(errors.path, "/etc/gatewayd/gatewayd.toml", file: file, line: line)
+            return errors.issues
+        } catch {
+            XCTFail("unexpected error type \(type(of: error)): \(error)", file: file, line: line)
+            return []
+        }
+    }
+
+    func testEmptyTextGivesTheDefaults() throws {
+        let configuration = try ConfigurationLoader.parse("")
+        XCTAssertEqual(configuration, GatewayConfiguration())
+        XCTAssertEqual(configuration.intake.maximumDocumentSize, 100_000_000)
+        XCTAssertEqual(configuration.intake.diskReserve, 200_000_000)
+        XCTAssertEqual(configuration.dataDirectory, "/var/lib/gatewayd")
+        XCTAssertEqual(configuration.intake.settleDelay, .seconds(1))
+        XCTAssertEqual(configuration.intake.diskRetryInterval, .seconds(30))
+        XCTAssertTrue(configuration.intake.hotFolderEnabled)
+        XCTAssertEqual(configuration.intake.defaultRecipients, [])
+        XCTAssertNil(configuration.agency.code)
+        XCTAssertNil(configuration.agency.name)
+        XCTAssertNil(configuration.api.tcpAddress)
+        XCTAssertNil(configuration.api.socketGroup)
+        XCTAssertEqual(configuration.logLevel, "info")
+        XCTAssertEqual(configuration.hotFolderPath, "/var/lib/gatewayd/outbox")
+        XCTAssertEqual(configuration.socketPath, "/var/lib/gatewayd/run/gatewayd.sock")
+    }
+
+    func testCommentsOnlyGiveTheDefaults() throws {
+        XCTAssertEqual(try ConfigurationLoader.parse("# gatewayd\n\n# nothing set yet\n"), GatewayConfiguration())
+    }
+
+    func testFullExampleParsesToTheRightValues() throws {
+        let text = """
+        # Hộp công văn — UBND xã Hòa Tiến
+        data_dir = "/srv/gatewayd"
+
+        [agency]
+        code = "000.00.20.H13"
+        name = "UBND xã Hòa Tiến"
+
+        [intake]
+        hot_folder = "/srv/outbox"
+        hot_folder_enabled = false
+        max_document_size = "50 MB"
+        disk_reserve = 1073741824
+        default_recipients = ["000.00.20.H14", "000.00.01.A01"]
+        settle_delay = "500ms"
+        disk_retry_interval = 10
+
+        [api]
+        socket = "/run/gatewayd/api.sock"
+        socket_group = "vanthu"
+        tcp = "127.0.0.1:8750"
+
+        [log]
+        level = "debug"
+        """
+        let configuration = try ConfigurationLoader.parse(text)
+        XCTAssertEqual(configuration.dataDirectory, "/srv/gatewayd")
+        XCTAssertEqual(configuration.agency.code, AgencyCode("000.00.20.H13"))
+        XCTAssertEqual(configuration.agency.name, "UBND xã Hòa Tiến")
+        XCTAssertEqual(configuration.intake.hotFolder, "/srv/outbox")
+        XCTAssertEqual(configuration.hotFolderPath, "/srv/outbox")
+        XCTAssertFalse(configuration.intake.hotFolderEnabled)
+        XCTAssertEqual(configuration.intake.maximumDocumentSize, 50_000_000)
+        XCTAssertEqual(configuration.intake.diskReserve, 1_073_741_824)
+        XCTAssertEqual(configuration.intake.defaultRecipients, [AgencyCode("000.00.20.H14")!, AgencyCode("000.00.01.A01")!])
+        XCTAssertEqual(configuration.intake.settleDelay, .milliseconds(500))
+        XCTAssertEqual(configuration.intake.diskRetryInterval, .seconds(10))
+        XCTAssertEqual(configuration.api.socketPath, "/run/gatewayd/api.sock")
+        XCTAssertEqual(configuration.socketPath, "/run/gatewayd/api.sock")
+        XCTAssertEqual(configuration.api.socketGroup, "vanthu")
+        XCTAssertEqual(configuration.api.tcpAddress, "127.0.0.1:8750")
+        XCTAssertEqual(configuration.logLevel, "debug")
+        XCTAssertEqual(configuration.storeLimits.maximumDocumentSize, 50_000_000)
+        XCTAssertEqual(configuration.storeLimits.diskReserve, 1_073_741_824)
+    }
+
+    func testEveryKnownKeyIsInTheExampleAbove() {
+        // If a key is added to the reader, the full example (and this list) must learn it.
+        XCTAssertEqual(ConfigurationLoader.Reader.sections, [
+            "": ["data_dir", "agency", "intake", "api", "log"],
+            "agency": ["code", "name"],
+            "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
+            "api": ["socket", "socket_group", "tcp"],
+            "log": ["level"],
+        ])
+    }
+
+    func testOtherDurationAndSizeForms() throws {
+        let configuration = try ConfigurationLoader.parse("""
+        [intake]
+        settle_delay = 2.5
+        disk_retry_interval = "5m"
+        max_document_size = 1048576
+        disk_reserve = "1 GiB"
+        """)
+        XCTAssertEqual(configuration.intake.settleDelay, .milliseconds(2500))
+        XCTAssertEqual(configuration.intake.diskRetryInterval, .seconds(300))
+        XCTAssertEqual(configuration.intake.maximumDocumentSize, 1_048_576)
+        XCTAssertEqual(configuration.intake.diskReserve, 1_073_741_824)
+    }
+
+    func testMisspeltKeyIsReportedWithItsLineAndTheRightSpelling() throws {
+        let found = issues("""
+        # gatewayd
+        data_dir = "/var/lib/gatewayd"
+
+        [intake]
+        hot_folder_enabled = true
+        max_documnet_size = "50 MB"
+        """)
+        XCTAssertEqual(found.count, 1, "\(found)")
+        let issue = try XCTUnwrap(found.first)
+        XCTAssertEqual(issue.key, "intake.max_documnet_size")
+        XCTAssertEqual(issue.line, 6)
+        XCTAssertEqual(issue.message, "unknown key")
+        XCTAssertTrue(issue.hint?.contains("max_document_size") ?? false, "\(issue.hint ?? "no hint")")
+        XCTAssertEqual(issue.hint, "did you mean \"max_document_size\"?")
+    }
+
+    func testUnknownKeyFarFromAnyKnownOneListsTheKnownKeys() throws {
+        let issue = try XCTUnwrap(issues("[log]\nlevel = \"info\"\ncolour_output = true\n").first)
+        XCTAssertEqual(issue.key, "log.colour_output")
+        XCTAssertEqual(issue.line, 3)
+        XCTAssertEqual(issue.hint, "known keys here: level")
+    }
+
+    func testUnknownTopLevelKeyAndSection() throws {
+        let found = issues("data_dri = \"/srv\"\n\n[agnecy]\ncode = \"000.00.20.H13\"\n")
+        XCTAssertEqual(found.map(\.key), ["agnecy", "data_dri"])
+        XCTAssertEqual(found.map(\.line), [3, 1])
+        XCTAssertEqual(found.first?.hint, "did you mean \"agency\"?")
+        XCTAssertEqual(found.last?.hint, "did you mean \"data_dir\"?")
+    }
+
+    func testBadAgencyCodeReportsItsLine() throws {
+        let found = issues("""
+        data_dir = "/var/lib/gatewayd"
+
+        [agency]
+        name = "UBND xã Hòa Tiến"
+        code = "000.00.20.h13"
+        """)
+        XCTAssertEqual(found.count, 1, "\(found)")
+        let issue = try XCTUnwrap(found.first)
+        XCTAssertEqual(issue.key, "agency.code")
+        XCTAssertEqual(issue.line, 5)
+        XCTAssertTrue(issue.message.contains("000.00.20.h13"), issue.message)
+        XCTAssertTrue(issue.hint?.contains("DDD.DD.DD.XNN") ?? false)
+    }
+
+    func testInvalidTOMLReportsALine() throws {
+        let found = issues("""
+        [agency]
+        code = "000.00.20.H13"
+        name = UBND xã Hòa Tiến
+        """)
+        XCTAssertEqual(found.count, 1, "\(found)")
+        let issue = try XCTUnwrap(found.first)
+        XCTAssertEqual(issue.line, 3)
+        XCTAssertNil(issue.key)
+        XCTAssertTrue(issue.message.hasPrefix("not valid TOML"), issue.message)
+        XCTAssertTrue(issue.hint?.contains("double quotes") ?? false)
+    }
+
+    func testInvalidTOMLLaterInTheFileReportsThatLine() throws {
+        let found = issues("data_dir = \"/srv\"\n\n[intake]\nhot_folder_enabled = true\n[intake]\n")  // table defined twice
+        XCTAssertEqual(found.first?.line, 5, "\(found)")
+    }
+
+    func testSeveralIssuesAreAllReportedAtOnce() {
+        let found = issues("""
+        data_dir = "relative/dir"
+        [agency]
+        code = "000.00.20.h13"
+        [intake]
+        max_documnet_size = 5
+        disk_reserve = "lots"
+        default_recipients = ["000.00.20.H13", "bad"]
+        [api]
+        tcp = "localhost"
+        [log]
+        level = "verbose"
+        """)
+        XCTAssertEqual(found.count, 7, found.map(\.description).joined(separator: "\n"))
+        XCTAssertEqual(found.map(\.key), [
+            "data_dir", "agency.code", "intake.max_documnet_size", "intake.disk_reserve",
+            "intake.default_recipients", "api.tcp", "log.level",
+        ])
+        XCTAssertEqual(found.map(\.line), [1, 3, 5, 6, 7, 9, 11])
+    }
+
+    func testWrongTypesAreReported() {
+        let found = issues("""
+        data_dir = 5
+        [intake]
+        hot_folder_enabled = "yes"
+        default_recipients = "000.00.20.H13"
+        max_document_size = 0
+        disk_retry_interval = 0
+        [log]
+        level = 3
+        """)
+        XCTAssertEqual(found.map(\.key), [
+            "data_dir", "intake.hot_folder_enabled", "intake.max_document_size", "intake.default_recipients",
+            "intake.disk_retry_interval", "log.level",
+        ], found.map(\.description).joined(separator: "\n"))
+        XCTAssertEqual(found.map(\.line), [1, 3, 5, 4, 6, 8])
+    }
+
+    func testSectionWrittenAsAValueIsReported() throws {
+        let issue = try XCTUnwrap(issues("agency = \"000.00.20.H13\"\n").first)
+        XCTAssertEqual(issue.key, "agency")
+        XCTAssertEqual(issue.line, 1)
+    }
+
+    func testErrorsDescriptionNamesPathLineAndHint() {
+        let errors = ConfigurationErrors(path: "/etc/gatewayd/gatewayd.toml", issues: [
+            ConfigurationIssue(key: "intake.max_documnet_size", line: 6, message: "unknown key", hint: "did you mean \"max_document_size\"?"),
+            ConfigurationIssue(key: nil, line: nil, message: "the file is not UTF-8 text", hint: nil),
+        ])
+        XCTAssertEqual(errors.description, """
+        /etc/gatewayd/gatewayd.toml:6: intake.max_documnet_size: unknown key
+            gợi ý / hint: did you mean "max_document_size"?
+        /etc/gatewayd/gatewayd.toml:-: the file is not UTF-8 text
+        """)
+    }
+
+    func testTCPAddressAndDurationText() {
+        XCTAssertEqual(TCPAddress("127.0.0.1:8750")?.host, "127.0.0.1")
+        XCTAssertEqual(TCPAddress("127.0.0.1:8750")?.port, 8750)
+        XCTAssertEqual(TCPAddress("[::1]:8750")?.host, "::1")
+        XCTAssertNil(TCPAddress("localhost"))
+        XCTAssertNil(TCPAddress(":8750"))
+        XCTAssertNil(TCPAddress("host:0"))
+        XCTAssertNil(TCPAddress("host:65536"))
+        XCTAssertEqual(DurationText.parse("500ms"), .milliseconds(500))
+        XCTAssertEqual(DurationText.parse("30s"), .seconds(30))
+        XCTAssertEqual(DurationText.parse("5m"), .seconds(300))
+        XCTAssertEqual(DurationText.parse("2h"), .seconds(7200))
+        XCTAssertEqual(DurationText.parse("1.5"), .milliseconds(1500))
+        XCTAssertNil(DurationText.parse("soon"))
+        XCTAssertNil(DurationText.parse("5 days"))
+    }
+
+    func testEditDistance() {
+        XCTAssertEqual(editDistance("max_documnet_size", "max_document_size"), 2)
+        XCTAssertEqual(editDistance("", "abc"), 3)
+        XCTAssertEqual(editDistance("level", "level"), 0)
+        XCTAssertEqual(editDistance("kitten", "sitting"), 3)
+    }
+}
