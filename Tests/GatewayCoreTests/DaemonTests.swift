@@ -181,6 +181,22 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(daemon.errorCode(conflict.body), "idempotency_conflict")
     }
 
+    /// curl sends `Expect: 100-continue` for bodies over 1 MB and waits for the interim answer.
+    func testLargeUploadGetsContinueAndIsStoredWhole() throws {
+        let big = write("lớn.bin", randomBytes(1_500_000))
+        let result = runProgram("/usr/bin/curl", ["-sS", "-v", "--unix-socket", daemon.socket, "-X", "POST", "--data-binary", "@" + big,
+                                                  "-H", metadata(#"{"file_name": "lớn.bin", "recipients": ["000.00.20.H13"]}"#), "http://gateway/v1/documents"])
+        XCTAssertTrue(result.err.contains("HTTP/1.1 100 Continue"), result.err)
+        XCTAssertEqual(daemon.errorCode(result.out), "document_too_large", result.out)  // this daemon's limit is 100 KB
+        let small = write("vừa.bin", randomBytes(90_000))
+        let accepted = runProgram("/usr/bin/curl", ["-sS", "-v", "-H", "Expect: 100-continue", "--unix-socket", daemon.socket, "-X", "POST", "--data-binary", "@" + small,
+                                                    "-H", metadata(#"{"file_name": "vừa.bin", "recipients": ["000.00.20.H13"]}"#), "http://gateway/v1/documents"])
+        XCTAssertTrue(accepted.err.contains("HTTP/1.1 100 Continue"), accepted.err)
+        let view = try GatewayJSON.decoder.decode(DocumentView.self, from: Data(accepted.out.utf8))
+        XCTAssertEqual(view.document.size, 90_000)
+        XCTAssertEqual(try DocumentStore.sha256(ofFile: small), view.document.sha256)
+    }
+
     func testListShowAndErrorsForUnknownIds() throws {
         XCTAssertEqual(daemon.curl([], path: "/v1/documents/01a1fef5-7b3e-72b2-af94-ed484cee2eab").http, 404)
         XCTAssertEqual(daemon.errorCode(daemon.curl([], path: "/v1/documents/nope").body), "bad_request")

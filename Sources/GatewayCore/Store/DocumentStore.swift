@@ -72,7 +72,11 @@ public final class DocumentStore: Sendable {
         var configuration = Configuration()
         configuration.label = "gateway.store"
         configuration.busyMode = .timeout(10)
+        // Readers are the API's list/show calls: two are plenty on a commune's box, and each
+        // connection keeps its own page cache.
+        configuration.maximumReaderCount = 2
         configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -1024")  // 1 MiB per connection (default 2 MiB)
             // FULL: a commit is on stable storage before it returns (NORMAL in WAL mode can lose
             // the last transactions on power loss, and those are documents we acknowledged).
             try db.execute(sql: "PRAGMA synchronous = FULL")
