@@ -65,6 +65,25 @@ enum CLI {
         print(String(decoding: data, as: UTF8.self))
     }
 
+    /// Asks the daemon; when it is not running, reads the store itself, so a technician can look
+    /// at a stopped box. Other failures become the documented exit statuses.
+    static func fromDaemonOrStore<T>(
+        _ configuration: GatewayConfiguration,
+        daemon: (LocalAPIClient) async throws -> T,
+        store: (DocumentStore) throws -> T
+    ) async throws -> T {
+        do {
+            return try await daemon(LocalAPIClient(socketPath: configuration.socketPath))
+        } catch LocalAPIClient.Failure.daemonNotRunning {
+            FileHandle.standardError.write(Data("(gatewayd không chạy: đọc trực tiếp kho / daemon not running: reading the store directly)\n".utf8))
+            do { return try withOfflineStore(configuration, store) } catch let error as StoreLock.Failure {
+                throw fail(error.description)
+            }
+        } catch let failure as LocalAPIClient.Failure {
+            throw fail(failure.description)
+        }
+    }
+
     /// Opens the store directly (daemon not running), holding the data directory's lock.
     static func withOfflineStore<T>(_ configuration: GatewayConfiguration, _ body: (DocumentStore) throws -> T) throws -> T {
         let lock = try StoreLock(layout: configuration.layout)
@@ -154,17 +173,11 @@ struct Queue: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try location.resolve()
-            let documents: [DocumentRecord]
-            do {
-                documents = try await LocalAPIClient(socketPath: configuration.socketPath).list(states: state, limit: limit)
-            } catch LocalAPIClient.Failure.daemonNotRunning {
-                // Read the store itself: an operator can look at the queue with the daemon stopped.
-                FileHandle.standardError.write(Data("(gatewayd không chạy: đọc trực tiếp kho / daemon not running: reading the store directly)\n".utf8))
-                let states = state.compactMap(DocumentState.init(rawValue:))
-                documents = try CLI.withOfflineStore(configuration) { try $0.list(states: states, limit: limit) }
-            } catch let failure as LocalAPIClient.Failure {
-                throw CLI.fail(failure.description)
-            }
+            let states = state.compactMap(DocumentState.init(rawValue:))
+            let documents = try await CLI.fromDaemonOrStore(
+                configuration,
+                daemon: { try await $0.list(states: state, limit: limit) },
+                store: { try $0.list(states: states, limit: limit) })
             if json { try CLI.printJSON(documents); return }
             print(Table.render(
                 header: ["ID", "TRẠNG THÁI/STATE", "ĐỘ KHẨN", "KÍCH THƯỚC", "NHẬN LÚC/RECEIVED", "TỆP/FILE", "TRÍCH YẾU/SUBJECT"],
@@ -187,19 +200,14 @@ struct Show: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try location.resolve()
-        let view: DocumentView
-        do {
-            view = try await LocalAPIClient(socketPath: configuration.socketPath).show(id)
-        } catch LocalAPIClient.Failure.daemonNotRunning {
-            guard let documentID = DocumentID(id) else { throw CLI.fail("\"\(id)\" không phải mã văn bản / is not a document id") }
-            let found = try CLI.withOfflineStore(configuration) { store in
-                try store.document(documentID).map { DocumentView(document: $0, history: try store.history(documentID)) }
-            }
-            guard let found else { throw CLI.fail("Không có văn bản mã \(id) / No document with id \(id)") }
-            view = found
-        } catch let failure as LocalAPIClient.Failure {
-            throw CLI.fail(failure.description)
-        }
+        let found: DocumentView? = try await CLI.fromDaemonOrStore(
+            configuration,
+            daemon: { try await $0.show(id) },
+            store: { store in
+                guard let documentID = DocumentID(id) else { return nil }
+                return try store.document(documentID).map { DocumentView(document: $0, history: try store.history(documentID)) }
+            })
+        guard let view = found else { throw CLI.fail("Không có văn bản mã \(id) / No document with id \(id)") }
         if json { try CLI.printJSON(view); return }
         let document = view.document
         let metadata = document.metadata
@@ -262,18 +270,10 @@ struct Store: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try location.resolve()
-            let report: StoreCheckReport
-            do {
-                report = try await LocalAPIClient(socketPath: configuration.socketPath).storeCheck()
-            } catch LocalAPIClient.Failure.daemonNotRunning {
-                do {
-                    report = try CLI.withOfflineStore(configuration) { try $0.check(ownsStore: true) }
-                } catch let error as StoreLock.Failure {
-                    throw CLI.fail(error.description)
-                }
-            } catch let failure as LocalAPIClient.Failure {
-                throw CLI.fail(failure.description)
-            }
+            let report = try await CLI.fromDaemonOrStore(
+                configuration,
+                daemon: { try await $0.storeCheck() },
+                store: { try $0.check(ownsStore: true) })
             if json {
                 try CLI.printJSON(report)
             } else {

@@ -124,22 +124,24 @@ public final class HotFolderIntake: Service, Sendable {
         }
         var waiting = 0
         var pausedForSpace = false
+        var needsRetry = false  // a file still being written is retried by its close event instead
         for name in work.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             let outcome = await process(name)
             if case .deferred(let code) = outcome {
                 waiting += 1
-                if code != .fileStillBeingWritten { pausedForSpace = true }
+                if code == .insufficientSpace || code == .diskFull { pausedForSpace = true }
+                if code != .fileStillBeingWritten { needsRetry = true }
             }
         }
         state.withLock {
             $0.waitingFiles = waiting
             $0.pausedForSpace = pausedForSpace
         }
-        if pausedForSpace { scheduleRetry() }
+        if needsRetry { scheduleRetry() }
     }
 
-    /// Only while intake is paused for space does a timer run: there is no event for "space was
-    /// freed", and an idle box with a healthy disk must not poll.
+    /// Only while intake is paused (disk full, store unavailable) does a timer run: there is no
+    /// event for "space was freed", and an idle box with a healthy disk must not poll.
     private func scheduleRetry() {
         let first = pending.withLock { pending in
             defer { pending.retryScheduled = true }
@@ -185,10 +187,7 @@ public final class HotFolderIntake: Service, Sendable {
         let fileName: String
         do { fileName = try FileNameRule.validate(name) } catch { return reject(name, sidecar, error) }
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else {
-            logger.warning("cannot open hot folder file", metadata: ["file": "\(displayName)", "errno": "\(errno)"])
-            return .deferred(.storeUnavailable)
-        }
+        guard fd >= 0 else { return reject(name, sidecar, .unreadableFile(String(cString: strerror(errno)))) }
         defer { close(fd) }
         guard fstat(fd, &info) == 0 else { return .deferred(.storeUnavailable) }
         if Self.isOpenForWriting(fd) { return deferred(displayName, .fileStillBeingWritten) }

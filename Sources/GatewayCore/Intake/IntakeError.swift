@@ -15,6 +15,7 @@ public struct IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
         case fieldTooLong = "field_too_long"
         case invalidFileName = "invalid_file_name"
         case notARegularFile = "not_a_regular_file"
+        case unreadableFile = "unreadable_file"
         case fileStillBeingWritten = "file_still_being_written"
         case incompleteUpload = "incomplete_upload"
         case idempotencyConflict = "idempotency_conflict"
@@ -144,6 +145,13 @@ extension IntakeError {
         .notARegularFile,
         vi: "Đây không phải là một tệp thông thường (có thể là lối tắt, thư mục hoặc thiết bị). Hãy sao chép chính tệp văn bản vào thư mục.",
         en: "This is not a regular file (a link, folder or device). Copy the document file itself into the folder.")
+
+    static func unreadableFile(_ reason: String) -> IntakeError {
+        IntakeError(
+            .unreadableFile,
+            vi: "Không đọc được tệp (\(reason)). Hãy kiểm tra quyền truy cập của tệp rồi gửi lại.",
+            en: "The file cannot be read (\(reason)). Check the file's permissions and submit it again.")
+    }
 
     static let fileStillBeingWritten = IntakeError(
         .fileStillBeingWritten,

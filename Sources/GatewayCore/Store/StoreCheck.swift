@@ -99,10 +99,17 @@ extension DocumentStore {
     }
 
     /// Rows without content → quarantined; content without a row → moved to `orphans/`.
+    ///
+    /// Runs at every start, so it reads only the three columns it needs (no metadata JSON to
+    /// decode) and loads a whole record only for a document it must quarantine.
     private func reconcileFiles(_ db: Database) throws -> StoreCheckReport {
         var report = StoreCheckReport()
-        var rows: [DocumentID: DocumentRecord] = [:]
-        for record in try DocumentRecord.fetchAll(db) { rows[record.id] = record }
+        var rows: [DocumentID: (size: Int64, quarantined: Bool)] = [:]
+        let cursor = try Row.fetchCursor(db, sql: "SELECT id, size, state FROM document")
+        while let row = try cursor.next() {
+            guard let id = DocumentID(row["id"] as String) else { continue }
+            rows[id] = (row["size"], (row["state"] as String) == DocumentState.quarantined.rawValue)
+        }
         report.documentsChecked = rows.count
         var present = Set<DocumentID>()
         var movedAny = false
@@ -121,17 +128,17 @@ extension DocumentStore {
             try POSIXFile.fsyncDirectory(layout.objectsDirectory)
         }
         let now = Date()
-        for (id, var record) in rows where record.state != .quarantined {
+        for (id, row) in rows where !row.quarantined {
             var reason: String?
             if !present.contains(id) {
                 reason = "content file is missing (\(layout.objectPath(id)))"
             } else {
                 var info = stat()
-                if stat(layout.objectPath(id), &info) != 0 || Int64(info.st_size) != record.size {
-                    reason = "content file size differs from the one recorded at intake (recorded \(record.size), found \(Int64(info.st_size)))"
+                if stat(layout.objectPath(id), &info) != 0 || Int64(info.st_size) != row.size {
+                    reason = "content file size differs from the one recorded at intake (recorded \(row.size), found \(Int64(info.st_size)))"
                 }
             }
-            if let reason {
+            if let reason, var record = try DocumentRecord.fetchOne(db, key: id) {
                 try Self.move(&record, to: .quarantined, cause: "store check: \(reason)", reason: reason, at: now, in: db)
                 report.quarantined.append(.init(id: id.description, reason: reason))
             }
