@@ -53,6 +53,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
+        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver"]),
     ],
     swiftLanguageModes: [.v6]
 )
