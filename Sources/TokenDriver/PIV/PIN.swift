@@ -1,0 +1,47 @@
+/// A PIV PIN as the card wants it (SP 800-73-4 Part 2 §3.2.1): 6 to 8 digits, padded with 0xFF to
+/// 8 bytes. The bytes live in one buffer that is zeroed when the value goes away, and no
+/// description, log or error ever shows them.
+/// `@unchecked Sendable`: the buffer is written only in `init` and `deinit`; reads are copies.
+public final class PIN: @unchecked Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    public enum FormatError: Error, Equatable, Sendable, CustomStringConvertible {
+        case wrongLength(Int)
+        case notDigits
+
+        public var description: String {
+            switch self {
+            case .wrongLength(let count):
+                "Mã PIN phải có từ 6 đến 8 chữ số (đã nhập \(count) ký tự). / A PIN has 6 to 8 digits (\(count) characters given)."
+            case .notDigits:
+                "Mã PIN chỉ gồm chữ số 0–9. / A PIN has digits 0–9 only."
+            }
+        }
+    }
+
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+
+    /// Checks the format before anything is sent: a malformed PIN must never cost a try.
+    public init(_ text: String) throws(FormatError) {
+        let characters = Array(text.utf8)
+        guard characters.allSatisfy({ (0x30...0x39).contains($0) }) else { throw .notDigits }  // also "１２３" (full-width)
+        guard (6...8).contains(characters.count) else { throw .wrongLength(characters.count) }
+        buffer = .allocate(capacity: 8)
+        buffer.initialize(repeating: 0xFF)
+        for (index, byte) in characters.enumerated() { buffer[index] = byte }
+    }
+
+    deinit {
+        // Best effort as far as Swift allows: the one copy we own is overwritten before release.
+        for index in buffer.indices { buffer[index] = 0 }
+        buffer.deallocate()
+    }
+
+    /// The 8 padded bytes, lent for building one VERIFY command.
+    func withPaddedBytes<T>(_ body: ([UInt8]) throws -> T) rethrows -> T {
+        var copy = Array(buffer)
+        defer { for index in copy.indices { copy[index] = 0 } }
+        return try body(copy)
+    }
+
+    public var description: String { "PIN(redacted)" }
+    public var debugDescription: String { "PIN(redacted)" }
+}
