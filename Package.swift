@@ -42,7 +42,8 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
-        .target(name: "TokenDriver"),
+        .systemLibrary(name: "CPCSCLite", pkgConfig: "libpcsclite", providers: [.apt(["libpcsclite-dev"])]),
+        .target(name: "TokenDriver", dependencies: ["CPCSCLite"]),
         .executableTarget(
             name: "gatewayd",
             dependencies: [
