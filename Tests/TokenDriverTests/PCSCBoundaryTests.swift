@@ -52,27 +52,12 @@ final class PCSCBoundaryTests: XCTestCase {
         card = process
     }
 
-    func connectWhenPresent(_ context: PCSCContext) throws -> PCSCCard {
-        let reader = try XCTUnwrap(try context.readers().first { $0.hasPrefix("Virtual PCD") }, "no virtual reader")
-        let deadline = Date().addingTimeInterval(10)
-        var lastError: PCSCError = .noSmartcard
-        while Date() < deadline {
-            let attempt = Result { () throws(PCSCError) -> PCSCCard in try context.connect(reader: reader) }
-            switch attempt {
-            case .success(let card): return card
-            case .failure(let error): lastError = error
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        throw lastError
-    }
-
     func testTransmitThroughPcscdWithGetResponseChaining() throws {
         let context = try PCSCContext()
         let readers = try context.readers()
         XCTAssertTrue(readers.contains { $0.hasPrefix("Virtual PCD") }, "\(readers)")
         try insertScriptedCard()
-        let connection = try connectWhenPresent(context)
+        let connection = try VirtualReader.connectWhenPresent(context)
         XCTAssertEqual(try connection.atr(), [0x3B, 0x88, 0x80, 0x01, 0, 0, 0, 0, 0, 0, 0, 0])
         let selected = try connection.withTransaction { try connection.send(PIV.select(), extended: false) }
         XCTAssertEqual(selected.status, .success)
@@ -85,7 +70,7 @@ final class PCSCBoundaryTests: XCTestCase {
     func testRemovedCardIsANamedRecoverableError() throws {
         let context = try PCSCContext()
         try insertScriptedCard()
-        let connection = try connectWhenPresent(context)
+        let connection = try VirtualReader.connectWhenPresent(context)
         _ = try? connection.transmit([0x00, 0xEE, 0x00, 0x00])  // the scripted card leaves
         card?.waitUntilExit()
         var caught: PCSCError?
@@ -98,14 +83,6 @@ final class PCSCBoundaryTests: XCTestCase {
         XCTAssertTrue(error.isRecoverable, "\(error)")
         XCTAssertTrue([.removedCard, .resetCard, .noSmartcard, .readerUnavailable, .unresponsiveCard, .notTransacted].contains(error), "\(error)")
         connection.disconnect()
-        // pcscd then sees the reader empty: a new connection says there is no card.
-        let reader = try XCTUnwrap(try context.readers().first { $0.hasPrefix("Virtual PCD") })
-        var absent = false
-        let until = Date().addingTimeInterval(5)
-        while !absent && Date() < until {
-            let attempt = Result { () throws(PCSCError) -> PCSCCard in try context.connect(reader: reader) }
-            if case .failure(let failure) = attempt, failure == .noSmartcard { absent = true } else { Thread.sleep(forTimeInterval: 0.05) }
-        }
-        XCTAssertTrue(absent, "pcscd still sees a card after it left")
+        XCTAssertTrue(try VirtualReader.waitUntilEmpty(context), "pcscd still sees a card after it left")
     }
 }

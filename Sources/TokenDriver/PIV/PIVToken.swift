@@ -1,0 +1,135 @@
+/// A PIV token in a reader: the card application's operations over one PC/SC connection, with the
+/// PIN rules of `PINPolicy` applied before any try is spent.
+public final class PIVToken: @unchecked Sendable {
+    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        case pinIncorrect(triesLeft: Int)
+        case pinBlocked
+        /// One try left and the caller did not force: nothing was sent.
+        case lastTryRefused
+        case pinFormat(PIN.FormatError)
+        case card(StatusWord, operation: String)
+        case transport(PCSCError)
+        case malformed(String)
+        case compressedCertificateUnsupported
+
+        public var description: String {
+            switch self {
+            case .pinIncorrect(let tries):
+                "Mã PIN sai, còn \(tries) lần thử. / Wrong PIN, \(tries) tries left."
+            case .pinBlocked:
+                "Token đã bị khóa mã PIN; cần nhà cung cấp mở khóa. / The token's PIN is blocked; its provider must unblock it."
+            case .lastTryRefused:
+                "Chỉ còn 1 lần thử mã PIN: không thử để tránh khóa token (dùng --force nếu chắc chắn). / One PIN try left: not tried, to avoid locking the token (use --force if you are sure)."
+            case .pinFormat(let error): error.description
+            case .card(let status, let operation): "Token từ chối \(operation) / the token refused \(operation): \(status)"
+            case .transport(let error): error.description
+            case .malformed(let what): "Phản hồi không hợp lệ từ token / malformed answer from the token: \(what)"
+            case .compressedCertificateUnsupported: "Chứng thư nén chưa được hỗ trợ / compressed certificates are not supported yet"
+            }
+        }
+    }
+
+    public enum PINStatus: Sendable, Equatable {
+        case verified
+        case triesLeft(Int)
+        case blocked
+    }
+
+    let card: PCSCCard
+    /// Whether the card takes extended APDUs; learnt on the first refusal (6700) when unknown.
+    public private(set) var extendedAPDUs: Bool
+
+    public init(card: PCSCCard, extendedAPDUs: Bool = true) {
+        self.card = card
+        self.extendedAPDUs = extendedAPDUs
+    }
+
+    func send(_ command: CommandAPDU) throws(Failure) -> ResponseAPDU {
+        do {
+            let response = try card.send(command, extended: extendedAPDUs)
+            if response.status == .wrongLengthNoDetail, extendedAPDUs, !command.fitsShortForm {
+                extendedAPDUs = false  // the token refuses extended APDUs: chain from now on
+                return try card.send(command, extended: false)
+            }
+            return response
+        } catch let error as PCSCError {
+            throw .transport(error)
+        } catch let error as Failure {
+            throw error
+        } catch {
+            throw .malformed("\(error)")
+        }
+    }
+
+    func expectSuccess(_ command: CommandAPDU, _ operation: String) throws(Failure) -> [UInt8] {
+        let response = try send(command)
+        guard response.status.isSuccess else { throw .card(response.status, operation: operation) }
+        return response.data
+    }
+
+    /// Tokens do not always select PIV at power-on: every operation starts here.
+    public func select() throws(Failure) {
+        _ = try expectSuccess(PIV.select(), "SELECT PIV")
+    }
+
+    public func certificate(_ slot: PIV.Slot) throws(Failure) -> [UInt8] {
+        let data = try expectSuccess(PIV.getData(slot.certificateObject), "GET DATA \(slot.rawValue)")
+        let object: PIV.CertificateObject
+        do { object = try PIV.certificateObject(data) } catch { throw .malformed("\(error)") }
+        if object.isCompressed { throw .compressedCertificateUnsupported }
+        return object.certificate
+    }
+
+    /// Tries left, without spending one (VERIFY with no data).
+    public func pinStatus() throws(Failure) -> PINStatus {
+        let response = try send(PIV.pinStatus())
+        switch response.status {
+        case .success: return .verified
+        case .pinIncorrect(let tries): return tries == 0 ? .blocked : .triesLeft(tries)
+        case .authenticationBlocked: return .blocked
+        default: throw .card(response.status, operation: "VERIFY (status)")
+        }
+    }
+
+    /// VERIFY, once, after checking the tries left. Never retried by itself.
+    public func verify(_ pin: PIN, force: Bool) throws(Failure) {
+        let status = try send(PIV.pinStatus()).status
+        switch PINPolicy.decide(status: status, force: force) {
+        case .blocked: throw .pinBlocked
+        case .refuseLastTry: throw .lastTryRefused
+        case .proceed: break
+        }
+        let response = try send(PIV.verify(pin))
+        switch response.status {
+        case .success: return
+        case .pinIncorrect(let tries): throw tries == 0 ? .pinBlocked : .pinIncorrect(triesLeft: tries)
+        case .authenticationBlocked: throw .pinBlocked
+        default: throw .card(response.status, operation: "VERIFY")
+        }
+    }
+
+    /// Signs a digest with the slot's key: SELECT, the PIN check and VERIFY, then GENERAL
+    /// AUTHENTICATE, all inside one PC/SC transaction so no other program slips between them
+    /// (slot 9C's "PIN always" is satisfied by the VERIFY right before).
+    public func sign(digest: [UInt8], digestAlgorithm: DigestAlgorithm, keyAlgorithm: PIV.Algorithm,
+                     slot: PIV.Slot, pin: PIN?, force: Bool = false) throws(Failure) -> [UInt8] {
+        let challenge: [UInt8]
+        do { challenge = try SignatureBlock.challenge(digest: digest, digestAlgorithm: digestAlgorithm, keyAlgorithm: keyAlgorithm) } catch {
+            throw .malformed("\(error)")
+        }
+        do {
+            return try card.withTransaction { () throws -> [UInt8] in
+                try select()
+                if slot.needsPIN, let pin { try verify(pin, force: force) }
+                let data = try expectSuccess(PIV.sign(challenge, algorithm: keyAlgorithm, slot: slot), "GENERAL AUTHENTICATE \(slot.rawValue)")
+                do { return try PIV.signature(fromAuthenticateResponse: data) } catch { throw Failure.malformed("\(error)") }
+            }
+        } catch let error as Failure {
+            throw error
+        } catch let error as PCSCError {
+            throw .transport(error)
+        } catch {
+            throw .malformed("\(error)")
+        }
+    }
+}

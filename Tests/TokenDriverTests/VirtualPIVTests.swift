@@ -1,0 +1,129 @@
+import Foundation
+import XCTest
+@testable import TokenDriver
+
+/// PIVToken through the real pcscd against the project's virtual PIV card
+/// (tools/virtual-piv/virtual_piv.py), switched to refuse extended APDUs as many tokens do.
+/// Signatures are judged by openssl; PIN tries by the card's own counter (its state file).
+final class VirtualPIVTests: XCTestCase {
+    static var emulatorPath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("tools/virtual-piv/virtual_piv.py").path
+    }
+
+    var directory: String!
+    var emulator: Process?
+    var context: PCSCContext!
+
+    override func setUp() async throws {
+        do { context = try PCSCContext() } catch { throw XCTSkip("needs pcscd running with vsmartcard-vpcd (scripts/test starts it): \(error)") }
+        try XCTSkipUnless(runTool("/usr/bin/env", ["python3", "-c", "import cryptography"]).status == 0, "needs python3 with cryptography")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("virtual-piv-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() async throws {
+        if let emulator, emulator.isRunning { emulator.terminate(); emulator.waitUntilExit() }
+        if let context { _ = try? VirtualReader.waitUntilEmpty(context) }
+        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    func insert(_ extra: [String] = []) throws -> PIVToken {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.emulatorPath, "--dir", directory, "--no-extended"] + extra
+        try process.run()
+        emulator = process
+        return PIVToken(card: try VirtualReader.connectWhenPresent(context))
+    }
+
+    func cardTriesLeft() throws -> Int {
+        let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/state.json"))
+        return try XCTUnwrap((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["tries"] as? Int)
+    }
+
+    func testCertificatesAreReadWholeThroughGetResponse() throws {
+        let token = try insert()
+        try token.select()
+        for slot in [PIV.Slot.authentication, .signature] {
+            let der = try token.certificate(slot)
+            let expected = try Data(contentsOf: URL(fileURLWithPath: directory + "/cert-\(slot.rawValue).der"))
+            XCTAssertEqual(der, Array(expected), slot.rawValue)
+        }
+    }
+
+    func testSignaturesVerifyWithOpenSSLForRSAAndP256WithoutExtendedAPDUs() throws {
+        let token = try insert()
+        let message = Array("Quyết định số 123/QĐ-UBND — ký trên token".utf8)
+        let messagePath = directory + "/message.txt"
+        FileManager.default.createFile(atPath: messagePath, contents: Data(message))
+        let digest = Array(try Data(contentsOf: URL(fileURLWithPath: messagePath)).sha256ViaOpenSSL(path: messagePath))
+        for (slot, algorithm) in [(PIV.Slot.authentication, PIV.Algorithm.rsa2048), (.signature, .eccP256)] {
+            let signature = try token.sign(digest: digest, digestAlgorithm: .sha256, keyAlgorithm: algorithm, slot: slot, pin: try PIN("123456"))
+            let signaturePath = directory + "/sig-\(slot.rawValue).bin"
+            FileManager.default.createFile(atPath: signaturePath, contents: Data(signature))
+            let publicKey = directory + "/pub-\(slot.rawValue).pem"
+            XCTAssertEqual(runTool("/usr/bin/openssl", ["x509", "-in", directory + "/cert-\(slot.rawValue).pem", "-pubkey", "-noout", "-out", publicKey]).status, 0)
+            let verified = runTool("/usr/bin/openssl", ["dgst", "-sha256", "-verify", publicKey, "-signature", signaturePath, messagePath])
+            XCTAssertEqual(verified.status, 0, "\(slot.rawValue): \(verified.out) \(verified.err)")
+            XCTAssertTrue(verified.out.contains("Verified OK"), verified.out)
+        }
+        XCTAssertFalse(token.extendedAPDUs, "the RSA signature needed chaining: extended APDUs were refused")
+        // Slot 9C is "PIN always": a second signature without a fresh VERIFY is refused.
+        XCTAssertThrowsError(try token.sign(digest: digest, digestAlgorithm: .sha256, keyAlgorithm: .eccP256, slot: .signature, pin: nil)) {
+            XCTAssertEqual($0 as? PIVToken.Failure, .card(.securityStatusNotSatisfied, operation: "GENERAL AUTHENTICATE 9c"))
+        }
+    }
+
+    func testWrongPINCountsDownRefusesTheLastTryAndReportsBlocked() throws {
+        let token = try insert()
+        try token.select()
+        XCTAssertEqual(try token.pinStatus(), .triesLeft(3))
+        XCTAssertThrowsError(try token.verify(try PIN("000000"), force: false)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinIncorrect(triesLeft: 2)) }
+        XCTAssertEqual(try cardTriesLeft(), 2)
+        XCTAssertThrowsError(try token.verify(try PIN("000000"), force: false)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinIncorrect(triesLeft: 1)) }
+        XCTAssertEqual(try cardTriesLeft(), 1)
+        // One try left: refused before anything is sent, even with the right PIN.
+        XCTAssertThrowsError(try token.verify(try PIN("123456"), force: false)) { XCTAssertEqual($0 as? PIVToken.Failure, .lastTryRefused) }
+        XCTAssertEqual(try cardTriesLeft(), 1)
+        XCTAssertThrowsError(try token.verify(try PIN("000000"), force: true)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinBlocked) }
+        XCTAssertEqual(try cardTriesLeft(), 0)
+        XCTAssertEqual(try token.pinStatus(), .blocked)
+        XCTAssertThrowsError(try token.verify(try PIN("123456"), force: true)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinBlocked) }
+    }
+
+    func testCardRemovedBeforeASignatureIsAClearError() throws {
+        let token = try insert()
+        try token.select()
+        emulator?.terminate()
+        emulator?.waitUntilExit()
+        XCTAssertThrowsError(try token.sign(digest: Array(repeating: 1, count: 32), digestAlgorithm: .sha256, keyAlgorithm: .eccP256,
+                                            slot: .signature, pin: try PIN("123456"))) { error in
+            guard case .transport(let pcsc) = error as? PIVToken.Failure else { return XCTFail("\(error)") }
+            XCTAssertTrue(pcsc.isRecoverable, "\(pcsc)")
+        }
+    }
+}
+
+@discardableResult
+func runTool(_ executable: String, _ arguments: [String]) -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    do { try process.run() } catch { return (-1, "", "\(error)") }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+extension Data {
+    func sha256ViaOpenSSL(path: String) throws -> Data {
+        let result = runTool("/usr/bin/openssl", ["dgst", "-sha256", "-binary", "-out", path + ".sha256", path])
+        guard result.status == 0 else { throw CocoaError(.fileReadUnknown) }
+        return try Data(contentsOf: URL(fileURLWithPath: path + ".sha256"))
+    }
+}
