@@ -42,7 +42,9 @@ final class PCSCBoundaryTests: XCTestCase {
         do { _ = try PCSCContext() } catch { throw XCTSkip("needs pcscd running with vsmartcard-vpcd (scripts/test starts it): \(error)") }
     }
 
-    override func tearDown() async throws { card?.terminate() }
+    override func tearDown() async throws {
+        if let card, card.isRunning { kill(card.processIdentifier, SIGKILL); card.waitUntilExit() }
+    }
 
     func insertScriptedCard() throws {
         let process = Process()

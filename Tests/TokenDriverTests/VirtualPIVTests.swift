@@ -23,7 +23,8 @@ final class VirtualPIVTests: XCTestCase {
     }
 
     override func tearDown() async throws {
-        if let emulator, emulator.isRunning { emulator.terminate(); emulator.waitUntilExit() }
+        // SIGKILL: the card leaves the reader at once, whatever signal mask the emulator inherited.
+        if let emulator, emulator.isRunning { kill(emulator.processIdentifier, SIGKILL); emulator.waitUntilExit() }
         if let context { _ = try? VirtualReader.waitUntilEmpty(context) }
         if let directory { try? FileManager.default.removeItem(atPath: directory) }
     }
@@ -95,8 +96,7 @@ final class VirtualPIVTests: XCTestCase {
     func testCardRemovedBeforeASignatureIsAClearError() throws {
         let token = try insert()
         try token.select()
-        emulator?.terminate()
-        emulator?.waitUntilExit()
+        if let emulator { kill(emulator.processIdentifier, SIGKILL); emulator.waitUntilExit() }
         XCTAssertThrowsError(try token.sign(digest: Array(repeating: 1, count: 32), digestAlgorithm: .sha256, keyAlgorithm: .eccP256,
                                             slot: .signature, pin: try PIN("123456"))) { error in
             guard case .transport(let pcsc) = error as? PIVToken.Failure else { return XCTFail("\(error)") }

@@ -232,6 +232,9 @@ def main():
     parser.add_argument("--9c", dest="slot_9c", choices=ALGORITHMS, default="p256")
     args = parser.parse_args()
     card = Card(args)
+    # A parent may have started us with signals blocked (Foundation's Process passes its thread's
+    # mask on): unblock them, or SIGTERM would never take the card out.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     connection = socket.create_connection((args.host, args.port), timeout=None)
     signal.signal(signal.SIGTERM, lambda *_: (connection.close(), sys.exit(0)))
 

@@ -1,0 +1,102 @@
+import Crypto
+import _CryptoExtras
+import Foundation
+import SwiftASN1
+import X509
+
+/// What is plugged in, for `gatewayd token list`: every reader, whether a card is in it, whether
+/// it is a PIV token, its certificates and PIN tries left (read without spending one).
+public struct TokenReport: Sendable, Codable {
+    public struct CertificateReport: Sendable, Codable {
+        public var slot: String
+        public var subject: String
+        public var issuer: String
+        public var serial: String
+        public var notBefore: Date
+        public var notAfter: Date
+        public var keyType: String
+        public var sha256: String
+
+        enum CodingKeys: String, CodingKey {
+            case slot, subject, issuer, serial, notBefore = "not_before", notAfter = "not_after", keyType = "key_type", sha256
+        }
+    }
+
+    public var reader: String
+    public var cardPresent: Bool
+    public var atr: String?
+    public var piv: Bool
+    public var pinTriesLeft: Int?
+    public var pinBlocked: Bool?
+    public var certificates: [CertificateReport]
+    /// Why a present card could not be read (not PIV, busy, …).
+    public var problem: String?
+
+    enum CodingKeys: String, CodingKey {
+        case reader, cardPresent = "card_present", atr, piv, pinTriesLeft = "pin_tries_left", pinBlocked = "pin_blocked", certificates, problem
+    }
+}
+
+public enum TokenInventory {
+    public static func scan() throws(PCSCError) -> [TokenReport] {
+        let context = try PCSCContext()
+        return try context.readers().map { reader in report(reader: reader, context: context) }
+    }
+
+    static func report(reader: String, context: PCSCContext) -> TokenReport {
+        var report = TokenReport(reader: reader, cardPresent: false, piv: false, certificates: [])
+        let card: PCSCCard
+        do { card = try context.connect(reader: reader) } catch {
+            if error != .noSmartcard && error != .removedCard { report.problem = error.description }
+            return report
+        }
+        defer { card.disconnect() }
+        report.cardPresent = true
+        report.atr = (try? card.atr())?.map { String(format: "%02X", $0) }.joined()
+        let token = PIVToken(card: card)
+        do {
+            try token.select()
+        } catch {
+            report.problem = "không phải token PIV / not a PIV token (\(error))"
+            return report
+        }
+        report.piv = true
+        switch try? token.pinStatus() {
+        case .triesLeft(let tries): report.pinTriesLeft = tries; report.pinBlocked = false
+        case .blocked: report.pinTriesLeft = 0; report.pinBlocked = true
+        case .verified: report.pinBlocked = false
+        case nil: break
+        }
+        for slot in PIV.Slot.allCases {
+            guard let der = try? token.certificate(slot), let described = try? describe(der, slot: slot) else { continue }
+            report.certificates.append(described)
+        }
+        return report
+    }
+
+    public static func describe(_ der: [UInt8], slot: PIV.Slot) throws -> TokenReport.CertificateReport {
+        let certificate = try Certificate(derEncoded: der)
+        return TokenReport.CertificateReport(
+            slot: slot.rawValue, subject: certificate.subject.description, issuer: certificate.issuer.description,
+            serial: certificate.serialNumber.description, notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter,
+            keyType: keyType(of: certificate), sha256: SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// The PIV algorithm of a certificate's key, or nil when the token's key is of a kind we do
+    /// not sign with.
+    public static func algorithm(of certificate: Certificate) -> PIV.Algorithm? {
+        if P256.Signing.PublicKey(certificate.publicKey) != nil { return .eccP256 }
+        if P384.Signing.PublicKey(certificate.publicKey) != nil { return .eccP384 }
+        if let rsa = _RSA.Signing.PublicKey(certificate.publicKey), rsa.keySizeInBits == 2048 { return .rsa2048 }
+        return nil
+    }
+
+    static func keyType(of certificate: Certificate) -> String {
+        switch algorithm(of: certificate) {
+        case .eccP256: "ECC P-256"
+        case .eccP384: "ECC P-384"
+        case .rsa2048: "RSA-2048"
+        case nil: "unsupported"
+        }
+    }
+}

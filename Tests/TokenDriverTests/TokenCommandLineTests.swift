@@ -1,0 +1,79 @@
+import Foundation
+import XCTest
+@testable import TokenDriver
+
+/// `gatewayd token list | sign | cert` against the virtual PIV card in pcscd's virtual reader.
+final class TokenCommandLineTests: XCTestCase {
+    static var gatewayd: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/gatewayd").path
+    }
+
+    var directory: String!
+    var emulator: Process?
+    var context: PCSCContext!
+
+    override func setUp() async throws {
+        do { context = try PCSCContext() } catch { throw XCTSkip("needs pcscd running with vsmartcard-vpcd (scripts/test starts it): \(error)") }
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.gatewayd), "needs .build/debug/gatewayd")
+        try XCTSkipUnless(runTool("/usr/bin/env", ["python3", "-c", "import cryptography"]).status == 0, "needs python3 with cryptography")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("token-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", VirtualPIVTests.emulatorPath, "--dir", directory, "--no-extended"]
+        try process.run()
+        emulator = process
+        try VirtualReader.connectWhenPresent(context).disconnect()
+    }
+
+    override func tearDown() async throws {
+        // SIGKILL: the card leaves the reader at once, whatever signal mask the emulator inherited.
+        if let emulator, emulator.isRunning { kill(emulator.processIdentifier, SIGKILL); emulator.waitUntilExit() }
+        if let context { _ = try? VirtualReader.waitUntilEmpty(context) }
+        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    func gatewayd(_ arguments: [String]) -> (status: Int32, out: String, err: String) { runTool(Self.gatewayd, arguments) }
+
+    func testListShowsTheTokenWithItsCertificatesAndTries() throws {
+        let result = gatewayd(["token", "list", "--json"])
+        XCTAssertEqual(result.status, 0, result.err)
+        let reports = try JSONDecoder().decode([TokenReportProbe].self, from: Data(result.out.utf8))
+        let token = try XCTUnwrap(reports.first { $0.card_present && $0.piv })
+        XCTAssertEqual(token.pin_tries_left, 3)
+        XCTAssertEqual(token.certificates.map(\.slot), ["9a", "9c"])
+        XCTAssertEqual(token.certificates.map(\.key_type), ["RSA-2048", "ECC P-256"])
+        XCTAssertTrue(token.certificates[0].subject.contains("CN=Nguyễn Văn An"), token.certificates[0].subject)
+    }
+
+    func testSignedFilesVerifyWithOpenSSLAndAWrongPINNeverShowsThePIN() throws {
+        let file = directory + "/công văn.txt"
+        try "Kính gửi: UBND tỉnh".write(toFile: file, atomically: true, encoding: .utf8)
+        try "123456\n".write(toFile: directory + "/pin", atomically: true, encoding: .utf8)
+        for slot in ["9a", "9c"] {
+            let signature = directory + "/sig-\(slot)"
+            let signed = gatewayd(["token", "sign", "--slot", slot, "--in", file, "--out", signature, "--pin-file", directory + "/pin"])
+            XCTAssertEqual(signed.status, 0, signed.err)
+            XCTAssertEqual(gatewayd(["token", "cert", "--slot", slot, "--out", directory + "/cert-out-\(slot).pem"]).status, 0)
+            XCTAssertEqual(runTool("/usr/bin/openssl", ["x509", "-in", directory + "/cert-out-\(slot).pem", "-pubkey", "-noout", "-out", directory + "/pub-\(slot)"]).status, 0)
+            let verified = runTool("/usr/bin/openssl", ["dgst", "-sha256", "-verify", directory + "/pub-\(slot)", "-signature", signature, file])
+            XCTAssertTrue(verified.out.contains("Verified OK"), "\(slot): \(verified.out) \(verified.err)")
+        }
+        try "987654\n".write(toFile: directory + "/wrong", atomically: true, encoding: .utf8)
+        let wrong = gatewayd(["token", "sign", "--slot", "9c", "--in", file, "--out", directory + "/x", "--pin-file", directory + "/wrong"])
+        XCTAssertEqual(wrong.status, 1)
+        XCTAssertTrue(wrong.err.contains("2 tries left"), wrong.err)
+        XCTAssertFalse((wrong.out + wrong.err).contains("987654"), "the PIN appeared in the output")
+    }
+}
+
+/// The JSON of `token list`, read as a client would (independently of TokenReport's Codable).
+struct TokenReportProbe: Decodable {
+    struct Certificate: Decodable { var slot: String; var key_type: String; var subject: String }
+    var reader: String
+    var card_present: Bool
+    var piv: Bool
+    var pin_tries_left: Int?
+    var certificates: [Certificate]
+}
