@@ -61,8 +61,9 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
             ]
         ),
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
-        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TestSupport"]),
+        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

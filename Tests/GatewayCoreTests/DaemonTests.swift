@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import GatewayCore
 
@@ -61,21 +62,6 @@ final class RunningDaemon {
         guard let data = body.data(using: .utf8), let error = try? JSONDecoder().decode(APIErrorBody.self, from: data) else { return nil }
         return error.error.code
     }
-}
-
-@discardableResult
-func runProgram(_ executable: String, _ arguments: [String], input: Data? = nil) -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    do { try process.run() } catch { return (-1, "", "\(error)") }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
 final class DaemonTests: XCTestCase {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import TokenDriver
 
@@ -16,7 +17,7 @@ final class TokenCommandLineTests: XCTestCase {
     override func setUp() async throws {
         do { context = try PCSCContext() } catch { throw XCTSkip("needs pcscd running with vsmartcard-vpcd (scripts/test starts it): \(error)") }
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.gatewayd), "needs .build/debug/gatewayd")
-        try XCTSkipUnless(runTool("/usr/bin/env", ["python3", "-c", "import cryptography"]).status == 0, "needs python3 with cryptography")
+        try XCTSkipUnless(runProgram("/usr/bin/env", ["python3", "-c", "import cryptography"]).status == 0, "needs python3 with cryptography")
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("token-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let process = Process()
@@ -34,7 +35,7 @@ final class TokenCommandLineTests: XCTestCase {
         if let directory { try? FileManager.default.removeItem(atPath: directory) }
     }
 
-    func gatewayd(_ arguments: [String]) -> (status: Int32, out: String, err: String) { runTool(Self.gatewayd, arguments) }
+    func gatewayd(_ arguments: [String]) -> (status: Int32, out: String, err: String) { runProgram(Self.gatewayd, arguments) }
 
     func testListShowsTheTokenWithItsCertificatesAndTries() throws {
         let result = gatewayd(["token", "list", "--json"])
@@ -56,8 +57,8 @@ final class TokenCommandLineTests: XCTestCase {
             let signed = gatewayd(["token", "sign", "--slot", slot, "--in", file, "--out", signature, "--pin-file", directory + "/pin"])
             XCTAssertEqual(signed.status, 0, signed.err)
             XCTAssertEqual(gatewayd(["token", "cert", "--slot", slot, "--out", directory + "/cert-out-\(slot).pem"]).status, 0)
-            XCTAssertEqual(runTool("/usr/bin/openssl", ["x509", "-in", directory + "/cert-out-\(slot).pem", "-pubkey", "-noout", "-out", directory + "/pub-\(slot)"]).status, 0)
-            let verified = runTool("/usr/bin/openssl", ["dgst", "-sha256", "-verify", directory + "/pub-\(slot)", "-signature", signature, file])
+            XCTAssertEqual(runProgram("/usr/bin/openssl", ["x509", "-in", directory + "/cert-out-\(slot).pem", "-pubkey", "-noout", "-out", directory + "/pub-\(slot)"]).status, 0)
+            let verified = runProgram("/usr/bin/openssl", ["dgst", "-sha256", "-verify", directory + "/pub-\(slot)", "-signature", signature, file])
             XCTAssertTrue(verified.out.contains("Verified OK"), "\(slot): \(verified.out) \(verified.err)")
         }
         try "987654\n".write(toFile: directory + "/wrong", atomically: true, encoding: .utf8)

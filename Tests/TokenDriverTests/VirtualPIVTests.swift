@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import TokenDriver
 
@@ -17,7 +18,7 @@ final class VirtualPIVTests: XCTestCase {
 
     override func setUp() async throws {
         do { context = try PCSCContext() } catch { throw XCTSkip("needs pcscd running with vsmartcard-vpcd (scripts/test starts it): \(error)") }
-        try XCTSkipUnless(runTool("/usr/bin/env", ["python3", "-c", "import cryptography"]).status == 0, "needs python3 with cryptography")
+        try XCTSkipUnless(runProgram("/usr/bin/env", ["python3", "-c", "import cryptography"]).status == 0, "needs python3 with cryptography")
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("virtual-piv-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
@@ -64,8 +65,8 @@ final class VirtualPIVTests: XCTestCase {
             let signaturePath = directory + "/sig-\(slot.rawValue).bin"
             FileManager.default.createFile(atPath: signaturePath, contents: Data(signature))
             let publicKey = directory + "/pub-\(slot.rawValue).pem"
-            XCTAssertEqual(runTool("/usr/bin/openssl", ["x509", "-in", directory + "/cert-\(slot.rawValue).pem", "-pubkey", "-noout", "-out", publicKey]).status, 0)
-            let verified = runTool("/usr/bin/openssl", ["dgst", "-sha256", "-verify", publicKey, "-signature", signaturePath, messagePath])
+            XCTAssertEqual(runProgram("/usr/bin/openssl", ["x509", "-in", directory + "/cert-\(slot.rawValue).pem", "-pubkey", "-noout", "-out", publicKey]).status, 0)
+            let verified = runProgram("/usr/bin/openssl", ["dgst", "-sha256", "-verify", publicKey, "-signature", signaturePath, messagePath])
             XCTAssertEqual(verified.status, 0, "\(slot.rawValue): \(verified.out) \(verified.err)")
             XCTAssertTrue(verified.out.contains("Verified OK"), verified.out)
         }
@@ -105,24 +106,9 @@ final class VirtualPIVTests: XCTestCase {
     }
 }
 
-@discardableResult
-func runTool(_ executable: String, _ arguments: [String]) -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    do { try process.run() } catch { return (-1, "", "\(error)") }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-}
-
 extension Data {
     func sha256ViaOpenSSL(path: String) throws -> Data {
-        let result = runTool("/usr/bin/openssl", ["dgst", "-sha256", "-binary", "-out", path + ".sha256", path])
+        let result = runProgram("/usr/bin/openssl", ["dgst", "-sha256", "-binary", "-out", path + ".sha256", path])
         guard result.status == 0 else { throw CocoaError(.fileReadUnknown) }
         return try Data(contentsOf: URL(fileURLWithPath: path + ".sha256"))
     }

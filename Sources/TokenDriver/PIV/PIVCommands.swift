@@ -87,10 +87,17 @@ public enum PIV {
 
     /// The signature inside a GENERAL AUTHENTICATE answer, `7C { 82 signature }`.
     public static func signature(fromAuthenticateResponse data: [UInt8]) throws(ObjectError) -> [UInt8] {
-        do {
+        try decoding {
             guard let template = try TLV.parseAll(data).first(tag: 0x7C) else { throw ObjectError.missing("7C dynamic authentication template") }
             guard let response = try template.children().first(tag: 0x82) else { throw ObjectError.missing("82 response") }
             return response.value
+        }
+    }
+
+    /// Runs a TLV reading, giving its failures the one error type of this area.
+    static func decoding<T>(_ body: () throws -> T) throws(ObjectError) -> T {
+        do {
+            return try body()
         } catch let error as TLV.ParseError {
             throw .malformed(error)
         } catch let error as ObjectError {
@@ -108,18 +115,12 @@ public enum PIV {
     }
 
     public static func certificateObject(_ data: [UInt8]) throws(ObjectError) -> CertificateObject {
-        do {
+        try decoding {
             guard let container = try TLV.parseAll(data).first(tag: 0x53) else { throw ObjectError.missing("53 data object") }
             let children = try container.children()
             guard let certificate = children.first(tag: 0x70) else { throw ObjectError.missing("70 certificate") }
             let info = children.first(tag: 0x71)?.value.first ?? 0
             return CertificateObject(certificate: certificate.value, isCompressed: info & 0x01 != 0)
-        } catch let error as TLV.ParseError {
-            throw .malformed(error)
-        } catch let error as ObjectError {
-            throw error
-        } catch {
-            throw .missing("\(error)")
         }
     }
 }
