@@ -6,10 +6,7 @@ import XCTest
 /// The real `gatewayd` binary as a separate process, spoken to by curl (an independent HTTP
 /// client) and by `gatewayd`'s own client commands.
 final class RunningDaemon {
-    static var binary: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/gatewayd").path
-    }
+    static var binary: String { repositoryRoot.appendingPathComponent(".build/debug/gatewayd").path }
 
     let directory: String
     let dataDirectory: String

@@ -16,3 +16,7 @@ public func runProgram(_ executable: String, _ arguments: [String]) -> (status: 
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
+
+/// The repository's root, for the built binary and the tools the tests start.
+public let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

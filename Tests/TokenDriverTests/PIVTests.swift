@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import TokenDriver
 
@@ -127,23 +128,10 @@ final class PIVTests: XCTestCase {
     }
 
     func python(_ script: String, _ arguments: [String]) throws -> String {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import cryptography"]
-        try check.run()
-        check.waitUntilExit()
-        try XCTSkipUnless(check.terminationStatus == 0, "needs python3 with the cryptography package (pip install cryptography)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, errorText)
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try XCTSkipUnless(runProgram("/usr/bin/env", ["python3", "-c", "import cryptography"]).status == 0,
+                          "needs python3 with the cryptography package (pip install cryptography)")
+        let result = runProgram("/usr/bin/env", ["python3", "-c", script] + arguments)
+        XCTAssertEqual(result.status, 0, result.err)
+        return result.out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -5,35 +5,20 @@ import XCTest
 
 /// `gatewayd token list | sign | cert` against the virtual PIV card in pcscd's virtual reader.
 final class TokenCommandLineTests: XCTestCase {
-    static var gatewayd: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/gatewayd").path
-    }
+    static let gatewayd = repositoryRoot.appendingPathComponent(".build/debug/gatewayd").path
 
-    var directory: String!
-    var emulator: Process?
+    var card: VirtualCard?
     var context: PCSCContext!
+    var directory: String { card!.directory }
 
     override func setUp() async throws {
-        do { context = try PCSCContext() } catch { throw XCTSkip("needs pcscd running with vsmartcard-vpcd (scripts/test starts it): \(error)") }
+        context = try VirtualCard.requirements()
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.gatewayd), "needs .build/debug/gatewayd")
-        try XCTSkipUnless(runProgram("/usr/bin/env", ["python3", "-c", "import cryptography"]).status == 0, "needs python3 with cryptography")
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("token-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", VirtualPIVTests.emulatorPath, "--dir", directory, "--no-extended"]
-        try process.run()
-        emulator = process
+        card = try VirtualCard()
         try VirtualReader.connectWhenPresent(context).disconnect()
     }
 
-    override func tearDown() async throws {
-        // SIGKILL: the card leaves the reader at once, whatever signal mask the emulator inherited.
-        if let emulator, emulator.isRunning { kill(emulator.processIdentifier, SIGKILL); emulator.waitUntilExit() }
-        if let context { _ = try? VirtualReader.waitUntilEmpty(context) }
-        if let directory { try? FileManager.default.removeItem(atPath: directory) }
-    }
+    override func tearDown() async throws { card?.remove(context) }
 
     func gatewayd(_ arguments: [String]) -> (status: Int32, out: String, err: String) { runProgram(Self.gatewayd, arguments) }
 

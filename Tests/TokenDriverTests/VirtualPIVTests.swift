@@ -7,35 +7,15 @@ import XCTest
 /// (tools/virtual-piv/virtual_piv.py), switched to refuse extended APDUs as many tokens do.
 /// Signatures are judged by openssl; PIN tries by the card's own counter (its state file).
 final class VirtualPIVTests: XCTestCase {
-    static var emulatorPath: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("tools/virtual-piv/virtual_piv.py").path
-    }
-
-    var directory: String!
-    var emulator: Process?
+    var card: VirtualCard?
     var context: PCSCContext!
+    var directory: String { card!.directory }
 
-    override func setUp() async throws {
-        do { context = try PCSCContext() } catch { throw XCTSkip("needs pcscd running with vsmartcard-vpcd (scripts/test starts it): \(error)") }
-        try XCTSkipUnless(runProgram("/usr/bin/env", ["python3", "-c", "import cryptography"]).status == 0, "needs python3 with cryptography")
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("virtual-piv-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() async throws {
-        // SIGKILL: the card leaves the reader at once, whatever signal mask the emulator inherited.
-        if let emulator, emulator.isRunning { kill(emulator.processIdentifier, SIGKILL); emulator.waitUntilExit() }
-        if let context { _ = try? VirtualReader.waitUntilEmpty(context) }
-        if let directory { try? FileManager.default.removeItem(atPath: directory) }
-    }
+    override func setUp() async throws { context = try VirtualCard.requirements() }
+    override func tearDown() async throws { card?.remove(context) }
 
     func insert(_ extra: [String] = []) throws -> PIVToken {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.emulatorPath, "--dir", directory, "--no-extended"] + extra
-        try process.run()
-        emulator = process
+        card = try VirtualCard(["--no-extended"] + extra)
         return PIVToken(card: try VirtualReader.connectWhenPresent(context))
     }
 
@@ -97,7 +77,7 @@ final class VirtualPIVTests: XCTestCase {
     func testCardRemovedBeforeASignatureIsAClearError() throws {
         let token = try insert()
         try token.select()
-        if let emulator { kill(emulator.processIdentifier, SIGKILL); emulator.waitUntilExit() }
+        card?.pull()
         XCTAssertThrowsError(try token.sign(digest: Array(repeating: 1, count: 32), digestAlgorithm: .sha256, keyAlgorithm: .eccP256,
                                             slot: .signature, pin: try PIN("123456"))) { error in
             guard case .transport(let pcsc) = error as? PIVToken.Failure else { return XCTFail("\(error)") }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import TokenDriver
 
@@ -35,5 +36,42 @@ enum VirtualReader {
             Thread.sleep(forTimeInterval: 0.05)
         }
         return false
+    }
+}
+
+/// The project's virtual PIV card (tools/virtual-piv/virtual_piv.py) in the virtual reader, for
+/// one test: `insert` starts it with its keys in a fresh directory, `remove` takes it out.
+final class VirtualCard {
+    static let emulatorPath = repositoryRoot.appendingPathComponent("tools/virtual-piv/virtual_piv.py").path
+
+    let directory: String
+    private let process = Process()
+
+    /// Skips the test, with the reason, where pcscd or Python's cryptography is missing.
+    static func requirements() throws -> PCSCContext {
+        let context: PCSCContext
+        do { context = try PCSCContext() } catch { throw XCTSkip("needs pcscd running with vsmartcard-vpcd (scripts/test starts it): \(error)") }
+        try XCTSkipUnless(runProgram("/usr/bin/env", ["python3", "-c", "import cryptography"]).status == 0, "needs python3 with cryptography")
+        return context
+    }
+
+    init(_ extra: [String] = ["--no-extended"]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("virtual-piv-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.emulatorPath, "--dir", directory] + extra
+        try process.run()
+    }
+
+    /// SIGKILL: the card leaves the reader at once, whatever signal mask the emulator inherited.
+    func pull() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+
+    /// Pulls the card, waits until pcscd sees the reader empty, removes its files.
+    func remove(_ context: PCSCContext?) {
+        pull()
+        if let context { _ = try? VirtualReader.waitUntilEmpty(context) }
+        try? FileManager.default.removeItem(atPath: directory)
     }
 }
