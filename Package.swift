@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "gatewayd", targets: ["gatewayd"]),
         .library(name: "GatewayCore", targets: ["GatewayCore"]),
         .library(name: "TokenDriver", targets: ["TokenDriver"]),
+        .library(name: "Signing", targets: ["Signing"]),
     ],
     dependencies: [
         // Every version here is one of the machine's local package copies (see README).
@@ -43,9 +44,17 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
+        // The signer interface GatewayCore signs through, and the software key-file signer.
+        .target(name: "Signing", dependencies: [
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .systemLibrary(name: "CPCSCLite", pkgConfig: "libpcsclite", providers: [.apt(["libpcsclite-dev"])]),
+        .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TokenDriver", dependencies: [
-            "CPCSCLite",
+            "CPCSCLite", "CLibUSB", "CZlib", "Signing",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -55,7 +64,9 @@ let package = Package(
             dependencies: [
                 "GatewayCore",
                 "TokenDriver",
+                "Signing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -63,7 +74,8 @@ let package = Package(
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TestSupport"]),
-        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "TestSupport"]),
+        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport"]),
+        .testTarget(name: "SigningTests", dependencies: ["Signing", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

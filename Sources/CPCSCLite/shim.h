@@ -1,3 +1,3 @@
-// pcsc-lite (Debian libpcsclite-dev): the only C library TokenDriver talks to.
+// pcsc-lite (Debian libpcsclite-dev): how TokenDriver talks to the cards.
 #include <winscard.h>
 #include <reader.h>

@@ -23,6 +23,9 @@ public struct TokenReport: Sendable, Codable {
     }
 
     public var reader: String
+    /// The USB device the reader is (a token is reader and card in one), when its driver tells
+    /// (`SCARD_ATTR_CHANNEL_ID`), with the model from `TokenModel.table`.
+    public var usb: USBIdentity?
     public var cardPresent: Bool
     public var atr: String?
     public var piv: Bool
@@ -33,7 +36,7 @@ public struct TokenReport: Sendable, Codable {
     public var problem: String?
 
     enum CodingKeys: String, CodingKey {
-        case reader, cardPresent = "card_present", atr, piv, pinTriesLeft = "pin_tries_left", pinBlocked = "pin_blocked", certificates, problem
+        case reader, usb, cardPresent = "card_present", atr, piv, pinTriesLeft = "pin_tries_left", pinBlocked = "pin_blocked", certificates, problem
     }
 }
 
@@ -41,6 +44,11 @@ public enum TokenInventory {
     public static func scan() throws(PCSCError) -> [TokenReport] {
         let context = try PCSCContext()
         return try context.readers().map { reader in report(reader: reader, context: context) }
+    }
+
+    /// What is in one reader (what the hot-plug watcher asks when a card arrives).
+    public static func report(reader: String) throws(PCSCError) -> TokenReport {
+        report(reader: reader, context: try PCSCContext())
     }
 
     static func report(reader: String, context: PCSCContext) -> TokenReport {
@@ -53,6 +61,9 @@ public enum TokenInventory {
         defer { card.disconnect() }
         report.cardPresent = true
         report.atr = (try? card.atr())?.map { String(format: "%02X", $0) }.joined()
+        if let channel = card.channelID(), let location = USBDevices.busAndAddress(channelID: channel) {
+            report.usb = USBDevices.device(bus: location.bus, address: location.address)
+        }
         let token = PIVToken(card: card)
         do {
             try token.select()

@@ -110,7 +110,7 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "gatewayd")
         do {
-            try await GatewayDaemon.run(configuration: configuration, logger: logger)
+            try await GatewayDaemon.run(configuration: configuration, tokens: TokenWatcher(logger: logger), logger: logger)
         } catch let error as StoreLock.Failure {
             throw CLI.fail(error.description)
         }
@@ -253,6 +253,17 @@ struct Status: AsyncParsableCommand {
         lines.append("Văn bản theo trạng thái / documents by state:")
         for state in DocumentState.allCases {
             lines.append("  \(state.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(status.documentsByState[state.rawValue] ?? 0)")
+        }
+        if let tokens = status.tokens {
+            lines.append("Token ký số / signing tokens" + (tokens.pcscd == "ok" ? ":" : " — DỊCH VỤ THẺ KHÔNG CHẠY / pcscd unavailable:"))
+            if tokens.tokens.isEmpty { lines.append("  (chưa cắm token nào / none plugged in)") }
+            for token in tokens.tokens {
+                let name = token.model.map { "\($0) — " } ?? ""
+                lines.append("  \(name)\(token.reader): " + (token.piv ? "PIV" : "không hỗ trợ / unsupported, ATR \(token.atr)"))
+                for certificate in token.certificates { lines.append("    slot \(certificate.slot): \(certificate.subject)") }
+                if let tries = token.pinTriesLeft { lines.append("    PIN: còn \(tries) lần thử / \(tries) tries left") }
+                if let problem = token.problem { lines.append("    \(problem)") }
+            }
         }
         print(lines.joined(separator: "\n"))
     }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Crypto
 import Foundation
 import GatewayCore
+import Signing
 import TokenDriver
 import X509
 #if canImport(Glibc)
@@ -12,7 +13,7 @@ import Glibc
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Token ký số / USB signing tokens (PIV over PC/SC).",
-        subcommands: [List.self, Sign.self, Cert.self])
+        subcommands: [List.self, Sign.self, Cert.self, UdevRules.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Liệt kê đầu đọc và token / readers, tokens, certificates, PIN tries left.")
@@ -24,7 +25,8 @@ struct Token: AsyncParsableCommand {
             if json { try CLI.printJSON(reports); return }
             if reports.isEmpty { print("Không có đầu đọc nào / no reader connected") }
             for report in reports {
-                print("\(report.reader): " + (report.cardPresent ? (report.piv ? "token PIV" : "thẻ không phải PIV / not PIV") : "trống / empty"))
+                let model = report.usb.map { "\($0.displayName) (USB \($0.idText)) — " } ?? ""
+                print("\(model)\(report.reader): " + (report.cardPresent ? (report.piv ? "token PIV" : "thẻ không phải PIV / not PIV") : "trống / empty"))
                 if let atr = report.atr { print("  ATR \(atr)") }
                 if report.pinBlocked == true { print("  PIN: BỊ KHÓA / BLOCKED") } else if let tries = report.pinTriesLeft {
                     print("  PIN: còn \(tries) lần thử / \(tries) tries left")
@@ -41,18 +43,24 @@ struct Token: AsyncParsableCommand {
         @Option(help: "9a, 9c, 9d or 9e.") var slot: String = "9c"
         @Option(help: "Reader name (default: the first reader with a PIV token).") var reader: String?
 
-        func open() throws -> (PIVToken, PIV.Slot) {
-            guard let slot = PIV.Slot(rawValue: slot.lowercased()) else { throw CLI.fail("slot phải là 9a, 9c, 9d hoặc 9e / slot must be 9a, 9c, 9d or 9e") }
+        var pivSlot: PIV.Slot {
+            get throws {
+                guard let slot = PIV.Slot(rawValue: slot.lowercased()) else { throw CLI.fail("slot phải là 9a, 9c, 9d hoặc 9e / slot must be 9a, 9c, 9d or 9e") }
+                return slot
+            }
+        }
+
+        /// The named reader, or the first one holding a PIV token.
+        func readerName() throws -> String {
+            if let reader { return reader }
             do {
                 let context = try PCSCContext()
-                let names = try reader.map { [$0] } ?? context.readers()
-                for name in names {
+                for name in try context.readers() {
                     guard let card = try? context.connect(reader: name) else { continue }
-                    let token = PIVToken(card: card)
-                    if (try? token.select()) != nil { return (token, slot) }
-                    card.disconnect()
+                    defer { card.disconnect() }
+                    if (try? PIVToken(card: card).select()) != nil { return name }
                 }
-            } catch let error as PCSCError {
+            } catch {
                 throw CLI.fail(error.description)
             }
             throw CLI.fail("Không tìm thấy token PIV / no PIV token found")
@@ -65,61 +73,97 @@ struct Token: AsyncParsableCommand {
         @Option(help: "Output file (PEM).") var out: String
 
         func run() async throws {
-            let (token, slot) = try selection.open()
+            let slot = try selection.pivSlot
             do {
+                let context = try PCSCContext()
+                let card = try context.connect(reader: try selection.readerName())
+                defer { card.disconnect() }
+                let token = PIVToken(card: card)
+                try token.select()
                 let der = try token.certificate(slot)
                 let pem = try Certificate(derEncoded: der).serializeAsPEM().pemString + "\n"
                 try pem.write(toFile: out, atomically: true, encoding: .utf8)
             } catch let failure as PIVToken.Failure {
                 throw CLI.fail(failure.description)
+            } catch let error as PCSCError {
+                throw CLI.fail(error.description)
             }
         }
     }
 
     struct Sign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Ký SHA-256 của một tệp trên token / sign the SHA-256 of a file on the token.",
-            discussion: "Writes the raw signature (PKCS#1 v1.5 for RSA, DER for ECDSA): `openssl dgst -sha256 -verify PUB -signature SIG FILE` checks it. The PIN is read from --pin-file or asked on the terminal; it is tried once, never when one try is left unless --force.")
+            abstract: "Ký giá trị băm của một tệp trên token / sign the digest of a file on the token.",
+            discussion: "Writes the raw signature (PKCS#1 v1.5 or PSS for RSA, DER for ECDSA): `openssl dgst -sha256 -verify PUB -signature SIG FILE` checks it. The PIN is read from --pin-file or asked on the terminal; it is tried once, never when one try is left unless --force. GATEWAYD_APDU_TRACE=1 traces the APDUs (PINs redacted) on standard error.")
         @OptionGroup var selection: Selection
         @Option(name: .customLong("in"), help: "The file to sign.") var input: String
         @Option(help: "Where to write the signature.") var out: String
-        @Option(help: "rsa-pkcs1-sha256 or ecdsa-sha256 (default: from the slot's certificate).") var algorithm: String?
+        @Option(help: "rsa-pkcs1-sha256, rsa-pss-sha256, ecdsa-sha256, ecdsa-sha384 … (default: the key's preferred one).") var algorithm: String?
         @Option(name: .customLong("pin-file"), help: "A file whose first line is the PIN (tests, scripts).") var pinFile: String?
         @Flag(help: "Try the PIN even when only one try is left.") var force = false
 
         func run() async throws {
-            let (token, slot) = try selection.open()
-            let keyAlgorithm: PIV.Algorithm
+            let slot = try selection.pivSlot
+            let pinFile = pinFile
+            let signer: PIVSigner
             do {
-                let certificate = try Certificate(derEncoded: try token.certificate(slot))
-                guard let fromCertificate = TokenInventory.algorithm(of: certificate) else { throw CLI.fail("Khóa của slot \(slot.rawValue) không được hỗ trợ / unsupported key type") }
-                keyAlgorithm = fromCertificate
+                signer = try PIVSigner(reader: try selection.readerName(), slot: slot) { () throws -> PIN in
+                    do { return try PIN(try Self.readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw CLI.fail(error.description) }
+                }
             } catch let failure as PIVToken.Failure {
                 throw CLI.fail(failure.description)
+            } catch let error as PCSCError {
+                throw CLI.fail(error.description)
             }
+            let chosen: SignatureAlgorithm
             if let algorithm {
-                let wanted: PIV.Algorithm? = algorithm == "rsa-pkcs1-sha256" ? .rsa2048 : algorithm == "ecdsa-sha256" ? .eccP256 : nil
-                guard wanted == keyAlgorithm else { throw CLI.fail("--algorithm \(algorithm) không khớp với khóa trên token / does not match the token's key") }
+                guard let named = SignatureAlgorithm(rawValue: algorithm) else {
+                    throw CLI.fail("--algorithm: một trong / one of \(SignatureAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                guard signer.keyType.algorithms.contains(named) else {
+                    throw CLI.fail("--algorithm \(algorithm) không dùng được với khóa \(signer.keyType) trên token / cannot be used with the token's \(signer.keyType) key")
+                }
+                chosen = named
+            } else {
+                chosen = signer.keyType.algorithms[0]
             }
-            guard let data = FileManager.default.contents(atPath: input) else { throw CLI.fail("Không đọc được tệp / cannot read \(input)") }
-            let digest = Array(SHA256.hash(data: data))
-            let pin: PIN
-            do { pin = try PIN(try readPIN()) } catch let error as PIN.FormatError { throw CLI.fail(error.description) }
+            let digest: [UInt8]
+            do { digest = try FileDigest.compute(path: input, algorithm: chosen.digest) } catch {
+                throw CLI.fail("Không đọc được tệp / cannot read \(input): \(error)")
+            }
             do {
-                let signature = try token.sign(digest: digest, digestAlgorithm: .sha256, keyAlgorithm: keyAlgorithm, slot: slot, pin: pin, force: force)
+                let signature = try signer.signNow(digest: digest, algorithm: chosen, force: force)
                 try Data(signature).write(to: URL(fileURLWithPath: out))
             } catch let failure as PIVToken.Failure {
                 throw CLI.fail(failure.description)
+            } catch let error as PCSCError {
+                throw CLI.fail(error.description)
             }
         }
 
-        func readPIN() throws -> String {
+        static func readPIN(from pinFile: String?) throws -> String {
             if let pinFile {
                 guard let text = try? String(contentsOfFile: pinFile, encoding: .utf8) else { throw CLI.fail("Không đọc được tệp PIN / cannot read the PIN file") }
                 return String(text.split(whereSeparator: \.isNewline).first ?? "")
             }
             guard let entered = getpass("Mã PIN / PIN: ") else { throw CLI.fail("Không đọc được mã PIN / no PIN entered") }
             return String(cString: entered)
+        }
+    }
+
+    struct UdevRules: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "udev-rules",
+            abstract: "In luật udev cho các token đã biết / print the udev rules for the known token models.",
+            discussion: "The committed udev/70-commune-gateway-tokens.rules is this output for the group gatewayd; see udev/README.md.")
+        @Option(help: "The group the daemon runs in.") var group = "gatewayd"
+
+        func run() async throws {
+            // The name goes between quotes in the rules: only what a Unix group name may hold.
+            guard !group.isEmpty, group.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
+                throw CLI.fail("--group: tên nhóm không hợp lệ / not a valid group name: \(group)")
+            }
+            print(TokenModel.udevRules(group: group), terminator: "")
         }
     }
 }

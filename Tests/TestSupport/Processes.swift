@@ -3,10 +3,11 @@ import Foundation
 /// Runs a program to its end and returns its exit status and output (tests use real tools —
 /// curl, openssl, python — as independent judges).
 @discardableResult
-public func runProgram(_ executable: String, _ arguments: [String]) -> (status: Int32, out: String, err: String) {
+public func runProgram(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) -> (status: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import XCTest
+import Signing
 @testable import TokenDriver
 
 final class PIVTests: XCTestCase {
@@ -76,10 +77,15 @@ final class PIVTests: XCTestCase {
 
     func testECDSAChallengeIsTheDigestCutToTheCurve() throws {
         let digest384 = (0..<48).map { UInt8($0) }
-        XCTAssertEqual(try SignatureBlock.challenge(digest: digest384, digestAlgorithm: .sha384, keyAlgorithm: .eccP256), Array(digest384.prefix(32)))
-        XCTAssertEqual(try SignatureBlock.challenge(digest: digest384, digestAlgorithm: .sha384, keyAlgorithm: .eccP384), digest384)
-        XCTAssertThrowsError(try SignatureBlock.challenge(digest: [1, 2], digestAlgorithm: .sha256, keyAlgorithm: .eccP256)) {
-            XCTAssertEqual($0 as? SignatureBlock.Failure, .digestLength(expected: 32, actual: 2))
+        XCTAssertEqual(try SignatureBlock.challenge(digest: digest384, algorithm: .ecdsaSHA384, keyAlgorithm: .eccP256), Array(digest384.prefix(32)))
+        XCTAssertEqual(try SignatureBlock.challenge(digest: digest384, algorithm: .ecdsaSHA384, keyAlgorithm: .eccP384), digest384)
+        let digest256 = (0..<32).map { UInt8($0) }
+        XCTAssertEqual(try SignatureBlock.challenge(digest: digest256, algorithm: .ecdsaSHA256, keyAlgorithm: .eccP384), Array(repeating: 0, count: 16) + digest256)
+        XCTAssertThrowsError(try SignatureBlock.challenge(digest: [1, 2], algorithm: .ecdsaSHA256, keyAlgorithm: .eccP256)) {
+            XCTAssertEqual($0 as? SignerError, .digestLength(expected: 32, actual: 2))
+        }
+        XCTAssertThrowsError(try SignatureBlock.challenge(digest: digest256, algorithm: .rsaPKCS1SHA256, keyAlgorithm: .eccP256)) {
+            XCTAssertEqual($0 as? SignerError, .algorithmNotSupported(.rsaPKCS1SHA256, key: .ecdsaP256))
         }
     }
 
@@ -88,9 +94,9 @@ final class PIVTests: XCTestCase {
     /// result as a standard PKCS#1 v1.5 signature over the message.
     func testRSABlockVerifiesAsPKCS1v15WithAnIndependentLibrary() throws {
         let message = Array("Quyết định số 123/QĐ-UBND".utf8)
-        for algorithm in DigestAlgorithm.allCases {
+        for (algorithm, scheme) in [(DigestAlgorithm.sha256, SignatureAlgorithm.rsaPKCS1SHA256), (.sha384, .rsaPKCS1SHA384), (.sha512, .rsaPKCS1SHA512)] {
             let digest = try digestWithOpenSSL(message, algorithm)
-            let block = try SignatureBlock.challenge(digest: digest, digestAlgorithm: algorithm, keyAlgorithm: .rsa2048)
+            let block = try SignatureBlock.challenge(digest: digest, algorithm: scheme, keyAlgorithm: .rsa2048)
             XCTAssertEqual(block.count, 256)
             XCTAssertEqual(Array(block.prefix(2)), [0x00, 0x01])
             let script = """

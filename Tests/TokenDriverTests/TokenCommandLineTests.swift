@@ -20,7 +20,9 @@ final class TokenCommandLineTests: XCTestCase {
 
     override func tearDown() async throws { card?.remove(context) }
 
-    func gatewayd(_ arguments: [String]) -> (status: Int32, out: String, err: String) { runProgram(Self.gatewayd, arguments) }
+    func gatewayd(_ arguments: [String], environment: [String: String] = [:]) -> (status: Int32, out: String, err: String) {
+        runProgram(Self.gatewayd, arguments, environment: environment)
+    }
 
     func testListShowsTheTokenWithItsCertificatesAndTries() throws {
         let result = gatewayd(["token", "list", "--json"])
@@ -36,7 +38,7 @@ final class TokenCommandLineTests: XCTestCase {
     func testSignedFilesVerifyWithOpenSSLAndAWrongPINNeverShowsThePIN() throws {
         let file = directory + "/công văn.txt"
         try "Kính gửi: UBND tỉnh".write(toFile: file, atomically: true, encoding: .utf8)
-        try "123456\n".write(toFile: directory + "/pin", atomically: true, encoding: .utf8)
+        try (VirtualCard.pin + "\n").write(toFile: directory + "/pin", atomically: true, encoding: .utf8)
         for slot in ["9a", "9c"] {
             let signature = directory + "/sig-\(slot)"
             let signed = gatewayd(["token", "sign", "--slot", slot, "--in", file, "--out", signature, "--pin-file", directory + "/pin"])
@@ -46,11 +48,36 @@ final class TokenCommandLineTests: XCTestCase {
             let verified = runProgram("/usr/bin/openssl", ["dgst", "-sha256", "-verify", directory + "/pub-\(slot)", "-signature", signature, file])
             XCTAssertTrue(verified.out.contains("Verified OK"), "\(slot): \(verified.out) \(verified.err)")
         }
-        try "987654\n".write(toFile: directory + "/wrong", atomically: true, encoding: .utf8)
+        try (VirtualCard.wrongPIN + "\n").write(toFile: directory + "/wrong", atomically: true, encoding: .utf8)
         let wrong = gatewayd(["token", "sign", "--slot", "9c", "--in", file, "--out", directory + "/x", "--pin-file", directory + "/wrong"])
         XCTAssertEqual(wrong.status, 1)
         XCTAssertTrue(wrong.err.contains("2 tries left"), wrong.err)
-        XCTAssertFalse((wrong.out + wrong.err).contains("987654"), "the PIN appeared in the output")
+        XCTAssertFalse((wrong.out + wrong.err).contains(VirtualCard.wrongPIN), "the PIN appeared in the output")
+    }
+}
+
+extension TokenCommandLineTests {
+    /// With APDU tracing on, a right and a wrong PIN: the VERIFY is in the trace, its data is not.
+    /// The whole output is printed so that scripts/test's search of the run's log covers it too.
+    func testTheAPDUTraceRedactsThePIN() throws {
+        let file = directory + "/tờ trình.txt"
+        try "Tờ trình".write(toFile: file, atomically: true, encoding: .utf8)
+        try (VirtualCard.pin + "\n").write(toFile: directory + "/pin", atomically: true, encoding: .utf8)
+        try (VirtualCard.wrongPIN + "\n").write(toFile: directory + "/wrong", atomically: true, encoding: .utf8)
+        let trace = ["GATEWAYD_APDU_TRACE": "1"]
+        let right = gatewayd(["token", "sign", "--slot", "9a", "--in", file, "--out", directory + "/sig", "--pin-file", directory + "/pin"], environment: trace)
+        XCTAssertEqual(right.status, 0, right.err)
+        let wrong = gatewayd(["token", "sign", "--slot", "9c", "--in", file, "--out", directory + "/sig2", "--pin-file", directory + "/wrong"], environment: trace)
+        XCTAssertEqual(wrong.status, 1)
+        let output = right.out + right.err + wrong.out + wrong.err
+        print("— traced output of token sign (right PIN, then wrong PIN) —\n" + output)
+        XCTAssertTrue(output.contains("→ 00200080 [8 bytes redacted]"), "the VERIFY is traced, redacted: \(output)")
+        XCTAssertTrue(output.contains("← 63C2"), "the card's answer to the wrong PIN is traced: \(output)")
+        for secret in [VirtualCard.pin, VirtualCard.wrongPIN] {
+            let hex = secret.utf8.map { String(format: "%02X", $0) }.joined()
+            XCTAssertFalse(output.contains(secret), "a PIN appeared in the output")
+            XCTAssertFalse(output.uppercased().contains(hex), "a PIN appeared in hex in the output")
+        }
     }
 }
 

@@ -41,7 +41,8 @@ final class VirtualPIVTests: XCTestCase {
         FileManager.default.createFile(atPath: messagePath, contents: Data(message))
         let digest = Array(try Data(contentsOf: URL(fileURLWithPath: messagePath)).sha256ViaOpenSSL(path: messagePath))
         for (slot, algorithm) in [(PIV.Slot.authentication, PIV.Algorithm.rsa2048), (.signature, .eccP256)] {
-            let signature = try token.sign(digest: digest, digestAlgorithm: .sha256, keyAlgorithm: algorithm, slot: slot, pin: try PIN("123456"))
+            let signature = try token.sign(digest: digest, algorithm: algorithm == .rsa2048 ? .rsaPKCS1SHA256 : .ecdsaSHA256,
+                                           keyAlgorithm: algorithm, slot: slot, pin: try PIN(VirtualCard.pin))
             let signaturePath = directory + "/sig-\(slot.rawValue).bin"
             FileManager.default.createFile(atPath: signaturePath, contents: Data(signature))
             let publicKey = directory + "/pub-\(slot.rawValue).pem"
@@ -52,7 +53,7 @@ final class VirtualPIVTests: XCTestCase {
         }
         XCTAssertFalse(token.extendedAPDUs, "the RSA signature needed chaining: extended APDUs were refused")
         // Slot 9C is "PIN always": a second signature without a fresh VERIFY is refused.
-        XCTAssertThrowsError(try token.sign(digest: digest, digestAlgorithm: .sha256, keyAlgorithm: .eccP256, slot: .signature, pin: nil)) {
+        XCTAssertThrowsError(try token.sign(digest: digest, algorithm: .ecdsaSHA256, keyAlgorithm: .eccP256, slot: .signature, pin: nil)) {
             XCTAssertEqual($0 as? PIVToken.Failure, .card(.securityStatusNotSatisfied, operation: "GENERAL AUTHENTICATE 9c"))
         }
     }
@@ -61,25 +62,25 @@ final class VirtualPIVTests: XCTestCase {
         let token = try insert()
         try token.select()
         XCTAssertEqual(try token.pinStatus(), .triesLeft(3))
-        XCTAssertThrowsError(try token.verify(try PIN("000000"), force: false)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinIncorrect(triesLeft: 2)) }
+        XCTAssertThrowsError(try token.verify(try PIN(VirtualCard.wrongPIN), force: false)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinIncorrect(triesLeft: 2)) }
         XCTAssertEqual(try cardTriesLeft(), 2)
-        XCTAssertThrowsError(try token.verify(try PIN("000000"), force: false)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinIncorrect(triesLeft: 1)) }
+        XCTAssertThrowsError(try token.verify(try PIN(VirtualCard.wrongPIN), force: false)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinIncorrect(triesLeft: 1)) }
         XCTAssertEqual(try cardTriesLeft(), 1)
         // One try left: refused before anything is sent, even with the right PIN.
-        XCTAssertThrowsError(try token.verify(try PIN("123456"), force: false)) { XCTAssertEqual($0 as? PIVToken.Failure, .lastTryRefused) }
+        XCTAssertThrowsError(try token.verify(try PIN(VirtualCard.pin), force: false)) { XCTAssertEqual($0 as? PIVToken.Failure, .lastTryRefused) }
         XCTAssertEqual(try cardTriesLeft(), 1)
-        XCTAssertThrowsError(try token.verify(try PIN("000000"), force: true)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinBlocked) }
+        XCTAssertThrowsError(try token.verify(try PIN(VirtualCard.wrongPIN), force: true)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinBlocked) }
         XCTAssertEqual(try cardTriesLeft(), 0)
         XCTAssertEqual(try token.pinStatus(), .blocked)
-        XCTAssertThrowsError(try token.verify(try PIN("123456"), force: true)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinBlocked) }
+        XCTAssertThrowsError(try token.verify(try PIN(VirtualCard.pin), force: true)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinBlocked) }
     }
 
     func testCardRemovedBeforeASignatureIsAClearError() throws {
         let token = try insert()
         try token.select()
         card?.pull()
-        XCTAssertThrowsError(try token.sign(digest: Array(repeating: 1, count: 32), digestAlgorithm: .sha256, keyAlgorithm: .eccP256,
-                                            slot: .signature, pin: try PIN("123456"))) { error in
+        XCTAssertThrowsError(try token.sign(digest: Array(repeating: 1, count: 32), algorithm: .ecdsaSHA256, keyAlgorithm: .eccP256,
+                                            slot: .signature, pin: try PIN(VirtualCard.pin))) { error in
             guard case .transport(let pcsc) = error as? PIVToken.Failure else { return XCTFail("\(error)") }
             XCTAssertTrue(pcsc.isRecoverable, "\(pcsc)")
         }

@@ -43,6 +43,10 @@ enum VirtualReader {
 /// one test: `insert` starts it with its keys in a fresh directory, `remove` takes it out.
 final class VirtualCard {
     static let emulatorPath = repositoryRoot.appendingPathComponent("tools/virtual-piv/virtual_piv.py").path
+    /// The card's PIN and a wrong one, distinctive enough that scripts/test can search the whole
+    /// run's output for them (and their hex) and find nothing: no PIN in any log or trace.
+    static let pin = "73915486"
+    static let wrongPIN = "58204617"
 
     let directory: String
     private let process = Process()
@@ -59,8 +63,22 @@ final class VirtualCard {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("virtual-piv-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.emulatorPath, "--dir", directory] + extra
+        process.arguments = ["python3", Self.emulatorPath, "--dir", directory, "--pin", Self.pin] + extra
         try process.run()
+    }
+
+    /// When the card reached the reader: the emulator writes `connected` in its directory as soon
+    /// as its connection to the virtual reader is up (the file's time is that moment).
+    func waitUntilConnected(seconds: Double = 10) throws -> Date {
+        let marker = directory + "/connected"
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: marker), let date = attributes[.modificationDate] as? Date {
+                return date
+            }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: marker])
     }
 
     /// SIGKILL: the card leaves the reader at once, whatever signal mask the emulator inherited.

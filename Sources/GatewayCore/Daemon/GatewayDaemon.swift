@@ -13,7 +13,9 @@ import Glibc
 /// doors (hot folder, local API on the Unix socket and optional TCP) as services of one group,
 /// which stops them in reverse order on SIGTERM/SIGINT, letting commits in flight finish.
 public enum GatewayDaemon {
-    public static func run(configuration: GatewayConfiguration, logger: Logger) async throws {
+    /// `tokens`: the token watcher (a service of its own, and the source of the status's token
+    /// list); nil runs the daemon without token support.
+    public static func run(configuration: GatewayConfiguration, tokens: (any TokenStatusSource & Service)? = nil, logger: Logger) async throws {
         // Nothing the daemon creates (content, sockets, folders) is for other users.
         umask(0o007)
         // A lease broken while the hot folder probes a file would otherwise kill us (SIGIO), and a
@@ -52,7 +54,8 @@ public enum GatewayDaemon {
             hotFolder = intake
             services.append(intake)
         }
-        let api = LocalAPI(store: store, parser: parser, hotFolder: hotFolder, logger: logger)
+        if let tokens { services.append(tokens) }
+        let api = LocalAPI(store: store, parser: parser, hotFolder: hotFolder, tokens: tokens, logger: logger)
 
         let socketPath = configuration.socketPath
         try POSIXFile.makeDirectory((socketPath as NSString).deletingLastPathComponent, mode: 0o770)

@@ -82,10 +82,11 @@ public struct DaemonStatus: Sendable, Codable {
     public var diskReserve: Int64
     public var intake: String
     public var hotFolder: HotFolderIntake.Snapshot?
+    public var tokens: TokenServiceStatus?
 
     enum CodingKeys: String, CodingKey {
         case version, pid, dataDirectory = "data_dir", startedAt = "started_at", uptimeSeconds = "uptime_seconds", documentsByState = "documents_by_state"
-        case freeBytes = "free_bytes", diskReserve = "disk_reserve", intake, hotFolder = "hot_folder"
+        case freeBytes = "free_bytes", diskReserve = "disk_reserve", intake, hotFolder = "hot_folder", tokens
     }
 }
 

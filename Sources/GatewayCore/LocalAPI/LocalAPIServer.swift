@@ -10,13 +10,16 @@ public struct LocalAPI: Sendable {
     let store: DocumentStore
     let parser: MetadataParser
     let hotFolder: HotFolderIntake?
+    let tokens: (any TokenStatusSource)?
     let startedAt: Date
     let logger: Logger
 
-    public init(store: DocumentStore, parser: MetadataParser, hotFolder: HotFolderIntake?, startedAt: Date = Date(), logger: Logger) {
+    public init(store: DocumentStore, parser: MetadataParser, hotFolder: HotFolderIntake?, tokens: (any TokenStatusSource)? = nil,
+                startedAt: Date = Date(), logger: Logger) {
         self.store = store
         self.parser = parser
         self.hotFolder = hotFolder
+        self.tokens = tokens
         self.startedAt = startedAt
         self.logger = logger
     }
@@ -29,7 +32,7 @@ public struct LocalAPI: Sendable {
         router.post("/v1/documents") { request, _ in try await submit(request) }
         router.get("/v1/documents") { request, _ in try list(request) }
         router.get("/v1/documents/{id}") { _, context in try show(context.parameters.get("id") ?? "") }
-        router.get("/v1/status") { _, _ in try status() }
+        router.get("/v1/status") { _, _ in try await status() }
         router.post("/v1/store/check") { _, _ in
             let store = self.store
             let report = try await store.ioPool.runIfActive { try store.check(ownsStore: false) }
@@ -137,7 +140,7 @@ public struct LocalAPI: Sendable {
         return try json(DocumentView(document: document, history: try store.history(id)))
     }
 
-    func status() throws -> Response {
+    func status() async throws -> Response {
         let free = (try? POSIXFile.freeBytes(at: store.layout.dataDirectory)) ?? -1
         var counts: [String: Int] = [:]
         for (state, count) in try store.countsByState() { counts[state.rawValue] = count }
@@ -147,7 +150,7 @@ public struct LocalAPI: Sendable {
             version: GatewayVersion.current, pid: getpid(), dataDirectory: store.layout.dataDirectory, startedAt: startedAt,
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt)),
             documentsByState: counts, freeBytes: free, diskReserve: store.limits.diskReserve,
-            intake: paused ? "paused_disk_full" : "ok", hotFolder: snapshot)
+            intake: paused ? "paused_disk_full" : "ok", hotFolder: snapshot, tokens: await tokens?.tokenStatus())
         return try json(status)
     }
 

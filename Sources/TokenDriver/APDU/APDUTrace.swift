@@ -1,6 +1,13 @@
+import Foundation
+
 /// APDUs as text for debug logs, with the secret parts never shown: the data of a VERIFY (the
 /// PIN) and of CHANGE REFERENCE DATA / RESET RETRY COUNTER (PIN, PUK) is replaced by its length.
 public enum APDUTrace {
+    /// Writes a trace line to standard error (the daemon's log under systemd).
+    public static let standardError: @Sendable (String) -> Void = { line in
+        FileHandle.standardError.write(Data(("apdu " + line + "\n").utf8))
+    }
+
     static let secretInstructions: Set<UInt8> = [0x20, 0x24, 0x2C]
 
     public static func describe(_ command: CommandAPDU) -> String {

@@ -1,3 +1,5 @@
+import Signing
+
 /// A PIV token in a reader: the card application's operations over one PC/SC connection, with the
 /// PIN rules of `PINPolicy` applied before any try is spent.
 public final class PIVToken: @unchecked Sendable {
@@ -10,7 +12,8 @@ public final class PIVToken: @unchecked Sendable {
         case card(StatusWord, operation: String)
         case transport(PCSCError)
         case malformed(String)
-        case compressedCertificateUnsupported
+        /// The request itself was wrong (digest length, an algorithm the key cannot do): nothing was sent.
+        case request(SignerError)
 
         public var description: String {
             switch self {
@@ -24,7 +27,7 @@ public final class PIVToken: @unchecked Sendable {
             case .card(let status, let operation): "Token từ chối \(operation) / the token refused \(operation): \(status)"
             case .transport(let error): error.description
             case .malformed(let what): "Phản hồi không hợp lệ từ token / malformed answer from the token: \(what)"
-            case .compressedCertificateUnsupported: "Chứng thư nén chưa được hỗ trợ / compressed certificates are not supported yet"
+            case .request(let error): error.description
             }
         }
     }
@@ -76,8 +79,9 @@ public final class PIVToken: @unchecked Sendable {
         let data = try expectSuccess(PIV.getData(slot.certificateObject), "GET DATA \(slot.rawValue)")
         let object: PIV.CertificateObject
         do { object = try PIV.certificateObject(data) } catch { throw .malformed("\(error)") }
-        if object.isCompressed { throw .compressedCertificateUnsupported }
-        return object.certificate
+        guard object.isCompressed else { return object.certificate }
+        // CertInfo says gzip (SP 800-73-4 Part 1 §3.3.2 note): some issuers compress to fit.
+        do { return try GzipInflater.inflate(object.certificate, limit: 16 * 1024) } catch { throw .malformed("\(error)") }
     }
 
     /// Tries left, without spending one (VERIFY with no data).
@@ -111,11 +115,11 @@ public final class PIVToken: @unchecked Sendable {
     /// Signs a digest with the slot's key: SELECT, the PIN check and VERIFY, then GENERAL
     /// AUTHENTICATE, all inside one PC/SC transaction so no other program slips between them
     /// (slot 9C's "PIN always" is satisfied by the VERIFY right before).
-    public func sign(digest: [UInt8], digestAlgorithm: DigestAlgorithm, keyAlgorithm: PIV.Algorithm,
+    public func sign(digest: [UInt8], algorithm: SignatureAlgorithm, keyAlgorithm: PIV.Algorithm,
                      slot: PIV.Slot, pin: PIN?, force: Bool = false) throws(Failure) -> [UInt8] {
         let challenge: [UInt8]
-        do { challenge = try SignatureBlock.challenge(digest: digest, digestAlgorithm: digestAlgorithm, keyAlgorithm: keyAlgorithm) } catch {
-            throw .malformed("\(error)")
+        do { challenge = try SignatureBlock.challenge(digest: digest, algorithm: algorithm, keyAlgorithm: keyAlgorithm) } catch {
+            throw .request(error)
         }
         do {
             return try card.withTransaction { () throws -> [UInt8] in

@@ -1,12 +1,18 @@
 // The only Swift code that imports pcsc-lite: contexts, readers, card connections, transactions,
 // transmit. Everything above it speaks CommandAPDU / ResponseAPDU.
 import CPCSCLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A pcsc-lite return code with a name. The ones a running daemon must tell apart and recover
 /// from (no service, reader gone, card removed or reset, another program using the card) are
 /// named cases; any other keeps its number.
 public enum PCSCError: Error, Sendable, Equatable, CustomStringConvertible {
     case noService              // 0x8010001D: pcscd is not running
+    case serviceStopped         // 0x8010001E: pcscd shut down while we were connected
+    case invalidHandle          // 0x80100003: a context or card handle from a pcscd that has gone
+    case communicationError     // 0x80100013: the socket to pcscd broke
     case noReadersAvailable     // 0x8010002E
     case readerUnavailable      // 0x80100017
     case unknownReader          // 0x80100009
@@ -25,6 +31,9 @@ public enum PCSCError: Error, Sendable, Equatable, CustomStringConvertible {
     init(code: UInt32) {
         switch code {
         case 0x8010_001D: self = .noService
+        case 0x8010_001E: self = .serviceStopped
+        case 0x8010_0003: self = .invalidHandle
+        case 0x8010_0013: self = .communicationError
         case 0x8010_002E: self = .noReadersAvailable
         case 0x8010_0017: self = .readerUnavailable
         case 0x8010_0009: self = .unknownReader
@@ -46,7 +55,7 @@ public enum PCSCError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isRecoverable: Bool {
         switch self {
         // notTransacted: the reader could not reach the card (vpcd reports a vanished card so).
-        case .noService, .readerUnavailable, .removedCard, .resetCard, .sharingViolation, .noSmartcard, .noReadersAvailable, .timeout, .notTransacted: true
+        case .noService, .serviceStopped, .invalidHandle, .communicationError, .readerUnavailable, .removedCard, .resetCard, .sharingViolation, .noSmartcard, .noReadersAvailable, .timeout, .notTransacted: true
         default: false
         }
     }
@@ -54,6 +63,9 @@ public enum PCSCError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noService: "Dịch vụ thẻ (pcscd) không chạy / the smart card service (pcscd) is not running"
+        case .serviceStopped: "Dịch vụ thẻ (pcscd) đã dừng / the smart card service (pcscd) stopped"
+        case .invalidHandle: "Kết nối tới dịch vụ thẻ không còn hiệu lực / the connection to pcscd is no longer valid"
+        case .communicationError: "Mất liên lạc với dịch vụ thẻ / lost contact with pcscd"
         case .noReadersAvailable: "Không có đầu đọc nào / no reader is connected"
         case .readerUnavailable: "Đầu đọc không còn sẵn sàng / the reader is no longer available"
         case .unknownReader: "Không có đầu đọc này / no such reader"
@@ -80,11 +92,15 @@ public enum PCSCError: Error, Sendable, Equatable, CustomStringConvertible {
 /// are not meant to be shared across threads.
 public final class PCSCContext: @unchecked Sendable {
     let handle: SCARDCONTEXT
+    /// Where APDUs are traced (redacted: `APDUTrace`), for cards connected through this context.
+    /// `GATEWAYD_APDU_TRACE=1` in the environment sends them to standard error.
+    public var trace: (@Sendable (String) -> Void)?
 
     public init() throws(PCSCError) {
         var context = SCARDCONTEXT()
         try PCSCError.check(SCardEstablishContext(DWORD(SCARD_SCOPE_SYSTEM), nil, nil, &context))
         handle = context
+        if getenv("GATEWAYD_APDU_TRACE").map({ String(cString: $0) }) == "1" { trace = APDUTrace.standardError }
     }
 
     deinit { SCardReleaseContext(handle) }
@@ -103,12 +119,62 @@ public final class PCSCContext: @unchecked Sendable {
         return buffer.split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
     }
 
+    /// pcsc-lite's pseudo-reader whose state changes when a reader is plugged in or out.
+    public static let plugAndPlayReader = "\\\\?PnP?\\Notification"
+
+    /// One entry of `waitForChange`: what the caller last knew of a reader (`knownState`), and
+    /// what pcscd reports now (`eventState`, with the card's ATR when one is present).
+    public struct ReaderState: Sendable, Equatable {
+        public var reader: String
+        public var knownState: UInt32
+        public var eventState: UInt32 = 0
+        public var atr: [UInt8] = []
+
+        public init(reader: String, knownState: UInt32 = 0) {
+            self.reader = reader
+            self.knownState = knownState
+        }
+
+        public static let changed: UInt32 = 0x0002   // SCARD_STATE_CHANGED
+        public static let unknown: UInt32 = 0x0004   // SCARD_STATE_UNKNOWN: no such reader (any more)
+        public static let present: UInt32 = 0x0020   // SCARD_STATE_PRESENT
+        public static let mute: UInt32 = 0x0200      // SCARD_STATE_MUTE: a card that does not answer
+    }
+
+    /// `SCardGetStatusChange`: blocks until one of `states` differs from its `knownState` (or
+    /// `timeoutMilliseconds` passes, or `cancel()` is called from another thread), then fills in
+    /// every `eventState`. Waiting costs no CPU: pcscd answers over its socket when something happens.
+    public func waitForChange(_ states: inout [ReaderState], timeoutMilliseconds: UInt32? = nil) throws(PCSCError) {
+        let names = states.map { strdup($0.reader) }
+        defer { names.forEach { free($0) } }
+        var raw = states.enumerated().map { index, state in
+            var entry = SCARD_READERSTATE()
+            entry.szReader = UnsafePointer(names[index])
+            entry.dwCurrentState = DWORD(state.knownState)
+            return entry
+        }
+        let result = SCardGetStatusChange(handle, DWORD(timeoutMilliseconds ?? 0xFFFF_FFFF), &raw, DWORD(raw.count))
+        try PCSCError.check(result)
+        for index in states.indices {
+            states[index].eventState = UInt32(truncatingIfNeeded: raw[index].dwEventState)
+            let count = min(Int(raw[index].cbAtr), Int(MAX_ATR_SIZE))
+            states[index].atr = withUnsafeBytes(of: raw[index].rgbAtr) { Array($0.prefix(count)) }
+        }
+    }
+
+    /// Wakes a `waitForChange` blocked on this context in another thread (it fails `.cancelled`).
+    public func cancel() {
+        SCardCancel(handle)
+    }
+
     public func connect(reader: String) throws(PCSCError) -> PCSCCard {
         var card = SCARDHANDLE()
         var activeProtocol = DWORD(0)
         try PCSCError.check(SCardConnect(handle, reader, DWORD(SCARD_SHARE_SHARED),
                                          DWORD(SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1), &card, &activeProtocol))
-        return PCSCCard(handle: card, activeProtocol: activeProtocol, context: self)
+        let connected = PCSCCard(handle: card, activeProtocol: activeProtocol, context: self)
+        connected.trace = trace
+        return connected
     }
 }
 
@@ -118,6 +184,7 @@ public final class PCSCCard: @unchecked Sendable {
     let activeProtocol: DWORD
     let context: PCSCContext  // kept alive as long as the card
     private var connected = true
+    var trace: (@Sendable (String) -> Void)?
 
     init(handle: SCARDHANDLE, activeProtocol: DWORD, context: PCSCContext) {
         self.handle = handle
@@ -158,7 +225,7 @@ public final class PCSCCard: @unchecked Sendable {
     public func send(_ command: CommandAPDU, extended: Bool) throws -> ResponseAPDU {
         let pieces = (!extended && !command.fitsShortForm) ? command.chained() : [command]
         for piece in pieces.dropLast() {
-            let answer = try ResponseAPDU(wireBytes: transmit(try piece.encoded(extended: false)))
+            let answer = try exchange(piece, extended: false)
             guard answer.status.isSuccess else { return answer }
         }
         var assembler = ResponseAssembler(command: pieces[pieces.count - 1])
@@ -168,10 +235,17 @@ public final class PCSCCard: @unchecked Sendable {
             case .finished(let response):
                 return response
             case .send(let next):
-                let answer = try ResponseAPDU(wireBytes: transmit(try next.encoded(extended: extended ? nil : false)))
-                action = try assembler.received(answer)
+                action = try assembler.received(try exchange(next, extended: extended ? nil : false))
             }
         }
+    }
+
+    /// One APDU out, one answer back, both traced when tracing is on (never a PIN: `APDUTrace`).
+    private func exchange(_ command: CommandAPDU, extended: Bool?) throws -> ResponseAPDU {
+        trace?("→ " + APDUTrace.describe(command))
+        let answer = try ResponseAPDU(wireBytes: transmit(try command.encoded(extended: extended)))
+        trace?("← " + APDUTrace.describe(answer))
+        return answer
     }
 
     /// Holds the card for a sequence (PIN then signature) so no other program slips between.
@@ -179,6 +253,20 @@ public final class PCSCCard: @unchecked Sendable {
         try PCSCError.check(SCardBeginTransaction(handle))
         defer { SCardEndTransaction(handle, DWORD(SCARD_LEAVE_CARD)) }
         return try body()
+    }
+
+    /// `SCardGetAttrib(SCARD_ATTR_CHANNEL_ID)`: for a USB reader, 0x0020BBAA with the USB bus
+    /// (BB) and device address (AA) — how a card in a reader is matched to its USB device. Nil
+    /// where the driver does not tell (virtual or serial readers).
+    public func channelID() -> UInt32? {
+        var value = DWORD(0)
+        var length = DWORD(MemoryLayout<DWORD>.size)
+        let attribute = DWORD(0x0002_0110)  // SCARD_ATTR_VALUE(SCARD_CLASS_COMMUNICATIONS = 2, 0x0110)
+        let result = withUnsafeMutableBytes(of: &value) { buffer in
+            SCardGetAttrib(handle, attribute, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
+        }
+        guard result == 0 else { return nil }
+        return UInt32(truncatingIfNeeded: value)
     }
 
     /// The card's answer to reset.

@@ -1,0 +1,27 @@
+/// A USB token model the box recognises, so an operator reads "SafeNet eToken 5110" rather than a
+/// reader name. The known models are in `TokenModelTable.swift`; the udev rules are generated
+/// from the same table.
+public struct TokenModel: Sendable, Equatable {
+    public enum PIVSupport: String, Sendable { case yes, no, unknown }
+
+    public let vendorID: UInt16
+    public let productID: UInt16
+    public let name: String
+    /// Whether the model usually carries a PIV application (the box signs through PIV only).
+    public let piv: PIVSupport
+
+    public init(vendorID: UInt16, productID: UInt16, name: String, piv: PIVSupport) {
+        self.vendorID = vendorID
+        self.productID = productID
+        self.name = name
+        self.piv = piv
+    }
+
+    /// The known model with this USB id, if any.
+    public static func matching(vendorID: UInt16, productID: UInt16) -> TokenModel? {
+        byID[UInt32(vendorID) << 16 | UInt32(productID)]
+    }
+
+    private static let byID: [UInt32: TokenModel] = Dictionary(
+        table.map { (UInt32($0.vendorID) << 16 | UInt32($0.productID), $0) }, uniquingKeysWith: { first, _ in first })
+}

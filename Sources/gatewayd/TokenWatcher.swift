@@ -1,0 +1,99 @@
+// The daemon's view of the signing tokens: follows the hot-plug monitor, identifies each token
+// once per insertion (USB model, PIV or not, certificates, PIN tries left), logs what happens for
+// the technician, and gives the list to `GET /v1/status`.
+import Dispatch
+import Foundation
+import GatewayCore
+import Logging
+import ServiceLifecycle
+import TokenDriver
+
+actor TokenWatcher: Service, TokenStatusSource {
+    private let logger: Logger
+    private var pcscdAvailable = false
+    private var readers: Set<String> = []
+    private var tokens: [String: TokenSummary] = [:]
+    /// Identification talks to the card (blocking PC/SC calls): off the actor, one at a time.
+    private let queue = DispatchQueue(label: "gatewayd.token-identify")
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func tokenStatus() -> TokenServiceStatus {
+        TokenServiceStatus(pcscd: pcscdAvailable ? "ok" : "unavailable", readers: readers.sorted(),
+                           tokens: tokens.values.sorted { $0.reader < $1.reader })
+    }
+
+    func run() async throws {
+        for await event in ReaderMonitor.events().cancelOnGracefulShutdown() {
+            await handle(event)
+        }
+    }
+
+    private func handle(_ event: ReaderEvent) async {
+        switch event {
+        case .readerAdded(let reader):
+            pcscdAvailable = true
+            readers.insert(reader)
+            logger.info("reader connected", metadata: ["reader": "\(reader)"])
+        case .readerRemoved(let reader):
+            readers.remove(reader)
+            logger.info("reader disconnected", metadata: ["reader": "\(reader)"])
+        case .cardInserted(let reader, let atr):
+            pcscdAvailable = true
+            // Logged at once, before identification, so an operator sees the token arrive.
+            logger.notice("token inserted / đã cắm token", metadata: ["reader": "\(reader)", "atr": "\(hex(atr))"])
+            let summary = await identify(reader: reader, atr: atr)
+            // The token may have left while it was being read: only keep it if it is still in.
+            guard readers.contains(reader), !summary.isGone else { return }
+            tokens[reader] = summary.value
+            log(summary.value)
+        case .cardRemoved(let reader):
+            tokens[reader] = nil
+            logger.notice("token removed / đã rút token", metadata: ["reader": "\(reader)"])
+        case .serviceLost(let error):
+            pcscdAvailable = false
+            logger.warning("pcscd unavailable, reconnecting / dịch vụ thẻ không chạy, đang kết nối lại", metadata: ["error": "\(error)"])
+        case .serviceRestored:
+            pcscdAvailable = true
+            logger.notice("pcscd available again / dịch vụ thẻ đã chạy lại")
+        }
+    }
+
+    private func identify(reader: String, atr: [UInt8]) async -> (value: TokenSummary, isGone: Bool) {
+        let report: Result<TokenReport, PCSCError> = await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: Result { () throws(PCSCError) -> TokenReport in try TokenInventory.report(reader: reader) }) }
+        }
+        let now = Date()
+        switch report {
+        case .failure(let error):
+            return (TokenSummary(reader: reader, model: nil, usbID: nil, atr: hex(atr), piv: false, certificates: [], pinTriesLeft: nil,
+                                 pinBlocked: nil, problem: error.description, insertedAt: now), false)
+        case .success(let report):
+            let summary = TokenSummary(
+                reader: reader, model: report.usb?.displayName, usbID: report.usb?.idText, atr: report.atr ?? hex(atr), piv: report.piv,
+                certificates: report.certificates.map { .init(slot: $0.slot, subject: $0.subject, notAfter: $0.notAfter) },
+                pinTriesLeft: report.pinTriesLeft, pinBlocked: report.pinBlocked,
+                problem: report.pinBlocked == true ? "PIN bị khóa / PIN blocked" : report.problem, insertedAt: now)
+            return (summary, !report.cardPresent)
+        }
+    }
+
+    private func log(_ token: TokenSummary) {
+        var metadata: Logger.Metadata = ["reader": "\(token.reader)", "atr": "\(token.atr)", "piv": "\(token.piv)"]
+        if let model = token.model { metadata["model"] = "\(model)" }
+        if let usb = token.usbID { metadata["usb"] = "\(usb)" }
+        if let tries = token.pinTriesLeft { metadata["pin_tries_left"] = "\(tries)" }
+        for certificate in token.certificates { metadata["cert_\(certificate.slot)"] = "\(certificate.subject)" }
+        if token.piv {
+            logger.notice("token identified / đã nhận token", metadata: metadata)
+        } else {
+            // Present, but we cannot sign with it: say so with its ATR, which identifies the card.
+            metadata["problem"] = "\(token.problem ?? "")"
+            logger.warning("card present but not supported (not PIV) / thẻ không được hỗ trợ (không phải PIV)", metadata: metadata)
+        }
+    }
+
+    private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02X", $0) }.joined() }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import TestSupport
+import XCTest
+@testable import TokenDriver
+
+/// Hot-plug through the real pcscd and vsmartcard's virtual reader: the monitor's events, and a
+/// running `gatewayd serve` seeing tokens come and go and surviving pcscd being restarted.
+final class HotPlugTests: XCTestCase {
+    var context: PCSCContext!
+    var cards: [VirtualCard] = []
+
+    override func setUp() async throws {
+        context = try VirtualCard.requirements()
+    }
+
+    override func tearDown() async throws {
+        for card in cards { card.remove(context) }
+    }
+
+    func insert() throws -> VirtualCard {
+        let card = try VirtualCard()
+        cards.append(card)
+        return card
+    }
+
+    func testMonitorReportsEachInsertionAndRemovalOnce() async throws {
+        let events = EventLog<ReaderEvent>()
+        let task = Task { for await event in ReaderMonitor.events() { events.append(event) } }
+        defer { task.cancel() }
+        let reader = try VirtualReader.reader(context)
+        _ = try await events.first(within: 5) { $0 == .readerAdded(reader) }
+        var since = Date()
+        for _ in 0..<2 {
+            let card = try insert()
+            let inserted = try await events.first(within: 10, after: since) { if case .cardInserted(reader, _) = $0 { true } else { false } }
+            guard case .cardInserted(_, let atr) = inserted.value else { return XCTFail() }
+            XCTAssertEqual(atr.first, 0x3B, "the event carries the card's ATR")
+            XCTAssertLessThan(inserted.at.timeIntervalSince(try card.waitUntilConnected()), 1.0, "insertion seen within a second")
+            let pulled = Date()
+            card.pull()
+            let removed = try await events.first(within: 5, after: pulled) { $0 == .cardRemoved(reader: reader) }
+            XCTAssertLessThan(removed.at.timeIntervalSince(pulled), 1.0, "removal seen within a second")
+            since = removed.at
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)  // time for a duplicate to show, were there one
+        let log = events.values.filter { if case .cardInserted(reader, _) = $0 { true } else { $0 == .cardRemoved(reader: reader) } }
+        XCTAssertEqual(log.count, 4, "two insertions and two removals, each once: \(log)")
+    }
+
+    /// The daemon, with its stderr log read as an operator would: tokens inserted and removed
+    /// within a second, and pcscd stopped and started again under it.
+    func testRunningDaemonFollowsTokensAndSurvivesPCSCDRestart() async throws {
+        let daemon = try LoggedDaemon()
+        defer { daemon.stop() }
+        let reader = try VirtualReader.reader(context)
+        _ = try await daemon.log.first(within: 10) { $0.contains("local API listening") }
+        let first = try insert()
+        _ = try await daemon.log.first(within: 10) { $0.contains("token identified") && $0.contains("reader=\(reader)") && $0.contains("Nguyễn Văn An") }
+        let status = runProgram(LoggedDaemon.binary, ["status", "--json", "--data-dir", daemon.dataDirectory])
+        XCTAssertEqual(status.status, 0, status.err)
+        XCTAssertTrue(status.out.contains("\"pcscd\":\"ok\"") && status.out.contains("Nguyễn Văn An"), status.out)
+
+        var pulled = Date()
+        first.pull()
+        var line = try await daemon.log.first(within: 5) { $0.contains("token removed") }
+        XCTAssertLessThan(line.at.timeIntervalSince(pulled), 1.0, "removal seen within a second")
+        let second = try insert()
+        let connected = try second.waitUntilConnected()
+        line = try await daemon.log.first(within: 5, after: line.at) { $0.contains("token inserted") }
+        XCTAssertLessThan(line.at.timeIntervalSince(connected), 1.0, "re-insertion seen within a second of the card reaching the reader")
+
+        guard getuid() == 0 else { throw XCTSkip("restarting pcscd needs root (CI runs as root)") }
+        pulled = Date()
+        XCTAssertEqual(runProgram("/usr/bin/pkill", ["-x", "pcscd"]).status, 0)
+        _ = try await daemon.log.first(within: 10) { $0.contains("pcscd unavailable") }
+        let started = runProgram("/bin/bash", [repositoryRoot.appendingPathComponent("scripts/start-pcscd").path])
+        XCTAssertEqual(started.status, 0, started.err)
+        _ = try await daemon.log.first(within: 15) { $0.contains("pcscd available again") }
+        XCTAssertTrue(daemon.process.isRunning, "the daemon kept running")
+        // The card's connection died with pcscd; a card inserted now is found by the same daemon.
+        second.pull()
+        _ = try await daemon.log.first(within: 10, after: pulled) { $0.contains("reader connected") && $0.contains(reader) }
+        let third = try insert()
+        _ = try third.waitUntilConnected()
+        _ = try await daemon.log.first(within: 10, after: pulled) { $0.contains("token identified") }
+        XCTAssertEqual(runProgram(LoggedDaemon.binary, ["status", "--data-dir", daemon.dataDirectory]).status, 0)
+    }
+}
+
+/// Values with the time they arrived, for waiting on them.
+final class EventLog<Value: Sendable>: @unchecked Sendable {
+    struct Timeout: Error, CustomStringConvertible {
+        let seconds: Double
+        let seen: String
+        var description: String { "nothing matched within \(seconds) s; seen: \(seen)" }
+    }
+
+    private let lock = NSLock()
+    private var entries: [(value: Value, at: Date)] = []
+
+    func append(_ value: Value) {
+        lock.lock()
+        entries.append((value, Date()))
+        lock.unlock()
+    }
+
+    var values: [Value] {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries.map(\.value)
+    }
+
+    /// The first entry that arrived after `after` and matches, waiting up to `seconds` for it.
+    func first(within seconds: Double, after: Date = .distantPast, _ matches: @escaping (Value) -> Bool) async throws -> (value: Value, at: Date) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let found = lock.withLock { entries.first { $0.at > after && matches($0.value) } }
+            if let found { return found }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        throw Timeout(seconds: seconds, seen: values.map { "\($0)" }.joined(separator: "\n"))
+    }
+}
+
+/// `gatewayd serve` in a fresh data directory, its log (standard error) read line by line as it
+/// is written, each line stamped with the time it arrived.
+final class LoggedDaemon {
+    static var binary: String { repositoryRoot.appendingPathComponent(".build/debug/gatewayd").path }
+
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-hotplug-\(UUID().uuidString)").path
+    var dataDirectory: String { directory + "/data" }
+    let process = Process()
+    let log = EventLog<String>()
+
+    init() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.binary), "needs .build/debug/gatewayd")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--data-dir", dataDirectory]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        let log = log
+        let reader = pipe.fileHandleForReading
+        Thread.detachNewThread {
+            var pending = Data()
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    log.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                    pending.removeSubrange(pending.startIndex...newline)
+                }
+            }
+        }
+        try process.run()
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
