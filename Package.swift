@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "GatewayCore", targets: ["GatewayCore"]),
         .library(name: "TokenDriver", targets: ["TokenDriver"]),
         .library(name: "Signing", targets: ["Signing"]),
+        .library(name: "EdXML", targets: ["EdXML"]),
     ],
     dependencies: [
         // Every version here is one of the machine's local package copies (see README).
@@ -28,9 +29,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
     ],
     targets: [
+        // Pure vocabulary shared by the store, edXML and the relay: agency codes, priorities.
+        .target(name: "DocumentModel"),
         .target(
             name: "GatewayCore",
             dependencies: [
+                "DocumentModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -53,6 +57,13 @@ let package = Package(
         .systemLibrary(name: "CPCSCLite", pkgConfig: "libpcsclite", providers: [.apt(["libpcsclite-dev"])]),
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // edXML packages (QCVN 102:2016): model, streaming writer and reader, XML signatures.
+        .target(name: "EdXML", dependencies: [
+            "CLibXML2", "DocumentModel", "Signing",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "TokenDriver", dependencies: [
             "CPCSCLite", "CLibUSB", "CZlib", "Signing",
             .product(name: "X509", package: "swift-certificates"),
@@ -65,6 +76,7 @@ let package = Package(
                 "GatewayCore",
                 "TokenDriver",
                 "Signing",
+                "EdXML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,6 +88,7 @@ let package = Package(
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TestSupport"]),
         .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "TestSupport"]),
+        .testTarget(name: "EdXMLTests", dependencies: ["EdXML", "Signing", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
