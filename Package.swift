@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "TokenDriver", targets: ["TokenDriver"]),
         .library(name: "Signing", targets: ["Signing"]),
         .library(name: "EdXML", targets: ["EdXML"]),
+        .library(name: "DocumentSigning", targets: ["DocumentSigning"]),
     ],
     dependencies: [
         // Every version here is one of the machine's local package copies (see README).
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
         .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // Pure vocabulary shared by the store, edXML and the relay: agency codes, priorities.
@@ -54,6 +56,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
+        // Signing documents: CMS/CAdES now; PAdES (PDF) and verification to come (issue 4).
+        .target(name: "DocumentSigning", dependencies: [
+            "Signing",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .systemLibrary(name: "CPCSCLite", pkgConfig: "libpcsclite", providers: [.apt(["libpcsclite-dev"])]),
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -77,6 +86,7 @@ let package = Package(
                 "TokenDriver",
                 "Signing",
                 "EdXML",
+                "DocumentSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,7 +97,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TestSupport"]),
         .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport"]),
-        .testTarget(name: "SigningTests", dependencies: ["Signing", "TestSupport"]),
+        .testTarget(name: "SigningTests", dependencies: ["Signing", "DocumentSigning", "TestSupport"]),
         .testTarget(name: "EdXMLTests", dependencies: ["EdXML", "Signing", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
