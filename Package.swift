@@ -58,7 +58,7 @@ let package = Package(
         ]),
         // Signing documents: CMS/CAdES now; PAdES (PDF) and verification to come (issue 4).
         .target(name: "DocumentSigning", dependencies: [
-            "Signing",
+            "Signing", "CZlib",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -98,6 +98,7 @@ let package = Package(
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TestSupport"]),
         .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DocumentSigning", "TestSupport"]),
+        .testTarget(name: "DocumentSigningTests", dependencies: ["DocumentSigning", "Signing", "TestSupport"]),
         .testTarget(name: "EdXMLTests", dependencies: ["EdXML", "Signing", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -52,7 +52,10 @@ struct Token: AsyncParsableCommand {
 
         /// The named reader, or the first one holding a PIV token.
         func readerName() throws -> String {
-            if let reader { return reader }
+            try reader ?? Self.firstPIVReader()
+        }
+
+        static func firstPIVReader() throws -> String {
             do {
                 let context = try PCSCContext()
                 for name in try context.readers() {

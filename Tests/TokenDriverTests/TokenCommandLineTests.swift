@@ -57,6 +57,22 @@ final class TokenCommandLineTests: XCTestCase {
 }
 
 extension TokenCommandLineTests {
+    /// `gatewayd sign --signer token:9c`: a CAdES .p7s made on the card, checked by openssl cms
+    /// with the card's own (self-signed) certificate as the trust anchor.
+    func testCAdESSignatureOnTheTokenVerifiesWithOpenSSLCMS() throws {
+        let file = directory + "/Công văn 45.odt"
+        try Data((0..<50_000).map { UInt8(truncatingIfNeeded: $0) }).write(to: URL(fileURLWithPath: file))
+        try (VirtualCard.pin + "\n").write(toFile: directory + "/pin", atomically: true, encoding: .utf8)
+        for slot in ["9a", "9c"] {
+            let p7s = directory + "/sig-\(slot).p7s"
+            let signed = gatewayd(["sign", file, "--out", p7s, "--signer", "token:\(slot)", "--pin-file", directory + "/pin"])
+            XCTAssertEqual(signed.status, 0, signed.err)
+            let verified = runProgram("/usr/bin/openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", p7s, "-content", file,
+                                                           "-CAfile", directory + "/cert-\(slot).pem", "-purpose", "any", "-out", "/dev/null"])
+            XCTAssertEqual(verified.status, 0, "\(slot): \(verified.err)")
+        }
+    }
+
     /// With APDU tracing on, a right and a wrong PIN: the VERIFY is in the trace, its data is not.
     /// The whole output is printed so that scripts/test's search of the run's log covers it too.
     func testTheAPDUTraceRedactsThePIN() throws {
