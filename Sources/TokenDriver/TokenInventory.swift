@@ -78,9 +78,20 @@ public enum TokenInventory {
         case .verified: report.pinBlocked = false
         case nil: break
         }
+        var unreadable: [String] = []
         for slot in PIV.Slot.allCases {
-            guard let der = try? token.certificate(slot), let described = try? describe(der, slot: slot) else { continue }
-            report.certificates.append(described)
+            let der: [UInt8]
+            do { der = try token.certificate(slot) } catch {
+                // An empty slot answers "not found"; anything else the operator should hear about.
+                if error != .card(.fileNotFound, operation: "GET DATA \(slot.rawValue)") { unreadable.append("\(slot.rawValue): \(error)") }
+                continue
+            }
+            do { report.certificates.append(try describe(der, slot: slot)) } catch {
+                unreadable.append("\(slot.rawValue): chứng thư không hợp lệ / invalid certificate (\(error))")
+            }
+        }
+        if !unreadable.isEmpty {
+            report.problem = "Không đọc được chứng thư / cannot read certificates — " + unreadable.joined(separator: "; ")
         }
         return report
     }

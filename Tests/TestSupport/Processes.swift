@@ -21,3 +21,23 @@ public func runProgram(_ executable: String, _ arguments: [String], environment:
 /// The repository's root, for the built binary and the tools the tests start.
 public let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Runs a program with posix_spawn and waits for it with waitpid, its output going to /dev/null.
+/// For programs that start daemons (scripts/start-pcscd): Foundation's `Process` was seen to miss
+/// the exit of such a child and wait forever.
+@discardableResult
+public func spawnAndWait(_ executable: String, _ arguments: [String]) -> Int32 {
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    for descriptor: Int32 in [0, 1, 2] {
+        posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+    }
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else { return -1 }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : -1
+}

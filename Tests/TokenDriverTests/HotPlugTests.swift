@@ -14,7 +14,9 @@ final class HotPlugTests: XCTestCase {
     }
 
     override func tearDown() async throws {
-        for card in cards { card.remove(context) }
+        // A fresh context: the test may have restarted pcscd, which voids the old one.
+        let current = try? PCSCContext()
+        for card in cards { card.remove(current) }
     }
 
     func insert() throws -> VirtualCard {
@@ -73,8 +75,10 @@ final class HotPlugTests: XCTestCase {
         pulled = Date()
         XCTAssertEqual(runProgram("/usr/bin/pkill", ["-x", "pcscd"]).status, 0)
         _ = try await daemon.log.first(within: 10) { $0.contains("pcscd unavailable") }
-        let started = runProgram("/bin/bash", [repositoryRoot.appendingPathComponent("scripts/start-pcscd").path])
-        XCTAssertEqual(started.status, 0, started.err)
+        for _ in 0..<200 where runProgram("/usr/bin/pgrep", ["-x", "pcscd"]).status == 0 {
+            try await Task.sleep(nanoseconds: 50_000_000)  // pcscd is still shutting down
+        }
+        XCTAssertEqual(spawnAndWait("/bin/bash", [repositoryRoot.appendingPathComponent("scripts/start-pcscd").path]), 0, "pcscd started again")
         _ = try await daemon.log.first(within: 15) { $0.contains("pcscd available again") }
         XCTAssertTrue(daemon.process.isRunning, "the daemon kept running")
         // The card's connection died with pcscd; a card inserted now is found by the same daemon.
