@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import XCTest
+import Signing
 @testable import TokenDriver
 
 /// PIVToken through the real pcscd against the project's virtual PIV card
@@ -56,6 +57,32 @@ final class VirtualPIVTests: XCTestCase {
         XCTAssertThrowsError(try token.sign(digest: digest, algorithm: .ecdsaSHA256, keyAlgorithm: .eccP256, slot: .signature, pin: nil)) {
             XCTAssertEqual($0 as? PIVToken.Failure, .card(.securityStatusNotSatisfied, operation: "GENERAL AUTHENTICATE 9c"))
         }
+    }
+
+    /// P-384 in 9D and P-256 in 9E (no PIN), signed through `PIVSigner` as GatewayCore will, over
+    /// SHA-384 and SHA-256 digests, verified by openssl; and RSA-PSS on 9A.
+    func testPIVSignerWithP384PSSAndTheNoPINSlot() throws {
+        _ = try insert(["--9a", "rsa2048", "--9d", "p384", "--9e", "p256"])
+        let message = directory + "/tờ trình.txt"
+        try "Tờ trình số 45/TTr-UBND".write(toFile: message, atomically: true, encoding: .utf8)
+        let reader = try VirtualReader.reader(context)
+        let cases: [(PIV.Slot, SignatureAlgorithm, [String])] = [
+            (.keyManagement, .ecdsaSHA384, ["-sha384"]),
+            (.keyManagement, .ecdsaSHA256, ["-sha256"]),
+            (.cardAuthentication, .ecdsaSHA256, ["-sha256"]),
+            (.authentication, .rsaPSSSHA256, ["-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest"]),
+        ]
+        for (slot, algorithm, opensslOptions) in cases {
+            let signer = try PIVSigner(reader: reader, slot: slot) { try PIN(VirtualCard.pin) }
+            let signature = try signer.signNow(digest: try FileDigest.compute(path: message, algorithm: algorithm.digest), algorithm: algorithm)
+            let signaturePath = directory + "/sig-\(slot.rawValue)-\(algorithm)"
+            FileManager.default.createFile(atPath: signaturePath, contents: Data(signature))
+            let publicKey = directory + "/pub-\(slot.rawValue).pem"
+            XCTAssertEqual(runProgram("/usr/bin/openssl", ["x509", "-in", directory + "/cert-\(slot.rawValue).pem", "-pubkey", "-noout", "-out", publicKey]).status, 0)
+            let verified = runProgram("/usr/bin/openssl", ["dgst"] + opensslOptions + ["-verify", publicKey, "-signature", signaturePath, message])
+            XCTAssertTrue(verified.out.contains("Verified OK"), "\(slot) \(algorithm): \(verified.out) \(verified.err)")
+        }
+        XCTAssertEqual(try cardTriesLeft(), 3, "no PIN was spent")
     }
 
     func testWrongPINCountsDownRefusesTheLastTryAndReportsBlocked() throws {
