@@ -91,6 +91,41 @@ final class HotPlugTests: XCTestCase {
     }
 }
 
+extension HotPlugTests {
+    /// The card pulled out while it computes a signature (a slow token: 1.5 s per signature): the
+    /// signing command fails with a clear message, and the running daemon notes the removal and
+    /// keeps running.
+    func testCardRemovedInTheMiddleOfASignature() async throws {
+        let daemon = try LoggedDaemon()
+        defer { daemon.stop() }
+        _ = try await daemon.log.first(within: 10) { $0.contains("local API listening") }
+        let card = try VirtualCard(["--sign-delay-ms", "1500"])
+        cards.append(card)
+        _ = try await daemon.log.first(within: 10) { $0.contains("token identified") }
+        let file = card.directory + "/quyết định.txt"
+        try "Quyết định".write(toFile: file, atomically: true, encoding: .utf8)
+        try (VirtualCard.pin + "\n").write(toFile: card.directory + "/pin", atomically: true, encoding: .utf8)
+
+        let signing = Process()
+        signing.executableURL = URL(fileURLWithPath: LoggedDaemon.binary)
+        signing.arguments = ["token", "sign", "--slot", "9c", "--in", file, "--out", card.directory + "/sig", "--pin-file", card.directory + "/pin"]
+        let errors = Pipe()
+        signing.standardError = errors
+        signing.standardOutput = FileHandle.nullDevice
+        try signing.run()
+        try await Task.sleep(nanoseconds: 700_000_000)  // SELECT, VERIFY done; the card is computing
+        card.pull()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        signing.waitUntilExit()
+        XCTAssertEqual(signing.terminationStatus, 1, message)
+        XCTAssertTrue(message.contains("token was removed") || message.contains("transaction with the token failed"), message)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: card.directory + "/sig"), "no signature file from a failed signature")
+        _ = try await daemon.log.first(within: 5) { $0.contains("token removed") }
+        XCTAssertTrue(daemon.process.isRunning, "the daemon keeps running")
+        XCTAssertEqual(runProgram(LoggedDaemon.binary, ["status", "--data-dir", daemon.dataDirectory]).status, 0)
+    }
+}
+
 /// Values with the time they arrived, for waiting on them.
 final class EventLog<Value: Sendable>: @unchecked Sendable {
     struct Timeout: Error, CustomStringConvertible {

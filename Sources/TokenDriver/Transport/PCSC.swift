@@ -243,7 +243,15 @@ public final class PCSCCard: @unchecked Sendable {
     /// One APDU out, one answer back, both traced when tracing is on (never a PIN: `APDUTrace`).
     private func exchange(_ command: CommandAPDU, extended: Bool?) throws -> ResponseAPDU {
         trace?("→ " + APDUTrace.describe(command))
-        let answer = try ResponseAPDU(wireBytes: transmit(try command.encoded(extended: extended)))
+        let raw = try transmit(try command.encoded(extended: extended))
+        if raw.count < 2 {
+            // No status word at all: the reader lost the card mid-command (vpcd answers so when a
+            // token is pulled during a signature). Ask the reader which it is.
+            let status = Result { () throws(PCSCError) -> [UInt8] in try atr() }
+            if case .failure(let error) = status { throw error }
+            throw PCSCError.unresponsiveCard
+        }
+        let answer = try ResponseAPDU(wireBytes: raw)
         trace?("← " + APDUTrace.describe(answer))
         return answer
     }
