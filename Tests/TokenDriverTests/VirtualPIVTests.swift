@@ -102,15 +102,42 @@ final class VirtualPIVTests: XCTestCase {
         XCTAssertThrowsError(try token.verify(try PIN(VirtualCard.pin), force: true)) { XCTAssertEqual($0 as? PIVToken.Failure, .pinBlocked) }
     }
 
+    /// The card pulled out between two operations: the token says the connection is lost before
+    /// any PIN was sent (so reconnecting is safe), and the signer, having reconnected once and
+    /// found no card, says so clearly. The card's PIN counter is untouched.
     func testCardRemovedBeforeASignatureIsAClearError() throws {
         let token = try insert()
         try token.select()
+        let signer = try PIVSigner(reader: try VirtualReader.reader(context), slot: .signature) { try PIN(VirtualCard.pin) }
         card?.pull()
         XCTAssertThrowsError(try token.sign(digest: Array(repeating: 1, count: 32), algorithm: .ecdsaSHA256, keyAlgorithm: .eccP256,
                                             slot: .signature, pin: try PIN(VirtualCard.pin))) { error in
-            guard case .transport(let pcsc) = error as? PIVToken.Failure else { return XCTFail("\(error)") }
+            guard case .connectionLost(let pcsc) = error as? PIVToken.Failure else { return XCTFail("\(error)") }
             XCTAssertTrue(pcsc.isRecoverable, "\(pcsc)")
         }
+        XCTAssertThrowsError(try signer.signNow(digest: Array(repeating: 1, count: 32), algorithm: .ecdsaSHA256)) { error in
+            guard case .transport(let pcsc) = error as? PIVToken.Failure else { return XCTFail("\(error)") }
+            XCTAssertTrue([.noSmartcard, .removedCard, .notTransacted].contains(pcsc), "\(pcsc)")
+        }
+        XCTAssertEqual(try cardTriesLeft(), 3)
+    }
+
+    /// The token pulled out and plugged back in between two signatures: the signer's kept
+    /// connection has gone stale; it reconnects by itself and signs, spending no PIN try.
+    func testSignerReconnectsAfterTheTokenIsReinserted() throws {
+        _ = try insert()
+        let reader = try VirtualReader.reader(context)
+        let signer = try PIVSigner(reader: reader, slot: .signature) { try PIN(VirtualCard.pin) }
+        let digest = Array(repeating: UInt8(7), count: 32)
+        XCTAssertFalse(try signer.signNow(digest: digest, algorithm: .ecdsaSHA256).isEmpty)
+        let directory = card!.directory
+        card?.pull()
+        XCTAssertTrue(try VirtualReader.waitUntilEmpty(context))
+        // The same card (same keys and counter) back in the reader.
+        card = try VirtualCard(["--no-extended"], directory: directory)
+        _ = try VirtualReader.connectWhenPresent(context)
+        XCTAssertFalse(try signer.signNow(digest: digest, algorithm: .ecdsaSHA256).isEmpty)
+        XCTAssertEqual(try cardTriesLeft(), 3)
     }
 }
 

@@ -59,8 +59,9 @@ final class VirtualCard {
         return context
     }
 
-    init(_ extra: [String] = ["--no-extended"]) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("virtual-piv-\(UUID().uuidString)").path
+    /// `directory`: a previous card's, to plug the same card (keys, PIN counter) back in.
+    init(_ extra: [String] = ["--no-extended"], directory reused: String? = nil) throws {
+        directory = reused ?? FileManager.default.temporaryDirectory.appendingPathComponent("virtual-piv-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.emulatorPath, "--dir", directory, "--pin", Self.pin] + extra

@@ -73,6 +73,12 @@ public enum PIV {
         CommandAPDU(ins: 0x20, p1: 0x00, p2: 0x80)
     }
 
+    /// VERIFY with P1 = FF: resets the PIN's security status (Part 2 §3.2.1), so what we verified
+    /// is not left for another program to use.
+    public static func logout() -> CommandAPDU {
+        CommandAPDU(ins: 0x20, p1: 0xFF, p2: 0x80)
+    }
+
     /// GENERAL AUTHENTICATE for a signature: `7C { 82 00, 81 challenge }` (Part 2 §3.2.4).
     public static func sign(_ challenge: [UInt8], algorithm: Algorithm, slot: Slot) -> CommandAPDU {
         let template = TLV(tag: 0x7C, value: TLV(tag: 0x82, value: []).encoded + TLV(tag: 0x81, value: challenge).encoded)

@@ -2,10 +2,12 @@ import Dispatch
 import Signing
 import X509
 
-/// A `Signer` backed by a key slot of a PIV token in a named reader. Every signature opens its own
-/// connection and runs SELECT, the PIN check, VERIFY and GENERAL AUTHENTICATE in one PC/SC
-/// transaction (`PIVToken.sign`), so a token pulled out and plugged back in between two documents
-/// just works, and slot 9C's "PIN always" is met each time.
+/// A `Signer` backed by a key slot of a PIV token in a named reader. Each signature runs SELECT,
+/// the PIN check, VERIFY, GENERAL AUTHENTICATE and a logout (VERIFY P1=FF, so the verified PIN is
+/// not left behind for another program) in one PC/SC transaction (`PIVToken.sign`); slot 9C's
+/// "PIN always" is met each time. The connection is kept between signatures and made again when
+/// it has gone stale (the token was pulled out and plugged back in, or reset) — only ever before
+/// any PIN is sent, so a PIN is never tried twice.
 public final class PIVSigner: Signer, @unchecked Sendable {
     public let reader: String
     public let slot: PIV.Slot
@@ -13,8 +15,10 @@ public final class PIVSigner: Signer, @unchecked Sendable {
     public let keyType: SignerKeyType
     let keyAlgorithm: PIV.Algorithm
     let pinSource: @Sendable () throws -> PIN
-    /// PC/SC calls block: they run here, one at a time, never on the caller's executor.
+    /// PC/SC calls block: they run here, one at a time, never on the caller's executor. The
+    /// connection below is only touched on this queue (or in `init`, before the signer is shared).
     private let queue = DispatchQueue(label: "gatewayd.piv-signer")
+    private var connection: (context: PCSCContext, card: PCSCCard)?
 
     /// Reads the slot's certificate from the token. `intermediates`: the issuing CA's
     /// certificates, which the token does not carry. `pin` is asked for each signature and must
@@ -22,7 +26,6 @@ public final class PIVSigner: Signer, @unchecked Sendable {
     public init(reader: String, slot: PIV.Slot, intermediates: [Certificate] = [], pin: @escaping @Sendable () throws -> PIN) throws {
         let context = try PCSCContext()
         let card = try context.connect(reader: reader)
-        defer { card.disconnect() }
         let token = PIVToken(card: card)
         try token.select()
         let leaf = try Certificate(derEncoded: try token.certificate(slot))
@@ -35,7 +38,10 @@ public final class PIVSigner: Signer, @unchecked Sendable {
         self.keyAlgorithm = algorithm
         self.keyType = algorithm.keyType
         self.pinSource = pin
+        self.connection = (context, card)
     }
+
+    deinit { connection?.card.disconnect() }
 
     public func sign(digest: [UInt8], algorithm: SignatureAlgorithm) async throws -> [UInt8] {
         try await withCheckedThrowingContinuation { continuation in
@@ -44,12 +50,27 @@ public final class PIVSigner: Signer, @unchecked Sendable {
     }
 
     /// The blocking operation, for callers already off the async executors (the command line).
+    /// Not to be called concurrently with itself (`sign` serialises through the queue).
     public func signNow(digest: [UInt8], algorithm: SignatureAlgorithm, force: Bool = false) throws -> [UInt8] {
+        let pin = slot.needsPIN ? try pinSource() : nil
+        for attempt in 0..<2 {
+            let card = try currentCard(fresh: attempt > 0)
+            do {
+                return try PIVToken(card: card).sign(digest: digest, algorithm: algorithm, keyAlgorithm: keyAlgorithm, slot: slot, pin: pin, force: force)
+            } catch .connectionLost(let error) {
+                connection?.card.disconnect()
+                connection = nil
+                if attempt > 0 { throw PIVToken.Failure.transport(error) }
+            }
+        }
+        throw PIVToken.Failure.transport(.notTransacted)  // not reached: the loop returns or throws
+    }
+
+    private func currentCard(fresh: Bool) throws -> PCSCCard {
+        if !fresh, let connection { return connection.card }
         let context = try PCSCContext()
         let card = try context.connect(reader: reader)
-        // Reset on the way out: no other program inherits the PIN we verified.
-        defer { card.disconnect(.reset) }
-        let pin = slot.needsPIN ? try pinSource() : nil
-        return try PIVToken(card: card).sign(digest: digest, algorithm: algorithm, keyAlgorithm: keyAlgorithm, slot: slot, pin: pin, force: force)
+        connection = (context, card)
+        return card
     }
 }

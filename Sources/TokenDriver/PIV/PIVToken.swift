@@ -14,6 +14,9 @@ public final class PIVToken: @unchecked Sendable {
         case malformed(String)
         /// The request itself was wrong (digest length, an algorithm the key cannot do): nothing was sent.
         case request(SignerError)
+        /// The connection went stale before anything was sent (the card was reset or re-inserted
+        /// since we connected): reconnecting and starting again is safe, no PIN was tried.
+        case connectionLost(PCSCError)
 
         public var description: String {
             switch self {
@@ -28,6 +31,7 @@ public final class PIVToken: @unchecked Sendable {
             case .transport(let error): error.description
             case .malformed(let what): "Phản hồi không hợp lệ từ token / malformed answer from the token: \(what)"
             case .request(let error): error.description
+            case .connectionLost(let error): error.description
             }
         }
     }
@@ -123,11 +127,20 @@ public final class PIVToken: @unchecked Sendable {
         }
         do {
             return try card.withTransaction { () throws -> [UInt8] in
-                try select()
-                if slot.needsPIN, let pin { try verify(pin, force: force) }
+                if case .failure(let failure) = Result(catching: { () throws(Failure) in try select() }) {
+                    // A stale connection shows here, before anything that matters was sent.
+                    if case .transport(let error) = failure, error.isRecoverable { throw Failure.connectionLost(error) }
+                    throw failure
+                }
+                let verified = slot.needsPIN && pin != nil
+                if verified, let pin { try verify(pin, force: force) }
+                // Whatever happens next, the PIN's security status is reset before we let go.
+                defer { if verified { _ = try? send(PIV.logout()) } }
                 let data = try expectSuccess(PIV.sign(challenge, algorithm: keyAlgorithm, slot: slot), "GENERAL AUTHENTICATE \(slot.rawValue)")
                 do { return try PIV.signature(fromAuthenticateResponse: data) } catch { throw Failure.malformed("\(error)") }
             }
+        } catch let error as PCSCError where error.isRecoverable {
+            throw .connectionLost(error)  // SCardBeginTransaction on a reset or stale connection
         } catch let error as Failure {
             throw error
         } catch let error as PCSCError {
