@@ -1,6 +1,7 @@
-// `gatewayd sign`: sign a file with a token or a key file. Files other than PDF get a detached
-// CAdES-B signature (`.p7s`); PDF signing (PAdES, with the Decree 30 appearance) is issue 4's next
-// step and is refused with a clear message until then.
+// `gatewayd sign`: sign a file with a token or a key file. A PDF gets a PAdES B-B signature by
+// incremental update (invisible, or a plain visible box with --rect); other files a detached
+// CAdES-B signature (`.p7s`). The Decree 30 appearances (signature and seal images, Vietnamese
+// text in an embedded font) are not done yet: see docs/pades.md.
 import ArgumentParser
 import DocumentSigning
 import Foundation
@@ -11,26 +12,33 @@ import X509
 
 struct Sign: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Ký số một tệp / sign a file (CAdES .p7s for files that are not PDF).",
+        abstract: "Ký số một tệp / sign a file (PAdES for a PDF, CAdES .p7s for other files).",
         discussion: """
             --signer token:9c signs on the PIV token (slot 9a, 9c, 9d or 9e; the PIN from --pin-file \
             or the terminal, tried once); --signer key:KEY.pem with a key file (development and \
             the demo only). --cert gives the chain: for a key file the signer's certificate first, \
             then its issuers; for a token only the issuers (the token holds the signer's own).
+            A PDF is signed by incremental update (the original bytes are kept): invisible by \
+            default; --page N --rect x,y,w,h (points, origin at the page's bottom left) gives a \
+            visible box with the signer's name and the time. --role is recorded as the signature's \
+            reason; the Decree 30 images (--image) are not available yet.
             """)
 
     @Argument(help: "The file to sign.") var file: String
-    @Option(help: "Where to write the signature (.p7s).") var out: String
+    @Option(help: "Where to write the signed PDF, or the signature (.p7s) of another file.") var out: String
     @Option(help: "token:SLOT or key:KEYFILE.") var signer: String
     @Option(help: "Certificate chain (PEM).") var cert: String?
     @Option(help: "Reader name, for a token (default: the first reader with a PIV token).") var reader: String?
     @Option(help: "rsa-pkcs1-sha256, rsa-pss-sha256, ecdsa-sha256 … (default: the key's preferred one).") var algorithm: String?
     @Option(name: .customLong("pin-file"), help: "A file whose first line is the token's PIN.") var pinFile: String?
+    @Option(help: "PDF: leader, organization, attachment or copy (Decree 30/2020 Appendix I).") var role: String?
+    @Option(help: "PDF: the page that carries the signature field (1 = first).") var page: Int = 1
+    @Option(help: "PDF: x,y,w,h of a visible signature box in points; none = invisible.") var rect: String?
+    @Option(help: "PDF: the signature or seal image (not available yet).") var image: String?
+    @Option(help: "PDF: document number/notation for the attachment role's text (e.g. 123/UBND-VP).") var number: String?
 
     func run() async throws {
-        if isPDF(file) {
-            throw CLI.fail("Ký PDF (PAdES) chưa có trong phiên bản này / PDF signing (PAdES) is not available yet: sign a copy as .p7s with a file that is not a PDF, or wait for the PAdES release")
-        }
+        if isPDF(file) { return try await signPDF() }
         let signer = try makeSigner()
         let chosen = try chooseAlgorithm(for: signer.keyType)
         let digest: [UInt8]
@@ -52,6 +60,55 @@ struct Sign: AsyncParsableCommand {
         }
         print("Đã ký / signed: \(out) (\(chosen), \(signer.certificate.subject))")
     }
+
+    static let roles = ["leader", "organization", "attachment", "copy"]
+
+    func signPDF() async throws {
+        if let role, !Self.roles.contains(role) {
+            throw CLI.fail("--role: leader, organization, attachment hoặc / or copy")
+        }
+        if image != nil {
+            throw CLI.fail("--image: ảnh chữ ký/con dấu theo Nghị định 30 chưa có trong phiên bản này / signature and seal images (Decree 30) are not available yet")
+        }
+        var options = PAdESSigner.Options()
+        options.page = page
+        if let rect {
+            let numbers = rect.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard numbers.count == 4, numbers.allSatisfy({ $0 != nil }), let width = numbers[2], let height = numbers[3], width > 0, height > 0 else {
+                throw CLI.fail("--rect: x,y,w,h (điểm, w và h dương / points, positive width and height), ví dụ / e.g. 300,80,220,50")
+            }
+            options.rectangle = numbers.map { $0! }
+        }
+        options.reason = role.map { Self.reasonText[$0]! }
+        let signer = try makeSigner()
+        if options.rectangle != nil, role == "attachment", let number {
+            options.lines = ["\(number) \(PAdESSigner.isoTime(options.signingTime, options.timeZone))"]
+        }
+        let chosen = try chooseAlgorithm(for: signer.keyType)
+        let result: PAdESSigner.Result
+        do {
+            result = try await PAdESSigner.sign(input: file, output: out, signer: signer, algorithm: chosen, options: options)
+        } catch let error as PDFError {
+            throw CLI.fail("\(file): \(error.description)")
+        } catch let failure as PIVToken.Failure {
+            throw CLI.fail(failure.description)
+        } catch let error as PCSCError {
+            throw CLI.fail(error.description)
+        } catch let error as SignerError {
+            throw CLI.fail(error.description)
+        }
+        print("Đã ký / signed: \(out) (PAdES B-B, \(chosen), trường / field \(result.fieldName), trang / page \(page)/\(result.pageCount), "
+              + "\(options.rectangle == nil ? "không hiển thị / invisible" : "hiển thị / visible"), CMS \(result.signatureBytes)/\(result.reservedBytes) byte, "
+              + "\(signer.certificate.subject))")
+    }
+
+    /// The reason written in the signature dictionary, by role (Decree 30/2020 Appendix I).
+    static let reasonText = [
+        "leader": "Người có thẩm quyền ký / signed by the competent person",
+        "organization": "Cơ quan, tổ chức ký / signed by the organization",
+        "attachment": "Ký tệp đính kèm / signed as an attachment",
+        "copy": "Bản sao điện tử / electronic copy",
+    ]
 
     func makeSigner() throws -> any Signer {
         let chain = try cert.map(readChain) ?? []
