@@ -58,7 +58,7 @@ let package = Package(
         ]),
         // Signing documents: CMS/CAdES now; PAdES (PDF) and verification to come (issue 4).
         .target(name: "DocumentSigning", dependencies: [
-            "Signing", "CZlib",
+            "Signing", "Inflate",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -66,6 +66,8 @@ let package = Package(
         .systemLibrary(name: "CPCSCLite", pkgConfig: "libpcsclite", providers: [.apt(["libpcsclite-dev"])]),
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // zlib inflate with a ceiling: gzipped certificates on tokens, FlateDecode in PDFs.
+        .target(name: "Inflate", dependencies: ["CZlib"]),
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // edXML packages (QCVN 102:2016): model, streaming writer and reader, XML signatures.
         .target(name: "EdXML", dependencies: [
@@ -74,7 +76,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "TokenDriver", dependencies: [
-            "CPCSCLite", "CLibUSB", "CZlib", "Signing",
+            "CPCSCLite", "CLibUSB", "Inflate", "Signing",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -48,12 +48,8 @@ struct Sign: AsyncParsableCommand {
         let cms: [UInt8]
         do {
             cms = try await CMSSignedDataBuilder.sign(contentDigest: digest, signer: signer, algorithm: chosen, profile: .cades)
-        } catch let failure as PIVToken.Failure {
-            throw CLI.fail(failure.description)
-        } catch let error as PCSCError {
-            throw CLI.fail(error.description)
-        } catch let error as SignerError {
-            throw CLI.fail(error.description)
+        } catch {
+            throw Self.signingFailure(error)
         }
         do { try Data(cms).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
             throw CLI.fail("Không ghi được / cannot write \(out): \(error.localizedDescription)")
@@ -90,12 +86,8 @@ struct Sign: AsyncParsableCommand {
             result = try await PAdESSigner.sign(input: file, output: out, signer: signer, algorithm: chosen, options: options)
         } catch let error as PDFError {
             throw CLI.fail("\(file): \(error.description)")
-        } catch let failure as PIVToken.Failure {
-            throw CLI.fail(failure.description)
-        } catch let error as PCSCError {
-            throw CLI.fail(error.description)
-        } catch let error as SignerError {
-            throw CLI.fail(error.description)
+        } catch {
+            throw Self.signingFailure(error)
         }
         print("Đã ký / signed: \(out) (PAdES B-B, \(chosen), trường / field \(result.fieldName), trang / page \(page)/\(result.pageCount), "
               + "\(options.rectangle == nil ? "không hiển thị / invisible" : "hiển thị / visible"), CMS \(result.signatureBytes)/\(result.reservedBytes) byte, "
@@ -148,6 +140,16 @@ struct Sign: AsyncParsableCommand {
             return try PEMDocument.parseMultiple(pemString: pem).map { try Certificate(pemDocument: $0) }
         } catch {
             throw CLI.fail("Không đọc được chứng thư / cannot read the certificates in \(path): \(error)")
+        }
+    }
+
+    /// A failure of the token, the key or the signature as the clerk reads it (exit status 1).
+    static func signingFailure(_ error: any Error) -> any Error {
+        switch error {
+        case let failure as PIVToken.Failure: CLI.fail(failure.description)
+        case let error as PCSCError: CLI.fail(error.description)
+        case let error as SignerError: CLI.fail(error.description)
+        default: error
         }
     }
 

@@ -1,4 +1,4 @@
-import CZlib
+import Inflate
 
 /// The stream filters the reader needs for its own structures (cross-reference streams and object
 /// streams): FlateDecode with the PNG and TIFF predictors (ISO 32000-1 §7.4.4). Content streams and
@@ -41,44 +41,15 @@ enum PDFFilters {
     /// the wild) gives what it holds, as other readers do; one with corrupt data is an error.
     static func inflate(_ input: [UInt8], limit: Int, objectNumber: Int?) throws -> [UInt8] {
         guard !input.isEmpty else { return [] }
-        var stream = z_stream()
-        guard inflateInit_(&stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw PDFError.badStream(number: objectNumber, reason: "inflateInit")
+        do {
+            return try Inflater.inflate(input, format: .zlib, limit: limit)
+        } catch .truncated(let partial) {
+            return partial
+        } catch .tooLarge {
+            throw PDFError.limitExceeded("a stream (object \(objectNumber.map(String.init) ?? "?")) inflates past \(limit) bytes")
+        } catch .corrupt(let reason) {
+            throw PDFError.badStream(number: objectNumber, reason: reason)
         }
-        defer { inflateEnd(&stream) }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
-        var input = input
-        var failure: String?
-        input.withUnsafeMutableBufferPointer { inputBuffer in
-            stream.next_in = inputBuffer.baseAddress
-            stream.avail_in = uInt(inputBuffer.count)
-            while true {
-                let status: Int32 = chunk.withUnsafeMutableBufferPointer { chunkBuffer in
-                    stream.next_out = chunkBuffer.baseAddress
-                    stream.avail_out = uInt(chunkBuffer.count)
-                    return CZlib.inflate(&stream, Z_NO_FLUSH)
-                }
-                output += chunk.prefix(chunk.count - Int(stream.avail_out))
-                if output.count > limit {
-                    failure = "inflates past \(limit) bytes"
-                    return
-                }
-                switch status {
-                case Z_STREAM_END: return
-                case Z_OK: continue
-                case Z_BUF_ERROR: return  // input ended before the zlib trailer
-                default:
-                    failure = stream.msg.map { String(cString: $0) } ?? "zlib status \(status)"
-                    return
-                }
-            }
-        }
-        if let failure {
-            if output.count > limit { throw PDFError.limitExceeded("a stream (object \(objectNumber.map(String.init) ?? "?")) \(failure)") }
-            throw PDFError.badStream(number: objectNumber, reason: failure)
-        }
-        return output
     }
 
     /// Undoes a /Predictor: 2 (TIFF) or 10–15 (PNG, a filter-type byte before each row).

@@ -1,0 +1,63 @@
+import CZlib
+
+/// zlib's inflate over a buffer, with a ceiling on the output: the one decompressor for a PIV
+/// token's gzipped certificate (RFC 1952) and a PDF's FlateDecode streams (RFC 1950). The input
+/// is untrusted either way, so it must never make us allocate without bound.
+public enum Inflater {
+    public enum Format: Sendable {
+        /// gzip header and trailer, CRC-32 checked.
+        case gzip
+        /// zlib header and Adler-32 trailer.
+        case zlib
+    }
+
+    public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
+        case corrupt(String)
+        /// The input ended before the stream did (no trailer).
+        case truncated(partial: [UInt8])
+        case tooLarge(limit: Int)
+
+        public var description: String {
+            switch self {
+            case .corrupt(let reason): "dữ liệu nén hỏng / corrupt compressed data (\(reason))"
+            case .truncated: "dữ liệu nén bị cắt cụt / truncated compressed data"
+            case .tooLarge(let limit): "dữ liệu giải nén quá \(limit) byte / inflated data larger than \(limit) bytes"
+            }
+        }
+    }
+
+    public static func inflate(_ input: [UInt8], format: Format, limit: Int) throws(Failure) -> [UInt8] {
+        var stream = z_stream()
+        // 16 + MAX_WBITS expects a gzip wrapper; MAX_WBITS a zlib one.
+        let windowBits = format == .gzip ? 16 + MAX_WBITS : MAX_WBITS
+        guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw .corrupt("inflateInit2")
+        }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        var input = input
+        let result: Result<Void, Failure> = input.withUnsafeMutableBufferPointer { inputBuffer in
+            stream.next_in = inputBuffer.baseAddress
+            stream.avail_in = uInt(inputBuffer.count)
+            while true {
+                let status: Int32 = chunk.withUnsafeMutableBufferPointer { chunkBuffer in
+                    stream.next_out = chunkBuffer.baseAddress
+                    stream.avail_out = uInt(chunkBuffer.count)
+                    return CZlib.inflate(&stream, Z_NO_FLUSH)
+                }
+                output += chunk.prefix(chunk.count - Int(stream.avail_out))
+                if output.count > limit { return .failure(.tooLarge(limit: limit)) }
+                switch status {
+                case Z_STREAM_END: return .success(())
+                case Z_OK: continue
+                // No progress possible: the input ended before the stream did.
+                case Z_BUF_ERROR: return .failure(.truncated(partial: output))
+                default: return .failure(.corrupt(stream.msg.map { String(cString: $0) } ?? "zlib status \(status)"))
+                }
+            }
+        }
+        try result.get()
+        return output
+    }
+}
