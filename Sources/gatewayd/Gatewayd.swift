@@ -15,7 +15,7 @@ struct Gatewayd: AsyncParsableCommand {
             Exit status: 0 success; 1 refused or failed (the message says why); 3 the daemon is not \
             running; 64 wrong usage.
             """,
-        subcommands: [Serve.self, Submit.self, Queue.self, Show.self, Status.self, Store.self, Config.self, Token.self, Sign.self, EdXMLCommand.self])
+        subcommands: [Serve.self, Submit.self, Queue.self, Show.self, Status.self, Store.self, Config.self, Token.self, Sign.self, Verify.self, EdXMLCommand.self])
 }
 
 /// `--config FILE` / `--data-dir DIR`: how every command finds the daemon and its store.

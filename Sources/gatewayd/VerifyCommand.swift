@@ -1,0 +1,37 @@
+// register: Verify.self
+// `gatewayd verify`: check every signature of an incoming PDF, or a detached .p7s beside its
+// content, and say per signature and overall whether it is valid — in Vietnamese and English,
+// or as JSON to store with the document. The checks live in DocumentSigning/Verification.
+import ArgumentParser
+import DocumentSigning
+import Foundation
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Kiểm tra chữ ký số / verify the signatures of a PDF or a .p7s.",
+        discussion: """
+            A PDF: every signature (integrity over its /ByteRange, the CMS, the signer's \
+            certificate, coverage: the whole file or an earlier revision). Another file: FILE is \
+            the .p7s and the content is FILE without .p7s, or --content. Without --trust the \
+            chain is not checked against a trust anchor. Revocation is not checked yet (reported).
+            Exit status: 0 when every signature is valid (and trusted, with --trust); 1 otherwise.
+            """)
+
+    @Argument(help: "The signed PDF, or the detached signature (.p7s).") var file: String
+    @Option(help: "Trust anchors (PEM, one or more root certificates).") var trust: String?
+    @Option(help: "For a .p7s: the signed content (default: FILE without .p7s).") var content: String?
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() async throws {
+        let result: DocumentVerification
+        do {
+            let roots = try trust.map { try DocumentVerifier.trustAnchors(pemFile: $0) }
+            result = try await DocumentVerifier.verify(path: file, content: content, trustRoots: roots)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        print(json ? try result.json() : result.text)
+        if !result.allValid { throw ExitCode.failure }
+    }
+}
