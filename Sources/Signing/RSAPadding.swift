@@ -1,5 +1,3 @@
-import Crypto
-
 /// The message representatives an RSA key signs (RFC 8017 §9). A token's PIV application, and our
 /// software key, do only the raw private-key operation; the host builds these blocks, so both
 /// kinds of key sign exactly the same bytes.
@@ -24,7 +22,7 @@ public enum RSAPadding {
         let emLength = (emBits + 7) / 8
         precondition(emLength >= hashLength + salt.count + 2, "RSA modulus too small for PSS")
         // M' = 8 zero bytes || mHash || salt; H = Hash(M')
-        let h = hash([UInt8](repeating: 0, count: 8) + digest + salt, algorithm)
+        let h = algorithm.hash([UInt8](repeating: 0, count: 8) + digest + salt)
         // DB = PS || 0x01 || salt, masked with MGF1(H)
         var db = [UInt8](repeating: 0, count: emLength - salt.count - hashLength - 2) + [0x01] + salt
         let mask = mgf1(seed: h, length: db.count, algorithm: algorithm)
@@ -41,18 +39,10 @@ public enum RSAPadding {
         var counter: UInt32 = 0
         while output.count < length {
             let c = [UInt8(counter >> 24), UInt8((counter >> 16) & 0xFF), UInt8((counter >> 8) & 0xFF), UInt8(counter & 0xFF)]
-            output += hash(seed + c, algorithm)
+            output += algorithm.hash(seed + c)
             counter += 1
         }
         return Array(output.prefix(length))
-    }
-
-    static func hash(_ bytes: [UInt8], _ algorithm: DigestAlgorithm) -> [UInt8] {
-        switch algorithm {
-        case .sha256: Array(SHA256.hash(data: bytes))
-        case .sha384: Array(SHA384.hash(data: bytes))
-        case .sha512: Array(SHA512.hash(data: bytes))
-        }
     }
 
     /// The representative for `algorithm`, which must be an RSA one.

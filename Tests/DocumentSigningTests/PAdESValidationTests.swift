@@ -37,26 +37,13 @@ final class PAdESValidationTests: XCTestCase {
 
     // MARK: Certificates
 
-    struct Chain { let key: String; let chain: String; let root: String }
+    typealias Chain = TestPKI.Signer
 
     /// A test root and two signers under it: the leader (RSA-2048) and the organization (P-256).
     func makeChains() throws -> (leader: Chain, organization: Chain) {
-        let d = directory!
-        let root = run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(d)/root.key",
-                                            "-out", "\(d)/root.pem", "-days", "30", "-subj", "/CN=Test Root CA/O=Ban Cơ yếu (thử nghiệm)", "-utf8",
-                                            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-        XCTAssertEqual(root.status, 0, root.err)
-        try "keyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=emailProtection\n".write(toFile: "\(d)/ext", atomically: true, encoding: .utf8)
-        func issue(_ name: String, _ subject: String, _ newkey: [String]) throws -> Chain {
-            XCTAssertEqual(run("/usr/bin/openssl", ["req", "-new"] + newkey + ["-nodes", "-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr",
-                                                                             "-subj", subject, "-utf8"]).status, 0)
-            let issued = run("/usr/bin/openssl", ["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(d)/root.pem", "-CAkey", "\(d)/root.key",
-                                                  "-CAcreateserial", "-days", "10", "-extfile", "\(d)/ext", "-out", "\(d)/\(name).pem"])
-            XCTAssertEqual(issued.status, 0, issued.err)
-            return Chain(key: "\(d)/\(name).key", chain: "\(d)/\(name).pem", root: "\(d)/root.pem")
-        }
-        return (try issue("leader", "/CN=Nguyễn Văn An/O=UBND xã Hòa Tiến", ["-newkey", "rsa:2048"]),
-                try issue("organization", "/CN=UBND xã Hòa Tiến/O=UBND xã Hòa Tiến", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]))
+        let pki = try TestPKI(directory: directory)
+        return (try pki.issue("leader", subject: "/CN=Nguyễn Văn An/O=UBND xã Hòa Tiến", key: .rsa2048),
+                try pki.issue("organization", subject: "/CN=UBND xã Hòa Tiến/O=UBND xã Hòa Tiến", key: .p256))
     }
 
     // MARK: Producers

@@ -32,22 +32,12 @@ final class VerificationTests: XCTestCase {
 
     func openssl(_ arguments: [String]) -> (status: Int32, out: String, err: String) { runProgram("/usr/bin/openssl", arguments) }
 
-    struct Chain { let key: String; let chain: String; let root: String }
+    typealias Chain = TestPKI.Signer
 
     /// A root and a signer under it; `name` keeps two PKIs apart.
     func makeChain(_ name: String, rsa: Bool = true) throws -> Chain {
-        let d = directory!
-        XCTAssertEqual(openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(d)/\(name)-root.key",
-                                "-out", "\(d)/\(name)-root.pem", "-days", "30", "-subj", "/CN=\(name) Root CA",
-                                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]).status, 0)
-        try "keyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=emailProtection\n".write(toFile: "\(d)/ext", atomically: true, encoding: .utf8)
-        let newkey = rsa ? ["-newkey", "rsa:2048"] : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"]
-        XCTAssertEqual(openssl(["req", "-new"] + newkey + ["-nodes", "-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr",
-                                                         "-subj", "/CN=Nguyễn Văn An \(name)/O=UBND xã Hòa Tiến", "-utf8"]).status, 0)
-        let issued = openssl(["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(d)/\(name)-root.pem", "-CAkey", "\(d)/\(name)-root.key",
-                              "-CAcreateserial", "-days", "10", "-extfile", "\(d)/ext", "-out", "\(d)/\(name).pem"])
-        XCTAssertEqual(issued.status, 0, issued.err)
-        return Chain(key: "\(d)/\(name).key", chain: "\(d)/\(name).pem", root: "\(d)/\(name)-root.pem")
+        try TestPKI(directory: directory, name: "\(name)-root", subject: "/CN=\(name) Root CA")
+            .issue(name, subject: "/CN=Nguyễn Văn An \(name)/O=UBND xã Hòa Tiến", key: rsa ? .rsa2048 : .p384)
     }
 
     func testPDF(_ name: String) throws -> String {

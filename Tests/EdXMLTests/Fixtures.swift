@@ -63,22 +63,11 @@ enum Fixtures {
 
     static func makePKI(ecdsa: Bool) throws -> PKI {
         let directory = try temporaryDirectory()
-        func run(_ arguments: [String]) throws {
-            let result = runProgram("/usr/bin/openssl", arguments)
-            guard result.status == 0 else { throw NSError(domain: "openssl", code: Int(result.status), userInfo: [NSLocalizedDescriptionKey: result.err]) }
-        }
-        let d = directory.path
-        let keyArguments = ecdsa ? ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] : ["-newkey", "rsa:2048"]
-        try run(["req", "-x509", "-nodes"] + keyArguments + ["-keyout", "\(d)/root.key", "-out", "\(d)/root.pem", "-days", "30",
-                 "-subj", "/CN=Test Root CA edXML/O=Commune Gateway Tests", "-addext", "basicConstraints=critical,CA:TRUE",
-                 "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-        try run(["req", "-utf8", "-nodes"] + keyArguments + ["-keyout", "\(d)/signer.key", "-out", "\(d)/signer.csr",
-                 "-subj", "/CN=Nguyễn Thị Hương/O=UBND xã Đồng Hỷ"])
-        try "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n".write(toFile: "\(d)/ext.cnf", atomically: true, encoding: .utf8)
-        try run(["x509", "-req", "-in", "\(d)/signer.csr", "-CA", "\(d)/root.pem", "-CAkey", "\(d)/root.key", "-CAcreateserial",
-                 "-out", "\(d)/signer.pem", "-days", "30", "-extfile", "\(d)/ext.cnf"])
-        let chain = try String(contentsOfFile: "\(d)/signer.pem", encoding: .utf8)
-        try chain.write(toFile: "\(d)/chain.pem", atomically: true, encoding: .utf8)
+        let key: TestPKI.KeyKind = ecdsa ? .p256 : .rsa2048
+        let signer = try TestPKI(directory: directory.path, key: key, subject: "/CN=Test Root CA edXML/O=Commune Gateway Tests")
+            .issue("signer", subject: "/CN=Nguyễn Thị Hương/O=UBND xã Đồng Hỷ", key: key,
+                   extensions: "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n")
+        try String(contentsOfFile: signer.chain, encoding: .utf8).write(toFile: "\(directory.path)/chain.pem", atomically: true, encoding: .utf8)
         return PKI(directory: directory)
     }
 

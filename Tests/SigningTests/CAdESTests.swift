@@ -20,30 +20,20 @@ final class CAdESTests: XCTestCase {
     func openssl(_ arguments: [String]) -> (status: Int32, out: String, err: String) { runProgram("/usr/bin/openssl", arguments) }
 
     /// A root CA and a signer certificate issued by it (with the key usages a signing certificate has).
-    func makeChain(_ name: String, _ newkey: [String]) throws -> (key: String, chain: String, root: String) {
-        let d = directory!
-        XCTAssertEqual(openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(d)/root.key",
-                                "-out", "\(d)/root.pem", "-days", "30", "-subj", "/CN=Test Root CA/O=Ban Cơ yếu (thử nghiệm)", "-utf8",
-                                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]).status, 0)
-        XCTAssertEqual(openssl(["req", "-new"] + newkey + ["-nodes", "-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr",
-                                                           "-subj", "/CN=Nguyễn Văn An/O=UBND xã Hòa Tiến", "-utf8"]).status, 0)
-        try "keyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=emailProtection\n".write(toFile: "\(d)/ext", atomically: true, encoding: .utf8)
-        let issued = openssl(["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(d)/root.pem", "-CAkey", "\(d)/root.key", "-CAcreateserial",
-                              "-days", "10", "-extfile", "\(d)/ext", "-out", "\(d)/\(name).pem"])
-        XCTAssertEqual(issued.status, 0, issued.err)
-        return ("\(d)/\(name).key", "\(d)/\(name).pem", "\(d)/root.pem")
+    func makeChain(_ name: String, _ key: TestPKI.KeyKind) throws -> TestPKI.Signer {
+        try TestPKI(directory: directory).issue(name, key: key)
     }
 
     func testDetachedSignaturesVerifyWithOpenSSLCMS() async throws {
         let content = directory + "/Báo cáo tháng 11.docx"
         try Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: URL(fileURLWithPath: content))
-        let cases: [(String, [String], [SignatureAlgorithm])] = [
-            ("rsa", ["-newkey", "rsa:2048"], [.rsaPKCS1SHA256, .rsaPSSSHA256, .rsaPKCS1SHA512]),
-            ("p256", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"], [.ecdsaSHA256]),
-            ("p384", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"], [.ecdsaSHA384]),
+        let cases: [(String, TestPKI.KeyKind, [SignatureAlgorithm])] = [
+            ("rsa", .rsa2048, [.rsaPKCS1SHA256, .rsaPSSSHA256, .rsaPKCS1SHA512]),
+            ("p256", .p256, [.ecdsaSHA256]),
+            ("p384", .p384, [.ecdsaSHA384]),
         ]
-        for (name, newkey, algorithms) in cases {
-            let files = try makeChain(name, newkey)
+        for (name, key, algorithms) in cases {
+            let files = try makeChain(name, key)
             let signer = try SoftwareKeySigner(keyFile: files.key, chainFile: files.chain)
             for algorithm in algorithms {
                 let digest = try FileDigest.compute(path: content, algorithm: algorithm.digest)
@@ -62,7 +52,7 @@ final class CAdESTests: XCTestCase {
     }
 
     func testPAdESProfileHasNoSigningTimeAndAChangedByteFailsVerification() async throws {
-        let files = try makeChain("p256", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+        let files = try makeChain("p256", .p256)
         let signer = try SoftwareKeySigner(keyFile: files.key, chainFile: files.chain)
         let content = directory + "/data.bin"
         try Data("Quyết định số 123/QĐ-UBND".utf8).write(to: URL(fileURLWithPath: content))

@@ -47,7 +47,7 @@ public enum CMSSignedDataBuilder {
         let signedAttributesAsSet = setSerializer.serializedBytes
         let signedAttributesContent = try contentOfConstructedNode(signedAttributesAsSet)
 
-        let digest = hash(signedAttributesAsSet, algorithm.digest)
+        let digest = algorithm.digest.hash(signedAttributesAsSet)
         let signature = try await signer.sign(digest: digest, algorithm: algorithm)
         let timestampToken = try await timestamp?(signature)
 
@@ -134,13 +134,5 @@ public enum CMSSignedDataBuilder {
         guard der.count > 1 else { return der.count }
         let first = der[1]
         return first < 0x80 ? 2 : 2 + Int(first & 0x7F)
-    }
-
-    static func hash(_ bytes: [UInt8], _ algorithm: DigestAlgorithm) -> [UInt8] {
-        switch algorithm {
-        case .sha256: Array(SHA256.hash(data: bytes))
-        case .sha384: Array(SHA384.hash(data: bytes))
-        case .sha512: Array(SHA512.hash(data: bytes))
-        }
     }
 }

@@ -207,22 +207,16 @@ private final class OutputFile {
     }
 
     func digest(ranges: [Range<Int>], algorithm: DigestAlgorithm) throws -> [UInt8] {
-        func run<H: HashFunction>(_ hasher: inout H) throws -> [UInt8] {
-            for range in ranges {
-                var offset = range.lowerBound
-                while offset < range.upperBound {
-                    let piece = try read(at: offset, count: min(Self.chunk, range.upperBound - offset))
-                    hasher.update(data: piece)
-                    offset += piece.count
-                }
+        var hasher = StreamingHasher(algorithm)
+        for range in ranges {
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let piece = try read(at: offset, count: min(Self.chunk, range.upperBound - offset))
+                hasher.update(piece)
+                offset += piece.count
             }
-            return Array(hasher.finalize())
         }
-        switch algorithm {
-        case .sha256: var hasher = SHA256(); return try run(&hasher)
-        case .sha384: var hasher = SHA384(); return try run(&hasher)
-        case .sha512: var hasher = SHA512(); return try run(&hasher)
-        }
+        return hasher.finalize()
     }
 
     func sync() throws {

@@ -139,7 +139,7 @@ public enum DocumentVerifier {
     /// Hashes `ranges` of a file (the whole file when nil) in 64 KB reads.
     static func hashFile(_ path: String, ranges: [Range<Int>]?, _ digest: VerificationDigest) throws -> [UInt8] {
         let source = try PDFFileSource(path: path)
-        var hasher = StreamingHasher(digest)
+        var hasher = digest.hasher()
         for range in ranges ?? [0..<source.count] {
             var offset = range.lowerBound
             while offset < range.upperBound {

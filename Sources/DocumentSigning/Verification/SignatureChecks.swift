@@ -1,6 +1,7 @@
 import Crypto
 import _CryptoExtras
 import Foundation
+import Signing
 import SwiftASN1
 @_spi(FixedExpiryValidationTime) import X509
 
@@ -23,45 +24,20 @@ public enum VerificationDigest: String, Sendable, CaseIterable {
 
     var isWeak: Bool { self == .sha1 }
 
+    /// A hasher for this digest (SHA-1 only to check, never to sign).
+    public func hasher() -> StreamingHasher {
+        switch self {
+        case .sha1: .legacySHA1()
+        case .sha256: StreamingHasher(.sha256)
+        case .sha384: StreamingHasher(.sha384)
+        case .sha512: StreamingHasher(.sha512)
+        }
+    }
+
     public func hash(_ bytes: some DataProtocol) -> [UInt8] {
-        var hasher = StreamingHasher(self)
+        var hasher = hasher()
         hasher.update(bytes)
         return hasher.finalize()
-    }
-}
-
-/// A digest computed piece by piece, so a 200 MB file is hashed in constant memory.
-public struct StreamingHasher {
-    private enum State {
-        case sha1(Insecure.SHA1), sha256(SHA256), sha384(SHA384), sha512(SHA512)
-    }
-    private var state: State
-
-    public init(_ digest: VerificationDigest) {
-        state = switch digest {
-        case .sha1: .sha1(Insecure.SHA1())
-        case .sha256: .sha256(SHA256())
-        case .sha384: .sha384(SHA384())
-        case .sha512: .sha512(SHA512())
-        }
-    }
-
-    public mutating func update(_ bytes: some DataProtocol) {
-        switch state {
-        case .sha1(var hasher): hasher.update(data: bytes); state = .sha1(hasher)
-        case .sha256(var hasher): hasher.update(data: bytes); state = .sha256(hasher)
-        case .sha384(var hasher): hasher.update(data: bytes); state = .sha384(hasher)
-        case .sha512(var hasher): hasher.update(data: bytes); state = .sha512(hasher)
-        }
-    }
-
-    public func finalize() -> [UInt8] {
-        switch state {
-        case .sha1(let hasher): Array(hasher.finalize())
-        case .sha256(let hasher): Array(hasher.finalize())
-        case .sha384(let hasher): Array(hasher.finalize())
-        case .sha512(let hasher): Array(hasher.finalize())
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 import CLibXML2
 import Crypto
+import Signing
 import FoundationEssentials
 import X509
 #if canImport(Glibc)
@@ -154,7 +155,7 @@ public enum SignatureVerifier {
     }
 
     /// Feeds the attachment's text, as parsed, to the digest, escaped as C14N escapes text.
-    static func streamCanonicalText(of attachment: DecodedAttachment, into hasher: inout AnyHasher) throws {
+    static func streamCanonicalText(of attachment: DecodedAttachment, into hasher: inout StreamingHasher) throws {
         guard let path = attachment.textPath else { throw EdXMLError.signature("attachment text was not kept") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw EdXMLError.io(path: path, reason: String(cString: strerror(errno))) }
@@ -179,7 +180,7 @@ public enum SignatureVerifier {
                 }
                 hasher.update(escaped)
             } else {
-                chunk.withUnsafeBytes { hasher.update($0) }
+                chunk.withUnsafeBytes { hasher.update(bufferPointer: $0) }
             }
         }
     }

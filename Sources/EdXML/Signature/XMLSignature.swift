@@ -24,12 +24,12 @@ enum XMLSignature {
 
         var isWeak: Bool { self == .sha1 }
 
-        func hasher() -> AnyHasher {
+        func hasher() -> StreamingHasher {
             switch self {
-            case .sha1: AnyHasher(Insecure.SHA1())
-            case .sha256: AnyHasher(SHA256())
-            case .sha384: AnyHasher(SHA384())
-            case .sha512: AnyHasher(SHA512())
+            case .sha1: .legacySHA1()
+            case .sha256: StreamingHasher(.sha256)
+            case .sha384: StreamingHasher(.sha384)
+            case .sha512: StreamingHasher(.sha512)
             }
         }
     }
@@ -78,7 +78,7 @@ enum XMLSignature {
     /// Adds a signature to `tree` as the last child of `header` (`edXMLHeader`).
     /// `expand(index, hasher)` feeds attachment `index`'s base64 text to the digest.
     static func sign(tree: XMLTree, builder: TreeBuilder, header: xmlNodePtr, signer: any Signer,
-                     expand: @escaping (Int, inout AnyHasher) throws -> Void, placeholders: Placeholders) async throws {
+                     expand: @escaping (Int, inout StreamingHasher) throws -> Void, placeholders: Placeholders) async throws {
         let algorithm = signer.keyType.algorithms.first { Method($0) != nil }!
         let method = Method(algorithm)!
         let b = builder
@@ -114,7 +114,7 @@ enum XMLSignature {
                                          placeholders: placeholders, expand: expand)
         xmlNodeAddContent(digestValue, Data(digest).base64EncodedString())
 
-        var signedInfoHash = AnyHasher(for: algorithm.digest)
+        var signedInfoHash = StreamingHasher(algorithm.digest)
         try Canonicalizer.canonicalize(tree.document, nodes: .subtree(signedInfo), method: .exclusive) { signedInfoHash.update($0) }
         var value = try await signer.sign(digest: signedInfoHash.finalize(), algorithm: algorithm)
         if method.isECDSA {
@@ -126,7 +126,7 @@ enum XMLSignature {
 
     /// The digest of the whole document minus `excluding`, canonicalized by `method`.
     static func referenceDigest(tree: XMLTree, excluding: xmlNodePtr, method: Canonicalizer.Method, digest: Digest,
-                                placeholders: Placeholders, expand: @escaping (Int, inout AnyHasher) throws -> Void) throws -> [UInt8] {
+                                placeholders: Placeholders, expand: @escaping (Int, inout StreamingHasher) throws -> Void) throws -> [UInt8] {
         let box = HasherBox(digest.hasher())
         var filter = PlaceholderFilter(placeholders: placeholders, sink: { box.hasher.update($0) }, expand: { index in
             try expand(index, &box.hasher)
@@ -147,51 +147,7 @@ enum XMLSignature {
     }
 
     final class HasherBox {
-        var hasher: AnyHasher
-        init(_ hasher: AnyHasher) { self.hasher = hasher }
-    }
-}
-
-/// One of swift-crypto's hash functions behind one type, chosen at run time by the signature's
-/// digest method.
-struct AnyHasher {
-    private enum Kind {
-        case sha1(Insecure.SHA1), sha256(SHA256), sha384(SHA384), sha512(SHA512)
-    }
-    private var kind: Kind
-
-    init(_ hasher: Insecure.SHA1) { kind = .sha1(hasher) }
-    init(_ hasher: SHA256) { kind = .sha256(hasher) }
-    init(_ hasher: SHA384) { kind = .sha384(hasher) }
-    init(_ hasher: SHA512) { kind = .sha512(hasher) }
-
-    init(for algorithm: DigestAlgorithm) {
-        switch algorithm {
-        case .sha256: kind = .sha256(SHA256())
-        case .sha384: kind = .sha384(SHA384())
-        case .sha512: kind = .sha512(SHA512())
-        }
-    }
-
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        switch kind {
-        case .sha1(var h): h.update(bufferPointer: bytes); kind = .sha1(h)
-        case .sha256(var h): h.update(bufferPointer: bytes); kind = .sha256(h)
-        case .sha384(var h): h.update(bufferPointer: bytes); kind = .sha384(h)
-        case .sha512(var h): h.update(bufferPointer: bytes); kind = .sha512(h)
-        }
-    }
-
-    mutating func update(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { update($0) }
-    }
-
-    func finalize() -> [UInt8] {
-        switch kind {
-        case .sha1(let h): Array(h.finalize())
-        case .sha256(let h): Array(h.finalize())
-        case .sha384(let h): Array(h.finalize())
-        case .sha512(let h): Array(h.finalize())
-        }
+        var hasher: StreamingHasher
+        init(_ hasher: StreamingHasher) { self.hasher = hasher }
     }
 }

@@ -10,8 +10,8 @@ import Foundation
 /// Ending the iteration (or cancelling its task) stops the thread.
 public enum ReaderMonitor {
     public struct Backoff: Sendable {
-        public var initial: Double = 0.25
-        public var maximum: Double = 5
+        public var initial: Double
+        public var maximum: Double
         public init(initial: Double = 0.25, maximum: Double = 5) {
             self.initial = initial
             self.maximum = maximum

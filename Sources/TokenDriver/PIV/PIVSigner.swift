@@ -53,24 +53,28 @@ public final class PIVSigner: Signer, @unchecked Sendable {
     /// Not to be called concurrently with itself (`sign` serialises through the queue).
     public func signNow(digest: [UInt8], algorithm: SignatureAlgorithm, force: Bool = false) throws -> [UInt8] {
         let pin = slot.needsPIN ? try pinSource() : nil
-        for attempt in 0..<2 {
-            let card = try currentCard(fresh: attempt > 0)
-            do {
-                return try PIVToken(card: card).sign(digest: digest, algorithm: algorithm, keyAlgorithm: keyAlgorithm, slot: slot, pin: pin, force: force)
-            } catch .connectionLost(let error) {
-                connection?.card.disconnect()
-                connection = nil
-                if attempt > 0 { throw PIVToken.Failure.transport(error) }
-            }
+        func sign(on card: PCSCCard) throws(PIVToken.Failure) -> [UInt8] {
+            try PIVToken(card: card).sign(digest: digest, algorithm: algorithm, keyAlgorithm: keyAlgorithm, slot: slot, pin: pin, force: force)
         }
-        throw PIVToken.Failure.transport(.notTransacted)  // not reached: the loop returns or throws
+        if let kept = connection?.card {
+            do { return try sign(on: kept) } catch .connectionLost { dropConnection() }
+        }
+        let fresh = try connect()
+        do { return try sign(on: fresh) } catch .connectionLost(let error) {
+            dropConnection()
+            throw PIVToken.Failure.transport(error)
+        }
     }
 
-    private func currentCard(fresh: Bool) throws -> PCSCCard {
-        if !fresh, let connection { return connection.card }
+    private func connect() throws -> PCSCCard {
         let context = try PCSCContext()
         let card = try context.connect(reader: reader)
         connection = (context, card)
         return card
+    }
+
+    private func dropConnection() {
+        connection?.card.disconnect()
+        connection = nil
     }
 }
