@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "gatewayd", targets: ["gatewayd"]),
+        .executable(name: "gateway-token", targets: ["gateway-token"]),
         .library(name: "GatewayCore", targets: ["GatewayCore"]),
         .library(name: "TokenDriver", targets: ["TokenDriver"]),
         .library(name: "Signing", targets: ["Signing"]),
@@ -82,11 +83,23 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
+        // `gatewayd token …` / `gateway-token …`: listing tokens, signing a file's digest, certificates.
+        .target(name: "TokenCommandLine", dependencies: [
+            "DocumentModel", "TokenDriver", "Signing",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
+        // The token commands alone, for technicians: starts in milliseconds, without the daemon.
+        .executableTarget(
+            name: "gateway-token",
+            dependencies: ["TokenCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "gatewayd",
             dependencies: [
                 "GatewayCore",
                 "TokenDriver",
+                "TokenCommandLine",
                 "Signing",
                 "EdXML",
                 "DocumentSigning",

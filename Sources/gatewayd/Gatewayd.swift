@@ -5,6 +5,7 @@ import Foundation
 import GatewayCore
 import Logging
 import NIOPosix
+import TokenCommandLine
 
 @main
 struct Gatewayd: AsyncParsableCommand {

@@ -7,6 +7,7 @@ import DocumentSigning
 import Foundation
 import Signing
 import SwiftASN1
+import TokenCommandLine
 import TokenDriver
 import X509
 

@@ -3,9 +3,11 @@ import TestSupport
 import XCTest
 @testable import TokenDriver
 
-/// `gatewayd token list | sign | cert` against the virtual PIV card in pcscd's virtual reader.
+/// `gatewayd token list | sign | cert` (and the same commands in `gateway-token`) against the
+/// virtual PIV card in pcscd's virtual reader.
 final class TokenCommandLineTests: XCTestCase {
     static let gatewayd = repositoryRoot.appendingPathComponent(".build/debug/gatewayd").path
+    static let gatewayToken = repositoryRoot.appendingPathComponent(".build/debug/gateway-token").path
 
     var card: VirtualCard?
     var context: PCSCContext!
@@ -13,7 +15,9 @@ final class TokenCommandLineTests: XCTestCase {
 
     override func setUp() async throws {
         context = try VirtualCard.requirements()
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.gatewayd), "needs .build/debug/gatewayd")
+        for program in [Self.gatewayd, Self.gatewayToken] {
+            try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: program), "needs \(program) (swift build)")
+        }
         card = try VirtualCard()
         try VirtualReader.connectWhenPresent(context).disconnect()
     }
@@ -35,19 +39,39 @@ final class TokenCommandLineTests: XCTestCase {
         XCTAssertTrue(token.certificates[0].subject.contains("CN=Nguyễn Văn An"), token.certificates[0].subject)
     }
 
+    /// The slot's public key, from the certificate `token cert` writes (PEM), for openssl.
+    func publicKey(_ slot: String) throws -> String {
+        let certificate = directory + "/cert-out-\(slot).pem", key = directory + "/pub-\(slot)"
+        if FileManager.default.fileExists(atPath: key) { return key }
+        let written = gatewayd(["token", "cert", "--slot", slot, "--out", certificate])
+        XCTAssertEqual(written.status, 0, written.err)
+        XCTAssertEqual(runProgram("/usr/bin/openssl", ["x509", "-in", certificate, "-pubkey", "-noout", "-out", key]).status, 0)
+        return key
+    }
+
     func testSignedFilesVerifyWithOpenSSLAndAWrongPINNeverShowsThePIN() throws {
         let file = directory + "/công văn.txt"
         try "Kính gửi: UBND tỉnh".write(toFile: file, atomically: true, encoding: .utf8)
         try (VirtualCard.pin + "\n").write(toFile: directory + "/pin", atomically: true, encoding: .utf8)
-        for slot in ["9a", "9c"] {
-            let signature = directory + "/sig-\(slot)"
-            let signed = gatewayd(["token", "sign", "--slot", slot, "--in", file, "--out", signature, "--pin-file", directory + "/pin"])
-            XCTAssertEqual(signed.status, 0, signed.err)
-            XCTAssertEqual(gatewayd(["token", "cert", "--slot", slot, "--out", directory + "/cert-out-\(slot).pem"]).status, 0)
-            XCTAssertEqual(runProgram("/usr/bin/openssl", ["x509", "-in", directory + "/cert-out-\(slot).pem", "-pubkey", "-noout", "-out", directory + "/pub-\(slot)"]).status, 0)
-            let verified = runProgram("/usr/bin/openssl", ["dgst", "-sha256", "-verify", directory + "/pub-\(slot)", "-signature", signature, file])
-            XCTAssertTrue(verified.out.contains("Verified OK"), "\(slot): \(verified.out) \(verified.err)")
+        // Both programs that carry the token commands: the daemon's and the technician's tool.
+        let programs: [(name: String, run: ([String]) -> (status: Int32, out: String, err: String))] = [
+            ("gatewayd token", { self.gatewayd(["token"] + $0) }),
+            ("gateway-token", { runProgram(Self.gatewayToken, $0) }),
+        ]
+        for program in programs {
+            for slot in ["9a", "9c"] {
+                let signature = directory + "/sig-\(slot)"
+                try? FileManager.default.removeItem(atPath: signature)
+                let signed = program.run(["sign", "--slot", slot, "--in", file, "--out", signature, "--pin-file", directory + "/pin"])
+                XCTAssertEqual(signed.status, 0, "\(program.name): \(signed.err)")
+                let verified = runProgram("/usr/bin/openssl", ["dgst", "-sha256", "-verify", try publicKey(slot), "-signature", signature, file])
+                XCTAssertTrue(verified.out.contains("Verified OK"), "\(program.name) \(slot): \(verified.out) \(verified.err)")
+            }
         }
+        let listed = runProgram(Self.gatewayToken, ["list", "--json"])
+        XCTAssertEqual(listed.status, 0, listed.err)
+        let reports = try JSONDecoder().decode([TokenReportProbe].self, from: Data(listed.out.utf8))
+        XCTAssertEqual(reports.first { $0.card_present && $0.piv }?.certificates.map(\.slot), ["9a", "9c"])
         try (VirtualCard.wrongPIN + "\n").write(toFile: directory + "/wrong", atomically: true, encoding: .utf8)
         let wrong = gatewayd(["token", "sign", "--slot", "9c", "--in", file, "--out", directory + "/x", "--pin-file", directory + "/wrong"])
         XCTAssertEqual(wrong.status, 1)
@@ -89,11 +113,32 @@ extension TokenCommandLineTests {
         print("— traced output of token sign (right PIN, then wrong PIN) —\n" + output)
         XCTAssertTrue(output.contains("→ 00200080 [8 bytes redacted]"), "the VERIFY is traced, redacted: \(output)")
         XCTAssertTrue(output.contains("← 63C2"), "the card's answer to the wrong PIN is traced: \(output)")
+        // This card refuses extended APDUs: that is learnt once (one 6700), not again for the signature.
+        XCTAssertEqual(right.err.components(separatedBy: "← 6700").count - 1, 1, right.err)
         for secret in [VirtualCard.pin, VirtualCard.wrongPIN] {
             let hex = secret.utf8.map { String(format: "%02X", $0) }.joined()
             XCTAssertFalse(output.contains(secret), "a PIN appeared in the output")
             XCTAssertFalse(output.uppercased().contains(hex), "a PIN appeared in hex in the output")
         }
+    }
+
+    /// A card that takes extended APDUs sends the RSA certificate and signature (both over 256
+    /// bytes) whole, each in one answer, never 256 bytes at a time through GET RESPONSE.
+    func testAnExtendedAPDUCardAnswersWholeWithoutGetResponse() throws {
+        card?.remove(context)
+        card = try VirtualCard([])
+        try VirtualReader.connectWhenPresent(context).disconnect()
+        let file = directory + "/quyết định.txt"
+        try "Quyết định".write(toFile: file, atomically: true, encoding: .utf8)
+        try (VirtualCard.pin + "\n").write(toFile: directory + "/pin", atomically: true, encoding: .utf8)
+        let signed = runProgram(Self.gatewayToken, ["sign", "--slot", "9a", "--in", file, "--out", directory + "/sig", "--pin-file", directory + "/pin"],
+                                environment: ["GATEWAYD_APDU_TRACE": "1"])
+        XCTAssertEqual(signed.status, 0, signed.err)
+        XCTAssertTrue(signed.err.contains("→ 00CB3FFF 5C035FC105 Le=65536"), "the certificate is asked for whole: \(signed.err)")
+        XCTAssertFalse(signed.err.contains("→ 00C00000"), "GET RESPONSE was needed: \(signed.err)")
+        XCTAssertFalse(signed.err.contains("← 6700"), signed.err)
+        let verified = runProgram("/usr/bin/openssl", ["dgst", "-sha256", "-verify", try publicKey("9a"), "-signature", directory + "/sig", file])
+        XCTAssertTrue(verified.out.contains("Verified OK"), verified.out + verified.err)
     }
 }
 

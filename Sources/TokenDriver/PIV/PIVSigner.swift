@@ -19,6 +19,8 @@ public final class PIVSigner: Signer, @unchecked Sendable {
     /// connection below is only touched on this queue (or in `init`, before the signer is shared).
     private let queue = DispatchQueue(label: "gatewayd.piv-signer")
     private var connection: (context: PCSCContext, card: PCSCCard)?
+    /// What the token showed of extended APDUs (a refusal is learnt once, not again per signature).
+    private var extendedAPDUs: Bool
 
     /// Reads the slot's certificate from the token. `intermediates`: the issuing CA's
     /// certificates, which the token does not carry. `pin` is asked for each signature and must
@@ -39,6 +41,7 @@ public final class PIVSigner: Signer, @unchecked Sendable {
         self.keyType = algorithm.keyType
         self.pinSource = pin
         self.connection = (context, card)
+        self.extendedAPDUs = token.extendedAPDUs
     }
 
     deinit { connection?.card.disconnect() }
@@ -54,7 +57,9 @@ public final class PIVSigner: Signer, @unchecked Sendable {
     public func signNow(digest: [UInt8], algorithm: SignatureAlgorithm, force: Bool = false) throws -> [UInt8] {
         let pin = slot.needsPIN ? try pinSource() : nil
         func sign(on card: PCSCCard) throws(PIVToken.Failure) -> [UInt8] {
-            try PIVToken(card: card).sign(digest: digest, algorithm: algorithm, keyAlgorithm: keyAlgorithm, slot: slot, pin: pin, force: force)
+            let token = PIVToken(card: card, extendedAPDUs: extendedAPDUs)
+            defer { extendedAPDUs = token.extendedAPDUs }
+            return try token.sign(digest: digest, algorithm: algorithm, keyAlgorithm: keyAlgorithm, slot: slot, pin: pin, force: force)
         }
         if let kept = connection?.card {
             do { return try sign(on: kept) } catch .connectionLost { dropConnection() }

@@ -51,10 +51,18 @@ public final class PIVToken: @unchecked Sendable {
         self.extendedAPDUs = extendedAPDUs
     }
 
-    func send(_ command: CommandAPDU) throws(Failure) -> ResponseAPDU {
+    /// Sends a command; `longAnswer` for those whose answer may run past 256 bytes (GET DATA of a
+    /// certificate, GENERAL AUTHENTICATE with RSA). On a card that takes extended APDUs these ask
+    /// for the whole answer at once (Le 65536, "all there is") rather than 256 bytes at a time
+    /// through GET RESPONSE: one exchange instead of four for a certificate, each exchange being a
+    /// USB round trip on a real token.
+    func send(_ command: CommandAPDU, longAnswer: Bool = false) throws(Failure) -> ResponseAPDU {
+        var command = command
+        if longAnswer, extendedAPDUs, command.expectedLength == 256 { command.expectedLength = 65536 }
         do {
             let response = try card.send(command, extended: extendedAPDUs)
             if response.status == .wrongLengthNoDetail, extendedAPDUs, !command.fitsShortForm {
+                if command.expectedLength == 65536 { command.expectedLength = 256 }
                 extendedAPDUs = false  // the token refuses extended APDUs: chain from now on
                 return try card.send(command, extended: false)
             }
@@ -68,8 +76,8 @@ public final class PIVToken: @unchecked Sendable {
         }
     }
 
-    func expectSuccess(_ command: CommandAPDU, _ operation: String) throws(Failure) -> [UInt8] {
-        let response = try send(command)
+    func expectSuccess(_ command: CommandAPDU, _ operation: String, longAnswer: Bool = false) throws(Failure) -> [UInt8] {
+        let response = try send(command, longAnswer: longAnswer)
         guard response.status.isSuccess else { throw .card(response.status, operation: operation) }
         return response.data
     }
@@ -80,7 +88,7 @@ public final class PIVToken: @unchecked Sendable {
     }
 
     public func certificate(_ slot: PIV.Slot) throws(Failure) -> [UInt8] {
-        let data = try expectSuccess(PIV.getData(slot.certificateObject), "GET DATA \(slot.rawValue)")
+        let data = try expectSuccess(PIV.getData(slot.certificateObject), "GET DATA \(slot.rawValue)", longAnswer: true)
         let object: PIV.CertificateObject
         do { object = try PIV.certificateObject(data) } catch { throw .malformed("\(error)") }
         guard object.isCompressed else { return object.certificate }
@@ -136,7 +144,8 @@ public final class PIVToken: @unchecked Sendable {
                 if verified, let pin { try verify(pin, force: force) }
                 // Whatever happens next, the PIN's security status is reset before we let go.
                 defer { if verified { _ = try? send(PIV.logout()) } }
-                let data = try expectSuccess(PIV.sign(challenge, algorithm: keyAlgorithm, slot: slot), "GENERAL AUTHENTICATE \(slot.rawValue)")
+                let data = try expectSuccess(PIV.sign(challenge, algorithm: keyAlgorithm, slot: slot), "GENERAL AUTHENTICATE \(slot.rawValue)",
+                                         longAnswer: true)
                 do { return try PIV.signature(fromAuthenticateResponse: data) } catch { throw Failure.malformed("\(error)") }
             }
         } catch let error as PCSCError where error.isRecoverable {

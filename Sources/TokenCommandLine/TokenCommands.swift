@@ -1,8 +1,9 @@
-// `gatewayd token …`: what a technician or clerk needs to see and test a signing token.
+// `gatewayd token …` and `gateway-token …`: what a technician or clerk needs to see and test a
+// signing token. A library of its own so that the small `gateway-token` program can carry these
+// commands without the daemon (see docs/architecture.md, "The token tool").
 import ArgumentParser
-import Crypto
+import DocumentModel
 import Foundation
-import GatewayCore
 import Signing
 import TokenDriver
 import X509
@@ -10,19 +11,21 @@ import X509
 import Glibc
 #endif
 
-struct Token: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Token: AsyncParsableCommand {
+    public init() {}
+    public static let configuration = CommandConfiguration(
         abstract: "Token ký số / USB signing tokens (PIV over PC/SC).",
         subcommands: [List.self, Sign.self, Cert.self, UdevRules.self])
 
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Liệt kê đầu đọc và token / readers, tokens, certificates, PIN tries left.")
+    public struct List: AsyncParsableCommand {
+        public init() {}
+        public static let configuration = CommandConfiguration(abstract: "Liệt kê đầu đọc và token / readers, tokens, certificates, PIN tries left.")
         @Flag(help: "JSON output.") var json = false
 
-        func run() async throws {
+        public func run() async throws {
             let reports: [TokenReport]
-            do { reports = try TokenInventory.scan() } catch { throw CLI.fail(error.description) }
-            if json { try CLI.printJSON(reports); return }
+            do { reports = try TokenInventory.scan() } catch { throw TokenCommandLine.fail(error.description) }
+            if json { try TokenCommandLine.printJSON(reports); return }
             if reports.isEmpty { print("Không có đầu đọc nào / no reader connected") }
             for report in reports {
                 let model = report.usb.map { "\($0.displayName) (USB \($0.idText)) — " } ?? ""
@@ -39,13 +42,14 @@ struct Token: AsyncParsableCommand {
         }
     }
 
-    struct Selection: ParsableArguments {
+    public struct Selection: ParsableArguments {
+        public init() {}
         @Option(help: "9a, 9c, 9d or 9e.") var slot: String = "9c"
         @Option(help: "Reader name (default: the first reader with a PIV token).") var reader: String?
 
         var pivSlot: PIV.Slot {
             get throws {
-                guard let slot = PIV.Slot(rawValue: slot.lowercased()) else { throw CLI.fail("slot phải là 9a, 9c, 9d hoặc 9e / slot must be 9a, 9c, 9d or 9e") }
+                guard let slot = PIV.Slot(rawValue: slot.lowercased()) else { throw TokenCommandLine.fail("slot phải là 9a, 9c, 9d hoặc 9e / slot must be 9a, 9c, 9d or 9e") }
                 return slot
             }
         }
@@ -55,7 +59,7 @@ struct Token: AsyncParsableCommand {
             try reader ?? Self.firstPIVReader()
         }
 
-        static func firstPIVReader() throws -> String {
+        public static func firstPIVReader() throws -> String {
             do {
                 let context = try PCSCContext()
                 for name in try context.readers() {
@@ -64,18 +68,19 @@ struct Token: AsyncParsableCommand {
                     if (try? PIVToken(card: card).select()) != nil { return name }
                 }
             } catch {
-                throw CLI.fail(error.description)
+                throw TokenCommandLine.fail(error.description)
             }
-            throw CLI.fail("Không tìm thấy token PIV / no PIV token found")
+            throw TokenCommandLine.fail("Không tìm thấy token PIV / no PIV token found")
         }
     }
 
-    struct Cert: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Xuất chứng thư số của một slot / write a slot's certificate as PEM.")
+    public struct Cert: AsyncParsableCommand {
+        public init() {}
+        public static let configuration = CommandConfiguration(abstract: "Xuất chứng thư số của một slot / write a slot's certificate as PEM.")
         @OptionGroup var selection: Selection
         @Option(help: "Output file (PEM).") var out: String
 
-        func run() async throws {
+        public func run() async throws {
             let slot = try selection.pivSlot
             do {
                 let context = try PCSCContext()
@@ -87,15 +92,16 @@ struct Token: AsyncParsableCommand {
                 let pem = try Certificate(derEncoded: der).serializeAsPEM().pemString + "\n"
                 try pem.write(toFile: out, atomically: true, encoding: .utf8)
             } catch let failure as PIVToken.Failure {
-                throw CLI.fail(failure.description)
+                throw TokenCommandLine.fail(failure.description)
             } catch let error as PCSCError {
-                throw CLI.fail(error.description)
+                throw TokenCommandLine.fail(error.description)
             }
         }
     }
 
-    struct Sign: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+    public struct Sign: AsyncParsableCommand {
+        public init() {}
+        public static let configuration = CommandConfiguration(
             abstract: "Ký giá trị băm của một tệp trên token / sign the digest of a file on the token.",
             discussion: "Writes the raw signature (PKCS#1 v1.5 or PSS for RSA, DER for ECDSA): `openssl dgst -sha256 -verify PUB -signature SIG FILE` checks it. The PIN is read from --pin-file or asked on the terminal; it is tried once, never when one try is left unless --force. GATEWAYD_APDU_TRACE=1 traces the APDUs (PINs redacted) on standard error.")
         @OptionGroup var selection: Selection
@@ -105,26 +111,26 @@ struct Token: AsyncParsableCommand {
         @Option(name: .customLong("pin-file"), help: "A file whose first line is the PIN (tests, scripts).") var pinFile: String?
         @Flag(help: "Try the PIN even when only one try is left.") var force = false
 
-        func run() async throws {
+        public func run() async throws {
             let slot = try selection.pivSlot
             let pinFile = pinFile
             let signer: PIVSigner
             do {
                 signer = try PIVSigner(reader: try selection.readerName(), slot: slot) { () throws -> PIN in
-                    do { return try PIN(try Self.readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw CLI.fail(error.description) }
+                    do { return try PIN(try Self.readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw TokenCommandLine.fail(error.description) }
                 }
             } catch let failure as PIVToken.Failure {
-                throw CLI.fail(failure.description)
+                throw TokenCommandLine.fail(failure.description)
             } catch let error as PCSCError {
-                throw CLI.fail(error.description)
+                throw TokenCommandLine.fail(error.description)
             }
             let chosen: SignatureAlgorithm
             if let algorithm {
                 guard let named = SignatureAlgorithm(rawValue: algorithm) else {
-                    throw CLI.fail("--algorithm: một trong / one of \(SignatureAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw TokenCommandLine.fail("--algorithm: một trong / one of \(SignatureAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 guard signer.keyType.algorithms.contains(named) else {
-                    throw CLI.fail("--algorithm \(algorithm) không dùng được với khóa \(signer.keyType) trên token / cannot be used with the token's \(signer.keyType) key")
+                    throw TokenCommandLine.fail("--algorithm \(algorithm) không dùng được với khóa \(signer.keyType) trên token / cannot be used with the token's \(signer.keyType) key")
                 }
                 chosen = named
             } else {
@@ -132,41 +138,55 @@ struct Token: AsyncParsableCommand {
             }
             let digest: [UInt8]
             do { digest = try FileDigest.compute(path: input, algorithm: chosen.digest) } catch {
-                throw CLI.fail("Không đọc được tệp / cannot read \(input): \(error)")
+                throw TokenCommandLine.fail("Không đọc được tệp / cannot read \(input): \(error)")
             }
             do {
                 let signature = try signer.signNow(digest: digest, algorithm: chosen, force: force)
                 try Data(signature).write(to: URL(fileURLWithPath: out))
             } catch let failure as PIVToken.Failure {
-                throw CLI.fail(failure.description)
+                throw TokenCommandLine.fail(failure.description)
             } catch let error as PCSCError {
-                throw CLI.fail(error.description)
+                throw TokenCommandLine.fail(error.description)
             }
         }
 
-        static func readPIN(from pinFile: String?) throws -> String {
+        public static func readPIN(from pinFile: String?) throws -> String {
             if let pinFile {
-                guard let text = try? String(contentsOfFile: pinFile, encoding: .utf8) else { throw CLI.fail("Không đọc được tệp PIN / cannot read the PIN file") }
+                guard let text = try? String(contentsOfFile: pinFile, encoding: .utf8) else { throw TokenCommandLine.fail("Không đọc được tệp PIN / cannot read the PIN file") }
                 return String(text.split(whereSeparator: \.isNewline).first ?? "")
             }
-            guard let entered = getpass("Mã PIN / PIN: ") else { throw CLI.fail("Không đọc được mã PIN / no PIN entered") }
+            guard let entered = getpass("Mã PIN / PIN: ") else { throw TokenCommandLine.fail("Không đọc được mã PIN / no PIN entered") }
             return String(cString: entered)
         }
     }
 
-    struct UdevRules: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+    public struct UdevRules: AsyncParsableCommand {
+        public init() {}
+        public static let configuration = CommandConfiguration(
             commandName: "udev-rules",
             abstract: "In luật udev cho các token đã biết / print the udev rules for the known token models.",
             discussion: "The committed udev/70-commune-gateway-tokens.rules is this output for the group gatewayd; see udev/README.md.")
         @Option(help: "The group the daemon runs in.") var group = "gatewayd"
 
-        func run() async throws {
+        public func run() async throws {
             // The name goes between quotes in the rules: only what a Unix group name may hold.
             guard !group.isEmpty, group.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
-                throw CLI.fail("--group: tên nhóm không hợp lệ / not a valid group name: \(group)")
+                throw TokenCommandLine.fail("--group: tên nhóm không hợp lệ / not a valid group name: \(group)")
             }
             print(TokenModel.udevRules(group: group), terminator: "")
         }
+    }
+}
+
+/// How the token commands end with a message: the message on standard error, then the exit status
+/// (1 unless said otherwise), as every `gatewayd` command does.
+public enum TokenCommandLine {
+    public static func fail(_ message: String, code: ExitCode = .failure) -> ExitCode {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        return code
+    }
+
+    static func printJSON(_ value: some Encodable) throws {
+        print(String(decoding: try GatewayJSON.encoder.encode(value), as: UTF8.self))
     }
 }
