@@ -203,6 +203,9 @@ final class PAdESValidationTests: XCTestCase {
         let inputs: [(String, String)] = [
             ("ghostscript", ghostscript),
             ("reportlab", reportlab),
+            // Made once by LibreOffice Writer (Samples/libreoffice-writer.html is its source) and
+            // committed, so the test needs no office suite: a Vietnamese letter with subset fonts.
+            ("libreoffice", repositoryRoot.appendingPathComponent("Tests/DocumentSigningTests/Samples/libreoffice-writer.pdf").path),
             ("scanned (images only)", scannedPDF(from: ghostscript)),
             ("qpdf object streams", qpdf(ghostscript, "objstm", ["--object-streams=generate"])),
             ("qpdf linearized", qpdf(reportlab, "linearized", ["--linearize"])),
