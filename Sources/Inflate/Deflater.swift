@@ -14,23 +14,8 @@ public enum Deflater {
             throw Failure(status: Z_STREAM_ERROR)
         }
         defer { deflateEnd(&stream) }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        var input = input
-        let status: Int32 = input.withUnsafeMutableBufferPointer { inputBuffer in
-            stream.next_in = inputBuffer.baseAddress
-            stream.avail_in = uInt(inputBuffer.count)
-            while true {
-                let status: Int32 = chunk.withUnsafeMutableBufferPointer { chunkBuffer in
-                    stream.next_out = chunkBuffer.baseAddress
-                    stream.avail_out = uInt(chunkBuffer.count)
-                    return CZlib.deflate(&stream, Z_FINISH)
-                }
-                output += chunk.prefix(chunk.count - Int(stream.avail_out))
-                // Z_OK with Z_FINISH: the output buffer filled up; go on.
-                if status != Z_OK { return status }
-            }
-        }
+        // Z_OK with Z_FINISH: the output window filled up; go on.
+        let (status, output) = pumpZStream(&stream, input: input, step: { CZlib.deflate(&$0, Z_FINISH) }) { status, _, _ in status == Z_OK ? nil : status }
         guard status == Z_STREAM_END else { throw Failure(status: status) }
         return output
     }

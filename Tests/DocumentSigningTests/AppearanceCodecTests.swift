@@ -271,4 +271,32 @@ final class AppearanceCodecTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("CFF"), "\($0)")
         }
     }
+
+    // MARK: Layout (pure)
+
+    func testLayoutArithmetic() throws {
+        // A 300×120 image into a 200×53 area: height-bound, centred across.
+        XCTAssertEqual(SignatureAppearance.fit(width: 300, height: 120, in: [300, 127, 200, 53]), [333.75, 127, 132.5, 53])
+        // The seal's right edge a third into the image, centred vertically.
+        XCTAssertEqual(SignatureAppearance.sealRectangle(signatureImage: [300, 100, 150, 60], sealWidth: 100, sealHeight: 100), [250, 80, 100, 100])
+        // The image's box is read back from the appearance stream we write, and only from a plain
+        // scale-and-move matrix before the image's own name.
+        let ours = Array("q 132.5 0 0 53 33.75 27 cm /Im1 Do Q\nBT 0 g /F1 10 Tf 1 2 Td <0001> Tj ET\n".utf8)
+        XCTAssertEqual(SignatureAppearance.imageMatrix(in: ours, names: ["Im1"]), [132.5, 0, 0, 53, 33.75, 27])
+        XCTAssertNil(SignatureAppearance.imageMatrix(in: ours, names: ["Im2"]))
+        XCTAssertNil(SignatureAppearance.imageMatrix(in: Array("q 0 1 -1 0 50 0 cm /Im1 Do Q".utf8), names: ["Im1"]), "rotated: not read")
+    }
+
+    func testEmbeddedFontNamesItsSubsetAndMapsBackToUnicode() throws {
+        let font = try libertionSerif()
+        let embedded = try EmbeddedFont(font: font, text: ["SAO LỤC", "UBND xã Hòa Tiến"])
+        XCTAssertTrue(embedded.baseFont.range(of: "^[A-Z]{6}\\+LiberationSerif$", options: .regularExpression) != nil, embedded.baseFont)
+        XCTAssertEqual(try EmbeddedFont(font: font, text: ["UBND xã Hòa Tiến", "SAO LỤC"]).tag, embedded.tag, "the tag follows the glyph set")
+        XCTAssertNotEqual(try EmbeddedFont(font: font, text: ["SAO Y"]).tag, embedded.tag)
+        let cmap = embedded.toUnicodeCMap()
+        let u1EE4 = String(font.glyph(for: "Ụ")!, radix: 16, uppercase: true)
+        XCTAssertTrue(cmap.contains("<\(String(repeating: "0", count: 4 - u1EE4.count))\(u1EE4)> <1EE4>"), cmap)
+        XCTAssertTrue(cmap.contains("begincodespacerange\n<0000> <FFFF>"))
+        XCTAssertEqual(try embedded.hexCodes("SAO").count, 12, "two bytes per glyph")
+    }
 }
