@@ -123,7 +123,9 @@ public struct SignatureAppearance: Sendable {
             guard !imageNames.isEmpty else { continue }
             let pageNumber = try Self.pageNumber(of: widget["P"]?.referenceValue, in: document)
             var box = rectangle
-            let content = try document.decodedData(of: form, objectNumber: nil, limit: 1 << 20)
+            // Another producer's appearance may be large or filtered in ways we do not read: then
+            // the whole /Rect stands for the image rather than the signing failing.
+            let content = (try? document.decodedData(of: form, objectNumber: nil, limit: 1 << 20)) ?? []
             if let matrix = Self.imageMatrix(in: content, names: imageNames),
                let bbox = try document.resolve(form.dictionary["BBox"]).arrayValue?.compactMap(\.numberValue), bbox.count == 4,
                bbox[2] != bbox[0], bbox[3] != bbox[1] {
