@@ -272,6 +272,40 @@ final class AppearanceCodecTests: XCTestCase {
         }
     }
 
+    /// Random byte changes (a fixed seed, so a failure repeats) to a PNG and to a font subset:
+    /// each parse ends in a value or an error, never a trap or a hang.
+    func testMutatedInputsNeverCrash() throws {
+        var state: UInt64 = 0x5EED_0F_DEC_30
+        func next() -> Int {
+            // SplitMix64.
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int(truncatingIfNeeded: (z ^ (z >> 31)) >> 1)
+        }
+        func mutate(_ bytes: [UInt8]) -> [UInt8] {
+            var copy = bytes
+            for _ in 0..<(1 + next() % 4) { copy[next() % copy.count] = UInt8(truncatingIfNeeded: next()) }
+            return copy
+        }
+        let png = try Self.png(width: 3, height: 2, colourType: 3, raw: [0, 0, 1, 2, 0, 2, 1, 0],
+                               extra: [Self.chunk("PLTE", [255, 0, 0, 0, 0, 255, 9, 9, 9]), Self.chunk("tRNS", [0, 128])])
+        XCTAssertEqual(try PNGImage(bytes: png).alpha, [0, 128, 255, 255, 128, 0])
+        var decoded = 0
+        for _ in 0..<3000 where (try? PNGImage(bytes: mutate(png))) != nil { decoded += 1 }
+        // Most changes hit a CRC; the ones that decode changed nothing that matters (or a CRC byte pair).
+        XCTAssertLessThan(decoded, 3000)
+
+        let font = try libertionSerif()
+        let subset = try font.subset(keeping: Set(try font.glyphs(for: "Hòa Tiến").map(\.glyph)))
+        for _ in 0..<300 {
+            guard let mutated = try? TrueTypeFont(bytes: mutate(subset)) else { continue }
+            _ = try? mutated.glyphs(for: "Hòa Tiến")
+            _ = try? mutated.subset(keeping: [1, 2, 3, 40, 41])
+        }
+    }
+
     // MARK: Layout (pure)
 
     func testLayoutArithmetic() throws {

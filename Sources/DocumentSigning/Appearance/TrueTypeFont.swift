@@ -287,10 +287,13 @@ public struct TrueTypeFont: Sendable {
         if let at = format12 {
             let groups = try reader.u32(at: at + 12)
             guard groups <= 1_000_000 else { throw .malformed("cmap format 12 with \(groups) groups") }
+            // Groups may overlap; a real font maps each code point once, so more is a hostile file.
+            var codes = 0
             for group in 0..<groups {
                 let record = at + 16 + 12 * group
                 let first = try reader.u32(at: record), last = try reader.u32(at: record + 4), glyph = try reader.u32(at: record + 8)
-                guard first <= last, last <= 0x10FFFF, last - first <= 0x10FFFF else { throw .malformed("cmap group \(first)…\(last)") }
+                codes += last - first + 1
+                guard first <= last, last <= 0x10FFFF, codes <= 0x110000 else { throw .malformed("cmap group \(first)…\(last)") }
                 for code in first...last where glyph + (code - first) < glyphCount { map[UInt32(code)] = glyph + (code - first) }
             }
             return map
