@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TestSupport"]),
         .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DocumentSigning", "TestSupport"]),
-        .testTarget(name: "DocumentSigningTests", dependencies: ["DocumentSigning", "Signing", "TestSupport"]),
+        .testTarget(name: "DocumentSigningTests", dependencies: ["DocumentSigning", "Signing", "Inflate", "TestSupport"]),
         .testTarget(name: "EdXMLTests", dependencies: ["EdXML", "Signing", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

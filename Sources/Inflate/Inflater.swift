@@ -34,27 +34,14 @@ public enum Inflater {
             throw .corrupt("inflateInit2")
         }
         defer { inflateEnd(&stream) }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
-        var input = input
-        let result: Result<Void, Failure> = input.withUnsafeMutableBufferPointer { inputBuffer in
-            stream.next_in = inputBuffer.baseAddress
-            stream.avail_in = uInt(inputBuffer.count)
-            while true {
-                let status: Int32 = chunk.withUnsafeMutableBufferPointer { chunkBuffer in
-                    stream.next_out = chunkBuffer.baseAddress
-                    stream.avail_out = uInt(chunkBuffer.count)
-                    return CZlib.inflate(&stream, Z_NO_FLUSH)
-                }
-                output += chunk.prefix(chunk.count - Int(stream.avail_out))
-                if output.count > limit { return .failure(.tooLarge(limit: limit)) }
-                switch status {
-                case Z_STREAM_END: return .success(())
-                case Z_OK: continue
-                // No progress possible: the input ended before the stream did.
-                case Z_BUF_ERROR: return .failure(.truncated(partial: output))
-                default: return .failure(.corrupt(stream.msg.map { String(cString: $0) } ?? "zlib status \(status)"))
-                }
+        let (result, output) = pumpZStream(&stream, input: input, step: { CZlib.inflate(&$0, Z_NO_FLUSH) }) { status, output, message -> Result<Void, Failure>? in
+            if output.count > limit { return .failure(.tooLarge(limit: limit)) }
+            switch status {
+            case Z_STREAM_END: return .success(())
+            case Z_OK: return nil
+            // No progress possible: the input ended before the stream did.
+            case Z_BUF_ERROR: return .failure(.truncated(partial: output))
+            default: return .failure(.corrupt(message ?? "zlib status \(status)"))
             }
         }
         try result.get()

@@ -1,7 +1,6 @@
 // `gatewayd sign`: sign a file with a token or a key file. A PDF gets a PAdES B-B signature by
-// incremental update (invisible, or a plain visible box with --rect); other files a detached
-// CAdES-B signature (`.p7s`). The Decree 30 appearances (signature and seal images, Vietnamese
-// text in an embedded font) are not done yet: see docs/pades.md.
+// incremental update (invisible, or visible with the Decree 30 appearance of its --role: see
+// SignAppearance.swift and docs/pades.md); other files a detached CAdES-B signature (`.p7s`).
 import ArgumentParser
 import DocumentSigning
 import Foundation
@@ -22,7 +21,8 @@ struct Sign: AsyncParsableCommand {
             A PDF is signed by incremental update (the original bytes are kept): invisible by \
             default; --page N --rect x,y,w,h (points, origin at the page's bottom left) gives a \
             visible box with the signer's name and the time. --role is recorded as the signature's \
-            reason; the Decree 30 images (--image) are not available yet.
+            reason and chooses the Decree 30/2020 appearance:
+            \(Sign.appearanceHelp)
             """)
 
     @Argument(help: "The file to sign.") var file: String
@@ -35,8 +35,13 @@ struct Sign: AsyncParsableCommand {
     @Option(help: "PDF: leader, organization, attachment or copy (Decree 30/2020 Appendix I).") var role: String?
     @Option(help: "PDF: the page that carries the signature field (1 = first).") var page: Int = 1
     @Option(help: "PDF: x,y,w,h of a visible signature box in points; none = invisible.") var rect: String?
-    @Option(help: "PDF: the signature or seal image (not available yet).") var image: String?
-    @Option(help: "PDF: document number/notation for the attachment role's text (e.g. 123/UBND-VP).") var number: String?
+    @Option(help: "PDF: ảnh chữ ký (leader) hoặc con dấu (organization), PNG trong suốt / the signature (leader) or seal (organization) image, a transparent PNG.") var image: String?
+    @Option(help: "PDF: số, ký hiệu văn bản cho tệp đính kèm / document number/notation for the attachment role's text (e.g. 123/UBND-VP).") var number: String?
+    @Option(name: .customLong("image-width-mm"), help: "PDF: bề rộng thật của con dấu (mm) khi ảnh không ghi độ phân giải / the seal's real width in mm when the PNG has no pHYs.") var imageWidthMM: Double?
+    @Option(name: .customLong("copy-kind"), help: "PDF, copy: sao-y, sao-luc hoặc / or trich-sao.") var copyKind: String?
+    @Option(help: "PDF, copy: cơ quan sao / the copying organization (default: the certificate's O, else CN).") var organization: String?
+    @Flag(name: .customLong("show-signer"), help: "PDF, leader: ghi họ tên và thời gian dưới ảnh chữ ký / print the name and time under the signature image.") var showSigner = false
+    @Option(help: "PDF: phông TrueType để nhúng / the TrueType font to embed (default: Liberation Serif).") var font: String = Sign.defaultFont
 
     func run() async throws {
         if isPDF(file) { return try await signPDF() }
@@ -64,9 +69,6 @@ struct Sign: AsyncParsableCommand {
         if let role, !Self.roles.contains(role) {
             throw CLI.fail("--role: leader, organization, attachment hoặc / or copy")
         }
-        if image != nil {
-            throw CLI.fail("--image: ảnh chữ ký/con dấu theo Nghị định 30 chưa có trong phiên bản này / signature and seal images (Decree 30) are not available yet")
-        }
         var options = PAdESSigner.Options()
         options.page = page
         if let rect {
@@ -78,20 +80,20 @@ struct Sign: AsyncParsableCommand {
         }
         options.reason = role.map { Self.reasonText[$0]! }
         let signer = try makeSigner()
-        if options.rectangle != nil, role == "attachment", let number {
-            options.lines = ["\(number) \(PAdESSigner.isoTime(options.signingTime, options.timeZone))"]
-        }
+        options.appearance = try makeAppearance(signer: signer, rectangle: options.rectangle, time: options.signingTime, zone: options.timeZone)
         let chosen = try chooseAlgorithm(for: signer.keyType)
         let result: PAdESSigner.Result
         do {
             result = try await PAdESSigner.sign(input: file, output: out, signer: signer, algorithm: chosen, options: options)
         } catch let error as PDFError {
             throw CLI.fail("\(file): \(error.description)")
+        } catch let error as SignatureAppearance.Failure {
+            throw CLI.fail("\(file): \(error.description)")
         } catch {
             throw Self.signingFailure(error)
         }
         print("Đã ký / signed: \(out) (PAdES B-B, \(chosen), trường / field \(result.fieldName), trang / page \(page)/\(result.pageCount), "
-              + "\(options.rectangle == nil ? "không hiển thị / invisible" : "hiển thị / visible"), CMS \(result.signatureBytes)/\(result.reservedBytes) byte, "
+              + "\(options.rectangle == nil && options.appearance == nil ? "không hiển thị / invisible" : "hiển thị / visible"), CMS \(result.signatureBytes)/\(result.reservedBytes) byte, "
               + "\(signer.certificate.subject))")
     }
 

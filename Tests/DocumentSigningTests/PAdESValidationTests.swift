@@ -323,7 +323,7 @@ final class PAdESValidationTests: XCTestCase {
         XCTAssertTrue(line.hasSuffix("+07:00"), "ISO 8601 with the Vietnamese offset: \(line)")
         judge(attachment, original: original, root: chains.leader.root, expected: 2, appearance: [[String(line)]])
 
-        // Refusals: a page that does not exist, a malformed box, a truncated file, an image.
+        // Refusals: a page that does not exist, a malformed box, a truncated file, a missing image.
         result = run(gatewayd, ["sign", original, "--out", "\(directory!)/x.pdf", "--page", "9",
                                 "--signer", "key:\(chains.leader.key)", "--cert", chains.leader.chain])
         XCTAssertNotEqual(result.status, 0)
@@ -334,10 +334,10 @@ final class PAdESValidationTests: XCTestCase {
                                 "--signer", "key:\(chains.leader.key)", "--cert", chains.leader.chain])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.err.contains("startxref"), result.err)
-        result = run(gatewayd, ["sign", original, "--out", "\(directory!)/x.pdf", "--image", "seal.png",
+        result = run(gatewayd, ["sign", original, "--out", "\(directory!)/x.pdf", "--role", "leader", "--image", "missing.png", "--rect", "1,1,50,50",
                                 "--signer", "key:\(chains.leader.key)", "--cert", chains.leader.chain])
         XCTAssertNotEqual(result.status, 0)
-        XCTAssertTrue(result.err.contains("not available yet"), result.err)
+        XCTAssertTrue(result.err.contains("cannot read the image missing.png"), result.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory!)/x.pdf"), "a refused signature leaves no output")
     }
 }

@@ -23,6 +23,9 @@ public enum PAdESSigner {
         public var rectangle: [Double]?
         /// Text of a visible field (default: signer's name and the time).
         public var lines: [String]?
+        /// A Decree 30 appearance (signature or seal image, text in an embedded font); when set,
+        /// `rectangle` and `lines` are not used (its own rectangle, or its role's placement, is).
+        public var appearance: SignatureAppearance?
         public var reason: String?
         public var location: String?
         public var signingTime = Date()
@@ -56,7 +59,8 @@ public enum PAdESSigner {
             var request = PDFSignatureUpdate.Request(
                 pageNumber: options.page, signingTime: pdfDate(options.signingTime, options.timeZone), reason: options.reason,
                 location: options.location, reservedSignatureBytes: reserved, idSuffix: randomBytes(16))
-            if let rectangle = options.rectangle {
+            request.signatureAppearance = options.appearance
+            if options.appearance == nil, let rectangle = options.rectangle {
                 guard rectangle.count == 4, rectangle[2] > 0, rectangle[3] > 0, rectangle.allSatisfy(\.isFinite) else {
                     throw PDFError.structure("--rect: x,y,w,h với w, h dương / x,y,w,h with a positive width and height")
                 }

@@ -17,6 +17,8 @@ struct PDFSignatureUpdate {
         var pageNumber = 1
         /// nil: an invisible signature (a zero rectangle, as PAdES and Acrobat read it).
         var appearance: Appearance?
+        /// A Decree 30 appearance (images, embedded font); takes the place of `appearance`.
+        var signatureAppearance: SignatureAppearance?
         /// `D:20261121091502+07'00'`.
         var signingTime: String
         var reason: String?
@@ -52,7 +54,10 @@ struct PDFSignatureUpdate {
                 }
             }
         }
-        let page = try document.page(request.pageNumber)
+        // A seal finds its page and box from the earlier signature; text without a box goes to
+        // the top right of its page.
+        let placement = try request.signatureAppearance?.place(in: document, pageNumber: request.pageNumber)
+        let page = try document.page(placement?.pageNumber ?? request.pageNumber)
         let fields = try document.formFields()
         var nextNumber = document.objectCount
         func newReference() -> PDFReference {
@@ -97,7 +102,17 @@ struct PDFSignatureUpdate {
             ("T", .string(PDFText.encode(fieldName), hex: false)), ("V", .reference(signatureReference)),
             ("P", .reference(page.reference)),
         ])
-        if let appearance = request.appearance {
+        if let appearance = request.signatureAppearance, let placement {
+            let rectangle = placement.rectangle
+            let formReference = newReference()
+            let parts = try appearance.objects(width: rectangle[2], height: rectangle[3], allocate: newReference)
+            objects += parts.others
+            objects.append((formReference, parts.form))
+            widget["Rect"] = .array([Self.number(rectangle[0]), Self.number(rectangle[1]),
+                                     Self.number(rectangle[0] + rectangle[2]), Self.number(rectangle[1] + rectangle[3])])
+            widget["F"] = .integer(4 | 128)  // Print, Locked
+            widget["AP"] = .dictionary(PDFDictionary([("N", .reference(formReference))]))
+        } else if let appearance = request.appearance {
             let rectangle = appearance.rectangle
             let width = rectangle[2], height = rectangle[3]
             let fontReference = newReference()
