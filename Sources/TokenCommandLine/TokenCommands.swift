@@ -13,13 +13,17 @@ import Glibc
 
 public struct Token: AsyncParsableCommand {
     public init() {}
+    // Every command names itself: otherwise ArgumentParser derives the name from the type with
+    // String(describing:), whose dynamic casts each scan all the protocol conformances of the
+    // binary at start-up (docs/architecture.md, "The token tool").
     public static let configuration = CommandConfiguration(
+        commandName: "token",
         abstract: "Token ký số / USB signing tokens (PIV over PC/SC).",
         subcommands: [List.self, Sign.self, Cert.self, UdevRules.self])
 
     public struct List: AsyncParsableCommand {
         public init() {}
-        public static let configuration = CommandConfiguration(abstract: "Liệt kê đầu đọc và token / readers, tokens, certificates, PIN tries left.")
+        public static let configuration = CommandConfiguration(commandName: "list", abstract: "Liệt kê đầu đọc và token / readers, tokens, certificates, PIN tries left.")
         @Flag(help: "JSON output.") var json = false
 
         public func run() async throws {
@@ -76,7 +80,7 @@ public struct Token: AsyncParsableCommand {
 
     public struct Cert: AsyncParsableCommand {
         public init() {}
-        public static let configuration = CommandConfiguration(abstract: "Xuất chứng thư số của một slot / write a slot's certificate as PEM.")
+        public static let configuration = CommandConfiguration(commandName: "cert", abstract: "Xuất chứng thư số của một slot / write a slot's certificate as PEM.")
         @OptionGroup var selection: Selection
         @Option(help: "Output file (PEM).") var out: String
 
@@ -102,6 +106,7 @@ public struct Token: AsyncParsableCommand {
     public struct Sign: AsyncParsableCommand {
         public init() {}
         public static let configuration = CommandConfiguration(
+            commandName: "sign",
             abstract: "Ký giá trị băm của một tệp trên token / sign the digest of a file on the token.",
             discussion: "Writes the raw signature (PKCS#1 v1.5 or PSS for RSA, DER for ECDSA): `openssl dgst -sha256 -verify PUB -signature SIG FILE` checks it. The PIN is read from --pin-file or asked on the terminal; it is tried once, never when one try is left unless --force. GATEWAYD_APDU_TRACE=1 traces the APDUs (PINs redacted) on standard error.")
         @OptionGroup var selection: Selection
