@@ -15,10 +15,11 @@ final class RunningHub: @unchecked Sendable {
     static let hubCode = "000.00.00.H41"
     static let commune = "000.00.20.H13"
     static let neighbour = "000.00.20.H14"
+    static let third = "000.00.20.H15"
 
     let directory: String
     let port: Int
-    let process = Process()
+    var process = Process()
     let clients: TestPKI
     let hubCA: TestPKI
     var data: String { directory + "/data" }
@@ -34,7 +35,7 @@ final class RunningHub: @unchecked Sendable {
                             extensions: "subjectAltName=DNS:localhost,IP:127.0.0.1\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n")
         // Receipts are signed by their own key (a signing certificate, as openssl cms expects).
         _ = try hubCA.issue("receipts", subject: "/CN=\(Self.hubCode)/O=UBND tỉnh (thử nghiệm)", key: .rsa2048)
-        for (name, code) in [("box", Self.commune), ("neighbour", Self.neighbour), ("office", Self.hubCode), ("stranger", "000.00.20.H99")] {
+        for (name, code) in [("box", Self.commune), ("neighbour", Self.neighbour), ("third", Self.third), ("office", Self.hubCode), ("stranger", "000.00.20.H99")] {
             _ = try clients.issue(name, subject: "/CN=\(code)/O=UBND xã Hòa Tiến", key: .p256,
                                   extensions: "keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n")
         }
@@ -66,13 +67,39 @@ final class RunningHub: @unchecked Sendable {
             code = "\(Self.neighbour)"
             name = "UBND xã Hòa Lợi"
             served = true
+            [[agency]]
+            code = "\(Self.third)"
+            name = "UBND xã Hòa Thạnh"
+            served = true
             """
         try config.write(toFile: directory + "/hubd.toml", atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: log, contents: nil)
+        try start()
+    }
+
+    func start() throws {
+        process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["serve", "--config", directory + "/hubd.toml"]
-        process.standardError = FileHandle(forWritingAtPath: log)
+        let handle = FileHandle(forWritingAtPath: log)
+        handle?.seekToEndOfFile()
+        process.standardError = handle
         try process.run()
+    }
+
+    /// The hub dies without a chance to tidy up (power cut, OOM killer).
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Peak resident memory of the running hubd so far, in bytes (VmHWM).
+    func peakMemory() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return (Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0) * 1024
+        }
+        return 0
     }
 
     func waitUntilReady() async throws {
@@ -409,5 +436,85 @@ final class HubdTests: XCTestCase {
         XCTAssertEqual(back.description, "Văn bản đã đến UBND xã Hòa Tiến")
         XCTAssertEqual(hub.curl(["-X", "POST", "/office/v1/received/\(handoffID)/ack"], as: "office").http, 204)
         XCTAssertTrue(hub.curl(["/office/v1/received"], as: "office").body.contains(#""items":[]"#))
+    }
+
+    func testThreeBoxesAtOnceEachStoredOnce() async throws {
+        var packages: [(client: String, path: String)] = []
+        for (client, code) in [("box", RunningHub.commune), ("neighbour", RunningHub.neighbour), ("third", RunningHub.third)] {
+            let (path, _) = try await makePackage("from-\(client)", from: code, payload: Array(repeating: UInt8(ascii: "a"), count: 2 << 20))
+            packages.append((client, path))
+        }
+        let hub = self.hub!
+        let answers = await withTaskGroup(of: Int.self) { group in
+            for (client, path) in packages {
+                group.addTask { hub.curl(["--data-binary", "@\(path)", "-X", "POST", "/v1/packages"], as: client, output: "/dev/null").http }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        XCTAssertEqual(answers, [201, 201, 201])
+        XCTAssertEqual(hub.handoffFiles().count, 3)
+        var digests = Set<String>()
+        for name in hub.handoffFiles() { digests.insert(try sha256Hex(hub.handoff + "/" + name)) }
+        XCTAssertEqual(digests, Set(try packages.map { try sha256Hex($0.path) }))
+    }
+
+    func testHubKilledDuringAnUploadLosesNothingAndStoresOnce() async throws {
+        let (package, _) = try await makePackage("restart", payload: (0..<(2 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7919) })
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: package))
+        let created = hub.curl(["-X", "POST", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Length: \(bytes.count)", "/v1/uploads"])
+        let location = try XCTUnwrap(hub.header("Location", in: created.headers))
+        let half = files + "/half.part"
+        FileManager.default.createFile(atPath: half, contents: bytes.prefix(bytes.count / 2))
+        let first = hub.curl(["-X", "PATCH", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: 0",
+                              "-H", "Content-Type: application/offset+octet-stream", "--data-binary", "@\(half)", location])
+        XCTAssertEqual(first.http, 204)
+        XCTAssertEqual(hub.header("Upload-Offset", in: first.headers), "\(bytes.count / 2)")
+
+        hub.kill9()
+        try hub.start()
+        try await hub.waitUntilReady()
+        let asked = hub.curl(["-I", "-H", "Tus-Resumable: 1.0.0", location])
+        let offset = try XCTUnwrap(Int(hub.header("Upload-Offset", in: asked.headers) ?? ""), asked.headers)
+        XCTAssertEqual(offset, bytes.count / 2, "what was acknowledged before the kill is still there")
+        let rest = files + "/rest2.part"
+        FileManager.default.createFile(atPath: rest, contents: bytes.suffix(from: offset))
+        let last = hub.curl(["-X", "PATCH", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: \(offset)",
+                             "-H", "Content-Type: application/offset+octet-stream", "--data-binary", "@\(rest)", location])
+        XCTAssertEqual(last.http, 204, last.body)
+        XCTAssertEqual(hub.curl(["\(location)/receipt"], output: files + "/restart.p7s").http, 200)
+        XCTAssertEqual(verifyReceipt(files + "/restart.p7s").status, 0)
+
+        // Killed again, restarted: the package is still there once, and a resubmission finds it.
+        hub.kill9()
+        try hub.start()
+        try await hub.waitUntilReady()
+        let again = hub.curl(["--data-binary", "@\(package)", "-X", "POST", "/v1/packages"], output: files + "/restart2.p7s")
+        XCTAssertEqual(again.http, 200)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: files + "/restart.p7s")), try Data(contentsOf: URL(fileURLWithPath: files + "/restart2.p7s")))
+        XCTAssertEqual(hub.handoffFiles().count, 1)
+        XCTAssertEqual(try sha256Hex(hub.handoff + "/" + hub.handoffFiles()[0]), try sha256Hex(package))
+    }
+
+    /// Memory does not follow the package's size: an 80 MB package on the plain route, streamed by
+    /// curl from disk (the tus route writes through the same `AppendingFile`).
+    func testALargePackageDoesNotGrowTheHubsMemory() async throws {
+        var random = SystemRandomNumberGenerator()
+        var payload = [UInt8](repeating: 0, count: 60 << 20)
+        for index in stride(from: 0, to: payload.count, by: 8) {
+            withUnsafeBytes(of: random.next() as UInt64) { payload.replaceSubrange(index..<index + 8, with: $0) }
+        }
+        let (package, _) = try await makePackage("big", payload: payload)
+        payload = []
+        let size = Int((try FileManager.default.attributesOfItem(atPath: package)[.size] as? NSNumber)!.int64Value)
+        XCTAssertGreaterThan(size, 80 << 20)
+        XCTAssertEqual(hub.curl(["/v1/directory"]).http, 200)
+        let before = hub.peakMemory()
+        let sent = hub.curl(["-T", package, "-X", "POST", "-H", "Content-Type: application/xml", "/v1/packages"], output: files + "/big.p7s")
+        XCTAssertEqual(sent.http, 201, sent.err)
+        XCTAssertEqual(verifyReceipt(files + "/big.p7s").status, 0)
+        let after = hub.peakMemory()
+        print("hubd peak RSS: \(before >> 20) MB before, \(after >> 20) MB after an \(size >> 20) MB package")
+        XCTAssertGreaterThan(before, 0)
+        XCTAssertLessThan(after - before, 40 << 20, "hubd's peak memory grew by \((after - before) >> 20) MB for a \(size >> 20) MB package")
     }
 }

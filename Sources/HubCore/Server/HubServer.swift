@@ -325,6 +325,8 @@ public struct HubServer: Sendable {
     static let packageKey = HTTPField.Name("Hub-Package-Key")!
     static let packageSHA256 = HTTPField.Name("Hub-Package-SHA256")!
     static let duplicateHeader = HTTPField.Name("Hub-Duplicate")!
+    /// RFC 3986 unreserved characters, ASCII only: `.alphanumerics` would let "Đ" through into a header.
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     func receiptResponse(_ stored: HubStore.StoredPackage, status: HTTPResponse.Status) -> Response {
         receiptResponse(receipt: stored.receipt, key: stored.key, sha256: stored.sha256, duplicate: stored.duplicate, status: status)
@@ -333,7 +335,7 @@ public struct HubServer: Sendable {
     func receiptResponse(receipt: [UInt8], key: String, sha256: String, duplicate: Bool, status: HTTPResponse.Status) -> Response {
         Response(status: status, headers: [
             .contentType: "application/pkcs7-mime; smime-type=signed-data",
-            Self.packageKey: key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "",
+            Self.packageKey: key.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? "",
             Self.packageSHA256: sha256, Self.duplicateHeader: duplicate ? "true" : "false",
         ], body: .init(byteBuffer: ByteBuffer(bytes: receipt)))
     }
