@@ -56,6 +56,8 @@ final class RunningHub: @unchecked Sendable {
             certificate = "\(directory)/receipts.pem"
             [office]
             codes = ["\(Self.hubCode)"]
+            [limits]
+            idle_timeout_seconds = 5
             [[agency]]
             code = "\(Self.hubCode)"
             name = "UBND tỉnh Quảng Trị"
@@ -516,5 +518,35 @@ final class HubdTests: XCTestCase {
         print("hubd peak RSS: \(before >> 20) MB before, \(after >> 20) MB after an \(size >> 20) MB package")
         XCTAssertGreaterThan(before, 0)
         XCTAssertLessThan(after - before, 40 << 20, "hubd's peak memory grew by \((after - before) >> 20) MB for a \(size >> 20) MB package")
+    }
+
+    /// A box whose link goes dark in the middle of a PATCH (the connection stays open, nothing
+    /// arrives): the hub closes it after its idle time, keeps what arrived, and the upload
+    /// continues on a new connection instead of being held by the dead one.
+    func testASilentConnectionMidUploadIsClosedAndTheUploadContinues() async throws {
+        let (package, _) = try await makePackage("silent", payload: Array(repeating: UInt8(ascii: "z"), count: 1 << 20))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: package))
+        let created = hub.curl(["-X", "POST", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Length: \(bytes.count)", "/v1/uploads"])
+        let location = try XCTUnwrap(hub.header("Location", in: created.headers))
+        let cut = bytes.count / 2
+        let head = files + "/silent-head.part"
+        FileManager.default.createFile(atPath: head, contents: bytes.prefix(cut))
+        let started = Date()
+        // curl would wait 60 s for an answer; the hub's idle time (5 s here) ends it first.
+        let stalled = hub.curl(["-X", "PATCH", "--max-time", "60", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: 0",
+                                "-H", "Content-Length: \(bytes.count)", "-H", "Content-Type: application/offset+octet-stream",
+                                "--data-binary", "@\(head)", location])
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertNotEqual(stalled.exit, 0)
+        XCTAssertLessThan(elapsed, 30, "the hub closed the silent connection")
+        let asked = hub.curl(["-I", "-H", "Tus-Resumable: 1.0.0", location])
+        XCTAssertEqual(hub.header("Upload-Offset", in: asked.headers), "\(cut)")
+        let rest = files + "/silent-rest.part"
+        FileManager.default.createFile(atPath: rest, contents: bytes.suffix(from: cut))
+        let last = hub.curl(["-X", "PATCH", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: \(cut)",
+                             "-H", "Content-Type: application/offset+octet-stream", "--data-binary", "@\(rest)", location])
+        XCTAssertEqual(last.http, 204, last.body)
+        XCTAssertEqual(hub.handoffFiles().count, 1)
+        XCTAssertEqual(try sha256Hex(hub.handoff + "/" + hub.handoffFiles()[0]), try sha256Hex(package))
     }
 }

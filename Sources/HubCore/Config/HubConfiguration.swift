@@ -40,6 +40,9 @@ public struct HubConfiguration: Sendable, Equatable {
     public var maxPackageBytes: Int64 = 2 << 30
     /// Longest long poll a client may ask for.
     public var maxWaitSeconds = 60
+    /// A connection that sends nothing for this long while a request is being read (a box whose
+    /// link went dark mid-upload) is closed, so its upload can be resumed on a new connection.
+    public var idleTimeoutSeconds = 60
 
     public init() {}
 
@@ -73,7 +76,7 @@ extension HubConfiguration {
             "hub": ["code", "name", "data_directory", "handoff_directory"],
             "receipts": ["key", "certificate"],
             "office": ["codes"],
-            "limits": ["max_package_bytes", "max_wait_seconds"],
+            "limits": ["max_package_bytes", "max_wait_seconds", "idle_timeout_seconds"],
         ]
         for key in table.keys where sections[key] == nil && key != "agency" {
             problems.append("khóa lạ / unknown key \"\(key)\"")
@@ -125,6 +128,7 @@ extension HubConfiguration {
         let limits = section("limits")
         if let v = int(limits, "limits", "max_package_bytes") { config.maxPackageBytes = Int64(v) }
         if let v = int(limits, "limits", "max_wait_seconds") { config.maxWaitSeconds = v }
+        if let v = int(limits, "limits", "idle_timeout_seconds") { config.idleTimeoutSeconds = v }
 
         if let agencies = table["agency"] {
             if let array = agencies.array {
@@ -146,6 +150,7 @@ extension HubConfiguration {
         if config.hubCode.isEmpty { problems.append("thiếu hub.code / hub.code is required") }
         if config.hubName.isEmpty { problems.append("thiếu hub.name / hub.name is required") }
         if !(1...3600).contains(config.maxWaitSeconds) { problems.append("limits.max_wait_seconds: 1–3600") }
+        if !(1...3600).contains(config.idleTimeoutSeconds) { problems.append("limits.idle_timeout_seconds: 1–3600") }
         if config.maxPackageBytes < 1 { problems.append("limits.max_package_bytes phải dương / must be positive") }
         let codes = config.agencies.map(\.code)
         if Set(codes).count != codes.count { problems.append("agency: mã trùng / duplicate code") }

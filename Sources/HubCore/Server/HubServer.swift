@@ -45,7 +45,8 @@ public struct HubServer: Sendable {
         let logger = self.logger
         return Application(
             router: router(),
-            server: try .tls(.http1(), tlsConfiguration: Self.tlsConfiguration(configuration)),
+            server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
+                             tlsConfiguration: Self.tlsConfiguration(configuration)),
             configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "hubd"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -408,7 +409,10 @@ struct HubErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HubError {
             if error.code.retry { logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"]) }
-            return Self.body(error)
+            var response = Self.body(error)
+            // tus core: every answer on the upload routes says which version the server speaks.
+            if request.uri.path.hasPrefix("/v1/uploads") { response.headers[HubServer.tusResumable] = Tus.version }
+            return response
         } catch let error as HTTPError where error.status == .notFound {
             return Self.body(HubError.notFound("đường dẫn / route"))
         } catch let error as HTTPError where error.status.code < 500 {
