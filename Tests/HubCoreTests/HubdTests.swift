@@ -355,6 +355,11 @@ final class HubdTests: XCTestCase {
 
         XCTAssertEqual(hub.handoffFiles(), [])
         XCTAssertEqual(hub.storedPackages(), 0)
+        // The hub's technician sees each refused handshake and why.
+        let log = try String(contentsOfFile: hub.log, encoding: .utf8)
+        let refusals = log.components(separatedBy: "TLS handshake refused").count - 1
+        XCTAssertGreaterThanOrEqual(refusals, 3, log)
+        XCTAssertTrue(log.contains("CERTIFICATE_VERIFY_FAILED") || log.contains("certificate verify failed"), log)
         // The same package from the right box is accepted: the refusals were about the certificates.
         XCTAssertEqual(hub.curl(submit).http, 201)
     }

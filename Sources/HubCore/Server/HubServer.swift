@@ -45,7 +45,8 @@ public struct HubServer: Sendable {
         let logger = self.logger
         return Application(
             router: router(),
-            server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
+            server: try .tls(.http1(configuration: .init(additionalChannelHandlers: [TLSRefusalLogger(logger: logger)],
+                                                         idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
                              tlsConfiguration: Self.tlsConfiguration(configuration)),
             configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "hubd"),
             onServerRunning: { channel in
