@@ -67,5 +67,12 @@ final class HubStoreTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.layout.temporary), [])
         let inbox = try await store.inbox(commune: "000.00.20.H13")
         XCTAssertEqual(inbox.count, 1)
+        // The same DocumentId from another sender is another package: keys are scoped by sender.
+        var other = summary
+        other.from = "000.00.20.H14"
+        let third = try await store.commit(temporaryPath: temporaryPackage(store, "khác"), summary: other, sha256: "bb", size: 6,
+                                           submittedBy: "000.00.20.H14", receivedAt: Date(), receipt: [7], routing: Routing(communes: [], handOff: true))
+        XCTAssertFalse(third.duplicate)
+        XCTAssertNotEqual(third.id, first.id)
     }
 }

@@ -190,7 +190,7 @@ public struct HubServer: Sendable {
             case .office:
                 routing = try Routing.fromOffice(summary, served: served)
             }
-            if let existing = try await store.existing(key: summary.key) {
+            if let existing = try await store.existing(from: summary.from, key: summary.key) {
                 guard existing.sha256 == sha256 else {
                     throw HubError(.keyConflict, "Hub đã nhận một gói khác với cùng mã \(summary.key) (SHA-256 \(existing.sha256))",
                                    "The hub already holds a different package under \(summary.key) (SHA-256 \(existing.sha256))")

@@ -95,9 +95,11 @@ public final class HubStore: Sendable {
             try db.execute(sql: """
                 CREATE TABLE agencies (code TEXT PRIMARY KEY, name TEXT NOT NULL, served INTEGER NOT NULL);
                 CREATE TABLE packages (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, kind TEXT NOT NULL,
                     sha256 TEXT NOT NULL, size INTEGER NOT NULL, from_code TEXT NOT NULL,
-                    submitted_by TEXT NOT NULL, received_at TEXT NOT NULL, file TEXT NOT NULL UNIQUE, receipt BLOB NOT NULL);
+                    submitted_by TEXT NOT NULL, received_at TEXT NOT NULL, file TEXT NOT NULL UNIQUE, receipt BLOB NOT NULL,
+                    -- Keys are scoped by sender: a box cannot take another commune's DocumentId.
+                    UNIQUE (from_code, key));
                 CREATE TABLE handoff (
                     id INTEGER PRIMARY KEY AUTOINCREMENT, package_id INTEGER NOT NULL UNIQUE REFERENCES packages(id),
                     queued_at TEXT NOT NULL, acked_at TEXT);
@@ -162,10 +164,10 @@ public final class HubStore: Sendable {
 
     // MARK: packages
 
-    /// What the hub already holds under `key`: its digest and receipt.
-    public func existing(key: String) async throws -> (sha256: String, receipt: [UInt8], id: Int64)? {
+    /// What the hub already holds from `from` under `key`: its digest and receipt.
+    public func existing(from: String, key: String) async throws -> (sha256: String, receipt: [UInt8], id: Int64)? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, sha256, receipt FROM packages WHERE key = ?", arguments: [key]).map { row -> (sha256: String, receipt: [UInt8], id: Int64) in
+            try Row.fetchOne(db, sql: "SELECT id, sha256, receipt FROM packages WHERE from_code = ? AND key = ?", arguments: [from, key]).map { row -> (sha256: String, receipt: [UInt8], id: Int64) in
                 (row["sha256"], [UInt8](row["receipt"] as Data), row["id"])
             }
         }
@@ -179,7 +181,8 @@ public final class HubStore: Sendable {
         let layout = self.layout
         do {
             return try await database.write { db -> StoredPackage in
-                if let row = try Row.fetchOne(db, sql: "SELECT id, sha256, receipt FROM packages WHERE key = ?", arguments: [summary.key]) {
+                if let row = try Row.fetchOne(db, sql: "SELECT id, sha256, receipt FROM packages WHERE from_code = ? AND key = ?",
+                                              arguments: [summary.from, summary.key]) {
                     DurableFiles.remove(temporaryPath)
                     return StoredPackage(id: row["id"], key: summary.key, sha256: row["sha256"], size: size,
                                          receipt: [UInt8](row["receipt"] as Data), duplicate: true, deliveries: try Self.deliveries(db, packageID: row["id"]))
