@@ -265,6 +265,20 @@ final class HubdTests: XCTestCase {
         let created = hub.curl(["-X", "POST", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Length: \(total)", "-H", "Upload-Metadata: \(metadata)", "/v1/uploads"])
         XCTAssertEqual(created.http, 201, created.body)
         let location = try XCTUnwrap(hub.header("Location", in: created.headers))
+        let options = hub.curl(["-X", "OPTIONS", "/v1/uploads"])
+        XCTAssertEqual(options.http, 204)
+        XCTAssertEqual(hub.header("Tus-Version", in: options.headers), "1.0.0")
+        XCTAssertEqual(hub.header("Tus-Extension", in: options.headers), "creation")
+        // tus rules: the version header is required, the offset must be the hub's, and another
+        // box cannot see this upload.
+        let unversioned = hub.curl(["-I", location])
+        XCTAssertEqual(unversioned.http, 412)
+        XCTAssertEqual(hub.header("Tus-Resumable", in: unversioned.headers), "1.0.0")
+        let wrongOffset = hub.curl(["-X", "PATCH", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: 5",
+                                    "-H", "Content-Type: application/offset+octet-stream", "--data-binary", "abc", location])
+        XCTAssertEqual(wrongOffset.http, 409)
+        XCTAssertEqual(errorCode(wrongOffset.body), "offset_mismatch")
+        XCTAssertEqual(hub.curl(["-I", "-H", "Tus-Resumable: 1.0.0", location], as: "neighbour").http, 404)
 
         // The first PATCH announces the whole length but the connection breaks after `cut` bytes
         // (curl gives up waiting for the answer).
