@@ -568,4 +568,20 @@ final class HubdTests: XCTestCase {
         XCTAssertEqual(hub.handoffFiles().count, 1)
         XCTAssertEqual(try sha256Hex(hub.handoff + "/" + hub.handoffFiles()[0]), try sha256Hex(package))
     }
+
+    /// TLS 1.3 by default, 1.2 accepted, 1.1 refused by the hub even when the client allows it
+    /// (openssl s_client as the independent client).
+    func testTLSVersions() throws {
+        func handshake(_ options: String) -> String {
+            let d = hub.directory
+            let command = "echo | timeout 10 /usr/bin/openssl s_client -connect 127.0.0.1:\(hub.port) -servername localhost -CAfile \(hub.hubCA.root) "
+                + "-cert \(d)/box.pem -key \(d)/box.key -brief \(options) 2>&1"
+            return runProgram("/bin/sh", ["-c", command]).out
+        }
+        XCTAssertTrue(handshake("").contains("Protocol version: TLSv1.3"))
+        XCTAssertTrue(handshake("-tls1_2").contains("Protocol version: TLSv1.2"))
+        let old = handshake("-tls1_1 -cipher DEFAULT@SECLEVEL=0")
+        XCTAssertFalse(old.contains("CONNECTION ESTABLISHED"), old)
+        XCTAssertTrue(old.contains("protocol version"), old)
+    }
 }
