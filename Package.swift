@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Signing", targets: ["Signing"]),
         .library(name: "EdXML", targets: ["EdXML"]),
         .library(name: "DocumentSigning", targets: ["DocumentSigning"]),
+        .executable(name: "hubd", targets: ["hubd"]),
     ],
     dependencies: [
         // Every version here is one of the machine's local package copies (see README).
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
         .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
     ],
     targets: [
         // Pure vocabulary shared by the store, edXML and the relay: agency codes, priorities.
@@ -116,6 +118,28 @@ let package = Package(
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DocumentSigning", "TestSupport"]),
         .testTarget(name: "DocumentSigningTests", dependencies: ["DocumentSigning", "Signing", "Inflate", "TestSupport"]),
         .testTarget(name: "EdXMLTests", dependencies: ["EdXML", "Signing", "TestSupport"]),
+        // The reference hub (docs/protocol.md): its library, its executable, its tests.
+        .target(name: "HubCore", dependencies: [
+            "EdXML", "Signing", "DocumentSigning",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
+        .executableTarget(name: "hubd", dependencies: [
+            "HubCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "EdXML", "Signing", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

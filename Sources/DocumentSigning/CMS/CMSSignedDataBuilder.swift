@@ -24,8 +24,11 @@ public enum CMSSignedDataBuilder {
     /// The DER of a ContentInfo holding the SignedData.
     /// `unsignedAttributes`: given the signature value, what to add after signing (an RFC 3161
     /// timestamp token for PAdES B-T / CAdES B-T); nil for none.
+    /// `encapsulatedContent`: the content itself, carried inside (eContent) instead of detached —
+    /// for small self-contained objects such as the hub's receipts; `contentDigest` must be its digest.
     public static func sign(
         contentDigest: [UInt8], signer: any Signer, algorithm: SignatureAlgorithm, profile: Profile, signingTime: Date = Date(),
+        encapsulatedContent: [UInt8]? = nil,
         timestamp: (@Sendable (_ signatureValue: [UInt8]) async throws -> [UInt8])? = nil
     ) async throws -> [UInt8] {
         guard contentDigest.count == algorithm.digest.length else {
@@ -59,7 +62,11 @@ public enum CMSSignedDataBuilder {
                     try signedData.serialize(1)  // version: issuerAndSerialNumber sids, id-data content
                     try signedData.serializeSetOf([CMSOID.digestIdentifier(algorithm.digest)])
                     try signedData.appendConstructedNode(identifier: .sequence) { encapsulated in
-                        try encapsulated.serialize(CMSOID.data)  // detached: no eContent
+                        try encapsulated.serialize(CMSOID.data)
+                        if let encapsulatedContent {  // eContent [0] EXPLICIT OCTET STRING; absent when detached
+                            try encapsulated.serialize(ASN1OctetString(contentBytes: encapsulatedContent[...]),
+                                                       explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific)
+                        }
                     }
                     try signedData.serializeSetOf(try signer.certificateChain.map { RawDER(bytes: try DER.encode($0)) },
                                                   identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific))

@@ -1,0 +1,160 @@
+import Foundation
+import TOMLKit
+
+/// hubd's configuration (docs/hubd.md): a plain struct with defaults, read from TOML strictly —
+/// an unknown key is an error, since a misspelt key silently ignored is a hub misconfigured.
+public struct HubConfiguration: Sendable, Equatable {
+    public struct Agency: Sendable, Equatable, Codable {
+        public var code: String
+        public var name: String
+        /// A commune whose box connects to this hub (its inbox is here).
+        public var served: Bool
+
+        public init(code: String, name: String, served: Bool) {
+            self.code = code
+            self.name = name
+            self.served = served
+        }
+    }
+
+    /// Host and port of the mTLS listener.
+    public var listenHost = "0.0.0.0"
+    public var listenPort = 8443
+    /// The hub's TLS certificate chain and key (PEM).
+    public var certificate = "/etc/hubd/hub.pem"
+    public var key = "/etc/hubd/hub.key"
+    /// The CA that issues box and office certificates (PEM, one or more).
+    public var clientCA = "/etc/hubd/clients-ca.pem"
+    /// The hub's own agency code and name, written into every receipt.
+    public var hubCode = ""
+    public var hubName = ""
+    public var dataDirectory = "/var/lib/hubd"
+    /// Where handed-off packages appear for the document system; default `<data>/handoff`.
+    public var handoffDirectory: String?
+    /// The receipt signing key and certificate chain; default: the TLS ones.
+    public var receiptKey: String?
+    public var receiptCertificate: String?
+    /// Certificate CNs that act as the document system (docs/protocol.md, "Office API").
+    public var officeCodes: [String] = []
+    public var agencies: [Agency] = []
+    public var maxPackageBytes: Int64 = 2 << 30
+    /// Longest long poll a client may ask for.
+    public var maxWaitSeconds = 60
+    /// A connection that sends nothing for this long while a request is being read (a box whose
+    /// link went dark mid-upload) is closed, so its upload can be resumed on a new connection.
+    public var idleTimeoutSeconds = 60
+
+    public init() {}
+
+    public var resolvedHandoffDirectory: String { handoffDirectory ?? dataDirectory + "/handoff" }
+}
+
+/// A configuration that cannot be used, with every reason found.
+public struct HubConfigurationError: Error, CustomStringConvertible {
+    public var path: String
+    public var problems: [String]
+    public var description: String { problems.map { "\(path): \($0)" }.joined(separator: "\n") }
+}
+
+extension HubConfiguration {
+    public static func load(path: String) throws -> HubConfiguration {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw HubConfigurationError(path: path, problems: ["không đọc được tệp (UTF-8) / cannot read the file as UTF-8 text"])
+        }
+        return try parse(text, path: path)
+    }
+
+    public static func parse(_ text: String, path: String = "<config>") throws -> HubConfiguration {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch {
+            throw HubConfigurationError(path: path, problems: ["không phải TOML hợp lệ / not valid TOML: \(error)"])
+        }
+        var problems: [String] = []
+        var config = HubConfiguration()
+        let sections: [String: Set<String>] = [
+            "server": ["listen", "certificate", "key", "client_ca"],
+            "hub": ["code", "name", "data_directory", "handoff_directory"],
+            "receipts": ["key", "certificate"],
+            "office": ["codes"],
+            "limits": ["max_package_bytes", "max_wait_seconds", "idle_timeout_seconds"],
+        ]
+        for key in table.keys where sections[key] == nil && key != "agency" {
+            problems.append("khóa lạ / unknown key \"\(key)\"")
+        }
+        func section(_ name: String) -> TOMLTable? {
+            guard let value = table[name] else { return nil }
+            guard let sub = value.table else { problems.append("[\(name)] phải là bảng / must be a table"); return nil }
+            for key in sub.keys where !(sections[name]?.contains(key) ?? false) { problems.append("khóa lạ / unknown key \"\(name).\(key)\"") }
+            return sub
+        }
+        func string(_ t: TOMLTable?, _ section: String, _ key: String) -> String? {
+            guard let value = t?[key] else { return nil }
+            guard let s = value.string else { problems.append("\(section).\(key) phải là chuỗi / must be a string"); return nil }
+            return s
+        }
+        func int(_ t: TOMLTable?, _ section: String, _ key: String) -> Int? {
+            guard let value = t?[key] else { return nil }
+            guard let i = value.int else { problems.append("\(section).\(key) phải là số nguyên / must be an integer"); return nil }
+            return i
+        }
+
+        let server = section("server")
+        if let listen = string(server, "server", "listen") {
+            if let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) {
+                config.listenHost = String(listen[..<colon])
+                config.listenPort = port
+            } else {
+                problems.append("server.listen phải có dạng HOST:PORT / must be HOST:PORT")
+            }
+        }
+        if let v = string(server, "server", "certificate") { config.certificate = v }
+        if let v = string(server, "server", "key") { config.key = v }
+        if let v = string(server, "server", "client_ca") { config.clientCA = v }
+        let hub = section("hub")
+        if let v = string(hub, "hub", "code") { config.hubCode = v }
+        if let v = string(hub, "hub", "name") { config.hubName = v }
+        if let v = string(hub, "hub", "data_directory") { config.dataDirectory = v }
+        config.handoffDirectory = string(hub, "hub", "handoff_directory")
+        let receipts = section("receipts")
+        config.receiptKey = string(receipts, "receipts", "key")
+        config.receiptCertificate = string(receipts, "receipts", "certificate")
+        if let codes = section("office")?["codes"] {
+            if let array = codes.array, array.allSatisfy({ $0.string != nil }) {
+                config.officeCodes = array.compactMap { $0.string }
+            } else {
+                problems.append("office.codes phải là danh sách chuỗi / must be a list of strings")
+            }
+        }
+        let limits = section("limits")
+        if let v = int(limits, "limits", "max_package_bytes") { config.maxPackageBytes = Int64(v) }
+        if let v = int(limits, "limits", "max_wait_seconds") { config.maxWaitSeconds = v }
+        if let v = int(limits, "limits", "idle_timeout_seconds") { config.idleTimeoutSeconds = v }
+
+        if let agencies = table["agency"] {
+            if let array = agencies.array {
+                for (index, item) in array.enumerated() {
+                    guard let entry = item.table else { problems.append("agency[\(index)] phải là bảng / must be a table"); continue }
+                    for key in entry.keys where !["code", "name", "served"].contains(key) {
+                        problems.append("khóa lạ / unknown key \"agency[\(index)].\(key)\"")
+                    }
+                    guard let code = entry["code"]?.string, let name = entry["name"]?.string else {
+                        problems.append("agency[\(index)] cần code và name / needs code and name"); continue
+                    }
+                    config.agencies.append(Agency(code: code, name: name, served: entry["served"]?.bool ?? false))
+                }
+            } else {
+                problems.append("agency phải là [[agency]] / must be an array of tables [[agency]]")
+            }
+        }
+
+        if config.hubCode.isEmpty { problems.append("thiếu hub.code / hub.code is required") }
+        if config.hubName.isEmpty { problems.append("thiếu hub.name / hub.name is required") }
+        if !(1...3600).contains(config.maxWaitSeconds) { problems.append("limits.max_wait_seconds: 1–3600") }
+        if !(1...3600).contains(config.idleTimeoutSeconds) { problems.append("limits.idle_timeout_seconds: 1–3600") }
+        if config.maxPackageBytes < 1 { problems.append("limits.max_package_bytes phải dương / must be positive") }
+        let codes = config.agencies.map(\.code)
+        if Set(codes).count != codes.count { problems.append("agency: mã trùng / duplicate code") }
+        guard problems.isEmpty else { throw HubConfigurationError(path: path, problems: problems) }
+        return config
+    }
+}

@@ -1,0 +1,102 @@
+import EdXML
+
+/// What the hub needs to know of a package to accept and route it: its key (the identity that
+/// makes submission idempotent), its sender and its recipients. Pure; see docs/protocol.md.
+public struct PackageSummary: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable { case document, status }
+
+    public var kind: Kind
+    public var key: String
+    public var from: String
+    /// Documents: every `To/OrganId`; statuses: the `ResponseFor/OrganId` (the original sender).
+    public var recipients: [String]
+
+    public init(kind: Kind, key: String, from: String, recipients: [String]) {
+        self.kind = kind
+        self.key = key
+        self.from = from
+        self.recipients = recipients
+    }
+
+    /// Reads the summary off a parsed package, refusing what the hub cannot identify or route.
+    public init(_ package: Package) throws(HubError) {
+        switch package {
+        case .document(let document):
+            let header = document.header
+            guard let id = header.documentId?.trimmed, !id.isEmpty else {
+                throw HubError(.missingDocumentId, "Gói tin thiếu DocumentId", "The package has no DocumentId")
+            }
+            let recipients = header.to.map(\.organId.trimmed).filter { !$0.isEmpty }
+            guard !recipients.isEmpty else {
+                throw HubError(.missingRecipient, "Gói tin không có nơi nhận (To)", "The package has no recipient (To)")
+            }
+            self.init(kind: .document, key: id, from: header.from.organId.trimmed, recipients: recipients)
+        case .status(let status):
+            let about = status.responseFor
+            guard let document = (about.documentId ?? about.code)?.trimmed, !document.isEmpty else {
+                throw HubError(.missingDocumentId, "Gói trạng thái không nêu văn bản (ResponseFor/DocumentId)",
+                               "The status package names no document (ResponseFor/DocumentId)")
+            }
+            let from = status.from.organId.trimmed
+            let key = "status:\(from)|\(document)|\(status.statusCode.rawValue)|\(status.timestamp.trimmed)"
+            let recipient = about.organId.trimmed
+            guard !recipient.isEmpty else {
+                throw HubError(.missingRecipient, "Gói trạng thái thiếu ResponseFor/OrganId", "The status package has no ResponseFor/OrganId")
+            }
+            self.init(kind: .status, key: key, from: from, recipients: [recipient])
+        }
+    }
+
+    /// A box may only send as the agency its certificate names.
+    public func checkSender(certificateCode: String) throws(HubError) {
+        guard from == certificateCode else {
+            throw HubError(.senderMismatch, "Gói tin gửi từ \(from) nhưng chứng thư số là của \(certificateCode)",
+                           "The package is from \(from) but the certificate belongs to \(certificateCode)")
+        }
+    }
+}
+
+/// Where an accepted package goes: the inboxes of served communes, and/or the hand-off to the
+/// document system (once, whatever the number of other recipients).
+public struct Routing: Sendable, Equatable {
+    public var communes: [String]
+    public var handOff: Bool
+
+    public init(communes: [String], handOff: Bool) {
+        self.communes = communes
+        self.handOff = handOff
+    }
+
+    /// A package a box sent: served communes get it in their inbox, everything else is handed off.
+    public static func fromBox(_ summary: PackageSummary, served: Set<String>) -> Routing {
+        var communes: [String] = []
+        var handOff = false
+        for code in summary.recipients {
+            if served.contains(code) {
+                if !communes.contains(code) { communes.append(code) }
+            } else {
+                handOff = true
+            }
+        }
+        return Routing(communes: communes, handOff: handOff)
+    }
+
+    /// A package the office posts down: only served communes; none is a refusal.
+    public static func fromOffice(_ summary: PackageSummary, served: Set<String>) throws(HubError) -> Routing {
+        let routing = fromBox(summary, served: served)
+        guard !routing.communes.isEmpty else {
+            throw HubError(.noServedRecipient, "Không nơi nhận nào là xã do hub này phục vụ: \(summary.recipients.joined(separator: ", "))",
+                           "No recipient is a commune this hub serves: \(summary.recipients.joined(separator: ", "))")
+        }
+        return Routing(communes: routing.communes, handOff: false)
+    }
+}
+
+extension String {
+    var trimmed: String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
+}

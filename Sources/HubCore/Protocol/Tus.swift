@@ -1,0 +1,49 @@
+import Foundation
+
+/// The parts of tus 1.0.0 (core + creation, https://tus.io/protocols/resumable-upload) that are
+/// text rules rather than I/O: header values in, typed values or a refusal out.
+public enum Tus {
+    public static let version = "1.0.0"
+    public static let extensions = "creation"
+    public static let patchContentType = "application/offset+octet-stream"
+
+    /// Every request but OPTIONS must name the version the server speaks (tus core §"Tus-Resumable").
+    public static func checkVersion(_ header: String?) throws(HubError) {
+        guard header?.trimmed == version else {
+            throw HubError(.tusVersion, "Cần tiêu đề Tus-Resumable: 1.0.0", "Tus-Resumable: 1.0.0 is required")
+        }
+    }
+
+    /// `Upload-Length` / `Upload-Offset`: a non-negative decimal integer, nothing else.
+    public static func parseNonNegative(_ header: String?, name: String) throws(HubError) -> Int64 {
+        guard let text = header?.trimmed, !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+              let value = Int64(text) else {
+            throw HubError(.badRequest, "Tiêu đề \(name) phải là số nguyên không âm", "\(name) must be a non-negative integer")
+        }
+        return value
+    }
+
+    /// `Upload-Metadata`: comma-separated pairs `key base64value` (the value may be absent);
+    /// keys are ASCII without spaces or commas and unique.
+    public static func parseMetadata(_ header: String?) throws(HubError) -> [String: String] {
+        guard let header, !header.trimmed.isEmpty else { return [:] }
+        var result: [String: String] = [:]
+        for pair in header.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = String(pair).trimmed.split(separator: " ", omittingEmptySubsequences: true)
+            guard (1...2).contains(parts.count), let key = parts.first, !key.isEmpty,
+                  key.unicodeScalars.allSatisfy({ $0.isASCII && $0 != " " && $0 != "," }), result[String(key)] == nil else {
+                throw HubError(.badRequest, "Tiêu đề Upload-Metadata không hợp lệ", "Upload-Metadata is malformed")
+            }
+            var value = ""
+            if parts.count == 2 {
+                guard let data = Data(base64Encoded: String(parts[1])), let text = String(data: data, encoding: .utf8) else {
+                    throw HubError(.badRequest, "Giá trị \(key) trong Upload-Metadata không phải base64 UTF-8",
+                                   "The value of \(key) in Upload-Metadata is not base64 UTF-8")
+                }
+                value = text
+            }
+            result[String(key)] = value
+        }
+        return result
+    }
+}

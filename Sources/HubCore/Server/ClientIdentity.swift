@@ -1,0 +1,60 @@
+import Hummingbird
+import NIOCore
+import NIOSSL
+import X509
+
+/// The request context of hubd's routes: Hummingbird's, plus the connection, whose TLS layer
+/// knows the client certificate that was verified during the handshake.
+public struct HubRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+    /// Set by `IdentityMiddleware` before any route runs.
+    var role: Role?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// Who is calling, from the certificate's subject CN (docs/protocol.md, "Transport and identity").
+public enum Role: Sendable, Equatable {
+    case box(String)
+    case office(String)
+
+    var code: String {
+        switch self {
+        case .box(let code), .office(let code): code
+        }
+    }
+}
+
+enum ClientIdentity {
+    /// The subject CN of a certificate; nil unless there is exactly one (two CNs would leave the
+    /// choice of identity to whoever made the certificate).
+    static func commonName(_ certificate: Certificate) -> String? {
+        var names: [String] = []
+        for rdn in certificate.subject {
+            for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
+                if let name = String(attribute.value) { names.append(name) }
+            }
+        }
+        return names.count == 1 ? names[0] : nil
+    }
+
+    /// The verified peer certificate's CN. The TLS layer has refused any connection without a
+    /// valid certificate from the configured CA, so reaching here means it was verified.
+    static func commonName(channel: any Channel) async throws -> String? {
+        guard let peer = try await channel.nioSSL_peerCertificate().get() else { return nil }
+        return commonName(try Certificate(derEncoded: try peer.toDERBytes()))
+    }
+
+    static func role(commonName: String?, served: Set<String>, officeCodes: Set<String>) throws(HubError) -> Role {
+        guard let commonName else {
+            throw HubError(.unknownClient, "Chứng thư số không có đúng một CN", "The certificate does not have exactly one CN")
+        }
+        if officeCodes.contains(commonName) { return .office(commonName) }
+        if served.contains(commonName) { return .box(commonName) }
+        throw HubError(.unknownClient, "Mã \(commonName) không phải xã do hub này phục vụ", "\(commonName) is not a commune this hub serves")
+    }
+}

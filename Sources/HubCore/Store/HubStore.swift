@@ -1,0 +1,376 @@
+import Foundation
+import GRDB
+import Logging
+
+/// The hub's durable store: one SQLite database (WAL, synchronous=FULL) and the package files.
+/// A package is acknowledged (its receipt sent) only after its file is fsynced and renamed into
+/// `packages/`, its hand-off link made, both directories fsynced and its rows committed — the
+/// same order as gatewayd's store (docs/architecture.md, "Durability").
+public final class HubStore: Sendable {
+    public struct Layout: Sendable {
+        public let data: String
+        public let handoff: String
+        var database: String { data + "/hub.sqlite" }
+        var temporary: String { data + "/tmp" }
+        var packages: String { data + "/packages" }
+        var uploads: String { data + "/uploads" }
+        var orphans: String { data + "/orphans" }
+        func package(_ file: String) -> String { packages + "/" + file }
+        func handoffFile(_ file: String) -> String { handoff + "/" + file }
+        func upload(_ id: String) -> String { uploads + "/" + id + ".part" }
+    }
+
+    public struct StoredPackage: Sendable {
+        public var id: Int64
+        public var key: String
+        public var sha256: String
+        public var size: Int64
+        public var receipt: [UInt8]
+        public var duplicate: Bool
+        public var deliveries: [Delivery]
+    }
+
+    public struct Delivery: Sendable, Codable, Equatable {
+        public var id: Int64
+        public var commune: String
+        public var state: String
+        public var deliveredAt: String?
+
+        enum CodingKeys: String, CodingKey { case id, commune, state, deliveredAt = "delivered_at" }
+    }
+
+    /// One package waiting for someone (a commune's inbox, or the hand-off).
+    public struct WaitingItem: Sendable, Codable, Equatable {
+        public var id: Int64
+        public var kind: String
+        public var key: String
+        public var from: String
+        public var size: Int64
+        public var sha256: String
+        public var queuedAt: String
+        public var file: String?
+
+        enum CodingKeys: String, CodingKey { case id, kind, key, from, size, sha256, queuedAt = "queued_at", file }
+    }
+
+    public struct Upload: Sendable {
+        public var id: String
+        public var owner: String
+        public var length: Int64
+        public var packageID: Int64?
+        public var refusal: HubError?
+    }
+
+    public let layout: Layout
+    let database: DatabasePool
+    let logger: Logger
+
+    public init(dataDirectory: String, handoffDirectory: String, agencies: [HubConfiguration.Agency], logger: Logger) throws {
+        layout = Layout(data: dataDirectory, handoff: handoffDirectory)
+        self.logger = logger
+        for directory in [layout.data, layout.temporary, layout.packages, layout.uploads, layout.orphans, layout.handoff] {
+            try DurableFiles.makeDirectory(directory)
+        }
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // An acknowledged package must survive a power cut: every commit reaches the disk.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(10)
+        database = try DatabasePool(path: layout.database, configuration: configuration)
+        try Self.migrator.migrate(database)
+        try database.write { db in
+            // The directory is the configuration's: what a technician removed there is gone here.
+            try db.execute(sql: "DELETE FROM agencies")
+            for agency in agencies {
+                try db.execute(sql: "INSERT INTO agencies (code, name, served) VALUES (?, ?, ?)", arguments: [agency.code, agency.name, agency.served])
+            }
+        }
+        try recover()
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE agencies (code TEXT PRIMARY KEY, name TEXT NOT NULL, served INTEGER NOT NULL);
+                CREATE TABLE packages (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, kind TEXT NOT NULL,
+                    sha256 TEXT NOT NULL, size INTEGER NOT NULL, from_code TEXT NOT NULL,
+                    submitted_by TEXT NOT NULL, received_at TEXT NOT NULL, file TEXT NOT NULL UNIQUE, receipt BLOB NOT NULL,
+                    -- Keys are scoped by sender: a box cannot take another commune's DocumentId.
+                    UNIQUE (from_code, key));
+                CREATE TABLE handoff (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, package_id INTEGER NOT NULL UNIQUE REFERENCES packages(id),
+                    queued_at TEXT NOT NULL, acked_at TEXT);
+                CREATE TABLE inbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, commune TEXT NOT NULL, package_id INTEGER NOT NULL REFERENCES packages(id),
+                    queued_at TEXT NOT NULL, delivered_at TEXT, UNIQUE (commune, package_id));
+                CREATE INDEX inbox_waiting ON inbox (commune, delivered_at);
+                CREATE TABLE uploads (
+                    id TEXT PRIMARY KEY, owner TEXT NOT NULL, length INTEGER NOT NULL, metadata TEXT NOT NULL,
+                    created_at TEXT NOT NULL, package_id INTEGER REFERENCES packages(id), refusal_code TEXT, refusal_vi TEXT, refusal_en TEXT);
+                """)
+        }
+        return migrator
+    }
+
+    /// Before any door opens: what was never acknowledged cannot be trusted or needed. Temporary
+    /// files go; package and hand-off files without a committed row (a crash between rename and
+    /// commit) move to `orphans/` — never deleted, never seen by a client.
+    func recover() throws {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.temporary)) ?? [] {
+            DurableFiles.remove(layout.temporary + "/" + name)
+        }
+        let (files, handedOff) = try database.read { db in
+            (Set(try String.fetchAll(db, sql: "SELECT file FROM packages")),
+             Set(try String.fetchAll(db, sql: "SELECT p.file FROM handoff h JOIN packages p ON p.id = h.package_id")))
+        }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.packages)) ?? [] where !files.contains(name) {
+            try? DurableFiles.rename(layout.package(name), layout.orphans + "/" + name)
+            logger.warning("package file without a row moved to orphans", metadata: ["file": "\(name)"])
+        }
+        // Only our own names (<uuid>.edxml) in the hand-off folder: the document system may put
+        // or leave other things there.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.handoff)) ?? []
+        where name.hasSuffix(".edxml") && UUID(uuidString: String(name.dropLast(6))) != nil && !handedOff.contains(name) {
+            try? DurableFiles.rename(layout.handoffFile(name), layout.orphans + "/handoff-" + name)
+            logger.warning("hand-off file without a row moved to orphans", metadata: ["file": "\(name)"])
+        }
+        // Upload rows whose file is gone (removed by hand) cannot continue.
+        let uploads = try database.read { db in try String.fetchAll(db, sql: "SELECT id FROM uploads WHERE package_id IS NULL AND refusal_code IS NULL") }
+        for id in uploads where DurableFiles.size(layout.upload(id)) == nil {
+            try database.write { db in try db.execute(sql: "DELETE FROM uploads WHERE id = ?", arguments: [id]) }
+        }
+    }
+
+    public func newTemporaryPath() -> String {
+        layout.temporary + "/" + UUID().uuidString.lowercased() + ".part"
+    }
+
+    // MARK: directory
+
+    public func directory() throws -> [HubConfiguration.Agency] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT code, name, served FROM agencies ORDER BY code").map {
+                HubConfiguration.Agency(code: $0["code"], name: $0["name"], served: $0["served"])
+            }
+        }
+    }
+
+    public func servedCommunes() throws -> Set<String> {
+        try database.read { db in Set(try String.fetchAll(db, sql: "SELECT code FROM agencies WHERE served = 1")) }
+    }
+
+    // MARK: packages
+
+    /// What the hub already holds from `from` under `key`: its digest and receipt.
+    public func existing(from: String, key: String) async throws -> (sha256: String, receipt: [UInt8], id: Int64)? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, sha256, receipt FROM packages WHERE from_code = ? AND key = ?", arguments: [from, key]).map { row -> (sha256: String, receipt: [UInt8], id: Int64) in
+                (row["sha256"], [UInt8](row["receipt"] as Data), row["id"])
+            }
+        }
+    }
+
+    /// Makes a complete, fsynced temporary file a stored package, routed; or, when the same key
+    /// was committed meanwhile, returns that one (and removes the temporary file).
+    public func commit(temporaryPath: String, summary: PackageSummary, sha256: String, size: Int64, submittedBy: String,
+                       receivedAt: Date, receipt: [UInt8], routing: Routing) async throws -> StoredPackage {
+        let file = UUID().uuidString.lowercased() + ".edxml"
+        let layout = self.layout
+        do {
+            return try await database.write { db -> StoredPackage in
+                if let row = try Row.fetchOne(db, sql: "SELECT id, sha256, receipt FROM packages WHERE from_code = ? AND key = ?",
+                                              arguments: [summary.from, summary.key]) {
+                    DurableFiles.remove(temporaryPath)
+                    return StoredPackage(id: row["id"], key: summary.key, sha256: row["sha256"], size: size,
+                                         receipt: [UInt8](row["receipt"] as Data), duplicate: true, deliveries: try Self.deliveries(db, packageID: row["id"]))
+                }
+                // Files first, rows last: a crash in between leaves files recovery moves aside.
+                try DurableFiles.rename(temporaryPath, layout.package(file))
+                try DurableFiles.fsyncPath(layout.packages, directory: true)
+                if routing.handOff {
+                    try DurableFiles.link(layout.package(file), layout.handoffFile(file))
+                    try DurableFiles.fsyncPath(layout.handoff, directory: true)
+                }
+                let now = HubTime.storage(receivedAt)
+                try db.execute(sql: """
+                    INSERT INTO packages (key, kind, sha256, size, from_code, submitted_by, received_at, file, receipt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [summary.key, summary.kind.rawValue, sha256, size, summary.from, submittedBy, now, file, Data(receipt)])
+                let id = db.lastInsertedRowID
+                if routing.handOff {
+                    try db.execute(sql: "INSERT INTO handoff (package_id, queued_at) VALUES (?, ?)", arguments: [id, now])
+                }
+                for commune in routing.communes {
+                    try db.execute(sql: "INSERT INTO inbox (commune, package_id, queued_at) VALUES (?, ?, ?)", arguments: [commune, id, now])
+                }
+                return StoredPackage(id: id, key: summary.key, sha256: sha256, size: size, receipt: receipt, duplicate: false,
+                                     deliveries: try Self.deliveries(db, packageID: id))
+            }
+        } catch {
+            // Nothing was acknowledged: undo the files so a retry starts clean.
+            DurableFiles.remove(layout.handoffFile(file))
+            DurableFiles.remove(layout.package(file))
+            DurableFiles.remove(temporaryPath)
+            throw error
+        }
+    }
+
+    static func deliveries(_ db: Database, packageID: Int64) throws -> [Delivery] {
+        try Row.fetchAll(db, sql: "SELECT id, commune, delivered_at FROM inbox WHERE package_id = ? ORDER BY id", arguments: [packageID]).map {
+            let delivered: String? = $0["delivered_at"]
+            return Delivery(id: $0["id"], commune: $0["commune"], state: delivered == nil ? "queued" : "delivered",
+                            deliveredAt: delivered.map(HubTime.display))
+        }
+    }
+
+    // MARK: inbox (boxes) and hand-off (office)
+
+    public func inbox(commune: String, limit: Int = 100) async throws -> [WaitingItem] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.id, p.kind, p.key, p.from_code, p.size, p.sha256, i.queued_at FROM inbox i JOIN packages p ON p.id = i.package_id
+                WHERE i.commune = ? AND i.delivered_at IS NULL ORDER BY i.id LIMIT ?
+                """, arguments: [commune, limit]).map { Self.item($0, file: nil) }
+        }
+    }
+
+    public func handoff(limit: Int = 100) async throws -> [WaitingItem] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT h.id, p.kind, p.key, p.from_code, p.size, p.sha256, h.queued_at, p.file FROM handoff h JOIN packages p ON p.id = h.package_id
+                WHERE h.acked_at IS NULL ORDER BY h.id LIMIT ?
+                """, arguments: [limit]).map { Self.item($0, file: $0["file"]) }
+        }
+    }
+
+    static func item(_ row: Row, file: String?) -> WaitingItem {
+        WaitingItem(id: row["id"], kind: row["kind"], key: row["key"], from: row["from_code"], size: row["size"], sha256: row["sha256"],
+                    queuedAt: HubTime.display(row["queued_at"]), file: file)
+    }
+
+    /// The stored file of an inbox item of `commune` (another commune's item is "not found").
+    public func inboxPackage(commune: String, id: Int64) async throws -> (path: String, sha256: String, size: Int64) {
+        let layout = self.layout
+        guard let found = try await database.read({ db in
+            try Row.fetchOne(db, sql: "SELECT p.file, p.sha256, p.size FROM inbox i JOIN packages p ON p.id = i.package_id WHERE i.id = ? AND i.commune = ?",
+                             arguments: [id, commune]).map(Self.fileRow)
+        }) else { throw HubError.notFound("mục hộp thư \(id) / inbox item \(id)") }
+        return (layout.package(found.file), found.sha256, found.size)
+    }
+
+    public func acknowledgeInbox(commune: String, id: Int64, at date: Date) async throws {
+        let changed = try await database.write { db in
+            try db.execute(sql: "UPDATE inbox SET delivered_at = COALESCE(delivered_at, ?) WHERE id = ? AND commune = ?",
+                           arguments: [HubTime.storage(date), id, commune])
+            return db.changesCount
+        }
+        if changed == 0 { throw HubError.notFound("mục hộp thư \(id) / inbox item \(id)") }
+    }
+
+    public func handoffPackage(id: Int64) async throws -> (path: String, sha256: String, size: Int64) {
+        let layout = self.layout
+        guard let found = try await database.read({ db in
+            try Row.fetchOne(db, sql: "SELECT p.file, p.sha256, p.size FROM handoff h JOIN packages p ON p.id = h.package_id WHERE h.id = ?",
+                             arguments: [id]).map(Self.fileRow)
+        }) else { throw HubError.notFound("gói chuyển giao \(id) / hand-off item \(id)") }
+        return (layout.package(found.file), found.sha256, found.size)
+    }
+
+    static func fileRow(_ row: Row) -> (file: String, sha256: String, size: Int64) {
+        (row["file"], row["sha256"], row["size"])
+    }
+
+    public func acknowledgeHandoff(id: Int64, at date: Date) async throws {
+        let changed = try await database.write { db in
+            try db.execute(sql: "UPDATE handoff SET acked_at = COALESCE(acked_at, ?) WHERE id = ?", arguments: [HubTime.storage(date), id])
+            return db.changesCount
+        }
+        if changed == 0 { throw HubError.notFound("gói chuyển giao \(id) / hand-off item \(id)") }
+    }
+
+    public func delivery(id: Int64) async throws -> Delivery {
+        guard let delivery = try await database.read({ db in
+            try Row.fetchOne(db, sql: "SELECT id, commune, delivered_at FROM inbox WHERE id = ?", arguments: [id]).map { row -> Delivery in
+                let delivered: String? = row["delivered_at"]
+                return Delivery(id: row["id"], commune: row["commune"], state: delivered == nil ? "queued" : "delivered",
+                                deliveredAt: delivered.map(HubTime.display))
+            }
+        }) else { throw HubError.notFound("lần chuyển \(id) / delivery \(id)") }
+        return delivery
+    }
+
+    // MARK: uploads (tus)
+
+    public func createUpload(owner: String, length: Int64, metadata: [String: String], at date: Date) async throws -> String {
+        let id = UUID().uuidString.lowercased()
+        let file = try AppendingFile(path: layout.upload(id), create: true)
+        try file.finish()
+        try DurableFiles.fsyncPath(layout.uploads, directory: true)
+        let metadataText = String(decoding: try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]), as: UTF8.self)
+        try await database.write { db in
+            try db.execute(sql: "INSERT INTO uploads (id, owner, length, metadata, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, owner, length, metadataText, HubTime.storage(date)])
+        }
+        return id
+    }
+
+    /// The upload, if it exists and belongs to `owner` (another box's upload is "not found").
+    public func upload(id: String, owner: String) async throws -> Upload {
+        guard let upload = try await database.read({ db in
+            try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE id = ? AND owner = ?", arguments: [id, owner]).map { row -> Upload in
+                var refusal: HubError?
+                if let code: String = row["refusal_code"] {
+                    refusal = HubError(HubError.Code(rawValue: code) ?? .internal, row["refusal_vi"] ?? "", row["refusal_en"] ?? "")
+                }
+                return Upload(id: row["id"], owner: row["owner"], length: row["length"], packageID: row["package_id"], refusal: refusal)
+            }
+        }) else { throw HubError.notFound("tải lên \(id) / upload \(id)") }
+        return upload
+    }
+
+    public func finishUpload(id: String, packageID: Int64?, refusal: HubError?) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE uploads SET package_id = ?, refusal_code = ?, refusal_vi = ?, refusal_en = ? WHERE id = ?",
+                           arguments: [packageID, refusal?.code.rawValue, refusal?.vi, refusal?.en, id])
+        }
+    }
+
+    public func receipt(packageID: Int64) async throws -> (receipt: [UInt8], key: String, sha256: String) {
+        guard let found = try await database.read({ db in
+            try Row.fetchOne(db, sql: "SELECT receipt, key, sha256 FROM packages WHERE id = ?", arguments: [packageID]).map { row -> (receipt: [UInt8], key: String, sha256: String) in
+                ([UInt8](row["receipt"] as Data), row["key"], row["sha256"])
+            }
+        }) else { throw HubError.notFound("gói \(packageID) / package \(packageID)") }
+        return found
+    }
+}
+
+/// Times: UTC in the database, ISO 8601 with +07:00 on the wire and in receipts (Vietnam has one
+/// zone and no daylight saving), whatever the hub's own time zone.
+public enum HubTime {
+    static let vietnam = TimeZone(secondsFromGMT: 7 * 3600)!
+
+    public static func storage(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    public static func wire(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = vietnam
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    static func display(_ stored: String) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let date = formatter.date(from: stored) else { return stored }
+        return wire(date)
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import HubCore
+import Hummingbird
+import Logging
+
+/// hubd, the reference hub a district or province runs in front of its document system
+/// (docs/hubd.md, docs/protocol.md). Wiring only: everything else is in HubCore.
+@main
+struct Hubd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hubd",
+        abstract: "Hub tham chiếu cho hộp văn bản xã / the reference hub for commune document gateways",
+        subcommands: [Serve.self, CheckConfig.self])
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Chạy hub / run the hub")
+
+    @Option(help: "Tệp cấu hình TOML / the TOML configuration file")
+    var config: String = "/etc/hubd/hubd.toml"
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["HUBD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "hubd")
+        let configuration: HubConfiguration
+        do { configuration = try HubConfiguration.load(path: config) } catch {
+            FileHandle.standardError.write(Data("hubd: cấu hình không dùng được / unusable configuration:\n\(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG: systemd does not restart in a loop on a bad file
+        }
+        let server = try HubServer(configuration: configuration, logger: logger)
+        try await server.application().runService()
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check-config", abstract: "Kiểm tra tệp cấu hình / check a configuration file")
+
+    @Option(help: "Tệp cấu hình TOML / the TOML configuration file")
+    var config: String = "/etc/hubd/hubd.toml"
+
+    func run() throws {
+        do {
+            let configuration = try HubConfiguration.load(path: config)
+            print("OK: \(configuration.hubCode) \(configuration.hubName), \(configuration.agencies.filter(\.served).count) xã / communes served")
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+}
