@@ -36,10 +36,12 @@ struct Sign: AsyncParsableCommand {
     @Option(help: "PDF: x,y,w,h of a visible signature box in points; none = invisible.") var rect: String?
     @Option(help: "PDF: the signature or seal image (not available yet).") var image: String?
     @Option(help: "PDF: document number/notation for the attachment role's text (e.g. 123/UBND-VP).") var number: String?
+    @OptionGroup var trustOptions: SignTrustOptions
 
     func run() async throws {
         if isPDF(file) { return try await signPDF() }
         let signer = try makeSigner()
+        try await trustOptions.checkBeforeSigning(signer)
         let chosen = try chooseAlgorithm(for: signer.keyType)
         let digest: [UInt8]
         do { digest = try FileDigest.compute(path: file, algorithm: chosen.digest) } catch {
@@ -47,7 +49,10 @@ struct Sign: AsyncParsableCommand {
         }
         let cms: [UInt8]
         do {
-            cms = try await CMSSignedDataBuilder.sign(contentDigest: digest, signer: signer, algorithm: chosen, profile: .cades)
+            cms = try await CMSSignedDataBuilder.sign(contentDigest: digest, signer: signer, algorithm: chosen, profile: .cades,
+                                                      timestamp: trustOptions.timestamp)
+        } catch let error as TimeStampError {
+            throw CLI.fail(error.description)
         } catch {
             throw Self.signingFailure(error)
         }
@@ -77,6 +82,8 @@ struct Sign: AsyncParsableCommand {
         }
         options.reason = role.map { Self.reasonText[$0]! }
         let signer = try makeSigner()
+        try await trustOptions.checkBeforeSigning(signer)
+        options.timestamp = trustOptions.timestamp
         if options.rectangle != nil, role == "attachment", let number {
             options.lines = ["\(number) \(PAdESSigner.isoTime(options.signingTime, options.timeZone))"]
         }
@@ -86,10 +93,12 @@ struct Sign: AsyncParsableCommand {
             result = try await PAdESSigner.sign(input: file, output: out, signer: signer, algorithm: chosen, options: options)
         } catch let error as PDFError {
             throw CLI.fail("\(file): \(error.description)")
+        } catch let error as TimeStampError {
+            throw CLI.fail(error.description)
         } catch {
             throw Self.signingFailure(error)
         }
-        print("Đã ký / signed: \(out) (PAdES B-B, \(chosen), trường / field \(result.fieldName), trang / page \(page)/\(result.pageCount), "
+        print("Đã ký / signed: \(out) (PAdES \(options.timestamp == nil ? "B-B" : "B-T"), \(chosen), trường / field \(result.fieldName), trang / page \(page)/\(result.pageCount), "
               + "\(options.rectangle == nil ? "không hiển thị / invisible" : "hiển thị / visible"), CMS \(result.signatureBytes)/\(result.reservedBytes) byte, "
               + "\(signer.certificate.subject))")
     }
