@@ -24,7 +24,7 @@ struct SignTrustOptions: ParsableArguments {
         do { roots = try trust.map { try DocumentVerifier.trustAnchors(pemFile: $0) } } catch {
             throw CLI.fail("\(error)")
         }
-        let chain = try signer.certificateChain
+        let chain = signer.certificateChain
         let outcome = await SigningCertificateCheck.run(
             certificate: signer.certificate, intermediates: Array(chain.dropFirst()), trustRoots: roots,
             revocation: noRevocationCheck ? nil : RevocationChecker(fetcher: AsyncHTTPTrustFetcher()),

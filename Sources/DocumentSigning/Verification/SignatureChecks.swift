@@ -300,6 +300,12 @@ public enum SignatureChecks {
             return .init("revocation", .notChecked, "không kiểm tra thu hồi vì chuỗi chứng thư không hợp lệ / revocation not checked: the chain failed")
         }
         let others = certificates.filter { $0 != signer }
+        let namesASource = !RevocationChecker.ocspResponders(signer).isEmpty || !RevocationChecker.crlDistributionPoints(signer).isEmpty
+        if trustRoots == nil && others.isEmpty && namesASource {
+            result.revocation = "not-checked"
+            return .init("revocation", .notChecked, "không kiểm tra thu hồi: cần chứng thư của bên cấp (--trust) / "
+                         + "revocation not checked: the issuer's certificate is needed (--trust)")
+        }
         let status = await checker.status(of: signer, roots: trustRoots ?? others, intermediates: others, chainTime: chainTime, now: now)
         result.revocation = status.word
         return status.check
