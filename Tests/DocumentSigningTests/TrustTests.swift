@@ -373,6 +373,27 @@ final class TrustTests: XCTestCase {
         }
     }
 
+    /// A serial number with its high bit set (0x80000001, 0x00FF01) names the signer as a positive
+    /// INTEGER: openssl finds the signer's certificate by issuer and serial and verifies.
+    func testHighBitSerialNumbersNameTheSigner() throws {
+        let content = "\(directory!)/serial.txt"
+        try "số sê-ri".write(toFile: content, atomically: true, encoding: .utf8)
+        for serial in ["0x80000001", "0x00FF01", "0x7F"] {
+            let certificate = "\(directory!)/serial-\(serial).pem"
+            let made = runProgram("/usr/bin/openssl", ["x509", "-req", "-in", "\(directory!)/good.csr", "-CA", pki.root, "-CAkey", "\(directory!)/root.key",
+                                                      "-set_serial", serial, "-days", "2", "-extfile", "\(directory!)/good.ext", "-out", certificate])
+            XCTAssertEqual(made.status, 0, made.err)
+            let p7s = "\(directory!)/serial-\(serial).p7s"
+            let signed = gatewayd(["sign", content, "--out", p7s, "--signer", "key:\(good.key)", "--cert", certificate, "--no-revocation-check"])
+            XCTAssertEqual(signed.status, 0, signed.err)
+            let verified = runProgram("/usr/bin/openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", p7s, "-content", content,
+                                                          "-CAfile", pki.root, "-purpose", "any", "-out", "/dev/null"])
+            XCTAssertEqual(verified.status, 0, "\(serial): \(verified.err)")
+            let ours = gatewayd(["verify", p7s, "--content", content, "--trust", pki.root, "--no-revocation-check", "--json"])
+            XCTAssertEqual(ours.status, 0, "\(serial): \(ours.out)")
+        }
+    }
+
     // MARK: Pure pieces
 
     func testTimeStampRequestIsReadByOpenSSL() throws {
