@@ -67,6 +67,14 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
+        // The HTTP side of certificate checks (OCSP, RFC 3161 timestamps): DocumentSigning's
+        // TrustFetcher over AsyncHTTPClient, apart so DocumentSigning itself links no network stack.
+        .target(name: "TrustHTTP", dependencies: [
+            "DocumentSigning",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .systemLibrary(name: "CPCSCLite", pkgConfig: "libpcsclite", providers: [.apt(["libpcsclite-dev"])]),
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -105,6 +113,7 @@ let package = Package(
                 "Signing",
                 "EdXML",
                 "DocumentSigning",
+                "TrustHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,7 +125,7 @@ let package = Package(
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TestSupport"]),
         .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DocumentSigning", "TestSupport"]),
-        .testTarget(name: "DocumentSigningTests", dependencies: ["DocumentSigning", "Signing", "Inflate", "TestSupport"]),
+        .testTarget(name: "DocumentSigningTests", dependencies: ["DocumentSigning", "TrustHTTP", "Signing", "Inflate", "TestSupport"]),
         .testTarget(name: "EdXMLTests", dependencies: ["EdXML", "Signing", "TestSupport"]),
         // The reference hub (docs/protocol.md): its library, its executable, its tests.
         .target(name: "HubCore", dependencies: [

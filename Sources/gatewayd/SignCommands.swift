@@ -1,4 +1,4 @@
-// `gatewayd sign`: sign a file with a token or a key file. A PDF gets a PAdES B-B signature by
+// `gatewayd sign`: sign a file with a token or a key file. A PDF gets a PAdES B-B (B-T with --tsa) signature by
 // incremental update (invisible, or visible with the Decree 30 appearance of its --role: see
 // SignAppearance.swift and docs/pades.md); other files a detached CAdES-B signature (`.p7s`).
 import ArgumentParser
@@ -42,10 +42,12 @@ struct Sign: AsyncParsableCommand {
     @Option(help: "PDF, copy: cơ quan sao / the copying organization (default: the certificate's O, else CN).") var organization: String?
     @Flag(name: .customLong("show-signer"), help: "PDF, leader: ghi họ tên và thời gian dưới ảnh chữ ký / print the name and time under the signature image.") var showSigner = false
     @Option(help: "PDF: phông TrueType để nhúng / the TrueType font to embed (default: Liberation Serif).") var font: String = Sign.defaultFont
+    @OptionGroup var trustOptions: SignTrustOptions
 
     func run() async throws {
         if isPDF(file) { return try await signPDF() }
         let signer = try makeSigner()
+        try await trustOptions.checkBeforeSigning(signer)
         let chosen = try chooseAlgorithm(for: signer.keyType)
         let digest: [UInt8]
         do { digest = try FileDigest.compute(path: file, algorithm: chosen.digest) } catch {
@@ -53,7 +55,10 @@ struct Sign: AsyncParsableCommand {
         }
         let cms: [UInt8]
         do {
-            cms = try await CMSSignedDataBuilder.sign(contentDigest: digest, signer: signer, algorithm: chosen, profile: .cades)
+            cms = try await CMSSignedDataBuilder.sign(contentDigest: digest, signer: signer, algorithm: chosen, profile: .cades,
+                                                      timestamp: trustOptions.timestamp)
+        } catch let error as TimeStampError {
+            throw CLI.fail(error.description)
         } catch {
             throw Self.signingFailure(error)
         }
@@ -80,6 +85,8 @@ struct Sign: AsyncParsableCommand {
         }
         options.reason = role.map { Self.reasonText[$0]! }
         let signer = try makeSigner()
+        try await trustOptions.checkBeforeSigning(signer)
+        options.timestamp = trustOptions.timestamp
         options.appearance = try makeAppearance(signer: signer, rectangle: options.rectangle, time: options.signingTime, zone: options.timeZone)
         let chosen = try chooseAlgorithm(for: signer.keyType)
         let result: PAdESSigner.Result
@@ -89,10 +96,12 @@ struct Sign: AsyncParsableCommand {
             throw CLI.fail("\(file): \(error.description)")
         } catch let error as SignatureAppearance.Failure {
             throw CLI.fail("\(file): \(error.description)")
+        } catch let error as TimeStampError {
+            throw CLI.fail(error.description)
         } catch {
             throw Self.signingFailure(error)
         }
-        print("Đã ký / signed: \(out) (PAdES B-B, \(chosen), trường / field \(result.fieldName), trang / page \(page)/\(result.pageCount), "
+        print("Đã ký / signed: \(out) (PAdES \(options.timestamp == nil ? "B-B" : "B-T"), \(chosen), trường / field \(result.fieldName), trang / page \(page)/\(result.pageCount), "
               + "\(options.rectangle == nil && options.appearance == nil ? "không hiển thị / invisible" : "hiển thị / visible"), CMS \(result.signatureBytes)/\(result.reservedBytes) byte, "
               + "\(signer.certificate.subject))")
     }

@@ -5,15 +5,18 @@
 import ArgumentParser
 import DocumentSigning
 import Foundation
+import TrustHTTP
 
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Kiểm tra chữ ký số / verify the signatures of a PDF or a .p7s.",
         discussion: """
             A PDF: every signature (integrity over its /ByteRange, the CMS, the signer's \
-            certificate, coverage: the whole file or an earlier revision). Another file: FILE is \
-            the .p7s and the content is FILE without .p7s, or --content. Without --trust the \
-            chain is not checked against a trust anchor. Revocation is not checked yet (reported).
+            certificate, coverage: the whole file or an earlier revision, a signature timestamp, \
+            revocation by OCSP). Another file: FILE is the .p7s and the content is FILE without \
+            .p7s, or --content. Without --trust the chain is not checked against a trust anchor. \
+            Revocation: good or revoked when the certificate's OCSP responder answers, unknown \
+            when it cannot be reached (--no-revocation-check: not asked).
             Exit status: 0 when every signature is valid (and trusted, with --trust); 1 otherwise.
             """)
 
@@ -21,12 +24,15 @@ struct Verify: AsyncParsableCommand {
     @Option(help: "Trust anchors (PEM, one or more root certificates).") var trust: String?
     @Option(help: "For a .p7s: the signed content (default: FILE without .p7s).") var content: String?
     @Flag(help: "Print the result as JSON.") var json = false
+    @Flag(name: .customLong("no-revocation-check"), help: "Do not ask OCSP responders (offline).") var noRevocationCheck = false
 
     func run() async throws {
         let result: DocumentVerification
         do {
             let roots = try trust.map { try DocumentVerifier.trustAnchors(pemFile: $0) }
-            result = try await DocumentVerifier.verify(path: file, content: content, trustRoots: roots)
+            result = try await DocumentVerifier.verify(
+                path: file, content: content, trustRoots: roots,
+                revocation: noRevocationCheck ? nil : RevocationChecker(fetcher: AsyncHTTPTrustFetcher()))
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode.failure

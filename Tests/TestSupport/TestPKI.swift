@@ -25,6 +25,7 @@ public struct TestPKI {
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     public let directory: String

@@ -38,13 +38,18 @@ struct CMSAttributeDER: DERSerializable, Sendable {
     }
 }
 
-/// An INTEGER from its two's-complement big-endian bytes (a certificate serial number as
-/// swift-certificates holds it).
+/// A non-negative INTEGER from its big-endian bytes. swift-certificates holds a serial number
+/// as its magnitude (leading zeros trimmed), so a serial whose first byte is 0x80 or more needs
+/// the 0x00 back, or it reads as negative and no one finds the signer's certificate by
+/// issuer and serial (openssl: "signer certificate not found").
 struct IntegerBytesDER: DERSerializable, Sendable {
     let bytes: [UInt8]
 
     func serialize(into coder: inout DER.Serializer) throws {
-        coder.appendPrimitiveNode(identifier: .integer) { $0.append(contentsOf: bytes) }
+        coder.appendPrimitiveNode(identifier: .integer) {
+            if bytes.first.map({ $0 >= 0x80 }) ?? true { $0.append(0x00) }
+            $0.append(contentsOf: bytes)
+        }
     }
 }
 

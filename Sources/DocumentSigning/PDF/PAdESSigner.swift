@@ -33,6 +33,8 @@ public enum PAdESSigner {
         public var timeZone = TimeZone(secondsFromGMT: 7 * 3600)!
         /// Bytes reserved for the CMS; nil: estimated from the chain and the key.
         public var reservedSignatureBytes: Int?
+        /// PAdES B-T: an RFC 3161 token for the signature value (`TimeStampClient`); nil for B-B.
+        public var timestamp: (@Sendable (_ signatureValue: [UInt8]) async throws -> [UInt8])?
         public init() {}
     }
 
@@ -49,7 +51,7 @@ public enum PAdESSigner {
         let document = try PDFDocument(path: input)
         guard !document.isEncrypted else { throw PDFError.encrypted }
         let fileLength = document.source.count
-        var reserved = try options.reservedSignatureBytes ?? estimateSignatureSize(signer)
+        var reserved = try options.reservedSignatureBytes ?? estimateSignatureSize(signer) + (options.timestamp == nil ? 0 : timestampAllowance)
         let temporary = output + ".part-\(getpid())"
         defer { unlink(temporary) }
         var needed = 0
@@ -79,7 +81,7 @@ public enum PAdESSigner {
             try file.write(byteRangeText(byteRange, width: update.byteRangeRange.count), at: fileLength + update.byteRangeRange.lowerBound)
             let digest = try file.digest(ranges: [0..<contents.lowerBound, contents.upperBound..<total], algorithm: algorithm.digest)
             let cms = try await CMSSignedDataBuilder.sign(contentDigest: digest, signer: signer, algorithm: algorithm, profile: .pades,
-                                                          signingTime: options.signingTime)
+                                                          signingTime: options.signingTime, timestamp: options.timestamp)
             guard cms.count <= reserved else {
                 needed = cms.count
                 reserved = cms.count + 2048
@@ -98,7 +100,7 @@ public enum PAdESSigner {
     /// The CMS is the chain, the signature value and under 1 KB of structure and signed attributes
     /// (measured: 1,372 bytes of CMS for an RSA-2048 signer whose one certificate is 691 bytes, so
     /// 425 bytes besides the certificate and the signature value); 2 KB on top leaves room for
-    /// longer encodings. An RFC 3161 timestamp, when it comes, needs its own allowance.
+    /// longer encodings. An RFC 3161 timestamp needs its own allowance (`timestampAllowance`).
     static func estimateSignatureSize(_ signer: any Signer) throws -> Int {
         let chain = try signer.certificateChain.reduce(0) { $0 + (try DER.encode($1).count) }
         let signature: Int
@@ -109,6 +111,11 @@ public enum PAdESSigner {
         }
         return chain + signature + 2048
     }
+
+    /// Room for a signature timestamp token: a TSA's token is its TSTInfo, signed attributes,
+    /// signature and certificate(s) — 1.5 to 3 KB with one RSA certificate, more with a chain. 8 KB
+    /// covers a TSA that sends a chain of three; a larger token costs one more signing round.
+    static let timestampAllowance = 8192
 
     /// The subject's CN (the person's name), else the whole subject.
     public static func commonName(_ certificate: Certificate) -> String {

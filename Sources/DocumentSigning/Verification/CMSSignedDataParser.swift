@@ -37,6 +37,11 @@ public struct ParsedSignedData: Sendable {
     public let signingCertificateReferences: [SigningCertificateReference]?
     /// Detached signatures have none; an attached one is read but not our use case.
     public let hasEncapsulatedContent: Bool
+    /// eContentType, and eContent's octets when the content is encapsulated (a timestamp token's TSTInfo).
+    public internal(set) var encapsulatedContentType: ASN1ObjectIdentifier?
+    public internal(set) var encapsulatedContent: [UInt8]?
+    /// The DER of each id-aa-signatureTimeStampToken among the unsigned attributes.
+    public internal(set) var timestampTokens: [[UInt8]] = []
     public let signerCount: Int
 
     /// The certificate the signer identifier names, among those the SignedData carries.
@@ -146,12 +151,29 @@ public enum CMSSignedDataParser {
         } else if let value = attributes[signingCertificateV1]?.first {
             references = try essCertIDs(value, version2: false)
         }
-        return ParsedSignedData(
+        var parsed = ParsedSignedData(
             certificates: certificates, signerIdentifier: signerIdentifier, digestAlgorithm: digestAlgorithm,
             signatureAlgorithm: signatureAlgorithm, signature: Array(signature.bytes),
             signedAttributesForSignature: signedAttributesForSignature, contentType: contentType, messageDigest: messageDigest,
             signingTime: signingTime, signingCertificateReferences: references, hasEncapsulatedContent: encapsulated.count > 1,
             signerCount: signerInfos.count)
+        // EncapsulatedContentInfo ::= SEQUENCE { eContentType, eContent [0] EXPLICIT OCTET STRING OPTIONAL }
+        if let type = encapsulated.first { parsed.encapsulatedContentType = try ASN1ObjectIdentifier(derEncoded: type) }
+        if encapsulated.count > 1, let octets = try children(encapsulated[1], "eContent").first {
+            parsed.encapsulatedContent = Array(try ASN1OctetString(derEncoded: octets).bytes)
+        }
+        // unsignedAttrs [1] IMPLICIT SET OF Attribute, after the signature.
+        if signerInfo.count > index + 2,
+           signerInfo[index + 2].identifier == ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific) {
+            for attribute in try children(signerInfo[index + 2], "unsignedAttrs") {
+                let parts = try children(attribute, "Attribute")
+                guard parts.count == 2 else { throw CMSParseError.malformed("bad unsigned attribute") }
+                if try ASN1ObjectIdentifier(derEncoded: parts[0]) == CMSOID.timeStampToken {
+                    parsed.timestampTokens += try children(parts[1], "attribute values").map { Array($0.encodedBytes) }
+                }
+            }
+        }
+        return parsed
     }
 
     /// The length of the first DER element (tag, length, content), so padding after it can be cut.

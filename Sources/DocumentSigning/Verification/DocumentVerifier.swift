@@ -32,18 +32,21 @@ public enum DocumentVerifier {
 
     /// A PDF (by its header) or a detached CMS signature; for a `.p7s` the content is `content`,
     /// else the same path without `.p7s`.
-    public static func verify(path: String, content: String? = nil, trustRoots: [Certificate]?) async throws -> DocumentVerification {
+    /// `revocation`: how to ask OCSP responders; nil: revocation is reported as not checked.
+    public static func verify(path: String, content: String? = nil, trustRoots: [Certificate]?,
+                              revocation: RevocationChecker? = nil) async throws -> DocumentVerification {
         let source: PDFFileSource
         do { source = try PDFFileSource(path: path) } catch { throw Failure.unreadable(path, "\(error)") }
         let head = try source.read(at: 0, count: min(1024, source.count))
         if head.count >= 5, let found = head.firstRange(of: Array("%PDF-".utf8)), found.lowerBound < 1024 {
-            return await verifyPDF(path: path, source: source, trustRoots: trustRoots)
+            return await verifyPDF(path: path, source: source, trustRoots: trustRoots, revocation: revocation)
         }
         let contentPath = content ?? (path.hasSuffix(".p7s") ? String(path.dropLast(4)) : path)
-        return await verifyDetached(signaturePath: path, contentPath: contentPath, trustRoots: trustRoots)
+        return await verifyDetached(signaturePath: path, contentPath: contentPath, trustRoots: trustRoots, revocation: revocation)
     }
 
-    public static func verifyDetached(signaturePath: String, contentPath: String, trustRoots: [Certificate]?) async -> DocumentVerification {
+    public static func verifyDetached(signaturePath: String, contentPath: String, trustRoots: [Certificate]?,
+                                      revocation: RevocationChecker? = nil) async -> DocumentVerification {
         let name = URL(fileURLWithPath: signaturePath).lastPathComponent
         guard let cms = FileManager.default.contents(atPath: signaturePath) else {
             var failed = SignatureVerification(name: name)
@@ -59,13 +62,13 @@ public enum DocumentVerifier {
         }
         var signature = await SignatureChecks.verify(
             cms: bytes, name: name, contentDigest: { digest in try hashFile(contentPath, ranges: nil, digest) },
-            claimedTime: nil, trustRoots: trustRoots)
+            claimedTime: nil, trustRoots: trustRoots, revocation: revocation)
         signature.checks.insert(.init("coverage", .passed, "nội dung được ký / signed content: \(contentPath)"), at: 0)
         signature.decide()
         return DocumentVerification(file: signaturePath, kind: "CMS (.p7s)", trustAnchorsGiven: trustRoots != nil, signatures: [signature])
     }
 
-    static func verifyPDF(path: String, source: PDFFileSource, trustRoots: [Certificate]?) async -> DocumentVerification {
+    static func verifyPDF(path: String, source: PDFFileSource, trustRoots: [Certificate]?, revocation: RevocationChecker?) async -> DocumentVerification {
         let fileSize = source.count
         var signatures: [SignatureVerification] = []
         var notes: [String] = []
@@ -113,7 +116,7 @@ public enum DocumentVerifier {
             let ranges = [byteRange[0]..<(byteRange[0] + byteRange[1]), byteRange[2]..<(byteRange[2] + byteRange[3])]
             result = await SignatureChecks.verify(
                 cms: contents, name: field.name, contentDigest: { digest in try hashFile(path, ranges: ranges, digest) },
-                claimedTime: claimedTime, trustRoots: trustRoots)
+                claimedTime: claimedTime, trustRoots: trustRoots, revocation: revocation)
             if value["SubFilter"]?.nameValue == "ETSI.CAdES.detached", result.signingTimeSource == "cms-signing-time" {
                 result.checks.append(.init("format", .warning,
                                            "PAdES không cho phép thuộc tính signing-time trong CMS / PAdES forbids the CMS signing-time attribute"))

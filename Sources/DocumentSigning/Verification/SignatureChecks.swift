@@ -135,9 +135,10 @@ public enum SignatureChecks {
     /// PDF's /M when the CMS carries no signing-time. `trustRoots` nil: the chain is not checked.
     public static func verify(
         cms: [UInt8], name: String, contentDigest: (VerificationDigest) throws -> [UInt8],
-        claimedTime: Date?, trustRoots: [Certificate]?, now: Date = Date()
+        claimedTime: Date?, trustRoots: [Certificate]?, revocation: RevocationChecker? = nil, now: Date = Date()
     ) async -> SignatureVerification {
-        var result = await check(cms: cms, name: name, contentDigest: contentDigest, claimedTime: claimedTime, trustRoots: trustRoots, now: now)
+        var result = await check(cms: cms, name: name, contentDigest: contentDigest, claimedTime: claimedTime, trustRoots: trustRoots,
+                                 revocation: revocation, now: now)
         result.decide()
         return result
     }
@@ -145,7 +146,7 @@ public enum SignatureChecks {
     /// The checks in order; a check that makes the later ones meaningless returns early.
     static func check(
         cms: [UInt8], name: String, contentDigest: (VerificationDigest) throws -> [UInt8],
-        claimedTime: Date?, trustRoots: [Certificate]?, now: Date
+        claimedTime: Date?, trustRoots: [Certificate]?, revocation: RevocationChecker?, now: Date
     ) async -> SignatureVerification {
         var result = SignatureVerification(name: name)
         let parsed: ParsedSignedData
@@ -238,9 +239,17 @@ public enum SignatureChecks {
                                        "không có thuộc tính signing-certificate (ESS) / no ESS signing-certificate attribute"))
         }
 
-        // Validity period at the signing time (as claimed: no timestamp is read yet).
-        let validationTime = result.signingTime ?? now
-        let (whenVietnamese, whenEnglish) = result.signingTime == nil ? ("hiện tại", "now") : ("thời điểm ký", "the signing time")
+        // A signature timestamp proves the signature existed at its time; the claimed time does not.
+        if let token = parsed.timestampTokens.first {
+            let check = await timestampCheck(token, signatureValue: parsed.signature, trustRoots: trustRoots)
+            result.checks.append(check.check)
+            result.timestampTime = check.time
+        }
+
+        // Validity period at the timestamp's time, else at the signing time as claimed.
+        let validationTime = result.timestampTime ?? result.signingTime ?? now
+        let (whenVietnamese, whenEnglish) = result.timestampTime != nil ? ("thời điểm của dấu thời gian", "the timestamp's time")
+            : result.signingTime == nil ? ("hiện tại", "now") : ("thời điểm ký", "the signing time")
         if signer.notValidBefore <= validationTime && validationTime <= signer.notValidAfter {
             result.checks.append(.init("validity-period", .passed,
                                        "chứng thư còn hiệu lực tại \(whenVietnamese) / the certificate was valid at \(whenEnglish)"))
@@ -250,6 +259,7 @@ public enum SignatureChecks {
         }
 
         // Chain to the trust anchors.
+        var chainValid = false
         if let trustRoots {
             var verifier = Verifier(rootCertificates: CertificateStore(trustRoots)) {
                 RFC5280Policy(fixedExpiryValidationTime: validationTime)
@@ -258,6 +268,7 @@ public enum SignatureChecks {
             let outcome = await verifier.validate(leaf: signer, intermediates: CertificateStore(parsed.certificates))
             switch outcome {
             case .validCertificate(let chain):
+                chainValid = true
                 let root = chain.last.map { $0.subject.description } ?? "?"
                 result.checks.append(.init("chain", .passed, "chuỗi chứng thư tới gốc tin cậy / chain to a trust anchor: \(root)"))
             case .couldNotValidate(let failures):
@@ -269,8 +280,78 @@ public enum SignatureChecks {
             result.checks.append(.init("chain", .notChecked,
                                        "không đối chiếu với gốc tin cậy (không có --trust) / not checked against a trust anchor (no --trust)"))
         }
-        result.checks.append(.init("revocation", .notChecked, "không kiểm tra được thu hồi / revocation not checked"))
+        result.checks.append(await revocationCheck(
+            signer: signer, certificates: parsed.certificates, trustRoots: trustRoots, chainValid: chainValid,
+            chainTime: validationTime, checker: revocation, now: now, result: &result))
         return result
+    }
+
+    /// OCSP for the signer's chain: against the anchors when the chain was checked, else against
+    /// the issuer found in the CMS (which tells revocation, not trust).
+    static func revocationCheck(signer: Certificate, certificates: [Certificate], trustRoots: [Certificate]?, chainValid: Bool,
+                                chainTime: Date, checker: RevocationChecker?, now: Date,
+                                result: inout SignatureVerification) async -> VerificationCheck {
+        guard let checker else {
+            result.revocation = "not-checked"
+            return .init("revocation", .notChecked, "không kiểm tra thu hồi / revocation not checked")
+        }
+        if trustRoots != nil && !chainValid {
+            result.revocation = "not-checked"
+            return .init("revocation", .notChecked, "không kiểm tra thu hồi vì chuỗi chứng thư không hợp lệ / revocation not checked: the chain failed")
+        }
+        let others = certificates.filter { $0 != signer }
+        let namesASource = !RevocationChecker.ocspResponders(signer).isEmpty || !RevocationChecker.crlDistributionPoints(signer).isEmpty
+        if trustRoots == nil && others.isEmpty && namesASource {
+            result.revocation = "not-checked"
+            return .init("revocation", .notChecked, "không kiểm tra thu hồi: cần chứng thư của bên cấp (--trust) / "
+                         + "revocation not checked: the issuer's certificate is needed (--trust)")
+        }
+        let status = await checker.status(of: signer, roots: trustRoots ?? others, intermediates: others, chainTime: chainTime, now: now)
+        result.revocation = status.word
+        return status.check
+    }
+
+    /// The signature timestamp: the token's own signature, its imprint over this signature
+    /// value, and — with anchors — the TSA's chain at the timestamp's time.
+    static func timestampCheck(_ token: [UInt8], signatureValue: [UInt8], trustRoots: [Certificate]?) async -> (check: VerificationCheck, time: Date?) {
+        let info: TimeStampInfo
+        do { info = try TimeStampProtocol.verifyToken(token) } catch {
+            return (.init("timestamp", .failed, "dấu thời gian không hợp lệ / the signature timestamp is invalid: \(error)"), nil)
+        }
+        guard let digest = VerificationDigest(oid: info.imprintAlgorithm), digest.hash(signatureValue) == info.imprint else {
+            return (.init("timestamp", .failed, "dấu thời gian không thuộc chữ ký này / the timestamp is not over this signature (messageImprint)"), nil)
+        }
+        let time = VerificationFormat.iso8601(info.generationTime)
+        let tsa = info.tsaCertificate.subject.description
+        guard let trustRoots else {
+            return (.init("timestamp", .passed, "dấu thời gian / signature timestamp: \(time), TSA \(tsa) (không đối chiếu gốc tin cậy / TSA not checked against a trust anchor)"),
+                    info.generationTime)
+        }
+        var verifier = Verifier(rootCertificates: CertificateStore(trustRoots)) {
+            RFC5280Policy(fixedExpiryValidationTime: info.generationTime)
+            TimeStampingUsagePolicy()
+        }
+        switch await verifier.validate(leaf: info.tsaCertificate, intermediates: CertificateStore(info.certificates)) {
+        case .validCertificate:
+            return (.init("timestamp", .passed, "dấu thời gian / signature timestamp: \(time), TSA \(tsa) (tin cậy / trusted)"), info.generationTime)
+        case .couldNotValidate:
+            return (.init("timestamp", .failed, "dấu thời gian \(time) của TSA không tin cậy / the timestamp \(time) is from an untrusted TSA: \(tsa)"), nil)
+        }
+    }
+}
+
+/// A timestamp authority's certificate must be for timestamps: extended key usage id-kp-timeStamping,
+/// which RFC 3161 §2.3 requires to be its only, critical, purpose.
+struct TimeStampingUsagePolicy: VerifierPolicy {
+    let verifyingCriticalExtensions: [ASN1ObjectIdentifier] = [
+        ASN1ObjectIdentifier.X509ExtensionID.keyUsage, ASN1ObjectIdentifier.X509ExtensionID.extendedKeyUsage,
+    ]
+
+    func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) async -> PolicyEvaluationResult {
+        guard let usage = try? chain.leaf.extensions.extendedKeyUsage, usage.contains(.timeStamping) else {
+            return .failsToMeetPolicy(reason: "the TSA certificate lacks extended key usage timeStamping")
+        }
+        return .meetsPolicy
     }
 }
 

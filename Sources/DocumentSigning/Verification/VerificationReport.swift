@@ -57,6 +57,10 @@ public struct SignatureVerification: Codable, Sendable {
     public var coveredRevision: Int?
     public var totalRevisions: Int?
     public var coversWholeFile: Bool?
+    /// The time of a valid signature timestamp (RFC 3161), when there is one.
+    public var timestampTime: Date?
+    /// good, revoked, unknown or not-checked.
+    public var revocation: String?
     public var checks: [VerificationCheck] = []
     public var verdict: Verdict = .indeterminate
 
@@ -66,11 +70,13 @@ public struct SignatureVerification: Codable, Sendable {
     /// invalid; a failed chain is untrusted; anything else not established is indeterminate.
     mutating func decide() {
         func failed(_ names: Set<String>) -> Bool { checks.contains { names.contains($0.name) && $0.outcome == .failed } }
-        if failed(["format", "integrity", "signature", "signing-certificate", "byte-range"]) {
+        // A revoked certificate: without a timestamp earlier than the revocation nothing shows
+        // the signature was made before it, so the signature is not accepted.
+        if failed(["format", "integrity", "signature", "signing-certificate", "byte-range"]) || revocation == "revoked" {
             verdict = .invalid
         } else if failed(["chain"]) {
             verdict = .untrusted
-        } else if failed(["algorithm", "validity-period", "coverage-unsupported"]) ||
+        } else if failed(["algorithm", "validity-period", "coverage-unsupported", "timestamp", "revocation"]) ||
                     checks.contains(where: { ["integrity", "signature"].contains($0.name) && $0.outcome != .passed }) {
             verdict = .indeterminate
         } else {
@@ -117,6 +123,9 @@ public struct DocumentVerification: Codable, Sendable {
             if let signer = signature.signer { lines.append("  Người ký / Signer: \(signer)") }
             if let time = signature.signingTime {
                 lines.append("  Thời điểm ký / Signing time: \(VerificationFormat.iso8601(time)) (\(signature.signingTimeSource ?? "?"))")
+            }
+            if let time = signature.timestampTime {
+                lines.append("  Dấu thời gian / Timestamp: \(VerificationFormat.iso8601(time)) (RFC 3161)")
             }
             for check in signature.checks {
                 let mark = switch check.outcome {
