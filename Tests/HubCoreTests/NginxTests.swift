@@ -131,6 +131,15 @@ final class NginxTests: XCTestCase, HubClientTesting {
         let again = viaNginx(["--data-binary", "@\(package)", "-X", "POST", "/v1/packages"], output: files + "/nginx2.p7s")
         XCTAssertEqual(again.http, 200)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: files + "/nginx.p7s")), try Data(contentsOf: URL(fileURLWithPath: files + "/nginx2.p7s")))
+        // The document system's certificate through nginx is the office, and its long poll
+        // comes back through nginx.
+        let received = viaNginx(["/office/v1/received?wait=1"], as: "office")
+        XCTAssertEqual(received.http, 200, received.body)
+        XCTAssertTrue(received.body.contains(key), received.body)
+        XCTAssertEqual(errorCode(viaNginx(["/office/v1/received"]).body), "forbidden", "the box stays a box behind nginx")
+        let started = Date()
+        XCTAssertTrue(viaNginx(["/v1/inbox?wait=2"]).body.contains(#""items":[]"#))
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 1.9)
     }
 
     /// nginx streams the body on (`proxy_request_buffering off`): the bytes of a PATCH cut halfway
@@ -200,6 +209,14 @@ final class NginxTests: XCTestCase, HubClientTesting {
         XCTAssertTrue(anonymous.body.contains("No required SSL certificate"), anonymous.body)
         let nginxLog = try String(contentsOfFile: nginx.errorLog, encoding: .utf8)
         XCTAssertTrue(nginxLog.contains("client SSL certificate verify error"), nginxLog)
+        // TLS 1.2 at least towards the boxes (openssl s_client as the independent client).
+        func handshake(_ options: String) -> String {
+            runProgram("/bin/sh", ["-c", "echo | timeout 10 /usr/bin/openssl s_client -connect 127.0.0.1:\(nginx.port) -servername localhost "
+                                   + "-CAfile \(hub.hubCA.root) -cert \(files)/box.pem -key \(files)/box.key -brief \(options) 2>&1"]).out
+        }
+        XCTAssertTrue(handshake("-tls1_2").contains("Protocol version: TLSv1.2"))
+        let old = handshake("-tls1_1 -cipher DEFAULT@SECLEVEL=0")
+        XCTAssertFalse(old.contains("CONNECTION ESTABLISHED"), old)
 
         // A valid certificate of another commune, which also sends a header claiming to be the
         // box: nginx replaces the header with the neighbour's own certificate, and hubd refuses
@@ -248,6 +265,10 @@ final class NginxTests: XCTestCase, HubClientTesting {
         XCTAssertEqual(errorCode(wrongPurpose.body), "forwarded_identity")
         XCTAssertEqual(errorCode(hub.curl(["-H", "Hub-Client-Certificate: not%20a%20certificate", "/v1/directory"], as: "proxy").body), "forwarded_identity")
         XCTAssertEqual(hub.storedPackages(), 0)
+        // The hub's technician sees each refusal and which connection sent it.
+        let log = try String(contentsOfFile: hub.log, encoding: .utf8)
+        XCTAssertGreaterThanOrEqual(log.components(separatedBy: "forwarded identity refused").count - 1, 6, log)
+        XCTAssertTrue(log.contains("connection=\(RunningHub.neighbour)"), log)
 
         // The proxy forwarding a certificate of the clients' CA: the box it names is the sender.
         let honoured = hub.curl(["-H", "Hub-Client-Certificate: \(boxCertificate)"] + submit, as: "proxy")
