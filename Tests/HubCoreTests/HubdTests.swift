@@ -26,7 +26,8 @@ final class RunningHub: @unchecked Sendable {
     var handoff: String { directory + "/handoff" }
     var log: String { directory + "/hubd.log" }
 
-    init() throws {
+    /// `extraConfiguration`: TOML appended to the test configuration (e.g. a `[proxy]` table).
+    init(extraConfiguration: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hubd-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         clients = try TestPKI(directory: directory, name: "clients-ca", subject: "/CN=Clients CA/O=Sở TT&TT (thử nghiệm)")
@@ -73,7 +74,7 @@ final class RunningHub: @unchecked Sendable {
             code = "\(Self.third)"
             name = "UBND xã Hòa Thạnh"
             served = true
-            """
+            """ + "\n" + extraConfiguration
         try config.write(toFile: directory + "/hubd.toml", atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: log, contents: nil)
         try start()
@@ -119,7 +120,8 @@ final class RunningHub: @unchecked Sendable {
 
     /// curl as client `as` (a certificate name in the test PKI, or nil for none); returns the
     /// HTTP status, the body, the response headers and curl's own exit status.
-    func curl(_ arguments: [String], as client: String? = "box", pki: TestPKI? = nil, output: String? = nil)
+    /// `port`: another listener than the hub's (nginx in front of it).
+    func curl(_ arguments: [String], as client: String? = "box", pki: TestPKI? = nil, output: String? = nil, port: Int? = nil)
         -> (http: Int, body: String, headers: String, exit: Int32, err: String) {
         let path = arguments.last!
         var certificate: [String] = []
@@ -129,7 +131,7 @@ final class RunningHub: @unchecked Sendable {
         }
         let headersFile = directory + "/headers-\(UUID().uuidString)"
         let result = runProgram("/usr/bin/curl", ["-sS", "--cacert", hubCA.root, "-D", headersFile, "-o", output ?? "-", "-w", "\n%{http_code}"]
-                                + certificate + arguments.dropLast() + ["https://localhost:\(port)" + path])
+                                + certificate + arguments.dropLast() + ["https://localhost:\(port ?? self.port)" + path])
         var lines = result.out.split(separator: "\n", omittingEmptySubsequences: false)
         let code = Int(lines.popLast() ?? "") ?? 0
         let headers = (try? String(contentsOfFile: headersFile, encoding: .utf8)) ?? ""
@@ -173,19 +175,13 @@ func sha256Hex(_ path: String) throws -> String {
     SHA256.hash(data: try Data(contentsOf: URL(fileURLWithPath: path))).map { String(format: "%02x", $0) }.joined()
 }
 
-final class HubdTests: XCTestCase {
-    var hub: RunningHub!
+/// What the tests that drive a running hub with curl share (HubdTests, NginxTests).
+protocol HubClientTesting: XCTestCase {
+    var hub: RunningHub! { get }
+}
+
+extension HubClientTesting {
     var files: String { hub.directory }
-
-    override func setUp() async throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningHub.binary), "needs .build/debug/hubd: run `swift build --product hubd` first")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl (apt-get install curl)")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl")
-        hub = try RunningHub()
-        try await hub.waitUntilReady()
-    }
-
-    override func tearDown() async throws { hub?.stop() }
 
     /// A real edXML document package, written by the EdXML module; `payload` is its attachment.
     func makePackage(_ name: String, from: String = RunningHub.commune, to: [String] = [RunningHub.hubCode], number: String = "125",
@@ -215,6 +211,32 @@ final class HubdTests: XCTestCase {
         let content = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out)))) as? [String: Any] ?? [:]
         return (result.status, content)
     }
+
+    /// The receipt verifies and names the package's SHA-256; the hand-off folder holds one copy,
+    /// the very bytes.
+    func assertReceiptAndOneHandedOffCopy(of package: String, receipt: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (status, content) = verifyReceipt(receipt)
+        XCTAssertEqual(status, 0, "openssl cms -verify refused the receipt", file: file, line: line)
+        XCTAssertEqual(content["sha256"] as? String, try sha256Hex(package), file: file, line: line)
+        let copies = hub.handoffFiles()
+        XCTAssertEqual(copies.count, 1, file: file, line: line)
+        guard copies.count == 1 else { return }
+        XCTAssertEqual(try sha256Hex(hub.handoff + "/" + copies[0]), try sha256Hex(package), file: file, line: line)
+    }
+}
+
+final class HubdTests: XCTestCase, HubClientTesting {
+    var hub: RunningHub!
+
+    override func setUp() async throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningHub.binary), "needs .build/debug/hubd: run `swift build --product hubd` first")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl (apt-get install curl)")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl")
+        hub = try RunningHub()
+        try await hub.waitUntilReady()
+    }
+
+    override func tearDown() async throws { hub?.stop() }
 
     func testSubmitTwiceStoresOnceSameReceiptVerifiedByOpenSSLAndADifferentPackageUnderTheSameIdIsRefused() async throws {
         let (package, key) = try await makePackage("first")
@@ -316,13 +338,8 @@ final class HubdTests: XCTestCase {
         XCTAssertEqual(words.first, "204", resumed.err)
         XCTAssertEqual(Int(words.last ?? ""), total - cut, "curl sent only the rest")
 
-        let receipt = hub.curl(["\(location)/receipt"], output: files + "/upload.p7s")
-        XCTAssertEqual(receipt.http, 200)
-        let (status, content) = verifyReceipt(files + "/upload.p7s")
-        XCTAssertEqual(status, 0)
-        XCTAssertEqual(content["sha256"] as? String, try sha256Hex(package))
-        XCTAssertEqual(hub.handoffFiles().count, 1)
-        XCTAssertEqual(try sha256Hex(hub.handoff + "/" + hub.handoffFiles()[0]), try sha256Hex(package))
+        XCTAssertEqual(hub.curl(["\(location)/receipt"], output: files + "/upload.p7s").http, 200)
+        try assertReceiptAndOneHandedOffCopy(of: package, receipt: files + "/upload.p7s")
 
         // The whole package again by the plain route: the same receipt, still one copy.
         let again = hub.curl(["--data-binary", "@\(package)", "-X", "POST", "/v1/packages"], output: files + "/again.p7s")

@@ -126,6 +126,17 @@ final class UnitHubRulesTests: XCTestCase {
         }
         XCTAssertThrowsError(try HubConfiguration.parse(text.replacingOccurrences(of: "listen = \"127.0.0.1:9443\"", with: "listen = \"9443\"")))
         XCTAssertThrowsError(try HubConfiguration.parse("[hub]\ncode = \"x\"\n")) { XCTAssertTrue("\($0)".contains("hub.name")) }
+        // Front proxies (docs/hubd.md, "Behind nginx"): none by default; a proxy's CN may not also
+        // be a commune or the office.
+        XCTAssertEqual(config.proxyCodes, [])
+        XCTAssertEqual(try HubConfiguration.parse(text + "\n[proxy]\ncodes = [\"proxy.hub\"]\n").proxyCodes, ["proxy.hub"])
+        for clash in ["000.00.00.H41", "000.00.20.H13"] {
+            XCTAssertThrowsError(try HubConfiguration.parse(text + "\n[proxy]\ncodes = [\"\(clash)\"]\n")) {
+                XCTAssertTrue("\($0)".contains("proxy.codes"), "\($0)")
+            }
+        }
+        XCTAssertThrowsError(try HubConfiguration.parse(text + "\n[proxy]\ncodes = \"proxy.hub\"\n"))
+        XCTAssertThrowsError(try HubConfiguration.parse(text + "\n[proxy]\nnames = [\"proxy.hub\"]\n"))
     }
 
     func testReceiptContentIsStableJSON() throws {

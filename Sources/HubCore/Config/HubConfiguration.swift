@@ -36,6 +36,9 @@ public struct HubConfiguration: Sendable, Equatable {
     public var receiptCertificate: String?
     /// Certificate CNs that act as the document system (docs/protocol.md, "Office API").
     public var officeCodes: [String] = []
+    /// Certificate CNs of front proxies (nginx) allowed to forward a box's certificate
+    /// (docs/hubd.md, "Behind nginx").
+    public var proxyCodes: [String] = []
     public var agencies: [Agency] = []
     public var maxPackageBytes: Int64 = 2 << 30
     /// Longest long poll a client may ask for.
@@ -76,6 +79,7 @@ extension HubConfiguration {
             "hub": ["code", "name", "data_directory", "handoff_directory"],
             "receipts": ["key", "certificate"],
             "office": ["codes"],
+            "proxy": ["codes"],
             "limits": ["max_package_bytes", "max_wait_seconds", "idle_timeout_seconds"],
         ]
         for key in table.keys where sections[key] == nil && key != "agency" {
@@ -118,13 +122,16 @@ extension HubConfiguration {
         let receipts = section("receipts")
         config.receiptKey = string(receipts, "receipts", "key")
         config.receiptCertificate = string(receipts, "receipts", "certificate")
-        if let codes = section("office")?["codes"] {
-            if let array = codes.array, array.allSatisfy({ $0.string != nil }) {
-                config.officeCodes = array.compactMap { $0.string }
-            } else {
-                problems.append("office.codes phải là danh sách chuỗi / must be a list of strings")
+        func codes(_ name: String) -> [String] {
+            guard let codes = section(name)?["codes"] else { return [] }
+            guard let array = codes.array, array.allSatisfy({ $0.string != nil }) else {
+                problems.append("\(name).codes phải là danh sách chuỗi / must be a list of strings")
+                return []
             }
+            return array.compactMap { $0.string }
         }
+        config.officeCodes = codes("office")
+        config.proxyCodes = codes("proxy")
         let limits = section("limits")
         if let v = int(limits, "limits", "max_package_bytes") { config.maxPackageBytes = Int64(v) }
         if let v = int(limits, "limits", "max_wait_seconds") { config.maxWaitSeconds = v }
@@ -154,6 +161,11 @@ extension HubConfiguration {
         if config.maxPackageBytes < 1 { problems.append("limits.max_package_bytes phải dương / must be positive") }
         let codes = config.agencies.map(\.code)
         if Set(codes).count != codes.count { problems.append("agency: mã trùng / duplicate code") }
+        // A proxy only relays: were its CN also a commune or the office, every request it
+        // forwards without a certificate would need a rule for which identity wins.
+        if !Set(config.proxyCodes).isDisjoint(with: Set(codes + config.officeCodes)) {
+            problems.append("proxy.codes không được trùng mã xã hay office.codes / must not repeat an agency code or office.codes")
+        }
         guard problems.isEmpty else { throw HubConfigurationError(path: path, problems: problems) }
         return config
     }

@@ -4,6 +4,7 @@ public struct HubError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable, CaseIterable {
         case badRequest = "bad_request"
         case unknownClient = "unknown_client"
+        case forwardedIdentity = "forwarded_identity"
         case forbidden
         case senderMismatch = "sender_mismatch"
         case notFound = "not_found"
@@ -23,7 +24,7 @@ public struct HubError: Error, Sendable, Equatable, CustomStringConvertible {
         public var httpStatus: Int {
             switch self {
             case .badRequest: 400
-            case .unknownClient, .forbidden, .senderMismatch: 403
+            case .unknownClient, .forwardedIdentity, .forbidden, .senderMismatch: 403
             case .notFound: 404
             case .keyConflict, .offsetMismatch: 409
             case .tusVersion: 412

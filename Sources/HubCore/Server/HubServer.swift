@@ -16,6 +16,7 @@ public struct HubServer: Sendable {
     let signal = WaitingSignal()
     let activeUploads = ActiveUploads()
     let logger: Logger
+    let forwarded: ForwardedIdentity
     static let officeQueue = "office"
 
     public init(configuration: HubConfiguration, logger: Logger) throws {
@@ -26,6 +27,7 @@ public struct HubServer: Sendable {
         receipts = try ReceiptSigner(keyFile: configuration.receiptKey ?? configuration.key,
                                      chainFile: configuration.receiptCertificate ?? configuration.certificate,
                                      hubCode: configuration.hubCode, hubName: configuration.hubName)
+        forwarded = try ForwardedIdentity(proxyCodes: configuration.proxyCodes, clientCAFile: configuration.clientCA)
     }
 
     /// TLS 1.2 at least; a client certificate is required and must chain to the configured CA
@@ -60,7 +62,7 @@ public struct HubServer: Sendable {
     func router() -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
         router.middlewares.add(HubErrorMiddleware(logger: logger))
-        router.middlewares.add(IdentityMiddleware(store: store, officeCodes: Set(configuration.officeCodes)))
+        router.middlewares.add(IdentityMiddleware(store: store, officeCodes: Set(configuration.officeCodes), forwarded: forwarded, logger: logger))
         router.get("/v1/directory") { _, _ in try json(["agencies": try store.directory()]) }
         // Boxes
         router.post("/v1/packages") { request, context in
@@ -385,15 +387,30 @@ actor ActiveUploads {
     func end(_ id: String) { ids.remove(id) }
 }
 
-/// Gives every request its role from the client certificate, or refuses it.
+/// Gives every request its role from the client certificate — the connection's, or the one a
+/// configured front proxy forwarded — or refuses it.
 struct IdentityMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
     let store: HubStore
     let officeCodes: Set<String>
+    let forwarded: ForwardedIdentity
+    let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let name = try await ClientIdentity.commonName(channel: context.channel)
+        var name = try await ClientIdentity.commonName(channel: context.channel)
+        do {
+            switch try forwarded.decide(connectionCommonName: name, headerValues: request.headers[values: ForwardedIdentity.header]) {
+            case .direct: break
+            case .forwarded(let certificate):
+                try await forwarded.verify(certificate, now: Date())
+                name = ClientIdentity.commonName(certificate)
+            }
+        } catch {
+            // A forged header or a misconfigured proxy: the hub's technician should see it.
+            logger.warning("forwarded identity refused", metadata: ["connection": "\(name ?? "")", "error": "\(error)"])
+            throw error
+        }
         context.role = try ClientIdentity.role(commonName: name, served: try store.servedCommunes(), officeCodes: officeCodes)
         return try await next(request, context)
     }
