@@ -254,6 +254,26 @@ struct Status: AsyncParsableCommand {
         for state in DocumentState.allCases {
             lines.append("  \(state.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(status.documentsByState[state.rawValue] ?? 0)")
         }
+        if let relay = status.relay {
+            let link = switch relay.link {
+            case "up": "đã kết nối / up"
+            case "down": "MẤT KẾT NỐI / DOWN"
+            default: "chưa thử / not tried yet"
+            }
+            lines.append("Cấp trên / upstream: \(relay.hub ?? "—") — \(link)\(relay.linkSince.map { " từ / since \(GatewayJSON.format($0))" } ?? "")")
+            lines.append("  Gửi thành công gần nhất / last success: \(relay.lastSuccessAt.map(GatewayJSON.format) ?? "—")")
+            if let error = relay.lastError {
+                lines.append("  Lỗi gần nhất / last error: \(relay.lastErrorAt.map(GatewayJSON.format) ?? "") \(error)")
+            }
+            lines.append("  Hàng đợi theo độ khẩn / queue by lane:")
+            for lane in relay.lanes {
+                lines.append("    \(lane.name.padding(toLength: 14, withPad: " ", startingAt: 0)) chờ / queued \(lane.queued), đang gửi / sending \(lane.sending)")
+            }
+            lines.append("  Đã nhận từ cấp trên / received from the hub: \(relay.inboxReceived)")
+            if let warning = relay.warning { lines.append("  CẢNH BÁO / WARNING: \(warning)") }
+        } else {
+            lines.append("Cấp trên / upstream: chưa cấu hình / not configured")
+        }
         if let tokens = status.tokens {
             lines.append("Token ký số / signing tokens" + (tokens.pcscd == "ok" ? ":" : " — DỊCH VỤ THẺ KHÔNG CHẠY / pcscd unavailable:"))
             if tokens.tokens.isEmpty { lines.append("  (chưa cắm token nào / none plugged in)") }

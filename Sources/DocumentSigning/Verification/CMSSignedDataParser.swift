@@ -37,6 +37,9 @@ public struct ParsedSignedData: Sendable {
     public let signingCertificateReferences: [SigningCertificateReference]?
     /// Detached signatures have none; an attached one is read but not our use case.
     public let hasEncapsulatedContent: Bool
+    /// The encapsulated content's bytes (eContent), when the SignedData carries it: the hub's
+    /// relay receipts do (docs/protocol.md, "Receipts").
+    public let encapsulatedContent: [UInt8]?
     public let signerCount: Int
 
     /// The certificate the signer identifier names, among those the SignedData carries.
@@ -151,7 +154,16 @@ public enum CMSSignedDataParser {
             signatureAlgorithm: signatureAlgorithm, signature: Array(signature.bytes),
             signedAttributesForSignature: signedAttributesForSignature, contentType: contentType, messageDigest: messageDigest,
             signingTime: signingTime, signingCertificateReferences: references, hasEncapsulatedContent: encapsulated.count > 1,
-            signerCount: signerInfos.count)
+            encapsulatedContent: try encapsulatedContent(encapsulated), signerCount: signerInfos.count)
+    }
+
+    /// eContent is `[0] EXPLICIT OCTET STRING` (RFC 5652 §5.2); in DER the OCTET STRING is primitive.
+    static func encapsulatedContent(_ encapsulated: [ASN1Node]) throws -> [UInt8]? {
+        guard encapsulated.count > 1 else { return nil }
+        guard let octets = try children(encapsulated[1], "eContent").first else { throw CMSParseError.malformed("empty eContent") }
+        do { return Array(try ASN1OctetString(derEncoded: octets).bytes) } catch {
+            throw CMSParseError.malformed("eContent is not an OCTET STRING (\(error))")
+        }
     }
 
     /// The length of the first DER element (tag, length, content), so padding after it can be cut.
