@@ -335,6 +335,15 @@ struct Config: AsyncParsableCommand {
                 print("  hot folder = \(configuration.intake.hotFolderEnabled ? configuration.hotFolderPath : "off")")
                 print("  socket = \(configuration.socketPath)\(configuration.api.tcpAddress.map { ", tcp = \($0)" } ?? "")")
                 print("  max_document_size = \(ByteCountText.format(configuration.intake.maximumDocumentSize)), disk_reserve = \(ByteCountText.format(configuration.intake.diskReserve))")
+                let upstream = configuration.upstream
+                if let url = upstream.url {
+                    print("  upstream = \(url), ca_file = \(upstream.caFile ?? "—"), certificate = \(upstream.certificateFile ?? "—")")
+                    print("  max_queue_age = \(upstream.maximumQueueAge.components.seconds) s, retry \(upstream.retryBase) … \(upstream.retryCap)"
+                          + (upstream.hubKeyPin != nil ? ", hub_key_sha256 set (not enforced yet)" : ""))
+                    if configuration.agency.code == nil { print("  WARNING: agency.code is not set: the relay will not start") }
+                } else {
+                    print("  upstream = none (documents stay on this box)")
+                }
             } catch let errors as ConfigurationErrors {
                 throw CLI.fail(errors.description)
             }

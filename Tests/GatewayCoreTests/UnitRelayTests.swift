@@ -181,6 +181,9 @@ final class UnitRelayTests: XCTestCase {
         XCTAssertEqual(warning?.oldestAge, .seconds(Int64(6.5 * 3600)))
         XCTAssertEqual(warning?.message.contains("6.5 giờ"), true)
         XCTAssertEqual(warning?.message.contains("6.5 h"), true)
+        let short = QueueAgeRule(maximumAge: .seconds(600)).warning(queuedSince: [now.addingTimeInterval(-1500)], now: now)
+        XCTAssertEqual(short?.message.contains("25 phút"), true, short?.message ?? "")
+        XCTAssertEqual(short?.message.contains("25 min"), true)
     }
 }
 

@@ -113,10 +113,13 @@ public struct QueueAgeRule: Sendable, Equatable {
         public var oldestAge: Duration
 
         public var message: String {
-            let hours = Double(oldestAge.components.seconds) / 3600
-            let text = String(format: "%.1f", hours)
-            return "\(count) văn bản chờ gửi lâu hơn giới hạn, lâu nhất \(text) giờ: kiểm tra kết nối lên cấp trên"
-                + " / \(count) document(s) waiting longer than the limit, the oldest for \(text) h: check the upstream link"
+            let seconds = oldestAge.components.seconds
+            // Minutes below an hour: "0.0 h" would read as no wait at all.
+            let (vi, en) = seconds < 3600
+                ? ("\(seconds / 60) phút", "\(seconds / 60) min")
+                : (String(format: "%.1f giờ", Double(seconds) / 3600), String(format: "%.1f h", Double(seconds) / 3600))
+            return "\(count) văn bản chờ gửi lâu hơn giới hạn, lâu nhất \(vi): kiểm tra kết nối lên cấp trên"
+                + " / \(count) document(s) waiting longer than the limit, the oldest for \(en): check the upstream link"
         }
     }
 
