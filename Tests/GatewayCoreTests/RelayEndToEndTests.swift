@@ -326,4 +326,49 @@ final class RelayEndToEndTests: XCTestCase {
         print("kill -9 during relay: \(cycles) kills, \(acknowledged.count) documents, \(caught) caught while sending, all delivered once")
         _ = d
     }
+
+    /// Priority lanes: a Hỏa tốc document submitted while a large Thường package is uploading
+    /// (through the proxy at 2 MB/s per connection) is delivered while the large one is still
+    /// on its way — it did not wait behind it.
+    func testUrgentDocumentOvertakesALargeOrdinaryUpload() async throws {
+        let box = try await startHubAndBox(throughProxy: ["--rate", "2000000"])
+        let large = try submit(box, randomBytes(12_000_000), number: "300", priority: 0)
+        try await waitUntil(seconds: 30) { [self] in state(box, large) == .sending }
+        try await Task.sleep(for: .milliseconds(500))
+        let urgent = try submit(box, randomBytes(10_000), number: "301", priority: 3)
+        try await waitUntil(seconds: 30) { [self] in state(box, urgent) == .delivered }
+        XCTAssertEqual(state(box, large), .sending, "the urgent document went first; the large one is still uploading")
+        try? await waitUntil(seconds: 120) { [self] in state(box, large) == .delivered }
+        XCTAssertEqual(state(box, large), .delivered)
+        XCTAssertEqual(try handedOff().count, 2)
+    }
+
+    /// Acceptance 3, second part: hubd killed (`kill -9`) and restarted in the middle of an
+    /// upload. The box retries, resumes the upload where the hub's disk has it, and the hub ends
+    /// with one copy.
+    func testHubKilledAndRestartedDuringAnUpload() async throws {
+        let box = try await startHubAndBox(throughProxy: ["--rate", "2000000"])
+        let id = try submit(box, randomBytes(8_000_000), number: "400", priority: 0)
+        try await waitUntil(seconds: 30) { [self] in state(box, id) == .sending }
+        try await Task.sleep(for: .seconds(2))
+        let hub = try XCTUnwrap(self.hub)
+        kill(hub.processIdentifier, SIGKILL)
+        hub.waitUntilExit()
+        try await Task.sleep(for: .seconds(1))
+        let again = Process()
+        again.executableURL = hub.executableURL
+        again.arguments = hub.arguments
+        again.standardError = FileHandle(forWritingAtPath: directory + "/hubd.log")
+        try again.run()
+        self.hub = again
+        try? await waitUntil(seconds: 120) { [self] in state(box, id) == .delivered }
+        XCTAssertEqual(state(box, id), .delivered, log(box.logPath) + log(directory + "/hubd.log"))
+        XCTAssertEqual(try handedOff().count, 1, "one copy at the hub")
+        let package = try Data(contentsOf: URL(fileURLWithPath: box.dataDirectory + "/store/packages/\(id).edxml"))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: handoff + "/" + handedOff()[0])), package)
+        struct Counters: Decodable { var upstream_received: Int }
+        let counters = try JSONDecoder().decode(Counters.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/proxy.json")))
+        print("hub restart: package \(package.count) bytes, sent \(counters.upstream_received) (\(String(format: "%.3f", Double(counters.upstream_received) / Double(package.count)))×)")
+        XCTAssertLessThan(Double(counters.upstream_received), 1.3 * Double(package.count), "resumed, not sent again from the start")
+    }
 }
