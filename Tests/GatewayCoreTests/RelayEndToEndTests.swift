@@ -18,6 +18,8 @@ final class RelayEndToEndTests: XCTestCase {
     var hub: Process?
     var box: RunningDaemon?
     var port = 0
+    var upstreamPort = 0
+    var extraBoxes: [RunningDaemon] = []
 
     override func setUp() async throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.hubd), "needs hubd: build it on the hub branch, or set HUBD")
@@ -29,6 +31,7 @@ final class RelayEndToEndTests: XCTestCase {
 
     override func tearDown() async throws {
         box?.stop()
+        for extra in extraBoxes { extra.stop() }
         if let hub, hub.isRunning { hub.terminate(); hub.waitUntilExit() }
         // The proxy inherits Foundation's blocked signal mask (SIGTERM would never arrive): SIGKILL.
         if let proxy, proxy.isRunning { kill(proxy.processIdentifier, SIGKILL); proxy.waitUntilExit() }
@@ -97,6 +100,11 @@ final class RelayEndToEndTests: XCTestCase {
             code = "000.00.20.H14"
             name = "UBND xã Hòa Khương"
             served = true
+
+            [[agency]]
+            code = "000.00.20.H15"
+            name = "UBND xã Hòa Phong"
+            served = true
             """.write(toFile: d + "/hubd.toml", atomically: true, encoding: .utf8)
         let hub = Process()
         hub.executableURL = URL(fileURLWithPath: Self.hubd)
@@ -106,7 +114,7 @@ final class RelayEndToEndTests: XCTestCase {
         try hub.run()
         self.hub = hub
 
-        var upstreamPort = port
+        upstreamPort = port
         if let proxyArguments {
             upstreamPort = freeLoopbackPort()
             let proxy = Process()
@@ -370,5 +378,64 @@ final class RelayEndToEndTests: XCTestCase {
         let counters = try JSONDecoder().decode(Counters.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/proxy.json")))
         print("hub restart: package \(package.count) bytes, sent \(counters.upstream_received) (\(String(format: "%.3f", Double(counters.upstream_received) / Double(package.count)))×)")
         XCTAssertLessThan(Double(counters.upstream_received), 1.3 * Double(package.count), "resumed, not sent again from the start")
+    }
+
+    /// Another commune's box on the same hub (after `startHubAndBox`).
+    func startExtraBox(code: String) async throws -> RunningDaemon {
+        let certificate = try pki.issue("box-\(code)", subject: "/CN=\(code)/O=UBND xã", key: .p256, extensions: """
+            keyUsage=critical,digitalSignature
+            extendedKeyUsage=clientAuth
+
+            """)
+        let box = try RunningDaemon(config: """
+            [agency]
+            code = "\(code)"
+
+            [intake]
+            disk_reserve = 0
+
+            [upstream]
+            url = "https://localhost:\(upstreamPort)"
+            ca_file = "\(pki.root)"
+            certificate = "\(certificate.chain)"
+            key = "\(certificate.key)"
+            long_poll = "5s"
+            retry_base = "200ms"
+            retry_cap = "2s"
+            """)
+        extraBoxes.append(box)
+        try await box.waitUntilReady()
+        return box
+    }
+
+    /// Acceptance 3, last part: three boxes at once on one hub. Each sends three documents to the
+    /// province and one to the next commune; the hub hands off exactly the nine for the province,
+    /// each commune receives its neighbour's document and the 01 status for its own.
+    func testThreeBoxesAtOnce() async throws {
+        let first = try await startHubAndBox()
+        let boxes = [first, try await startExtraBox(code: "000.00.20.H14"), try await startExtraBox(code: "000.00.20.H15")]
+        let codes = ["000.00.20.H13", "000.00.20.H14", "000.00.20.H15"]
+        var sent: [(RunningDaemon, DocumentID)] = []
+        for round in 0..<3 {
+            for (index, box) in boxes.enumerated() {
+                sent.append((box, try submit(box, randomBytes(50_000 + round * 1_000_000), number: "\(500 + round * 10 + index)", priority: round)))
+            }
+        }
+        for (index, box) in boxes.enumerated() {
+            let path = directory + "/neighbour-\(index).pdf"
+            FileManager.default.createFile(atPath: path, contents: Data("Giấy mời họp liên xã".utf8))
+            let metadata = #"{"file_name": "Giấy mời.pdf", "recipients": ["\#(codes[(index + 1) % 3])"], "subject": "Giấy mời họp liên xã", "number": "\#(600 + index)", "notation": "GM-UBND", "signed": true}"#
+            let submitted = box.curl(["--data-binary", "@\(path)", "-H", "X-Gateway-Metadata: " + Data(metadata.utf8).base64EncodedString()])
+            XCTAssertEqual(submitted.http, 201, submitted.body)
+            sent.append((box, try GatewayJSON.decoder.decode(DocumentView.self, from: Data(submitted.body.utf8)).document.id))
+        }
+        try? await waitUntil(seconds: 180) { [self] in
+            sent.allSatisfy { state($0.0, $0.1) == .delivered } && boxes.allSatisfy { relayStatus($0)?.inboxReceived == 2 }
+        }
+        for (box, id) in sent { XCTAssertEqual(state(box, id), .delivered, "\(id)") }
+        XCTAssertEqual(try handedOff().count, 9, "the nine documents for the province, nothing else")
+        for box in boxes {
+            XCTAssertEqual(relayStatus(box)?.inboxReceived, 2, "the neighbour's document and the 01 for our own: " + log(box.logPath))
+        }
     }
 }
