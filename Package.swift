@@ -51,6 +51,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                // The relay builds edXML packages and checks the hub's CMS receipts.
+                "EdXML", "DocumentSigning", "Signing",
             ]
         ),
         // The signer interface GatewayCore signs through, and the software key-file signer.
@@ -122,7 +127,10 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TestSupport"]),
+        .testTarget(name: "GatewayCoreTests", dependencies: [
+            "GatewayCore", "TestSupport", "EdXML", "DocumentSigning",
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
         .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DocumentSigning", "TestSupport"]),
         .testTarget(name: "DocumentSigningTests", dependencies: ["DocumentSigning", "TrustHTTP", "Signing", "Inflate", "TestSupport"]),

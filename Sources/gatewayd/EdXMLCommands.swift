@@ -88,23 +88,7 @@ struct EdXMLCommand: AsyncParsableCommand {
             print(out)
         }
 
-        static func contentType(of path: String) -> String {
-            switch (path as NSString).pathExtension.lowercased() {
-            case "pdf": "application/pdf"
-            case "doc": "application/msword"
-            case "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-            case "xls": "application/vnd.ms-excel"
-            case "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            case "zip": "application/zip"
-            case "xml": "application/xml"
-            case "txt": "text/plain"
-            case "jpg", "jpeg": "image/jpeg"
-            case "png": "image/png"
-            case "tif", "tiff": "image/tiff"
-            case "p7s": "application/pkcs7-signature"
-            default: "application/octet-stream"
-            }
-        }
+        static func contentType(of path: String) -> String { AttachmentInfo.contentType(forFileName: path) }
     }
 
     /// What `show --json` and `unpack` (edxml.json) print.

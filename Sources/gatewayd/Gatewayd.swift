@@ -255,6 +255,26 @@ struct Status: AsyncParsableCommand {
         for state in DocumentState.allCases {
             lines.append("  \(state.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(status.documentsByState[state.rawValue] ?? 0)")
         }
+        if let relay = status.relay {
+            let link = switch relay.link {
+            case "up": "đã kết nối / up"
+            case "down": "MẤT KẾT NỐI / DOWN"
+            default: "chưa thử / not tried yet"
+            }
+            lines.append("Cấp trên / upstream: \(relay.hub ?? "—") — \(link)\(relay.linkSince.map { " từ / since \(GatewayJSON.format($0))" } ?? "")")
+            lines.append("  Gửi thành công gần nhất / last success: \(relay.lastSuccessAt.map(GatewayJSON.format) ?? "—")")
+            if let error = relay.lastError {
+                lines.append("  Lỗi gần nhất / last error: \(relay.lastErrorAt.map(GatewayJSON.format) ?? "") \(error)")
+            }
+            lines.append("  Hàng đợi theo độ khẩn / queue by lane:")
+            for lane in relay.lanes {
+                lines.append("    \(lane.name.padding(toLength: 14, withPad: " ", startingAt: 0)) chờ / queued \(lane.queued), đang gửi / sending \(lane.sending)")
+            }
+            lines.append("  Đã nhận từ cấp trên / received from the hub: \(relay.inboxReceived)")
+            if let warning = relay.warning { lines.append("  CẢNH BÁO / WARNING: \(warning)") }
+        } else {
+            lines.append("Cấp trên / upstream: chưa cấu hình / not configured")
+        }
         if let tokens = status.tokens {
             lines.append("Token ký số / signing tokens" + (tokens.pcscd == "ok" ? ":" : " — DỊCH VỤ THẺ KHÔNG CHẠY / pcscd unavailable:"))
             if tokens.tokens.isEmpty { lines.append("  (chưa cắm token nào / none plugged in)") }
@@ -316,6 +336,15 @@ struct Config: AsyncParsableCommand {
                 print("  hot folder = \(configuration.intake.hotFolderEnabled ? configuration.hotFolderPath : "off")")
                 print("  socket = \(configuration.socketPath)\(configuration.api.tcpAddress.map { ", tcp = \($0)" } ?? "")")
                 print("  max_document_size = \(ByteCountText.format(configuration.intake.maximumDocumentSize)), disk_reserve = \(ByteCountText.format(configuration.intake.diskReserve))")
+                let upstream = configuration.upstream
+                if let url = upstream.url {
+                    print("  upstream = \(url), ca_file = \(upstream.caFile ?? "—"), certificate = \(upstream.certificateFile ?? "—")")
+                    print("  max_queue_age = \(upstream.maximumQueueAge.components.seconds) s, retry \(upstream.retryBase) … \(upstream.retryCap)"
+                          + (upstream.hubKeyPin != nil ? ", hub_key_sha256 set (not enforced yet)" : ""))
+                    if configuration.agency.code == nil { print("  WARNING: agency.code is not set: the relay will not start") }
+                } else {
+                    print("  upstream = none (documents stay on this box)")
+                }
             } catch let errors as ConfigurationErrors {
                 throw CLI.fail(errors.description)
             }

@@ -10,8 +10,9 @@ final class RunningDaemon {
 
     let directory: String
     let dataDirectory: String
-    let process = Process()
+    var process = Process()
     let logPath: String
+    private var arguments: [String] = []
     var socket: String { dataDirectory + "/run/gatewayd.sock" }
 
     init(config: String? = nil) throws {
@@ -26,10 +27,26 @@ final class RunningDaemon {
             try config.write(toFile: path, atomically: true, encoding: .utf8)
             arguments += ["--config", path]
         }
+        self.arguments = arguments
+        try launch()
+    }
+
+    private func launch() throws {
+        process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
-        process.standardError = FileHandle(forWritingAtPath: logPath)
+        let log = FileHandle(forWritingAtPath: logPath)
+        _ = try log?.seekToEnd()
+        process.standardError = log
         try process.run()
+    }
+
+    /// `kill -9`, then the same daemon on the same data directory again.
+    func killAndRestart() async throws {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try launch()
+        try await waitUntilReady()
     }
 
     func waitUntilReady() async throws {

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import GatewayCore
 
@@ -91,12 +92,74 @@ final class UnitConfigurationLoaderTests: XCTestCase {
     func testEveryKnownKeyIsInTheExampleAbove() {
         // If a key is added to the reader, the full example (and this list) must learn it.
         XCTAssertEqual(ConfigurationLoader.Reader.sections, [
-            "": ["data_dir", "agency", "intake", "api", "log"],
+            "": ["data_dir", "agency", "intake", "api", "upstream", "log"],
             "agency": ["code", "name"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
             "api": ["socket", "socket_group", "tcp"],
             "log": ["level"],
+            "upstream": ["url", "ca_file", "certificate", "key", "hub_key_sha256", "connect_timeout", "idle_timeout",
+                         "long_poll", "retry_base", "retry_cap", "max_queue_age"],
         ])
+    }
+
+    func testUpstreamSection() throws {
+        let text = """
+        [upstream]
+        url = "https://hub.tinh.gov.vn:8443/"
+        ca_file = "/etc/gatewayd/hub-ca.pem"
+        certificate = "/etc/gatewayd/box.pem"
+        key = "/etc/gatewayd/box.key"
+        hub_key_sha256 = "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"
+        connect_timeout = "5s"
+        idle_timeout = 90
+        long_poll = "45s"
+        retry_base = "1s"
+        retry_cap = "15m"
+        max_queue_age = "2h"
+        """
+        let upstream = try ConfigurationLoader.parse(text).upstream
+        XCTAssertEqual(upstream.url, "https://hub.tinh.gov.vn:8443")
+        XCTAssertTrue(upstream.isConfigured)
+        XCTAssertEqual(upstream.caFile, "/etc/gatewayd/hub-ca.pem")
+        XCTAssertEqual(upstream.certificateFile, "/etc/gatewayd/box.pem")
+        XCTAssertEqual(upstream.keyFile, "/etc/gatewayd/box.key")
+        XCTAssertEqual(upstream.hubKeyPin, [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF,
+                                            0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF])
+        XCTAssertEqual(upstream.connectTimeout, .seconds(5))
+        XCTAssertEqual(upstream.idleTimeout, .seconds(90))
+        XCTAssertEqual(upstream.longPoll, .seconds(45))
+        XCTAssertEqual(upstream.retryBase, .seconds(1))
+        XCTAssertEqual(upstream.retryCap, .seconds(900))
+        XCTAssertEqual(upstream.maximumQueueAge, .seconds(7200))
+        XCTAssertFalse(GatewayConfiguration().upstream.isConfigured, "no url: no relay")
+        XCTAssertEqual(GatewayConfiguration().upstream.maximumQueueAge, .seconds(4 * 3600))
+    }
+
+    func testUpstreamRefusals() {
+        let found = issues("""
+        [upstream]
+        url = "http://hub.tinh.gov.vn"
+        certificate = "box.pem"
+        hub_key_sha256 = "abc"
+        long_poll = "2m"
+        retry_base = "0s"
+        """)
+        XCTAssertEqual(found.map(\.key), ["upstream.url", "upstream.certificate", "upstream.hub_key_sha256", "upstream.retry_base", "upstream.long_poll"])
+        XCTAssertEqual(found.first?.line, 2)
+        let missing = issues("""
+        [upstream]
+        url = "https://hub.tinh.gov.vn"
+        """)
+        XCTAssertEqual(missing.map(\.key), ["upstream.ca_file", "upstream.certificate", "upstream.key"])
+    }
+
+    func testHubKeyPinForms() {
+        let bytes = [UInt8](0..<32)
+        XCTAssertEqual(HubKeyPin.parse(bytes.map { String(format: "%02x", $0) }.joined()), bytes)
+        XCTAssertEqual(HubKeyPin.parse(bytes.map { String(format: "%02X", $0) }.joined(separator: ":")), bytes)
+        XCTAssertEqual(HubKeyPin.parse(Data(bytes).base64EncodedString()), bytes)
+        XCTAssertNil(HubKeyPin.parse(Data(bytes.dropLast()).base64EncodedString()))
+        XCTAssertNil(HubKeyPin.parse(String(repeating: "g", count: 64)))
     }
 
     func testOtherDurationAndSizeForms() throws {

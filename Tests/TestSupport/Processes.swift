@@ -41,3 +41,19 @@ public func spawnAndWait(_ executable: String, _ arguments: [String]) -> Int32 {
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : -1
 }
+
+/// A free TCP port on 127.0.0.1 (bound, read, released: the daemon under test binds it next).
+public func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    precondition(bound, "no free loopback port")
+    return Int(UInt16(bigEndian: address.sin_port))
+}

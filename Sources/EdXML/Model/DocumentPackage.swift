@@ -285,6 +285,30 @@ public struct AttachmentInfo: Sendable, Equatable, Codable {
     }
 }
 
+extension AttachmentInfo {
+    /// The MIME type a package announces for a file, from its extension (the formats communes send).
+    public static func contentType(forFileName name: String) -> String {
+        let base = name.split(separator: "/").last.map(String.init) ?? name
+        let dot = base.lastIndex(of: ".")
+        let pathExtension = dot.map { String(base[base.index(after: $0)...]).lowercased() } ?? ""
+        return switch pathExtension {
+        case "pdf": "application/pdf"
+        case "doc": "application/msword"
+        case "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        case "xls": "application/vnd.ms-excel"
+        case "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        case "zip": "application/zip"
+        case "xml": "application/xml"
+        case "txt": "text/plain"
+        case "jpg", "jpeg": "image/jpeg"
+        case "png": "image/png"
+        case "tif", "tiff": "image/tiff"
+        case "p7s": "application/pkcs7-signature"
+        default: "application/octet-stream"
+        }
+    }
+}
+
 public struct DocumentPackage: Sendable, Equatable, Codable {
     public var header: MessageHeader
     public var traces: [TraceHeader]

@@ -68,11 +68,13 @@ public enum ConfigurationLoader {
         var issues: [ConfigurationIssue] = []
 
         static let sections: [String: Set<String>] = [
-            "": ["data_dir", "agency", "intake", "api", "log"],
+            "": ["data_dir", "agency", "intake", "api", "upstream", "log"],
             "agency": ["code", "name"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
             "api": ["socket", "socket_group", "tcp"],
             "log": ["level"],
+            "upstream": ["url", "ca_file", "certificate", "key", "hub_key_sha256", "connect_timeout", "idle_timeout",
+                         "long_poll", "retry_base", "retry_cap", "max_queue_age"],
         ]
 
         mutating func read() -> GatewayConfiguration {
@@ -133,6 +135,7 @@ public enum ConfigurationLoader {
                     }
                 }
             }
+            if let upstream = section("upstream") { readUpstream(upstream, into: &configuration.upstream) }
             if let log = section("log"), let level = string(log, "log", "level") {
                 let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
                 if levels.contains(level) { configuration.logLevel = level } else {
@@ -140,6 +143,48 @@ public enum ConfigurationLoader {
                 }
             }
             return configuration
+        }
+
+        mutating func readUpstream(_ table: TOMLTable, into upstream: inout GatewayConfiguration.Upstream) {
+            if let url = string(table, "upstream", "url") {
+                if let parsed = URL(string: url), parsed.scheme == "https", parsed.host?.isEmpty == false,
+                   parsed.path.isEmpty || parsed.path == "/", parsed.query == nil {
+                    upstream.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+                } else {
+                    issue("upstream.url", "\"\(url)\" is not https://HOST[:PORT]", hint: "e.g. url = \"https://hub.tinh.gov.vn:8443\"; the relay speaks only TLS")
+                }
+            }
+            let paths: [(String, WritableKeyPath<GatewayConfiguration.Upstream, String?>)] = [
+                ("ca_file", \.caFile), ("certificate", \.certificateFile), ("key", \.keyFile),
+            ]
+            for (key, keyPath) in paths {
+                if let path = string(table, "upstream", key) {
+                    if path.hasPrefix("/") { upstream[keyPath: keyPath] = path } else {
+                        issue("upstream.\(key)", "must be an absolute path, found \"\(path)\"", hint: nil)
+                    }
+                }
+            }
+            if upstream.url != nil {
+                for (key, value) in [("ca_file", upstream.caFile), ("certificate", upstream.certificateFile), ("key", upstream.keyFile)] where value == nil {
+                    issue("upstream.\(key)", "is required when upstream.url is set", hint: "the relay authenticates both ways (mutual TLS)")
+                }
+            }
+            if let pin = string(table, "upstream", "hub_key_sha256") {
+                if let bytes = HubKeyPin.parse(pin) { upstream.hubKeyPin = bytes } else {
+                    issue("upstream.hub_key_sha256", "is not a SHA-256 (64 hex digits or 44 base64 characters)",
+                          hint: "openssl x509 -in hub.pem -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum")
+                }
+            }
+            let durations: [(String, WritableKeyPath<GatewayConfiguration.Upstream, Duration>)] = [
+                ("connect_timeout", \.connectTimeout), ("idle_timeout", \.idleTimeout), ("long_poll", \.longPoll),
+                ("retry_base", \.retryBase), ("retry_cap", \.retryCap), ("max_queue_age", \.maximumQueueAge),
+            ]
+            for (key, keyPath) in durations {
+                guard let value = duration(table, "upstream", key) else { continue }
+                if value > .zero { upstream[keyPath: keyPath] = value } else { issue("upstream.\(key)", "must be more than 0", hint: nil) }
+            }
+            if upstream.longPoll > .seconds(60) { issue("upstream.long_poll", "must be at most 60 s (the hub's limit)", hint: nil) }
+            if upstream.retryCap < upstream.retryBase { issue("upstream.retry_cap", "must not be below retry_base", hint: nil) }
         }
 
         mutating func section(_ name: String) -> TOMLTable? {
@@ -233,6 +278,26 @@ struct KeyLocator {
             if section.isEmpty, name == dottedKey { return index + 1 }
         }
         return sectionLine
+    }
+}
+
+/// The hub key pin: SHA-256 of the SubjectPublicKeyInfo, as hex or base64.
+public enum HubKeyPin {
+    public static func parse(_ text: String) -> [UInt8]? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let compact = trimmed.replacingOccurrences(of: ":", with: "")
+        if compact.count == 64, compact.allSatisfy(\.isHexDigit) {
+            var bytes: [UInt8] = []
+            var index = compact.startIndex
+            while index < compact.endIndex {
+                let next = compact.index(index, offsetBy: 2)
+                bytes.append(UInt8(compact[index..<next], radix: 16)!)
+                index = next
+            }
+            return bytes
+        }
+        if let data = Data(base64Encoded: trimmed), data.count == 32 { return [UInt8](data) }
+        return nil
     }
 }
 

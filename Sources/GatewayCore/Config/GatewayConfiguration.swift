@@ -36,10 +36,38 @@ public struct GatewayConfiguration: Sendable, Equatable {
         public var tcpAddress: String?
     }
 
+    /// The hub this box relays to (docs/protocol.md). With no `url` the relay does not run: the
+    /// box keeps its documents queued.
+    public struct Upstream: Sendable, Equatable {
+        /// `https://HOST[:PORT]`, the hub's listener.
+        public var url: String?
+        /// PEM file of the CA(s) the hub's certificate must chain to.
+        public var caFile: String?
+        /// PEM files of this box's certificate (CN = the agency code) and its private key.
+        public var certificateFile: String?
+        public var keyFile: String?
+        /// Optional SHA-256 of the hub certificate's SubjectPublicKeyInfo (32 bytes), checked
+        /// after the CA and host-name checks, so a new certificate from the same CA for the same
+        /// name is still refused unless it keeps the key.
+        public var hubKeyPin: [UInt8]?
+        public var connectTimeout: Duration = .seconds(10)
+        /// Longest silence on a connection before it counts as broken (a black-holed link).
+        public var idleTimeout: Duration = .seconds(60)
+        /// How long one inbox request waits for something to arrive (the hub caps it at 60 s).
+        public var longPoll: Duration = .seconds(30)
+        public var retryBase: Duration = .seconds(2)
+        public var retryCap: Duration = .seconds(600)
+        /// Decision 28/2018: warn when a document has waited longer than this for the link.
+        public var maximumQueueAge: Duration = .seconds(4 * 3600)
+
+        public var isConfigured: Bool { url != nil }
+    }
+
     public var dataDirectory: String = GatewayConfiguration.defaultDataDirectory
     public var agency = Agency()
     public var intake = Intake()
     public var api = API()
+    public var upstream = Upstream()
     public var logLevel: String = "info"
 
     public init() {}

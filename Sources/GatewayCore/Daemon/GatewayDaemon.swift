@@ -55,7 +55,17 @@ public enum GatewayDaemon {
             services.append(intake)
         }
         if let tokens { services.append(tokens) }
-        let api = LocalAPI(store: store, parser: parser, hotFolder: hotFolder, tokens: tokens, logger: logger)
+        var relay: RelayService?
+        if configuration.upstream.isConfigured {
+            do { relay = try RelayService(configuration: configuration, store: store, ioPool: ioPool, logger: logger) } catch {
+                // The box still takes documents in; they wait in the store until the relay is fixed.
+                logger.critical("relay not started: \(error.message)", metadata: ["code": "\(error.code)"])
+            }
+            if let relay { services.append(relay) }
+        } else {
+            logger.notice("no [upstream] configured: documents stay queued on this box")
+        }
+        let api = LocalAPI(store: store, parser: parser, hotFolder: hotFolder, tokens: tokens, relay: relay, logger: logger)
 
         let socketPath = configuration.socketPath
         try POSIXFile.makeDirectory((socketPath as NSString).deletingLastPathComponent, mode: 0o770)

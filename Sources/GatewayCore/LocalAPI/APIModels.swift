@@ -47,10 +47,12 @@ public struct DaemonStatus: Sendable, Codable {
     public var intake: String
     public var hotFolder: HotFolderIntake.Snapshot?
     public var tokens: TokenServiceStatus?
+    /// Nil when no `[upstream]` is configured.
+    public var relay: RelayStatus?
 
     enum CodingKeys: String, CodingKey {
         case version, pid, dataDirectory = "data_dir", startedAt = "started_at", uptimeSeconds = "uptime_seconds", documentsByState = "documents_by_state"
-        case freeBytes = "free_bytes", diskReserve = "disk_reserve", intake, hotFolder = "hot_folder", tokens
+        case freeBytes = "free_bytes", diskReserve = "disk_reserve", intake, hotFolder = "hot_folder", tokens, relay
     }
 }
 

@@ -102,7 +102,7 @@ public struct LocalAPIClient: Sendable {
         request.headers.add(name: "X-Gateway-Metadata", value: metadataJSON.base64EncodedString())
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
-        request.body = .stream(FileChunks(handle: handle), length: .known(Int64(size)))
+        request.body = .stream(FileChunks(ioPool: nil, path: path, from: 0, to: Int64(size)), length: .known(Int64(size)))
         return try await perform(request, as: DocumentView.self).0
     }
 
@@ -127,20 +127,3 @@ public struct LocalAPIClient: Sendable {
         return try await perform(request, as: StoreCheckReport.self).0
     }
 }
-
-/// A file as a sequence of 64 KiB buffers, so an upload never holds the whole document.
-struct FileChunks: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let handle: FileHandle
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let handle: FileHandle
-        mutating func next() async throws -> ByteBuffer? {
-            guard let data = try handle.read(upToCount: 64 * 1024), !data.isEmpty else { return nil }
-            return ByteBuffer(bytes: data)
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: handle) }
-}
-

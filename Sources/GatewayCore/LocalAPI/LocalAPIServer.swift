@@ -11,11 +11,13 @@ public struct LocalAPI: Sendable {
     let parser: MetadataParser
     let hotFolder: HotFolderIntake?
     let tokens: (any TokenStatusSource)?
+    let relay: RelayService?
     let startedAt: Date
     let logger: Logger
 
     public init(store: DocumentStore, parser: MetadataParser, hotFolder: HotFolderIntake?, tokens: (any TokenStatusSource)? = nil,
-                startedAt: Date = Date(), logger: Logger) {
+                relay: RelayService? = nil, startedAt: Date = Date(), logger: Logger) {
+        self.relay = relay
         self.store = store
         self.parser = parser
         self.hotFolder = hotFolder
@@ -32,6 +34,7 @@ public struct LocalAPI: Sendable {
         router.post("/v1/documents") { request, _ in try await submit(request) }
         router.get("/v1/documents") { request, _ in try list(request) }
         router.get("/v1/documents/{id}") { _, context in try show(context.parameters.get("id") ?? "") }
+        router.get("/v1/documents/{id}/receipt") { _, context in try receipt(context.parameters.get("id") ?? "") }
         router.get("/v1/status") { _, _ in try await status() }
         router.post("/v1/store/check") { _, _ in
             let store = self.store
@@ -134,6 +137,18 @@ public struct LocalAPI: Sendable {
         return try json(DocumentList(documents: try store.list(states: states, limit: limit, before: before)))
     }
 
+    /// The hub's signed receipt for a delivered document (CMS, DER): the box's proof of delivery,
+    /// which `openssl cms -verify -inform DER -CAfile hub-ca.pem` checks without our code.
+    func receipt(_ text: String) throws -> Response {
+        guard let id = DocumentID(text) else { throw APIError.badRequest("mã văn bản không hợp lệ \"\(text)\"", "\"\(text)\" is not a document id") }
+        guard let der = try store.outbound(id)?.receipt else {
+            throw APIError(status: .notFound, code: "no_receipt", vi: "Văn bản \(id) chưa có biên nhận của cấp trên",
+                           en: "Document \(id) has no receipt from the hub (not delivered yet)")
+        }
+        return Response(status: .ok, headers: [.contentType: "application/pkcs7-mime; smime-type=signed-data"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: der)))
+    }
+
     func show(_ text: String) throws -> Response {
         guard let id = DocumentID(text) else { throw APIError.badRequest("mã văn bản không hợp lệ \"\(text)\"", "\"\(text)\" is not a document id") }
         guard let document = try store.document(id) else { throw APIError.notFound(text) }
@@ -150,7 +165,7 @@ public struct LocalAPI: Sendable {
             version: GatewayVersion.current, pid: getpid(), dataDirectory: store.layout.dataDirectory, startedAt: startedAt,
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt)),
             documentsByState: counts, freeBytes: free, diskReserve: store.limits.diskReserve,
-            intake: paused ? "paused_disk_full" : "ok", hotFolder: snapshot, tokens: await tokens?.tokenStatus())
+            intake: paused ? "paused_disk_full" : "ok", hotFolder: snapshot, tokens: await tokens?.tokenStatus(), relay: relay?.status())
         return try json(status)
     }
 

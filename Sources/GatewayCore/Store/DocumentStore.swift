@@ -58,6 +58,8 @@ public final class DocumentStore: Sendable {
     let ioPool: NIOThreadPool
     private let idGenerator = Mutex(DocumentIDGenerator())
     private let committer: GroupCommitter
+    /// Notified after every commit and relay state change: the relay's wake-up (never a timer).
+    public let changes = ChangeSignal()
 
     /// Opens (creating if needed) the store under `layout`. The caller holds the data
     /// directory's lock (`StoreLock`): one process owns a store at a time.
@@ -66,7 +68,8 @@ public final class DocumentStore: Sendable {
         self.limits = limits
         self.logger = logger
         self.ioPool = ioPool
-        for directory in [layout.dataDirectory, layout.temporaryDirectory, layout.objectsDirectory, layout.orphansDirectory] {
+        for directory in [layout.dataDirectory, layout.temporaryDirectory, layout.objectsDirectory, layout.orphansDirectory,
+                          layout.packagesDirectory, layout.inboxDirectory] {
             try POSIXFile.makeDirectory(directory)
         }
         var configuration = Configuration()
@@ -83,7 +86,7 @@ public final class DocumentStore: Sendable {
         }
         database = try DatabasePool(path: layout.databasePath, configuration: configuration)
         try StoreSchema.migrator.migrate(database)
-        committer = GroupCommitter(layout: layout, database: database, logger: logger)
+        committer = GroupCommitter(layout: layout, database: database, logger: logger, changes: changes)
     }
 
     // MARK: Intake
@@ -179,13 +182,15 @@ public final class DocumentStore: Sendable {
     /// the lifecycle does not allow.
     @discardableResult
     public func transition(_ id: DocumentID, to next: DocumentState, cause: String, reason: String? = nil) throws -> DocumentRecord {
-        try database.write { db in
+        let moved = try database.write { db in
             guard var record = try DocumentRecord.fetchOne(db, key: id) else {
                 throw DatabaseError(resultCode: .SQLITE_NOTFOUND, message: "no document \(id)")
             }
             try Self.move(&record, to: next, cause: cause, reason: reason, at: Date(), in: db)
             return record
         }
+        changes.notify()
+        return moved
     }
 
     static func move(_ record: inout DocumentRecord, to next: DocumentState, cause: String, reason: String?, at now: Date, in db: Database) throws {
@@ -222,11 +227,13 @@ final class GroupCommitter: Sendable {
     private let layout: StoreLayout
     private let database: DatabasePool
     private let logger: Logger
+    private let changes: ChangeSignal
 
-    init(layout: StoreLayout, database: DatabasePool, logger: Logger) {
+    init(layout: StoreLayout, database: DatabasePool, logger: Logger, changes: ChangeSignal) {
         self.layout = layout
         self.database = database
         self.logger = logger
+        self.changes = changes
     }
 
     func submit(_ request: Request) {
@@ -307,6 +314,7 @@ final class GroupCommitter: Sendable {
             if case .failure = outcome { POSIXFile.unlinkIfPresent(item.content.temporaryPath) }
             item.continuation.resume(returning: outcome ?? .failure(.storeUnavailable("commit produced no outcome")))
         }
+        changes.notify()
     }
 
     static func refusal(for error: any Error, layout: StoreLayout) -> IntakeError {

@@ -177,11 +177,16 @@ extension DocumentStore {
         return resumed
     }
 
-    static func sha256(ofFile path: String) throws -> String {
+    static func sha256(ofFile path: String) throws -> String { try digest(ofFile: path, sync: false).sha256 }
+
+    /// SHA-256 (hex) and size of a file, read in 64 KiB chunks; with `sync`, then fsynced (a file
+    /// about to be renamed into place).
+    static func digest(ofFile path: String, sync: Bool) throws -> (sha256: String, size: Int64) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemCallError(call: "open", path: path, errno: errno) }
         defer { close(fd) }
         var hasher = SHA256()
+        var size: Int64 = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -191,7 +196,9 @@ extension DocumentStore {
             }
             if count == 0 { break }
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            size += Int64(count)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        if sync { try POSIXFile.fsyncFile(fd, path: path) }
+        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
     }
 }

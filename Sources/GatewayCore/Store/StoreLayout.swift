@@ -5,6 +5,8 @@
 ///     <data-dir>/store/tmp/            content being written; anything here at startup is garbage
 ///     <data-dir>/store/objects/<id>    content of committed documents, named by document id
 ///     <data-dir>/store/orphans/        content found without a row: set aside, never deleted
+///     <data-dir>/store/packages/<id>.edxml   the edXML package the relay sends for a document
+///     <data-dir>/store/inbox/<hub-id>.edxml  packages the hub brought down for this commune
 ///     <data-dir>/gatewayd.lock         held by the process that owns the store
 public struct StoreLayout: Sendable {
     public let dataDirectory: String
@@ -18,8 +20,14 @@ public struct StoreLayout: Sendable {
     public var temporaryDirectory: String { dataDirectory + "/store/tmp" }
     public var objectsDirectory: String { dataDirectory + "/store/objects" }
     public var orphansDirectory: String { dataDirectory + "/store/orphans" }
+    public var packagesDirectory: String { dataDirectory + "/store/packages" }
+    public var inboxDirectory: String { dataDirectory + "/store/inbox" }
     public var lockPath: String { dataDirectory + "/gatewayd.lock" }
 
     public func objectPath(_ id: DocumentID) -> String { objectsDirectory + "/" + id.description }
+    public func packagePath(_ id: DocumentID) -> String { packagesDirectory + "/" + id.description + ".edxml" }
+    public func inboxPath(hubID: Int64) -> String { inboxDirectory + "/" + String(hubID) + ".edxml" }
+    /// The 01 "đã đến" status package the box sends for an incoming item.
+    public func arrivalStatusPath(hubID: Int64) -> String { inboxDirectory + "/" + String(hubID) + ".status-01.edxml" }
     func temporaryPath(_ id: DocumentID) -> String { temporaryDirectory + "/" + id.description + ".part" }
 }

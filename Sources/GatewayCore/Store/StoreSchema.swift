@@ -31,6 +31,39 @@ enum StoreSchema {
             }
             try db.create(index: "transition_document", on: "transition", columns: ["document_id", "seq"])
         }
+        migrator.registerMigration("v2: relay upstream") { db in
+            // One row per document handed to the relay: its edXML package, where its resumable
+            // upload stands on the hub, when to try again, and — once delivered — the hub's
+            // signed receipt (kept here so the receipt and the state change commit together).
+            try db.create(table: "relay_outbound") { t in
+                t.primaryKey("document_id", .text).references("document", onDelete: .restrict)
+                t.column("package_key", .text).notNull()
+                t.column("package_sha256", .text).notNull()
+                t.column("package_size", .integer).notNull()
+                t.column("lane", .integer).notNull()
+                t.column("queued_at", .datetime).notNull()
+                t.column("upload_path", .text)
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("next_attempt_at", .datetime)
+                t.column("last_error", .text)
+                t.column("receipt", .blob)
+                t.column("delivered_at", .datetime)
+            }
+            // What the hub brought down for this commune, by the hub's inbox id: stored before the
+            // ack, so an item seen again after a crash is recognised and acknowledged, not doubled.
+            try db.create(table: "relay_inbound") { t in
+                t.primaryKey("hub_id", .integer)
+                t.column("kind", .text).notNull()
+                t.column("package_key", .text).notNull()
+                t.column("sender", .text).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("stored_at", .datetime).notNull()
+                t.column("acked_at", .datetime)
+                t.column("status_sent_at", .datetime)
+                t.column("status_receipt", .blob)
+            }
+        }
         return migrator
     }
 }

@@ -1,0 +1,73 @@
+import Crypto
+import DocumentSigning
+import Foundation
+import X509
+
+/// The hub's receipt (docs/protocol.md "Receipts"): a CMS SignedData with the JSON encapsulated,
+/// signed by the hub's receipt key. The box keeps it as its proof of delivery only after checking
+/// the signature and chain against the hub CA it trusts, and the key, digest and size against what
+/// it sent.
+public struct HubReceipt: Sendable, Equatable, Decodable {
+    public struct Hub: Sendable, Equatable, Decodable {
+        public var code: String
+        public var name: String?
+    }
+
+    public var type: String
+    public var key: String
+    public var kind: String
+    public var sha256: String
+    public var size: Int64
+    public var from: String
+    public var receivedAt: String
+    public var hub: Hub
+
+    enum CodingKeys: String, CodingKey {
+        case type, key, kind, sha256, size, from, receivedAt = "received_at", hub
+    }
+}
+
+public enum ReceiptVerifier {
+    /// What was sent, to compare the receipt with.
+    public struct Expectation: Sendable {
+        public var key: String
+        public var sha256: String
+        public var size: Int64
+        public var from: String
+
+        public init(key: String, sha256: String, size: Int64, from: String) {
+            self.key = key
+            self.sha256 = sha256
+            self.size = size
+            self.from = from
+        }
+    }
+
+    public static func verify(_ der: [UInt8], expected: Expectation, hubRoots: [Certificate], now: Date = Date()) async throws(RelayError) -> HubReceipt {
+        func refuse(_ vi: String, _ en: String) -> RelayError {
+            RelayError(kind: .untrusted, code: "receipt_invalid", vi: "Biên nhận của cấp trên không hợp lệ: \(vi)",
+                       en: "The hub's receipt is not valid: \(en)")
+        }
+        let parsed: ParsedSignedData
+        do { parsed = try CMSSignedDataParser.parse(der) } catch { throw refuse("không đọc được CMS (\(error))", "unreadable CMS (\(error))") }
+        guard let content = parsed.encapsulatedContent else { throw refuse("không có nội dung", "no encapsulated content") }
+        let result = await SignatureChecks.verify(cms: der, name: "receipt", contentDigest: { $0.hash(content) },
+                                                  claimedTime: nil, trustRoots: hubRoots, now: now)
+        guard result.verdict == .valid else {
+            let failed = result.checks.filter { $0.outcome != .passed && $0.outcome != .notChecked }.map(\.message).joined(separator: "; ")
+            throw refuse("chữ ký \(result.verdict.rawValue): \(failed)", "signature \(result.verdict.rawValue): \(failed)")
+        }
+        let receipt: HubReceipt
+        do { receipt = try JSONDecoder().decode(HubReceipt.self, from: Data(content)) } catch {
+            throw refuse("nội dung không phải JSON biên nhận", "content is not a receipt JSON (\(error))")
+        }
+        guard receipt.type == "hubd-receipt/1" else { throw refuse("loại \(receipt.type)", "type \(receipt.type)") }
+        guard receipt.key == expected.key else { throw refuse("khóa \(receipt.key) ≠ \(expected.key)", "key \(receipt.key) ≠ \(expected.key)") }
+        guard receipt.sha256.lowercased() == expected.sha256.lowercased() else {
+            throw refuse("SHA-256 khác gói đã gửi", "SHA-256 \(receipt.sha256) ≠ sent \(expected.sha256)")
+        }
+        guard receipt.size == expected.size else { throw refuse("kích thước \(receipt.size) ≠ \(expected.size)", "size \(receipt.size) ≠ \(expected.size)") }
+        guard receipt.from == expected.from else { throw refuse("người gửi \(receipt.from)", "from \(receipt.from) ≠ \(expected.from)") }
+        return receipt
+    }
+}

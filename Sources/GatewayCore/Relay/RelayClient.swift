@@ -1,0 +1,279 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import X509
+
+/// The box's side of the relay protocol over mutual TLS (docs/protocol.md): one method per
+/// exchange, each returning typed values or a classed `RelayError`. No retry and no store logic
+/// here — the relay service decides; this only speaks HTTP.
+///
+/// Two `HTTPClient`s: uploads and the inbox's long poll each get their own connections, so an
+/// urgent document is never queued behind a large upload or a poll that is waiting.
+public final class RelayClient: Sendable {
+    public struct Settings: Sendable {
+        public var baseURL: String
+        public var caFile: String
+        public var certificateFile: String
+        public var keyFile: String
+        public var hubKeyPin: [UInt8]?
+        public var connectTimeout: Duration
+        public var idleTimeout: Duration
+
+        public init(_ upstream: GatewayConfiguration.Upstream) throws(RelayError) {
+            guard let url = upstream.url, let ca = upstream.caFile, let certificate = upstream.certificateFile, let key = upstream.keyFile else {
+                throw RelayError(kind: .permanent, code: "not_configured", vi: "Chưa cấu hình [upstream]", en: "[upstream] is not configured")
+            }
+            baseURL = url
+            caFile = ca
+            certificateFile = certificate
+            keyFile = key
+            hubKeyPin = upstream.hubKeyPin
+            connectTimeout = upstream.connectTimeout
+            idleTimeout = upstream.idleTimeout
+        }
+    }
+
+    public let settings: Settings
+    let express: HTTPClient
+    let general: HTTPClient
+    let poller: HTTPClient
+    let ioPool: NIOThreadPool
+    let logger: Logger
+
+    public init(settings: Settings, ioPool: NIOThreadPool, logger: Logger) throws(RelayError) {
+        self.settings = settings
+        self.logger = logger
+        self.ioPool = ioPool
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        tls.certificateVerification = .fullVerification  // chain to the configured CA and the host name
+        tls.trustRoots = .file(settings.caFile)
+        // Waiting the default 5 s for the hub's close_notify made every daemon stop 5 s longer;
+        // HTTP's own framing already tells us an answer was complete.
+        tls.shutdownTimeout = .seconds(1)
+        do {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(settings.certificateFile).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: settings.keyFile, format: .pem))
+        } catch {
+            throw RelayError(kind: .untrusted, code: "box_certificate",
+                             vi: "Không đọc được chứng thư số hoặc khóa của hộp (\(settings.certificateFile), \(settings.keyFile)): \(error)",
+                             en: "Cannot read the box's certificate or key (\(settings.certificateFile), \(settings.keyFile)): \(error)")
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow, decompression: .disabled)
+        var timeout = HTTPClient.Configuration.Timeout(connect: .nanoseconds(Int64(settings.connectTimeout.nanoseconds)),
+                                                       read: .nanoseconds(Int64(settings.idleTimeout.nanoseconds)))
+        // A black-holed link during an upload shows as writes that never drain.
+        timeout.write = .nanoseconds(Int64(settings.idleTimeout.nanoseconds))
+        configuration.timeout = timeout
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1)
+        express = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        general = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var pollConfiguration = configuration
+        // The long poll is silent for up to `wait` seconds by design.
+        pollConfiguration.timeout.read = .seconds(Int64(max(75, settings.idleTimeout.components.seconds)))
+        poller = HTTPClient(eventLoopGroupProvider: .singleton, configuration: pollConfiguration)
+    }
+
+    public func shutdown() async {
+        for client in [express, general, poller] { try? await client.shutdown() }
+    }
+
+    func client(_ worker: LaneScheduler.Worker) -> HTTPClient { worker == .express ? express : general }
+
+    // MARK: Exchanges
+
+    struct Answer {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+    }
+
+    /// One request whose answer is small (receipts, JSON, errors: capped at 1 MiB).
+    func exchange(_ client: HTTPClient, _ request: HTTPClientRequest, deadline: Duration = .seconds(3600)) async throws(RelayError) -> Answer {
+        do {
+            let response = try await client.execute(request, timeout: .nanoseconds(Int64(deadline.nanoseconds)), logger: logger)
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return Answer(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
+        } catch {
+            throw .connection(error)
+        }
+    }
+
+    func request(_ path: String, method: HTTPMethod) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: settings.baseURL + path)
+        request.method = method
+        request.headers.add(name: "User-Agent", value: "gatewayd/\(GatewayVersion.current)")
+        return request
+    }
+
+    func failure(_ answer: Answer) -> RelayError {
+        .fromHub(status: answer.status, body: answer.body, retryAfter: RetryAfter.parse(answer.headers.first(name: "Retry-After"), now: Date()))
+    }
+
+    /// `POST /v1/packages`: the whole package in one request (small packages). Returns the receipt.
+    public func submitWhole(path: String, size: Int64, worker: LaneScheduler.Worker) async throws(RelayError) -> [UInt8] {
+        var request = request("/v1/packages", method: .POST)
+        request.headers.add(name: "Content-Type", value: "application/xml")
+        request.body = .stream(FileChunks(ioPool: ioPool, path: path, from: 0, to: size), length: .known(size))
+        let answer = try await exchange(client(worker), request)
+        guard answer.status == 200 || answer.status == 201 else { throw failure(answer) }
+        return answer.body
+    }
+
+    /// `POST /v1/uploads`: a new tus upload. Returns its path.
+    public func createUpload(length: Int64, key: String, sha256: String, worker: LaneScheduler.Worker) async throws(RelayError) -> String {
+        var request = request("/v1/uploads", method: .POST)
+        request.headers.add(name: "Tus-Resumable", value: "1.0.0")
+        request.headers.add(name: "Upload-Length", value: String(length))
+        let metadata = "key \(Data(key.utf8).base64EncodedString()),sha256 \(Data(sha256.utf8).base64EncodedString())"
+        request.headers.add(name: "Upload-Metadata", value: metadata)
+        request.headers.add(name: "Content-Length", value: "0")
+        let answer = try await exchange(client(worker), request)
+        guard answer.status == 201 else { throw failure(answer) }
+        guard let location = answer.headers.first(name: "Location") else { throw .protocolViolation("201 without Location") }
+        return Self.path(of: location)
+    }
+
+    public enum ProbeResult: Sendable, Equatable {
+        case offset(Int64, length: Int64?)
+        case gone
+    }
+
+    /// `HEAD <upload>`: where to continue.
+    public func probeUpload(_ uploadPath: String, worker: LaneScheduler.Worker) async throws(RelayError) -> ProbeResult {
+        var request = request(uploadPath, method: .HEAD)
+        request.headers.add(name: "Tus-Resumable", value: "1.0.0")
+        let answer = try await exchange(client(worker), request)
+        if answer.status == 404 { return .gone }
+        guard answer.status == 200 else { throw failure(answer) }
+        guard let offset = answer.headers.first(name: "Upload-Offset").flatMap(Int64.init) else {
+            throw .protocolViolation("HEAD without Upload-Offset")
+        }
+        return .offset(offset, length: answer.headers.first(name: "Upload-Length").flatMap(Int64.init))
+    }
+
+    public enum PatchResult: Sendable, Equatable {
+        case accepted(offset: Int64, receiptPath: String?)
+        case offsetMismatch
+        case gone
+    }
+
+    /// `PATCH <upload>` with the package from `offset` to its end, streamed from disk.
+    public func patchUpload(_ uploadPath: String, file: String, offset: Int64, length: Int64, worker: LaneScheduler.Worker) async throws(RelayError) -> PatchResult {
+        var request = request(uploadPath, method: .PATCH)
+        request.headers.add(name: "Tus-Resumable", value: "1.0.0")
+        request.headers.add(name: "Content-Type", value: "application/offset+octet-stream")
+        request.headers.add(name: "Upload-Offset", value: String(offset))
+        request.body = .stream(FileChunks(ioPool: ioPool, path: file, from: offset, to: length), length: .known(length - offset))
+        // No overall deadline to speak of: a slow link may take hours for a large package; the
+        // idle timeouts catch a dead one.
+        let answer = try await exchange(client(worker), request, deadline: .seconds(24 * 3600))
+        if answer.status == 404 { return .gone }
+        guard answer.status == 204 else {
+            let error = failure(answer)
+            if error.code == "offset_mismatch" { return .offsetMismatch }
+            throw error
+        }
+        guard let newOffset = answer.headers.first(name: "Upload-Offset").flatMap(Int64.init) else {
+            throw .protocolViolation("PATCH answer without Upload-Offset")
+        }
+        return .accepted(offset: newOffset, receiptPath: answer.headers.first(name: "Hub-Receipt").map(Self.path(of:)))
+    }
+
+    /// `GET <receipt>`.
+    public func fetchReceipt(_ receiptPath: String, worker: LaneScheduler.Worker) async throws(RelayError) -> [UInt8] {
+        let answer = try await exchange(client(worker), request(receiptPath, method: .GET))
+        guard answer.status == 200 else { throw failure(answer) }
+        return answer.body
+    }
+
+    // MARK: Inbox
+
+    public struct InboxItem: Sendable, Decodable, Equatable {
+        public var id: Int64
+        public var kind: String
+        public var key: String
+        public var from: String
+        public var size: Int64
+        public var sha256: String
+    }
+
+    /// `GET /v1/inbox?wait=S`: answers when something is waiting, or empty after `wait`.
+    public func pollInbox(wait: Duration) async throws(RelayError) -> [InboxItem] {
+        struct List: Decodable { var items: [InboxItem] }
+        let seconds = max(0, min(60, wait.components.seconds))
+        let answer = try await exchange(poller, request("/v1/inbox?wait=\(seconds)", method: .GET), deadline: .seconds(seconds + 60))
+        guard answer.status == 200 else { throw failure(answer) }
+        do { return try JSONDecoder().decode(List.self, from: Data(answer.body)).items } catch {
+            throw .protocolViolation("inbox list is not the expected JSON (\(error))")
+        }
+    }
+
+    /// `GET /v1/inbox/{id}` streamed into `file` (created, written, fsynced; not renamed), hashed
+    /// on the way. Returns the SHA-256 (hex) and the size.
+    public func downloadInboxItem(_ id: Int64, to file: String, maximumSize: Int64) async throws(RelayError) -> (sha256: String, size: Int64) {
+        let response: HTTPClientResponse
+        do {
+            response = try await general.execute(request("/v1/inbox/\(id)", method: .GET), timeout: .hours(6), logger: logger)
+        } catch {
+            throw .connection(error)
+        }
+        guard response.status == .ok else {
+            let body = (try? await response.body.collect(upTo: 1 << 20)).map { Array(buffer: $0) } ?? []
+            throw .fromHub(status: Int(response.status.code), body: body, retryAfter: nil)
+        }
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw RelayError(kind: .transient, code: "store", vi: "Không ghi được \(file)", en: "Cannot write \(file): errno \(errno)") }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        do {
+            for try await chunk in response.body {
+                size += Int64(chunk.readableBytes)
+                guard size <= maximumSize else { throw RelayError.protocolViolation("item larger than \(maximumSize) bytes") }
+                // A Result, not a throwing closure: Swift 6.3 crashes on typed throws through withUnsafe….
+                let written: Result<Void, SystemCallError> = chunk.withUnsafeReadableBytes { bytes in
+                    hasher.update(bufferPointer: bytes)
+                    do throws(SystemCallError) { try POSIXFile.writeAll(fd, bytes, path: file) } catch { return .failure(error) }
+                    return .success(())
+                }
+                try written.get()
+            }
+            try POSIXFile.fsyncFile(fd, path: file)
+        } catch let error as RelayError {
+            throw error
+        } catch let error as SystemCallError {
+            throw RelayError(kind: .transient, code: "store", vi: "Lỗi ghi đĩa: \(error)", en: "Disk write failed: \(error)")
+        } catch {
+            throw .connection(error)
+        }
+        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
+    }
+
+    /// `POST /v1/inbox/{id}/ack`, only after the item is stored durably.
+    public func acknowledgeInboxItem(_ id: Int64) async throws(RelayError) {
+        var request = request("/v1/inbox/\(id)/ack", method: .POST)
+        request.headers.add(name: "Content-Length", value: "0")
+        let answer = try await exchange(general, request)
+        guard answer.status == 204 || answer.status == 200 else { throw failure(answer) }
+    }
+
+    /// `Location` and `Hub-Receipt` may be absolute URLs or paths; requests go to our base URL
+    /// either way (the hub is the one we authenticated).
+    static func path(of location: String) -> String {
+        if location.hasPrefix("/") { return location }
+        guard let url = URL(string: location) else { return location }
+        return url.path + (url.query.map { "?\($0)" } ?? "")
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// A region of a file as a sequence of 64 KiB buffers: the body of an upload (the local API
+/// client's submissions, the relay's packages), so memory never grows with the file's size.
+/// With an I/O pool the reads run there (the daemon: never block a cooperative thread on disk);
+/// without, inline (the command-line client, which has nothing else to do).
+struct FileChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let ioPool: NIOThreadPool?
+    let path: String
+    let from: Int64
+    let to: Int64
+    static let chunkSize = 64 * 1024
+
+    /// Owns the descriptor: closed when the body is done or abandoned (a broken upload).
+    final class Descriptor: Sendable {
+        let fd: Int32
+        init(path: String) throws {
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 { throw SystemCallError(call: "open", path: path, errno: errno) }
+        }
+        deinit { close(fd) }
+
+        func read(_ count: Int, at offset: Int64, path: String) throws -> ByteBuffer {
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { pointer in
+                Swift.max(0, pread(fd, pointer.baseAddress, count, off_t(offset)))
+            }
+            if read == 0 { throw SystemCallError(call: "pread (the file is shorter than expected)", path: path, errno: errno) }
+            return buffer
+        }
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let ioPool: NIOThreadPool?
+        let path: String
+        var offset: Int64
+        let end: Int64
+        var descriptor: Descriptor?
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard offset < end else {
+                descriptor = nil
+                return nil
+            }
+            if descriptor == nil { descriptor = try Descriptor(path: path) }
+            let file = descriptor!, at = offset, path = path
+            let count = Int(Swift.min(Int64(FileChunks.chunkSize), end - offset))
+            let buffer = if let ioPool {
+                try await ioPool.runIfActive { try file.read(count, at: at, path: path) }
+            } else {
+                try file.read(count, at: at, path: path)
+            }
+            offset += Int64(buffer.readableBytes)
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(ioPool: ioPool, path: path, offset: from, end: to)
+    }
+}
