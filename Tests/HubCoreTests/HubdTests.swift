@@ -40,7 +40,7 @@ final class RunningHub: @unchecked Sendable {
             _ = try clients.issue(name, subject: "/CN=\(code)/O=UBND xã Hòa Tiến", key: .p256,
                                   extensions: "keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n")
         }
-        port = try freePort()
+        port = freeLoopbackPort()
         let config = """
             [server]
             listen = "127.0.0.1:\(port)"
@@ -154,21 +154,6 @@ final class RunningHub: @unchecked Sendable {
     func storedPackages() -> Int {
         ((try? FileManager.default.contentsOfDirectory(atPath: data + "/packages")) ?? []).count
     }
-}
-
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw HubTestFailure(description: "no free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 func sha256Hex(_ path: String) throws -> String {

@@ -21,7 +21,7 @@ final class RunningNginx: @unchecked Sendable {
     init(in front: RunningHub) throws {
         directory = front.directory + "/nginx"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        port = try freePort()
+        port = freeLoopbackPort()
         let d = front.directory
         // nginx's certificate towards the boxes: the hub's own, so the boxes' trust stays as it was.
         try FileManager.default.copyItem(atPath: d + "/hub.pem", toPath: d + "/front.pem")

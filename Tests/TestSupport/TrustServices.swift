@@ -60,24 +60,6 @@ public final class BackgroundProgram: @unchecked Sendable {
     deinit { stop() }
 }
 
-/// A loopback TCP port nobody listens on right now (bound, read, released).
-public func freeLoopbackPort() -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(descriptor, pointer, length)
-            return getsockname(descriptor, pointer, &length)
-        }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 /// Whether something accepts connections on the loopback port, tried until `seconds` pass.
 public func waitForListener(port: Int, seconds: Double = 10) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
