@@ -50,7 +50,7 @@ final class RelayEndToEndTests: XCTestCase {
     /// a CA that did not issue the hub's certificate.
     func startHubAndBox(maximumDocumentSize: String = "100 MB", throughProxy proxyArguments: [String]? = nil,
                         hubNames: String = "DNS:localhost,IP:127.0.0.1", boxCode: String = "000.00.20.H13",
-                        boxTrustsOtherCA: Bool = false) async throws -> RunningDaemon {
+                        boxTrustsOtherCA: Bool = false, hubCertificateDays: Int = 10) async throws -> RunningDaemon {
         let d = directory
         pki = try TestPKI(directory: d, name: "ca", subject: "/CN=Relay test CA/O=Sở TT&TT (thử nghiệm)")
         let server = try pki.issue("hub", subject: "/CN=localhost/O=UBND tỉnh Quảng Trị", key: .p256, extensions: """
@@ -58,7 +58,7 @@ final class RelayEndToEndTests: XCTestCase {
             extendedKeyUsage=serverAuth
             subjectAltName=\(hubNames)
 
-            """)
+            """, days: hubCertificateDays)
         let boxCertificate = try pki.issue("box", subject: "/CN=\(boxCode)/O=UBND xã Hòa Tiến", key: .p256, extensions: """
             keyUsage=critical,digitalSignature
             extendedKeyUsage=clientAuth
@@ -262,19 +262,26 @@ final class RelayEndToEndTests: XCTestCase {
     /// not for the configured host name) is refused at the handshake. The document stays queued,
     /// nothing reaches the hub, and the status says why.
     func testBoxRefusesAHubCertificateFromAnotherCA() async throws {
-        try await assertHubRefusedByBox(try await startHubAndBox(boxTrustsOtherCA: true))
+        try await assertHubRefusedByBox(try await startHubAndBox(boxTrustsOtherCA: true), saying: "is not from the configured CA")
     }
 
     func testBoxRefusesAHubCertificateForAnotherName() async throws {
-        try await assertHubRefusedByBox(try await startHubAndBox(hubNames: "DNS:hub.example.vn"))
+        try await assertHubRefusedByBox(try await startHubAndBox(hubNames: "DNS:hub.example.vn"), saying: "is for hub.example.vn, not for localhost")
     }
 
-    func assertHubRefusedByBox(_ box: RunningDaemon) async throws {
+    func testBoxRefusesAnExpiredHubCertificate() async throws {
+        try await assertHubRefusedByBox(try await startHubAndBox(hubCertificateDays: -1), saying: "expired at")
+    }
+
+    /// `saying`: what the status must say of the hub's certificate (HubTLSDiagnosis), so that a
+    /// technician knows which of the three to fix.
+    func assertHubRefusedByBox(_ box: RunningDaemon, saying reason: String) async throws {
         let id = try submit(box, randomBytes(10_000), number: "7")
         try await waitUntil(seconds: 30) { [self] in relayStatus(box)?.lastError != nil }
         let status = try XCTUnwrap(relayStatus(box))
         XCTAssertEqual(status.link, "down")
         XCTAssertTrue(status.lastError?.contains("tls") == true, status.lastError ?? "")
+        XCTAssertTrue(status.lastError?.contains(reason) == true, "expected “\(reason)” in: \(status.lastError ?? "")")
         XCTAssertNotEqual(state(box, id), .delivered)
         XCTAssertNotEqual(state(box, id), .rejected, "a certificate problem is retried, not a reason to give the document up")
         XCTAssertEqual(try handedOff(), [], "nothing reached the hub")

@@ -199,3 +199,15 @@ struct SeededRandom: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension UnitRelayTests {
+    /// Host-name matching of the hub's certificate names (RFC 6125, simple form).
+    func testHubCertificateNameMatching() {
+        XCTAssertTrue(HubTLSDiagnosis.matches(name: "hub.tinh.gov.vn", host: "HUB.tinh.gov.vn"))
+        XCTAssertTrue(HubTLSDiagnosis.matches(name: "*.tinh.gov.vn", host: "hub.tinh.gov.vn"))
+        XCTAssertFalse(HubTLSDiagnosis.matches(name: "*.tinh.gov.vn", host: "a.hub.tinh.gov.vn"), "a wildcard is one label")
+        XCTAssertFalse(HubTLSDiagnosis.matches(name: "*.tinh.gov.vn", host: "tinh.gov.vn"))
+        XCTAssertFalse(HubTLSDiagnosis.matches(name: "hub.example.vn", host: "localhost"))
+        XCTAssertTrue(HubTLSDiagnosis.matches(name: "127.0.0.1", host: "127.0.0.1"))
+    }
+}

@@ -43,14 +43,15 @@ public struct TestPKI {
     }
 
     /// Issues `NAME.key` / `NAME.pem` under the root. `extensions`: the certificate's, in openssl's
-    /// extension-file syntax.
+    /// extension-file syntax; `days`: its validity from now (-1: already expired).
     public func issue(_ name: String, subject: String = "/CN=Nguyễn Văn An/O=UBND xã Hòa Tiến", key: KeyKind,
-                      extensions: String = "keyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=emailProtection\n") throws -> Signer {
+                      extensions: String = "keyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=emailProtection\n",
+                      days: Int = 10) throws -> Signer {
         let d = directory
         try Self.openssl(["req", "-new"] + key.newkey + ["-nodes", "-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr", "-subj", subject, "-utf8"])
         try extensions.write(toFile: "\(d)/\(name).ext", atomically: true, encoding: .utf8)
         try Self.openssl(["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", root, "-CAkey", "\(d)/\(self.name).key", "-CAcreateserial",
-                          "-days", "10", "-extfile", "\(d)/\(name).ext", "-out", "\(d)/\(name).pem"])
+                          "-days", "\(days)", "-extfile", "\(d)/\(name).ext", "-out", "\(d)/\(name).pem"])
         return Signer(key: "\(d)/\(name).key", chain: "\(d)/\(name).pem", root: root)
     }
 

@@ -100,8 +100,17 @@ public final class RelayClient: Sendable {
             let body = try await response.body.collect(upTo: 1 << 20)
             return Answer(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
         } catch {
-            throw .connection(error)
+            throw await connectionFailure(error)
         }
+    }
+
+    /// A failed exchange as a RelayError; a TLS failure is explained by `HubTLSDiagnosis` (which
+    /// certificate, and what is wrong with it) where it can be.
+    func connectionFailure(_ error: any Error) async -> RelayError {
+        let failure = RelayError.connection(error)
+        guard failure.code == "tls", let finding = await HubTLSDiagnosis.diagnose(settings: settings) else { return failure }
+        return RelayError(kind: .untrusted, code: "tls", vi: "Không thiết lập được kết nối TLS với cấp trên: \(finding.vi)",
+                          en: "TLS with the hub failed: \(finding.en)")
     }
 
     func request(_ path: String, method: HTTPMethod) -> HTTPClientRequest {
@@ -221,7 +230,7 @@ public final class RelayClient: Sendable {
         do {
             response = try await general.execute(request("/v1/inbox/\(id)", method: .GET), timeout: .hours(6), logger: logger)
         } catch {
-            throw .connection(error)
+            throw await connectionFailure(error)
         }
         guard response.status == .ok else {
             let body = (try? await response.body.collect(upTo: 1 << 20)).map { Array(buffer: $0) } ?? []
