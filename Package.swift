@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(name: "EdXMLTests", dependencies: ["EdXML", "Signing", "TestSupport"]),
         // The reference hub (docs/protocol.md): its library, its executable, its tests.
         .target(name: "HubCore", dependencies: [
-            "EdXML", "Signing", "DocumentSigning",
+            "DocumentModel", "EdXML", "Signing", "DocumentSigning",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -160,7 +160,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "EdXML", "Signing", "TestSupport"]),
+        .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "DocumentModel", "EdXML", "Signing", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import DocumentModel
 import EdXML
 import XCTest
 @testable import HubCore
@@ -140,7 +141,7 @@ final class UnitHubRulesTests: XCTestCase {
     }
 
     func testReceiptContentIsStableJSON() throws {
-        let content = ReceiptContent(key: "000.00.20.H13,2026/11/21,125/QĐ-UBND", kind: "document", sha256: "ab", size: 3,
+        let content = RelayReceipt(key: "000.00.20.H13,2026/11/21,125/QĐ-UBND", kind: "document", sha256: "ab", size: 3,
                                      from: "000.00.20.H13", receivedAt: "2026-11-21T21:40:12+07:00", hub: .init(code: "000.00.00.H41", name: "UBND tỉnh"))
         XCTAssertEqual(String(decoding: try content.encoded(), as: UTF8.self),
                        #"{"from":"000.00.20.H13","hub":{"code":"000.00.00.H41","name":"UBND tỉnh"},"key":"000.00.20.H13,2026/11/21,125/QĐ-UBND","kind":"document","#

@@ -7,26 +7,6 @@ import X509
 /// signed by the hub's receipt key. The box keeps it as its proof of delivery only after checking
 /// the signature and chain against the hub CA it trusts, and the key, digest and size against what
 /// it sent.
-public struct HubReceipt: Sendable, Equatable, Decodable {
-    public struct Hub: Sendable, Equatable, Decodable {
-        public var code: String
-        public var name: String?
-    }
-
-    public var type: String
-    public var key: String
-    public var kind: String
-    public var sha256: String
-    public var size: Int64
-    public var from: String
-    public var receivedAt: String
-    public var hub: Hub
-
-    enum CodingKeys: String, CodingKey {
-        case type, key, kind, sha256, size, from, receivedAt = "received_at", hub
-    }
-}
-
 public enum ReceiptVerifier {
     /// What was sent, to compare the receipt with.
     public struct Expectation: Sendable {
@@ -43,7 +23,7 @@ public enum ReceiptVerifier {
         }
     }
 
-    public static func verify(_ der: [UInt8], expected: Expectation, hubRoots: [Certificate], now: Date = Date()) async throws(RelayError) -> HubReceipt {
+    public static func verify(_ der: [UInt8], expected: Expectation, hubRoots: [Certificate], now: Date = Date()) async throws(RelayError) -> RelayReceipt {
         func refuse(_ vi: String, _ en: String) -> RelayError {
             RelayError(kind: .untrusted, code: "receipt_invalid", vi: "Biên nhận của cấp trên không hợp lệ: \(vi)",
                        en: "The hub's receipt is not valid: \(en)")
@@ -57,8 +37,8 @@ public enum ReceiptVerifier {
             let failed = result.checks.filter { $0.outcome != .passed && $0.outcome != .notChecked }.map(\.message).joined(separator: "; ")
             throw refuse("chữ ký \(result.verdict.rawValue): \(failed)", "signature \(result.verdict.rawValue): \(failed)")
         }
-        let receipt: HubReceipt
-        do { receipt = try JSONDecoder().decode(HubReceipt.self, from: Data(content)) } catch {
+        let receipt: RelayReceipt
+        do { receipt = try JSONDecoder().decode(RelayReceipt.self, from: Data(content)) } catch {
             throw refuse("nội dung không phải JSON biên nhận", "content is not a receipt JSON (\(error))")
         }
         guard receipt.type == "hubd-receipt/1" else { throw refuse("loại \(receipt.type)", "type \(receipt.type)") }
