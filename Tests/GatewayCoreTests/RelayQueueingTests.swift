@@ -56,9 +56,8 @@ final class RelayQueueingTests: XCTestCase {
             queuedAt: now, uploadPath: nil, attempts: 0, nextAttemptAt: nil, lastError: nil, receipt: nil, deliveredAt: nil))
         XCTAssertNotEqual(fixture.store.changes.generation, generation, "queueing wakes the relay")
         XCTAssertEqual(try fixture.store.document(document.id)?.state, .queued)
-        let queue = try fixture.store.relayQueue()
-        XCTAssertEqual(queue.map(\.1.packageKey), ["000.00.20.H13,2026/11/18,125/QĐ-UBND"])
-        XCTAssertEqual(queue.first?.1.lane, .hoaToc)
+        XCTAssertEqual(try fixture.store.outbound(document.id)?.packageKey, "000.00.20.H13,2026/11/18,125/QĐ-UBND")
+        XCTAssertEqual(try fixture.store.relayCandidates(from: .hoaToc, now: now, limit: 5).due.map(\.id), [document.id])
         XCTAssertEqual(try fixture.store.history(document.id).last?.toState, .queued)
 
         // A restart in the middle of sending resumes as queued, with the upload path kept.
@@ -68,6 +67,68 @@ final class RelayQueueingTests: XCTestCase {
         _ = try fixture.store.recover()
         XCTAssertEqual(try fixture.store.document(document.id)?.state, .queued)
         XCTAssertEqual(try fixture.store.outbound(document.id)?.uploadPath, "/v1/uploads/abc")
+    }
+
+    /// The workers' pick is read with SQL (not the whole queue): the order, the lanes each worker
+    /// takes, documents waiting out a backoff, and sent or sending documents must match what
+    /// `LaneScheduler` would choose from the full list.
+    func testCandidatesAreTheSchedulersPickFromTheStore() async throws {
+        let fixture = try StoreFixture()
+        defer { fixture.close() }
+        let base = Date(timeIntervalSince1970: 1_795_000_000)
+        var ids: [DocumentID] = []
+        // thuong (oldest), khan, thuong, hoaToc (in backoff until base+60), thuong (sending),
+        // hoaToc (delivered), hoaToc (rejected)
+        let plan: [(RelayLane, TimeInterval, Date?)] = [(.thuong, 0, nil), (.khan, 1, nil), (.thuong, 2, nil),
+                                                        (.hoaToc, 3, base.addingTimeInterval(60)), (.thuong, 4, nil),
+                                                        (.hoaToc, -2, nil), (.hoaToc, -1, nil)]
+        for (index, (lane, offset, notBefore)) in plan.enumerated() {
+            let document = try await submit(fixture, randomBytes(10), number: "\(index)")
+            ids.append(document.id)
+            try fixture.store.queueForRelay(OutboundRecord(
+                documentId: document.id, packageKey: "key-\(index)", packageSHA256: "", packageSize: 10, lane: lane,
+                queuedAt: base.addingTimeInterval(offset), uploadPath: nil, attempts: notBefore == nil ? 0 : 1,
+                nextAttemptAt: notBefore, lastError: nil, receipt: nil, deliveredAt: nil))
+        }
+        let sending = try XCTUnwrap(try fixture.store.outbound(ids[4]))
+        try fixture.store.relayTransition(sending, to: .sending, cause: "test")
+        var delivered = try XCTUnwrap(try fixture.store.outbound(ids[5]))
+        try fixture.store.relayTransition(delivered, to: .sending, cause: "test")
+        delivered.deliveredAt = base
+        try fixture.store.relayTransition(delivered, to: .delivered, cause: "test")
+        var refused = try XCTUnwrap(try fixture.store.outbound(ids[6]))
+        refused.lastError = "Sai mã / wrong code"
+        try fixture.store.relayTransition(refused, to: .rejected, cause: "refused by the hub", reason: "Sai mã / wrong code")
+        // The column-by-column write reads back as whole records and history.
+        XCTAssertEqual(try fixture.store.outbound(ids[5])?.deliveredAt, base)
+        XCTAssertEqual(try fixture.store.outbound(ids[6]), refused)
+        let rejected = try XCTUnwrap(try fixture.store.document(ids[6]))
+        XCTAssertEqual(rejected.state, .rejected)
+        XCTAssertEqual(rejected.stateReason, "Sai mã / wrong code")
+        XCTAssertEqual(try fixture.store.history(ids[6]).map(\.toState), [.received, .signed, .queued, .rejected])
+        XCTAssertEqual(try fixture.store.history(ids[5]).map(\.toState), [.received, .signed, .queued, .sending, .delivered])
+        XCTAssertThrowsError(try fixture.store.relayTransition(refused, to: .sending, cause: "test"), "rejected is final")
+
+        let now = base.addingTimeInterval(10)
+        let general = try fixture.store.relayCandidates(from: .thuong, now: now, limit: 10)
+        XCTAssertEqual(general.due.map(\.id), [ids[1], ids[0], ids[2]], "urgent lane first, then oldest; not the sending one nor the backoff")
+        XCTAssertEqual(general.nextRetry, base.addingTimeInterval(60), "fewer due than asked for: when the next one is due")
+        let two = try fixture.store.relayCandidates(from: .thuong, now: now, limit: 2)
+        XCTAssertEqual(two.due.map(\.id), [ids[1], ids[0]])
+        XCTAssertNil(two.nextRetry, "a full answer has a document to send: no need to look further")
+
+        let express = try fixture.store.relayCandidates(from: .khan, now: now, limit: 10)
+        XCTAssertEqual(express.due.map(\.id), [ids[1]])
+        let later = try fixture.store.relayCandidates(from: .khan, now: base.addingTimeInterval(61), limit: 10)
+        XCTAssertEqual(later.due.map(\.id), [ids[3], ids[1]], "due again after its backoff, and Hỏa tốc goes first")
+        XCTAssertNil(later.nextRetry)
+
+        let scheduler = LaneScheduler()
+        XCTAssertEqual(scheduler.next(for: .general, among: general.due, busy: [ids[1]], now: now), .send(ids[0]))
+
+        let summary = try fixture.store.relayQueueSummary()
+        XCTAssertEqual(summary.count, 5)
+        XCTAssertEqual(summary.filter(\.sending).map(\.lane), [.thuong])
     }
 
     func testDocumentWithoutNumberCannotBePackaged() async throws {

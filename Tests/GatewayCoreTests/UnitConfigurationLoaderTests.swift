@@ -98,7 +98,7 @@ final class UnitConfigurationLoaderTests: XCTestCase {
             "api": ["socket", "socket_group", "tcp"],
             "log": ["level"],
             "upstream": ["url", "ca_file", "certificate", "key", "hub_key_sha256", "connect_timeout", "idle_timeout",
-                         "long_poll", "retry_base", "retry_cap", "max_queue_age"],
+                         "long_poll", "parallel_uploads", "retry_base", "retry_cap", "max_queue_age"],
         ])
     }
 
@@ -113,6 +113,7 @@ final class UnitConfigurationLoaderTests: XCTestCase {
         connect_timeout = "5s"
         idle_timeout = 90
         long_poll = "45s"
+        parallel_uploads = 3
         retry_base = "1s"
         retry_cap = "15m"
         max_queue_age = "2h"
@@ -128,6 +129,8 @@ final class UnitConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(upstream.connectTimeout, .seconds(5))
         XCTAssertEqual(upstream.idleTimeout, .seconds(90))
         XCTAssertEqual(upstream.longPoll, .seconds(45))
+        XCTAssertEqual(upstream.parallelUploads, 3)
+        XCTAssertEqual(GatewayConfiguration().upstream.parallelUploads, 2)
         XCTAssertEqual(upstream.retryBase, .seconds(1))
         XCTAssertEqual(upstream.retryCap, .seconds(900))
         XCTAssertEqual(upstream.maximumQueueAge, .seconds(7200))
@@ -143,8 +146,10 @@ final class UnitConfigurationLoaderTests: XCTestCase {
         hub_key_sha256 = "abc"
         long_poll = "2m"
         retry_base = "0s"
+        parallel_uploads = 0
         """)
-        XCTAssertEqual(found.map(\.key), ["upstream.url", "upstream.certificate", "upstream.hub_key_sha256", "upstream.retry_base", "upstream.long_poll"])
+        XCTAssertEqual(found.map(\.key), ["upstream.url", "upstream.certificate", "upstream.hub_key_sha256", "upstream.retry_base",
+                                          "upstream.parallel_uploads", "upstream.long_poll"])
         XCTAssertEqual(found.first?.line, 2)
         let missing = issues("""
         [upstream]

@@ -74,7 +74,7 @@ public enum ConfigurationLoader {
             "api": ["socket", "socket_group", "tcp"],
             "log": ["level"],
             "upstream": ["url", "ca_file", "certificate", "key", "hub_key_sha256", "connect_timeout", "idle_timeout",
-                         "long_poll", "retry_base", "retry_cap", "max_queue_age"],
+                         "long_poll", "parallel_uploads", "retry_base", "retry_cap", "max_queue_age"],
         ]
 
         mutating func read() -> GatewayConfiguration {
@@ -182,6 +182,11 @@ public enum ConfigurationLoader {
             for (key, keyPath) in durations {
                 guard let value = duration(table, "upstream", key) else { continue }
                 if value > .zero { upstream[keyPath: keyPath] = value } else { issue("upstream.\(key)", "must be more than 0", hint: nil) }
+            }
+            if let value = table["parallel_uploads"] {
+                if let number = value.int, (1...8).contains(number) { upstream.parallelUploads = number } else {
+                    issue("upstream.parallel_uploads", "must be a whole number from 1 to 8, found \(value.tomlValue.debugDescription)", hint: nil)
+                }
             }
             if upstream.longPoll > .seconds(60) { issue("upstream.long_poll", "must be at most 60 s (the hub's limit)", hint: nil) }
             if upstream.retryCap < upstream.retryBase { issue("upstream.retry_cap", "must not be below retry_base", hint: nil) }

@@ -55,6 +55,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
         public var idleTimeout: Duration = .seconds(60)
         /// How long one inbox request waits for something to arrive (the hub caps it at 60 s).
         public var longPoll: Duration = .seconds(30)
+        /// Ordinary-lane uploads sent at once, each on its own connection (besides the express
+        /// connection for urgent lanes). More than one hides the round trip per document on a
+        /// high-latency 4G link; a large package still goes at the link's full rate alone.
+        public var parallelUploads: Int = 2
         public var retryBase: Duration = .seconds(2)
         public var retryCap: Duration = .seconds(600)
         /// Decision 28/2018: warn when a document has waited longer than this for the link.

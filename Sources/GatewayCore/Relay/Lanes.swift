@@ -41,8 +41,9 @@ public enum RelayLane: Int, Sendable, CaseIterable, Comparable, Codable {
 
 /// Which queued document each upload worker takes next.
 ///
-/// Two workers, each with its own connection: the **express** worker takes only urgent lanes
-/// (Khẩn and above), the **general** worker takes anything, most urgent first. So an urgent
+/// Workers, each with its own connection: the **express** worker takes only urgent lanes
+/// (Khẩn and above), the **general** workers (`upstream.parallel_uploads` of them) take anything,
+/// most urgent first. So an urgent
 /// document waits at most behind another urgent one, never behind a large Thường upload that
 /// the general worker may be in the middle of (the "never waits behind": separate
 /// connections rather than preemption, which would throw away a half-sent upload's progress).
@@ -51,7 +52,10 @@ public struct LaneScheduler: Sendable {
         case express
         case general
 
-        func accepts(_ lane: RelayLane) -> Bool { self == .general || lane != .thuong }
+        func accepts(_ lane: RelayLane) -> Bool { lane >= lowestLane }
+
+        /// Every lane from this one up is the worker's.
+        public var lowestLane: RelayLane { self == .general ? .thuong : .khan }
     }
 
     public struct Candidate: Sendable, Equatable {

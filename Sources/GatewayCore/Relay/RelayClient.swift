@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Crypto
+import DocumentModel
 import Foundation
 import Logging
 import NIOCore
@@ -12,8 +13,9 @@ import X509
 /// exchange, each returning typed values or a classed `RelayError`. No retry and no store logic
 /// here — the relay service decides; this only speaks HTTP.
 ///
-/// Two `HTTPClient`s: uploads and the inbox's long poll each get their own connections, so an
-/// urgent document is never queued behind a large upload or a poll that is waiting.
+/// Three `HTTPClient`s: urgent uploads, ordinary uploads (`parallel_uploads` connections) and the
+/// inbox's long poll each get their own connections, so an urgent document is never queued behind
+/// a large upload or a poll that is waiting.
 public final class RelayClient: Sendable {
     public struct Settings: Sendable {
         public var baseURL: String
@@ -23,6 +25,8 @@ public final class RelayClient: Sendable {
         public var hubKeyPin: [UInt8]?
         public var connectTimeout: Duration
         public var idleTimeout: Duration
+        /// Connections of the general (ordinary-lane) client: one per upload worker.
+        public var parallelUploads: Int
 
         public init(_ upstream: GatewayConfiguration.Upstream) throws(RelayError) {
             guard let url = upstream.url, let ca = upstream.caFile, let certificate = upstream.certificateFile, let key = upstream.keyFile else {
@@ -35,6 +39,7 @@ public final class RelayClient: Sendable {
             hubKeyPin = upstream.hubKeyPin
             connectTimeout = upstream.connectTimeout
             idleTimeout = upstream.idleTimeout
+            parallelUploads = upstream.parallelUploads
         }
     }
 
@@ -71,8 +76,15 @@ public final class RelayClient: Sendable {
         timeout.write = .nanoseconds(Int64(settings.idleTimeout.nanoseconds))
         configuration.timeout = timeout
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1)
+        // A failed connection fails the request at once: the relay's RetrySchedule (full jitter,
+        // cap, Retry-After) is the one backoff. AsyncHTTPClient's own would hold the request and
+        // retry on a private timer that grows with every failure (to 60 s), so after hours
+        // offline the box noticed the link's return seconds late (seen in scripts/bench-relay).
+        configuration.connectionPool.retryConnectionEstablishment = false
         express = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        general = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var generalConfiguration = configuration
+        generalConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = settings.parallelUploads
+        general = HTTPClient(eventLoopGroupProvider: .singleton, configuration: generalConfiguration)
         var pollConfiguration = configuration
         // The long poll is silent for up to `wait` seconds by design.
         pollConfiguration.timeout.read = .seconds(Int64(max(75, settings.idleTimeout.components.seconds)))
@@ -203,22 +215,12 @@ public final class RelayClient: Sendable {
 
     // MARK: Inbox
 
-    public struct InboxItem: Sendable, Decodable, Equatable {
-        public var id: Int64
-        public var kind: String
-        public var key: String
-        public var from: String
-        public var size: Int64
-        public var sha256: String
-    }
-
     /// `GET /v1/inbox?wait=S`: answers when something is waiting, or empty after `wait`.
-    public func pollInbox(wait: Duration) async throws(RelayError) -> [InboxItem] {
-        struct List: Decodable { var items: [InboxItem] }
+    public func pollInbox(wait: Duration) async throws(RelayError) -> [RelayWaitingItem] {
         let seconds = max(0, min(60, wait.components.seconds))
         let answer = try await exchange(poller, request("/v1/inbox?wait=\(seconds)", method: .GET), deadline: .seconds(seconds + 60))
         guard answer.status == 200 else { throw failure(answer) }
-        do { return try JSONDecoder().decode(List.self, from: Data(answer.body)).items } catch {
+        do { return try JSONDecoder().decode(RelayWaitingList.self, from: Data(answer.body)).items } catch {
             throw .protocolViolation("inbox list is not the expected JSON (\(error))")
         }
     }

@@ -1,3 +1,4 @@
+import DocumentModel
 import DocumentSigning
 import EdXML
 import Foundation
@@ -8,7 +9,7 @@ import Synchronization
 import X509
 
 /// The relay inside gatewayd: queues signed documents with their edXML package, sends them to
-/// the hub (two workers, see `LaneScheduler`), keeps the hub's verified receipts, and brings down
+/// the hub (an express worker for urgent lanes and `parallel_uploads` general workers, see `LaneScheduler`), keeps the hub's verified receipts, and brings down
 /// what the hub holds for this commune (long poll), answering each document with status 01.
 ///
 /// The store is the truth; this service keeps nothing that matters in memory. It sleeps on the
@@ -20,6 +21,7 @@ public final class RelayService: Service, Sendable {
         public var schedule: RetrySchedule
         public var ageRule: QueueAgeRule
         public var longPoll: Duration
+        public var parallelUploads: Int
         public var hubURL: String
         /// Packages up to this size go in one `POST /v1/packages`; larger ones by tus.
         public var wholeSubmissionLimit: Int64 = 1 << 20
@@ -36,6 +38,7 @@ public final class RelayService: Service, Sendable {
             schedule = RetrySchedule(base: upstream.retryBase, cap: upstream.retryCap)
             ageRule = QueueAgeRule(maximumAge: upstream.maximumQueueAge)
             longPoll = upstream.longPoll
+            parallelUploads = upstream.parallelUploads
             hubURL = upstream.url ?? ""
             maximumIncomingSize = max(configuration.intake.maximumDocumentSize * 2, 1 << 30)
         }
@@ -72,7 +75,7 @@ public final class RelayService: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.queueLoop() }
                 group.addTask { await self.uploadLoop(.express) }
-                group.addTask { await self.uploadLoop(.general) }
+                for _ in 0..<self.settings.parallelUploads { group.addTask { await self.uploadLoop(.general) } }
                 group.addTask { await self.inboxLoop() }
             }
         }
@@ -126,17 +129,16 @@ public final class RelayService: Service, Sendable {
             let now = Date()
             var deadline: Date?
             do {
-                let candidates = try store.relayQueue().filter { $0.0.state == .queued }.map { document, outbound in
-                    LaneScheduler.Candidate(id: document.id, lane: outbound.lane, queuedAt: outbound.queuedAt, notBefore: outbound.nextAttemptAt)
-                }
-                switch scheduler.next(for: worker, among: candidates, busy: busy.withLock { $0 }, now: now) {
+                let held = busy.withLock { $0 }
+                let (due, nextRetry) = try store.relayCandidates(from: worker.lowestLane, now: now, limit: held.count + 1)
+                switch scheduler.next(for: worker, among: due, busy: held, now: now) {
                 case .send(let id):
                     guard busy.withLock({ $0.insert(id).inserted }) else { continue }
                     await send(id, worker: worker)
                     busy.withLock { _ = $0.remove(id) }
                     continue
                 case .wait(let until):
-                    deadline = until
+                    deadline = [until, nextRetry].compactMap { $0 }.min()
                 }
             } catch {
                 logger.error("relay could not read the queue", metadata: ["error": "\(error)"])
@@ -310,7 +312,7 @@ public final class RelayService: Service, Sendable {
         }
     }
 
-    func receive(_ item: RelayClient.InboxItem) async throws(RelayError) {
+    func receive(_ item: RelayWaitingItem) async throws(RelayError) {
         let existing: InboundRecord?
         do { existing = try store.inbound(hubID: item.id) } catch { throw Self.storeError(error) }
         if var existing {
@@ -406,11 +408,11 @@ public final class RelayService: Service, Sendable {
         var lanes: [RelayStatus.Lane] = RelayLane.allCases.map { .init(lane: $0.name, name: $0.vietnameseName, queued: 0, sending: 0) }
         var queuedSince: [Date] = []
         var inboxCount = 0
-        if let queue = try? store.relayQueue() {
-            for (document, outbound) in queue {
-                guard let index = RelayLane.allCases.firstIndex(of: outbound.lane) else { continue }
-                if document.state == .sending { lanes[index].sending += 1 } else { lanes[index].queued += 1 }
-                queuedSince.append(outbound.queuedAt)
+        if let queue = try? store.relayQueueSummary() {
+            for entry in queue {
+                guard let index = RelayLane.allCases.firstIndex(of: entry.lane) else { continue }
+                if entry.sending { lanes[index].sending += 1 } else { lanes[index].queued += 1 }
+                queuedSince.append(entry.queuedAt)
             }
         }
         if let count = try? store.inboundCount() { inboxCount = count }

@@ -69,12 +69,55 @@ extension DocumentStore {
         changes.notify()
     }
 
-    /// Documents in `queued` and `sending` with their relay rows, for the scheduler and the status.
-    public func relayQueue() throws -> [(DocumentRecord, OutboundRecord)] {
+    /// What the upload workers choose from, read without the whole queue: the first `limit`
+    /// queued documents in lanes from `lowestLane` up that are due now (most urgent lane first,
+    /// then oldest), and — only when fewer than `limit` are due — when the earliest of the others
+    /// waiting out a backoff becomes due.
+    ///
+    /// Each worker asks before every upload, so this must not grow with the queue: reading every
+    /// queued row per pick made a 1,000-document backlog drain at a tenth of the link's rate
+    /// (docs/PERFORMANCE.md, "Relay"). The walk follows index `relay_outbound_waiting` (v3) and
+    /// stops after `limit` rows; `limit` is one more than the documents other workers hold, so a
+    /// full answer always has one free to take.
+    public func relayCandidates(from lowestLane: RelayLane, now: Date, limit: Int) throws -> (due: [LaneScheduler.Candidate], nextRetry: Date?) {
         try database.read { db in
-            let documents = try DocumentRecord.filter([DocumentState.queued, .sending].contains(DocumentRecord.Columns.state)).fetchAll(db)
-            return try documents.compactMap { document in
-                try OutboundRecord.fetchOne(db, key: document.id).map { (document, $0) }
+            // INDEXED BY and CROSS JOIN fix the plan: relay rows in the index's order, each checked
+            // against its document's state (sending and rejected ones are skipped).
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT o.document_id, o.lane, o.queued_at, o.next_attempt_at
+                FROM relay_outbound o INDEXED BY relay_outbound_waiting CROSS JOIN document d ON d.id = o.document_id
+                WHERE o.delivered_at IS NULL AND o.lane >= ? AND d.state = 'queued'
+                  AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)
+                ORDER BY o.lane DESC, o.queued_at, o.document_id
+                LIMIT ?
+                """, arguments: [lowestLane.rawValue, now, limit])
+            let due = try rows.map { row throws -> LaneScheduler.Candidate in
+                guard let id = DocumentID(row["document_id"] as String), let lane = RelayLane(rawValue: row["lane"]) else {
+                    throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "relay_outbound row unreadable: \(row)")
+                }
+                return LaneScheduler.Candidate(id: id, lane: lane, queuedAt: row["queued_at"], notBefore: row["next_attempt_at"])
+            }
+            guard due.count < limit else { return (due, nil) }
+            let nextRetry = try Date.fetchOne(db, sql: """
+                SELECT MIN(o.next_attempt_at)
+                FROM relay_outbound o INDEXED BY relay_outbound_waiting CROSS JOIN document d ON d.id = o.document_id
+                WHERE o.delivered_at IS NULL AND o.lane >= ? AND d.state = 'queued' AND o.next_attempt_at > ?
+                """, arguments: [lowestLane.rawValue, now])
+            return (due, nextRetry)
+        }
+    }
+
+    /// Per queued or sending document: its lane, whether it is being sent and since when it has
+    /// waited — the status's figures, without decoding whole records.
+    public func relayQueueSummary() throws -> [(lane: RelayLane, sending: Bool, queuedAt: Date)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT o.lane, d.state, o.queued_at
+                FROM document d JOIN relay_outbound o ON o.document_id = d.id
+                WHERE d.state IN ('queued', 'sending')
+                """).compactMap { row in
+                guard let lane = RelayLane(rawValue: row["lane"]) else { return nil }
+                return (lane, (row["state"] as String) == DocumentState.sending.rawValue, row["queued_at"])
             }
         }
     }
@@ -89,15 +132,31 @@ extension DocumentStore {
     }
 
     /// A state change of a relayed document and its relay row, committed together.
+    ///
+    /// Two of these per delivery, so they are written column by column with cached statements:
+    /// decoding and re-encoding the whole document (its metadata JSON) and relay row through
+    /// Codable was the largest part of the relay's CPU per document (docs/PERFORMANCE.md, "Relay").
     public func relayTransition(_ record: OutboundRecord, to next: DocumentState, cause: String, reason: String? = nil) throws {
         try database.write { db in
-            guard var document = try DocumentRecord.fetchOne(db, key: record.documentId) else {
-                throw DatabaseError(resultCode: .SQLITE_NOTFOUND, message: "no document \(record.documentId)")
+            let id = record.documentId
+            guard let stored = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM document WHERE id = ?"), arguments: [id]) else {
+                throw DatabaseError(resultCode: .SQLITE_NOTFOUND, message: "no document \(id)")
             }
-            try record.update(db)
-            if document.state != next {
-                try Self.move(&document, to: next, cause: cause, reason: reason, at: Date(), in: db)
+            guard let current = DocumentState(rawValue: stored) else {
+                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "document \(id) has an unknown state \(stored)")
             }
+            try db.cachedStatement(sql: """
+                UPDATE relay_outbound SET upload_path = ?, attempts = ?, next_attempt_at = ?, last_error = ?, receipt = ?, delivered_at = ?
+                WHERE document_id = ?
+                """).execute(arguments: [record.uploadPath, record.attempts, record.nextAttemptAt, record.lastError, record.receipt,
+                                         record.deliveredAt, id])
+            guard current != next else { return }
+            guard current.canMove(to: next) else { throw IllegalTransition(from: current, to: next) }
+            let now = Date()
+            try db.cachedStatement(sql: "INSERT INTO transition (document_id, from_state, to_state, at, cause) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [id, current.rawValue, next.rawValue, now, cause])
+            try db.cachedStatement(sql: "UPDATE document SET state = ?, state_reason = ?, updated_at = ? WHERE id = ?")
+                .execute(arguments: [next.rawValue, reason, now, id])
         }
     }
 

@@ -64,6 +64,15 @@ enum StoreSchema {
                 t.column("status_receipt", .blob)
             }
         }
+        migrator.registerMigration("v3: the relay's pick by index") { db in
+            // The upload workers' next document, read in index order and stopped at the first few
+            // (DocumentStore.relayCandidates): without it each pick sorted every queued document.
+            // Partial: delivered rows, the bulk of the table over the years, are not in it.
+            try db.execute(sql: """
+                CREATE INDEX relay_outbound_waiting ON relay_outbound(lane DESC, queued_at, document_id)
+                WHERE delivered_at IS NULL
+                """)
+        }
         return migrator
     }
 }

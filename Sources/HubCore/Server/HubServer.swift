@@ -1,3 +1,4 @@
+import DocumentModel
 import EdXML
 import Foundation
 import HTTPTypes
@@ -90,7 +91,7 @@ public struct HubServer: Sendable {
         router.get("/v1/inbox") { request, context in
             let commune = try box(context).code
             let items = try await longPoll(queue: commune, request: request) { try await store.inbox(commune: commune) }
-            return try json(["items": items])
+            return try json(RelayWaitingList(items: items))
         }
         router.get("/v1/inbox/{id}") { _, context in
             let package = try await store.inboxPackage(commune: try box(context).code, id: try context.parameters.require("id", as: Int64.self))
@@ -107,7 +108,7 @@ public struct HubServer: Sendable {
         router.get("/office/v1/received") { request, context in
             _ = try office(context)
             let items = try await longPoll(queue: Self.officeQueue, request: request) { try await store.handoff() }
-            return try json(["items": items])
+            return try json(RelayWaitingList(items: items))
         }
         router.get("/office/v1/received/{id}") { _, context in
             _ = try office(context)
@@ -351,7 +352,7 @@ public struct HubServer: Sendable {
         ], body: body)
     }
 
-    func longPoll(queue: String, request: Request, list: () async throws -> [HubStore.WaitingItem]) async throws -> [HubStore.WaitingItem] {
+    func longPoll(queue: String, request: Request, list: () async throws -> [RelayWaitingItem]) async throws -> [RelayWaitingItem] {
         var wait = 0
         if let text = request.uri.queryParameters.get("wait") {
             guard let value = Int(text), (0...configuration.maxWaitSeconds).contains(value) else {

@@ -1,3 +1,4 @@
+import DocumentModel
 import Foundation
 import GRDB
 import Logging
@@ -40,19 +41,6 @@ public final class HubStore: Sendable {
     }
 
     /// One package waiting for someone (a commune's inbox, or the hand-off).
-    public struct WaitingItem: Sendable, Codable, Equatable {
-        public var id: Int64
-        public var kind: String
-        public var key: String
-        public var from: String
-        public var size: Int64
-        public var sha256: String
-        public var queuedAt: String
-        public var file: String?
-
-        enum CodingKeys: String, CodingKey { case id, kind, key, from, size, sha256, queuedAt = "queued_at", file }
-    }
-
     public struct Upload: Sendable {
         public var id: String
         public var owner: String
@@ -228,7 +216,7 @@ public final class HubStore: Sendable {
 
     // MARK: inbox (boxes) and hand-off (office)
 
-    public func inbox(commune: String, limit: Int = 100) async throws -> [WaitingItem] {
+    public func inbox(commune: String, limit: Int = 100) async throws -> [RelayWaitingItem] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT i.id, p.kind, p.key, p.from_code, p.size, p.sha256, i.queued_at FROM inbox i JOIN packages p ON p.id = i.package_id
@@ -237,7 +225,7 @@ public final class HubStore: Sendable {
         }
     }
 
-    public func handoff(limit: Int = 100) async throws -> [WaitingItem] {
+    public func handoff(limit: Int = 100) async throws -> [RelayWaitingItem] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT h.id, p.kind, p.key, p.from_code, p.size, p.sha256, h.queued_at, p.file FROM handoff h JOIN packages p ON p.id = h.package_id
@@ -246,9 +234,9 @@ public final class HubStore: Sendable {
         }
     }
 
-    static func item(_ row: Row, file: String?) -> WaitingItem {
-        WaitingItem(id: row["id"], kind: row["kind"], key: row["key"], from: row["from_code"], size: row["size"], sha256: row["sha256"],
-                    queuedAt: HubTime.display(row["queued_at"]), file: file)
+    static func item(_ row: Row, file: String?) -> RelayWaitingItem {
+        RelayWaitingItem(id: row["id"], kind: row["kind"], key: row["key"], from: row["from_code"], size: row["size"], sha256: row["sha256"],
+                         queuedAt: HubTime.display(row["queued_at"]), file: file)
     }
 
     /// The stored file of an inbox item of `commune` (another commune's item is "not found").
