@@ -142,6 +142,7 @@ let package = Package(
         .target(name: "HubCore", dependencies: [
             "DocumentModel", "EdXML", "Signing", "DocumentSigning",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "TOMLKit", package: "TOMLKit"),

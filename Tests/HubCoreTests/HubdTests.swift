@@ -275,7 +275,15 @@ final class HubdTests: XCTestCase, HubClientTesting {
         let options = hub.curl(["-X", "OPTIONS", "/v1/uploads"])
         XCTAssertEqual(options.http, 204)
         XCTAssertEqual(hub.header("Tus-Version", in: options.headers), "1.0.0")
-        XCTAssertEqual(hub.header("Tus-Extension", in: options.headers), "creation")
+        XCTAssertEqual(hub.header("Tus-Extension", in: options.headers), "creation,expiration")
+        // tus expiration: the hub says when a silent upload is deleted, as an HTTP date a week on.
+        let expires = try XCTUnwrap(hub.header("Upload-Expires", in: created.headers))
+        let httpDate = DateFormatter()
+        httpDate.locale = Locale(identifier: "en_US_POSIX")
+        httpDate.timeZone = TimeZone(secondsFromGMT: 0)
+        httpDate.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let expiresAt = try XCTUnwrap(httpDate.date(from: expires), expires)
+        XCTAssertEqual(expiresAt.timeIntervalSinceNow, 7 * 24 * 3600, accuracy: 120, expires)
         // tus rules: the version header is required, the offset must be the hub's, and another
         // box cannot see this upload.
         let unversioned = hub.curl(["-I", location])
@@ -306,6 +314,8 @@ final class HubdTests: XCTestCase, HubClientTesting {
             try await Task.sleep(for: .milliseconds(100))
         }
         XCTAssertEqual(offset, cut, "the bytes received before the break are kept")
+        XCTAssertNotNil(hub.header("Upload-Expires", in: hub.curl(["-I", "-H", "Tus-Resumable: 1.0.0", location]).headers),
+                        "an unfinished upload's expiry is given with its offset")
 
         let rest = files + "/rest.part"
         FileManager.default.createFile(atPath: rest, contents: try Data(contentsOf: URL(fileURLWithPath: package)).suffix(from: cut))

@@ -57,6 +57,12 @@ final class UnitHubRulesTests: XCTestCase {
         XCTAssertThrowsError(try Routing.fromOffice(upward, served: served)) { XCTAssertEqual(($0 as? HubError)?.code, .noServedRecipient) }
     }
 
+    func testUploadExpiresIsAnHTTPDate() {
+        // RFC 9110 §5.6.7's own example, and a date in November 2026.
+        XCTAssertEqual(Tus.httpDate(Date(timeIntervalSince1970: 784_111_777)), "Sun, 06 Nov 1994 08:49:37 GMT")
+        XCTAssertEqual(Tus.httpDate(Date(timeIntervalSince1970: 1_795_000_000)), "Wed, 18 Nov 2026 11:06:40 GMT")
+    }
+
     func testTusHeaders() throws {
         XCTAssertNoThrow(try Tus.checkVersion("1.0.0"))
         for bad in [nil, "", "0.2.2", "1.0"] as [String?] {

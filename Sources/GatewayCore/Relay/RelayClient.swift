@@ -140,7 +140,10 @@ public final class RelayClient: Sendable {
     public func submitWhole(path: String, size: Int64, worker: LaneScheduler.Worker) async throws(RelayError) -> [UInt8] {
         var request = request("/v1/packages", method: .POST)
         request.headers.add(name: "Content-Type", value: "application/xml")
-        request.body = .stream(FileChunks(ioPool: ioPool, path: path, from: 0, to: size), length: .known(size))
+        // Whole submissions are small (RelayService.Settings.wholeSubmissionLimit): one buffer.
+        do { request.body = .bytes(try await FileChunks(ioPool: ioPool, path: path, from: 0, to: size).readWhole()) } catch {
+            throw RelayError(kind: .transient, code: "store", vi: "Không đọc được gói \(path): \(error)", en: "Cannot read the package \(path): \(error)")
+        }
         let answer = try await exchange(client(worker), request)
         guard answer.status == 200 || answer.status == 201 else { throw failure(answer) }
         return answer.body

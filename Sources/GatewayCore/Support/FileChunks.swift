@@ -61,4 +61,30 @@ struct FileChunks: AsyncSequence, Sendable {
     func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(ioPool: ioPool, path: path, offset: from, end: to)
     }
+
+    /// The whole region in one buffer, read in one trip to the I/O pool: for small bodies (the
+    /// relay's whole submissions, at most 1 MiB), where one write of one buffer costs far less
+    /// than a stream of chunks, each a hop to the pool and a pass through the HTTP client's body
+    /// state machine (measured: docs/PERFORMANCE.md, "Relay"). Callers bound the size.
+    func readWhole() async throws -> ByteBuffer {
+        let descriptor = try Descriptor(path: path)
+        let count = Int(to - from), at = from, path = path
+        let buffer = if let ioPool {
+            try await ioPool.runIfActive { try descriptor.read(count, at: at, path: path) }
+        } else {
+            try descriptor.read(count, at: at, path: path)
+        }
+        // pread may stop short (a signal, a huge region): the rest, if any, in further reads.
+        var whole = buffer
+        while whole.readableBytes < count {
+            let offset = at + Int64(whole.readableBytes), remaining = count - whole.readableBytes
+            var more = if let ioPool {
+                try await ioPool.runIfActive { try descriptor.read(remaining, at: offset, path: path) }
+            } else {
+                try descriptor.read(remaining, at: offset, path: path)
+            }
+            whole.writeBuffer(&more)
+        }
+        return whole
+    }
 }

@@ -46,6 +46,9 @@ public struct HubConfiguration: Sendable, Equatable {
     /// A connection that sends nothing for this long while a request is being read (a box whose
     /// link went dark mid-upload) is closed, so its upload can be resumed on a new connection.
     public var idleTimeoutSeconds = 60
+    /// A tus upload that receives nothing for this long is deleted with its bytes (tus expiration
+    /// extension): a box that gave up, or was re-imaged, must not fill the hub's disk.
+    public var uploadExpiryHours = 7 * 24
 
     public init() {}
 
@@ -80,7 +83,7 @@ extension HubConfiguration {
             "receipts": ["key", "certificate"],
             "office": ["codes"],
             "proxy": ["codes"],
-            "limits": ["max_package_bytes", "max_wait_seconds", "idle_timeout_seconds"],
+            "limits": ["max_package_bytes", "max_wait_seconds", "idle_timeout_seconds", "upload_expiry_hours"],
         ]
         for key in table.keys where sections[key] == nil && key != "agency" {
             problems.append("khóa lạ / unknown key \"\(key)\"")
@@ -136,6 +139,7 @@ extension HubConfiguration {
         if let v = int(limits, "limits", "max_package_bytes") { config.maxPackageBytes = Int64(v) }
         if let v = int(limits, "limits", "max_wait_seconds") { config.maxWaitSeconds = v }
         if let v = int(limits, "limits", "idle_timeout_seconds") { config.idleTimeoutSeconds = v }
+        if let v = int(limits, "limits", "upload_expiry_hours") { config.uploadExpiryHours = v }
 
         if let agencies = table["agency"] {
             if let array = agencies.array {
@@ -158,6 +162,7 @@ extension HubConfiguration {
         if config.hubName.isEmpty { problems.append("thiếu hub.name / hub.name is required") }
         if !(1...3600).contains(config.maxWaitSeconds) { problems.append("limits.max_wait_seconds: 1–3600") }
         if !(1...3600).contains(config.idleTimeoutSeconds) { problems.append("limits.idle_timeout_seconds: 1–3600") }
+        if !(1...8760).contains(config.uploadExpiryHours) { problems.append("limits.upload_expiry_hours: 1–8760") }
         if config.maxPackageBytes < 1 { problems.append("limits.max_package_bytes phải dương / must be positive") }
         let codes = config.agencies.map(\.code)
         if Set(codes).count != codes.count { problems.append("agency: mã trùng / duplicate code") }

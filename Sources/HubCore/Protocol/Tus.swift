@@ -4,8 +4,19 @@ import Foundation
 /// text rules rather than I/O: header values in, typed values or a refusal out.
 public enum Tus {
     public static let version = "1.0.0"
-    public static let extensions = "creation"
+    public static let extensions = "creation,expiration"
     public static let patchContentType = "application/offset+octet-stream"
+
+    /// `Upload-Expires` (tus expiration extension): an RFC 9110 HTTP-date, always in GMT.
+    public static func httpDate(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int?) -> String { n.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
+        return "\(days[(c.weekday ?? 1) - 1]), \(two(c.day)) \(months[(c.month ?? 1) - 1]) \(c.year ?? 1970) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) GMT"
+    }
 
     /// Every request but OPTIONS must name the version the server speaks (tus core §"Tus-Resumable").
     public static func checkVersion(_ header: String?) throws(HubError) {

@@ -52,6 +52,7 @@ public struct HubServer: Sendable {
                                                          idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
                              tlsConfiguration: Self.tlsConfiguration(configuration)),
             configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "hubd"),
+            services: [UploadExpiry(store: store, expiry: .seconds(Int64(configuration.uploadExpiryHours) * 3600), logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info("hubd listening", metadata: ["port": "\(port)"])
@@ -231,6 +232,12 @@ public struct HubServer: Sendable {
     static let uploadOffset = HTTPField.Name("Upload-Offset")!
     static let uploadMetadata = HTTPField.Name("Upload-Metadata")!
     static let hubReceipt = HTTPField.Name("Hub-Receipt")!
+    static let uploadExpires = HTTPField.Name("Upload-Expires")!
+
+    /// When an unfinished upload silent since `lastActivity` will be deleted (tus expiration).
+    func expiry(after lastActivity: Date) -> String {
+        Tus.httpDate(lastActivity.addingTimeInterval(TimeInterval(configuration.uploadExpiryHours) * 3600))
+    }
 
     func createUpload(_ request: Request, owner: String) async throws -> Response {
         try Tus.checkVersion(request.headers[Self.tusResumable])
@@ -239,16 +246,20 @@ public struct HubServer: Sendable {
         let metadata = try Tus.parseMetadata(request.headers[Self.uploadMetadata])
         let id = try await store.createUpload(owner: owner, length: length, metadata: metadata, at: Date())
         logger.info("upload created", metadata: ["upload.id": "\(id)", "by": "\(owner)", "length": "\(length)", "key": "\(metadata["key"] ?? "")"])
-        return Response(status: .created, headers: [.location: "/v1/uploads/\(id)", Self.tusResumable: Tus.version])
+        return Response(status: .created, headers: [.location: "/v1/uploads/\(id)", Self.tusResumable: Tus.version,
+                                                     Self.uploadExpires: expiry(after: Date())])
     }
 
     func uploadOffset(_ request: Request, context: HubRequestContext) async throws -> Response {
         try Tus.checkVersion(request.headers[Self.tusResumable])
         let upload = try await store.upload(id: try context.parameters.require("id"), owner: try box(context).code)
-        let offset = upload.packageID != nil || upload.refusal != nil ? upload.length : (DurableFiles.size(store.layout.upload(upload.id)) ?? 0)
-        return Response(status: .ok, headers: [
+        let finished = upload.packageID != nil || upload.refusal != nil
+        let offset = finished ? upload.length : (DurableFiles.size(store.layout.upload(upload.id)) ?? 0)
+        var headers: HTTPFields = [
             Self.uploadOffset: "\(offset)", Self.uploadLength: "\(upload.length)", .cacheControl: "no-store", Self.tusResumable: Tus.version,
-        ])
+        ]
+        if !finished, let last = store.lastActivity(ofUpload: upload.id) { headers[Self.uploadExpires] = expiry(after: last) }
+        return Response(status: .ok, headers: headers)
     }
 
     func patchUpload(_ request: Request, context: HubRequestContext) async throws -> Response {
@@ -321,7 +332,7 @@ public struct HubServer: Sendable {
 
     func patchAnswer(_ id: String, offset: Int64, complete: Bool) -> Response {
         var headers: HTTPFields = [Self.uploadOffset: "\(offset)", Self.tusResumable: Tus.version]
-        if complete { headers[Self.hubReceipt] = "/v1/uploads/\(id)/receipt" }
+        if complete { headers[Self.hubReceipt] = "/v1/uploads/\(id)/receipt" } else { headers[Self.uploadExpires] = expiry(after: Date()) }
         return Response(status: .noContent, headers: headers)
     }
 

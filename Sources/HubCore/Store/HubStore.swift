@@ -130,6 +130,12 @@ public final class HubStore: Sendable {
         for id in uploads where DurableFiles.size(layout.upload(id)) == nil {
             try database.write { db in try db.execute(sql: "DELETE FROM uploads WHERE id = ?", arguments: [id]) }
         }
+        // Part files without a row: an expiry interrupted between its commit and the unlink.
+        let known = Set(try database.read { db in try String.fetchAll(db, sql: "SELECT id FROM uploads") })
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.uploads)) ?? []
+        where name.hasSuffix(".part") && !known.contains(String(name.dropLast(5))) {
+            DurableFiles.remove(layout.uploads + "/" + name)
+        }
     }
 
     public func newTemporaryPath() -> String {
@@ -317,6 +323,49 @@ public final class HubStore: Sendable {
             }
         }) else { throw HubError.notFound("tải lên \(id) / upload \(id)") }
         return upload
+    }
+
+    /// When an unfinished upload last received bytes: its part file's modification time (each
+    /// PATCH appends), so no database write per PATCH is needed to know it.
+    public func lastActivity(ofUpload id: String) -> Date? {
+        var info = stat()
+        guard stat(layout.upload(id), &info) == 0 else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec) + TimeInterval(info.st_mtim.tv_nsec) / 1e9)
+    }
+
+    /// The tus expiration extension: unfinished uploads silent since before `cutoff` are deleted,
+    /// bytes and row; finished ones (their receipt or refusal already fetched, or fetchable again by
+    /// submitting anew — the package itself is kept) lose their row after the same time. A box that
+    /// comes back later finds its upload gone (404) and starts again; nothing it was acknowledged
+    /// for is touched.
+    public func expireUploads(before cutoff: Date) async throws -> (uploads: Int, bytes: Int64) {
+        let rows = try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, created_at, package_id IS NULL AND refusal_code IS NULL AS open FROM uploads").map {
+                (id: $0["id"] as String, createdAt: $0["created_at"] as String, open: $0["open"] as Bool)
+            }
+        }
+        let cutoffText = HubTime.storage(cutoff)
+        var expired: [String] = [], bytes: Int64 = 0
+        for row in rows {
+            if row.open {
+                // No part file: an upload created and never written, judged by its creation time.
+                let last = lastActivity(ofUpload: row.id)
+                guard last.map({ $0 < cutoff }) ?? (row.createdAt < cutoffText) else { continue }
+                bytes += DurableFiles.size(layout.upload(row.id)) ?? 0
+            } else {
+                guard row.createdAt < cutoffText else { continue }
+            }
+            expired.append(row.id)
+        }
+        guard !expired.isEmpty else { return (0, 0) }
+        let doomed = expired
+        // Row first, then the file: a crash in between leaves a file without a row, which nothing
+        // reads (and the next pass does not see); never a row whose bytes were deleted under it.
+        try await database.write { db in
+            for id in doomed { try db.execute(sql: "DELETE FROM uploads WHERE id = ?", arguments: [id]) }
+        }
+        for id in expired { DurableFiles.remove(layout.upload(id)) }
+        return (expired.count, bytes)
     }
 
     public func finishUpload(id: String, packageID: Int64?, refusal: HubError?) async throws {
