@@ -16,7 +16,7 @@ struct Gatewayd: AsyncParsableCommand {
             Exit status: 0 success; 1 refused or failed (the message says why); 3 the daemon is not \
             running; 64 wrong usage.
             """,
-        subcommands: [Serve.self, Submit.self, Queue.self, Show.self, Status.self, Store.self, Config.self, Token.self, Sign.self, Verify.self, EdXMLCommand.self])
+        subcommands: [Serve.self, Submit.self, Queue.self, Show.self, Inbox.self, Status.self, Store.self, Config.self, Token.self, Sign.self, Verify.self, EdXMLCommand.self])
 }
 
 /// `--config FILE` / `--data-dir DIR`: how every command finds the daemon and its store.
@@ -190,6 +190,33 @@ struct Queue: AsyncParsableCommand {
                 }))
             print("\(documents.count) văn bản / documents")
         }
+    }
+}
+
+struct Inbox: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Văn bản đến từ cấp trên / what the hub brought down, newest first, and where each document is for the clerks.")
+    @Option(help: "At most this many (1–1000).") var limit = 100
+    @Flag(help: "JSON output.") var json = false
+    @OptionGroup var location: Location
+
+    func run() async throws {
+        let configuration = try location.resolve()
+        var list = try await CLI.fromDaemonOrStore(
+            configuration,
+            daemon: { try await $0.inbox(limit: limit) },
+            store: { InboxList(inboxFolder: configuration.resolvedInboxFolder, items: try $0.inboundList(limit: limit).map(InboxList.Entry.init)) })
+        if list.inboxFolder.isEmpty { list.inboxFolder = configuration.resolvedInboxFolder }
+        if json { try CLI.printJSON(list); return }
+        print(Table.render(
+            header: ["SỐ/HUB ID", "LOẠI/KIND", "NƠI GỬI/FROM", "NHẬN LÚC/RECEIVED", "ĐÃ BÁO 01/STATUS 01", "THƯ MỤC/FOLDER"],
+            rows: list.items.map { item in
+                [String(item.hubId), item.kind == "document" ? "văn bản" : "trạng thái", item.from,
+                 GatewayJSON.format(item.storedAt).prefix(19).replacingOccurrences(of: "T", with: " "),
+                 item.kind == "document" ? (item.statusSentAt == nil ? "chưa / not yet" : "đã / sent") : "",
+                 item.folder ?? (item.kind == "document" ? "(chưa / not yet)" : "")]
+            }))
+        print("\(list.items.count) mục / items; thư mục văn bản đến / inbox folder: \(list.inboxFolder)")
     }
 }
 

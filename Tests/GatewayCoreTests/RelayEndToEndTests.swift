@@ -216,6 +216,21 @@ final class RelayEndToEndTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: inbox + "/" + incoming()[0])),
                        try Data(contentsOf: URL(fileURLWithPath: downPath)), "stored byte for byte")
 
+        // The clerks see it in the inbox folder: one folder named like the register, with the
+        // attachment byte for byte and the fields in Vietnamese and English.
+        let clerks = box.dataDirectory + "/inbox"
+        func shown() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: clerks)) ?? []).filter { !$0.hasPrefix(".") } }
+        try await waitUntil(seconds: 30) { shown().count == 1 }
+        let shownFolder = try XCTUnwrap(shown().first)
+        XCTAssertTrue(shownFolder.hasSuffix(" 9-UBND-VP UBND tỉnh Quảng Trị"), shownFolder)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: clerks + "/" + shownFolder + "/cv.pdf")), Data("Công văn của tỉnh".utf8))
+        let information = try String(contentsOfFile: clerks + "/" + shownFolder + "/thong-tin.txt", encoding: .utf8)
+        XCTAssertTrue(information.contains("Trích yếu / Subject: Về việc kiểm tra đê điều"), information)
+        XCTAssertTrue(information.contains("Nơi gửi / From: UBND tỉnh Quảng Trị (000.00.00.H41)"), information)
+        let listed = box.cli(["inbox"])
+        XCTAssertEqual(listed.status, 0, listed.err)
+        XCTAssertTrue(listed.out.contains(shownFolder) && listed.out.contains("000.00.00.H41"), listed.out)
+
         // hubd receives the 01 status: it is handed off to the province (the sender).
         try await waitUntil(seconds: 60) {
             let received = runProgram("/usr/bin/curl", ["-sS", "--cacert", pki.root, "--cert", office.chain, "--key", office.key,

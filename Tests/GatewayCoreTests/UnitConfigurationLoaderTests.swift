@@ -65,10 +65,15 @@ final class UnitConfigurationLoaderTests: XCTestCase {
         socket_group = "vanthu"
         tcp = "127.0.0.1:8750"
 
+        [inbox]
+        folder = "/srv/vanban/đến"
+
         [log]
         level = "debug"
         """
         let configuration = try ConfigurationLoader.parse(text)
+        XCTAssertEqual(configuration.resolvedInboxFolder, "/srv/vanban/đến")
+        XCTAssertEqual(GatewayConfiguration().resolvedInboxFolder, GatewayConfiguration.defaultDataDirectory + "/inbox")
         XCTAssertEqual(configuration.dataDirectory, "/srv/gatewayd")
         XCTAssertEqual(configuration.agency.code, AgencyCode("000.00.20.H13"))
         XCTAssertEqual(configuration.agency.name, "UBND xã Hòa Tiến")
@@ -92,11 +97,12 @@ final class UnitConfigurationLoaderTests: XCTestCase {
     func testEveryKnownKeyIsInTheExampleAbove() {
         // If a key is added to the reader, the full example (and this list) must learn it.
         XCTAssertEqual(ConfigurationLoader.Reader.sections, [
-            "": ["data_dir", "agency", "intake", "api", "upstream", "log"],
+            "": ["data_dir", "agency", "intake", "api", "upstream", "inbox", "log"],
             "agency": ["code", "name"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
             "api": ["socket", "socket_group", "tcp"],
             "log": ["level"],
+            "inbox": ["folder"],
             "upstream": ["url", "ca_file", "certificate", "key", "hub_key_sha256", "connect_timeout", "idle_timeout",
                          "long_poll", "parallel_uploads", "retry_base", "retry_cap", "max_queue_age"],
         ])

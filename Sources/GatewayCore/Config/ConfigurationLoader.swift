@@ -68,11 +68,12 @@ public enum ConfigurationLoader {
         var issues: [ConfigurationIssue] = []
 
         static let sections: [String: Set<String>] = [
-            "": ["data_dir", "agency", "intake", "api", "upstream", "log"],
+            "": ["data_dir", "agency", "intake", "api", "upstream", "inbox", "log"],
             "agency": ["code", "name"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
             "api": ["socket", "socket_group", "tcp"],
             "log": ["level"],
+            "inbox": ["folder"],
             "upstream": ["url", "ca_file", "certificate", "key", "hub_key_sha256", "connect_timeout", "idle_timeout",
                          "long_poll", "parallel_uploads", "retry_base", "retry_cap", "max_queue_age"],
         ]
@@ -83,6 +84,11 @@ public enum ConfigurationLoader {
             if let value = string(table, "", "data_dir") {
                 if value.hasPrefix("/") { configuration.dataDirectory = value } else {
                     issue("data_dir", "must be an absolute path, found \"\(value)\"", hint: "e.g. data_dir = \"/var/lib/gatewayd\"")
+                }
+            }
+            if let inbox = section("inbox"), let path = string(inbox, "inbox", "folder") {
+                if path.hasPrefix("/") { configuration.inboxFolder = path } else {
+                    issue("inbox.folder", "must be an absolute path, found \"\(path)\"", hint: "e.g. folder = \"/srv/vanban/den\"")
                 }
             }
             if let agency = section("agency") {

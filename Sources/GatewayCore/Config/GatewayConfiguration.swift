@@ -72,12 +72,16 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var intake = Intake()
     public var api = API()
     public var upstream = Upstream()
+    /// `[inbox] folder`: where incoming documents are shown to clerks, one folder each (the
+    /// counterpart of the hot folder); `nil` means `<data-dir>/inbox`.
+    public var inboxFolder: String?
     public var logLevel: String = "info"
 
     public init() {}
 
     public var layout: StoreLayout { StoreLayout(dataDirectory: dataDirectory) }
     public var hotFolderPath: String { intake.hotFolder ?? layout.dataDirectory + "/outbox" }
+    public var resolvedInboxFolder: String { inboxFolder ?? layout.dataDirectory + "/inbox" }
     public var socketPath: String { api.socketPath ?? layout.dataDirectory + "/run/gatewayd.sock" }
     public var storeLimits: StoreLimits {
         StoreLimits(maximumDocumentSize: intake.maximumDocumentSize, diskReserve: intake.diskReserve)

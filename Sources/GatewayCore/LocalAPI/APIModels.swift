@@ -34,6 +34,49 @@ public struct DocumentList: Sendable, Codable {
     public var documents: [DocumentRecord]
 }
 
+/// `GET /v1/inbox`: what the hub brought down for this commune, newest first.
+public struct InboxList: Sendable, Codable {
+    public struct Entry: Sendable, Codable, Equatable {
+        public var hubId: Int64
+        /// `document` or `status`.
+        public var kind: String
+        public var key: String
+        public var from: String
+        public var size: Int64
+        public var storedAt: Date
+        /// When the hub accepted our 01 "đã đến" for it (documents).
+        public var statusSentAt: Date?
+        /// Its folder inside `inbox_folder`, once placed there (documents).
+        public var folder: String?
+
+        enum CodingKeys: String, CodingKey {
+            case hubId = "hub_id", kind, key, from, size, storedAt = "stored_at", statusSentAt = "status_sent_at", folder
+        }
+
+        public init(_ record: InboundRecord) {
+            hubId = record.hubID
+            kind = record.kind
+            key = record.packageKey
+            from = record.sender
+            size = record.size
+            storedAt = record.storedAt
+            statusSentAt = record.statusSentAt
+            folder = record.folder
+        }
+    }
+
+    /// The folder clerks open (`[inbox] folder`).
+    public var inboxFolder: String
+    public var items: [Entry]
+
+    enum CodingKeys: String, CodingKey { case inboxFolder = "inbox_folder", items }
+
+    public init(inboxFolder: String, items: [Entry]) {
+        self.inboxFolder = inboxFolder
+        self.items = items
+    }
+}
+
 /// `GET /v1/status`.
 public struct DaemonStatus: Sendable, Codable {
     public var version: String

@@ -112,6 +112,10 @@ public struct LocalAPIClient: Sendable {
         return try await perform(HTTPClientRequest(url: try url("/v1/documents" + query)), as: DocumentList.self).0.documents
     }
 
+    public func inbox(limit: Int = 100) async throws -> InboxList {
+        try await perform(HTTPClientRequest(url: try url("/v1/inbox?limit=\(limit)")), as: InboxList.self).0
+    }
+
     public func show(_ id: String) async throws -> DocumentView {
         let escaped = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) ?? id
         return try await perform(HTTPClientRequest(url: try url("/v1/documents/" + escaped)), as: DocumentView.self).0

@@ -36,6 +36,7 @@ public struct LocalAPI: Sendable {
         router.get("/v1/documents/{id}") { _, context in try show(context.parameters.get("id") ?? "") }
         router.get("/v1/documents/{id}/receipt") { _, context in try receipt(context.parameters.get("id") ?? "") }
         router.get("/v1/status") { _, _ in try await status() }
+        router.get("/v1/inbox") { request, _ in try inbox(request) }
         router.post("/v1/store/check") { _, _ in
             let store = self.store
             let report = try await store.ioPool.runIfActive { try store.check(ownsStore: false) }
@@ -135,6 +136,20 @@ public struct LocalAPI: Sendable {
             before = id
         }
         return try json(DocumentList(documents: try store.list(states: states, limit: limit, before: before)))
+    }
+
+    /// What the hub brought down, newest first, with where each document is for the clerks.
+    func inbox(_ request: Request) throws -> Response {
+        let query = request.uri.queryParameters
+        for (key, _) in query where key != "limit" {
+            throw APIError.badRequest("tham số không được hỗ trợ \"\(key)\"", "unknown query parameter \"\(key)\"")
+        }
+        var limit = 100
+        if let text = query.get("limit") {
+            guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badRequest("limit phải từ 1 đến 1000", "limit must be 1–1000") }
+            limit = value
+        }
+        return try json(InboxList(inboxFolder: relay?.settings.inboxFolder ?? "", items: try store.inboundList(limit: limit).map(InboxList.Entry.init)))
     }
 
     /// The hub's signed receipt for a delivered document (CMS, DER): the box's proof of delivery,

@@ -26,6 +26,8 @@ public final class RelayService: Service, Sendable {
         /// Packages up to this size go in one `POST /v1/packages`; larger ones by tus.
         public var wholeSubmissionLimit: Int64 = 1 << 20
         public var maximumIncomingSize: Int64
+        /// Where clerks find incoming documents (`[inbox] folder`).
+        public var inboxFolder: String
 
         public init(configuration: GatewayConfiguration) throws(RelayError) {
             guard let code = configuration.agency.code else {
@@ -41,6 +43,7 @@ public final class RelayService: Service, Sendable {
             parallelUploads = upstream.parallelUploads
             hubURL = upstream.url ?? ""
             maximumIncomingSize = max(configuration.intake.maximumDocumentSize * 2, 1 << 30)
+            inboxFolder = configuration.resolvedInboxFolder
         }
     }
 
@@ -295,6 +298,7 @@ public final class RelayService: Service, Sendable {
         var failures = 0
         while !Task.isCancelled {
             do {
+                await placePendingInInboxFolder()
                 try await sendPendingStatuses()
                 let items = try await client.pollInbox(wait: settings.longPoll)
                 linkSucceeded()
@@ -332,7 +336,7 @@ public final class RelayService: Service, Sendable {
             throw RelayError.protocolViolation("inbox item \(item.id): got \(size) bytes with SHA-256 \(sha256), announced \(item.size) and \(item.sha256)")
         }
         var record = InboundRecord(hubID: item.id, kind: item.kind, packageKey: item.key, sender: item.from, sha256: sha256, size: size,
-                                   storedAt: Date(), ackedAt: nil, statusSentAt: nil, statusReceipt: nil)
+                                   storedAt: Date(), ackedAt: nil, statusSentAt: nil, statusReceipt: nil, folder: nil)
         do {
             try POSIXFile.rename(temporary, layout.inboxPath(hubID: item.id))
             try POSIXFile.fsyncDirectory(layout.inboxDirectory)
@@ -345,7 +349,30 @@ public final class RelayService: Service, Sendable {
         try await client.acknowledgeInboxItem(item.id)
         record.ackedAt = Date()
         do { try store.saveInbound(record) } catch { throw Self.storeError(error) }
-        if record.kind == "document" { try await sendArrivalStatus(&record) }
+        if record.kind == "document" {
+            await placeInInboxFolder(&record)
+            try await sendArrivalStatus(&record)
+        }
+    }
+
+    /// Shows an incoming document to the clerks (`InboxFolderWriter`). A failure (a full disk, a
+    /// folder that is not writable) is logged and tried again before the next poll: the package
+    /// itself is already safe in the store.
+    func placeInInboxFolder(_ record: inout InboundRecord) async {
+        do {
+            let name = try await InboxFolderWriter(folder: settings.inboxFolder).place(record, packagePath: store.layout.inboxPath(hubID: record.hubID))
+            record.folder = name
+            try store.saveInbound(record)
+            logger.notice("incoming document placed in the inbox folder", metadata: ["hub.id": "\(record.hubID)", "folder": "\(name)"])
+        } catch {
+            logger.error("could not place an incoming document in the inbox folder",
+                         metadata: ["hub.id": "\(record.hubID)", "folder": "\(settings.inboxFolder)", "error": "\(error)"])
+        }
+    }
+
+    func placePendingInInboxFolder() async {
+        guard let pending = try? store.inboundAwaitingFolder() else { return }
+        for var record in pending { await placeInInboxFolder(&record) }
     }
 
     func sendPendingStatuses() async throws(RelayError) {

@@ -45,10 +45,12 @@ public struct InboundRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     /// When the 01 "đã đến" for it was accepted by the hub (documents only).
     public var statusSentAt: Date?
     public var statusReceipt: Data?
+    /// The document's folder in the clerks' inbox folder (`[inbox] folder`), once placed there.
+    public var folder: String?
 
     enum CodingKeys: String, CodingKey {
         case hubID = "hub_id", kind, packageKey = "package_key", sender, sha256, size, storedAt = "stored_at"
-        case ackedAt = "acked_at", statusSentAt = "status_sent_at", statusReceipt = "status_receipt"
+        case ackedAt = "acked_at", statusSentAt = "status_sent_at", statusReceipt = "status_receipt", folder
     }
 }
 
@@ -175,6 +177,13 @@ extension DocumentStore {
         try database.read { db in
             try InboundRecord.filter(sql: "kind = 'document' AND acked_at IS NOT NULL AND status_sent_at IS NULL")
                 .order(sql: "hub_id").fetchAll(db)
+        }
+    }
+
+    /// Incoming documents stored and acknowledged that are not yet in the clerks' inbox folder.
+    public func inboundAwaitingFolder() throws -> [InboundRecord] {
+        try database.read { db in
+            try InboundRecord.filter(sql: "kind = 'document' AND acked_at IS NOT NULL AND folder IS NULL").order(sql: "hub_id").fetchAll(db)
         }
     }
 

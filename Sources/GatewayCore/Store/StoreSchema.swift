@@ -73,6 +73,9 @@ enum StoreSchema {
                 WHERE delivered_at IS NULL
                 """)
         }
+        migrator.registerMigration("v4: incoming documents in the clerks' folder") { db in
+            try db.alter(table: "relay_inbound") { t in t.add(column: "folder", .text) }
+        }
         return migrator
     }
 }
