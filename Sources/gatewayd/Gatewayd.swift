@@ -1,6 +1,7 @@
 // gatewayd: the commune document gateway's daemon and its command line for technicians and
 // clerks. Only wiring lives here; the behaviour is in GatewayCore.
 import ArgumentParser
+import EdXML
 import Foundation
 import GatewayCore
 import Logging
@@ -233,7 +234,9 @@ struct Show: AsyncParsableCommand {
             daemon: { try await $0.show(id) },
             store: { store in
                 guard let documentID = DocumentID(id) else { return nil }
-                return try store.document(documentID).map { DocumentView(document: $0, history: try store.history(documentID)) }
+                return try store.document(documentID).map {
+                    DocumentView(document: $0, history: try store.history(documentID), statuses: try store.recipientStatuses(documentID))
+                }
             })
         guard let view = found else { throw CLI.fail("Không có văn bản mã \(id) / No document with id \(id)") }
         if json { try CLI.printJSON(view); return }
@@ -252,6 +255,14 @@ struct Show: AsyncParsableCommand {
         if let subject = metadata.subject { lines.append("Trích yếu / subject:    \(subject)") }
         if metadata.number != nil || metadata.notation != nil {
             lines.append("Số, ký hiệu / number:   \([metadata.number, metadata.notation].compactMap { $0 }.joined(separator: "/"))")
+        }
+        if let statuses = view.statuses, !statuses.isEmpty {
+            lines.append("Nơi nhận báo / statuses from recipients:")
+            for status in statuses {
+                let name = StatusCode(rawValue: status.statusCode)?.name ?? ""
+                lines.append("  \(status.statusTime)  \(status.fromName ?? status.fromCode) (\(status.fromCode))  \(status.statusCode) \(name)"
+                    + (status.description.map { " — \($0)" } ?? "") + (status.staff.map { " [\($0)]" } ?? ""))
+            }
         }
         lines.append("Lịch sử / history:")
         for line in view.history ?? [] {

@@ -459,5 +459,14 @@ final class RelayEndToEndTests: XCTestCase {
         for box in boxes {
             XCTAssertEqual(relayStatus(box)?.inboxReceived, 2, "the neighbour's document and the 01 for our own: " + log(box.logPath))
         }
+        // Each neighbour's 01 "đã đến" is attached to the document it is about.
+        for (index, (box, id)) in sent.suffix(3).enumerated() {
+            let shown = box.curl([], path: "/v1/documents/\(id)")
+            let view = try GatewayJSON.decoder.decode(DocumentView.self, from: Data(shown.body.utf8))
+            XCTAssertEqual(view.statuses?.map(\.statusCode), ["01"], shown.body)
+            XCTAssertEqual(view.statuses?.first?.fromCode, codes[(index + 1) % 3])
+            let text = box.cli(["show", id.description])
+            XCTAssertTrue(text.out.contains("01 Đã đến / arrived"), text.out)
+        }
     }
 }

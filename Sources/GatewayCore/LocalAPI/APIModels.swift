@@ -6,20 +6,24 @@ public struct DocumentView: Sendable, Codable {
     public var document: DocumentRecord
     public var duplicate: Bool?
     public var history: [TransitionRecord]?
+    /// What the recipients said about it (edXML statuses brought down by the relay).
+    public var statuses: [RecipientStatusRecord]?
 
-    public init(document: DocumentRecord, duplicate: Bool? = nil, history: [TransitionRecord]? = nil) {
+    public init(document: DocumentRecord, duplicate: Bool? = nil, history: [TransitionRecord]? = nil, statuses: [RecipientStatusRecord]? = nil) {
         self.document = document
         self.duplicate = duplicate
         self.history = history
+        self.statuses = statuses
     }
 
-    enum ExtraKeys: String, CodingKey { case duplicate, history }
+    enum ExtraKeys: String, CodingKey { case duplicate, history, statuses = "recipient_statuses" }
 
     public func encode(to encoder: any Encoder) throws {
         try document.encode(to: encoder)
         var container = encoder.container(keyedBy: ExtraKeys.self)
         try container.encodeIfPresent(duplicate, forKey: .duplicate)
         try container.encodeIfPresent(history, forKey: .history)
+        try container.encodeIfPresent(statuses, forKey: .statuses)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -27,6 +31,7 @@ public struct DocumentView: Sendable, Codable {
         let container = try decoder.container(keyedBy: ExtraKeys.self)
         duplicate = try container.decodeIfPresent(Bool.self, forKey: .duplicate)
         history = try container.decodeIfPresent([TransitionRecord].self, forKey: .history)
+        statuses = try container.decodeIfPresent([RecipientStatusRecord].self, forKey: .statuses)
     }
 }
 

@@ -167,7 +167,7 @@ public struct LocalAPI: Sendable {
     func show(_ text: String) throws -> Response {
         guard let id = DocumentID(text) else { throw APIError.badRequest("mã văn bản không hợp lệ \"\(text)\"", "\"\(text)\" is not a document id") }
         guard let document = try store.document(id) else { throw APIError.notFound(text) }
-        return try json(DocumentView(document: document, history: try store.history(id)))
+        return try json(DocumentView(document: document, history: try store.history(id), statuses: try store.recipientStatuses(id)))
     }
 
     func status() async throws -> Response {

@@ -340,7 +340,8 @@ public final class RelayService: Service, Sendable {
         do {
             try POSIXFile.rename(temporary, layout.inboxPath(hubID: item.id))
             try POSIXFile.fsyncDirectory(layout.inboxDirectory)
-            try store.saveInbound(record)
+            let status = item.kind == "status" ? await recipientStatus(record, path: layout.inboxPath(hubID: item.id)) : nil
+            try store.saveInbound(record, attaching: status)
         } catch {
             POSIXFile.unlinkIfPresent(temporary)
             throw Self.storeError(error)
@@ -353,6 +354,28 @@ public final class RelayService: Service, Sendable {
             await placeInInboxFolder(&record)
             try await sendArrivalStatus(&record)
         }
+    }
+
+    /// A status package about one of our documents, as a record to attach to it; nil (and a log
+    /// line) when it cannot be read or is about a document this box did not send.
+    func recipientStatus(_ record: InboundRecord, path: String) async -> RecipientStatusRecord? {
+        var limits = ReadLimits()
+        limits.maxAttachments = 0
+        guard let read = try? await PackageReader.read(path: path, limits: limits), case .status(let status) = read.package else {
+            logger.warning("incoming status package could not be read", metadata: ["hub.id": "\(record.hubID)", "key": "\(record.packageKey)"])
+            return nil
+        }
+        guard let key = status.responseFor.documentId, let id = try? store.documentID(forPackageKey: key) else {
+            logger.warning("status about a document this box did not send", metadata: [
+                "hub.id": "\(record.hubID)", "for": "\(status.responseFor.documentId ?? status.responseFor.code ?? "")", "from": "\(status.from.organId)"])
+            return nil
+        }
+        logger.notice("status from a recipient", metadata: [
+            "document.id": "\(id)", "from": "\(status.from.organId)", "status": "\(status.statusCode)"])
+        let staff = [status.staffInfo?.staff, status.staffInfo?.department].compactMap { $0 }.joined(separator: ", ")
+        return RecipientStatusRecord(seq: nil, documentId: id, hubID: record.hubID, fromCode: status.from.organId, fromName: status.from.organName,
+                                     statusCode: status.statusCode.rawValue, description: status.description,
+                                     staff: staff.isEmpty ? nil : staff, statusTime: status.timestamp, receivedAt: record.storedAt)
     }
 
     /// Shows an incoming document to the clerks (`InboxFolderWriter`). A failure (a full disk, a

@@ -54,6 +54,33 @@ public struct InboundRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     }
 }
 
+/// A recipient's status about one of our documents (table `recipient_status`, migration v5).
+public struct RecipientStatusRecord: Sendable, Codable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "recipient_status"
+
+    public var seq: Int64?
+    public var documentId: DocumentID
+    /// The hub's inbox id of the status package (kept in `store/inbox/`).
+    public var hubID: Int64
+    public var fromCode: String
+    public var fromName: String?
+    /// QCVN 102 status code: 01 arrived, 02 refused, 03 registered, 04 assigned, 05 in progress, 06 done …
+    public var statusCode: String
+    public var description: String?
+    /// Who at the recipient (`StaffInfo`), as sent.
+    public var staff: String?
+    /// The status's own `Timestamp`, as sent (`yyyy/MM/dd HH:mm:ss`, the recipient's time).
+    public var statusTime: String
+    public var receivedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case seq, documentId = "document_id", hubID = "hub_id", fromCode = "from_code", fromName = "from_name"
+        case statusCode = "status_code", description, staff, statusTime = "status_time", receivedAt = "received_at"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { seq = inserted.rowID }
+}
+
 extension DocumentStore {
     // MARK: Outbound
 
@@ -170,6 +197,29 @@ extension DocumentStore {
 
     public func saveInbound(_ record: InboundRecord) throws {
         try database.write { db in try record.save(db) }
+    }
+
+    /// Stores an incoming item's row and, for a status about one of our documents, attaches it,
+    /// in one transaction: after a crash the item is either unknown (fetched again) or attached.
+    public func saveInbound(_ record: InboundRecord, attaching status: RecipientStatusRecord?) throws {
+        try database.write { db in
+            try record.save(db)
+            if var status { try status.insert(db, onConflict: .ignore) }
+        }
+    }
+
+    /// Our document whose edXML package carried `key` (its DocumentId), if any.
+    public func documentID(forPackageKey key: String) throws -> DocumentID? {
+        try database.read { db in
+            try DocumentID.fetchOne(db, sql: "SELECT document_id FROM relay_outbound WHERE package_key = ?", arguments: [key])
+        }
+    }
+
+    /// What the recipients said about a document, oldest first.
+    public func recipientStatuses(_ id: DocumentID) throws -> [RecipientStatusRecord] {
+        try database.read { db in
+            try RecipientStatusRecord.filter(sql: "document_id = ?", arguments: [id]).order(sql: "seq").fetchAll(db)
+        }
     }
 
     /// Incoming documents stored and acknowledged whose 01 status has not been accepted yet.

@@ -76,6 +76,24 @@ enum StoreSchema {
         migrator.registerMigration("v4: incoming documents in the clerks' folder") { db in
             try db.alter(table: "relay_inbound") { t in t.add(column: "folder", .text) }
         }
+        migrator.registerMigration("v5: statuses from recipients") { db in
+            // What the recipients said about our documents (edXML status packages: 01 arrived, 03
+            // registered, 06 finished …), attached to the document they are about; committed in
+            // the same transaction as the incoming item's row, so none is attached twice.
+            try db.create(table: "recipient_status") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("document_id", .text).notNull().references("document", onDelete: .restrict)
+                t.column("hub_id", .integer).notNull().unique()
+                t.column("from_code", .text).notNull()
+                t.column("from_name", .text)
+                t.column("status_code", .text).notNull()
+                t.column("description", .text)
+                t.column("staff", .text)
+                t.column("status_time", .text).notNull()
+                t.column("received_at", .datetime).notNull()
+            }
+            try db.create(index: "recipient_status_document", on: "recipient_status", columns: ["document_id", "seq"])
+        }
         return migrator
     }
 }
