@@ -244,6 +244,24 @@ final class RelayEndToEndTests: XCTestCase {
 
         let status = box.cli(["status"])
         XCTAssertTrue(status.out.contains("đã kết nối / up"), status.out)
+
+        // The hub's directory, fetched by the relay: a clerk addresses a document by name.
+        let listing = box.cli(["directory", "quảng", "TRỊ"])
+        XCTAssertTrue(listing.out.contains("000.00.00.H41  UBND tỉnh Quảng Trị") && listing.out.contains("1 cơ quan / agencies"), listing.out)
+        let path = d + "/by-name.pdf"
+        FileManager.default.createFile(atPath: path, contents: Data("Báo cáo".utf8))
+        func send(to name: String) -> (http: Int, body: String) {
+            let metadata = #"{"file_name": "Báo cáo.pdf", "recipients": ["\#(name)"], "subject": "Báo cáo tình hình bão", "number": "7", "notation": "BC-UBND"}"#
+            let answer = box.curl(["--data-binary", "@\(path)", "-H", "X-Gateway-Metadata: " + Data(metadata.utf8).base64EncodedString()])
+            return (answer.http, answer.body)
+        }
+        let named = send(to: "ubnd  tỉnh Quảng Trị")
+        XCTAssertEqual(named.http, 201, named.body)
+        XCTAssertEqual(try GatewayJSON.decoder.decode(DocumentView.self, from: Data(named.body.utf8)).document.metadata.recipients.map(\.rawValue),
+                       ["000.00.00.H41"], "case and spacing do not matter")
+        let misspelt = send(to: "UBND tỉnh Quảng")
+        XCTAssertEqual(misspelt.http, 400, misspelt.body)
+        XCTAssertTrue(misspelt.body.contains("unknown_agency_name") && misspelt.body.contains("UBND tỉnh Quảng Trị (000.00.00.H41)"), misspelt.body)
     }
 
     /// Acceptance 3 (first part): resets in the middle of a large upload. The fault proxy resets

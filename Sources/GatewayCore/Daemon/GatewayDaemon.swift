@@ -43,7 +43,8 @@ public enum GatewayDaemon {
             logger.error("document quarantined at startup", metadata: ["document.id": "\(entry.id)", "reason": "\(entry.reason)"])
         }
 
-        let parser = MetadataParser(defaultRecipients: configuration.intake.defaultRecipients)
+        // Recipients may be named as in the hub's directory (kept in the store by the relay).
+        let parser = MetadataParser(defaultRecipients: configuration.intake.defaultRecipients, directory: store)
         var services: [any Service] = []
         var hotFolder: HotFolderIntake?
         if configuration.intake.hotFolderEnabled {

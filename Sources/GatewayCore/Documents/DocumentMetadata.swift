@@ -65,9 +65,12 @@ enum MetadataLimits {
 public struct MetadataParser: Sendable {
     /// Recipients used when the submission names none (`intake.default_recipients`).
     public var defaultRecipients: [AgencyCode]
+    /// Where a recipient given by name (not a code) is looked up; without one, only codes.
+    public var directory: (any AgencyDirectorySource)?
 
-    public init(defaultRecipients: [AgencyCode] = []) {
+    public init(defaultRecipients: [AgencyCode] = [], directory: (any AgencyDirectorySource)? = nil) {
         self.defaultRecipients = defaultRecipients
+        self.directory = directory
     }
 
     /// The result of parsing: the metadata, and the file name when the JSON carried one (API).
@@ -80,6 +83,12 @@ public struct MetadataParser: Sendable {
         "file_name", "recipients", "subject", "number", "notation", "document_type", "priority", "signer", "signed",
     ]
     static let signerKeys: Set<String> = ["full_name", "position", "competence"]
+
+    /// A mistyped code (digits and dots) is reported as a bad code, not looked up as a name.
+    static func looksLikeACode(_ text: String) -> Bool {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        return !trimmed.isEmpty && trimmed.unicodeScalars.filter { CharacterSet.decimalDigits.contains($0) || $0 == "." }.count * 2 > trimmed.unicodeScalars.count
+    }
 
     /// Parses UTF-8 JSON bytes. `nil` or empty means "no metadata given".
     public func parse(_ json: [UInt8]?) throws(IntakeError) -> Parsed {
@@ -116,7 +125,21 @@ public struct MetadataParser: Sendable {
         for (index, item) in list.enumerated() {
             let field = "recipients[\(index)]"
             guard case .string(let text) = item else { throw .invalidAgencyCode(item.textForMessage, field: field) }
-            guard let code = AgencyCode(text.trimmingCharacters(in: .whitespaces)) else { throw .invalidAgencyCode(text, field: field) }
+            let code: AgencyCode
+            if let parsed = AgencyCode(text.trimmingCharacters(in: .whitespaces)) {
+                code = parsed
+            } else if let directory, !Self.looksLikeACode(text) {
+                // A name, as a clerk would write it: looked up in the hub's directory.
+                let entries: [AgencyDirectory.Entry]
+                do { entries = try directory.directoryEntries() } catch { throw .storeUnavailable("\(error)") }
+                switch AgencyDirectory.resolve(text, in: entries) {
+                case .found(let found): code = found
+                case .unknown(let suggestions): throw .unknownAgencyName(text, suggestions: suggestions, ambiguous: false, field: field)
+                case .ambiguous(let entries): throw .unknownAgencyName(text, suggestions: entries, ambiguous: true, field: field)
+                }
+            } else {
+                throw .invalidAgencyCode(text, field: field)
+            }
             if !recipients.contains(code) { recipients.append(code) }
         }
         if recipients.isEmpty { recipients = defaultRecipients }

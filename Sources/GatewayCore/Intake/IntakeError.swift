@@ -10,6 +10,7 @@ public struct IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidMetadata = "invalid_metadata"
         case unreadableSidecar = "unreadable_sidecar"
         case invalidAgencyCode = "invalid_agency_code"
+        case unknownAgencyName = "unknown_agency_name"
         case missingRecipients = "missing_recipients"
         case unknownPriority = "unknown_priority"
         case fieldTooLong = "field_too_long"
@@ -108,6 +109,23 @@ extension IntakeError {
             .invalidAgencyCode,
             vi: "Mã định danh cơ quan nhận không hợp lệ: \"\(value)\". Mã đúng có dạng DDD.DD.DD.XNN, ví dụ 000.00.20.H13.",
             en: "Invalid recipient agency code: \"\(value)\". A code has the form DDD.DD.DD.XNN, e.g. 000.00.20.H13.",
+            field: field)
+    }
+
+    static func unknownAgencyName(_ value: String, suggestions: [AgencyDirectory.Entry], ambiguous: Bool, field: String) -> IntakeError {
+        let listed = suggestions.map { "\($0.name) (\($0.code))" }.joined(separator: "; ")
+        if ambiguous {
+            return IntakeError(
+                .unknownAgencyName,
+                vi: "Có nhiều cơ quan cùng tên \"\(value)\": \(listed). Hãy ghi mã định danh.",
+                en: "Several agencies are named \"\(value)\": \(listed). Give the agency code instead.", field: field)
+        }
+        return IntakeError(
+            .unknownAgencyName,
+            vi: "Không có cơ quan tên \"\(value)\" trong danh bạ của cấp trên."
+                + (listed.isEmpty ? " Hãy ghi mã định danh (dạng 000.00.20.H13) hoặc xem: gatewayd directory." : " Có phải: \(listed)?"),
+            en: "No agency named \"\(value)\" in the hub's directory."
+                + (listed.isEmpty ? " Give the agency code (like 000.00.20.H13) or see: gatewayd directory." : " Did you mean: \(listed)?"),
             field: field)
     }
 

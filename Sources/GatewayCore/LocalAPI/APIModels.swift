@@ -82,6 +82,19 @@ public struct InboxList: Sendable, Codable {
     }
 }
 
+/// `GET /v1/directory`: the hub's agency directory as last fetched (empty before the first fetch).
+public struct DirectoryList: Sendable, Codable {
+    public var fetchedAt: Date?
+    public var agencies: [AgencyDirectory.Entry]
+
+    enum CodingKeys: String, CodingKey { case fetchedAt = "fetched_at", agencies }
+
+    public init(fetchedAt: Date?, agencies: [AgencyDirectory.Entry]) {
+        self.fetchedAt = fetchedAt
+        self.agencies = agencies
+    }
+}
+
 /// `GET /v1/status`.
 public struct DaemonStatus: Sendable, Codable {
     public var version: String

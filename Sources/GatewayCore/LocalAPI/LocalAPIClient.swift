@@ -116,6 +116,10 @@ public struct LocalAPIClient: Sendable {
         try await perform(HTTPClientRequest(url: try url("/v1/inbox?limit=\(limit)")), as: InboxList.self).0
     }
 
+    public func directory() async throws -> DirectoryList {
+        try await perform(HTTPClientRequest(url: try url("/v1/directory")), as: DirectoryList.self).0
+    }
+
     public func show(_ id: String) async throws -> DocumentView {
         let escaped = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) ?? id
         return try await perform(HTTPClientRequest(url: try url("/v1/documents/" + escaped)), as: DocumentView.self).0

@@ -37,6 +37,9 @@ public struct LocalAPI: Sendable {
         router.get("/v1/documents/{id}/receipt") { _, context in try receipt(context.parameters.get("id") ?? "") }
         router.get("/v1/status") { _, _ in try await status() }
         router.get("/v1/inbox") { request, _ in try inbox(request) }
+        router.get("/v1/directory") { _, _ in
+            try json(DirectoryList(fetchedAt: try store.directoryFetchedAt(), agencies: try store.directoryEntries()))
+        }
         router.post("/v1/store/check") { _, _ in
             let store = self.store
             let report = try await store.ioPool.runIfActive { try store.check(ownsStore: false) }

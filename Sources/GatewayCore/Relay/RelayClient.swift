@@ -224,6 +224,25 @@ public final class RelayClient: Sendable {
         return answer.body
     }
 
+    // MARK: Directory
+
+    /// `GET /v1/directory`: the agencies the hub knows, codes and names.
+    public func fetchDirectory() async throws(RelayError) -> [AgencyDirectory.Entry] {
+        struct Listing: Decodable {
+            struct Agency: Decodable { var code: String; var name: String }
+            var agencies: [Agency]
+        }
+        let answer = try await exchange(poller, request("/v1/directory", method: .GET))
+        guard answer.status == 200 else { throw failure(answer) }
+        do {
+            return try JSONDecoder().decode(Listing.self, from: Data(answer.body)).agencies.compactMap { agency in
+                AgencyCode(agency.code).map { AgencyDirectory.Entry(code: $0, name: agency.name) }
+            }
+        } catch {
+            throw .protocolViolation("directory is not the expected JSON (\(error))")
+        }
+    }
+
     // MARK: Inbox
 
     /// `GET /v1/inbox?wait=S`: answers when something is waiting, or empty after `wait`.

@@ -296,7 +296,12 @@ public final class RelayService: Service, Sendable {
 
     func inboxLoop() async {
         var failures = 0
+        var directoryTriedAt: Date?
         while !Task.isCancelled {
+            if directoryTriedAt.map({ Date().timeIntervalSince($0) > Self.directoryRefresh }) ?? true {
+                directoryTriedAt = Date()
+                await refreshDirectory()
+            }
             do {
                 await placePendingInInboxFolder()
                 try await sendPendingStatuses()
@@ -353,6 +358,21 @@ public final class RelayService: Service, Sendable {
         if record.kind == "document" {
             await placeInInboxFolder(&record)
             try await sendArrivalStatus(&record)
+        }
+    }
+
+    /// The agency directory is fetched when the relay starts and then twice a day (it changes
+    /// when communes merge or are renamed — rarely, but then it matters); a failure waits for the
+    /// next turn, with the stored copy still in use.
+    static let directoryRefresh: TimeInterval = 12 * 3600
+
+    func refreshDirectory() async {
+        do {
+            let entries = try await client.fetchDirectory()
+            try store.replaceDirectory(entries, fetchedAt: Date())
+            logger.info("agency directory fetched", metadata: ["agencies": "\(entries.count)"])
+        } catch {
+            logger.warning("could not fetch the agency directory", metadata: ["error": "\(error)"])
         }
     }
 

@@ -94,6 +94,15 @@ enum StoreSchema {
             }
             try db.create(index: "recipient_status_document", on: "recipient_status", columns: ["document_id", "seq"])
         }
+        migrator.registerMigration("v6: the hub's agency directory") { db in
+            // A copy of the hub's GET /v1/directory, replaced whole at each fetch, so that
+            // recipients can be given by name even while the link is down.
+            try db.create(table: "agency_directory") { t in
+                t.primaryKey("code", .text)
+                t.column("name", .text).notNull()
+                t.column("fetched_at", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }
