@@ -245,6 +245,25 @@ final class RelayEndToEndTests: XCTestCase {
         let status = box.cli(["status"])
         XCTAssertTrue(status.out.contains("đã kết nối / up"), status.out)
 
+        // A clerk registers the document (03): the province receives that status too.
+        let inboxList = try GatewayJSON.decoder.decode(InboxList.self, from: Data(box.curl([], path: "/v1/inbox").body.utf8))
+        let hubID = try XCTUnwrap(inboxList.items.first { $0.kind == "document" }?.hubId)
+        let registered = box.cli(["inbox", "status", String(hubID), "03", "--note", "Đã vào sổ văn bản đến", "--staff", "Lê Thị Văn Thư"])
+        XCTAssertEqual(registered.status, 0, registered.out + registered.err)
+        XCTAssertTrue(registered.out.contains("Đã ghi nhận trạng thái 03"), registered.out)
+        let wrongCode = box.cli(["inbox", "status", String(hubID), "01"])
+        XCTAssertNotEqual(wrongCode.status, 0)
+        XCTAssertTrue(wrongCode.err.contains("không dùng được") && wrongCode.err.contains("cannot be sent"), wrongCode.err)
+        let noReason = box.cli(["inbox", "status", String(hubID), "02"])
+        XCTAssertTrue(noReason.err.contains("reason"), noReason.err)
+        try await waitUntil(seconds: 60) { [self] in
+            ((try? handedOff()) ?? []).compactMap { try? String(contentsOfFile: handoff + "/" + $0, encoding: .utf8) }
+                .contains { $0.contains(">03<") }
+        }
+        let registeredStatus = try handedOff().compactMap { try? String(contentsOfFile: handoff + "/" + $0, encoding: .utf8) }
+            .first { $0.contains(">03<") } ?? ""
+        XCTAssertTrue(registeredStatus.contains("Đã vào sổ văn bản đến") && registeredStatus.contains("Lê Thị Văn Thư"), registeredStatus)
+
         // The hub's directory, fetched by the relay: a clerk addresses a document by name.
         let listing = box.cli(["directory", "quảng", "TRỊ"])
         XCTAssertTrue(listing.out.contains("000.00.00.H41  UBND tỉnh Quảng Trị") && listing.out.contains("1 cơ quan / agencies"), listing.out)

@@ -116,6 +116,18 @@ public struct LocalAPIClient: Sendable {
         try await perform(HTTPClientRequest(url: try url("/v1/inbox?limit=\(limit)")), as: InboxList.self).0
     }
 
+    /// `POST /v1/inbox/{id}/status`: a clerk's status about incoming document `hubID`.
+    public func sendStatus(hubID: Int64, code: String, description: String?, staff: String?) async throws -> OutgoingStatusRecord {
+        var body: [String: String] = ["code": code]
+        if let description { body["description"] = description }
+        if let staff { body["staff"] = staff }
+        var request = HTTPClientRequest(url: try url("/v1/inbox/\(hubID)/status"))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+        return try await perform(request, as: OutgoingStatusRecord.self).0
+    }
+
     public func directory() async throws -> DirectoryList {
         try await perform(HTTPClientRequest(url: try url("/v1/directory")), as: DirectoryList.self).0
     }

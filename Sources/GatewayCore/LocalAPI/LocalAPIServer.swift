@@ -37,6 +37,9 @@ public struct LocalAPI: Sendable {
         router.get("/v1/documents/{id}/receipt") { _, context in try receipt(context.parameters.get("id") ?? "") }
         router.get("/v1/status") { _, _ in try await status() }
         router.get("/v1/inbox") { request, _ in try inbox(request) }
+        router.post("/v1/inbox/{id}/status") { request, context in
+            try await clerkStatus(request, hubID: context.parameters.get("id").flatMap(Int64.init))
+        }
         router.get("/v1/directory") { _, _ in
             try json(DirectoryList(fetchedAt: try store.directoryFetchedAt(), agencies: try store.directoryEntries()))
         }
@@ -153,6 +156,44 @@ public struct LocalAPI: Sendable {
             limit = value
         }
         return try json(InboxList(inboxFolder: relay?.settings.inboxFolder ?? "", items: try store.inboundList(limit: limit).map(InboxList.Entry.init)))
+    }
+
+    /// A clerk's status about an incoming document (`{"code": "03", "description": …, "staff": …}`):
+    /// `202` once recorded durably; the relay sends it.
+    func clerkStatus(_ request: Request, hubID: Int64?) async throws -> Response {
+        struct Body: Decodable { var code: String; var description: String?; var staff: String? }
+        guard let hubID else { throw APIError.badRequest("số nhận không hợp lệ", "the inbox id is not a number") }
+        guard let relay else {
+            throw APIError(status: .conflict, code: "relay_off", vi: "Chưa cấu hình [upstream]: không gửi được trạng thái",
+                           en: "[upstream] is not configured: statuses cannot be sent")
+        }
+        let bytes = try await request.body.collect(upTo: 64 * 1024)
+        let body: Body
+        do { body = try JSONDecoder().decode(Body.self, from: Data(buffer: bytes)) } catch {
+            throw APIError.badRequest("nội dung phải là JSON {\"code\": \"03\", …}", "the body must be JSON {\"code\": \"03\", …}")
+        }
+        let recorded: Result<OutgoingStatusRecord, RelayService.ClerkStatusRefusal>
+        do { recorded = .success(try await relay.recordClerkStatus(hubID: hubID, code: body.code, description: body.description, staff: body.staff)) }
+        catch { recorded = .failure(error) }
+        switch recorded {
+        case .success(let record):
+            return try json(record, status: .accepted)
+        case .failure(let error):
+            switch error {
+            case .noSuchDocument(let id):
+                throw APIError(status: .notFound, code: "not_found", vi: "Không có văn bản đến số \(id)", en: "No incoming document \(id)")
+            case .notAllowed(let code):
+                let allowed = RelayService.clerkStatusCodes.map(\.description).joined(separator: "; ")
+                throw APIError(status: .badRequest, code: "status_code", vi: "Mã trạng thái \"\(code)\" không dùng được; dùng: \(allowed)",
+                               en: "Status code \"\(code)\" cannot be sent; use: \(allowed)")
+            case .reasonRequired:
+                throw APIError(status: .badRequest, code: "reason_required", vi: "Từ chối (02) cần ghi lý do (description)",
+                               en: "A refusal (02) needs its reason (description)")
+            case .cannotBuild(let detail):
+                throw APIError(status: .internalServerError, code: "status_package", vi: "Không lập được gói trạng thái: \(detail)",
+                               en: "Cannot build the status package: \(detail)")
+            }
+        }
     }
 
     /// The hub's signed receipt for a delivered document (CMS, DER): the box's proof of delivery,

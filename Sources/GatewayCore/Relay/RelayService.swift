@@ -80,6 +80,7 @@ public final class RelayService: Service, Sendable {
                 group.addTask { await self.uploadLoop(.express) }
                 for _ in 0..<self.settings.parallelUploads { group.addTask { await self.uploadLoop(.general) } }
                 group.addTask { await self.inboxLoop() }
+                group.addTask { await self.clerkStatusLoop() }
             }
         }
         await client.shutdown()
@@ -440,12 +441,7 @@ public final class RelayService: Service, Sendable {
                 guard case .document(let original) = try await PackageReader.read(path: layout.inboxPath(hubID: record.hubID)).package else {
                     return  // not a document after all: nothing to answer
                 }
-                let h = original.header
-                status = StatusPackage(
-                    from: Organization(organId: settings.agencyCode.description, organName: settings.agencyName),
-                    responseFor: ResponseFor(organId: h.from.organId, code: h.code.description, promulgationDate: h.promulgationInfo.date,
-                                             documentId: h.documentId),
-                    statusCode: .arrived, description: StatusCode.arrived.name, timestamp: EdXMLTimestamp(Date()).description)
+                status = statusAnswering(original.header, code: .arrived, description: StatusCode.arrived.name, staff: nil, at: Date())
                 try await PackageWriter.write(status, to: statusPath)
             }
         } catch let error as RelayError {
@@ -458,13 +454,118 @@ public final class RelayService: Service, Sendable {
         do { digest = try DocumentStore.digest(ofFile: statusPath, sync: true) } catch { throw Self.storeError(error) }
         let (sha256, size) = digest
         let der = try await client.submitWhole(path: statusPath, size: size, worker: .general)
-        let key = "status:\(status.from.organId)|\(status.responseFor.documentId ?? status.responseFor.code ?? "")|\(status.statusCode.rawValue)|\(status.timestamp)"
+        let key = Self.statusKey(status)
         _ = try await ReceiptVerifier.verify(der, expected: .init(key: key, sha256: sha256, size: size, from: settings.agencyCode.description),
                                              hubRoots: hubRoots)
         record.statusSentAt = Date()
         record.statusReceipt = Data(der)
         do { try store.saveInbound(record) } catch { throw Self.storeError(error) }
         logger.info("status 01 sent", metadata: ["hub.id": "\(record.hubID)", "key": "\(key)"])
+    }
+
+    // MARK: Statuses the clerks send (03 registered … 06 done, 02 refused)
+
+    /// Why a clerk's status was not recorded (the local API's 4xx).
+    public enum ClerkStatusRefusal: Error, Sendable {
+        case noSuchDocument(Int64)
+        case notAllowed(String)
+        case reasonRequired
+        case cannotBuild(String)
+    }
+
+    /// The codes a clerk may send (QCVN 102): 01 is the box's own, 13–16 are the sender's side.
+    public static let clerkStatusCodes: [StatusCode] = [.refused, .accepted, .assigned, .inProgress, .finished]
+
+    /// Records a clerk's status about incoming document `hubID`: the status package is built from
+    /// the document's header, written and fsynced under `store/inbox/`, then its row is committed;
+    /// `clerkStatusLoop` sends it. Once this returns, the status will reach the hub.
+    public func recordClerkStatus(hubID: Int64, code: String, description: String?, staff: String?) async throws(ClerkStatusRefusal) -> OutgoingStatusRecord {
+        guard let statusCode = StatusCode(rawValue: code), Self.clerkStatusCodes.contains(statusCode) else {
+            throw .notAllowed(code)
+        }
+        let description = Self.trimmed(description)
+        if statusCode == .refused && description == nil { throw .reasonRequired }
+        guard let record = try? store.inbound(hubID: hubID), record.kind == "document" else { throw .noSuchDocument(hubID) }
+        let now = Date()
+        let path = store.layout.inboxDirectory + "/\(hubID).status-\(code)-\(Int(now.timeIntervalSince1970 * 1000)).edxml"
+        let status: StatusPackage
+        do {
+            guard case .document(let original) = try await PackageReader.read(path: store.layout.inboxPath(hubID: hubID)).package else {
+                throw ClerkStatusRefusal.noSuchDocument(hubID)
+            }
+            status = statusAnswering(original.header, code: statusCode, description: description ?? statusCode.name,
+                                     staff: Self.trimmed(staff), at: now)
+            try await PackageWriter.write(status, to: path)
+            _ = try DocumentStore.digest(ofFile: path, sync: true)
+            try POSIXFile.fsyncDirectory(store.layout.inboxDirectory)
+            return try store.addOutgoingStatus(OutgoingStatusRecord(
+                seq: nil, hubID: hubID, statusCode: code, description: status.description, staff: status.staffInfo?.staff,
+                packageFile: (path as NSString).lastPathComponent, packageKey: Self.statusKey(status), createdAt: now,
+                sentAt: nil, receipt: nil, lastError: nil, refused: false))
+        } catch let refusal as ClerkStatusRefusal {
+            throw refusal
+        } catch {
+            POSIXFile.unlinkIfPresent(path)
+            throw .cannotBuild("\(error)")
+        }
+    }
+
+    /// Sends the clerks' statuses as they are recorded (woken by the store), retrying every
+    /// `retry_base`-grown interval while the link is down.
+    func clerkStatusLoop() async {
+        var failures = 0
+        while !Task.isCancelled {
+            let seen = store.changes.generation
+            var retryIn: Duration?
+            for var pending in (try? store.unsentOutgoingStatuses()) ?? [] where !Task.isCancelled {
+                do {
+                    let path = store.layout.inboxDirectory + "/" + pending.packageFile
+                    let (sha256, size) = try DocumentStore.digest(ofFile: path, sync: false)
+                    let der = try await client.submitWhole(path: path, size: size, worker: .express)
+                    _ = try await ReceiptVerifier.verify(der, expected: .init(key: pending.packageKey, sha256: sha256, size: size,
+                                                                           from: settings.agencyCode.description), hubRoots: hubRoots)
+                    pending.sentAt = Date()
+                    pending.receipt = Data(der)
+                    pending.lastError = nil
+                    try store.saveOutgoingStatus(pending)
+                    failures = 0
+                    logger.notice("clerk's status sent", metadata: ["hub.id": "\(pending.hubID)", "status": "\(pending.statusCode)"])
+                } catch {
+                    let relayError = error as? RelayError
+                    pending.lastError = relayError?.message ?? "\(error)"
+                    pending.refused = relayError?.kind == .permanent
+                    try? store.saveOutgoingStatus(pending)
+                    logger.warning("clerk's status not sent", metadata: ["hub.id": "\(pending.hubID)", "error": "\(error)"])
+                    if !pending.refused {
+                        failures += 1
+                        var random = SystemRandomNumberGenerator()
+                        retryIn = settings.schedule.delay(failures: failures, retryAfter: relayError?.retryAfter, using: &random)
+                        break
+                    }
+                }
+            }
+            await store.changes.wait(after: seen, until: retryIn.map { ContinuousClock.now + $0 })
+        }
+    }
+
+    /// A status package answering a document with `header`, from this commune.
+    func statusAnswering(_ header: MessageHeader, code: StatusCode, description: String?, staff: String?, at date: Date) -> StatusPackage {
+        StatusPackage(
+            from: Organization(organId: settings.agencyCode.description, organName: settings.agencyName),
+            responseFor: ResponseFor(organId: header.from.organId, code: header.code.description, promulgationDate: header.promulgationInfo.date,
+                                     documentId: header.documentId),
+            staffInfo: staff.map { StaffInfo(staff: $0) }, statusCode: code, description: description,
+            timestamp: EdXMLTimestamp(date).description)
+    }
+
+    static func trimmed(_ text: String?) -> String? {
+        guard let text = text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        return text
+    }
+
+    /// The hub's key for a status package (docs/protocol.md).
+    static func statusKey(_ status: StatusPackage) -> String {
+        "status:\(status.from.organId)|\(status.responseFor.documentId ?? status.responseFor.code ?? "")|\(status.statusCode.rawValue)|\(status.timestamp)"
     }
 
     static func storeError(_ error: any Error) -> RelayError {

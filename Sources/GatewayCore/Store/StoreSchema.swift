@@ -103,6 +103,27 @@ enum StoreSchema {
                 t.column("fetched_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v7: statuses the clerks send") { db in
+            // A clerk's status about an incoming document (03 registered … 06 done, 02 refused):
+            // its package is written before the row is committed, then the relay sends it and
+            // keeps the hub's receipt.
+            try db.create(table: "outgoing_status") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("hub_id", .integer).notNull().references("relay_inbound", onDelete: .restrict)
+                t.column("status_code", .text).notNull()
+                t.column("description", .text)
+                t.column("staff", .text)
+                t.column("package_file", .text).notNull()
+                t.column("package_key", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("sent_at", .datetime)
+                t.column("receipt", .blob)
+                t.column("last_error", .text)
+                // Refused by the hub for good (a 4xx with a reason): not sent again.
+                t.column("refused", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(index: "outgoing_status_unsent", on: "outgoing_status", columns: ["sent_at", "seq"])
+        }
         return migrator
     }
 }
