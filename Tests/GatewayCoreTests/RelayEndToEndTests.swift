@@ -178,6 +178,12 @@ final class RelayEndToEndTests: XCTestCase {
         try? await waitUntil(seconds: 60) { [self] in state(box, id) == .delivered || state(box, id) == .rejected }
         XCTAssertEqual(state(box, id), .delivered, log(box.logPath) + log(d + "/hubd.log"))
 
+        // The province's monitoring sees it too (Prometheus text on the local API).
+        let metrics = box.curl([], path: "/metrics")
+        XCTAssertEqual(metrics.http, 200)
+        XCTAssertTrue(metrics.body.contains("gatewayd_relay_link_up 1.0") && metrics.body.contains(#"gatewayd_documents{state="delivered"} 1.0"#)
+                      && metrics.body.contains("gatewayd_relay_queue_age_warning 0.0"), metrics.body)
+
         // Once in the hand-off folder, byte for byte the package the box built.
         let files = try handedOff()
         XCTAssertEqual(files.count, 1, "\(files)")

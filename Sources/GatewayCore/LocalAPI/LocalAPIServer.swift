@@ -36,6 +36,7 @@ public struct LocalAPI: Sendable {
         router.get("/v1/documents/{id}") { _, context in try show(context.parameters.get("id") ?? "") }
         router.get("/v1/documents/{id}/receipt") { _, context in try receipt(context.parameters.get("id") ?? "") }
         router.get("/v1/status") { _, _ in try await status() }
+        router.get("/metrics") { _, _ in try await metrics() }
         router.get("/v1/inbox") { request, _ in try inbox(request) }
         router.post("/v1/inbox/{id}/status") { request, context in
             try await clerkStatus(request, hubID: context.parameters.get("id").flatMap(Int64.init))
@@ -214,7 +215,15 @@ public struct LocalAPI: Sendable {
         return try json(DocumentView(document: document, history: try store.history(id), statuses: try store.recipientStatuses(id)))
     }
 
-    func status() async throws -> Response {
+    func status() async throws -> Response { try json(try await daemonStatus()) }
+
+    /// Prometheus text format (`GET /metrics`): the status as gauges, for the province's monitoring.
+    func metrics() async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: GatewayMetrics.render(try await daemonStatus(), now: Date()))))
+    }
+
+    func daemonStatus() async throws -> DaemonStatus {
         let free = (try? POSIXFile.freeBytes(at: store.layout.dataDirectory)) ?? -1
         var counts: [String: Int] = [:]
         for (state, count) in try store.countsByState() { counts[state.rawValue] = count }
@@ -225,7 +234,7 @@ public struct LocalAPI: Sendable {
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt)),
             documentsByState: counts, freeBytes: free, diskReserve: store.limits.diskReserve,
             intake: paused ? "paused_disk_full" : "ok", hotFolder: snapshot, tokens: await tokens?.tokenStatus(), relay: relay?.status())
-        return try json(status)
+        return status
     }
 
     func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {

@@ -590,6 +590,7 @@ public final class RelayService: Service, Sendable {
         let warning = settings.ageRule.warning(queuedSince: queuedSince, now: now)
         return RelayStatus(link: link.link, hub: settings.hubURL, linkSince: link.since, lastSuccessAt: link.lastSuccessAt,
                            lastError: link.lastError, lastErrorAt: link.lastErrorAt, lanes: lanes, warning: warning?.message,
-                           maximumQueueAgeSeconds: settings.ageRule.maximumAge.components.seconds, inboxReceived: inboxCount)
+                           maximumQueueAgeSeconds: settings.ageRule.maximumAge.components.seconds, inboxReceived: inboxCount,
+                           oldestQueuedAt: queuedSince.min())
     }
 }

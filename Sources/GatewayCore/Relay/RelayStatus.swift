@@ -22,10 +22,13 @@ public struct RelayStatus: Sendable, Codable, Equatable {
     public var warning: String?
     public var maximumQueueAgeSeconds: Int64
     public var inboxReceived: Int
+    /// Since when the longest-waiting queued document has waited; nil when none waits.
+    public var oldestQueuedAt: Date?
 
     enum CodingKeys: String, CodingKey {
         case link, hub, linkSince = "link_since", lastSuccessAt = "last_success_at", lastError = "last_error"
         case lastErrorAt = "last_error_at", lanes, warning, maximumQueueAgeSeconds = "max_queue_age_seconds", inboxReceived = "inbox_received"
+        case oldestQueuedAt = "oldest_queued_at"
     }
 }
 

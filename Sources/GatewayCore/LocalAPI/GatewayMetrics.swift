@@ -1,0 +1,40 @@
+import Foundation
+import Prometheus
+
+/// The daemon's status as Prometheus gauges (`GET /metrics`), so a province's monitoring sees
+/// every commune's box: the link, the queue per lane, how long the oldest document has waited
+/// and whether that breaks the Decision 28/2018 limit, the store and the intake.
+///
+/// A fresh registry per scrape: the values are read from the status, never kept, so nothing
+/// goes stale between scrapes and a scrape costs one status read.
+enum GatewayMetrics {
+    static func render(_ status: DaemonStatus, now: Date) -> [UInt8] {
+        let registry = PrometheusCollectorRegistry()
+        func gauge(_ name: String, _ help: String, _ labels: [(String, String)] = [], _ value: Double) {
+            registry.makeGauge(name: name, labels: labels, help: help).set(value)
+        }
+        gauge("gatewayd_up_seconds", "Seconds since the daemon started.", [], Double(status.uptimeSeconds))
+        for (state, count) in status.documentsByState.sorted(by: { $0.key < $1.key }) {
+            gauge("gatewayd_documents", "Documents in the store, by state.", [("state", state)], Double(count))
+        }
+        gauge("gatewayd_free_bytes", "Free space on the data directory's file system.", [], Double(status.freeBytes))
+        gauge("gatewayd_intake_paused", "1 while intake is paused because the disk is full.", [], status.intake == "ok" ? 0 : 1)
+        if let relay = status.relay {
+            gauge("gatewayd_relay_link_up", "1 while the last exchange with the hub succeeded.", [], relay.link == "up" ? 1 : 0)
+            for lane in relay.lanes {
+                gauge("gatewayd_relay_queue", "Documents waiting for the hub, by lane and state.", [("lane", lane.lane), ("state", "queued")], Double(lane.queued))
+                gauge("gatewayd_relay_queue", "Documents waiting for the hub, by lane and state.", [("lane", lane.lane), ("state", "sending")], Double(lane.sending))
+            }
+            gauge("gatewayd_relay_oldest_queued_seconds", "How long the longest-waiting document has waited for the hub (0: none).", [],
+                  relay.oldestQueuedAt.map { max(0, now.timeIntervalSince($0)) } ?? 0)
+            gauge("gatewayd_relay_queue_age_limit_seconds", "upstream.max_queue_age (Decision 28/2018: signed today, sent today).", [],
+                  Double(relay.maximumQueueAgeSeconds))
+            gauge("gatewayd_relay_queue_age_warning", "1 while a document has waited longer than upstream.max_queue_age.", [],
+                  relay.warning == nil ? 0 : 1)
+            gauge("gatewayd_relay_last_success_timestamp_seconds", "Unix time of the last successful exchange with the hub (0: none yet).", [],
+                  relay.lastSuccessAt?.timeIntervalSince1970 ?? 0)
+            gauge("gatewayd_relay_inbox_received", "Items (documents and statuses) received from the hub.", [], Double(relay.inboxReceived))
+        }
+        return registry.emitToBuffer()
+    }
+}
