@@ -137,7 +137,7 @@ public enum HubTLSDiagnosis {
         let seen = NIOLockedValueBox<[NIOSSLCertificate]>([])
         let group = MultiThreadedEventLoopGroup.singleton
         let handshake = group.next().makePromise(of: Void.self)
-        let channel = try await ClientBootstrap(group: group)
+        let connecting = ClientBootstrap(group: group)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -150,7 +150,15 @@ public enum HubTLSDiagnosis {
                     try channel.pipeline.syncOperations.addHandler(HandshakeWatcher(promise: handshake))
                 }
             }
-            .connect(host: host, port: port).get()
+            .connect(host: host, port: port)
+        let channel: Channel
+        do { channel = try await connecting.get() } catch {
+            // Nothing will complete the handshake's promise now (no channel, no handler): it must
+            // not be dropped pending — NIO traps on a leaked promise. The hub is down or restarting
+            // (seen when hubd was killed mid-handshake): no diagnosis, the plain error stands.
+            handshake.fail(error)
+            throw error
+        }
         defer { channel.close(promise: nil) }
         let timeout = channel.eventLoop.scheduleTask(in: .seconds(8)) { handshake.fail(ChannelError.connectTimeout(.seconds(8))) }
         defer { timeout.cancel() }
