@@ -188,7 +188,7 @@ final class RelayEndToEndTests: XCTestCase {
         let files = try handedOff()
         XCTAssertEqual(files.count, 1, "\(files)")
         let package = try Data(contentsOf: URL(fileURLWithPath: box.dataDirectory + "/store/packages/\(id).edxml"))
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: handoff + "/" + files[0])), package)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: handoff + "/" + XCTUnwrap(files.first))), package)
 
         // The stored receipt, judged by openssl against the hub CA.
         let receiptPath = d + "/receipt.p7s"
@@ -219,7 +219,7 @@ final class RelayEndToEndTests: XCTestCase {
             incoming().count == 1
                 && (try? GatewayJSON.decoder.decode(DaemonStatus.self, from: Data(box.curl([], path: "/v1/status").body.utf8)))?.relay?.inboxReceived == 1
         }
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: inbox + "/" + incoming()[0])),
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: inbox + "/" + XCTUnwrap(incoming().first))),
                        try Data(contentsOf: URL(fileURLWithPath: downPath)), "stored byte for byte")
 
         // The clerks see it in the inbox folder: one folder named like the register, with the
@@ -306,7 +306,7 @@ final class RelayEndToEndTests: XCTestCase {
                           "sent \(counters.upstream_received) bytes for a \(packageSize)-byte package")
         XCTAssertEqual(try handedOff().count, 1, "one copy at the hub")
         let package = try Data(contentsOf: URL(fileURLWithPath: box.dataDirectory + "/store/packages/\(id).edxml"))
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: handoff + "/" + handedOff()[0])), package)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: handoff + "/" + XCTUnwrap(handedOff().first))), package)
         print("resumption: package \(packageSize) bytes, sent \(counters.upstream_received) (\(String(format: "%.3f", Double(counters.upstream_received) / Double(packageSize)))×), resets \(counters.resets), connections \(counters.connections)")
     }
 
@@ -438,7 +438,7 @@ final class RelayEndToEndTests: XCTestCase {
         XCTAssertEqual(state(box, id), .delivered, log(box.logPath) + log(directory + "/hubd.log"))
         XCTAssertEqual(try handedOff().count, 1, "one copy at the hub")
         let package = try Data(contentsOf: URL(fileURLWithPath: box.dataDirectory + "/store/packages/\(id).edxml"))
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: handoff + "/" + handedOff()[0])), package)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: handoff + "/" + XCTUnwrap(handedOff().first))), package)
         struct Counters: Decodable { var upstream_received: Int }
         let counters = try JSONDecoder().decode(Counters.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/proxy.json")))
         print("hub restart: package \(package.count) bytes, sent \(counters.upstream_received) (\(String(format: "%.3f", Double(counters.upstream_received) / Double(package.count)))×)")
