@@ -202,6 +202,10 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(daemon.errorCode(daemon.curl([], path: "/v1/documents/nope").body), "bad_request")
         XCTAssertEqual(daemon.errorCode(daemon.curl([], path: "/v1/documents?state=flying").body), "bad_request")
         XCTAssertEqual(daemon.curl([], path: "/v1/documents?state=awaiting_signature&limit=5").http, 200)
+        XCTAssertEqual(daemon.curl([], path: "/v1/inbox?limit=5").http, 200)
+        for path in ["/v1/documents?limit=0", "/v1/inbox?limit=1001", "/v1/inbox?limit=ten"] {
+            XCTAssertEqual(daemon.errorCode(daemon.curl([], path: path).body), "bad_request", path)
+        }
         XCTAssertEqual(daemon.cli(["show", "01a1fef5-7b3e-72b2-af94-ed484cee2eab"]).status, 1)
     }
 

@@ -132,11 +132,7 @@ public struct LocalAPI: Sendable {
             }
             states.append(state)
         }
-        var limit = 100
-        if let text = query.get("limit") {
-            guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badRequest("limit phải từ 1 đến 1000", "limit must be 1–1000") }
-            limit = value
-        }
+        let limit = try Self.limit(query.get("limit"))
         var before: DocumentID?
         if let text = query.get("before") {
             guard let id = DocumentID(String(text)) else { throw APIError.badRequest("mã văn bản không hợp lệ", "before is not a document id") }
@@ -145,17 +141,20 @@ public struct LocalAPI: Sendable {
         return try json(DocumentList(documents: try store.list(states: states, limit: limit, before: before)))
     }
 
+    /// `?limit=N` of the listings: 1–1000, 100 when absent.
+    static func limit(_ text: String?) throws -> Int {
+        guard let text else { return 100 }
+        guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badRequest("limit phải từ 1 đến 1000", "limit must be 1–1000") }
+        return value
+    }
+
     /// What the hub brought down, newest first, with where each document is for the clerks.
     func inbox(_ request: Request) throws -> Response {
         let query = request.uri.queryParameters
         for (key, _) in query where key != "limit" {
             throw APIError.badRequest("tham số không được hỗ trợ \"\(key)\"", "unknown query parameter \"\(key)\"")
         }
-        var limit = 100
-        if let text = query.get("limit") {
-            guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badRequest("limit phải từ 1 đến 1000", "limit must be 1–1000") }
-            limit = value
-        }
+        let limit = try Self.limit(query.get("limit"))
         return try json(InboxList(inboxFolder: relay?.settings.inboxFolder ?? "", items: try store.inboundList(limit: limit).map(InboxList.Entry.init)))
     }
 

@@ -54,6 +54,9 @@ public final class RelayService: Service, Sendable {
     let logger: Logger
     let board = RelayLinkBoard()
     private let busy = Mutex(Set<DocumentID>())
+    /// Wakes `clerkStatusLoop` when a clerk records a status (not the store's signal, which
+    /// fires twice per delivery and would make the loop re-read its table each time).
+    private let clerkStatusRecorded = ChangeSignal()
     private let scheduler = LaneScheduler()
 
     public init(configuration: GatewayConfiguration, store: DocumentStore, ioPool: NIOThreadPool, logger: Logger) throws(RelayError) {
@@ -498,10 +501,12 @@ public final class RelayService: Service, Sendable {
             try await PackageWriter.write(status, to: path)
             _ = try DocumentStore.digest(ofFile: path, sync: true)
             try POSIXFile.fsyncDirectory(store.layout.inboxDirectory)
-            return try store.addOutgoingStatus(OutgoingStatusRecord(
+            let saved = try store.addOutgoingStatus(OutgoingStatusRecord(
                 seq: nil, hubID: hubID, statusCode: code, description: status.description, staff: status.staffInfo?.staff,
                 packageFile: (path as NSString).lastPathComponent, packageKey: Self.statusKey(status), createdAt: now,
                 sentAt: nil, receipt: nil, lastError: nil, refused: false))
+            clerkStatusRecorded.notify()
+            return saved
         } catch let refusal as ClerkStatusRefusal {
             throw refusal
         } catch {
@@ -510,12 +515,12 @@ public final class RelayService: Service, Sendable {
         }
     }
 
-    /// Sends the clerks' statuses as they are recorded (woken by the store), retrying every
-    /// `retry_base`-grown interval while the link is down.
+    /// Sends the clerks' statuses as they are recorded, retrying with the relay's backoff while
+    /// the link is down.
     func clerkStatusLoop() async {
         var failures = 0
         while !Task.isCancelled {
-            let seen = store.changes.generation
+            let seen = clerkStatusRecorded.generation
             var retryIn: Duration?
             for var pending in (try? store.unsentOutgoingStatuses()) ?? [] where !Task.isCancelled {
                 do {
@@ -544,7 +549,7 @@ public final class RelayService: Service, Sendable {
                     }
                 }
             }
-            await store.changes.wait(after: seen, until: retryIn.map { ContinuousClock.now + $0 })
+            await clerkStatusRecorded.wait(after: seen, until: retryIn.map { ContinuousClock.now + $0 })
         }
     }
 

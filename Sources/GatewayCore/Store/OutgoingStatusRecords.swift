@@ -34,7 +34,6 @@ extension DocumentStore {
     public func addOutgoingStatus(_ record: OutgoingStatusRecord) throws -> OutgoingStatusRecord {
         var saved = record
         try database.write { db in try saved.insert(db) }
-        changes.notify()
         return saved
     }
 

@@ -80,21 +80,15 @@ struct FileChunks: AsyncSequence, Sendable {
     /// state machine (measured: docs/PERFORMANCE.md, "Relay"). Callers bound the size.
     func readWhole() async throws -> ByteBuffer {
         let descriptor = try Descriptor(path: path)
-        let count = Int(to - from), at = from, path = path
-        let buffer = if let ioPool {
-            try await ioPool.runIfActive { try descriptor.read(count, at: at, path: path) }
-        } else {
-            try descriptor.read(count, at: at, path: path)
+        let count = Int(to - from), path = path, ioPool = ioPool
+        func read(_ length: Int, at offset: Int64) async throws -> ByteBuffer {
+            guard let ioPool else { return try descriptor.read(length, at: offset, path: path) }
+            return try await ioPool.runIfActive { try descriptor.read(length, at: offset, path: path) }
         }
-        // pread may stop short (a signal, a huge region): the rest, if any, in further reads.
-        var whole = buffer
+        var whole = try await read(count, at: from)
+        // pread may stop short (a signal, a huge region): the rest in further reads.
         while whole.readableBytes < count {
-            let offset = at + Int64(whole.readableBytes), remaining = count - whole.readableBytes
-            var more = if let ioPool {
-                try await ioPool.runIfActive { try descriptor.read(remaining, at: offset, path: path) }
-            } else {
-                try descriptor.read(remaining, at: offset, path: path)
-            }
+            var more = try await read(count - whole.readableBytes, at: from + Int64(whole.readableBytes))
             whole.writeBuffer(&more)
         }
         return whole
