@@ -32,6 +32,17 @@ public struct RelayWaitingItem: Codable, Sendable, Equatable {
     }
 }
 
+/// What an inbox item holds. `kind` stays a string on the wire so that a newer hub's kinds still
+/// decode on an older box (as nil: stored, not answered).
+public enum RelayPackageKind: String, Sendable, Codable, CaseIterable {
+    case document
+    case status
+}
+
+extension RelayWaitingItem {
+    public var packageKind: RelayPackageKind? { RelayPackageKind(rawValue: kind) }
+}
+
 /// The body of an inbox answer: `{"items": [...]}`.
 public struct RelayWaitingList: Codable, Sendable, Equatable {
     public var items: [RelayWaitingItem]

@@ -1,4 +1,3 @@
-import DocumentModel
 import Foundation
 
 /// The agency directory the hub publishes (`GET /v1/directory`): codes and names, so a clerk can
@@ -9,16 +8,16 @@ import Foundation
 /// normalisation); anything else is refused with the closest names offered.
 public enum AgencyDirectory {
     public struct Entry: Sendable, Codable, Equatable {
-        public var code: AgencyCode
-        public var name: String
+        package var code: AgencyCode
+        package var name: String
 
-        public init(code: AgencyCode, name: String) {
+        package init(code: AgencyCode, name: String) {
             self.code = code
             self.name = name
         }
     }
 
-    public enum Resolution: Sendable, Equatable {
+    package enum Resolution: Sendable, Equatable {
         case found(AgencyCode)
         /// No agency has this name; the names that share most words with it, best first.
         case unknown(suggestions: [Entry])
@@ -27,11 +26,11 @@ public enum AgencyDirectory {
     }
 
     /// Folds what a clerk may type differently: Unicode form (NFC), case, runs of spaces.
-    public static func normalized(_ name: String) -> String {
+    package static func normalized(_ name: String) -> String {
         name.precomposedStringWithCanonicalMapping.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
-    public static func resolve(_ name: String, in entries: [Entry]) -> Resolution {
+    package static func resolve(_ name: String, in entries: [Entry]) -> Resolution {
         let wanted = normalized(name)
         let exact = entries.filter { normalized($0.name) == wanted }
         if exact.count == 1 { return .found(exact[0].code) }
