@@ -15,24 +15,14 @@ package struct DirectoryRefresher: Service {
     package init(context: RelayContext) { self.context = context }
 
     package func run() async {
-        await cancelWhenGracefulShutdown {
-            var failures = 0
-            while !Task.isCancelled {
-                let delay: Duration
-                do throws(RelayError) {
-                    try await refresh()
-                    failures = 0
-                    delay = Self.interval
-                } catch {
-                    // The long wait only once a copy is stored; the first one is worth retrying.
-                    let stored = ((try? context.store.directoryEntries()) ?? []).isEmpty == false
-                    let (count, backoff) = context.backoff(after: error, failuresBefore: failures)
-                    failures = count
-                    delay = stored ? Self.interval : backoff
-                }
-                try? await Task.sleep(for: delay)
-            }
-        }
+        let context = context
+        await context.repeatWithBackoff({ () async throws(RelayError) -> Duration in
+            try await refresh()
+            return Self.interval
+        }, failed: { _, backoff in
+            // The long wait only once a copy is stored; the first one is worth retrying.
+            ((try? context.store.directoryEntries()) ?? []).isEmpty ? backoff : Self.interval
+        })
     }
 
     package func refresh() async throws(RelayError) {

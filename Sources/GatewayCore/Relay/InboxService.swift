@@ -12,22 +12,15 @@ package struct InboxService: Service {
     package init(context: RelayContext) { self.context = context }
 
     package func run() async {
-        await cancelWhenGracefulShutdown {
-            var failures = 0
-            while !Task.isCancelled {
-                do throws(RelayError) {
-                    try await pollOnce()
-                    failures = 0
-                } catch {
-                    if Task.isCancelled { return }
-                    context.linkFailed(error)
-                    let (count, delay) = context.backoff(after: error, failuresBefore: failures)
-                    failures = count
-                    context.logger.warning("inbox exchange failed", metadata: ["error": "\(error)", "retry_in_s": "\(Int(QueueAgeRule.seconds(delay)))"])
-                    try? await Task.sleep(for: delay)
-                }
-            }
-        }
+        let context = context
+        await context.repeatWithBackoff({ () async throws(RelayError) -> Duration in
+            try await pollOnce()
+            return .zero
+        }, failed: { error, backoff in
+            context.linkFailed(error)
+            context.logger.warning("inbox exchange failed", metadata: ["error": "\(error)", "retry_in_s": "\(Int(QueueAgeRule.seconds(backoff)))"])
+            return backoff
+        })
     }
 
     /// What was left undone first (folders, statuses), then one long poll and what it brought.

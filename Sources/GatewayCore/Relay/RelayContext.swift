@@ -1,6 +1,7 @@
 import DocumentModel
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 import X509
 
@@ -98,6 +99,28 @@ package final class RelayContext: Sendable {
     }
 
     package var linkState: RelayLinkState { link.withLock { $0 } }
+
+    /// Runs `turn` until the service stops: after a success it waits what `turn` returned (zero:
+    /// goes on at once); after a failure, what `failed` makes of the relay's backoff.
+    package func repeatWithBackoff(_ turn: @escaping @Sendable () async throws(RelayError) -> Duration,
+                                   failed: @escaping @Sendable (RelayError, _ backoff: Duration) -> Duration) async {
+        await cancelWhenGracefulShutdown {
+            var failures = 0
+            while !Task.isCancelled {
+                let delay: Duration
+                do throws(RelayError) {
+                    delay = try await turn()
+                    failures = 0
+                } catch {
+                    if Task.isCancelled { return }
+                    let (count, backoff) = self.backoff(after: error, failuresBefore: failures)
+                    failures = count
+                    delay = failed(error, backoff)
+                }
+                if delay > .zero { try? await Task.sleep(for: delay) }
+            }
+        }
+    }
 
     /// Until the store changes or `deadline` (by this context's clock) passes.
     package func waitForStore(after seen: UInt64, until deadline: Date?) async {
