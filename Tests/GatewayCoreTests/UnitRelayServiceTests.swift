@@ -170,4 +170,33 @@ final class UnitRelayServiceTests: XCTestCase {
         XCTAssertEqual(proxyPage.kind, .transient)
         XCTAssertEqual(RelayError.connection(POSIXError(.ECONNREFUSED)).code, .connection)
     }
+
+    func testDirectoryIsFetchedIntoTheStoreAndAFailureKeepsTheCopy() async throws {
+        let refresher = DirectoryRefresher(context: context)
+        hub.update { $0.directory = [.init(code: AgencyCode("000.00.00.H41")!, name: "UBND tỉnh Quảng Trị")] }
+        try await refresher.refresh()
+        XCTAssertEqual(try fixture.store.directoryEntries().map(\.name), ["UBND tỉnh Quảng Trị"])
+        hub.update { $0.linkDown = true }
+        do {
+            try await refresher.refresh()
+            XCTFail("the hub is away")
+        } catch {
+            XCTAssertEqual(error.code, .connection)
+        }
+        XCTAssertEqual(try fixture.store.directoryEntries().count, 1, "the stored copy stays in use")
+    }
+
+    func testInboxPollMarksTheLinkUpAndAnAwayHubIsTransient() async throws {
+        let inbox = InboxService(context: context)
+        try await inbox.pollOnce()
+        XCTAssertEqual(context.linkState.link, .up)
+        hub.update { $0.linkDown = true }
+        do {
+            try await inbox.pollOnce()
+            XCTFail("the hub is away")
+        } catch {
+            XCTAssertEqual(error.kind, .transient)
+        }
+        XCTAssertEqual(hub.snapshot.calls, ["poll", "poll"])
+    }
 }
