@@ -3,7 +3,7 @@
 /// Decision 20/2020/QĐ-TTg and QCVN 102:2016 give it 13 characters: three digits, a dot, two
 /// digits, a dot, two digits, a dot, one upper-case letter and two digits (e.g. `000.00.20.H13`).
 /// We validate the shape only; whether the agency exists is the directory's business.
-// `public` only while EdXML, the store and the configuration name it in their public API; its members are `package`.
+/// `public` only while EdXML, the store and the configuration name it in their public API; its members are `package`.
 public struct AgencyCode: Hashable, Sendable, Codable, CustomStringConvertible {
     package let rawValue: String
 
