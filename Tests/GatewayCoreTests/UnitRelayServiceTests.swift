@@ -151,11 +151,46 @@ final class UnitRelayServiceTests: XCTestCase {
         XCTAssertEqual(hub.snapshot.patchedBytes, 10_000)
     }
 
+    /// A clerk's status as `ClerkStatusService.record` leaves it: its package under the inbox, its row unsent.
+    func clerkStatus(_ code: String, hubID: Int64) throws -> OutgoingStatusRecord {
+        let file = "\(hubID).status-\(code).edxml"
+        try Data(randomBytes(200)).write(to: URL(fileURLWithPath: fixture.layout.inboxDirectory + "/" + file))
+        return try fixture.store.addOutgoingStatus(OutgoingStatusRecord(
+            seq: nil, hubID: hubID, statusCode: code, description: nil, staff: nil, packageFile: file, packageKey: "status:\(code)",
+            createdAt: clock.now, sentAt: nil, receipt: nil, lastError: nil, refused: false))
+    }
+
     func testClerkStatusRefusedIsMarkedAndATransientFailureWaits() async throws {
-        // The retry rule for the clerks' statuses is the documents' rule.
-        XCTAssertEqual(context.attemptFailed(InMemoryHub.down, failuresBefore: 2), .retry(failures: 3, after: .seconds(4), at: clock.now.addingTimeInterval(4)))
-        let refusal = RelayError.fromHub(status: 422, body: Array(RelayErrorBody(code: .unreadablePackage, vi: "hỏng", en: "broken").encoded()),
-                                         retryAfter: nil)
+        try FileManager.default.createDirectory(atPath: fixture.layout.inboxDirectory, withIntermediateDirectories: true)
+        try fixture.store.saveInbound(InboundRecord(hubID: 7, kind: "document", packageKey: "k", sender: "000.00.00.H41", sha256: "", size: 0,
+                                                    storedAt: clock.now, ackedAt: clock.now, statusSentAt: nil, statusReceipt: nil, folder: nil))
+        let statuses = ClerkStatusService(context: context)
+        let refused = try clerkStatus("03", hubID: 7), sent = try clerkStatus("04", hubID: 7)
+        let unreadable = RelayErrorBody(code: .unreadablePackage, vi: "Gói hỏng", en: "Broken package")
+        hub.update { $0.refusals = [.fromHub(status: 422, body: Array(unreadable.encoded()), retryAfter: nil)] }
+        var failures = 0
+        let retryAt = await statuses.sendPending(failures: &failures)
+        XCTAssertNil(retryAt, "a refusal is final; the next status went on")
+        let after = try fixture.store.outgoingStatuses(hubID: 7)
+        XCTAssertEqual(after.first { $0.seq == refused.seq }?.refused, true)
+        XCTAssertEqual(after.first { $0.seq == refused.seq }?.lastError, "Gói hỏng / Broken package")
+        XCTAssertEqual(after.first { $0.seq == sent.seq }?.sentAt, clock.now)
+        XCTAssertNotNil(after.first { $0.seq == sent.seq }?.receipt)
+
+        // The link down: the same backoff as the documents', counted across turns.
+        let waiting = try clerkStatus("05", hubID: 7)
+        hub.update { $0.linkDown = true }
+        let first = await statuses.sendPending(failures: &failures)
+        XCTAssertEqual(first, clock.now.addingTimeInterval(1))
+        let second = await statuses.sendPending(failures: &failures)
+        XCTAssertEqual(second, clock.now.addingTimeInterval(2))
+        XCTAssertEqual(failures, 2)
+        hub.update { $0.linkDown = false }
+        let back = await statuses.sendPending(failures: &failures)
+        XCTAssertNil(back)
+        XCTAssertEqual(failures, 0)
+        XCTAssertNotNil(try fixture.store.outgoingStatuses(hubID: 7).first { $0.seq == waiting.seq }?.sentAt)
+        let refusal = RelayError.fromHub(status: 422, body: Array(unreadable.encoded()), retryAfter: nil)
         XCTAssertEqual(refusal.code, .hub(.unreadablePackage))
         XCTAssertEqual(context.attemptFailed(refusal, failuresBefore: 5), .reject)
     }
