@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
-import X509
 
 /// The workers' pick over the store's document ids.
 public typealias LaneScheduler = LaneSchedule<DocumentID>
