@@ -3,17 +3,18 @@
 /// Decision 20/2020/QĐ-TTg and QCVN 102:2016 give it 13 characters: three digits, a dot, two
 /// digits, a dot, two digits, a dot, one upper-case letter and two digits (e.g. `000.00.20.H13`).
 /// We validate the shape only; whether the agency exists is the directory's business.
+/// `public` only while EdXML, the store and the configuration name it in their public API; its members are `package`.
 public struct AgencyCode: Hashable, Sendable, Codable, CustomStringConvertible {
-    public let rawValue: String
+    package let rawValue: String
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard Self.isValid(text) else { return nil }
         self.rawValue = text
     }
 
     public var description: String { rawValue }
 
-    public static func isValid(_ text: String) -> Bool {
+    package static func isValid(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard bytes.count == 13 else { return false }
         for (index, byte) in bytes.enumerated() {

@@ -2,11 +2,11 @@ import Foundation
 
 /// JSON as the local API writes and reads it: snake_case keys (declared on each type), times in
 /// ISO 8601 with Vietnam's offset (+07:00, no daylight saving), sorted keys for stable output.
-public enum GatewayJSON {
+package enum GatewayJSON {
     static let vietnamTime = TimeZone(secondsFromGMT: 7 * 3600)!
 
     /// `2026-11-21T09:15:02.123+07:00`.
-    public static func format(_ date: Date) -> String {
+    package static func format(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = vietnamTime
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
@@ -14,7 +14,7 @@ public enum GatewayJSON {
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03d+07:00", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!, milliseconds)
     }
 
-    public static var encoder: JSONEncoder {
+    package static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
@@ -24,7 +24,7 @@ public enum GatewayJSON {
         return encoder
     }
 
-    public static var decoder: JSONDecoder {
+    package static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)

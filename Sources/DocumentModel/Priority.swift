@@ -1,4 +1,5 @@
 /// Độ khẩn (urgency) as QCVN 102:2016 `OtherInfo/Priority` numbers it.
+/// `public` only while EdXML and DocumentMetadata name it in their public API; its members are `package`.
 public enum Priority: Int, Sendable, Codable, CaseIterable, Comparable {
     case normal = 0          // Thường
     case urgent = 1          // Khẩn
@@ -6,7 +7,7 @@ public enum Priority: Int, Sendable, Codable, CaseIterable, Comparable {
     case flash = 3           // Hỏa tốc
     case flashScheduled = 4  // Hỏa tốc hẹn giờ
 
-    public var vietnameseName: String {
+    package var vietnameseName: String {
         switch self {
         case .normal: "Thường"
         case .urgent: "Khẩn"

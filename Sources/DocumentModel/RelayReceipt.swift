@@ -4,32 +4,32 @@ import Foundation
 /// the hub signs. One type for both ends of the relay — the hub encodes it (HubCore's
 /// ReceiptSigner), the box decodes and checks it (GatewayCore's ReceiptVerifier) — so the two
 /// cannot drift apart; openssl reads the same bytes without our code.
-public struct RelayReceipt: Codable, Sendable, Equatable {
-    public struct Hub: Codable, Sendable, Equatable {
-        public var code: String
+package struct RelayReceipt: Codable, Sendable, Equatable {
+    package struct Hub: Codable, Sendable, Equatable {
+        package var code: String
         /// Always written by hubd; optional when read, so a hub that leaves it out is still understood.
-        public var name: String?
+        package var name: String?
 
-        public init(code: String, name: String?) {
+        package init(code: String, name: String?) {
             self.code = code
             self.name = name
         }
     }
 
-    public var type: String
-    public var key: String
-    public var kind: String
-    public var sha256: String
-    public var size: Int64
-    public var from: String
-    public var receivedAt: String
-    public var hub: Hub
+    package var type: String
+    package var key: String
+    package var kind: String
+    package var sha256: String
+    package var size: Int64
+    package var from: String
+    package var receivedAt: String
+    package var hub: Hub
 
-    public static let currentType = "hubd-receipt/1"
+    package static let currentType = "hubd-receipt/1"
 
     enum CodingKeys: String, CodingKey { case type, key, kind, sha256, size, from, receivedAt = "received_at", hub }
 
-    public init(type: String = RelayReceipt.currentType, key: String, kind: String, sha256: String, size: Int64, from: String,
+    package init(type: String = RelayReceipt.currentType, key: String, kind: String, sha256: String, size: Int64, from: String,
                 receivedAt: String, hub: Hub) {
         self.type = type
         self.key = key
@@ -43,7 +43,7 @@ public struct RelayReceipt: Codable, Sendable, Equatable {
 
     /// The bytes the hub signs: sorted keys and unescaped slashes, so the same content always gives
     /// the same bytes, and a DocumentId such as "125/QĐ-UBND" reads as written.
-    public func encoded() throws -> [UInt8] {
+    package func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(self))

@@ -113,6 +113,9 @@ final class RelayEndToEndTests: XCTestCase {
         hub.standardError = FileHandle(forWritingAtPath: d + "/hubd.log")
         try hub.run()
         self.hub = hub
+        // The box's first exchanges must find the hub there (under load hubd takes a while to
+        // listen: a refused connection is not the TLS refusal a test expects).
+        try await waitUntil(seconds: 60) { [port] in isListening(onLoopbackPort: port) }
 
         upstreamPort = port
         if let proxyArguments {
@@ -123,6 +126,7 @@ final class RelayEndToEndTests: XCTestCase {
                                "--listen", "127.0.0.1:\(upstreamPort)", "--target", "127.0.0.1:\(port)", "--stats", d + "/proxy.json"] + proxyArguments
             try proxy.run()
             self.proxy = proxy
+            try await waitUntil(seconds: 60) { [upstreamPort] in isListening(onLoopbackPort: upstreamPort) }
         }
 
         let box = try RunningDaemon(config: """
@@ -270,7 +274,9 @@ final class RelayEndToEndTests: XCTestCase {
             .first { $0.contains(">03<") } ?? ""
         XCTAssertTrue(registeredStatus.contains("Đã vào sổ văn bản đến") && registeredStatus.contains("Lê Thị Văn Thư"), registeredStatus)
 
-        // The hub's directory, fetched by the relay: a clerk addresses a document by name.
+        // The hub's directory, fetched by the relay: a clerk addresses a document by name. Its
+        // fetch runs beside the rest, so wait for it rather than assume it came first.
+        try await waitUntil(seconds: 60) { box.curl([], path: "/v1/directory").body.contains("000.00.00.H41") }
         let listing = box.cli(["directory", "quảng", "TRỊ"])
         XCTAssertTrue(listing.out.contains("000.00.00.H41  UBND tỉnh Quảng Trị") && listing.out.contains("1 cơ quan / agencies"), listing.out)
         let path = d + "/by-name.pdf"
@@ -308,6 +314,13 @@ final class RelayEndToEndTests: XCTestCase {
         let package = try Data(contentsOf: URL(fileURLWithPath: box.dataDirectory + "/store/packages/\(id).edxml"))
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: handoff + "/" + XCTUnwrap(handedOff().first))), package)
         print("resumption: package \(packageSize) bytes, sent \(counters.upstream_received) (\(String(format: "%.3f", Double(counters.upstream_received) / Double(packageSize)))×), resets \(counters.resets), connections \(counters.connections)")
+    }
+
+    struct ProxyCounters: Decodable { var upstream_received = 0 }
+
+    /// The fault proxy's counters as last written (zero before its first write).
+    func proxyCounters() -> ProxyCounters {
+        (try? JSONDecoder().decode(ProxyCounters.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/proxy.json")))) ?? ProxyCounters()
     }
 
     func log(_ path: String) -> String { "\n--- \(path)\n" + ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "") }
@@ -378,7 +391,11 @@ final class RelayEndToEndTests: XCTestCase {
                 let size = index == 0 ? 1_500_000 : 20_000
                 acknowledged.append(try submit(box, randomBytes(size), number: "\(100 + cycle * 3 + index)", priority: index))
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 50...1200)))
+            // Kill at a point the relay has reached, not after a time: every other cycle once a
+            // document is packaged and queued, the others once one is on the wire.
+            let cycleDocuments = acknowledged.suffix(3)
+            let reached: Set<DocumentState> = cycle % 2 == 0 ? [.queued, .sending, .delivered] : [.sending, .delivered]
+            try await waitUntil(seconds: 60) { [self] in cycleDocuments.contains { state(box, $0).map(reached.contains) == true } }
             try await box.killAndRestart()
         }
         try? await waitUntil(seconds: 180) { [self] in acknowledged.allSatisfy { state(box, $0) == .delivered } }
@@ -407,7 +424,8 @@ final class RelayEndToEndTests: XCTestCase {
         let box = try await startHubAndBox(throughProxy: ["--rate", "2000000"])
         let large = try submit(box, randomBytes(12_000_000), number: "300", priority: 0)
         try await waitUntil(seconds: 30) { [self] in state(box, large) == .sending }
-        try await Task.sleep(for: .milliseconds(500))
+        // Its bytes are crossing the proxy: the upload is under way, not about to start.
+        try await waitUntil(seconds: 30) { [self] in proxyCounters().upstream_received > 1_000_000 }
         let urgent = try submit(box, randomBytes(10_000), number: "301", priority: 3)
         try await waitUntil(seconds: 30) { [self] in state(box, urgent) == .delivered }
         XCTAssertEqual(state(box, large), .sending, "the urgent document went first; the large one is still uploading")
@@ -423,11 +441,13 @@ final class RelayEndToEndTests: XCTestCase {
         let box = try await startHubAndBox(throughProxy: ["--rate", "2000000"])
         let id = try submit(box, randomBytes(8_000_000), number: "400", priority: 0)
         try await waitUntil(seconds: 30) { [self] in state(box, id) == .sending }
-        try await Task.sleep(for: .seconds(2))
+        // Killed once part of the package is on the hub's disk, so the restart has something to resume.
+        try await waitUntil(seconds: 60) { [self] in proxyCounters().upstream_received > 3_000_000 }
         let hub = try XCTUnwrap(self.hub)
         kill(hub.processIdentifier, SIGKILL)
         hub.waitUntilExit()
-        try await Task.sleep(for: .seconds(1))
+        // Restarted once the box has noticed the hub gone (its link down), not after a time.
+        try await waitUntil(seconds: 60) { [self] in relayStatus(box)?.link == "down" }
         let again = Process()
         again.executableURL = hub.executableURL
         again.arguments = hub.arguments

@@ -149,7 +149,8 @@ final class RelayQueueingTests: XCTestCase {
         await signal.wait(after: seen, until: .now + .milliseconds(50))
         XCTAssertGreaterThanOrEqual(ContinuousClock.now - start, .milliseconds(50), "no change: waits until the deadline")
         let waiter = Task { await signal.wait(after: seen, until: nil) }
-        try await Task.sleep(for: .milliseconds(20))
+        // No pause before notifying: whether the waiter is already suspended (woken) or not yet
+        // (it finds the generation past `seen`), it must return — both are the contract.
         signal.notify()
         await waiter.value  // returns: a test hang here is the failure
         await signal.wait(after: seen, until: nil)  // a change already happened since `seen`: returns at once

@@ -78,7 +78,7 @@ final class RelayReceiptTests: XCTestCase {
             _ = try await ReceiptVerifier.verify(der, expected: expected, hubRoots: try roots())
             XCTFail("accepted a bad receipt (\(hint))", line: line)
         } catch let error as RelayError {
-            XCTAssertEqual(error.code, "receipt_invalid", line: line)
+            XCTAssertEqual(error.code, .receiptInvalid, line: line)
             XCTAssertEqual(error.kind, .untrusted, line: line)
             XCTAssertTrue(error.message.contains(" / "), "Vietnamese / English: \(error.message)", line: line)
         } catch {

@@ -62,7 +62,7 @@ public enum GatewayDaemon {
                 // The box still takes documents in; they wait in the store until the relay is fixed.
                 logger.critical("relay not started: \(error.message)", metadata: ["code": "\(error.code)"])
             }
-            if let relay { services.append(relay) }
+            if let relay { services.append(contentsOf: relay.services) }
         } else {
             logger.notice("no [upstream] configured: documents stay queued on this box")
         }

@@ -16,16 +16,16 @@ import X509
 /// it, so accepting is harmless. The chain is then judged here (pure: `judge`) against the
 /// configured CA, the host name of `upstream.url` and the clock. When it is the hub that refused
 /// us (our certificate), the TLS alert it sent is named instead.
-public enum HubTLSDiagnosis {
-    public struct Finding: Sendable, Equatable {
-        public let code: String
-        public let vi: String
-        public let en: String
+package enum HubTLSDiagnosis {
+    package struct Finding: Sendable, Equatable {
+        package let code: String
+        package let vi: String
+        package let en: String
     }
 
     /// The handshake, then `judge`. Nil when the diagnosis itself could not connect (then the
     /// original error stands).
-    public static func diagnose(settings: RelayClient.Settings, now: Date = Date()) async -> Finding? {
+    package static func diagnose(settings: RelayClient.Settings, now: Date = Date()) async -> Finding? {
         guard let url = URL(string: settings.baseURL), let host = url.host else { return nil }
         let port = url.port ?? 443
         let chain: [Certificate]
@@ -59,7 +59,7 @@ public enum HubTLSDiagnosis {
 
     /// What is wrong with the chain the hub presented, first problem first: the leaf's dates,
     /// its names, then whether it chains to one of `anchors`. Nil when nothing is found wrong.
-    public static func judge(chain: [Certificate], anchors: [Certificate], host: String, now: Date) -> Finding? {
+    package static func judge(chain: [Certificate], anchors: [Certificate], host: String, now: Date) -> Finding? {
         guard let leaf = chain.first else {
             return Finding(code: "hub_certificate_missing", vi: "Cấp trên không gửi chứng thư số", en: "The hub sent no certificate")
         }

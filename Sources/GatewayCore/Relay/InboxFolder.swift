@@ -7,38 +7,17 @@ import Foundation
 /// register of incoming documents, holding the attachments and `thong-tin.txt`.
 ///
 /// Pure: names and text from the package header. `InboxFolderWriter` does the file work.
-public enum InboxFolder {
-    /// `2026-11-22 9-UBND-VP UBND tỉnh Quảng Trị`: promulgation date (or the day it arrived, in
-    /// Vietnam), number and notation, sender. The date first so that folders sort by date.
-    public static func name(for header: MessageHeader, receivedAt: Date) -> String {
-        let date = header.promulgationInfo.date.map { $0.replacingOccurrences(of: "/", with: "-") }
-            ?? String(GatewayJSON.format(receivedAt).prefix(10))
-        let code = header.code.number.isEmpty ? header.code.notation : "\(header.code.number)-\(header.code.notation)"
-        let sender = header.from.organName ?? header.from.organId
-        return safeName([date, code, sender].filter { !$0.isEmpty }.joined(separator: " "))
+package enum InboxFolder {
+    /// The folder's name from the header (`InboxFolderName.name`).
+    package static func name(for header: MessageHeader, receivedAt: Date) -> String {
+        InboxFolderName.name(promulgationDate: header.promulgationInfo.date, number: header.code.number, notation: header.code.notation,
+                             sender: header.from.organName ?? header.from.organId, receivedAt: receivedAt)
     }
 
-    /// A name any file system and SMB client takes: no `/` or control characters, no leading dot
-    /// (hidden) or trailing dot or space (Windows drops them), NFC (the form Windows and macOS
-    /// clients compare by), at most 180 bytes of UTF-8 (ext4 allows 255; room for " (2)").
-    public static func safeName(_ text: String) -> String {
-        var scalars = String.UnicodeScalarView()
-        for scalar in text.precomposedStringWithCanonicalMapping.unicodeScalars {
-            switch scalar {
-            case "/", "\\", ":", "*", "?", "\"", "<", ">", "|": scalars.append("-")
-            case _ where scalar.properties.generalCategory == .control: scalars.append(" ")
-            default: scalars.append(scalar)
-            }
-        }
-        var name = String(scalars).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
-        while name.utf8.count > 180 { name.removeLast() }
-        while let last = name.last, last == "." || last == " " { name.removeLast() }
-        while name.first == "." { name.removeFirst() }
-        return name.isEmpty ? "van-ban" : name
-    }
+    package static func safeName(_ text: String) -> String { InboxFolderName.safeName(text) }
 
     /// `thong-tin.txt`: the register's fields, Vietnamese first with English beside.
-    public static func information(_ header: MessageHeader, key: String, hubID: Int64, receivedAt: Date,
+    package static func information(_ header: MessageHeader, key: String, hubID: Int64, receivedAt: Date,
                                    attachments: [String], readError: String? = nil) -> String {
         var lines: [String] = []
         func add(_ vi: String, _ en: String, _ value: String?) {
@@ -64,8 +43,6 @@ public enum InboxFolder {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Marks a folder as holding hub item `hubID`, so a retry after a crash recognises its own.
-    static func marker(hubID: Int64) -> String { ".hub-\(hubID)" }
 }
 
 /// Places an incoming document in the inbox folder: unpacked into a hidden staging folder on the
@@ -77,10 +54,10 @@ struct InboxFolderWriter: Sendable {
 
     func place(_ record: InboundRecord, packagePath: String) async throws -> String {
         try POSIXFile.makeDirectory(folder)
-        let staging = folder + "/.dang-nhan-\(record.hubID)"
+        let staging = folder + "/" + InboxFolderName.staging(hubID: record.hubID)
         try? FileManager.default.removeItem(atPath: staging)
         try POSIXFile.makeDirectory(staging)
-        let marker = InboxFolder.marker(hubID: record.hubID)
+        let marker = InboxFolderName.marker(hubID: record.hubID)
         var name: String
         var text: String
         do {
@@ -95,7 +72,7 @@ struct InboxFolderWriter: Sendable {
             try? FileManager.default.removeItem(atPath: staging)
             try POSIXFile.makeDirectory(staging)
             try FileManager.default.copyItem(atPath: packagePath, toPath: staging + "/goi-goc.edxml")
-            name = InboxFolder.safeName("\(GatewayJSON.format(record.storedAt).prefix(10)) \(record.sender) \(record.packageKey)")
+            name = InboxFolderName.unreadable(receivedAt: record.storedAt, sender: record.sender, key: record.packageKey)
             text = "Nơi gửi / From: \(record.sender)\nMã văn bản / Document id: \(record.packageKey)\n"
                 + "Không đọc được gói: \(error). Gói gốc là goi-goc.edxml. / The package could not be read: \(error). The original is goi-goc.edxml.\n"
         }
@@ -111,14 +88,13 @@ struct InboxFolderWriter: Sendable {
         try POSIXFile.fsyncDirectory(staging)
         // The first free name; one already holding our marker is this document placed before a
         // crash (renamed, but its name not yet committed).
-        var candidate = name, suffix = 1
-        while FileManager.default.fileExists(atPath: folder + "/" + candidate) {
-            if FileManager.default.fileExists(atPath: folder + "/" + candidate + "/" + marker) {
-                try? FileManager.default.removeItem(atPath: staging)
-                return candidate
-            }
-            suffix += 1
-            candidate = "\(name) (\(suffix))"
+        let (candidate, alreadyPlaced) = InboxFolderName.firstFree(name) { candidate in
+            (FileManager.default.fileExists(atPath: folder + "/" + candidate),
+             FileManager.default.fileExists(atPath: folder + "/" + candidate + "/" + marker))
+        }
+        if alreadyPlaced {
+            try? FileManager.default.removeItem(atPath: staging)
+            return candidate
         }
         try POSIXFile.rename(staging, folder + "/" + candidate)
         try POSIXFile.fsyncDirectory(folder)

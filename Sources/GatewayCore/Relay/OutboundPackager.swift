@@ -8,22 +8,22 @@ import Foundation
 /// The package's XML signature: none (no signer is wired into the daemon yet). The document
 /// itself may carry its own signature (a signed PDF); the envelope does not. Written down in
 /// docs/relay.md as not done.
-public struct OutboundPackager: Sendable {
-    public var agencyCode: AgencyCode
-    public var agencyName: String?
+package struct OutboundPackager: Sendable {
+    package var agencyCode: AgencyCode
+    package var agencyName: String?
 
-    public init(agencyCode: AgencyCode, agencyName: String?) {
+    package init(agencyCode: AgencyCode, agencyName: String?) {
         self.agencyCode = agencyCode
         self.agencyName = agencyName
     }
 
     /// A reason the package cannot be built: a person must fix the document's metadata.
-    public struct Refusal: Error, Sendable {
-        public var message: String
+    package struct Refusal: Error, Sendable {
+        package var message: String
     }
 
     /// The package model for `document` (pure; `now` gives the promulgation date and trace time).
-    public func package(for document: DocumentRecord, now: Date) throws(Refusal) -> DocumentPackage {
+    package func package(for document: DocumentRecord, now: Date) throws(Refusal) -> DocumentPackage {
         let metadata = document.metadata
         guard let number = metadata.number, !number.isEmpty, let notation = metadata.notation, !notation.isEmpty else {
             throw Refusal(message: "Văn bản thiếu số hoặc ký hiệu, không lập được gói edXML / the document has no number or notation; an edXML package needs both")
@@ -60,7 +60,7 @@ public struct OutboundPackager: Sendable {
 
     /// Writes the package next to the store (temporary name, fsync, rename, directory fsync) and
     /// returns its digest and size. Streams: the document is base64-encoded from its file.
-    public func write(_ package: DocumentPackage, document: DocumentRecord, layout: StoreLayout) async throws -> (sha256: String, size: Int64) {
+    package func write(_ package: DocumentPackage, document: DocumentRecord, layout: StoreLayout) async throws -> (sha256: String, size: Int64) {
         let temporary = layout.temporaryDirectory + "/" + document.id.description + ".edxml.part"
         let target = layout.packagePath(document.id)
         POSIXFile.unlinkIfPresent(temporary)

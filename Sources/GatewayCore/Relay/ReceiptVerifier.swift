@@ -7,15 +7,15 @@ import X509
 /// signed by the hub's receipt key. The box keeps it as its proof of delivery only after checking
 /// the signature and chain against the hub CA it trusts, and the key, digest and size against what
 /// it sent.
-public enum ReceiptVerifier {
+package enum ReceiptVerifier {
     /// What was sent, to compare the receipt with.
-    public struct Expectation: Sendable {
-        public var key: String
-        public var sha256: String
-        public var size: Int64
-        public var from: String
+    package struct Expectation: Sendable {
+        package var key: String
+        package var sha256: String
+        package var size: Int64
+        package var from: String
 
-        public init(key: String, sha256: String, size: Int64, from: String) {
+        package init(key: String, sha256: String, size: Int64, from: String) {
             self.key = key
             self.sha256 = sha256
             self.size = size
@@ -23,9 +23,9 @@ public enum ReceiptVerifier {
         }
     }
 
-    public static func verify(_ der: [UInt8], expected: Expectation, hubRoots: [Certificate], now: Date = Date()) async throws(RelayError) -> RelayReceipt {
+    package static func verify(_ der: [UInt8], expected: Expectation, hubRoots: [Certificate], now: Date = Date()) async throws(RelayError) -> RelayReceipt {
         func refuse(_ vi: String, _ en: String) -> RelayError {
-            RelayError(kind: .untrusted, code: "receipt_invalid", vi: "Biên nhận của cấp trên không hợp lệ: \(vi)",
+            RelayError(kind: .untrusted, code: .receiptInvalid, vi: "Biên nhận của cấp trên không hợp lệ: \(vi)",
                        en: "The hub's receipt is not valid: \(en)")
         }
         let parsed: ParsedSignedData

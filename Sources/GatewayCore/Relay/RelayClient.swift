@@ -16,21 +16,21 @@ import X509
 /// Three `HTTPClient`s: urgent uploads, ordinary uploads (`parallel_uploads` connections) and the
 /// inbox's long poll each get their own connections, so an urgent document is never queued behind
 /// a large upload or a poll that is waiting.
-public final class RelayClient: Sendable {
-    public struct Settings: Sendable {
-        public var baseURL: String
-        public var caFile: String
-        public var certificateFile: String
-        public var keyFile: String
-        public var hubKeyPin: [UInt8]?
-        public var connectTimeout: Duration
-        public var idleTimeout: Duration
+package final class RelayClient: HubTransport {
+    package struct Settings: Sendable {
+        package var baseURL: String
+        package var caFile: String
+        package var certificateFile: String
+        package var keyFile: String
+        package var hubKeyPin: [UInt8]?
+        package var connectTimeout: Duration
+        package var idleTimeout: Duration
         /// Connections of the general (ordinary-lane) client: one per upload worker.
-        public var parallelUploads: Int
+        package var parallelUploads: Int
 
-        public init(_ upstream: GatewayConfiguration.Upstream) throws(RelayError) {
+        package init(_ upstream: GatewayConfiguration.Upstream) throws(RelayError) {
             guard let url = upstream.url, let ca = upstream.caFile, let certificate = upstream.certificateFile, let key = upstream.keyFile else {
-                throw RelayError(kind: .permanent, code: "not_configured", vi: "Chưa cấu hình [upstream]", en: "[upstream] is not configured")
+                throw RelayError(kind: .permanent, code: .notConfigured, vi: "Chưa cấu hình [upstream]", en: "[upstream] is not configured")
             }
             baseURL = url
             caFile = ca
@@ -43,7 +43,7 @@ public final class RelayClient: Sendable {
         }
     }
 
-    public let settings: Settings
+    package let settings: Settings
     let express: HTTPClient
     let general: HTTPClient
     let poller: HTTPClient
@@ -54,9 +54,12 @@ public final class RelayClient: Sendable {
     var loop: EventLoop { loops.any() }
     let ioPool: NIOThreadPool
     let logger: Logger
+    /// The time `Retry-After` dates are read against.
+    let now: @Sendable () -> Date
 
-    public init(settings: Settings, ioPool: NIOThreadPool, logger: Logger) throws(RelayError) {
+    package init(settings: Settings, ioPool: NIOThreadPool, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) throws(RelayError) {
         self.settings = settings
+        self.now = now
         self.logger = logger
         self.ioPool = ioPool
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -70,7 +73,7 @@ public final class RelayClient: Sendable {
             tls.certificateChain = try NIOSSLCertificate.fromPEMFile(settings.certificateFile).map { .certificate($0) }
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: settings.keyFile, format: .pem))
         } catch {
-            throw RelayError(kind: .untrusted, code: "box_certificate",
+            throw RelayError(kind: .untrusted, code: .boxCertificate,
                              vi: "Không đọc được chứng thư số hoặc khóa của hộp (\(settings.certificateFile), \(settings.keyFile)): \(error)",
                              en: "Cannot read the box's certificate or key (\(settings.certificateFile), \(settings.keyFile)): \(error)")
         }
@@ -98,12 +101,12 @@ public final class RelayClient: Sendable {
         poller = HTTPClient(eventLoopGroupProvider: .shared(loops), configuration: pollConfiguration)
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         for client in [express, general, poller] { try? await client.shutdown() }
         try? await loops.shutdownGracefully()
     }
 
-    func client(_ worker: LaneScheduler.Worker) -> HTTPClient { worker == .express ? express : general }
+    func client(_ worker: UploadWorker) -> HTTPClient { worker == .express ? express : general }
 
     // MARK: Exchanges
 
@@ -128,8 +131,8 @@ public final class RelayClient: Sendable {
     /// certificate, and what is wrong with it) where it can be.
     func connectionFailure(_ error: any Error) async -> RelayError {
         let failure = RelayError.connection(error)
-        guard failure.code == "tls", let finding = await HubTLSDiagnosis.diagnose(settings: settings) else { return failure }
-        return RelayError(kind: .untrusted, code: "tls", vi: "Không thiết lập được kết nối TLS với cấp trên: \(finding.vi)",
+        guard failure.code == .tls, let finding = await HubTLSDiagnosis.diagnose(settings: settings, now: now()) else { return failure }
+        return RelayError(kind: .untrusted, code: .tls, vi: "Không thiết lập được kết nối TLS với cấp trên: \(finding.vi)",
                           en: "TLS with the hub failed: \(finding.en)")
     }
 
@@ -141,16 +144,16 @@ public final class RelayClient: Sendable {
     }
 
     func failure(_ answer: Answer) -> RelayError {
-        .fromHub(status: answer.status, body: answer.body, retryAfter: RetryAfter.parse(answer.headers.first(name: "Retry-After"), now: Date()))
+        .fromHub(status: answer.status, body: answer.body, retryAfter: RetryAfter.parse(answer.headers.first(name: RelayWire.Header.retryAfter), now: now()))
     }
 
     /// `POST /v1/packages`: the whole package in one request (small packages). Returns the receipt.
-    public func submitWhole(path: String, size: Int64, worker: LaneScheduler.Worker) async throws(RelayError) -> [UInt8] {
+    package func submitWhole(path: String, size: Int64, worker: UploadWorker) async throws(RelayError) -> [UInt8] {
         var request = request("/v1/packages", method: .POST)
-        request.headers.add(name: "Content-Type", value: "application/xml")
+        request.headers.add(name: "Content-Type", value: RelayWire.packageContentType)
         // Whole submissions are small (RelayService.Settings.wholeSubmissionLimit): one buffer.
         do { request.body = .bytes(try await FileChunks(ioPool: ioPool, path: path, from: 0, to: size).readWhole()) } catch {
-            throw RelayError(kind: .transient, code: "store", vi: "Không đọc được gói \(path): \(error)", en: "Cannot read the package \(path): \(error)")
+            throw RelayError(kind: .transient, code: .store, vi: "Không đọc được gói \(path): \(error)", en: "Cannot read the package \(path): \(error)")
         }
         let answer = try await exchange(client(worker), request)
         guard answer.status == 200 || answer.status == 201 else { throw failure(answer) }
@@ -158,49 +161,38 @@ public final class RelayClient: Sendable {
     }
 
     /// `POST /v1/uploads`: a new tus upload. Returns its path.
-    public func createUpload(length: Int64, key: String, sha256: String, worker: LaneScheduler.Worker) async throws(RelayError) -> String {
+    package func createUpload(length: Int64, key: String, sha256: String, worker: UploadWorker) async throws(RelayError) -> String {
         var request = request("/v1/uploads", method: .POST)
-        request.headers.add(name: "Tus-Resumable", value: "1.0.0")
-        request.headers.add(name: "Upload-Length", value: String(length))
+        request.headers.add(name: RelayWire.Header.tusResumable, value: RelayWire.tusVersion)
+        request.headers.add(name: RelayWire.Header.uploadLength, value: String(length))
         let metadata = "key \(Data(key.utf8).base64EncodedString()),sha256 \(Data(sha256.utf8).base64EncodedString())"
-        request.headers.add(name: "Upload-Metadata", value: metadata)
+        request.headers.add(name: RelayWire.Header.uploadMetadata, value: metadata)
         request.headers.add(name: "Content-Length", value: "0")
         let answer = try await exchange(client(worker), request)
         guard answer.status == 201 else { throw failure(answer) }
-        guard let location = answer.headers.first(name: "Location") else { throw .protocolViolation("201 without Location") }
+        guard let location = answer.headers.first(name: RelayWire.Header.location) else { throw .protocolViolation("201 without Location") }
         return Self.path(of: location)
     }
 
-    public enum ProbeResult: Sendable, Equatable {
-        case offset(Int64, length: Int64?)
-        case gone
-    }
-
     /// `HEAD <upload>`: where to continue.
-    public func probeUpload(_ uploadPath: String, worker: LaneScheduler.Worker) async throws(RelayError) -> ProbeResult {
+    package func probeUpload(_ uploadPath: String, worker: UploadWorker) async throws(RelayError) -> HubProbeResult {
         var request = request(uploadPath, method: .HEAD)
-        request.headers.add(name: "Tus-Resumable", value: "1.0.0")
+        request.headers.add(name: RelayWire.Header.tusResumable, value: RelayWire.tusVersion)
         let answer = try await exchange(client(worker), request)
         if answer.status == 404 { return .gone }
         guard answer.status == 200 else { throw failure(answer) }
-        guard let offset = answer.headers.first(name: "Upload-Offset").flatMap(Int64.init) else {
+        guard let offset = answer.headers.first(name: RelayWire.Header.uploadOffset).flatMap(Int64.init) else {
             throw .protocolViolation("HEAD without Upload-Offset")
         }
-        return .offset(offset, length: answer.headers.first(name: "Upload-Length").flatMap(Int64.init))
-    }
-
-    public enum PatchResult: Sendable, Equatable {
-        case accepted(offset: Int64, receiptPath: String?)
-        case offsetMismatch
-        case gone
+        return .offset(offset, length: answer.headers.first(name: RelayWire.Header.uploadLength).flatMap(Int64.init))
     }
 
     /// `PATCH <upload>` with the package from `offset` to its end, streamed from disk.
-    public func patchUpload(_ uploadPath: String, file: String, offset: Int64, length: Int64, worker: LaneScheduler.Worker) async throws(RelayError) -> PatchResult {
+    package func patchUpload(_ uploadPath: String, file: String, offset: Int64, length: Int64, worker: UploadWorker) async throws(RelayError) -> HubPatchResult {
         var request = request(uploadPath, method: .PATCH)
-        request.headers.add(name: "Tus-Resumable", value: "1.0.0")
-        request.headers.add(name: "Content-Type", value: "application/offset+octet-stream")
-        request.headers.add(name: "Upload-Offset", value: String(offset))
+        request.headers.add(name: RelayWire.Header.tusResumable, value: RelayWire.tusVersion)
+        request.headers.add(name: "Content-Type", value: RelayWire.tusPatchContentType)
+        request.headers.add(name: RelayWire.Header.uploadOffset, value: String(offset))
         request.body = .stream(FileChunks(ioPool: ioPool, path: file, from: offset, to: length, pacer: loop), length: .known(length - offset))
         // No overall deadline to speak of: a slow link may take hours for a large package; the
         // idle timeouts catch a dead one.
@@ -208,17 +200,17 @@ public final class RelayClient: Sendable {
         if answer.status == 404 { return .gone }
         guard answer.status == 204 else {
             let error = failure(answer)
-            if error.code == "offset_mismatch" { return .offsetMismatch }
+            if error.code == .hub(.offsetMismatch) { return .offsetMismatch }
             throw error
         }
-        guard let newOffset = answer.headers.first(name: "Upload-Offset").flatMap(Int64.init) else {
+        guard let newOffset = answer.headers.first(name: RelayWire.Header.uploadOffset).flatMap(Int64.init) else {
             throw .protocolViolation("PATCH answer without Upload-Offset")
         }
-        return .accepted(offset: newOffset, receiptPath: answer.headers.first(name: "Hub-Receipt").map(Self.path(of:)))
+        return .accepted(offset: newOffset, receiptPath: answer.headers.first(name: RelayWire.Header.hubReceipt).map(Self.path(of:)))
     }
 
     /// `GET <receipt>`.
-    public func fetchReceipt(_ receiptPath: String, worker: LaneScheduler.Worker) async throws(RelayError) -> [UInt8] {
+    package func fetchReceipt(_ receiptPath: String, worker: UploadWorker) async throws(RelayError) -> [UInt8] {
         let answer = try await exchange(client(worker), request(receiptPath, method: .GET))
         guard answer.status == 200 else { throw failure(answer) }
         return answer.body
@@ -227,7 +219,7 @@ public final class RelayClient: Sendable {
     // MARK: Directory
 
     /// `GET /v1/directory`: the agencies the hub knows, codes and names.
-    public func fetchDirectory() async throws(RelayError) -> [AgencyDirectory.Entry] {
+    package func fetchDirectory() async throws(RelayError) -> [AgencyDirectory.Entry] {
         struct Listing: Decodable {
             struct Agency: Decodable { var code: String; var name: String }
             var agencies: [Agency]
@@ -246,7 +238,7 @@ public final class RelayClient: Sendable {
     // MARK: Inbox
 
     /// `GET /v1/inbox?wait=S`: answers when something is waiting, or empty after `wait`.
-    public func pollInbox(wait: Duration) async throws(RelayError) -> [RelayWaitingItem] {
+    package func pollInbox(wait: Duration) async throws(RelayError) -> [RelayWaitingItem] {
         let seconds = max(0, min(60, wait.components.seconds))
         let answer = try await exchange(poller, request("/v1/inbox?wait=\(seconds)", method: .GET), deadline: .seconds(seconds + 60))
         guard answer.status == 200 else { throw failure(answer) }
@@ -257,7 +249,7 @@ public final class RelayClient: Sendable {
 
     /// `GET /v1/inbox/{id}` streamed into `file` (created, written, fsynced; not renamed), hashed
     /// on the way. Returns the SHA-256 (hex) and the size.
-    public func downloadInboxItem(_ id: Int64, to file: String, maximumSize: Int64) async throws(RelayError) -> (sha256: String, size: Int64) {
+    package func downloadInboxItem(_ id: Int64, to file: String, maximumSize: Int64) async throws(RelayError) -> (sha256: String, size: Int64) {
         let response: HTTPClientResponse
         do {
             response = try await general.execute(request("/v1/inbox/\(id)", method: .GET), timeout: .hours(6), logger: logger)
@@ -269,7 +261,7 @@ public final class RelayClient: Sendable {
             throw .fromHub(status: Int(response.status.code), body: body, retryAfter: nil)
         }
         let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw RelayError(kind: .transient, code: "store", vi: "Không ghi được \(file)", en: "Cannot write \(file): errno \(errno)") }
+        guard fd >= 0 else { throw RelayError(kind: .transient, code: .store, vi: "Không ghi được \(file)", en: "Cannot write \(file): errno \(errno)") }
         defer { close(fd) }
         var hasher = SHA256()
         var size: Int64 = 0
@@ -289,7 +281,7 @@ public final class RelayClient: Sendable {
         } catch let error as RelayError {
             throw error
         } catch let error as SystemCallError {
-            throw RelayError(kind: .transient, code: "store", vi: "Lỗi ghi đĩa: \(error)", en: "Disk write failed: \(error)")
+            throw RelayError(kind: .transient, code: .store, vi: "Lỗi ghi đĩa: \(error)", en: "Disk write failed: \(error)")
         } catch {
             throw .connection(error)
         }
@@ -297,7 +289,7 @@ public final class RelayClient: Sendable {
     }
 
     /// `POST /v1/inbox/{id}/ack`, only after the item is stored durably.
-    public func acknowledgeInboxItem(_ id: Int64) async throws(RelayError) {
+    package func acknowledgeInboxItem(_ id: Int64) async throws(RelayError) {
         var request = request("/v1/inbox/\(id)/ack", method: .POST)
         request.headers.add(name: "Content-Length", value: "0")
         let answer = try await exchange(general, request)

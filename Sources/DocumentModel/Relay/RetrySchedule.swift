@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Pure: the relay service passes in the answer, the attempt number, the time and a random
 /// source; it gets back what to do. Tests need no sleeps and no network.
-public enum RelayAnswerClass: Sendable, Equatable {
+package enum RelayAnswerClass: Sendable, Equatable {
     case success
     /// 4xx except 408 and 429: the same request will never succeed; the document is rejected.
     case permanent
@@ -13,10 +13,15 @@ public enum RelayAnswerClass: Sendable, Equatable {
     /// tus `409 offset_mismatch`: the one 4xx a box recovers from by itself (HEAD, continue).
     case offsetMismatch
 
-    public static func of(status: Int, errorCode: String?) -> RelayAnswerClass {
+    /// `errorCode`: the code of the hub's error body, as sent.
+    package static func of(status: Int, errorCode: String?) -> RelayAnswerClass {
+        of(status: status, code: errorCode.flatMap(RelayErrorCode.init(rawValue:)))
+    }
+
+    package static func of(status: Int, code: RelayErrorCode?) -> RelayAnswerClass {
         switch status {
         case 200..<300: return .success
-        case 409 where errorCode == "offset_mismatch": return .offsetMismatch
+        case 409 where code == .offsetMismatch: return .offsetMismatch
         case 408, 429: return .transient
         case 400..<500: return .permanent
         default: return .transient  // 5xx and anything unexpected (1xx, 3xx): never give up on those
@@ -27,18 +32,18 @@ public enum RelayAnswerClass: Sendable, Equatable {
 /// Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff and
 /// Jitter"): the wait before attempt n+1 is uniform in [0, min(cap, base·2ⁿ)], so boxes that lost
 /// the link together do not come back together. A `Retry-After` from the hub is a floor.
-public struct RetrySchedule: Sendable, Equatable {
-    public var base: Duration
-    public var cap: Duration
+package struct RetrySchedule: Sendable, Equatable {
+    package var base: Duration
+    package var cap: Duration
 
-    public init(base: Duration = .seconds(2), cap: Duration = .seconds(600)) {
+    package init(base: Duration = .seconds(2), cap: Duration = .seconds(600)) {
         self.base = base
         self.cap = cap
     }
 
     /// `failures`: how many attempts in a row have failed (1 after the first failure).
     /// `unit`: a number in [0, 1) from the caller's random source.
-    public func delay(failures: Int, retryAfter: Duration?, unit: Double) -> Duration {
+    package func delay(failures: Int, retryAfter: Duration?, unit: Double) -> Duration {
         let exponent = min(max(failures - 1, 0), 40)  // 2^40 · base is beyond any cap: no overflow
         let ceiling = min(cap, base * Double(1 << exponent))
         let jittered = ceiling * min(max(unit, 0), 1)
@@ -46,15 +51,15 @@ public struct RetrySchedule: Sendable, Equatable {
         return max(jittered, retryAfter)
     }
 
-    public func delay(failures: Int, retryAfter: Duration?, using random: inout some RandomNumberGenerator) -> Duration {
+    package func delay(failures: Int, retryAfter: Duration?, using random: inout some RandomNumberGenerator) -> Duration {
         delay(failures: failures, retryAfter: retryAfter, unit: Double.random(in: 0..<1, using: &random))
     }
 }
 
 /// `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Anything else is ignored
 /// (nil), as the RFC lets a recipient do.
-public enum RetryAfter {
-    public static func parse(_ value: String?, now: Date) -> Duration? {
+package enum RetryAfter {
+    package static func parse(_ value: String?, now: Date) -> Duration? {
         guard let text = value?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
         if text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber) {
             guard let seconds = Int64(text) else { return nil }

@@ -1,4 +1,3 @@
-import DocumentModel
 import Foundation
 
 /// The agency directory the hub publishes (`GET /v1/directory`): codes and names, so a clerk can
@@ -7,18 +6,19 @@ import Foundation
 /// Pure: matching a name against a list. A document sent to the wrong agency is a real harm, so
 /// a name matches only when it is the whole name (ignoring case, spacing and Unicode
 /// normalisation); anything else is refused with the closest names offered.
+/// `public` only while the store and the local API name its entries in their public API; its members are `package`.
 public enum AgencyDirectory {
     public struct Entry: Sendable, Codable, Equatable {
-        public var code: AgencyCode
-        public var name: String
+        package var code: AgencyCode
+        package var name: String
 
-        public init(code: AgencyCode, name: String) {
+        package init(code: AgencyCode, name: String) {
             self.code = code
             self.name = name
         }
     }
 
-    public enum Resolution: Sendable, Equatable {
+    package enum Resolution: Sendable, Equatable {
         case found(AgencyCode)
         /// No agency has this name; the names that share most words with it, best first.
         case unknown(suggestions: [Entry])
@@ -27,11 +27,11 @@ public enum AgencyDirectory {
     }
 
     /// Folds what a clerk may type differently: Unicode form (NFC), case, runs of spaces.
-    public static func normalized(_ name: String) -> String {
+    package static func normalized(_ name: String) -> String {
         name.precomposedStringWithCanonicalMapping.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
-    public static func resolve(_ name: String, in entries: [Entry]) -> Resolution {
+    package static func resolve(_ name: String, in entries: [Entry]) -> Resolution {
         let wanted = normalized(name)
         let exact = entries.filter { normalized($0.name) == wanted }
         if exact.count == 1 { return .found(exact[0].code) }
@@ -45,6 +45,7 @@ public enum AgencyDirectory {
 }
 
 /// Where the intake looks names up (the store's copy of the hub's directory).
+/// `public` only while MetadataParser's public init takes one.
 public protocol AgencyDirectorySource: Sendable {
     func directoryEntries() throws -> [AgencyDirectory.Entry]
 }

@@ -1,15 +1,15 @@
-import DocumentModel
 import Foundation
 
 /// The four lanes of the outbound queue, most urgent first (Decree 30/2020 độ khẩn; QCVN 102
 /// numbers 3 and 4 are both Hỏa tốc).
+/// `public` only while the store names it in OutboundRecord; its members are `package`.
 public enum RelayLane: Int, Sendable, CaseIterable, Comparable, Codable {
     case hoaToc = 3
     case thuongKhan = 2
     case khan = 1
     case thuong = 0
 
-    public init(_ priority: Priority) {
+    package init(_ priority: Priority) {
         switch priority {
         case .flash, .flashScheduled: self = .hoaToc
         case .veryUrgent: self = .thuongKhan
@@ -18,7 +18,7 @@ public enum RelayLane: Int, Sendable, CaseIterable, Comparable, Codable {
         }
     }
 
-    public var name: String {
+    package var name: String {
         switch self {
         case .hoaToc: "hoa_toc"
         case .thuongKhan: "thuong_khan"
@@ -27,7 +27,7 @@ public enum RelayLane: Int, Sendable, CaseIterable, Comparable, Codable {
         }
     }
 
-    public var vietnameseName: String {
+    package var vietnameseName: String {
         switch self {
         case .hoaToc: "Hỏa tốc"
         case .thuongKhan: "Thượng khẩn"
@@ -39,6 +39,17 @@ public enum RelayLane: Int, Sendable, CaseIterable, Comparable, Codable {
     public static func < (lhs: RelayLane, rhs: RelayLane) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
+/// The upload workers, each with its own connection (see `LaneSchedule`).
+package enum UploadWorker: String, Sendable, CaseIterable {
+    case express
+    case general
+
+    package func accepts(_ lane: RelayLane) -> Bool { lane >= lowestLane }
+
+    /// Every lane from this one up is the worker's.
+    package var lowestLane: RelayLane { self == .general ? .thuong : .khan }
+}
+
 /// Which queued document each upload worker takes next.
 ///
 /// Workers, each with its own connection: the **express** worker takes only urgent lanes
@@ -47,25 +58,21 @@ public enum RelayLane: Int, Sendable, CaseIterable, Comparable, Codable {
 /// document waits at most behind another urgent one, never behind a large Thường upload that
 /// the general worker may be in the middle of (the "never waits behind": separate
 /// connections rather than preemption, which would throw away a half-sent upload's progress).
-public struct LaneScheduler: Sendable {
-    public enum Worker: String, Sendable, CaseIterable {
-        case express
-        case general
-
-        func accepts(_ lane: RelayLane) -> Bool { lane >= lowestLane }
-
-        /// Every lane from this one up is the worker's.
-        public var lowestLane: RelayLane { self == .general ? .thuong : .khan }
-    }
+///
+/// Generic over the document's id so that the rule lives here, apart from the store that mints
+/// the ids (GatewayCore names it `LaneScheduler` over `DocumentID`).
+/// `public` only while the store's relayCandidates returns its candidates; members `package`.
+public struct LaneSchedule<ID: Hashable & Sendable & CustomStringConvertible>: Sendable {
+    package typealias Worker = UploadWorker
 
     public struct Candidate: Sendable, Equatable {
-        public var id: DocumentID
-        public var lane: RelayLane
-        public var queuedAt: Date
+        package var id: ID
+        package var lane: RelayLane
+        package var queuedAt: Date
         /// When a failed attempt may be repeated; nil: at once.
-        public var notBefore: Date?
+        package var notBefore: Date?
 
-        public init(id: DocumentID, lane: RelayLane, queuedAt: Date, notBefore: Date? = nil) {
+        package init(id: ID, lane: RelayLane, queuedAt: Date, notBefore: Date? = nil) {
             self.id = id
             self.lane = lane
             self.queuedAt = queuedAt
@@ -73,16 +80,16 @@ public struct LaneScheduler: Sendable {
         }
     }
 
-    public enum Choice: Sendable, Equatable {
-        case send(DocumentID)
+    package enum Choice: Sendable, Equatable {
+        case send(ID)
         /// Nothing is due; wake up at this time (nil: nothing to wait for but new documents).
         case wait(until: Date?)
     }
 
-    public init() {}
+    package init() {}
 
     /// `busy`: documents another worker is sending right now.
-    public func next(for worker: Worker, among candidates: [Candidate], busy: Set<DocumentID>, now: Date) -> Choice {
+    package func next(for worker: Worker, among candidates: [Candidate], busy: Set<ID>, now: Date) -> Choice {
         var best: Candidate?
         var earliestLater: Date?
         for candidate in candidates where worker.accepts(candidate.lane) && !busy.contains(candidate.id) {
@@ -106,17 +113,17 @@ public struct LaneScheduler: Sendable {
 
 /// Decision 28/2018/QĐ-TTg: a document signed today should leave today. The box warns (status,
 /// log) when a document has been waiting for the link longer than the configured age.
-public struct QueueAgeRule: Sendable, Equatable {
-    public var maximumAge: Duration
+package struct QueueAgeRule: Sendable, Equatable {
+    package var maximumAge: Duration
 
-    public init(maximumAge: Duration) { self.maximumAge = maximumAge }
+    package init(maximumAge: Duration) { self.maximumAge = maximumAge }
 
-    public struct Warning: Sendable, Equatable {
-        public var count: Int
-        public var oldestQueuedAt: Date
-        public var oldestAge: Duration
+    package struct Warning: Sendable, Equatable {
+        package var count: Int
+        package var oldestQueuedAt: Date
+        package var oldestAge: Duration
 
-        public var message: String {
+        package var message: String {
             let seconds = oldestAge.components.seconds
             // Minutes below an hour: "0.0 h" would read as no wait at all.
             let (vi, en) = seconds < 3600
@@ -128,7 +135,7 @@ public struct QueueAgeRule: Sendable, Equatable {
     }
 
     /// `queuedSince`: when each waiting document became ready to leave (entered `queued`).
-    public func warning(queuedSince: [Date], now: Date) -> Warning? {
+    package func warning(queuedSince: [Date], now: Date) -> Warning? {
         let limit = now.addingTimeInterval(-Self.seconds(maximumAge))
         let late = queuedSince.filter { $0 < limit }
         guard let oldest = late.min() else { return nil }
@@ -136,7 +143,7 @@ public struct QueueAgeRule: Sendable, Equatable {
                        oldestAge: .milliseconds(Int64((now.timeIntervalSince(oldest) * 1000).rounded())))
     }
 
-    static func seconds(_ duration: Duration) -> Double {
+    package static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

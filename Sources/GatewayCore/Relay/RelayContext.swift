@@ -1,0 +1,138 @@
+import DocumentModel
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The workers' pick over the store's document ids.
+public typealias LaneScheduler = LaneSchedule<DocumentID>
+
+/// What the relay's services share: settings, the store, the hub (`HubTransport`), the receipt
+/// check, the clock, the link's state and the one backoff rule. Holds nothing that matters in
+/// memory: the store is the truth.
+package final class RelayContext: Sendable {
+    package let settings: RelayService.Settings
+    package let store: DocumentStore
+    package let hub: any HubTransport
+    package let logger: Logger
+    /// The time every decision is taken at (tests pass a clock they move by hand).
+    package let now: @Sendable () -> Date
+    /// A draw in [0, 1) for the backoff's jitter (tests pass a fixed one).
+    package let draw: @Sendable () -> Double
+    let checkReceipt: ReceiptCheck
+    let retryRule: RetryRule
+    private let link = Mutex(RelayLinkState())
+
+    /// Checks a receipt's signature, chain and fields against what was sent.
+    package typealias ReceiptCheck = @Sendable ([UInt8], ReceiptVerifier.Expectation, Date) async throws(RelayError) -> RelayReceipt
+
+    package init(settings: RelayService.Settings, store: DocumentStore, hub: any HubTransport, checkReceipt: @escaping ReceiptCheck,
+                 now: @escaping @Sendable () -> Date = { Date() },
+                 draw: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger) {
+        self.settings = settings
+        self.store = store
+        self.hub = hub
+        self.checkReceipt = checkReceipt
+        self.now = now
+        self.draw = draw
+        self.logger = logger
+        retryRule = RetryRule(schedule: settings.schedule)
+    }
+
+    // MARK: Submit and verify
+
+    /// A package as sent: where it is, and what its receipt must say.
+    package struct Submission: Sendable {
+        package var path: String
+        package var key: String
+        package var sha256: String
+        package var size: Int64
+    }
+
+    /// The one path from a package on disk to a kept receipt: sent whole (or by `upload`, the tus
+    /// driver, when larger than `wholeSubmissionLimit`), then the receipt checked against the
+    /// hub CA and what was sent. Returns the receipt's DER (what the store keeps) and its content.
+    package func submitAndVerify(
+        _ submission: Submission, worker: UploadWorker,
+        upload: ((Submission) async throws(RelayError) -> [UInt8])? = nil
+    ) async throws(RelayError) -> (der: [UInt8], receipt: RelayReceipt) {
+        let der: [UInt8]
+        if let upload, submission.size > settings.wholeSubmissionLimit {
+            der = try await upload(submission)
+        } else {
+            der = try await hub.submitWhole(path: submission.path, size: submission.size, worker: worker)
+        }
+        let expected = ReceiptVerifier.Expectation(key: submission.key, sha256: submission.sha256, size: submission.size,
+                                                   from: settings.agencyCode.description)
+        return (der, try await checkReceipt(der, expected, now()))
+    }
+
+    // MARK: Decisions
+
+    /// The backoff after a failure, at the current time.
+    package func attemptFailed(_ error: RelayError, failuresBefore: Int) -> RetryDecision {
+        retryRule.attemptFailed(error.kind, retryAfter: error.retryAfter, failuresBefore: failuresBefore, now: now(), unit: draw())
+    }
+
+    /// An exchange succeeded. When the link comes back, documents waiting out a backoff go at
+    /// once: the box resumes by itself without waiting up to `retry_cap` per document.
+    /// The backoff after a failure retried whatever its kind: how many in a row, and how long.
+    package func backoff(after error: RelayError, failuresBefore: Int) -> (failures: Int, delay: Duration) {
+        guard case .retry(let failures, let delay, _) = retryRule.backoff(
+            retryAfter: error.retryAfter, failuresBefore: failuresBefore, now: now(), unit: draw()) else { return (failuresBefore + 1, .zero) }
+        return (failures, delay)
+    }
+
+    package func linkSucceeded() {
+        guard link.withLock({ $0.succeeded(at: now()) }) else { return }
+        do {
+            try store.clearRelayRetryTimes()
+            store.changes.notify()
+        } catch {
+            logger.error("could not clear retry times", metadata: ["error": "\(error)"])
+        }
+    }
+
+    package func linkFailed(_ error: RelayError) {
+        link.withLock { $0.failed(error.kind, description: error.description, at: now()) }
+    }
+
+    package var linkState: RelayLinkState { link.withLock { $0 } }
+
+    /// Runs `turn` until the service stops: after a success it waits what `turn` returned (zero:
+    /// goes on at once); after a failure, what `failed` makes of the relay's backoff.
+    package func repeatWithBackoff(_ turn: @escaping @Sendable () async throws(RelayError) -> Duration,
+                                   failed: @escaping @Sendable (RelayError, _ backoff: Duration) -> Duration) async {
+        await cancelWhenGracefulShutdown {
+            var failures = 0
+            while !Task.isCancelled {
+                let delay: Duration
+                do throws(RelayError) {
+                    delay = try await turn()
+                    failures = 0
+                } catch {
+                    if Task.isCancelled { return }
+                    let (count, backoff) = self.backoff(after: error, failuresBefore: failures)
+                    failures = count
+                    delay = failed(error, backoff)
+                }
+                if delay > .zero { try? await Task.sleep(for: delay) }
+            }
+        }
+    }
+
+    /// Until the store changes or `deadline` (by this context's clock) passes.
+    package func waitForStore(after seen: UInt64, until deadline: Date?) async {
+        await store.changes.wait(after: seen, until: deadline.map(instant))
+    }
+
+    /// `date` (by this context's clock) as an instant of the continuous clock sleeps use.
+    package func instant(_ date: Date) -> ContinuousClock.Instant {
+        ContinuousClock.now + .milliseconds(Int64(max(0, date.timeIntervalSince(now())) * 1000) + 1)
+    }
+}
+
+extension InboundRecord {
+    /// `kind` as the relay protocol names it (nil: a kind this box does not know).
+    package var packageKind: RelayPackageKind? { RelayPackageKind(rawValue: kind) }
+}
