@@ -118,6 +118,7 @@ let package = Package(
             name: "gatewayd",
             dependencies: [
                 "GatewayCore",
+                "DocumentModel",
                 "TokenDriver",
                 "TokenCommandLine",
                 "Signing",

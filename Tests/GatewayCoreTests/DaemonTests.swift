@@ -270,4 +270,24 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(good.status, 0, good.err)
         XCTAssertTrue(good.out.contains("max_document_size = 10 MB"), good.out)
     }
+
+    /// `gatewayd no-such-command --help` printed the top-level help and exited 0, so a typo in a
+    /// script looked like success; a name that is no command is wrong usage (64), --help or not.
+    func testAnUnknownCommandIsWrongUsageEvenWithHelp() {
+        let unknown: [([String], String)] = [
+            (["no-such-command", "--help"], "no-such-command"), (["no-such-command"], "no-such-command"),
+            (["queue", "no-such-command", "--help"], "no-such-command"), (["edxml", "nope", "-h"], "nope"),
+        ]
+        for (arguments, name) in unknown {
+            let result = runProgram(RunningDaemon.binary, arguments)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.out)")
+            XCTAssertTrue(result.err.contains("unknown command \"\(name)\""), "\(arguments): \(result.err)")
+            XCTAssertEqual(result.out, "", "\(arguments): no help is printed")
+        }
+        for arguments in [["--help"], ["help"], ["queue", "--help"], ["queue", "list", "--help"], ["edxml", "pack", "--help"], ["inbox", "--help"], ["token", "--help"]] {
+            let result = runProgram(RunningDaemon.binary, arguments)
+            XCTAssertEqual(result.status, 0, "\(arguments): \(result.err)")
+            XCTAssertTrue(result.out.contains("USAGE"), "\(arguments): \(result.out)")
+        }
+    }
 }

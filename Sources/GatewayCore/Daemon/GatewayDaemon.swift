@@ -1,3 +1,4 @@
+// `gatewayd serve`'s services: the store recovered, the intake doors, the relay, in one group.
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -12,21 +13,10 @@ import Glibc
 /// `gatewayd serve`: takes the data directory's lock, recovers the store, then runs the intake
 /// doors (hot folder, local API on the Unix socket and optional TCP) as services of one group,
 /// which stops them in reverse order on SIGTERM/SIGINT, letting commits in flight finish.
-public enum GatewayDaemon {
+package enum GatewayDaemon {
     /// `tokens`: the token watcher (a service of its own, and the source of the status's token
     /// list); nil runs the daemon without token support.
-    public static func run(configuration: GatewayConfiguration, tokens: (any TokenStatusSource & Service)? = nil, logger: Logger) async throws {
-        // Nothing the daemon creates (content, sockets, folders) is for other users.
-        umask(0o007)
-        // A lease broken while the hot folder probes a file would otherwise kill us (SIGIO), and a
-        // client hanging up mid-answer must not (SIGPIPE).
-        signal(SIGIO, SIG_IGN)
-        signal(SIGPIPE, SIG_IGN)
-        // glibc gives each thread that allocates its own arena (up to 8 per core), each keeping
-        // what it freed: with 20 threads that alone costs tens of MB on a 2 GB box. Two suffice.
-        let arenaMaximum: Int32 = -8  // M_ARENA_MAX from <malloc.h>
-        _ = glibcMallopt(arenaMaximum, 2)
-
+    package static func run(configuration: GatewayConfiguration, tokens: (any TokenStatusSource & Service)? = nil, logger: Logger) async throws {
         let layout = configuration.layout
         let lock = try StoreLock(layout: layout)
         let ioPool = NIOThreadPool(numberOfThreads: 16)  // blocking file work: fsync, copies
@@ -104,7 +94,3 @@ public enum GatewayDaemon {
         logger.notice("gatewayd stopped")
     }
 }
-
-/// `mallopt(3)`: glibc's <malloc.h> is not part of Swift's Glibc module.
-@_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
