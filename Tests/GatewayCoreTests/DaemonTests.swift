@@ -243,6 +243,51 @@ final class DaemonTests: XCTestCase {
         // With the daemon stopped, the queue is still readable from the store itself.
         XCTAssertEqual(daemon.cli(["queue", "list"]).status, 0)
     }
+
+    /// Issue 12, acceptance 2: a submission half sent by a client that then goes quiet does not
+    /// hold the stop (the HTTP server would wait for it forever); gatewayd exits within 5 s of
+    /// SIGTERM. Waits on the process's exit, with 5 s as the deadline, not on a clock.
+    func testSIGTERMEndsTheDaemonWithinFiveSecondsWhileAnUploadIsHalfSent() async throws {
+        // Sends the head and 1,000 of the 5,000 bytes it announces, says so, then waits on its
+        // standard input: the connection stays open, silent, until the test closes that pipe.
+        let script = """
+            import socket, base64, sys
+            s = socket.socket(socket.AF_UNIX); s.connect("\(daemon.socket)")
+            meta = base64.b64encode(b'{"file_name":"half.pdf","recipients":["000.00.20.H13"]}').decode()
+            s.sendall(("POST /v1/documents HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 5000\\r\\nX-Gateway-Metadata: " + meta + "\\r\\n\\r\\n").encode() + b"x" * 1000)
+            print("sent", flush=True)
+            sys.stdin.read()
+            """
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = ["python3", "-c", script]
+        let input = Pipe(), output = Pipe()
+        client.standardInput = input
+        client.standardOutput = output
+        try client.run()
+        defer {
+            try? input.fileHandleForWriting.close()
+            client.waitUntilExit()
+        }
+        XCTAssertTrue(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("sent"))
+        // The daemon is inside the upload once it has staged the first bytes.
+        let staging = daemon.dataDirectory + "/store/tmp"
+        try await waitUntil { !(try FileManager.default.contentsOfDirectory(atPath: staging)).isEmpty }
+
+        let exited = expectation(description: "gatewayd exited")
+        daemon.process.terminationHandler = { _ in exited.fulfill() }
+        daemon.process.terminate()
+        await fulfillment(of: [exited], timeout: 5)
+        if daemon.process.isRunning {
+            kill(daemon.process.processIdentifier, SIGKILL)
+            return XCTFail("gatewayd still running 5 s after SIGTERM; its log:\n" + ((try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? ""))
+        }
+        XCTAssertEqual(daemon.process.terminationStatus, 0, (try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? "")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: daemon.socket))
+        // The cut upload left no document behind.
+        let listed = daemon.cli(["queue", "list", "--json"])
+        XCTAssertEqual(try GatewayJSON.decoder.decode([DocumentRecord].self, from: Data(listed.out.utf8)), [], listed.err)
+    }
 }
 
 final class CommandLineTests: XCTestCase {

@@ -3,6 +3,9 @@ import ArgumentParser
 import Foundation
 import GatewayCore
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Chạy dịch vụ (foreground) / run the daemon in the foreground.")
@@ -20,7 +23,9 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "gatewayd")
         ProcessSetup.forDaemon()
         do {
-            try await GatewayDaemon.run(configuration: configuration, tokens: TokenWatcher(logger: logger), logger: logger)
+            // A stop that overran its limit ends here; recovery at the next start repairs what it cut.
+            try await GatewayDaemon.run(configuration: configuration, tokens: TokenWatcher(logger: logger), logger: logger,
+                                        stopOverran: { _exit(1) })
         } catch let error as StoreLock.Failure {
             throw CLI.fail(error.description)
         }
