@@ -49,6 +49,19 @@ final class RunningDaemon {
         try await waitUntilReady()
     }
 
+    /// SIGTERM, then waits on the process's exit with `seconds` as the deadline. A daemon still
+    /// running then fails the test with its log, and is killed so that tear-down does not hang.
+    func terminate(exitingWithin seconds: Double, for test: XCTestCase) async -> Bool {
+        let exited = XCTestExpectation(description: "gatewayd exited")
+        process.terminationHandler = { _ in exited.fulfill() }
+        process.terminate()
+        await test.fulfillment(of: [exited], timeout: seconds)
+        guard process.isRunning else { return true }
+        kill(process.processIdentifier, SIGKILL)
+        XCTFail("gatewayd still running \(seconds) s after SIGTERM; its log:\n" + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
+        return false
+    }
+
     func waitUntilReady() async throws {
         try await waitUntil { FileManager.default.fileExists(atPath: self.socket) && self.cli(["status"]).status == 0 }
     }
@@ -274,14 +287,7 @@ final class DaemonTests: XCTestCase {
         let staging = daemon.dataDirectory + "/store/tmp"
         try await waitUntil { !(try FileManager.default.contentsOfDirectory(atPath: staging)).isEmpty }
 
-        let exited = expectation(description: "gatewayd exited")
-        daemon.process.terminationHandler = { _ in exited.fulfill() }
-        daemon.process.terminate()
-        await fulfillment(of: [exited], timeout: 5)
-        if daemon.process.isRunning {
-            kill(daemon.process.processIdentifier, SIGKILL)
-            return XCTFail("gatewayd still running 5 s after SIGTERM; its log:\n" + ((try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? ""))
-        }
+        guard await daemon.terminate(exitingWithin: 5, for: self) else { return }
         XCTAssertEqual(daemon.process.terminationStatus, 0, (try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? "")
         XCTAssertFalse(FileManager.default.fileExists(atPath: daemon.socket))
         // The cut upload left no document behind.

@@ -12,14 +12,7 @@ extension RelayEndToEndTests {
         let large = try submit(box, randomBytes(12_000_000), number: "500", priority: 0)
         try await waitUntil(seconds: 30) { [self] in state(box, large) == .sending }
 
-        let exited = expectation(description: "gatewayd exited")
-        box.process.terminationHandler = { _ in exited.fulfill() }
-        box.process.terminate()
-        await fulfillment(of: [exited], timeout: 5)
-        if box.process.isRunning {
-            kill(box.process.processIdentifier, SIGKILL)
-            return XCTFail("gatewayd still running 5 s after SIGTERM; its log:\n" + ((try? String(contentsOfFile: box.logPath, encoding: .utf8)) ?? ""))
-        }
+        guard await box.terminate(exitingWithin: 5, for: self) else { return }
         XCTAssertFalse(FileManager.default.fileExists(atPath: box.socket))
     }
 }
