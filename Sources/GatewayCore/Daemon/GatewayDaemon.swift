@@ -13,7 +13,8 @@ import Glibc
 
 /// `gatewayd serve`: takes the data directory's lock, recovers the store, then runs the intake
 /// doors (hot folder, local API on the Unix socket and optional TCP) as services of one group,
-/// which stops them in reverse order on SIGTERM/SIGINT, letting commits in flight finish.
+/// which stops them in reverse order on SIGTERM/SIGINT, letting commits in flight finish for up to
+/// `ShutdownDeadline.gracefulLimit`, then cancelling what is left.
 package enum GatewayDaemon {
     /// `tokens`: the token watcher (a service of its own, and the source of the status's token
     /// list); nil runs the daemon without token support. `stopOverran`: called when the stop has
