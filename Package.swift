@@ -124,6 +124,7 @@ let package = Package(
             name: "gatewayd",
             dependencies: [
                 "GatewayCore",
+                "DocumentModel",
                 "TokenDriver",
                 "TokenCommandLine",
                 "Signing",

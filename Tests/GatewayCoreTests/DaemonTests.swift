@@ -49,6 +49,19 @@ final class RunningDaemon {
         try await waitUntilReady()
     }
 
+    /// SIGTERM, then waits on the process's exit with `seconds` as the deadline. A daemon still
+    /// running then fails the test with its log, and is killed so that tear-down does not hang.
+    func terminate(exitingWithin seconds: Double, for test: XCTestCase) async -> Bool {
+        let exited = XCTestExpectation(description: "gatewayd exited")
+        process.terminationHandler = { _ in exited.fulfill() }
+        process.terminate()
+        await test.fulfillment(of: [exited], timeout: seconds)
+        guard process.isRunning else { return true }
+        kill(process.processIdentifier, SIGKILL)
+        XCTFail("gatewayd still running \(seconds) s after SIGTERM; its log:\n" + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
+        return false
+    }
+
     func waitUntilReady() async throws {
         try await waitUntil { FileManager.default.fileExists(atPath: self.socket) && self.cli(["status"]).status == 0 }
     }
@@ -243,6 +256,44 @@ final class DaemonTests: XCTestCase {
         // With the daemon stopped, the queue is still readable from the store itself.
         XCTAssertEqual(daemon.cli(["queue", "list"]).status, 0)
     }
+
+    /// Issue 12, acceptance 2: a submission half sent by a client that then goes quiet does not
+    /// hold the stop (the HTTP server would wait for it forever); gatewayd exits within 5 s of
+    /// SIGTERM. Waits on the process's exit, with 5 s as the deadline, not on a clock.
+    func testSIGTERMEndsTheDaemonWithinFiveSecondsWhileAnUploadIsHalfSent() async throws {
+        // Sends the head and 1,000 of the 5,000 bytes it announces, says so, then waits on its
+        // standard input: the connection stays open, silent, until the test closes that pipe.
+        let script = """
+            import socket, base64, sys
+            s = socket.socket(socket.AF_UNIX); s.connect("\(daemon.socket)")
+            meta = base64.b64encode(b'{"file_name":"half.pdf","recipients":["000.00.20.H13"]}').decode()
+            s.sendall(("POST /v1/documents HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 5000\\r\\nX-Gateway-Metadata: " + meta + "\\r\\n\\r\\n").encode() + b"x" * 1000)
+            print("sent", flush=True)
+            sys.stdin.read()
+            """
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = ["python3", "-c", script]
+        let input = Pipe(), output = Pipe()
+        client.standardInput = input
+        client.standardOutput = output
+        try client.run()
+        defer {
+            try? input.fileHandleForWriting.close()
+            client.waitUntilExit()
+        }
+        XCTAssertTrue(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("sent"))
+        // The daemon is inside the upload once it has staged the first bytes.
+        let staging = daemon.dataDirectory + "/store/tmp"
+        try await waitUntil { !(try FileManager.default.contentsOfDirectory(atPath: staging)).isEmpty }
+
+        guard await daemon.terminate(exitingWithin: 5, for: self) else { return }
+        XCTAssertEqual(daemon.process.terminationStatus, 0, (try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? "")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: daemon.socket))
+        // The cut upload left no document behind.
+        let listed = daemon.cli(["queue", "list", "--json"])
+        XCTAssertEqual(try GatewayJSON.decoder.decode([DocumentRecord].self, from: Data(listed.out.utf8)), [], listed.err)
+    }
 }
 
 final class CommandLineTests: XCTestCase {
@@ -269,5 +320,25 @@ final class CommandLineTests: XCTestCase {
         let good = runProgram(RunningDaemon.binary, ["config", "check", path])
         XCTAssertEqual(good.status, 0, good.err)
         XCTAssertTrue(good.out.contains("max_document_size = 10 MB"), good.out)
+    }
+
+    /// `gatewayd no-such-command --help` printed the top-level help and exited 0, so a typo in a
+    /// script looked like success; a name that is no command is wrong usage (64), --help or not.
+    func testAnUnknownCommandIsWrongUsageEvenWithHelp() {
+        let unknown: [([String], String)] = [
+            (["no-such-command", "--help"], "no-such-command"), (["no-such-command"], "no-such-command"),
+            (["queue", "no-such-command", "--help"], "no-such-command"), (["edxml", "nope", "-h"], "nope"),
+        ]
+        for (arguments, name) in unknown {
+            let result = runProgram(RunningDaemon.binary, arguments)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.out)")
+            XCTAssertTrue(result.err.contains("unknown command \"\(name)\""), "\(arguments): \(result.err)")
+            XCTAssertEqual(result.out, "", "\(arguments): no help is printed")
+        }
+        for arguments in [["--help"], ["help"], ["queue", "--help"], ["queue", "list", "--help"], ["edxml", "pack", "--help"], ["inbox", "--help"], ["token", "--help"]] {
+            let result = runProgram(RunningDaemon.binary, arguments)
+            XCTAssertEqual(result.status, 0, "\(arguments): \(result.err)")
+            XCTAssertTrue(result.out.contains("USAGE"), "\(arguments): \(result.out)")
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import GatewayCore
 
@@ -94,18 +95,51 @@ final class UnitConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(configuration.storeLimits.diskReserve, 1_073_741_824)
     }
 
-    func testEveryKnownKeyIsInTheExampleAbove() {
-        // If a key is added to the reader, the full example (and this list) must learn it.
-        XCTAssertEqual(ConfigurationLoader.Reader.sections, [
-            "": ["data_dir", "agency", "intake", "api", "upstream", "inbox", "log"],
-            "agency": ["code", "name"],
-            "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
-            "api": ["socket", "socket_group", "tcp"],
-            "log": ["level"],
-            "inbox": ["folder"],
-            "upstream": ["url", "ca_file", "certificate", "key", "hub_key_sha256", "connect_timeout", "idle_timeout",
-                         "long_poll", "parallel_uploads", "retry_base", "retry_cap", "max_queue_age"],
-        ])
+    /// The keys the reader accepts are exactly those docs/configuration.md documents: the
+    /// expected list is read from the document (its "Keys" tables), not copied from the code, so a
+    /// key added to the reader without its documentation, or documented but refused, fails here.
+    func testTheReaderAcceptsExactlyTheDocumentedKeys() throws {
+        let documented = try Self.documentedKeys()
+        XCTAssertEqual(documented[""]?.contains("data_dir"), true, "the document's tables were not found: \(documented)")
+        XCTAssertEqual(documented["upstream"]?.count, 12, "\(documented)")
+        var expected = documented
+        // A section is itself a key of the top level.
+        expected["", default: []].formUnion(documented.keys.filter { !$0.isEmpty })
+        XCTAssertEqual(ConfigurationLoader.Reader.sections, expected)
+        // And the loader, not only its list: a documented key is never "unknown".
+        for (section, keys) in documented where !section.isEmpty {
+            for key in keys {
+                let text = "[\(section)]\n\(key) = true\n"
+                do { _ = try ConfigurationLoader.parse(text) } catch let errors as ConfigurationErrors {
+                    XCTAssertFalse(errors.issues.contains { $0.message.contains("unknown key") }, "\(section).\(key): \(errors.issues)")
+                }
+            }
+        }
+    }
+
+    /// `section → keys` from the "## Keys" part of docs/configuration.md: a "### Top level" or
+    /// "### `[name]` …" heading, then table rows that start with a key in backquotes.
+    static func documentedKeys() throws -> [String: Set<String>] {
+        let text = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        var keys: [String: Set<String>] = [:]
+        var section: String?
+        var inKeys = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("## ") { inKeys = line == "## Keys"; section = nil; continue }
+            guard inKeys else { continue }
+            if line.hasPrefix("### ") {
+                if line == "### Top level" {
+                    section = ""
+                } else if let open = line.range(of: "`["), let close = line.range(of: "]`") {
+                    section = String(line[open.upperBound..<close.lowerBound])
+                }
+                continue
+            }
+            guard let section, line.hasPrefix("| `") else { continue }
+            let key = line.dropFirst(3).prefix { $0 != "`" }
+            keys[section, default: []].insert(String(key))
+        }
+        return keys
     }
 
     func testUpstreamSection() throws {

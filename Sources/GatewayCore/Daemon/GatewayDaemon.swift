@@ -1,3 +1,5 @@
+// `gatewayd serve`'s services: the store recovered, the intake doors, the relay, in one group.
+import Dispatch
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -11,22 +13,14 @@ import Glibc
 
 /// `gatewayd serve`: takes the data directory's lock, recovers the store, then runs the intake
 /// doors (hot folder, local API on the Unix socket and optional TCP) as services of one group,
-/// which stops them in reverse order on SIGTERM/SIGINT, letting commits in flight finish.
-public enum GatewayDaemon {
+/// which stops them in reverse order on SIGTERM/SIGINT, letting commits in flight finish for up to
+/// `ShutdownDeadline.gracefulLimit`, then cancelling what is left.
+package enum GatewayDaemon {
     /// `tokens`: the token watcher (a service of its own, and the source of the status's token
-    /// list); nil runs the daemon without token support.
-    public static func run(configuration: GatewayConfiguration, tokens: (any TokenStatusSource & Service)? = nil, logger: Logger) async throws {
-        // Nothing the daemon creates (content, sockets, folders) is for other users.
-        umask(0o007)
-        // A lease broken while the hot folder probes a file would otherwise kill us (SIGIO), and a
-        // client hanging up mid-answer must not (SIGPIPE).
-        signal(SIGIO, SIG_IGN)
-        signal(SIGPIPE, SIG_IGN)
-        // glibc gives each thread that allocates its own arena (up to 8 per core), each keeping
-        // what it freed: with 20 threads that alone costs tens of MB on a 2 GB box. Two suffice.
-        let arenaMaximum: Int32 = -8  // M_ARENA_MAX from <malloc.h>
-        _ = glibcMallopt(arenaMaximum, 2)
-
+    /// list); nil runs the daemon without token support. `stopOverran`: called when the stop has
+    /// taken `ShutdownDeadline.hardLimit` (the executable ends the process there).
+    package static func run(configuration: GatewayConfiguration, tokens: (any TokenStatusSource & Service)? = nil, logger: Logger,
+                            stopOverran: @escaping @Sendable () -> Void = {}) async throws {
         let layout = configuration.layout
         let lock = try StoreLock(layout: layout)
         let ioPool = NIOThreadPool(numberOfThreads: 16)  // blocking file work: fsync, copies
@@ -92,10 +86,17 @@ public enum GatewayDaemon {
                 onServerRunning: { _ in logger.notice("local API listening", metadata: ["tcp": "\(tcp.host):\(tcp.port)"]) },
                 logger: logger))
         }
-        let group = ServiceGroup(configuration: .init(
+        // Last in the list, so the first told of the shutdown: it bounds the whole stop.
+        services.append(ShutdownDeadline(limit: ShutdownDeadline.hardLimit, logger: logger, overran: stopOverran))
+        var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            logger: logger)
+        // What is in flight may not end by itself (an upload half sent by a client that went
+        // quiet, a long poll at the hub, an upload to a slow hub): past this the group cancels
+        // the services, which drops those requests (the store keeps only what was committed).
+        groupConfiguration.maximumGracefulShutdownDuration = ShutdownDeadline.gracefulLimit
+        let group = ServiceGroup(configuration: groupConfiguration)
         logger.notice("gatewayd started", metadata: ["data_dir": "\(layout.dataDirectory)", "version": "\(GatewayVersion.current)", "pid": "\(getpid())"])
         try await group.run()
         unlink(socketPath)
@@ -105,6 +106,28 @@ public enum GatewayDaemon {
     }
 }
 
-/// `mallopt(3)`: glibc's <malloc.h> is not part of Swift's Glibc module.
-@_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+/// A bounded stop (gatewayd exits within 5 s of SIGTERM whatever is in flight): the group
+/// cancels its services after `gracefulLimit`; should one of them ignore the cancellation,
+/// `overran` is called at `hardLimit`, and gatewayd ends the process there. Ending there loses
+/// nothing: every commit is durable before it is acknowledged, and start-up recovers the rest,
+/// as after a crash.
+package struct ShutdownDeadline: Service {
+    package static let gracefulLimit: Duration = .seconds(3)
+    package static let hardLimit: Duration = .milliseconds(4500)
+
+    let limit: Duration
+    let logger: Logger
+    let overran: @Sendable () -> Void
+
+    package func run() async throws {
+        // Returns when the group starts to stop (throws when it is cancelled instead): either
+        // way the clock starts now.
+        try? await gracefulShutdown()
+        let logger = logger, overran = overran
+        let nanoseconds = limit.components.seconds * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
+            logger.critical("services did not stop in time", metadata: ["limit": "\(limit)"])
+            overran()
+        }
+    }
+}

@@ -2,14 +2,14 @@ import Foundation
 
 /// A document as the API shows it: the stored record, plus whether a submission was a retry and,
 /// for a single document, its audit trail.
-public struct DocumentView: Sendable, Codable {
-    public var document: DocumentRecord
-    public var duplicate: Bool?
-    public var history: [TransitionRecord]?
+package struct DocumentView: Sendable, Codable {
+    package var document: DocumentRecord
+    package var duplicate: Bool?
+    package var history: [TransitionRecord]?
     /// What the recipients said about it (edXML statuses brought down by the relay).
-    public var statuses: [RecipientStatusRecord]?
+    package var statuses: [RecipientStatusRecord]?
 
-    public init(document: DocumentRecord, duplicate: Bool? = nil, history: [TransitionRecord]? = nil, statuses: [RecipientStatusRecord]? = nil) {
+    package init(document: DocumentRecord, duplicate: Bool? = nil, history: [TransitionRecord]? = nil, statuses: [RecipientStatusRecord]? = nil) {
         self.document = document
         self.duplicate = duplicate
         self.history = history
@@ -18,7 +18,7 @@ public struct DocumentView: Sendable, Codable {
 
     enum ExtraKeys: String, CodingKey { case duplicate, history, statuses = "recipient_statuses" }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         try document.encode(to: encoder)
         var container = encoder.container(keyedBy: ExtraKeys.self)
         try container.encodeIfPresent(duplicate, forKey: .duplicate)
@@ -26,7 +26,7 @@ public struct DocumentView: Sendable, Codable {
         try container.encodeIfPresent(statuses, forKey: .statuses)
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         document = try DocumentRecord(from: decoder)
         let container = try decoder.container(keyedBy: ExtraKeys.self)
         duplicate = try container.decodeIfPresent(Bool.self, forKey: .duplicate)
@@ -35,30 +35,89 @@ public struct DocumentView: Sendable, Codable {
     }
 }
 
-public struct DocumentList: Sendable, Codable {
-    public var documents: [DocumentRecord]
+/// The metadata of a submission as the local API reads it (`X-Gateway-Metadata`, docs/local-api.md,
+/// "Metadata"): the raw values the clerk gave, checked by the daemon's `MetadataParser` (so a
+/// recipient may be a name, and a wrong priority is refused there with its code). Absent fields
+/// are left out of the JSON.
+package struct SubmissionMetadata: Sendable, Codable, Equatable {
+    package struct Signer: Sendable, Codable, Equatable {
+        package var fullName: String?
+        package var position: String?
+
+        package init(fullName: String? = nil, position: String? = nil) {
+            self.fullName = fullName
+            self.position = position
+        }
+
+        enum CodingKeys: String, CodingKey { case fullName = "full_name", position }
+    }
+
+    package var fileName: String
+    package var recipients: [String]?
+    package var subject: String?
+    package var number: String?
+    package var notation: String?
+    package var documentType: String?
+    package var priority: Int?
+    package var signer: Signer?
+    package var signed: Bool
+
+    /// The rest is set field by field: what the clerk did not give stays out of the JSON.
+    package init(fileName: String, signed: Bool = false) {
+        self.fileName = fileName
+        self.signed = signed
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case fileName = "file_name", recipients, subject, number, notation, documentType = "document_type", priority, signer, signed
+    }
+
+    /// The header's JSON: sorted keys, so the same submission always carries the same bytes.
+    package func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+}
+
+/// `202` to `POST /v1/inbox/ID/status`: the clerk's status as recorded, for the command line
+/// (the answer carries more fields; these are the ones a client relies on).
+package struct ClerkStatusAccepted: Sendable, Decodable, Equatable {
+    package var hubID: Int64
+    package var statusCode: String
+    package var description: String?
+    package var staff: String?
+    package var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case hubID = "hub_id", statusCode = "status_code", description, staff, createdAt = "created_at"
+    }
+}
+
+package struct DocumentList: Sendable, Codable {
+    package var documents: [DocumentRecord]
 }
 
 /// `GET /v1/inbox`: what the hub brought down for this commune, newest first.
-public struct InboxList: Sendable, Codable {
-    public struct Entry: Sendable, Codable, Equatable {
-        public var hubId: Int64
+package struct InboxList: Sendable, Codable {
+    package struct Entry: Sendable, Codable, Equatable {
+        package var hubId: Int64
         /// `document` or `status`.
-        public var kind: String
-        public var key: String
-        public var from: String
-        public var size: Int64
-        public var storedAt: Date
+        package var kind: String
+        package var key: String
+        package var from: String
+        package var size: Int64
+        package var storedAt: Date
         /// When the hub accepted our 01 "đã đến" for it (documents).
-        public var statusSentAt: Date?
+        package var statusSentAt: Date?
         /// Its folder inside `inbox_folder`, once placed there (documents).
-        public var folder: String?
+        package var folder: String?
 
         enum CodingKeys: String, CodingKey {
             case hubId = "hub_id", kind, key, from, size, storedAt = "stored_at", statusSentAt = "status_sent_at", folder
         }
 
-        public init(_ record: InboundRecord) {
+        package init(_ record: InboundRecord) {
             hubId = record.hubID
             kind = record.kind
             key = record.packageKey
@@ -71,45 +130,45 @@ public struct InboxList: Sendable, Codable {
     }
 
     /// The folder clerks open (`[inbox] folder`).
-    public var inboxFolder: String
-    public var items: [Entry]
+    package var inboxFolder: String
+    package var items: [Entry]
 
     enum CodingKeys: String, CodingKey { case inboxFolder = "inbox_folder", items }
 
-    public init(inboxFolder: String, items: [Entry]) {
+    package init(inboxFolder: String, items: [Entry]) {
         self.inboxFolder = inboxFolder
         self.items = items
     }
 }
 
 /// `GET /v1/directory`: the hub's agency directory as last fetched (empty before the first fetch).
-public struct DirectoryList: Sendable, Codable {
-    public var fetchedAt: Date?
-    public var agencies: [AgencyDirectory.Entry]
+package struct DirectoryList: Sendable, Codable {
+    package var fetchedAt: Date?
+    package var agencies: [AgencyDirectory.Entry]
 
     enum CodingKeys: String, CodingKey { case fetchedAt = "fetched_at", agencies }
 
-    public init(fetchedAt: Date?, agencies: [AgencyDirectory.Entry]) {
+    package init(fetchedAt: Date?, agencies: [AgencyDirectory.Entry]) {
         self.fetchedAt = fetchedAt
         self.agencies = agencies
     }
 }
 
 /// `GET /v1/status`.
-public struct DaemonStatus: Sendable, Codable {
-    public var version: String
-    public var pid: Int32
-    public var dataDirectory: String
-    public var startedAt: Date
-    public var uptimeSeconds: Int
-    public var documentsByState: [String: Int]
-    public var freeBytes: Int64
-    public var diskReserve: Int64
-    public var intake: String
-    public var hotFolder: HotFolderIntake.Snapshot?
-    public var tokens: TokenServiceStatus?
+package struct DaemonStatus: Sendable, Codable {
+    package var version: String
+    package var pid: Int32
+    package var dataDirectory: String
+    package var startedAt: Date
+    package var uptimeSeconds: Int
+    package var documentsByState: [String: Int]
+    package var freeBytes: Int64
+    package var diskReserve: Int64
+    package var intake: String
+    package var hotFolder: HotFolderIntake.Snapshot?
+    package var tokens: TokenServiceStatus?
     /// Nil when no `[upstream]` is configured.
-    public var relay: RelayStatus?
+    package var relay: RelayStatus?
 
     enum CodingKeys: String, CodingKey {
         case version, pid, dataDirectory = "data_dir", startedAt = "started_at", uptimeSeconds = "uptime_seconds", documentsByState = "documents_by_state"
@@ -118,21 +177,21 @@ public struct DaemonStatus: Sendable, Codable {
 }
 
 /// The error body every refusal has.
-public struct APIErrorBody: Sendable, Codable, Error {
-    public struct Detail: Sendable, Codable {
-        public var code: String
-        public var messageVi: String
-        public var messageEn: String
-        public var field: String?
+package struct APIErrorBody: Sendable, Codable, Error {
+    package struct Detail: Sendable, Codable {
+        package var code: String
+        package var messageVi: String
+        package var messageEn: String
+        package var field: String?
 
         enum CodingKeys: String, CodingKey {
             case code, messageVi = "message_vi", messageEn = "message_en", field
         }
     }
 
-    public var error: Detail
+    package var error: Detail
 }
 
-public enum GatewayVersion {
-    public static let current = "0.1.0"
+package enum GatewayVersion {
+    package static let current = "0.1.0"
 }

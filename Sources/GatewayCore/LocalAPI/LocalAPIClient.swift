@@ -8,15 +8,15 @@ import Glibc
 
 /// The client side of the local API, for `gatewayd`'s own commands (and tests): HTTP over the
 /// daemon's Unix socket through AsyncHTTPClient.
-public struct LocalAPIClient: Sendable {
-    public enum Failure: Error, CustomStringConvertible {
+package struct LocalAPIClient: Sendable {
+    package enum Failure: Error, CustomStringConvertible {
         /// Nothing listens on the socket: the daemon is not running (or not for this data dir).
         case daemonNotRunning(socket: String, underlying: String)
         /// The daemon answered with a refusal.
         case refused(status: Int, APIErrorBody.Detail)
         case unexpected(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .daemonNotRunning(let socket, _):
                 "gatewayd không chạy (không kết nối được tới \(socket)). / gatewayd is not running (no answer on \(socket))."
@@ -27,10 +27,10 @@ public struct LocalAPIClient: Sendable {
         }
     }
 
-    public let socketPath: String
+    package let socketPath: String
     let timeout: TimeAmount
 
-    public init(socketPath: String, timeout: TimeAmount = .minutes(10)) {
+    package init(socketPath: String, timeout: TimeAmount = .minutes(10)) {
         self.socketPath = socketPath
         self.timeout = timeout
     }
@@ -90,7 +90,8 @@ public struct LocalAPIClient: Sendable {
     }
 
     /// Streams a file to `POST /v1/documents`; returns once the daemon says it is durable.
-    public func submit(file path: String, metadataJSON: Data, idempotencyKey: String?) async throws -> DocumentView {
+    package func submit(file path: String, metadata: SubmissionMetadata, idempotencyKey: String?) async throws -> DocumentView {
+        let metadataJSON = try metadata.json()
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw Failure.unexpected("Không đọc được tệp \(path) / cannot read \(path)")
         }
@@ -106,18 +107,18 @@ public struct LocalAPIClient: Sendable {
         return try await perform(request, as: DocumentView.self).0
     }
 
-    public func list(states: [String] = [], limit: Int = 100) async throws -> [DocumentRecord] {
+    package func list(states: [String] = [], limit: Int = 100) async throws -> [DocumentRecord] {
         var query = "?limit=\(limit)"
         for state in states { query += "&state=\(state)" }
         return try await perform(HTTPClientRequest(url: try url("/v1/documents" + query)), as: DocumentList.self).0.documents
     }
 
-    public func inbox(limit: Int = 100) async throws -> InboxList {
+    package func inbox(limit: Int = 100) async throws -> InboxList {
         try await perform(HTTPClientRequest(url: try url("/v1/inbox?limit=\(limit)")), as: InboxList.self).0
     }
 
     /// `POST /v1/inbox/{id}/status`: a clerk's status about incoming document `hubID`.
-    public func sendStatus(hubID: Int64, code: String, description: String?, staff: String?) async throws -> OutgoingStatusRecord {
+    package func sendStatus(hubID: Int64, code: String, description: String?, staff: String?) async throws -> ClerkStatusAccepted {
         var body: [String: String] = ["code": code]
         if let description { body["description"] = description }
         if let staff { body["staff"] = staff }
@@ -125,23 +126,23 @@ public struct LocalAPIClient: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
-        return try await perform(request, as: OutgoingStatusRecord.self).0
+        return try await perform(request, as: ClerkStatusAccepted.self).0
     }
 
-    public func directory() async throws -> DirectoryList {
+    package func directory() async throws -> DirectoryList {
         try await perform(HTTPClientRequest(url: try url("/v1/directory")), as: DirectoryList.self).0
     }
 
-    public func show(_ id: String) async throws -> DocumentView {
+    package func show(_ id: String) async throws -> DocumentView {
         let escaped = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) ?? id
         return try await perform(HTTPClientRequest(url: try url("/v1/documents/" + escaped)), as: DocumentView.self).0
     }
 
-    public func status() async throws -> DaemonStatus {
+    package func status() async throws -> DaemonStatus {
         try await perform(HTTPClientRequest(url: try url("/v1/status")), as: DaemonStatus.self).0
     }
 
-    public func storeCheck() async throws -> StoreCheckReport {
+    package func storeCheck() async throws -> StoreCheckReport {
         var request = HTTPClientRequest(url: try url("/v1/store/check"))
         request.method = .POST
         return try await perform(request, as: StoreCheckReport.self).0

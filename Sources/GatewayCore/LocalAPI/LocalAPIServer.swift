@@ -6,19 +6,21 @@ import NIOCore
 
 /// The local API's routes (docs/local-api.md). Served on the Unix socket and, if configured, on
 /// a TCP address; the same router for both.
-public struct LocalAPI: Sendable {
+package struct LocalAPI: Sendable {
     let store: DocumentStore
     let parser: MetadataParser
     let hotFolder: HotFolderIntake?
     let tokens: (any TokenStatusSource)?
     let relay: RelayService?
+    let queries: LocalAPIQueries
     let startedAt: Date
     let logger: Logger
 
-    public init(store: DocumentStore, parser: MetadataParser, hotFolder: HotFolderIntake?, tokens: (any TokenStatusSource)? = nil,
+    package init(store: DocumentStore, parser: MetadataParser, hotFolder: HotFolderIntake?, tokens: (any TokenStatusSource)? = nil,
                 relay: RelayService? = nil, startedAt: Date = Date(), logger: Logger) {
         self.relay = relay
         self.store = store
+        self.queries = LocalAPIQueries(store: store)
         self.parser = parser
         self.hotFolder = hotFolder
         self.tokens = tokens
@@ -28,7 +30,7 @@ public struct LocalAPI: Sendable {
 
     /// The routes with their error handling (middleware first: Hummingbird applies a middleware
     /// only to routes added after it).
-    public func router() -> Router<BasicRequestContext> {
+    package func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(APIErrorMiddleware(logger: logger))
         router.post("/v1/documents") { request, _ in try await submit(request) }
@@ -42,11 +44,11 @@ public struct LocalAPI: Sendable {
             try await clerkStatus(request, hubID: context.parameters.get("id").flatMap(Int64.init))
         }
         router.get("/v1/directory") { _, _ in
-            try json(DirectoryList(fetchedAt: try store.directoryFetchedAt(), agencies: try store.directoryEntries()))
+            try json(try queries.directory())
         }
         router.post("/v1/store/check") { _, _ in
-            let store = self.store
-            let report = try await store.ioPool.runIfActive { try store.check(ownsStore: false) }
+            let queries = self.queries
+            let report = try await store.ioPool.runIfActive { try queries.check(ownsStore: false) }
             return try json(report)
         }
         return router
@@ -138,7 +140,7 @@ public struct LocalAPI: Sendable {
             guard let id = DocumentID(String(text)) else { throw APIError.badRequest("mã văn bản không hợp lệ", "before is not a document id") }
             before = id
         }
-        return try json(DocumentList(documents: try store.list(states: states, limit: limit, before: before)))
+        return try json(DocumentList(documents: try queries.documents(states: states, limit: limit, before: before)))
     }
 
     /// `?limit=N` of the listings: 1–1000, 100 when absent.
@@ -155,7 +157,7 @@ public struct LocalAPI: Sendable {
             throw APIError.badRequest("tham số không được hỗ trợ \"\(key)\"", "unknown query parameter \"\(key)\"")
         }
         let limit = try Self.limit(query.get("limit"))
-        return try json(InboxList(inboxFolder: relay?.settings.inboxFolder ?? "", items: try store.inboundList(limit: limit).map(InboxList.Entry.init)))
+        return try json(try queries.inbox(limit: limit, inboxFolder: relay?.settings.inboxFolder ?? ""))
     }
 
     /// A clerk's status about an incoming document (`{"code": "03", "description": …, "staff": …}`):
@@ -210,8 +212,8 @@ public struct LocalAPI: Sendable {
 
     func show(_ text: String) throws -> Response {
         guard let id = DocumentID(text) else { throw APIError.badRequest("mã văn bản không hợp lệ \"\(text)\"", "\"\(text)\" is not a document id") }
-        guard let document = try store.document(id) else { throw APIError.notFound(text) }
-        return try json(DocumentView(document: document, history: try store.history(id), statuses: try store.recipientStatuses(id)))
+        guard let view = try queries.document(id) else { throw APIError.notFound(text) }
+        return try json(view)
     }
 
     func status() async throws -> Response { try json(try await daemonStatus()) }
@@ -244,7 +246,7 @@ public struct LocalAPI: Sendable {
 }
 
 /// Refusals that are about the request rather than the document.
-public struct APIError: Error, Sendable {
+package struct APIError: Error, Sendable {
     let status: HTTPResponse.Status
     let code: String
     let vi: String

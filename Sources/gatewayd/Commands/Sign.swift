@@ -1,6 +1,7 @@
 // `gatewayd sign`: sign a file with a token or a key file. A PDF gets a PAdES B-B (B-T with --tsa) signature by
 // incremental update (invisible, or visible with the Decree 30 appearance of its --role: see
 // SignAppearance.swift and docs/pades.md); other files a detached CAdES-B signature (`.p7s`).
+// The signing itself is DocumentSigning's (FileSigning, PAdESSigner); this reads the options.
 import ArgumentParser
 import DocumentSigning
 import Foundation
@@ -45,50 +46,37 @@ struct Sign: AsyncParsableCommand {
     @OptionGroup var trustOptions: SignTrustOptions
 
     func run() async throws {
-        if isPDF(file) { return try await signPDF() }
-        let signer = try makeSigner()
-        try await trustOptions.checkBeforeSigning(signer)
-        let chosen = try chooseAlgorithm(for: signer.keyType)
-        let digest: [UInt8]
-        do { digest = try FileDigest.compute(path: file, algorithm: chosen.digest) } catch {
-            throw CLI.fail("Không đọc được tệp / cannot read \(file): \(error.localizedDescription)")
-        }
-        let cms: [UInt8]
         do {
-            cms = try await CMSSignedDataBuilder.sign(contentDigest: digest, signer: signer, algorithm: chosen, profile: .cades,
-                                                      timestamp: trustOptions.timestamp)
-        } catch let error as TimeStampError {
-            throw CLI.fail(error.description)
-        } catch {
-            throw Self.signingFailure(error)
+            if FileSigning.isPDF(path: file) { return try await signPDF() }
+            let signer = try makeSigner()
+            try await trustOptions.checkBeforeSigning(signer)
+            let chosen = try FileSigning.algorithm(named: algorithm, for: signer.keyType)
+            do {
+                try await FileSigning.signDetached(path: file, output: out, signer: signer, algorithm: chosen, timestamp: trustOptions.timestamp)
+            } catch let error as FileSigning.Failure {
+                throw error
+            } catch let error as TimeStampError {
+                throw CLI.fail(error.description)
+            } catch {
+                throw Self.signingFailure(error)
+            }
+            print("Đã ký / signed: \(out) (\(chosen), \(signer.certificate.subject))")
+        } catch let failure as FileSigning.Failure {
+            throw CLI.fail(failure.description)
         }
-        do { try Data(cms).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
-            throw CLI.fail("Không ghi được / cannot write \(out): \(error.localizedDescription)")
-        }
-        print("Đã ký / signed: \(out) (\(chosen), \(signer.certificate.subject))")
     }
 
-    static let roles = ["leader", "organization", "attachment", "copy"]
-
     func signPDF() async throws {
-        if let role, !Self.roles.contains(role) {
-            throw CLI.fail("--role: leader, organization, attachment hoặc / or copy")
-        }
         var options = PAdESSigner.Options()
         options.page = page
-        if let rect {
-            let numbers = rect.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard numbers.count == 4, numbers.allSatisfy({ $0 != nil }), let width = numbers[2], let height = numbers[3], width > 0, height > 0 else {
-                throw CLI.fail("--rect: x,y,w,h (điểm, w và h dương / points, positive width and height), ví dụ / e.g. 300,80,220,50")
-            }
-            options.rectangle = numbers.map { $0! }
-        }
-        options.reason = role.map { Self.reasonText[$0]! }
+        let role = try self.role.map(FileSigning.role)
+        if let rect { options.rectangle = try FileSigning.rectangle(rect) }
+        options.reason = role?.reason
         let signer = try makeSigner()
         try await trustOptions.checkBeforeSigning(signer)
         options.timestamp = trustOptions.timestamp
         options.appearance = try makeAppearance(signer: signer, rectangle: options.rectangle, time: options.signingTime, zone: options.timeZone)
-        let chosen = try chooseAlgorithm(for: signer.keyType)
+        let chosen = try FileSigning.algorithm(named: algorithm, for: signer.keyType)
         let result: PAdESSigner.Result
         do {
             result = try await PAdESSigner.sign(input: file, output: out, signer: signer, algorithm: chosen, options: options)
@@ -105,14 +93,6 @@ struct Sign: AsyncParsableCommand {
               + "\(options.rectangle == nil && options.appearance == nil ? "không hiển thị / invisible" : "hiển thị / visible"), CMS \(result.signatureBytes)/\(result.reservedBytes) byte, "
               + "\(signer.certificate.subject))")
     }
-
-    /// The reason written in the signature dictionary, by role (Decree 30/2020 Appendix I).
-    static let reasonText = [
-        "leader": "Người có thẩm quyền ký / signed by the competent person",
-        "organization": "Cơ quan, tổ chức ký / signed by the organization",
-        "attachment": "Ký tệp đính kèm / signed as an attachment",
-        "copy": "Bản sao điện tử / electronic copy",
-    ]
 
     func makeSigner() throws -> any Signer {
         let chain = try cert.map(readChain) ?? []
@@ -138,14 +118,6 @@ struct Sign: AsyncParsableCommand {
         }
     }
 
-    func chooseAlgorithm(for keyType: SignerKeyType) throws -> SignatureAlgorithm {
-        guard let algorithm else { return keyType.algorithms[0] }
-        guard let named = SignatureAlgorithm(rawValue: algorithm), keyType.algorithms.contains(named) else {
-            throw CLI.fail("--algorithm \(algorithm) không dùng được với khóa \(keyType) / cannot be used with a \(keyType) key")
-        }
-        return named
-    }
-
     func readChain(_ path: String) throws -> [Certificate] {
         do {
             let pem = try String(contentsOfFile: path, encoding: .utf8)
@@ -163,12 +135,5 @@ struct Sign: AsyncParsableCommand {
         case let error as SignerError: CLI.fail(error.description)
         default: error
         }
-    }
-
-    /// By content, not by name: "%PDF-" in the first kilobyte (as PDF readers accept it).
-    func isPDF(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path), let head = try? handle.read(upToCount: 1024) else { return false }
-        try? handle.close()
-        return Array(head).firstRange(of: Array("%PDF-".utf8)) != nil
     }
 }

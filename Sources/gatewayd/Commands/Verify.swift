@@ -1,4 +1,3 @@
-// register: Verify.self
 // `gatewayd verify`: check every signature of an incoming PDF, or a detached .p7s beside its
 // content, and say per signature and overall whether it is valid — in Vietnamese and English,
 // or as JSON to store with the document. The checks live in DocumentSigning/Verification.

@@ -1,0 +1,35 @@
+// `gatewayd config check`: a configuration file's problems, each with its line and a hint.
+import ArgumentParser
+import Foundation
+import GatewayCore
+
+struct Config: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Tệp cấu hình / the configuration file.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Kiểm tra tệp cấu hình / check a configuration file; every problem with its line and a hint.")
+        @Argument(help: "The TOML file.") var file: String
+
+        func run() async throws {
+            do {
+                let configuration = try ConfigurationLoader.load(path: file)
+                print("\(file): OK")
+                print("  data_dir = \(configuration.dataDirectory)")
+                print("  hot folder = \(configuration.intake.hotFolderEnabled ? configuration.hotFolderPath : "off")")
+                print("  socket = \(configuration.socketPath)\(configuration.api.tcpAddress.map { ", tcp = \($0)" } ?? "")")
+                print("  max_document_size = \(ByteCountText.format(configuration.intake.maximumDocumentSize)), disk_reserve = \(ByteCountText.format(configuration.intake.diskReserve))")
+                let upstream = configuration.upstream
+                if let url = upstream.url {
+                    print("  upstream = \(url), ca_file = \(upstream.caFile ?? "—"), certificate = \(upstream.certificateFile ?? "—")")
+                    print("  max_queue_age = \(upstream.maximumQueueAge.components.seconds) s, retry \(upstream.retryBase) … \(upstream.retryCap)"
+                          + (upstream.hubKeyPin != nil ? ", hub_key_sha256 set (not enforced yet)" : ""))
+                    if configuration.agency.code == nil { print("  WARNING: agency.code is not set: the relay will not start") }
+                } else {
+                    print("  upstream = none (documents stay on this box)")
+                }
+            } catch let errors as ConfigurationErrors {
+                throw CLI.fail(errors.description)
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+// `gatewayd show`: one document, its history and its recipients' statuses.
+import ArgumentParser
+import DocumentModel
+import EdXML
+import Foundation
+import GatewayCore
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Xem một văn bản và lịch sử / one document and its history.")
+    @Argument(help: "Document id.") var id: String
+    @Flag(help: "JSON output.") var json = false
+    @OptionGroup var location: Location
+
+    func run() async throws {
+        let configuration = try location.resolve()
+        let found: DocumentView? = try await CLI.fromDaemonOrStore(
+            configuration,
+            daemon: { try await $0.show(id) },
+            store: { queries in try DocumentID(id).flatMap(queries.document) })
+        guard let view = found else { throw CLI.fail("Không có văn bản mã \(id) / No document with id \(id)") }
+        if json { try CLI.printJSON(view); return }
+        let document = view.document
+        let metadata = document.metadata
+        var lines = [
+            "Mã văn bản / id:        \(document.id)",
+            "Tệp / file:             \(document.fileName) (\(ByteCountText.format(document.size)))",
+            "SHA-256:                \(document.sha256)",
+            "Trạng thái / state:     \(document.state.rawValue)\(document.stateReason.map { " — \($0)" } ?? "")",
+            "Nơi nhận / recipients:  \(metadata.recipients.map(\.rawValue).joined(separator: ", "))",
+            "Độ khẩn / priority:     \(metadata.priority.rawValue) \(metadata.priority.vietnameseName)",
+            "Nguồn / source:         \(document.source.rawValue)",
+            "Nhận lúc / received:    \(GatewayJSON.format(document.receivedAt))",
+        ]
+        if let subject = metadata.subject { lines.append("Trích yếu / subject:    \(subject)") }
+        if metadata.number != nil || metadata.notation != nil {
+            lines.append("Số, ký hiệu / number:   \([metadata.number, metadata.notation].compactMap { $0 }.joined(separator: "/"))")
+        }
+        if let statuses = view.statuses, !statuses.isEmpty {
+            lines.append("Nơi nhận báo / statuses from recipients:")
+            for status in statuses {
+                let name = StatusCode(rawValue: status.statusCode)?.name ?? ""
+                lines.append("  \(status.statusTime)  \(status.fromName ?? status.fromCode) (\(status.fromCode))  \(status.statusCode) \(name)"
+                    + (status.description.map { " — \($0)" } ?? "") + (status.staff.map { " [\($0)]" } ?? ""))
+            }
+        }
+        lines.append("Lịch sử / history:")
+        for line in view.history ?? [] {
+            lines.append("  \(GatewayJSON.format(line.at))  \(line.fromState?.rawValue ?? "—") → \(line.toState.rawValue)  \(line.cause)")
+        }
+        print(lines.joined(separator: "\n"))
+    }
+}

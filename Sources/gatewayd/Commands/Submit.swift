@@ -1,0 +1,43 @@
+// `gatewayd submit`: hand a document to the running daemon over the local API.
+import ArgumentParser
+import Foundation
+import GatewayCore
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Gửi một văn bản vào hàng đợi / hand a document to the running daemon.",
+        discussion: "Prints the new document's id once the document is durable.")
+
+    @Argument(help: "The document file.") var file: String
+    @Option(name: .customLong("to"), help: "Recipient agency code (mã định danh), e.g. 000.00.20.H13. Repeatable.") var recipients: [String] = []
+    @Option(help: "Trích yếu / subject.") var subject: String?
+    @Option(help: "Số / number.") var number: String?
+    @Option(help: "Ký hiệu / notation, e.g. QĐ-UBND.") var notation: String?
+    @Option(name: .customLong("type"), help: "Loại văn bản / document type.") var documentType: String?
+    @Option(help: "0 Thường, 1 Khẩn, 2 Thượng khẩn, 3 Hỏa tốc, 4 Hỏa tốc hẹn giờ.") var priority: Int?
+    @Option(name: .customLong("signer-name"), help: "Người ký / signer's full name.") var signerName: String?
+    @Option(name: .customLong("signer-position"), help: "Chức vụ / signer's position.") var signerPosition: String?
+    @Flag(help: "The file is already signed.") var signed = false
+    @Option(name: .customLong("name"), help: "File name to record (default: the file's own name).") var fileName: String?
+    @Option(name: .customLong("idempotency-key"), help: "Retry-safe key: submitting again with it returns the first document.") var idempotencyKey: String?
+    @Flag(help: "Print the whole document as JSON.") var json = false
+    @OptionGroup var location: Location
+
+    func run() async throws {
+        var metadata = SubmissionMetadata(fileName: fileName ?? (file as NSString).lastPathComponent, signed: signed)
+        metadata.recipients = recipients.isEmpty ? nil : recipients
+        (metadata.subject, metadata.number, metadata.notation) = (subject, number, notation)
+        (metadata.documentType, metadata.priority) = (documentType, priority)
+        if signerName != nil || signerPosition != nil {
+            metadata.signer = SubmissionMetadata.Signer(fullName: signerName, position: signerPosition)
+        }
+        guard FileManager.default.isReadableFile(atPath: file) else {
+            throw CLI.fail("Không đọc được tệp \"\(file)\". / Cannot read the file \"\(file)\".")
+        }
+        let view = try await CLI.call {
+            let client = LocalAPIClient(socketPath: try location.resolve().socketPath)
+            return try await client.submit(file: file, metadata: metadata, idempotencyKey: idempotencyKey)
+        }
+        if json { try CLI.printJSON(view) } else { print(view.document.id) }
+    }
+}
