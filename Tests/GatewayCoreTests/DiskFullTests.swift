@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import Logging
 import TestSupport
@@ -88,7 +89,7 @@ final class DiskFullTests: XCTestCase {
         let after = try await fixture.submit(randomBytes(5_000_000), name: "sau.pdf")
         XCTAssertEqual(after.document.size, 5_000_000)
         XCTAssertEqual(try fixture.store.document(earlier.document.id)?.sha256, earlier.document.sha256)
-        XCTAssertEqual(try DocumentStore.sha256(ofFile: fixture.layout.objectPath(earlier.document.id)), earlier.document.sha256)
+        XCTAssertEqual(try POSIXFile.sha256(ofFile: fixture.layout.objectPath(earlier.document.id)).sha256, earlier.document.sha256)
         XCTAssertEqual(try integrity(), "ok")
     }
 

@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -66,6 +67,8 @@ public enum GatewayDaemon {
         } else {
             logger.notice("no [upstream] configured: documents stay queued on this box")
         }
+        // The full reconcile of rows against files, once READY (after the local API listens).
+        let reconciler = StoreReconciler(store: store, logger: logger)
         let api = LocalAPI(store: store, parser: parser, hotFolder: hotFolder, tokens: tokens, relay: relay, logger: logger)
 
         let socketPath = configuration.socketPath
@@ -82,6 +85,7 @@ public enum GatewayDaemon {
                 chmod(socketPath, 0o660)
                 if let socketGroup, let group = getgrnam(socketGroup) { chown(socketPath, getuid(), group.pointee.gr_gid) }
                 logger.notice("local API listening", metadata: ["socket": "\(socketPath)"])
+                reconciler.doorsOpened()
             },
             logger: logger))
         if let tcp = configuration.api.tcpAddress.flatMap(TCPAddress.init) {
@@ -92,6 +96,7 @@ public enum GatewayDaemon {
                 onServerRunning: { _ in logger.notice("local API listening", metadata: ["tcp": "\(tcp.host):\(tcp.port)"]) },
                 logger: logger))
         }
+        services.append(reconciler)  // last: the first stopped at shutdown
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,5 +1,6 @@
 import DocumentModel
 import DocumentSigning
+import DurableFiles
 import EdXML
 import Foundation
 import Logging
@@ -454,7 +455,7 @@ public final class RelayService: Service, Sendable {
                              en: "Cannot build the 01 status package: \(error)")
         }
         let digest: (sha256: String, size: Int64)
-        do { digest = try DocumentStore.digest(ofFile: statusPath, sync: true) } catch { throw Self.storeError(error) }
+        do { digest = try POSIXFile.sha256(ofFile: statusPath, sync: true) } catch { throw Self.storeError(error) }
         let (sha256, size) = digest
         let der = try await client.submitWhole(path: statusPath, size: size, worker: .general)
         let key = Self.statusKey(status)
@@ -499,7 +500,7 @@ public final class RelayService: Service, Sendable {
             status = statusAnswering(original.header, code: statusCode, description: description ?? statusCode.name,
                                      staff: Self.trimmed(staff), at: now)
             try await PackageWriter.write(status, to: path)
-            _ = try DocumentStore.digest(ofFile: path, sync: true)
+            _ = try POSIXFile.sha256(ofFile: path, sync: true)
             try POSIXFile.fsyncDirectory(store.layout.inboxDirectory)
             let saved = try store.addOutgoingStatus(OutgoingStatusRecord(
                 seq: nil, hubID: hubID, statusCode: code, description: status.description, staff: status.staffInfo?.staff,
@@ -525,7 +526,7 @@ public final class RelayService: Service, Sendable {
             for var pending in (try? store.unsentOutgoingStatuses()) ?? [] where !Task.isCancelled {
                 do {
                     let path = store.layout.inboxDirectory + "/" + pending.packageFile
-                    let (sha256, size) = try DocumentStore.digest(ofFile: path, sync: false)
+                    let (sha256, size) = try POSIXFile.sha256(ofFile: path, sync: false)
                     let der = try await client.submitWhole(path: path, size: size, worker: .express)
                     _ = try await ReceiptVerifier.verify(der, expected: .init(key: pending.packageKey, sha256: sha256, size: size,
                                                                            from: settings.agencyCode.description), hubRoots: hubRoots)

@@ -162,9 +162,10 @@ extension DocumentStore {
 
     /// A state change of a relayed document and its relay row, committed together.
     ///
-    /// Two of these per delivery, so they are written column by column with cached statements:
-    /// decoding and re-encoding the whole document (its metadata JSON) and relay row through
-    /// Codable was the largest part of the relay's CPU per document (docs/PERFORMANCE.md, "Relay").
+    /// Two of these per delivery, so the relay row is written column by column with a cached
+    /// statement, and the state change through `move`, which does the same: decoding and
+    /// re-encoding the whole document (its metadata JSON) and relay row through Codable was the
+    /// largest part of the relay's CPU per document (docs/PERFORMANCE.md, "Relay").
     public func relayTransition(_ record: OutboundRecord, to next: DocumentState, cause: String, reason: String? = nil) throws {
         try database.write { db in
             let id = record.documentId
@@ -180,12 +181,7 @@ extension DocumentStore {
                 """).execute(arguments: [record.uploadPath, record.attempts, record.nextAttemptAt, record.lastError, record.receipt,
                                          record.deliveredAt, id])
             guard current != next else { return }
-            guard current.canMove(to: next) else { throw IllegalTransition(from: current, to: next) }
-            let now = Date()
-            try db.cachedStatement(sql: "INSERT INTO transition (document_id, from_state, to_state, at, cause) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [id, current.rawValue, next.rawValue, now, cause])
-            try db.cachedStatement(sql: "UPDATE document SET state = ?, state_reason = ?, updated_at = ? WHERE id = ?")
-                .execute(arguments: [next.rawValue, reason, now, id])
+            try Self.move(id, from: current, to: next, cause: cause, reason: reason, at: Date(), in: db)
         }
     }
 

@@ -1,4 +1,5 @@
 import Crypto
+import DurableFiles
 import Foundation
 
 /// Content of a new document on its way into the store: written under `store/tmp/`, hashed and
@@ -67,7 +68,7 @@ public final class StagedDocument: @unchecked Sendable {
         }
         close(fd)
         fd = -1
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = POSIXFile.hex(hasher.finalize())
         return FinishedContent(id: id, temporaryPath: path, size: size, sha256: digest)
     }
 
