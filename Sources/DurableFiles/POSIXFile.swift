@@ -14,11 +14,7 @@ package struct SystemCallError: Error, Sendable, CustomStringConvertible {
     package let path: String
     package let errno: Int32
 
-    package init(call: String, path: String, errno: Int32) {
-        self.call = call
-        self.path = path
-        self.errno = errno
-    }
+    package init(call: String, path: String, errno: Int32) { (self.call, self.path, self.errno) = (call, path, errno) }
 
     package var isNoSpace: Bool { errno == ENOSPC || errno == EDQUOT }
     package var reason: String { String(cString: strerror(errno)) }

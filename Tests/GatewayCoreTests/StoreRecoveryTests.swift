@@ -6,12 +6,7 @@ import XCTest
 
 /// Start-up reads only what a crash left halfway; the reconcile of every row against its file
 /// runs after READY and in `store check`, and each repairs every kind it did before.
-final class StoreRecoveryTests: XCTestCase {
-    var fixture: StoreFixture!
-
-    override func setUp() async throws { fixture = try StoreFixture() }
-    override func tearDown() async throws { fixture.close() }
-
+extension StoreTests {
     /// Years of history (delivered documents, their content long archived elsewhere) cost
     /// start-up nothing: it reads the transient rows through index `document_state`.
     func testStartUpReadsOnlyTheTransientDocumentsOfALargeStore() async throws {
@@ -95,14 +90,14 @@ final class StoreRecoveryTests: XCTestCase {
         XCTAssertEqual(report.documentsChecked, 2)
     }
 
-    struct Damage {
+    struct StoreDamage {
         var missing: DocumentID
         var wrongSize: DocumentID
         var kept: DocumentID
         var orphans: [String]
     }
 
-    private func damageTheStore() async throws -> Damage {
+    private func damageTheStore() async throws -> StoreDamage {
         let kept = try await fixture.submit(randomBytes(100)).document
         let missing = try await fixture.submit(randomBytes(100)).document
         let wrongSize = try await fixture.submit(randomBytes(100)).document
@@ -113,10 +108,10 @@ final class StoreRecoveryTests: XCTestCase {
             _ = FileManager.default.createFile(atPath: fixture.layout.objectsDirectory + "/" + name, contents: Data([42]))
         }
         _ = FileManager.default.createFile(atPath: fixture.layout.temporaryDirectory + "/half-written.part", contents: Data([1]))
-        return Damage(missing: missing.id, wrongSize: wrongSize.id, kept: kept.id, orphans: [orphan, "not-a-document"])
+        return StoreDamage(missing: missing.id, wrongSize: wrongSize.id, kept: kept.id, orphans: [orphan, "not-a-document"])
     }
 
-    private func assertRepaired(_ report: StoreCheckReport, _ damage: Damage, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertRepaired(_ report: StoreCheckReport, _ damage: StoreDamage, file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(Set(report.orphansMovedAside), Set(damage.orphans), file: file, line: line)
         XCTAssertEqual(Set(report.quarantined.map(\.id)), [damage.missing.description, damage.wrongSize.description], file: file, line: line)
         let reasons = Dictionary(uniqueKeysWithValues: report.quarantined.map { ($0.id, $0.reason) })
