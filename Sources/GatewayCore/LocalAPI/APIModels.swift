@@ -3,13 +3,13 @@ import Foundation
 /// A document as the API shows it: the stored record, plus whether a submission was a retry and,
 /// for a single document, its audit trail.
 public struct DocumentView: Sendable, Codable {
-    public var document: DocumentRecord
+    package var document: DocumentRecord
     public var duplicate: Bool?
-    public var history: [TransitionRecord]?
+    package var history: [TransitionRecord]?
     /// What the recipients said about it (edXML statuses brought down by the relay).
-    public var statuses: [RecipientStatusRecord]?
+    package var statuses: [RecipientStatusRecord]?
 
-    public init(document: DocumentRecord, duplicate: Bool? = nil, history: [TransitionRecord]? = nil, statuses: [RecipientStatusRecord]? = nil) {
+    package init(document: DocumentRecord, duplicate: Bool? = nil, history: [TransitionRecord]? = nil, statuses: [RecipientStatusRecord]? = nil) {
         self.document = document
         self.duplicate = duplicate
         self.history = history
@@ -36,7 +36,7 @@ public struct DocumentView: Sendable, Codable {
 }
 
 public struct DocumentList: Sendable, Codable {
-    public var documents: [DocumentRecord]
+    package var documents: [DocumentRecord]
 }
 
 /// `GET /v1/inbox`: what the hub brought down for this commune, newest first.
@@ -58,7 +58,7 @@ public struct InboxList: Sendable, Codable {
             case hubId = "hub_id", kind, key, from, size, storedAt = "stored_at", statusSentAt = "status_sent_at", folder
         }
 
-        public init(_ record: InboundRecord) {
+        package init(_ record: InboundRecord) {
             hubId = record.hubID
             kind = record.kind
             key = record.packageKey

@@ -106,7 +106,7 @@ public struct LocalAPIClient: Sendable {
         return try await perform(request, as: DocumentView.self).0
     }
 
-    public func list(states: [String] = [], limit: Int = 100) async throws -> [DocumentRecord] {
+    package func list(states: [String] = [], limit: Int = 100) async throws -> [DocumentRecord] {
         var query = "?limit=\(limit)"
         for state in states { query += "&state=\(state)" }
         return try await perform(HTTPClientRequest(url: try url("/v1/documents" + query)), as: DocumentList.self).0.documents
@@ -117,7 +117,7 @@ public struct LocalAPIClient: Sendable {
     }
 
     /// `POST /v1/inbox/{id}/status`: a clerk's status about incoming document `hubID`.
-    public func sendStatus(hubID: Int64, code: String, description: String?, staff: String?) async throws -> OutgoingStatusRecord {
+    package func sendStatus(hubID: Int64, code: String, description: String?, staff: String?) async throws -> OutgoingStatusRecord {
         var body: [String: String] = ["code": code]
         if let description { body["description"] = description }
         if let staff { body["staff"] = staff }
@@ -141,7 +141,7 @@ public struct LocalAPIClient: Sendable {
         try await perform(HTTPClientRequest(url: try url("/v1/status")), as: DaemonStatus.self).0
     }
 
-    public func storeCheck() async throws -> StoreCheckReport {
+    package func storeCheck() async throws -> StoreCheckReport {
         var request = HTTPClientRequest(url: try url("/v1/store/check"))
         request.method = .POST
         return try await perform(request, as: StoreCheckReport.self).0

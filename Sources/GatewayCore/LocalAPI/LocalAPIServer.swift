@@ -16,7 +16,7 @@ public struct LocalAPI: Sendable {
     let startedAt: Date
     let logger: Logger
 
-    public init(store: DocumentStore, parser: MetadataParser, hotFolder: HotFolderIntake?, tokens: (any TokenStatusSource)? = nil,
+    package init(store: DocumentStore, parser: MetadataParser, hotFolder: HotFolderIntake?, tokens: (any TokenStatusSource)? = nil,
                 relay: RelayService? = nil, startedAt: Date = Date(), logger: Logger) {
         self.relay = relay
         self.store = store

@@ -24,7 +24,7 @@ public struct OutboundPackager: Sendable {
     }
 
     /// The package model for `document` (pure; `now` gives the promulgation date and trace time).
-    public func package(for document: DocumentRecord, now: Date) throws(Refusal) -> DocumentPackage {
+    package func package(for document: DocumentRecord, now: Date) throws(Refusal) -> DocumentPackage {
         let metadata = document.metadata
         guard let number = metadata.number, !number.isEmpty, let notation = metadata.notation, !notation.isEmpty else {
             throw Refusal(message: "Văn bản thiếu số hoặc ký hiệu, không lập được gói edXML / the document has no number or notation; an edXML package needs both")
@@ -61,7 +61,7 @@ public struct OutboundPackager: Sendable {
 
     /// Writes the package next to the store (temporary name, fsync, rename, directory fsync) and
     /// returns its digest and size. Streams: the document is base64-encoded from its file.
-    public func write(_ package: DocumentPackage, document: DocumentRecord, layout: StoreLayout) async throws -> (sha256: String, size: Int64) {
+    package func write(_ package: DocumentPackage, document: DocumentRecord, layout: StoreLayout) async throws -> (sha256: String, size: Int64) {
         let temporary = layout.temporaryDirectory + "/" + document.id.description + ".edxml.part"
         let target = layout.packagePath(document.id)
         POSIXFile.unlinkIfPresent(temporary)

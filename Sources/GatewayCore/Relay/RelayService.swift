@@ -60,7 +60,7 @@ public final class RelayService: Service, Sendable {
     private let clerkStatusRecorded = ChangeSignal()
     private let scheduler = LaneScheduler()
 
-    public init(configuration: GatewayConfiguration, store: DocumentStore, ioPool: NIOThreadPool, logger: Logger) throws(RelayError) {
+    package init(configuration: GatewayConfiguration, store: DocumentStore, ioPool: NIOThreadPool, logger: Logger) throws(RelayError) {
         settings = try Settings(configuration: configuration)
         self.store = store
         self.logger = logger
@@ -483,7 +483,7 @@ public final class RelayService: Service, Sendable {
     /// Records a clerk's status about incoming document `hubID`: the status package is built from
     /// the document's header, written and fsynced under `store/inbox/`, then its row is committed;
     /// `clerkStatusLoop` sends it. Once this returns, the status will reach the hub.
-    public func recordClerkStatus(hubID: Int64, code: String, description: String?, staff: String?) async throws(ClerkStatusRefusal) -> OutgoingStatusRecord {
+    package func recordClerkStatus(hubID: Int64, code: String, description: String?, staff: String?) async throws(ClerkStatusRefusal) -> OutgoingStatusRecord {
         guard let statusCode = StatusCode(rawValue: code), Self.clerkStatusCodes.contains(statusCode) else {
             throw .notAllowed(code)
         }

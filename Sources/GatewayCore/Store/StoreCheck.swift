@@ -3,23 +3,23 @@ import Foundation
 import GRDB
 
 /// What startup recovery, the deferred reconcile or `gatewayd store check` found and did.
-public struct StoreCheckReport: Sendable, Codable, Equatable {
-    public struct Quarantine: Sendable, Codable, Equatable {
-        public var id: String
-        public var reason: String
+package struct StoreCheckReport: Sendable, Codable, Equatable {
+    package struct Quarantine: Sendable, Codable, Equatable {
+        package var id: String
+        package var reason: String
     }
 
-    public var integrity: String = "not checked"
+    package var integrity: String = "not checked"
     /// Rows read: at startup only those in a transient state, in a reconcile every one.
-    public var documentsChecked = 0
-    public var contentVerified = false
-    public var temporaryFilesRemoved: [String] = []
-    public var orphansMovedAside: [String] = []
-    public var quarantined: [Quarantine] = []
-    public var resumed: [String] = []
+    package var documentsChecked = 0
+    package var contentVerified = false
+    package var temporaryFilesRemoved: [String] = []
+    package var orphansMovedAside: [String] = []
+    package var quarantined: [Quarantine] = []
+    package var resumed: [String] = []
 
     /// Nothing needed repair and the database is sound.
-    public var isClean: Bool {
+    package var isClean: Bool {
         (integrity == "ok" || integrity == "not checked") && orphansMovedAside.isEmpty && quarantined.isEmpty
     }
 
@@ -42,7 +42,7 @@ extension DocumentStore {
     /// (through index `document_state`), checks their content and puts them back where their
     /// stage picks them up again. The reconcile of every row against its file is `reconcile`,
     /// run after READY (`StoreReconciler`) and by `gatewayd store check`.
-    public func recover() throws -> StoreCheckReport {
+    package func recover() throws -> StoreCheckReport {
         var report = StoreCheckReport()
         report.temporaryFilesRemoved = try removeTemporaryFiles()
         let (found, resumed) = try database.write { db in try resumeTransientStates(db) }
@@ -57,7 +57,7 @@ extension DocumentStore {
     ///
     /// `ownsStore` is true when the caller holds the data directory's lock with no daemon
     /// running: only then are leftover temporary files certainly garbage.
-    public func check(ownsStore: Bool) throws -> StoreCheckReport {
+    package func check(ownsStore: Bool) throws -> StoreCheckReport {
         var report = StoreCheckReport()
         if ownsStore { report.temporaryFilesRemoved = try removeTemporaryFiles() }
         report.integrity = try database.read { db in
