@@ -9,7 +9,8 @@ import Glibc
 #endif
 
 /// A failed system call, with errno kept so callers can tell "disk full" from the rest.
-package struct SystemCallError: Error, Sendable, CustomStringConvertible {
+/// LocalizedError so that `localizedDescription` (command-line messages) says the same.
+package struct SystemCallError: LocalizedError, Sendable, CustomStringConvertible {
     package let call: String
     package let path: String
     package let errno: Int32
@@ -19,6 +20,7 @@ package struct SystemCallError: Error, Sendable, CustomStringConvertible {
     package var isNoSpace: Bool { errno == ENOSPC || errno == EDQUOT }
     package var reason: String { String(cString: strerror(errno)) }
     package var description: String { "\(call)(\(path)): \(reason) (errno \(errno))" }
+    package var errorDescription: String? { description }
 }
 
 /// Every write that must survive power loss goes temp file → write fully → fsync → rename →

@@ -39,7 +39,7 @@ final class DiskFullTests: XCTestCase {
     func fill(leaving bytes: Int64) throws {
         try? FileManager.default.removeItem(atPath: fillerPath)
         let size = max(0, free - bytes)
-        FileManager.default.createFile(atPath: fillerPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: fillerPath, contents: nil)
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: fillerPath))
         let chunk = Data(count: 64 * 1024)
         var written: Int64 = 0
@@ -105,7 +105,7 @@ final class DiskFullTests: XCTestCase {
         let service = Task { try await intake.run() }
         defer { service.cancel() }
         let name = "Công văn khẩn.pdf"
-        FileManager.default.createFile(atPath: mountPoint + "/outbox/.tmp", contents: Data(randomBytes(20_000)))
+        _ = FileManager.default.createFile(atPath: mountPoint + "/outbox/.tmp", contents: Data(randomBytes(20_000)))
         XCTAssertEqual(rename(mountPoint + "/outbox/.tmp", mountPoint + "/outbox/" + name), 0)
         try await waitUntil { intake.snapshot.pausedForSpace }
         XCTAssertEqual(intake.snapshot.lastRefusal, "insufficient_space")
