@@ -37,10 +37,12 @@ let package = Package(
     targets: [
         // Pure vocabulary shared by the store, edXML and the relay: agency codes, priorities.
         .target(name: "DocumentModel"),
+        // Durable files: write fully, fsync, rename, fsync the directory, hash a whole file.
+        .target(name: "DurableFiles", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "GatewayCore",
             dependencies: [
-                "DocumentModel",
+                "DocumentModel", "DurableFiles",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -65,13 +67,14 @@ let package = Package(
         ),
         // The signer interface GatewayCore signs through, and the software key-file signer.
         .target(name: "Signing", dependencies: [
+            "DurableFiles",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         // Signing documents and checking signatures: CMS/CAdES, PAdES (PDF), verification.
         .target(name: "DocumentSigning", dependencies: [
-            "Signing", "Inflate",
+            "Signing", "Inflate", "DocumentModel",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -99,7 +102,7 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // edXML packages (QCVN 102:2016): model, streaming writer and reader, XML signatures.
         .target(name: "EdXML", dependencies: [
-            "CLibXML2", "DocumentModel", "Signing",
+            "CLibXML2", "DocumentModel", "Signing", "DurableFiles",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -140,7 +143,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GatewayCoreTests", dependencies: [
-            "GatewayCore", "TestSupport", "EdXML", "DocumentSigning",
+            "GatewayCore", "TestSupport", "EdXML", "DocumentSigning", "DurableFiles",
             .product(name: "X509", package: "swift-certificates"),
         ]),
         .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport"]),
@@ -155,7 +158,7 @@ let package = Package(
         .testTarget(name: "EdXMLTests", dependencies: ["EdXML", "Signing", "TestSupport"]),
         // The reference hub (docs/protocol.md): its library, its executable, its tests.
         .target(name: "HubCore", dependencies: [
-            "DocumentModel", "EdXML", "Signing", "DocumentSigning",
+            "DocumentModel", "EdXML", "Signing", "DocumentSigning", "DurableFiles",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -176,7 +179,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "DocumentModel", "EdXML", "Signing", "TestSupport"]),
+        .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "DocumentModel", "DurableFiles", "EdXML", "Signing", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,6 +3,7 @@ import Foundation
 /// JSON as the local API writes and reads it: snake_case keys (declared on each type), times in
 /// ISO 8601 with Vietnam's offset (+07:00, no daylight saving), sorted keys for stable output.
 package enum GatewayJSON {
+    /// Vietnam's one time zone (+07:00, no daylight saving): the one definition in the project.
     package static let vietnamTime = TimeZone(secondsFromGMT: 7 * 3600)!
 
     /// `2026-11-21T09:15:02.123+07:00`.

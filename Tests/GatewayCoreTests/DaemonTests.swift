@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import TestSupport
 import XCTest
@@ -207,7 +208,7 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(accepted.err.contains("HTTP/1.1 100 Continue"), accepted.err)
         let view = try GatewayJSON.decoder.decode(DocumentView.self, from: Data(accepted.out.utf8))
         XCTAssertEqual(view.document.size, 90_000)
-        XCTAssertEqual(try DocumentStore.sha256(ofFile: small), view.document.sha256)
+        XCTAssertEqual(try POSIXFile.sha256(ofFile: small).sha256, view.document.sha256)
     }
 
     func testListShowAndErrorsForUnknownIds() throws {

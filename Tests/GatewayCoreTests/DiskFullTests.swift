@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import Logging
 import TestSupport
@@ -38,7 +39,7 @@ final class DiskFullTests: XCTestCase {
     func fill(leaving bytes: Int64) throws {
         try? FileManager.default.removeItem(atPath: fillerPath)
         let size = max(0, free - bytes)
-        FileManager.default.createFile(atPath: fillerPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: fillerPath, contents: nil)
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: fillerPath))
         let chunk = Data(count: 64 * 1024)
         var written: Int64 = 0
@@ -88,7 +89,7 @@ final class DiskFullTests: XCTestCase {
         let after = try await fixture.submit(randomBytes(5_000_000), name: "sau.pdf")
         XCTAssertEqual(after.document.size, 5_000_000)
         XCTAssertEqual(try fixture.store.document(earlier.document.id)?.sha256, earlier.document.sha256)
-        XCTAssertEqual(try DocumentStore.sha256(ofFile: fixture.layout.objectPath(earlier.document.id)), earlier.document.sha256)
+        XCTAssertEqual(try POSIXFile.sha256(ofFile: fixture.layout.objectPath(earlier.document.id)).sha256, earlier.document.sha256)
         XCTAssertEqual(try integrity(), "ok")
     }
 
@@ -104,7 +105,7 @@ final class DiskFullTests: XCTestCase {
         let service = Task { try await intake.run() }
         defer { service.cancel() }
         let name = "Công văn khẩn.pdf"
-        FileManager.default.createFile(atPath: mountPoint + "/outbox/.tmp", contents: Data(randomBytes(20_000)))
+        _ = FileManager.default.createFile(atPath: mountPoint + "/outbox/.tmp", contents: Data(randomBytes(20_000)))
         XCTAssertEqual(rename(mountPoint + "/outbox/.tmp", mountPoint + "/outbox/" + name), 0)
         try await waitUntil { intake.snapshot.pausedForSpace }
         XCTAssertEqual(intake.snapshot.lastRefusal, "insufficient_space")

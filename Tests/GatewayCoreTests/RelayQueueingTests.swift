@@ -1,3 +1,4 @@
+import DurableFiles
 import EdXML
 import Foundation
 import XCTest
@@ -29,7 +30,7 @@ final class RelayQueueingTests: XCTestCase {
         let package = try packager.package(for: document, now: now)
         let (sha256, size) = try await packager.write(package, document: document, layout: fixture.layout)
         let path = fixture.layout.packagePath(document.id)
-        XCTAssertEqual(try DocumentStore.sha256(ofFile: path), sha256)
+        XCTAssertEqual(try POSIXFile.sha256(ofFile: path).sha256, sha256)
         XCTAssertEqual(Int64(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int), size)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: fixture.layout.temporaryDirectory), [], "no temporary file left")
 

@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import GRDB
 import XCTest
@@ -17,7 +18,7 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(receipt.document.size, Int64(bytes.count))
         let content = try Data(contentsOf: URL(fileURLWithPath: fixture.layout.objectPath(receipt.document.id)))
         XCTAssertEqual(Array(content), bytes)
-        XCTAssertEqual(try DocumentStore.sha256(ofFile: fixture.layout.objectPath(receipt.document.id)), receipt.document.sha256)
+        XCTAssertEqual(try POSIXFile.sha256(ofFile: fixture.layout.objectPath(receipt.document.id)).sha256, receipt.document.sha256)
         let history = try fixture.store.history(receipt.document.id)
         XCTAssertEqual(history.map(\.toState), [.received, .awaitingSignature])
         XCTAssertEqual(history.first?.fromState, nil)
@@ -75,27 +76,41 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try fixture.store.history(id).map(\.toState), [.received, .awaitingSignature, .signed, .queued, .sending])
     }
 
+    /// Start-up removes the temporary files and resumes the interrupted send at once; the orphan
+    /// and the missing content wait for the reconcile after READY, which repairs them.
     func testRecoveryRemovesTempFilesSetsOrphansAsideQuarantinesMissingAndResumesSending() async throws {
         let kept = try await fixture.submit([1, 2, 3]).document
         let lost = try await fixture.submit([4, 5, 6]).document
         let sending = try await fixture.submit([7, 8, 9], signed: true).document
         try fixture.store.transition(sending.id, to: .queued, cause: "test")
         try fixture.store.transition(sending.id, to: .sending, cause: "test")
-        FileManager.default.createFile(atPath: fixture.layout.temporaryDirectory + "/half-written.part", contents: Data([1]))
-        FileManager.default.createFile(atPath: fixture.layout.objectsDirectory + "/01a00000-0000-7000-8000-000000000000", contents: Data([42]))
+        _ = FileManager.default.createFile(atPath: fixture.layout.temporaryDirectory + "/half-written.part", contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: fixture.layout.objectsDirectory + "/01a00000-0000-7000-8000-000000000000", contents: Data([42]))
         try FileManager.default.removeItem(atPath: fixture.layout.objectPath(lost.id))
 
         let report = try fixture.store.recover()
         XCTAssertEqual(report.temporaryFilesRemoved, ["half-written.part"])
-        XCTAssertEqual(report.orphansMovedAside, ["01a00000-0000-7000-8000-000000000000"])
-        XCTAssertEqual(report.quarantined.map(\.id), [lost.id.description])
+        XCTAssertEqual(report.documentsChecked, 1, "start-up reads the transient document only")
+        XCTAssertEqual(report.orphansMovedAside, [], "left to the reconcile after READY")
+        XCTAssertEqual(report.quarantined.map(\.id), [], "left to the reconcile after READY")
         XCTAssertEqual(report.resumed, [sending.id.description])
+        XCTAssertEqual(try fixture.store.document(sending.id)?.state, .queued)
+
+        let reconciler = StoreReconciler(store: fixture.store, logger: fixture.store.logger)
+        async let deferred = reconciler.runOnce()
+        reconciler.doorsOpened()
+        let finished = await deferred
+        let pass = try XCTUnwrap(finished)
+        XCTAssertEqual(pass.documentsChecked, 3)
+        XCTAssertEqual(pass.orphansMovedAside, ["01a00000-0000-7000-8000-000000000000"])
+        XCTAssertEqual(pass.quarantined.map(\.id), [lost.id.description])
         XCTAssertTrue(FileManager.default.fileExists(atPath: fixture.layout.orphansDirectory + "/01a00000-0000-7000-8000-000000000000"))
         XCTAssertEqual(try fixture.store.document(lost.id)?.state, .quarantined)
         XCTAssertNotNil(try fixture.store.document(lost.id)?.stateReason)
         XCTAssertEqual(try fixture.store.document(sending.id)?.state, .queued)
         XCTAssertEqual(try fixture.store.document(kept.id)?.state, .awaitingSignature)
         XCTAssertTrue(try fixture.store.recover().isClean)
+        XCTAssertTrue(try fixture.store.reconcile().isClean)
     }
 
     func testCheckQuarantinesContentWhoseHashChanged() async throws {

@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import Logging
 import XCTest
@@ -34,7 +35,7 @@ final class UnitRelayServiceTests: XCTestCase {
         let package = randomBytes(size)
         try Data(package).write(to: URL(fileURLWithPath: fixture.layout.packagePath(id)))
         try fixture.store.queueForRelay(OutboundRecord(
-            documentId: id, packageKey: "key-\(id)", packageSHA256: try DocumentStore.sha256(ofFile: fixture.layout.packagePath(id)),
+            documentId: id, packageKey: "key-\(id)", packageSHA256: try POSIXFile.sha256(ofFile: fixture.layout.packagePath(id)).sha256,
             packageSize: Int64(size), lane: lane, queuedAt: clock.now, uploadPath: nil, attempts: 0, nextAttemptAt: nil,
             lastError: nil, receipt: nil, deliveredAt: nil))
         return id

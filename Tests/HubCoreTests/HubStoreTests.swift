@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import Logging
 import XCTest
@@ -38,7 +39,7 @@ final class HubStoreTests: XCTestCase {
         // What a crash between rename and commit leaves, and a body being received.
         let stray = UUID().uuidString.lowercased() + ".edxml"
         write(layout.package(stray), "không có dòng")
-        try DurableFiles.link(layout.package(stray), layout.handoffFile(stray))
+        try POSIXFile.link(layout.package(stray), layout.handoffFile(stray))
         write(layout.handoff + "/đọc-tôi.txt", "the document system's own file")
         write(layout.temporary + "/x.part", "partial")
         store = nil

@@ -1,4 +1,5 @@
 import Crypto
+import DocumentModel
 import Foundation
 import Signing
 import SwiftASN1
@@ -30,7 +31,7 @@ public enum PAdESSigner {
         public var location: String?
         public var signingTime = Date()
         /// The offset written in /M (Vietnam: +07:00).
-        public var timeZone = TimeZone(secondsFromGMT: 7 * 3600)!
+        public var timeZone = GatewayJSON.vietnamTime
         /// Bytes reserved for the CMS; nil: estimated from the chain and the key.
         public var reservedSignatureBytes: Int?
         /// PAdES B-T: an RFC 3161 token for the signature value (`TimeStampClient`); nil for B-B.

@@ -1,3 +1,4 @@
+import DocumentModel
 import Foundation
 
 /// The outcome of verifying a signed document: one result per signature and an overall verdict,
@@ -147,7 +148,7 @@ public struct DocumentVerification: Codable, Sendable {
 enum VerificationFormat {
     static func iso8601(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(secondsFromGMT: 7 * 3600)
+        formatter.timeZone = GatewayJSON.vietnamTime
         return formatter.string(from: date)
     }
 }

@@ -122,7 +122,7 @@ public struct EdXMLTimestamp: Sendable, Hashable, CustomStringConvertible {
 
     static let vietnamCalendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 7 * 3600)!
+        calendar.timeZone = GatewayJSON.vietnamTime
         return calendar
     }()
 

@@ -1,4 +1,5 @@
 import CLibXML2
+import DurableFiles
 import FoundationEssentials
 import Signing
 import X509
@@ -9,10 +10,10 @@ import Glibc
 /// Writes packages to disk: the tree is built from the typed package, signed if a signer is
 /// given, and serialized by libxml2 while the attachments are base64-encoded from their files
 /// straight into the output. Nothing is held in memory but the metadata and a 64 KiB buffer.
-public enum PackageWriter {
+package enum PackageWriter {
     /// Writes `package` to `outputPath` (through a temporary file renamed into place).
     /// `attachmentFiles[i]` holds the bytes of `package.attachments[i]`.
-    public static func write(_ package: DocumentPackage, attachmentFiles: [String], to outputPath: String, signer: (any Signer)? = nil) async throws {
+    package static func write(_ package: DocumentPackage, attachmentFiles: [String], to outputPath: String, signer: (any Signer)? = nil) async throws {
         let findings = package.findings() + textFindings(package)
         guard findings.isEmpty else { throw EdXMLError.invalidFields(findings) }
         guard attachmentFiles.count == package.attachments.count else {
@@ -26,7 +27,7 @@ public enum PackageWriter {
         try await finish(builder, header: header, placeholders: placeholders, attachmentFiles: attachmentFiles, to: outputPath, signer: signer)
     }
 
-    public static func write(_ status: StatusPackage, to outputPath: String, signer: (any Signer)? = nil) async throws {
+    package static func write(_ status: StatusPackage, to outputPath: String, signer: (any Signer)? = nil) async throws {
         let findings = status.findings() + textFindings(status)
         guard findings.isEmpty else { throw EdXMLError.invalidFields(findings) }
         let (builder, header) = PackageTree.build(status)
@@ -144,17 +145,7 @@ final class OutputFile {
     }
 
     func flush() throws {
-        try buffer.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw EdXMLError.io(path: path, reason: String(cString: strerror(errno)))
-                }
-                offset += written
-            }
-        }
+        do { try POSIXFile.writeAll(fd, buffer, path: path) } catch { throw EdXMLError.io(path: path, reason: error.reason) }
         buffer.removeAll(keepingCapacity: true)
     }
 

@@ -29,7 +29,7 @@ public enum PackageReader {
     /// own names (made safe, never outside the directory, never overwriting); without, they are
     /// only counted and hashed. With `checkSignatures`, each `Signature` is verified, and its
     /// chain judged against `trustRoots` when given.
-    public static func read(path: String, limits: ReadLimits = .init(), unpackTo directory: String? = nil,
+    package static func read(path: String, limits: ReadLimits = .init(), unpackTo directory: String? = nil,
                             checkSignatures: Bool = false, trustRoots: [Certificate]? = nil) async throws -> ReadResult {
         let output: SafeParser.AttachmentOutput = directory.map { .directory(URL(fileURLWithPath: $0)) } ?? .discard
         let parsed = try SafeParser.parse(path: path, limits: limits, output: output, keepAttachmentText: checkSignatures)
@@ -37,14 +37,14 @@ public enum PackageReader {
     }
 
     /// The same from bytes in memory (tests, fuzzing, small status packages).
-    public static func read(bytes: [UInt8], limits: ReadLimits = .init(), checkSignatures: Bool = false,
+    package static func read(bytes: [UInt8], limits: ReadLimits = .init(), checkSignatures: Bool = false,
                             trustRoots: [Certificate]? = nil) async throws -> ReadResult {
         let parsed = try SafeParser.parse(bytes: bytes, limits: limits, output: .discard, keepAttachmentText: checkSignatures)
         return try await result(parsed, directory: nil, checkSignatures: checkSignatures, trustRoots: trustRoots)
     }
 
     /// Parsing without signatures, synchronously: what the fuzzer drives.
-    public static func parse(bytes: [UInt8], limits: ReadLimits = .init()) throws -> (Package, [Finding]) {
+    package static func parse(bytes: [UInt8], limits: ReadLimits = .init()) throws -> (Package, [Finding]) {
         let parsed = try SafeParser.parse(bytes: bytes, limits: limits, output: .discard, keepAttachmentText: false)
         var parser = PackageParser(parsed: parsed)
         let package = try parser.parse()

@@ -79,11 +79,11 @@ public struct GatewayConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    public var layout: StoreLayout { StoreLayout(dataDirectory: dataDirectory) }
+    package var layout: StoreLayout { StoreLayout(dataDirectory: dataDirectory) }
     public var hotFolderPath: String { intake.hotFolder ?? layout.dataDirectory + "/outbox" }
     public var resolvedInboxFolder: String { inboxFolder ?? layout.dataDirectory + "/inbox" }
     public var socketPath: String { api.socketPath ?? layout.dataDirectory + "/run/gatewayd.sock" }
-    public var storeLimits: StoreLimits {
+    package var storeLimits: StoreLimits {
         StoreLimits(maximumDocumentSize: intake.maximumDocumentSize, diskReserve: intake.diskReserve)
     }
 }

@@ -1,5 +1,6 @@
 // `gatewayd serve`'s services: the store recovered, the intake doors, the relay, in one group.
 import Dispatch
+import DurableFiles
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -60,6 +61,8 @@ package enum GatewayDaemon {
         } else {
             logger.notice("no [upstream] configured: documents stay queued on this box")
         }
+        // The full reconcile of rows against files, once READY (after the local API listens).
+        let reconciler = StoreReconciler(store: store, logger: logger)
         let api = LocalAPI(store: store, parser: parser, hotFolder: hotFolder, tokens: tokens, relay: relay, logger: logger)
 
         let socketPath = configuration.socketPath
@@ -76,6 +79,7 @@ package enum GatewayDaemon {
                 chmod(socketPath, 0o660)
                 if let socketGroup, let group = getgrnam(socketGroup) { chown(socketPath, getuid(), group.pointee.gr_gid) }
                 logger.notice("local API listening", metadata: ["socket": "\(socketPath)"])
+                reconciler.doorsOpened()
             },
             logger: logger))
         if let tcp = configuration.api.tcpAddress.flatMap(TCPAddress.init) {
@@ -86,6 +90,7 @@ package enum GatewayDaemon {
                 onServerRunning: { _ in logger.notice("local API listening", metadata: ["tcp": "\(tcp.host):\(tcp.port)"]) },
                 logger: logger))
         }
+        services.append(reconciler)  // near the end: among the first stopped at shutdown
         // Last in the list, so the first told of the shutdown: it bounds the whole stop.
         services.append(ShutdownDeadline(limit: ShutdownDeadline.hardLimit, logger: logger, overran: stopOverran))
         var groupConfiguration = ServiceGroupConfiguration(

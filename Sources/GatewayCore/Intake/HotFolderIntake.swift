@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import Logging
 import NIOPosix
@@ -70,7 +71,7 @@ public final class HotFolderIntake: Service, Sendable {
 
     public var rejectedFolder: String { settings.folder + "/rejected" }
 
-    public init(settings: Settings, store: DocumentStore, logger: Logger) {
+    package init(settings: Settings, store: DocumentStore, logger: Logger) {
         self.settings = settings
         self.store = store
         self.logger = logger

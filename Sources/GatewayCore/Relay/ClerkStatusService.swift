@@ -1,3 +1,4 @@
+import DurableFiles
 import DocumentModel
 import EdXML
 import Foundation
@@ -44,7 +45,7 @@ package final class ClerkStatusService: Service, Sendable {
             status = StatusAnswer(settings: context.settings).answering(original.header, code: statusCode, description: description ?? statusCode.name,
                                                                        staff: StatusAnswer.trimmed(staff), at: now)
             try await PackageWriter.write(status, to: path)
-            _ = try DocumentStore.digest(ofFile: path, sync: true)
+            _ = try POSIXFile.sha256(ofFile: path, sync: true)
             try POSIXFile.fsyncDirectory(store.layout.inboxDirectory)
             let saved = try store.addOutgoingStatus(OutgoingStatusRecord(
                 seq: nil, hubID: hubID, statusCode: code, description: status.description, staff: status.staffInfo?.staff,
@@ -80,7 +81,7 @@ package final class ClerkStatusService: Service, Sendable {
             do throws(RelayError) {
                 let path = store.layout.inboxDirectory + "/" + pending.packageFile
                 let digest: (sha256: String, size: Int64)
-                do { digest = try DocumentStore.digest(ofFile: path, sync: false) } catch { throw RelayError.store(error) }
+                do { digest = try POSIXFile.sha256(ofFile: path, sync: false) } catch { throw RelayError.store(error) }
                 let (der, _) = try await context.submitAndVerify(
                     .init(path: path, key: pending.packageKey, sha256: digest.sha256, size: digest.size), worker: .express)
                 pending.sentAt = context.now()

@@ -1,4 +1,5 @@
 import DocumentModel
+import DurableFiles
 import EdXML
 import Foundation
 

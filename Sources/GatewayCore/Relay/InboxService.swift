@@ -1,3 +1,4 @@
+import DurableFiles
 import DocumentModel
 import EdXML
 import Foundation
@@ -150,7 +151,7 @@ package struct InboxService: Service {
                              en: "Cannot build the 01 status package: \(error)")
         }
         let digest: (sha256: String, size: Int64)
-        do { digest = try DocumentStore.digest(ofFile: statusPath, sync: true) } catch { throw .store(error) }
+        do { digest = try POSIXFile.sha256(ofFile: statusPath, sync: true) } catch { throw .store(error) }
         let key = StatusAnswer.key(status)
         let (der, _) = try await context.submitAndVerify(.init(path: statusPath, key: key, sha256: digest.sha256, size: digest.size), worker: .general)
         record.statusSentAt = context.now()

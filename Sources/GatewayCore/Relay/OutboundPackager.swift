@@ -1,3 +1,4 @@
+import DurableFiles
 import EdXML
 import Foundation
 
@@ -65,7 +66,7 @@ package struct OutboundPackager: Sendable {
         let target = layout.packagePath(document.id)
         POSIXFile.unlinkIfPresent(temporary)
         try await PackageWriter.write(package, attachmentFiles: [layout.objectPath(document.id)], to: temporary)
-        let digest = try DocumentStore.digest(ofFile: temporary, sync: true)
+        let digest = try POSIXFile.sha256(ofFile: temporary, sync: true)
         try POSIXFile.rename(temporary, target)
         try POSIXFile.fsyncDirectory(layout.packagesDirectory)
         return digest

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import DocumentModel
+import DurableFiles
 import Foundation
 import Logging
 import NIOCore

@@ -4,7 +4,7 @@ import GRDB
 
 extension DocumentStore: AgencyDirectorySource {
     /// The hub's directory as last fetched (table `agency_directory`, migration v6), by name.
-    public func directoryEntries() throws -> [AgencyDirectory.Entry] {
+    package func directoryEntries() throws -> [AgencyDirectory.Entry] {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT code, name FROM agency_directory ORDER BY name").compactMap { row in
                 AgencyCode(row["code"] as String).map { AgencyDirectory.Entry(code: $0, name: row["name"]) }
@@ -13,13 +13,13 @@ extension DocumentStore: AgencyDirectorySource {
     }
 
     /// When the directory was last fetched from the hub; nil if never.
-    public func directoryFetchedAt() throws -> Date? {
+    package func directoryFetchedAt() throws -> Date? {
         try database.read { db in try Date.fetchOne(db, sql: "SELECT MAX(fetched_at) FROM agency_directory") }
     }
 
     /// Replaces the directory with the hub's current one, in one transaction (an agency the hub
     /// no longer lists is gone here too).
-    public func replaceDirectory(_ entries: [AgencyDirectory.Entry], fetchedAt: Date) throws {
+    package func replaceDirectory(_ entries: [AgencyDirectory.Entry], fetchedAt: Date) throws {
         try database.write { db in
             try db.execute(sql: "DELETE FROM agency_directory")
             for entry in entries {

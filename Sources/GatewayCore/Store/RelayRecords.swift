@@ -2,24 +2,24 @@ import Foundation
 import GRDB
 
 /// A document in the relay's hands (table `relay_outbound`, migration v2).
-public struct OutboundRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "relay_outbound"
+package struct OutboundRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
+    package static let databaseTableName = "relay_outbound"
 
-    public var documentId: DocumentID
+    package var documentId: DocumentID
     /// The edXML DocumentId: the hub's idempotency key (docs/protocol.md).
-    public var packageKey: String
-    public var packageSHA256: String
-    public var packageSize: Int64
-    public var lane: RelayLane
-    public var queuedAt: Date
+    package var packageKey: String
+    package var packageSHA256: String
+    package var packageSize: Int64
+    package var lane: RelayLane
+    package var queuedAt: Date
     /// The tus upload on the hub (`/v1/uploads/<uuid>`), kept so a restart continues it.
-    public var uploadPath: String?
-    public var attempts: Int
-    public var nextAttemptAt: Date?
-    public var lastError: String?
+    package var uploadPath: String?
+    package var attempts: Int
+    package var nextAttemptAt: Date?
+    package var lastError: String?
     /// The hub's signed receipt (CMS, DER), verified before it was stored.
-    public var receipt: Data?
-    public var deliveredAt: Date?
+    package var receipt: Data?
+    package var deliveredAt: Date?
 
     enum CodingKeys: String, CodingKey {
         case documentId = "document_id", packageKey = "package_key", packageSHA256 = "package_sha256", packageSize = "package_size"
@@ -30,23 +30,23 @@ public struct OutboundRecord: Sendable, Codable, Equatable, FetchableRecord, Per
 }
 
 /// An item the hub brought down (table `relay_inbound`).
-public struct InboundRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "relay_inbound"
+package struct InboundRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
+    package static let databaseTableName = "relay_inbound"
 
-    public var hubID: Int64
+    package var hubID: Int64
     /// `document` or `status`.
-    public var kind: String
-    public var packageKey: String
-    public var sender: String
-    public var sha256: String
-    public var size: Int64
-    public var storedAt: Date
-    public var ackedAt: Date?
+    package var kind: String
+    package var packageKey: String
+    package var sender: String
+    package var sha256: String
+    package var size: Int64
+    package var storedAt: Date
+    package var ackedAt: Date?
     /// When the 01 "đã đến" for it was accepted by the hub (documents only).
-    public var statusSentAt: Date?
-    public var statusReceipt: Data?
+    package var statusSentAt: Date?
+    package var statusReceipt: Data?
     /// The document's folder in the clerks' inbox folder (`[inbox] folder`), once placed there.
-    public var folder: String?
+    package var folder: String?
 
     enum CodingKeys: String, CodingKey {
         case hubID = "hub_id", kind, packageKey = "package_key", sender, sha256, size, storedAt = "stored_at"
@@ -55,30 +55,30 @@ public struct InboundRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
 }
 
 /// A recipient's status about one of our documents (table `recipient_status`, migration v5).
-public struct RecipientStatusRecord: Sendable, Codable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "recipient_status"
+package struct RecipientStatusRecord: Sendable, Codable, Equatable, FetchableRecord, MutablePersistableRecord {
+    package static let databaseTableName = "recipient_status"
 
-    public var seq: Int64?
-    public var documentId: DocumentID
+    package var seq: Int64?
+    package var documentId: DocumentID
     /// The hub's inbox id of the status package (kept in `store/inbox/`).
-    public var hubID: Int64
-    public var fromCode: String
-    public var fromName: String?
+    package var hubID: Int64
+    package var fromCode: String
+    package var fromName: String?
     /// QCVN 102 status code: 01 arrived, 02 refused, 03 registered, 04 assigned, 05 in progress, 06 done …
-    public var statusCode: String
-    public var description: String?
+    package var statusCode: String
+    package var description: String?
     /// Who at the recipient (`StaffInfo`), as sent.
-    public var staff: String?
+    package var staff: String?
     /// The status's own `Timestamp`, as sent (`yyyy/MM/dd HH:mm:ss`, the recipient's time).
-    public var statusTime: String
-    public var receivedAt: Date
+    package var statusTime: String
+    package var receivedAt: Date
 
     enum CodingKeys: String, CodingKey {
         case seq, documentId = "document_id", hubID = "hub_id", fromCode = "from_code", fromName = "from_name"
         case statusCode = "status_code", description, staff, statusTime = "status_time", receivedAt = "received_at"
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { seq = inserted.rowID }
+    package mutating func didInsert(_ inserted: InsertionSuccess) { seq = inserted.rowID }
 }
 
 extension DocumentStore {
@@ -86,7 +86,7 @@ extension DocumentStore {
 
     /// `signed → queued` together with the relay's row, in one transaction: a document is
     /// queued only with a package on disk (already fsynced by the caller) to send.
-    public func queueForRelay(_ record: OutboundRecord) throws {
+    package func queueForRelay(_ record: OutboundRecord) throws {
         try database.write { db in
             guard var document = try DocumentRecord.fetchOne(db, key: record.documentId) else {
                 throw DatabaseError(resultCode: .SQLITE_NOTFOUND, message: "no document \(record.documentId)")
@@ -108,7 +108,7 @@ extension DocumentStore {
     /// (docs/PERFORMANCE.md, "Relay"). The walk follows index `relay_outbound_waiting` (v3) and
     /// stops after `limit` rows; `limit` is one more than the documents other workers hold, so a
     /// full answer always has one free to take.
-    public func relayCandidates(from lowestLane: RelayLane, now: Date, limit: Int) throws -> (due: [LaneScheduler.Candidate], nextRetry: Date?) {
+    package func relayCandidates(from lowestLane: RelayLane, now: Date, limit: Int) throws -> (due: [LaneScheduler.Candidate], nextRetry: Date?) {
         try database.read { db in
             // INDEXED BY and CROSS JOIN fix the plan: relay rows in the index's order, each checked
             // against its document's state (sending and rejected ones are skipped).
@@ -138,7 +138,7 @@ extension DocumentStore {
 
     /// Per queued or sending document: its lane, whether it is being sent and since when it has
     /// waited — the status's figures, without decoding whole records.
-    public func relayQueueSummary() throws -> [(lane: RelayLane, sending: Bool, queuedAt: Date)] {
+    package func relayQueueSummary() throws -> [(lane: RelayLane, sending: Bool, queuedAt: Date)] {
         try database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT o.lane, d.state, o.queued_at
@@ -151,21 +151,22 @@ extension DocumentStore {
         }
     }
 
-    public func outbound(_ id: DocumentID) throws -> OutboundRecord? {
+    package func outbound(_ id: DocumentID) throws -> OutboundRecord? {
         try database.read { db in try OutboundRecord.fetchOne(db, key: id) }
     }
 
     /// Saves the relay's progress (upload path, attempts) without a state change.
-    public func updateOutbound(_ record: OutboundRecord) throws {
+    package func updateOutbound(_ record: OutboundRecord) throws {
         try database.write { db in try record.update(db) }
     }
 
     /// A state change of a relayed document and its relay row, committed together.
     ///
-    /// Two of these per delivery, so they are written column by column with cached statements:
-    /// decoding and re-encoding the whole document (its metadata JSON) and relay row through
-    /// Codable was the largest part of the relay's CPU per document (docs/PERFORMANCE.md, "Relay").
-    public func relayTransition(_ record: OutboundRecord, to next: DocumentState, cause: String, reason: String? = nil) throws {
+    /// Two of these per delivery, so the relay row is written column by column with a cached
+    /// statement, and the state change through `move`, which does the same: decoding and
+    /// re-encoding the whole document (its metadata JSON) and relay row through Codable was the
+    /// largest part of the relay's CPU per document (docs/PERFORMANCE.md, "Relay").
+    package func relayTransition(_ record: OutboundRecord, to next: DocumentState, cause: String, reason: String? = nil) throws {
         try database.write { db in
             let id = record.documentId
             guard let stored = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM document WHERE id = ?"), arguments: [id]) else {
@@ -180,28 +181,23 @@ extension DocumentStore {
                 """).execute(arguments: [record.uploadPath, record.attempts, record.nextAttemptAt, record.lastError, record.receipt,
                                          record.deliveredAt, id])
             guard current != next else { return }
-            guard current.canMove(to: next) else { throw IllegalTransition(from: current, to: next) }
-            let now = Date()
-            try db.cachedStatement(sql: "INSERT INTO transition (document_id, from_state, to_state, at, cause) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [id, current.rawValue, next.rawValue, now, cause])
-            try db.cachedStatement(sql: "UPDATE document SET state = ?, state_reason = ?, updated_at = ? WHERE id = ?")
-                .execute(arguments: [next.rawValue, reason, now, id])
+            try Self.move(id, from: current, to: next, cause: cause, reason: reason, at: Date(), in: db)
         }
     }
 
     // MARK: Inbound
 
-    public func inbound(hubID: Int64) throws -> InboundRecord? {
+    package func inbound(hubID: Int64) throws -> InboundRecord? {
         try database.read { db in try InboundRecord.fetchOne(db, key: hubID) }
     }
 
-    public func saveInbound(_ record: InboundRecord) throws {
+    package func saveInbound(_ record: InboundRecord) throws {
         try database.write { db in try record.save(db) }
     }
 
     /// Stores an incoming item's row and, for a status about one of our documents, attaches it,
     /// in one transaction: after a crash the item is either unknown (fetched again) or attached.
-    public func saveInbound(_ record: InboundRecord, attaching status: RecipientStatusRecord?) throws {
+    package func saveInbound(_ record: InboundRecord, attaching status: RecipientStatusRecord?) throws {
         try database.write { db in
             try record.save(db)
             if var status { try status.insert(db, onConflict: .ignore) }
@@ -209,21 +205,21 @@ extension DocumentStore {
     }
 
     /// Our document whose edXML package carried `key` (its DocumentId), if any.
-    public func documentID(forPackageKey key: String) throws -> DocumentID? {
+    package func documentID(forPackageKey key: String) throws -> DocumentID? {
         try database.read { db in
             try DocumentID.fetchOne(db, sql: "SELECT document_id FROM relay_outbound WHERE package_key = ?", arguments: [key])
         }
     }
 
     /// What the recipients said about a document, oldest first.
-    public func recipientStatuses(_ id: DocumentID) throws -> [RecipientStatusRecord] {
+    package func recipientStatuses(_ id: DocumentID) throws -> [RecipientStatusRecord] {
         try database.read { db in
             try RecipientStatusRecord.filter(sql: "document_id = ?", arguments: [id]).order(sql: "seq").fetchAll(db)
         }
     }
 
     /// Incoming documents stored and acknowledged whose 01 status has not been accepted yet.
-    public func inboundAwaitingStatus() throws -> [InboundRecord] {
+    package func inboundAwaitingStatus() throws -> [InboundRecord] {
         try database.read { db in
             try InboundRecord.filter(sql: "kind = 'document' AND acked_at IS NOT NULL AND status_sent_at IS NULL")
                 .order(sql: "hub_id").fetchAll(db)
@@ -231,13 +227,13 @@ extension DocumentStore {
     }
 
     /// Incoming documents stored and acknowledged that are not yet in the clerks' inbox folder.
-    public func inboundAwaitingFolder() throws -> [InboundRecord] {
+    package func inboundAwaitingFolder() throws -> [InboundRecord] {
         try database.read { db in
             try InboundRecord.filter(sql: "kind = 'document' AND acked_at IS NOT NULL AND folder IS NULL").order(sql: "hub_id").fetchAll(db)
         }
     }
 
-    public func inboundList(limit: Int = 100) throws -> [InboundRecord] {
+    package func inboundList(limit: Int = 100) throws -> [InboundRecord] {
         try database.read { db in try InboundRecord.order(sql: "hub_id DESC").limit(limit).fetchAll(db) }
     }
 }

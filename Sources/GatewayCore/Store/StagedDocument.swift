@@ -1,4 +1,5 @@
 import Crypto
+import DurableFiles
 import Foundation
 
 /// Content of a new document on its way into the store: written under `store/tmp/`, hashed and
@@ -6,13 +7,13 @@ import Foundation
 ///
 /// Used by one task at a time (the intake that created it); `@unchecked Sendable` only so that
 /// task can hand the blocking fsync to the I/O thread pool.
-public final class StagedDocument: @unchecked Sendable {
-    public let id: DocumentID
+package final class StagedDocument: @unchecked Sendable {
+    package let id: DocumentID
     let path: String
     let sizeLimit: Int64
     private var fd: Int32
     private var hasher = SHA256()
-    public private(set) var size: Int64 = 0
+    package private(set) var size: Int64 = 0
 
     init(id: DocumentID, path: String, sizeLimit: Int64) throws(SystemCallError) {
         self.id = id
@@ -28,7 +29,7 @@ public final class StagedDocument: @unchecked Sendable {
     }
 
     /// Appends bytes; on a full disk or an oversize document the partial file is removed at once.
-    public func append(_ bytes: UnsafeRawBufferPointer) throws(IntakeError) {
+    package func append(_ bytes: UnsafeRawBufferPointer) throws(IntakeError) {
         guard fd >= 0 else { return }
         if size + Int64(bytes.count) > sizeLimit {
             discard()
@@ -44,7 +45,7 @@ public final class StagedDocument: @unchecked Sendable {
         size += Int64(bytes.count)
     }
 
-    public func append(_ bytes: [UInt8]) throws(IntakeError) {
+    package func append(_ bytes: [UInt8]) throws(IntakeError) {
         var failure: IntakeError?
         bytes.withUnsafeBytes { raw in
             do throws(IntakeError) { try append(raw) } catch { failure = error }
@@ -67,12 +68,12 @@ public final class StagedDocument: @unchecked Sendable {
         }
         close(fd)
         fd = -1
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = POSIXFile.hex(hasher.finalize())
         return FinishedContent(id: id, temporaryPath: path, size: size, sha256: digest)
     }
 
     /// Drops the content: nothing of it remains.
-    public func discard() {
+    package func discard() {
         if fd >= 0 {
             close(fd)
             fd = -1
@@ -82,9 +83,9 @@ public final class StagedDocument: @unchecked Sendable {
 }
 
 /// Content that is complete and on stable storage under its temporary name, waiting for commit.
-public struct FinishedContent: Sendable {
-    public let id: DocumentID
+package struct FinishedContent: Sendable {
+    package let id: DocumentID
     let temporaryPath: String
-    public let size: Int64
-    public let sha256: String
+    package let size: Int64
+    package let sha256: String
 }

@@ -1,24 +1,25 @@
-import Crypto
+import DurableFiles
 import Foundation
 import GRDB
 
-/// What startup recovery or `gatewayd store check` found and did.
-public struct StoreCheckReport: Sendable, Codable, Equatable {
-    public struct Quarantine: Sendable, Codable, Equatable {
-        public var id: String
-        public var reason: String
+/// What startup recovery, the deferred reconcile or `gatewayd store check` found and did.
+package struct StoreCheckReport: Sendable, Codable, Equatable {
+    package struct Quarantine: Sendable, Codable, Equatable {
+        package var id: String
+        package var reason: String
     }
 
-    public var integrity: String = "not checked"
-    public var documentsChecked = 0
-    public var contentVerified = false
-    public var temporaryFilesRemoved: [String] = []
-    public var orphansMovedAside: [String] = []
-    public var quarantined: [Quarantine] = []
-    public var resumed: [String] = []
+    package var integrity: String = "not checked"
+    /// Rows read: at startup only those in a transient state, in a reconcile every one.
+    package var documentsChecked = 0
+    package var contentVerified = false
+    package var temporaryFilesRemoved: [String] = []
+    package var orphansMovedAside: [String] = []
+    package var quarantined: [Quarantine] = []
+    package var resumed: [String] = []
 
     /// Nothing needed repair and the database is sound.
-    public var isClean: Bool {
+    package var isClean: Bool {
         (integrity == "ok" || integrity == "not checked") && orphansMovedAside.isEmpty && quarantined.isEmpty
     }
 
@@ -27,21 +28,25 @@ public struct StoreCheckReport: Sendable, Codable, Equatable {
         case temporaryFilesRemoved = "temporary_files_removed", orphansMovedAside = "orphans_moved_aside"
         case quarantined, resumed
     }
+
+    mutating func add(_ other: StoreCheckReport) {
+        documentsChecked += other.documentsChecked
+        orphansMovedAside += other.orphansMovedAside
+        quarantined += other.quarantined
+    }
 }
 
 extension DocumentStore {
-    /// Startup recovery, run before any intake: removes unfinished temporary files, sets aside
-    /// content that has no row, quarantines rows whose content is gone, and puts documents left
-    /// in a transient state back where their stage will pick them up again. Cheap (no hashing).
-    public func recover() throws -> StoreCheckReport {
+    /// Startup recovery, run before any door opens. Proportional to the work left, not to the
+    /// history: it empties `store/tmp/` and reads only the documents in a transient state
+    /// (through index `document_state`), checks their content and puts them back where their
+    /// stage picks them up again. The reconcile of every row against its file is `reconcile`,
+    /// run after READY (`StoreReconciler`) and by `gatewayd store check`.
+    package func recover() throws -> StoreCheckReport {
         var report = StoreCheckReport()
         report.temporaryFilesRemoved = try removeTemporaryFiles()
-        let (reconciled, resumed) = try database.write { db in
-            (try reconcileFiles(db), try resumeTransientStates(db))
-        }
-        report.documentsChecked = reconciled.documentsChecked
-        report.orphansMovedAside = reconciled.orphansMovedAside
-        report.quarantined = reconciled.quarantined
+        let (found, resumed) = try database.write { db in try resumeTransientStates(db) }
+        report.add(found)
         report.resumed = resumed
         return report
     }
@@ -52,25 +57,20 @@ extension DocumentStore {
     ///
     /// `ownsStore` is true when the caller holds the data directory's lock with no daemon
     /// running: only then are leftover temporary files certainly garbage.
-    public func check(ownsStore: Bool) throws -> StoreCheckReport {
+    package func check(ownsStore: Bool) throws -> StoreCheckReport {
         var report = StoreCheckReport()
         if ownsStore { report.temporaryFilesRemoved = try removeTemporaryFiles() }
         report.integrity = try database.read { db in
             try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
         }
-        // Rows against files under the writer lock: no commit can be halfway (its rename and its
-        // insert happen inside one write), so a file without a row really is an orphan.
-        let reconciled = try database.write { db in try reconcileFiles(db) }
-        report.documentsChecked = reconciled.documentsChecked
-        report.orphansMovedAside = reconciled.orphansMovedAside
-        report.quarantined = reconciled.quarantined
+        report.add(try reconcile())
         // Hashing reads every byte: done outside the lock so intake goes on meanwhile.
         let rows = try database.read { db in
             try DocumentRecord.filter(DocumentRecord.Columns.state != DocumentState.quarantined.rawValue).fetchAll(db)
         }
         var mismatched: [(DocumentID, String)] = []
         for row in rows {
-            if let actual = try? Self.sha256(ofFile: layout.objectPath(row.id)), actual != row.sha256 {
+            if let actual = try? POSIXFile.sha256(ofFile: layout.objectPath(row.id)).sha256, actual != row.sha256 {
                 mismatched.append((row.id, "content hash differs from the one recorded at intake (recorded \(row.sha256), found \(actual))"))
             }
         }
@@ -88,6 +88,31 @@ extension DocumentStore {
         return report
     }
 
+    /// Every row against its file and every file in `objects/` against its row: rows whose
+    /// content is missing or of the wrong size are quarantined, content without a row is moved to
+    /// `orphans/`. In batches of `batchSize`, each under the writer lock for a moment only, so
+    /// intake and the relay go on between them; `shouldContinue` is asked before each batch.
+    ///
+    /// The lock makes each verdict sound: a commit renames its content into `objects/` and
+    /// inserts its row in one write, so under the lock a file without a row really is an orphan.
+    func reconcile(batchSize: Int = 256, shouldContinue: () -> Bool = { true }) throws -> StoreCheckReport {
+        var report = StoreCheckReport()
+        var after = ""
+        while shouldContinue() {
+            let (batch, last) = try database.write { db in try reconcileRows(after: after, limit: batchSize, db) }
+            report.add(batch)
+            guard let last else { break }
+            after = last
+        }
+        let objects = try DirectoryReader(layout.objectsDirectory)
+        while shouldContinue() {
+            let names = objects.next(upTo: batchSize)
+            if names.isEmpty { break }
+            report.orphansMovedAside += try database.write { db in try setAsideOrphans(names, db) }
+        }
+        return report
+    }
+
     private func removeTemporaryFiles() throws -> [String] {
         var removed: [String] = []
         for name in try POSIXFile.listDirectory(layout.temporaryDirectory) {
@@ -98,72 +123,86 @@ extension DocumentStore {
         return removed
     }
 
-    /// Rows without content → quarantined; content without a row → moved to `orphans/`.
-    ///
-    /// Runs at every start, so it reads only the three columns it needs (no metadata JSON to
-    /// decode) and loads a whole record only for a document it must quarantine.
-    private func reconcileFiles(_ db: Database) throws -> StoreCheckReport {
+    /// Up to `limit` rows after id `after`, in id order, each against its file. Reads only the
+    /// three columns it needs and loads a whole record only for a document it must quarantine.
+    private func reconcileRows(after: String, limit: Int, _ db: Database) throws -> (StoreCheckReport, last: String?) {
         var report = StoreCheckReport()
-        var rows: [DocumentID: (size: Int64, quarantined: Bool)] = [:]
-        let cursor = try Row.fetchCursor(db, sql: "SELECT id, size, state FROM document")
-        while let row = try cursor.next() {
-            guard let id = DocumentID(row["id"] as String) else { continue }
-            rows[id] = (row["size"], (row["state"] as String) == DocumentState.quarantined.rawValue)
-        }
-        report.documentsChecked = rows.count
-        var present = Set<DocumentID>()
-        var movedAny = false
-        for name in try POSIXFile.listDirectory(layout.objectsDirectory) {
-            let text = String(decoding: name, as: UTF8.self)
-            if let id = DocumentID(text), rows[id] != nil {
-                present.insert(id)
-                continue
-            }
-            try setAside(name)
-            report.orphansMovedAside.append(text)
-            movedAny = true
-        }
-        if movedAny {
-            try POSIXFile.fsyncDirectory(layout.orphansDirectory)
-            try POSIXFile.fsyncDirectory(layout.objectsDirectory)
-        }
-        let now = Date()
-        for (id, row) in rows where !row.quarantined {
-            var reason: String?
-            if !present.contains(id) {
-                reason = "content file is missing (\(layout.objectPath(id)))"
-            } else {
-                var info = stat()
-                if stat(layout.objectPath(id), &info) != 0 || Int64(info.st_size) != row.size {
-                    reason = "content file size differs from the one recorded at intake (recorded \(row.size), found \(Int64(info.st_size)))"
-                }
-            }
-            if let reason, var record = try DocumentRecord.fetchOne(db, key: id) {
-                try Self.move(&record, to: .quarantined, cause: "store check: \(reason)", reason: reason, at: now, in: db)
+        var last: String?
+        let rows = try Row.fetchAll(db, sql: "SELECT id, size, state FROM document WHERE id > ? ORDER BY id LIMIT ?",
+                                    arguments: [after, limit])
+        for row in rows {
+            last = row["id"]
+            report.documentsChecked += 1
+            guard let id = DocumentID(row["id"] as String), (row["state"] as String) != DocumentState.quarantined.rawValue,
+                  let reason = contentProblem(id, size: row["size"]) else { continue }
+            if var record = try DocumentRecord.fetchOne(db, key: id) {
+                try Self.move(&record, to: .quarantined, cause: "store check: \(reason)", reason: reason, at: Date(), in: db)
                 report.quarantined.append(.init(id: id.description, reason: reason))
             }
         }
-        return report
+        return (report, last)
     }
 
-    private func setAside(_ name: [UInt8]) throws {
+    /// Why a document's content cannot be trusted without hashing it, or nil.
+    private func contentProblem(_ id: DocumentID, size: Int64) -> String? {
+        var info = stat()
+        guard stat(layout.objectPath(id), &info) == 0 else { return "content file is missing (\(layout.objectPath(id)))" }
+        guard Int64(info.st_size) == size else {
+            return "content file size differs from the one recorded at intake (recorded \(size), found \(Int64(info.st_size)))"
+        }
+        return nil
+    }
+
+    /// Moves to `orphans/` those of `names` (files in `objects/`) that have no row.
+    private func setAsideOrphans(_ names: [[UInt8]], _ db: Database) throws -> [String] {
+        let ids = names.compactMap { DocumentID(String(decoding: $0, as: UTF8.self)) }
+        var known = Set<String>()
+        for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            known.formUnion(try String.fetchAll(db, sql: "SELECT id FROM document WHERE id IN (\(marks))",
+                                                arguments: StatementArguments(chunk.map(\.description))))
+        }
+        var moved: [String] = []
+        for name in names {
+            let text = String(decoding: name, as: UTF8.self)
+            if DocumentID(text) != nil, known.contains(text) { continue }
+            if try setAside(name) { moved.append(text) }
+        }
+        if !moved.isEmpty {
+            try POSIXFile.fsyncDirectory(layout.orphansDirectory)
+            try POSIXFile.fsyncDirectory(layout.objectsDirectory)
+        }
+        return moved
+    }
+
+    /// False when the file is gone already (a failed commit removed its content meanwhile).
+    private func setAside(_ name: [UInt8]) throws -> Bool {
         let source = cPath(layout.objectsDirectory, name)
         for attempt in 1...1000 {
             let target = attempt == 1 ? name : name + Array(".\(attempt)".utf8)
             if link(source, cPath(layout.orphansDirectory, target)) == 0 {
                 unlink(source)
-                return
+                return true
             }
+            if errno == ENOENT, access(source, F_OK) != 0 { return false }
             if errno != EEXIST { throw SystemCallError(call: "link", path: String(decoding: name, as: UTF8.self), errno: errno) }
         }
         throw SystemCallError(call: "link", path: String(decoding: name, as: UTF8.self), errno: EEXIST)
     }
 
-    private func resumeTransientStates(_ db: Database) throws -> [String] {
+    /// The documents a crash left halfway (`received`, `sending`), found through index
+    /// `document_state`: each checked against its file like a reconcile would, then resumed.
+    private func resumeTransientStates(_ db: Database) throws -> (report: StoreCheckReport, resumed: [String]) {
+        var report = StoreCheckReport()
         var resumed: [String] = []
         let now = Date()
-        let transient = DocumentState.allCases.filter(\.isTransient).map(\.rawValue)
-        for var record in try DocumentRecord.filter(transient.contains(DocumentRecord.Columns.state)).fetchAll(db) {
+        for var record in try DocumentRecord.filter(Self.transientStates.contains(DocumentRecord.Columns.state)).fetchAll(db) {
+            report.documentsChecked += 1
+            if let reason = contentProblem(record.id, size: record.size) {
+                try Self.move(&record, to: .quarantined, cause: "store check: \(reason)", reason: reason, at: now, in: db)
+                report.quarantined.append(.init(id: record.id.description, reason: reason))
+                continue
+            }
             switch record.state {
             case .received:
                 try Self.move(&record, to: .afterIntake(alreadySigned: record.metadata.signed), cause: "intake finished after a restart", reason: nil, at: now, in: db)
@@ -174,31 +213,8 @@ extension DocumentStore {
             }
             resumed.append(record.id.description)
         }
-        return resumed
+        return (report, resumed)
     }
 
-    static func sha256(ofFile path: String) throws -> String { try digest(ofFile: path, sync: false).sha256 }
-
-    /// SHA-256 (hex) and size of a file, read in 64 KiB chunks; with `sync`, then fsynced (a file
-    /// about to be renamed into place).
-    static func digest(ofFile path: String, sync: Bool) throws -> (sha256: String, size: Int64) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemCallError(call: "open", path: path, errno: errno) }
-        defer { close(fd) }
-        var hasher = SHA256()
-        var size: Int64 = 0
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw SystemCallError(call: "read", path: path, errno: errno)
-            }
-            if count == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            size += Int64(count)
-        }
-        if sync { try POSIXFile.fsyncFile(fd, path: path) }
-        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
-    }
+    static let transientStates = DocumentState.allCases.filter(\.isTransient).map(\.rawValue)
 }

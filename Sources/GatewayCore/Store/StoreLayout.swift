@@ -8,26 +8,26 @@
 ///     <data-dir>/store/packages/<id>.edxml   the edXML package the relay sends for a document
 ///     <data-dir>/store/inbox/<hub-id>.edxml  packages the hub brought down for this commune
 ///     <data-dir>/gatewayd.lock         held by the process that owns the store
-public struct StoreLayout: Sendable {
-    public let dataDirectory: String
+package struct StoreLayout: Sendable {
+    package let dataDirectory: String
 
-    public init(dataDirectory: String) {
+    package init(dataDirectory: String) {
         self.dataDirectory = dataDirectory.hasSuffix("/") && dataDirectory.count > 1
             ? String(dataDirectory.dropLast()) : dataDirectory
     }
 
-    public var databasePath: String { dataDirectory + "/gateway.sqlite" }
-    public var temporaryDirectory: String { dataDirectory + "/store/tmp" }
-    public var objectsDirectory: String { dataDirectory + "/store/objects" }
-    public var orphansDirectory: String { dataDirectory + "/store/orphans" }
-    public var packagesDirectory: String { dataDirectory + "/store/packages" }
-    public var inboxDirectory: String { dataDirectory + "/store/inbox" }
-    public var lockPath: String { dataDirectory + "/gatewayd.lock" }
+    package var databasePath: String { dataDirectory + "/gateway.sqlite" }
+    package var temporaryDirectory: String { dataDirectory + "/store/tmp" }
+    package var objectsDirectory: String { dataDirectory + "/store/objects" }
+    package var orphansDirectory: String { dataDirectory + "/store/orphans" }
+    package var packagesDirectory: String { dataDirectory + "/store/packages" }
+    package var inboxDirectory: String { dataDirectory + "/store/inbox" }
+    package var lockPath: String { dataDirectory + "/gatewayd.lock" }
 
-    public func objectPath(_ id: DocumentID) -> String { objectsDirectory + "/" + id.description }
-    public func packagePath(_ id: DocumentID) -> String { packagesDirectory + "/" + id.description + ".edxml" }
-    public func inboxPath(hubID: Int64) -> String { inboxDirectory + "/" + String(hubID) + ".edxml" }
+    package func objectPath(_ id: DocumentID) -> String { objectsDirectory + "/" + id.description }
+    package func packagePath(_ id: DocumentID) -> String { packagesDirectory + "/" + id.description + ".edxml" }
+    package func inboxPath(hubID: Int64) -> String { inboxDirectory + "/" + String(hubID) + ".edxml" }
     /// The 01 "đã đến" status package the box sends for an incoming item.
-    public func arrivalStatusPath(hubID: Int64) -> String { inboxDirectory + "/" + String(hubID) + ".status-01.edxml" }
+    package func arrivalStatusPath(hubID: Int64) -> String { inboxDirectory + "/" + String(hubID) + ".status-01.edxml" }
     func temporaryPath(_ id: DocumentID) -> String { temporaryDirectory + "/" + id.description + ".part" }
 }

@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -6,15 +7,15 @@ import Glibc
 /// The data directory's owner lock: one process (the daemon, or an offline `store check`) works
 /// on a store at a time. An advisory `flock` on `gatewayd.lock`, released by the kernel when the
 /// process dies, so a `kill -9` never leaves a stale lock behind.
-public final class StoreLock: Sendable {
+package final class StoreLock: Sendable {
     private let fd: Int32
-    public let path: String
+    package let path: String
 
-    public enum Failure: Error, CustomStringConvertible {
+    package enum Failure: Error, CustomStringConvertible {
         case heldByAnotherProcess(path: String)
         case system(SystemCallError)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .heldByAnotherProcess(let path):
                 "Một tiến trình gatewayd khác đang dùng thư mục dữ liệu này (\(path)). / Another gatewayd process is using this data directory (\(path))."
@@ -23,7 +24,7 @@ public final class StoreLock: Sendable {
         }
     }
 
-    public init(layout: StoreLayout) throws(Failure) {
+    package init(layout: StoreLayout) throws(Failure) {
         path = layout.lockPath
         do { try POSIXFile.makeDirectory(layout.dataDirectory) } catch {
             throw .system(SystemCallError(call: "mkdir", path: layout.dataDirectory, errno: errno))

@@ -1,4 +1,5 @@
 import DocumentModel
+import DurableFiles
 import EdXML
 import Foundation
 import HTTPTypes
@@ -162,7 +163,7 @@ public struct HubServer: Sendable {
             try await NIOThreadPool.singleton.runIfActive { try file.finish() }
         } catch {
             try? file.finish()
-            DurableFiles.remove(path)
+            POSIXFile.unlinkIfPresent(path)
             throw error
         }
         return try await accept(temporaryPath: path, size: file.size, role: role)
@@ -180,7 +181,7 @@ public struct HubServer: Sendable {
         let sha256: String
         let routing: Routing
         do {
-            sha256 = try await NIOThreadPool.singleton.runIfActive { try DurableFiles.sha256(temporaryPath) }
+            sha256 = try await NIOThreadPool.singleton.runIfActive { try POSIXFile.sha256(ofFile: temporaryPath).sha256 }
             let read: ReadResult
             do { read = try await PackageReader.read(path: temporaryPath) } catch {
                 throw HubError(.unreadablePackage, "Không đọc được gói edXML: \(error)", "Not a readable edXML package: \(error)")
@@ -199,12 +200,12 @@ public struct HubServer: Sendable {
                     throw HubError(.keyConflict, "Hub đã nhận một gói khác với cùng mã \(summary.key) (SHA-256 \(existing.sha256))",
                                    "The hub already holds a different package under \(summary.key) (SHA-256 \(existing.sha256))")
                 }
-                DurableFiles.remove(temporaryPath)
+                POSIXFile.unlinkIfPresent(temporaryPath)
                 return HubStore.StoredPackage(id: existing.id, key: summary.key, sha256: sha256, size: size, receipt: existing.receipt,
                                               duplicate: true, deliveries: [])
             }
         } catch {
-            DurableFiles.remove(temporaryPath)
+            POSIXFile.unlinkIfPresent(temporaryPath)
             throw error
         }
         let receivedAt = Date()
@@ -254,7 +255,7 @@ public struct HubServer: Sendable {
         try Tus.checkVersion(request.headers[Self.tusResumable])
         let upload = try await store.upload(id: try context.parameters.require("id"), owner: try box(context).code)
         let finished = upload.packageID != nil || upload.refusal != nil
-        let offset = finished ? upload.length : (DurableFiles.size(store.layout.upload(upload.id)) ?? 0)
+        let offset = finished ? upload.length : (POSIXFile.size(store.layout.upload(upload.id)) ?? 0)
         var headers: HTTPFields = [
             Self.uploadOffset: "\(offset)", Self.uploadLength: "\(upload.length)", .cacheControl: "no-store", Self.tusResumable: Tus.version,
         ]
@@ -447,7 +448,7 @@ struct HubErrorMiddleware: RouterMiddleware {
             return Self.body(HubError.notFound("đường dẫn / route"))
         } catch let error as HTTPError where error.status.code < 500 {
             return Self.body(HubError(.badRequest, "Yêu cầu không hợp lệ", error.body ?? "Bad request"))
-        } catch let error as DurableFiles.Failure {
+        } catch let error as SystemCallError {
             logger.error("storage failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return Self.body(HubError(.storage, "Hub không ghi được vào đĩa; thử lại sau", "The hub could not write to its disk; try again later"))
         } catch {

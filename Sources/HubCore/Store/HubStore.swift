@@ -1,4 +1,5 @@
 import DocumentModel
+import DurableFiles
 import Foundation
 import GRDB
 import Logging
@@ -57,7 +58,7 @@ public final class HubStore: Sendable {
         layout = Layout(data: dataDirectory, handoff: handoffDirectory)
         self.logger = logger
         for directory in [layout.data, layout.temporary, layout.packages, layout.uploads, layout.orphans, layout.handoff] {
-            try DurableFiles.makeDirectory(directory)
+            try POSIXFile.makeDirectory(directory)
         }
         var configuration = Configuration()
         configuration.prepareDatabase { db in
@@ -108,33 +109,33 @@ public final class HubStore: Sendable {
     /// commit) move to `orphans/` — never deleted, never seen by a client.
     func recover() throws {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.temporary)) ?? [] {
-            DurableFiles.remove(layout.temporary + "/" + name)
+            POSIXFile.unlinkIfPresent(layout.temporary + "/" + name)
         }
         let (files, handedOff) = try database.read { db in
             (Set(try String.fetchAll(db, sql: "SELECT file FROM packages")),
              Set(try String.fetchAll(db, sql: "SELECT p.file FROM handoff h JOIN packages p ON p.id = h.package_id")))
         }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.packages)) ?? [] where !files.contains(name) {
-            try? DurableFiles.rename(layout.package(name), layout.orphans + "/" + name)
+            try? POSIXFile.rename(layout.package(name), layout.orphans + "/" + name)
             logger.warning("package file without a row moved to orphans", metadata: ["file": "\(name)"])
         }
         // Only our own names (<uuid>.edxml) in the hand-off folder: the document system may put
         // or leave other things there.
         for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.handoff)) ?? []
         where name.hasSuffix(".edxml") && UUID(uuidString: String(name.dropLast(6))) != nil && !handedOff.contains(name) {
-            try? DurableFiles.rename(layout.handoffFile(name), layout.orphans + "/handoff-" + name)
+            try? POSIXFile.rename(layout.handoffFile(name), layout.orphans + "/handoff-" + name)
             logger.warning("hand-off file without a row moved to orphans", metadata: ["file": "\(name)"])
         }
         // Upload rows whose file is gone (removed by hand) cannot continue.
         let uploads = try database.read { db in try String.fetchAll(db, sql: "SELECT id FROM uploads WHERE package_id IS NULL AND refusal_code IS NULL") }
-        for id in uploads where DurableFiles.size(layout.upload(id)) == nil {
+        for id in uploads where POSIXFile.size(layout.upload(id)) == nil {
             try database.write { db in try db.execute(sql: "DELETE FROM uploads WHERE id = ?", arguments: [id]) }
         }
         // Part files without a row: an expiry interrupted between its commit and the unlink.
         let known = Set(try database.read { db in try String.fetchAll(db, sql: "SELECT id FROM uploads") })
         for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.uploads)) ?? []
         where name.hasSuffix(".part") && !known.contains(String(name.dropLast(5))) {
-            DurableFiles.remove(layout.uploads + "/" + name)
+            POSIXFile.unlinkIfPresent(layout.uploads + "/" + name)
         }
     }
 
@@ -177,16 +178,16 @@ public final class HubStore: Sendable {
             return try await database.write { db -> StoredPackage in
                 if let row = try Row.fetchOne(db, sql: "SELECT id, sha256, receipt FROM packages WHERE from_code = ? AND key = ?",
                                               arguments: [summary.from, summary.key]) {
-                    DurableFiles.remove(temporaryPath)
+                    POSIXFile.unlinkIfPresent(temporaryPath)
                     return StoredPackage(id: row["id"], key: summary.key, sha256: row["sha256"], size: size,
                                          receipt: [UInt8](row["receipt"] as Data), duplicate: true, deliveries: try Self.deliveries(db, packageID: row["id"]))
                 }
                 // Files first, rows last: a crash in between leaves files recovery moves aside.
-                try DurableFiles.rename(temporaryPath, layout.package(file))
-                try DurableFiles.fsyncPath(layout.packages, directory: true)
+                try POSIXFile.rename(temporaryPath, layout.package(file))
+                try POSIXFile.fsyncDirectory(layout.packages)
                 if routing.handOff {
-                    try DurableFiles.link(layout.package(file), layout.handoffFile(file))
-                    try DurableFiles.fsyncPath(layout.handoff, directory: true)
+                    try POSIXFile.link(layout.package(file), layout.handoffFile(file))
+                    try POSIXFile.fsyncDirectory(layout.handoff)
                 }
                 let now = HubTime.storage(receivedAt)
                 try db.execute(sql: """
@@ -205,9 +206,9 @@ public final class HubStore: Sendable {
             }
         } catch {
             // Nothing was acknowledged: undo the files so a retry starts clean.
-            DurableFiles.remove(layout.handoffFile(file))
-            DurableFiles.remove(layout.package(file))
-            DurableFiles.remove(temporaryPath)
+            POSIXFile.unlinkIfPresent(layout.handoffFile(file))
+            POSIXFile.unlinkIfPresent(layout.package(file))
+            POSIXFile.unlinkIfPresent(temporaryPath)
             throw error
         }
     }
@@ -302,7 +303,7 @@ public final class HubStore: Sendable {
         let id = UUID().uuidString.lowercased()
         let file = try AppendingFile(path: layout.upload(id), create: true)
         try file.finish()
-        try DurableFiles.fsyncPath(layout.uploads, directory: true)
+        try POSIXFile.fsyncDirectory(layout.uploads)
         let metadataText = String(decoding: try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]), as: UTF8.self)
         try await database.write { db in
             try db.execute(sql: "INSERT INTO uploads (id, owner, length, metadata, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -351,7 +352,7 @@ public final class HubStore: Sendable {
                 // No part file: an upload created and never written, judged by its creation time.
                 let last = lastActivity(ofUpload: row.id)
                 guard last.map({ $0 < cutoff }) ?? (row.createdAt < cutoffText) else { continue }
-                bytes += DurableFiles.size(layout.upload(row.id)) ?? 0
+                bytes += POSIXFile.size(layout.upload(row.id)) ?? 0
             } else {
                 guard row.createdAt < cutoffText else { continue }
             }
@@ -364,7 +365,7 @@ public final class HubStore: Sendable {
         try await database.write { db in
             for id in doomed { try db.execute(sql: "DELETE FROM uploads WHERE id = ?", arguments: [id]) }
         }
-        for id in expired { DurableFiles.remove(layout.upload(id)) }
+        for id in expired { POSIXFile.unlinkIfPresent(layout.upload(id)) }
         return (expired.count, bytes)
     }
 
@@ -388,8 +389,6 @@ public final class HubStore: Sendable {
 /// Times: UTC in the database, ISO 8601 with +07:00 on the wire and in receipts (Vietnam has one
 /// zone and no daylight saving), whatever the hub's own time zone.
 public enum HubTime {
-    static let vietnam = TimeZone(secondsFromGMT: 7 * 3600)!
-
     public static func storage(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -399,7 +398,7 @@ public enum HubTime {
 
     public static func wire(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
-        formatter.timeZone = vietnam
+        formatter.timeZone = GatewayJSON.vietnamTime
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)
     }

@@ -1,0 +1,30 @@
+import Foundation
+import XCTest
+@testable import GatewayCore
+
+/// The daemon runs the store's reconcile once it is READY: what start-up no longer repairs (an
+/// orphan, a row whose content went missing) is repaired after the doors open.
+final class StoreReconcileDaemonTests: XCTestCase {
+    func testTheDaemonReconcilesTheStoreAfterReady() async throws {
+        let daemon = try RunningDaemon()
+        defer { daemon.stop() }
+        try await daemon.waitUntilReady()
+        let input = daemon.directory + "/a.pdf"
+        _ = FileManager.default.createFile(atPath: input, contents: Data([1, 2, 3]))
+        let submitted = daemon.cli(["submit", input, "--to", "000.00.20.H13", "--json"])
+        XCTAssertEqual(submitted.status, 0, submitted.err)
+        let layout = StoreLayout(dataDirectory: daemon.dataDirectory)
+        let objects = try FileManager.default.contentsOfDirectory(atPath: layout.objectsDirectory)
+        XCTAssertEqual(objects.count, 1)
+        let orphan = "01a00000-0000-7000-8000-000000000000"
+        _ = FileManager.default.createFile(atPath: layout.objectsDirectory + "/" + orphan, contents: Data([42]))
+        try FileManager.default.removeItem(atPath: layout.objectsDirectory + "/" + objects[0])
+
+        try await daemon.killAndRestart()
+        try await waitUntil { (try String(contentsOfFile: daemon.logPath, encoding: .utf8)).contains("store reconciled") }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: layout.orphansDirectory + "/" + orphan))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: layout.objectsDirectory + "/" + orphan))
+        let list = daemon.cli(["queue", "list", "--json"])
+        XCTAssertTrue(list.out.contains("quarantined"), list.out)
+    }
+}
