@@ -1,0 +1,48 @@
+import DocumentModel
+import Foundation
+import Hummingbird
+
+/// The boxes' inboxes (docs/protocol.md, "Documents down"): a long poll for what waits, the
+/// package itself, and the acknowledgement that makes it delivered.
+extension HubServer {
+    func addInboxRoutes(to router: Router<HubRequestContext>) {
+        router.get("/v1/inbox") { request, context in
+            let commune = try box(context).code
+            let items = try await longPoll(queue: commune, request: request) { try await store.inbox(commune: commune) }
+            return try json(RelayWaitingList(items: items))
+        }
+        router.get("/v1/inbox/{id}") { _, context in
+            let package = try await store.inboxPackage(commune: try box(context).code, id: try context.parameters.require("id", as: Int64.self))
+            return try await fileResponse(package, context: context)
+        }
+        router.post("/v1/inbox/{id}/ack") { _, context in
+            let commune = try box(context).code
+            let id = try context.parameters.require("id", as: Int64.self)
+            try await store.acknowledgeInbox(commune: commune, id: id, at: Date())
+            logger.info("inbox item acknowledged", metadata: ["commune": "\(commune)", "inbox.id": "\(id)"])
+            return Response(status: .noContent)
+        }
+    }
+
+    /// What waits in `queue`, answered at once when something does, else when something arrives
+    /// or after `?wait=` seconds, whichever comes first.
+    func longPoll(queue: String, request: Request, list: () async throws -> [RelayWaitingItem]) async throws -> [RelayWaitingItem] {
+        var wait = 0
+        if let text = request.uri.queryParameters.get("wait") {
+            guard let value = Int(text), (0...configuration.maxWaitSeconds).contains(value) else {
+                throw HubError(.badRequest, "wait phải từ 0 đến \(configuration.maxWaitSeconds)", "wait must be 0–\(configuration.maxWaitSeconds)")
+            }
+            wait = value
+        }
+        let deadline = ContinuousClock.now + .seconds(wait)
+        while true {
+            // Read the generation before the list: anything queued after the list was read
+            // has bumped it, so the wait below cannot miss it.
+            let seen = await signal.generation(queue)
+            let items = try await list()
+            let now = ContinuousClock.now
+            if !items.isEmpty || now >= deadline { return items }
+            await signal.wait(queue, seen: seen, timeout: deadline - now)
+        }
+    }
+}
