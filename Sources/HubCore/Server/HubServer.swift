@@ -7,7 +7,7 @@ import NIOSSL
 
 /// hubd's routes (docs/protocol.md) and the mTLS server that carries them. The routes live in
 /// files of their own: package intake, tus uploads, the boxes' inboxes, the office API.
-public struct HubServer: Sendable {
+package struct HubServer: Sendable {
     let configuration: HubConfiguration
     let store: HubStore
     let receipts: ReceiptSigner
@@ -17,7 +17,7 @@ public struct HubServer: Sendable {
     let forwarded: ForwardedIdentity
     static let officeQueue = "office"
 
-    public init(configuration: HubConfiguration, logger: Logger) throws {
+    package init(configuration: HubConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
         store = try HubStore(dataDirectory: configuration.dataDirectory, handoffDirectory: configuration.resolvedHandoffDirectory,
@@ -30,7 +30,7 @@ public struct HubServer: Sendable {
 
     /// TLS 1.2 at least; a client certificate is required and must chain to the configured CA
     /// (no host name check: clients are identified by their CN, not by where they connect from).
-    public static func tlsConfiguration(_ configuration: HubConfiguration) throws -> TLSConfiguration {
+    package static func tlsConfiguration(_ configuration: HubConfiguration) throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMFile(configuration.certificate).map { NIOSSLCertificateSource.certificate($0) }
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: configuration.key, format: .pem)))
@@ -41,7 +41,7 @@ public struct HubServer: Sendable {
     }
 
     /// The application `hubd serve` runs; tests build the same.
-    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    package func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let logger = self.logger
         return Application(
             router: router(),

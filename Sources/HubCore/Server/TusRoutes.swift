@@ -1,3 +1,4 @@
+import DocumentModel
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -8,15 +9,15 @@ import NIOPosix
 /// fetch the receipt of a finished upload. The text rules are in `Tus`, acceptance in
 /// `PackageIntake`.
 extension HubServer {
-    static let tusResumable = HTTPField.Name("Tus-Resumable")!
-    static let tusVersion = HTTPField.Name("Tus-Version")!
-    static let tusExtension = HTTPField.Name("Tus-Extension")!
-    static let tusMaxSize = HTTPField.Name("Tus-Max-Size")!
-    static let uploadLength = HTTPField.Name("Upload-Length")!
-    static let uploadOffset = HTTPField.Name("Upload-Offset")!
-    static let uploadMetadata = HTTPField.Name("Upload-Metadata")!
-    static let hubReceipt = HTTPField.Name("Hub-Receipt")!
-    static let uploadExpires = HTTPField.Name("Upload-Expires")!
+    static let tusResumable = HTTPField.Name(RelayWire.Header.tusResumable)!
+    static let tusVersion = HTTPField.Name(RelayWire.Header.tusVersion)!
+    static let tusExtension = HTTPField.Name(RelayWire.Header.tusExtension)!
+    static let tusMaxSize = HTTPField.Name(RelayWire.Header.tusMaxSize)!
+    static let uploadLength = HTTPField.Name(RelayWire.Header.uploadLength)!
+    static let uploadOffset = HTTPField.Name(RelayWire.Header.uploadOffset)!
+    static let uploadMetadata = HTTPField.Name(RelayWire.Header.uploadMetadata)!
+    static let hubReceipt = HTTPField.Name(RelayWire.Header.hubReceipt)!
+    static let uploadExpires = HTTPField.Name(RelayWire.Header.uploadExpires)!
 
     func addUploadRoutes(to router: Router<HubRequestContext>) {
         router.on("/v1/uploads", method: .options) { _, _ in
@@ -46,7 +47,7 @@ extension HubServer {
 
     func createUpload(_ request: Request, owner: String) async throws -> Response {
         try Tus.checkVersion(request.headers[Self.tusResumable])
-        let length = try Tus.parseNonNegative(request.headers[Self.uploadLength], name: "Upload-Length")
+        let length = try Tus.parseNonNegative(request.headers[Self.uploadLength], name: RelayWire.Header.uploadLength)
         guard length <= configuration.maxPackageBytes else { throw tooLarge() }
         let metadata = try Tus.parseMetadata(request.headers[Self.uploadMetadata])
         let id = try await store.createUpload(owner: owner, length: length, metadata: metadata, at: Date())
@@ -72,7 +73,7 @@ extension HubServer {
         guard request.headers[.contentType]?.lowercased().hasPrefix(Tus.patchContentType) == true else {
             throw HubError(.contentType, "PATCH cần Content-Type: \(Tus.patchContentType)", "PATCH needs Content-Type: \(Tus.patchContentType)")
         }
-        let offset = try Tus.parseNonNegative(request.headers[Self.uploadOffset], name: "Upload-Offset")
+        let offset = try Tus.parseNonNegative(request.headers[Self.uploadOffset], name: RelayWire.Header.uploadOffset)
         let owner = try box(context).code
         let upload = try await store.upload(id: try context.parameters.require("id"), owner: owner)
         if let refusal = upload.refusal { throw refusal }

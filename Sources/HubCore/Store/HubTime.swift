@@ -2,17 +2,17 @@ import Foundation
 
 /// Times: UTC in the database, ISO 8601 with +07:00 on the wire and in receipts (Vietnam has one
 /// zone and no daylight saving), whatever the hub's own time zone.
-public enum HubTime {
+package enum HubTime {
     static let vietnam = TimeZone(secondsFromGMT: 7 * 3600)!
 
-    public static func storage(_ date: Date) -> String {
+    package static func storage(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
     }
 
-    public static func wire(_ date: Date) -> String {
+    package static func wire(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = vietnam
         formatter.formatOptions = [.withInternetDateTime]
