@@ -59,7 +59,7 @@ public final class DocumentStore: Sendable {
     private let idGenerator = Mutex(DocumentIDGenerator())
     private let committer: GroupCommitter
     /// Notified after every commit and relay state change: the relay's wake-up (never a timer).
-    public let changes = ChangeSignal()
+    package let changes = ChangeSignal()
 
     /// Opens (creating if needed) the store under `layout`. The caller holds the data
     /// directory's lock (`StoreLock`): one process owns a store at a time.

@@ -11,7 +11,7 @@ package struct HubServer: Sendable {
     let configuration: HubConfiguration
     let store: HubStore
     let receipts: ReceiptSigner
-    let signal = WaitingSignal()
+    let signals = QueueSignals()
     let activeUploads = ActiveUploads()
     let logger: Logger
     let forwarded: ForwardedIdentity

@@ -35,14 +35,15 @@ extension HubServer {
             wait = value
         }
         let deadline = ContinuousClock.now + .seconds(wait)
+        let signal = signals.signal(queue)
         while true {
             // Read the generation before the list: anything queued after the list was read
-            // has bumped it, so the wait below cannot miss it.
-            let seen = await signal.generation(queue)
+            // has moved it, so the wait below cannot miss it.
+            let seen = signal.generation
             let items = try await list()
-            let now = ContinuousClock.now
-            if !items.isEmpty || now >= deadline { return items }
-            await signal.wait(queue, seen: seen, timeout: deadline - now)
+            // Closed: hubd is stopping; what is there (often nothing) is the answer, now.
+            if !items.isEmpty || ContinuousClock.now >= deadline || signal.isClosed { return items }
+            await signal.wait(after: seen, until: deadline)
         }
     }
 }

@@ -84,8 +84,8 @@ extension HubServer {
                 "package.key": "\(summary.key)", "package.kind": "\(summary.kind.rawValue)", "from": "\(summary.from)",
                 "by": "\(role.code)", "size": "\(size)", "inboxes": "\(routing.communes.joined(separator: ","))", "handoff": "\(routing.handOff)",
             ])
-            for commune in routing.communes { await signal.bump(commune) }
-            if routing.handOff { await signal.bump(Self.officeQueue) }
+            for commune in routing.communes { signals.notify(commune) }
+            if routing.handOff { signals.notify(Self.officeQueue) }
         }
         return stored
     }
