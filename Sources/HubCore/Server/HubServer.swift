@@ -13,6 +13,7 @@ package struct HubServer: Sendable {
     let receipts: ReceiptSigner
     let signals = QueueSignals()
     let activeUploads = ActiveUploads()
+    let arrivingBodies = ArrivingBodies()
     let logger: Logger
     let forwarded: ForwardedIdentity
     static let officeQueue = "office"
@@ -37,6 +38,10 @@ package struct HubServer: Sendable {
         tls.minimumTLSVersion = .tlsv12
         tls.certificateVerification = .noHostnameVerification
         tls.trustRoots = .file(configuration.clientCA)
+        // When the hub closes a connection (idle, or cut at shutdown) it waits this long for the
+        // client's close_notify, not NIOSSL's 5 s: a box in the middle of a body never sends one,
+        // and shutdown must not wait for it.
+        tls.shutdownTimeout = .seconds(1)
         return tls
     }
 

@@ -36,6 +36,7 @@ extension HubServer {
         }
         let deadline = ContinuousClock.now + .seconds(wait)
         let signal = signals.signal(queue)
+        var announced = false
         while true {
             // Read the generation before the list: anything queued after the list was read
             // has moved it, so the wait below cannot miss it.
@@ -43,6 +44,11 @@ extension HubServer {
             let items = try await list()
             // Closed: hubd is stopping; what is there (often nothing) is the answer, now.
             if !items.isEmpty || ContinuousClock.now >= deadline || signal.isClosed { return items }
+            if !announced {
+                // Tests wait for this line (not for a time) before they queue what should wake it.
+                logger.debug("long poll waiting", metadata: ["queue": "\(queue)", "wait": "\(wait)"])
+                announced = true
+            }
             await signal.wait(after: seen, until: deadline)
         }
     }

@@ -21,7 +21,7 @@ extension HubServer {
             return Response(status: .noContent)
         }
         router.post("/office/v1/packages") { request, context in
-            let stored = try await receiveWhole(request, role: try office(context))
+            let stored = try await receiveWhole(request, role: try office(context), channel: context.channel)
             struct Posted: Encodable { let key: String; let sha256: String; let duplicate: Bool; let deliveries: [HubStore.Delivery] }
             return try json(Posted(key: stored.key, sha256: stored.sha256, duplicate: stored.duplicate, deliveries: stored.deliveries),
                             status: stored.duplicate ? .ok : .created)

@@ -10,22 +10,24 @@ import NIOPosix
 extension HubServer {
     func addPackageRoutes(to router: Router<HubRequestContext>) {
         router.post("/v1/packages") { request, context in
-            let stored = try await receiveWhole(request, role: try box(context))
+            let stored = try await receiveWhole(request, role: try box(context), channel: context.channel)
             return receiptResponse(stored, status: stored.duplicate ? .ok : .created)
         }
     }
 
     /// A whole package in one request body, streamed to a temporary file.
-    func receiveWhole(_ request: Request, role: Role) async throws -> HubStore.StoredPackage {
+    func receiveWhole(_ request: Request, role: Role, channel: any Channel) async throws -> HubStore.StoredPackage {
         if let declared = request.headers[.contentLength].flatMap({ Int64($0) }), declared > configuration.maxPackageBytes {
             throw tooLarge()
         }
         let path = store.newTemporaryPath()
         let file = try AppendingFile(path: path, create: true)
         do {
-            for try await buffer in request.body {
-                try buffer.withUnsafeReadableBytes { try file.append($0) }
-                if file.size > configuration.maxPackageBytes { throw tooLarge() }
+            try await arrivingBodies.receiving(on: channel) {
+                for try await buffer in request.body {
+                    try buffer.withUnsafeReadableBytes { try file.append($0) }
+                    if file.size > configuration.maxPackageBytes { throw tooLarge() }
+                }
             }
             try await NIOThreadPool.singleton.runIfActive { try file.finish() }
         } catch {

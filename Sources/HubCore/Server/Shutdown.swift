@@ -1,0 +1,71 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// A bounded stop. Hummingbird's graceful shutdown stops accepting connections and then waits for
+/// every request in flight, so one box holding a 60 s long poll, or a slow link in the middle of
+/// an upload, held hubd for as long. At graceful shutdown the long polls are answered (with what
+/// waits, usually nothing) and request bodies still arriving are cut: nothing acknowledged is
+/// lost — tus resumes a cut PATCH from the bytes the hub kept, a box sends a cut POST again.
+extension HubServer {
+    /// What `hubd serve` runs under its service group: the application, stopped as above.
+    package func service(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some Service {
+        HubService(application: try application(onRunning: onRunning), server: self)
+    }
+
+    func beginShutdown() {
+        logger.info("hubd stopping: long polls answered, uploads in flight cut")
+        signals.closeAll()
+        arrivingBodies.cutAll()
+    }
+}
+
+struct HubService<App: ApplicationProtocol>: Service {
+    let application: App
+    let server: HubServer
+
+    func run() async throws {
+        let server = self.server
+        try await withGracefulShutdownHandler {
+            try await application.run()
+        } onGracefulShutdown: {
+            server.beginShutdown()
+        }
+    }
+}
+
+/// The connections whose request bodies are arriving right now, so that shutdown can close them.
+final class ArrivingBodies: Sendable {
+    private struct State {
+        var channels: [UInt64: any Channel] = [:]
+        var next: UInt64 = 0
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Runs `receive` (a loop over a request body) with `channel` known, so that a shutdown
+    /// meanwhile closes the connection and ends the loop with an error.
+    func receiving<T>(on channel: any Channel, _ receive: () async throws -> T) async throws -> T {
+        let (id, closed) = state.withLock { state in
+            state.next &+= 1
+            if !state.closed { state.channels[state.next] = channel }
+            return (state.next, state.closed)
+        }
+        // A body that starts after shutdown began is cut at once.
+        if closed { channel.close(promise: nil) }
+        defer { _ = state.withLock { $0.channels.removeValue(forKey: id) } }
+        return try await receive()
+    }
+
+    func cutAll() {
+        let channels = state.withLock { state in
+            state.closed = true
+            defer { state.channels = [:] }
+            return Array(state.channels.values)
+        }
+        for channel in channels { channel.close(promise: nil) }
+    }
+}
