@@ -7,13 +7,7 @@ import XCTest
 final class HubdShutdownTests: XCTestCase, HubClientTesting {
     var hub: RunningHub!
 
-    override func setUp() async throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningHub.binary), "needs .build/debug/hubd: run `swift build --product hubd` first")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl (apt-get install curl)")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl")
-        hub = try RunningHub()
-        try await hub.waitUntilReady()
-    }
+    override func setUp() async throws { hub = try await startHub() }
 
     override func tearDown() async throws { hub?.stop() }
 

@@ -186,6 +186,16 @@ protocol HubClientTesting: XCTestCase {
 extension HubClientTesting {
     var files: String { hub.directory }
 
+    /// The real hubd, ready, or a skip naming what it needs.
+    func startHub(extraConfiguration: String = "") async throws -> RunningHub {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningHub.binary), "needs .build/debug/hubd: run `swift build --product hubd` first")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl (apt-get install curl)")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl")
+        let hub = try RunningHub(extraConfiguration: extraConfiguration)
+        try await hub.waitUntilReady()
+        return hub
+    }
+
     /// A real edXML document package, written by the EdXML module; `payload` is its attachment.
     func makePackage(_ name: String, from: String = RunningHub.commune, to: [String] = [RunningHub.hubCode], number: String = "125",
                      subject: String = "Về việc báo cáo tình hình kinh tế - xã hội năm 2026", payload: [UInt8] = Array("Ủy ban nhân dân".utf8)) async throws -> (path: String, key: String) {
@@ -231,13 +241,7 @@ extension HubClientTesting {
 final class HubdTests: XCTestCase, HubClientTesting {
     var hub: RunningHub!
 
-    override func setUp() async throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningHub.binary), "needs .build/debug/hubd: run `swift build --product hubd` first")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl (apt-get install curl)")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl")
-        hub = try RunningHub()
-        try await hub.waitUntilReady()
-    }
+    override func setUp() async throws { hub = try await startHub() }
 
     override func tearDown() async throws { hub?.stop() }
 

@@ -92,12 +92,8 @@ final class NginxTests: XCTestCase, HubClientTesting {
     var nginx: RunningNginx!
 
     override func setUp() async throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningHub.binary), "needs .build/debug/hubd: run `swift build --product hubd` first")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl (apt-get install curl)")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl")
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningNginx.binary), "needs nginx (scripts/install-deps)")
-        hub = try RunningHub(extraConfiguration: RunningNginx.hubConfiguration)
-        try await hub.waitUntilReady()
+        hub = try await startHub(extraConfiguration: RunningNginx.hubConfiguration)
         nginx = try RunningNginx(in: hub)
         try await nginx.waitUntilReady(hub)
     }

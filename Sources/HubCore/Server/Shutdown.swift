@@ -22,9 +22,11 @@ extension HubServer {
     }
 }
 
-struct HubService<App: ApplicationProtocol>: Service {
+struct HubService<App: ApplicationProtocol>: Service, CustomStringConvertible {
     let application: App
     let server: HubServer
+    /// ServiceLifecycle logs services by their description: the name, not every stored property.
+    var description: String { "hubd" }
 
     func run() async throws {
         let server = self.server
