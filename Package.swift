@@ -164,7 +164,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "DocumentModel", "EdXML", "Signing", "TestSupport"]),
+        .testTarget(name: "HubCoreTests", dependencies: [
+            "HubCore", "DocumentModel", "EdXML", "Signing", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

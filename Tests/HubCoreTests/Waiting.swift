@@ -59,7 +59,7 @@ final class BackgroundCurl: @unchecked Sendable {
         let name = UUID().uuidString
         output = directory + "/curl-\(name).out"
         body = directory + "/curl-\(name).body"
-        FileManager.default.createFile(atPath: output, contents: nil)
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["-o", body, "-w", "%{http_code}"] + arguments
         process.standardOutput = FileHandle(forWritingAtPath: output)

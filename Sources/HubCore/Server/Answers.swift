@@ -30,7 +30,13 @@ extension HubServer {
     }
 
     func fileResponse(_ package: (path: String, sha256: String, size: Int64), context: HubRequestContext) async throws -> Response {
-        let body = try await FileIO().loadFile(path: package.path, context: context)
+        let file = try await FileIO().loadFile(path: package.path, context: context)
+        let (bodies, channel) = (bodiesInFlight, context.channel)
+        // Streamed after the handler returns: registered while it is written, so shutdown can cut
+        // a long download to a slow box.
+        let body = ResponseBody(contentLength: file.contentLength) { writer in
+            try await bodies.transferring(on: channel) { try await file.write(writer) }
+        }
         return Response(status: .ok, headers: [
             .contentType: RelayWire.packageContentType, Self.packageSHA256: package.sha256,
         ], body: body)

@@ -13,7 +13,7 @@ package struct HubServer: Sendable {
     let receipts: ReceiptSigner
     let signals = QueueSignals()
     let activeUploads = ActiveUploads()
-    let arrivingBodies = ArrivingBodies()
+    let bodiesInFlight = BodiesInFlight()
     let logger: Logger
     let forwarded: ForwardedIdentity
     static let officeQueue = "office"

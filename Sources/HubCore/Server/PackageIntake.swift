@@ -23,7 +23,7 @@ extension HubServer {
         let path = store.newTemporaryPath()
         let file = try AppendingFile(path: path, create: true)
         do {
-            try await arrivingBodies.receiving(on: channel) {
+            try await bodiesInFlight.transferring(on: channel) {
                 for try await buffer in request.body {
                     try buffer.withUnsafeReadableBytes { try file.append($0) }
                     if file.size > configuration.maxPackageBytes { throw tooLarge() }

@@ -7,8 +7,9 @@ import Synchronization
 /// A bounded stop. Hummingbird's graceful shutdown stops accepting connections and then waits for
 /// every request in flight, so one box holding a 60 s long poll, or a slow link in the middle of
 /// an upload, held hubd for as long. At graceful shutdown the long polls are answered (with what
-/// waits, usually nothing) and request bodies still arriving are cut: nothing acknowledged is
-/// lost — tus resumes a cut PATCH from the bytes the hub kept, a box sends a cut POST again.
+/// waits, usually nothing) and bodies still on their way are cut: nothing acknowledged is lost —
+/// tus resumes a cut PATCH from the bytes the hub kept, a box sends a cut POST again and fetches
+/// a cut inbox package again (it acknowledges only what it fetched whole).
 extension HubServer {
     /// What `hubd serve` runs under its service group: the application, stopped as above.
     package func service(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some Service {
@@ -16,9 +17,9 @@ extension HubServer {
     }
 
     func beginShutdown() {
-        logger.info("hubd stopping: long polls answered, uploads in flight cut")
+        logger.info("hubd stopping: long polls answered, transfers in flight cut")
         signals.closeAll()
-        arrivingBodies.cutAll()
+        bodiesInFlight.cutAll()
     }
 }
 
@@ -38,8 +39,9 @@ struct HubService<App: ApplicationProtocol>: Service, CustomStringConvertible {
     }
 }
 
-/// The connections whose request bodies are arriving right now, so that shutdown can close them.
-final class ArrivingBodies: Sendable {
+/// The connections whose bodies are on their way right now — uploads arriving, packages going
+/// down to a box — so that shutdown can close them.
+final class BodiesInFlight: Sendable {
     private struct State {
         var channels: [UInt64: any Channel] = [:]
         var next: UInt64 = 0
@@ -48,9 +50,9 @@ final class ArrivingBodies: Sendable {
 
     private let state = Mutex(State())
 
-    /// Runs `receive` (a loop over a request body) with `channel` known, so that a shutdown
-    /// meanwhile closes the connection and ends the loop with an error.
-    func receiving<T>(on channel: any Channel, _ receive: () async throws -> T) async throws -> T {
+    /// Runs `transfer` (a loop over a request body, or the writing of a response body) with
+    /// `channel` known, so that a shutdown meanwhile closes the connection and ends it with an error.
+    func transferring<T>(on channel: any Channel, _ transfer: () async throws -> T) async throws -> T {
         let (id, closed) = state.withLock { state in
             state.next &+= 1
             if !state.closed { state.channels[state.next] = channel }
@@ -59,7 +61,7 @@ final class ArrivingBodies: Sendable {
         // A body that starts after shutdown began is cut at once.
         if closed { channel.close(promise: nil) }
         defer { _ = state.withLock { $0.channels.removeValue(forKey: id) } }
-        return try await receive()
+        return try await transfer()
     }
 
     func cutAll() {

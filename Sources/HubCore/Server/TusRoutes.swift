@@ -121,7 +121,7 @@ extension HubServer {
             throw offsetMismatch(file.size)
         }
         do {
-            try await arrivingBodies.receiving(on: channel) {
+            try await bodiesInFlight.transferring(on: channel) {
                 for try await buffer in request.body {
                     guard file.size + Int64(buffer.readableBytes) <= upload.length else {
                         throw HubError(.tooLarge, "Dữ liệu vượt quá Upload-Length", "More bytes than Upload-Length")

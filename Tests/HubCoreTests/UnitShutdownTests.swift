@@ -1,4 +1,6 @@
 import DocumentModel
+import NIOCore
+import NIOEmbedded
 @testable import HubCore
 import XCTest
 
@@ -27,5 +29,23 @@ final class UnitQueueSignalsTests: XCTestCase {
         XCTAssertTrue(later.isClosed)
         await later.wait(after: later.generation, until: nil)
         XCTAssertEqual(later.generation, 0, "closing is not a change: nothing was queued")
+    }
+}
+
+/// Shutdown's cut of the bodies on their way (uploads arriving, packages going down).
+final class UnitBodiesInFlightTests: XCTestCase {
+    func testShutdownClosesTheConnectionsOfTransfersInFlightAndAtOnceThoseThatStartLater() async throws {
+        let bodies = BodiesInFlight()
+        let (during, finished, later) = (EmbeddedChannel(), EmbeddedChannel(), EmbeddedChannel())
+        for channel in [during, finished, later] { try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).get() }
+        try await bodies.transferring(on: finished) {}
+        try await bodies.transferring(on: during) {
+            bodies.cutAll()
+            XCTAssertFalse(during.isActive, "a transfer in flight loses its connection")
+        }
+        XCTAssertTrue(finished.isActive, "a finished transfer's connection is left alone")
+        try await bodies.transferring(on: later) {
+            XCTAssertFalse(later.isActive, "a transfer that starts after shutdown began is cut at once")
+        }
     }
 }
