@@ -50,7 +50,7 @@ final class HubdShutdownTests: XCTestCase, HubClientTesting {
         let asked = hub.curl(["-I", "-H", "Tus-Resumable: 1.0.0", location])
         XCTAssertEqual(hub.header("Upload-Offset", in: asked.headers), "\(kept)")
         let rest = files + "/slow-rest.part"
-        FileManager.default.createFile(atPath: rest, contents: try Data(contentsOf: URL(fileURLWithPath: package)).suffix(from: kept))
+        _ = FileManager.default.createFile(atPath: rest, contents: try Data(contentsOf: URL(fileURLWithPath: package)).suffix(from: kept))
         let last = hub.curl(["-X", "PATCH", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: \(kept)",
                              "-H", "Content-Type: application/offset+octet-stream", "--data-binary", "@\(rest)", location])
         XCTAssertEqual(last.http, 204, last.body)
