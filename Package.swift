@@ -176,10 +176,15 @@ let package = Package(
         .executableTarget(name: "hubd", dependencies: [
             "HubCore",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "DocumentModel", "DurableFiles", "EdXML", "Signing", "TestSupport"]),
+        .testTarget(name: "HubCoreTests", dependencies: [
+            "HubCore", "DocumentModel", "DurableFiles", "EdXML", "Signing", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

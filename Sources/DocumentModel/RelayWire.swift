@@ -32,6 +32,16 @@ package enum RelayWire {
         package static let retryAfter = "Retry-After"
         package static let location = "Location"
     }
+
+    /// Every JSON body the hub writes (lists, deliveries, errors), configured in this one place:
+    /// sorted keys, slashes unescaped, a final newline (curl users read it in a terminal).
+    package static func encodeJSON(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(value)
+        data.append(0x0A)
+        return data
+    }
 }
 
 /// Every refusal the hub answers, by its machine code (docs/protocol.md, "Errors"): the hub
@@ -107,11 +117,7 @@ package struct RelayErrorBody: Codable, Sendable, Equatable {
 
     /// The bytes the hub sends: sorted keys, a final newline (curl users read it in a terminal).
     package func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = (try? encoder.encode(self)) ?? Data()
-        data.append(0x0A)
-        return data
+        (try? RelayWire.encodeJSON(self)) ?? Data([0x0A])
     }
 
     /// nil when the body is not the hub's error JSON (a proxy's HTML page, say).

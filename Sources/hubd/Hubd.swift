@@ -3,6 +3,7 @@ import Foundation
 import HubCore
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// hubd, the reference hub a district or province runs in front of its document system
 /// (docs/hubd.md, docs/protocol.md). Wiring only: everything else is in HubCore.
@@ -33,7 +34,13 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(78)  // EX_CONFIG: systemd does not restart in a loop on a bad file
         }
         let server = try HubServer(configuration: configuration, logger: logger)
-        try await server.application().runService()
+        var group = ServiceGroupConfiguration(services: [try server.service()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // The stop is bounded (systemd's TimeoutStopSec is 30): long polls and uploads end at once
+        // (HubServer.service); should anything else hold on, it is cancelled after 2.5 s, and a
+        // cancellation not honoured within 1.5 s more ends the process.
+        group.maximumGracefulShutdownDuration = .milliseconds(2500)
+        group.maximumCancellationDuration = .milliseconds(1500)
+        try await ServiceGroup(configuration: group).run()
     }
 }
 

@@ -20,6 +20,10 @@ final class RunningHub: @unchecked Sendable {
     let directory: String
     let port: Int
     var process = Process()
+    /// Signalled when the current hubd process ends (its termination handler).
+    var exited = DispatchSemaphore(value: 0)
+    /// The log's length when the current process started: its own lines come after.
+    var logStart = 0
     let clients: TestPKI
     let hubCA: TestPKI
     var data: String { directory + "/data" }
@@ -87,7 +91,18 @@ final class RunningHub: @unchecked Sendable {
         let handle = FileHandle(forWritingAtPath: log)
         handle?.seekToEndOfFile()
         process.standardError = handle
+        // Debug: tests wait for lines such as "long poll waiting".
+        process.environment = ProcessInfo.processInfo.environment.merging(["HUBD_LOG_LEVEL": "debug"]) { $1 }
+        let exited = DispatchSemaphore(value: 0)
+        self.exited = exited
+        process.terminationHandler = { _ in exited.signal() }
+        logStart = fileSize(log) ?? 0
         try process.run()
+    }
+
+    /// Waits for the process to end, at most `timeout`; whether it ended.
+    func waitForExit(timeout: Duration) -> Bool {
+        exited.wait(timeout: .now() + .nanoseconds(Int(timeout.components.seconds) * 1_000_000_000)) == .success
     }
 
     /// The hub dies without a chance to tidy up (power cut, OOM killer).
@@ -105,12 +120,15 @@ final class RunningHub: @unchecked Sendable {
         return 0
     }
 
+    /// Waits for this process's "hubd listening" line (written once the port is bound).
     func waitUntilReady() async throws {
-        for _ in 0..<200 {
-            if curl(["/v1/directory"]).http == 200 { return }
-            try await Task.sleep(for: .milliseconds(100))
+        let listening = { [self] in
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            return String(decoding: text.utf8.dropFirst(logStart), as: UTF8.self).contains("hubd listening")
         }
-        throw HubTestFailure(description: "hubd did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        guard waitUntil(changesIn: directory, { listening() || !process.isRunning }), listening() else {
+            throw HubTestFailure(description: "hubd did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        }
     }
 
     func stop() {
@@ -168,6 +186,16 @@ protocol HubClientTesting: XCTestCase {
 extension HubClientTesting {
     var files: String { hub.directory }
 
+    /// The real hubd, ready, or a skip naming what it needs.
+    func startHub(extraConfiguration: String = "") async throws -> RunningHub {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningHub.binary), "needs .build/debug/hubd: run `swift build --product hubd` first")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl (apt-get install curl)")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl")
+        let hub = try RunningHub(extraConfiguration: extraConfiguration)
+        try await hub.waitUntilReady()
+        return hub
+    }
+
     /// A real edXML document package, written by the EdXML module; `payload` is its attachment.
     func makePackage(_ name: String, from: String = RunningHub.commune, to: [String] = [RunningHub.hubCode], number: String = "125",
                      subject: String = "Về việc báo cáo tình hình kinh tế - xã hội năm 2026", payload: [UInt8] = Array("Ủy ban nhân dân".utf8)) async throws -> (path: String, key: String) {
@@ -213,13 +241,7 @@ extension HubClientTesting {
 final class HubdTests: XCTestCase, HubClientTesting {
     var hub: RunningHub!
 
-    override func setUp() async throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningHub.binary), "needs .build/debug/hubd: run `swift build --product hubd` first")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl (apt-get install curl)")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl")
-        hub = try RunningHub()
-        try await hub.waitUntilReady()
-    }
+    override func setUp() async throws { hub = try await startHub() }
 
     override func tearDown() async throws { hub?.stop() }
 
@@ -305,30 +327,20 @@ final class HubdTests: XCTestCase, HubClientTesting {
         XCTAssertNotEqual(broken.exit, 0, "the first PATCH should have been cut")
         XCTAssertEqual(hub.handoffFiles().count, 0)
 
-        // Ask where to continue (the hub may take a moment to notice the broken connection).
-        var offset = -1
-        for _ in 0..<50 {
-            let asked = hub.curl(["-I", "-H", "Tus-Resumable: 1.0.0", location])
-            offset = Int(hub.header("Upload-Offset", in: asked.headers) ?? "") ?? -1
-            if offset == cut { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        XCTAssertEqual(offset, cut, "the bytes received before the break are kept")
+        // Ask where to continue once the hub has noticed the broken connection (and released the upload).
+        XCTAssertTrue(hub.waitForLog("upload interrupted"))
+        let asked = hub.curl(["-I", "-H", "Tus-Resumable: 1.0.0", location])
+        XCTAssertEqual(Int(hub.header("Upload-Offset", in: asked.headers) ?? ""), cut, "the bytes received before the break are kept")
         XCTAssertNotNil(hub.header("Upload-Expires", in: hub.curl(["-I", "-H", "Tus-Resumable: 1.0.0", location]).headers),
                         "an unfinished upload's expiry is given with its offset")
 
         let rest = files + "/rest.part"
         FileManager.default.createFile(atPath: rest, contents: try Data(contentsOf: URL(fileURLWithPath: package)).suffix(from: cut))
-        var resumed: (status: Int32, out: String, err: String) = (0, "", "")
-        for _ in 0..<20 {
-            resumed = runProgram("/usr/bin/curl", ["-sS", "--cacert", hub.hubCA.root, "--cert", "\(files)/box.pem", "--key", "\(files)/box.key",
+        // No 429 here: the hub logged the interruption after releasing the upload.
+        let resumed = runProgram("/usr/bin/curl", ["-sS", "--cacert", hub.hubCA.root, "--cert", "\(files)/box.pem", "--key", "\(files)/box.key",
                                                    "-X", "PATCH", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: \(cut)",
                                                    "-H", "Content-Type: application/offset+octet-stream", "--data-binary", "@\(rest)",
                                                    "-o", "/dev/null", "-w", "%{http_code} %{size_upload}", "https://localhost:\(hub.port)\(location)"])
-            // 429: the hub has not yet seen the first connection end; it says to ask again shortly.
-            guard resumed.out.hasPrefix("429") else { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
         let words = resumed.out.split(separator: " ")
         XCTAssertEqual(words.first, "204", resumed.err)
         XCTAssertEqual(Int(words.last ?? ""), total - cut, "curl sent only the rest")
@@ -409,7 +421,8 @@ final class HubdTests: XCTestCase, HubClientTesting {
             let answer = hub.curl(["/v1/inbox?wait=30"])
             return (Date(), answer.body)
         }
-        try await Task.sleep(for: .milliseconds(700))
+        // Posted once the hub says the poll is waiting, so it is the arrival that answers it.
+        XCTAssertTrue(hub.waitForLog("long poll waiting", count: 2), "the empty poll above was the first")
         let posted = hub.curl(["--data-binary", "@\(down)", "-X", "POST", "/office/v1/packages"], as: "office")
         let postedAt = Date()
         XCTAssertEqual(posted.http, 201, posted.body)

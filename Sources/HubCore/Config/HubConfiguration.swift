@@ -3,14 +3,14 @@ import TOMLKit
 
 /// hubd's configuration (docs/hubd.md): a plain struct with defaults, read from TOML strictly —
 /// an unknown key is an error, since a misspelt key silently ignored is a hub misconfigured.
-public struct HubConfiguration: Sendable, Equatable {
-    public struct Agency: Sendable, Equatable, Codable {
-        public var code: String
-        public var name: String
+package struct HubConfiguration: Sendable, Equatable {
+    package struct Agency: Sendable, Equatable, Codable {
+        package var code: String
+        package var name: String
         /// A commune whose box connects to this hub (its inbox is here).
-        public var served: Bool
+        package var served: Bool
 
-        public init(code: String, name: String, served: Bool) {
+        package init(code: String, name: String, served: Bool) {
             self.code = code
             self.name = name
             self.served = served
@@ -18,59 +18,59 @@ public struct HubConfiguration: Sendable, Equatable {
     }
 
     /// Host and port of the mTLS listener.
-    public var listenHost = "0.0.0.0"
-    public var listenPort = 8443
+    package var listenHost = "0.0.0.0"
+    package var listenPort = 8443
     /// The hub's TLS certificate chain and key (PEM).
-    public var certificate = "/etc/hubd/hub.pem"
-    public var key = "/etc/hubd/hub.key"
+    package var certificate = "/etc/hubd/hub.pem"
+    package var key = "/etc/hubd/hub.key"
     /// The CA that issues box and office certificates (PEM, one or more).
-    public var clientCA = "/etc/hubd/clients-ca.pem"
+    package var clientCA = "/etc/hubd/clients-ca.pem"
     /// The hub's own agency code and name, written into every receipt.
-    public var hubCode = ""
-    public var hubName = ""
-    public var dataDirectory = "/var/lib/hubd"
+    package var hubCode = ""
+    package var hubName = ""
+    package var dataDirectory = "/var/lib/hubd"
     /// Where handed-off packages appear for the document system; default `<data>/handoff`.
-    public var handoffDirectory: String?
+    package var handoffDirectory: String?
     /// The receipt signing key and certificate chain; default: the TLS ones.
-    public var receiptKey: String?
-    public var receiptCertificate: String?
+    package var receiptKey: String?
+    package var receiptCertificate: String?
     /// Certificate CNs that act as the document system (docs/protocol.md, "Office API").
-    public var officeCodes: [String] = []
+    package var officeCodes: [String] = []
     /// Certificate CNs of front proxies (nginx) allowed to forward a box's certificate
     /// (docs/hubd.md, "Behind nginx").
-    public var proxyCodes: [String] = []
-    public var agencies: [Agency] = []
-    public var maxPackageBytes: Int64 = 2 << 30
+    package var proxyCodes: [String] = []
+    package var agencies: [Agency] = []
+    package var maxPackageBytes: Int64 = 2 << 30
     /// Longest long poll a client may ask for.
-    public var maxWaitSeconds = 60
+    package var maxWaitSeconds = 60
     /// A connection that sends nothing for this long while a request is being read (a box whose
     /// link went dark mid-upload) is closed, so its upload can be resumed on a new connection.
-    public var idleTimeoutSeconds = 60
+    package var idleTimeoutSeconds = 60
     /// A tus upload that receives nothing for this long is deleted with its bytes (tus expiration
     /// extension): a box that gave up, or was re-imaged, must not fill the hub's disk.
-    public var uploadExpiryHours = 7 * 24
+    package var uploadExpiryHours = 7 * 24
 
-    public init() {}
+    package init() {}
 
-    public var resolvedHandoffDirectory: String { handoffDirectory ?? dataDirectory + "/handoff" }
+    package var resolvedHandoffDirectory: String { handoffDirectory ?? dataDirectory + "/handoff" }
 }
 
 /// A configuration that cannot be used, with every reason found.
-public struct HubConfigurationError: Error, CustomStringConvertible {
-    public var path: String
-    public var problems: [String]
-    public var description: String { problems.map { "\(path): \($0)" }.joined(separator: "\n") }
+package struct HubConfigurationError: Error, CustomStringConvertible {
+    package var path: String
+    package var problems: [String]
+    package var description: String { problems.map { "\(path): \($0)" }.joined(separator: "\n") }
 }
 
 extension HubConfiguration {
-    public static func load(path: String) throws -> HubConfiguration {
+    package static func load(path: String) throws -> HubConfiguration {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw HubConfigurationError(path: path, problems: ["không đọc được tệp (UTF-8) / cannot read the file as UTF-8 text"])
         }
         return try parse(text, path: path)
     }
 
-    public static func parse(_ text: String, path: String = "<config>") throws -> HubConfiguration {
+    package static func parse(_ text: String, path: String = "<config>") throws -> HubConfiguration {
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch {
             throw HubConfigurationError(path: path, problems: ["không phải TOML hợp lệ / not valid TOML: \(error)"])

@@ -2,16 +2,16 @@ import EdXML
 
 /// What the hub needs to know of a package to accept and route it: its key (the identity that
 /// makes submission idempotent), its sender and its recipients. Pure; see docs/protocol.md.
-public struct PackageSummary: Sendable, Equatable {
-    public enum Kind: String, Sendable, Codable { case document, status }
+package struct PackageSummary: Sendable, Equatable {
+    package enum Kind: String, Sendable, Codable { case document, status }
 
-    public var kind: Kind
-    public var key: String
-    public var from: String
+    package var kind: Kind
+    package var key: String
+    package var from: String
     /// Documents: every `To/OrganId`; statuses: the `ResponseFor/OrganId` (the original sender).
-    public var recipients: [String]
+    package var recipients: [String]
 
-    public init(kind: Kind, key: String, from: String, recipients: [String]) {
+    package init(kind: Kind, key: String, from: String, recipients: [String]) {
         self.kind = kind
         self.key = key
         self.from = from
@@ -19,7 +19,7 @@ public struct PackageSummary: Sendable, Equatable {
     }
 
     /// Reads the summary off a parsed package, refusing what the hub cannot identify or route.
-    public init(_ package: Package) throws(HubError) {
+    package init(_ package: Package) throws(HubError) {
         switch package {
         case .document(let document):
             let header = document.header
@@ -48,7 +48,7 @@ public struct PackageSummary: Sendable, Equatable {
     }
 
     /// A box may only send as the agency its certificate names.
-    public func checkSender(certificateCode: String) throws(HubError) {
+    package func checkSender(certificateCode: String) throws(HubError) {
         guard from == certificateCode else {
             throw HubError(.senderMismatch, "Gói tin gửi từ \(from) nhưng chứng thư số là của \(certificateCode)",
                            "The package is from \(from) but the certificate belongs to \(certificateCode)")
@@ -58,17 +58,17 @@ public struct PackageSummary: Sendable, Equatable {
 
 /// Where an accepted package goes: the inboxes of served communes, and/or the hand-off to the
 /// document system (once, whatever the number of other recipients).
-public struct Routing: Sendable, Equatable {
-    public var communes: [String]
-    public var handOff: Bool
+package struct Routing: Sendable, Equatable {
+    package var communes: [String]
+    package var handOff: Bool
 
-    public init(communes: [String], handOff: Bool) {
+    package init(communes: [String], handOff: Bool) {
         self.communes = communes
         self.handOff = handOff
     }
 
     /// A package a box sent: served communes get it in their inbox, everything else is handed off.
-    public static func fromBox(_ summary: PackageSummary, served: Set<String>) -> Routing {
+    package static func fromBox(_ summary: PackageSummary, served: Set<String>) -> Routing {
         var communes: [String] = []
         var handOff = false
         for code in summary.recipients {
@@ -82,7 +82,7 @@ public struct Routing: Sendable, Equatable {
     }
 
     /// A package the office posts down: only served communes; none is a refusal.
-    public static func fromOffice(_ summary: PackageSummary, served: Set<String>) throws(HubError) -> Routing {
+    package static func fromOffice(_ summary: PackageSummary, served: Set<String>) throws(HubError) -> Routing {
         let routing = fromBox(summary, served: served)
         guard !routing.communes.isEmpty else {
             throw HubError(.noServedRecipient, "Không nơi nhận nào là xã do hub này phục vụ: \(summary.recipients.joined(separator: ", "))",

@@ -1,14 +1,16 @@
+import DocumentModel
 import Foundation
 
 /// The parts of tus 1.0.0 (core + creation, https://tus.io/protocols/resumable-upload) that are
-/// text rules rather than I/O: header values in, typed values or a refusal out.
-public enum Tus {
-    public static let version = "1.0.0"
-    public static let extensions = "creation,expiration"
-    public static let patchContentType = "application/offset+octet-stream"
+/// text rules rather than I/O: header values in, typed values or a refusal out. The version,
+/// extensions and content type are the wire's (`RelayWire`), shared with the box.
+package enum Tus {
+    package static let version = RelayWire.tusVersion
+    package static let extensions = RelayWire.tusExtensions
+    package static let patchContentType = RelayWire.tusPatchContentType
 
     /// `Upload-Expires` (tus expiration extension): an RFC 9110 HTTP-date, always in GMT.
-    public static func httpDate(_ date: Date) -> String {
+    package static func httpDate(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(secondsFromGMT: 0)!
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
@@ -19,14 +21,14 @@ public enum Tus {
     }
 
     /// Every request but OPTIONS must name the version the server speaks (tus core §"Tus-Resumable").
-    public static func checkVersion(_ header: String?) throws(HubError) {
+    package static func checkVersion(_ header: String?) throws(HubError) {
         guard header?.trimmed == version else {
-            throw HubError(.tusVersion, "Cần tiêu đề Tus-Resumable: 1.0.0", "Tus-Resumable: 1.0.0 is required")
+            throw HubError(.tusVersion, "Cần tiêu đề \(RelayWire.Header.tusResumable): \(version)", "\(RelayWire.Header.tusResumable): \(version) is required")
         }
     }
 
     /// `Upload-Length` / `Upload-Offset`: a non-negative decimal integer, nothing else.
-    public static func parseNonNegative(_ header: String?, name: String) throws(HubError) -> Int64 {
+    package static func parseNonNegative(_ header: String?, name: String) throws(HubError) -> Int64 {
         guard let text = header?.trimmed, !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
               let value = Int64(text) else {
             throw HubError(.badRequest, "Tiêu đề \(name) phải là số nguyên không âm", "\(name) must be a non-negative integer")
@@ -36,7 +38,7 @@ public enum Tus {
 
     /// `Upload-Metadata`: comma-separated pairs `key base64value` (the value may be absent);
     /// keys are ASCII without spaces or commas and unique.
-    public static func parseMetadata(_ header: String?) throws(HubError) -> [String: String] {
+    package static func parseMetadata(_ header: String?) throws(HubError) -> [String: String] {
         guard let header, !header.trimmed.isEmpty else { return [:] }
         var result: [String: String] = [:]
         for pair in header.split(separator: ",", omittingEmptySubsequences: false) {

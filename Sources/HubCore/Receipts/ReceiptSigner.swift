@@ -5,16 +5,16 @@ import Foundation
 import Signing
 
 /// Signs receipts with the hub's key (a key file: the hub is a server, not a person).
-public struct ReceiptSigner: Sendable {
+package struct ReceiptSigner: Sendable {
     let signer: SoftwareKeySigner
     let hub: RelayReceipt.Hub
 
-    public init(keyFile: String, chainFile: String, hubCode: String, hubName: String) throws {
+    package init(keyFile: String, chainFile: String, hubCode: String, hubName: String) throws {
         signer = try SoftwareKeySigner(keyFile: keyFile, chainFile: chainFile)
         hub = RelayReceipt.Hub(code: hubCode, name: hubName)
     }
 
-    public func sign(summary: PackageSummary, sha256: String, size: Int64, receivedAt: Date) async throws -> [UInt8] {
+    package func sign(summary: PackageSummary, sha256: String, size: Int64, receivedAt: Date) async throws -> [UInt8] {
         let content = try RelayReceipt(key: summary.key, kind: summary.kind.rawValue, sha256: sha256, size: size, from: summary.from,
                                          receivedAt: HubTime.wire(receivedAt), hub: hub).encoded()
         guard let algorithm = signer.keyType.algorithms.first else { throw SignerError.algorithmNotSupported(.ecdsaSHA256, key: signer.keyType) }

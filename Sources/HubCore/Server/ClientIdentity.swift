@@ -5,20 +5,20 @@ import X509
 
 /// The request context of hubd's routes: Hummingbird's, plus the connection, whose TLS layer
 /// knows the client certificate that was verified during the handshake.
-public struct HubRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct HubRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
     let channel: any Channel
     /// Set by `IdentityMiddleware` before any route runs.
     var role: Role?
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
     }
 }
 
 /// Who is calling, from the certificate's subject CN (docs/protocol.md, "Transport and identity").
-public enum Role: Sendable, Equatable {
+package enum Role: Sendable, Equatable {
     case box(String)
     case office(String)
 

@@ -1,3 +1,4 @@
+import DocumentModel
 import Foundation
 import HTTPTypes
 import SwiftASN1
@@ -10,7 +11,7 @@ import X509
 struct ForwardedIdentity: Sendable {
     /// nginx: `proxy_set_header Hub-Client-Certificate $ssl_client_escaped_cert;` — the box's
     /// certificate in PEM, percent-encoded so that its line breaks fit in one header line.
-    static let header = HTTPField.Name("Hub-Client-Certificate")!
+    static let header = HTTPField.Name(RelayWire.Header.clientCertificate)!
 
     /// CNs of the certificates front proxies use towards hubd (`proxy.codes`).
     let proxyCodes: Set<String>

@@ -8,10 +8,10 @@ import Logging
 /// A package is acknowledged (its receipt sent) only after its file is fsynced and renamed into
 /// `packages/`, its hand-off link made, both directories fsynced and its rows committed — the
 /// same order as gatewayd's store (docs/architecture.md, "Durability").
-public final class HubStore: Sendable {
-    public struct Layout: Sendable {
-        public let data: String
-        public let handoff: String
+package final class HubStore: Sendable {
+    package struct Layout: Sendable {
+        package let data: String
+        package let handoff: String
         var database: String { data + "/hub.sqlite" }
         var temporary: String { data + "/tmp" }
         var packages: String { data + "/packages" }
@@ -22,39 +22,39 @@ public final class HubStore: Sendable {
         func upload(_ id: String) -> String { uploads + "/" + id + ".part" }
     }
 
-    public struct StoredPackage: Sendable {
-        public var id: Int64
-        public var key: String
-        public var sha256: String
-        public var size: Int64
-        public var receipt: [UInt8]
-        public var duplicate: Bool
-        public var deliveries: [Delivery]
+    package struct StoredPackage: Sendable {
+        package var id: Int64
+        package var key: String
+        package var sha256: String
+        package var size: Int64
+        package var receipt: [UInt8]
+        package var duplicate: Bool
+        package var deliveries: [Delivery]
     }
 
-    public struct Delivery: Sendable, Codable, Equatable {
-        public var id: Int64
-        public var commune: String
-        public var state: String
-        public var deliveredAt: String?
+    package struct Delivery: Sendable, Codable, Equatable {
+        package var id: Int64
+        package var commune: String
+        package var state: String
+        package var deliveredAt: String?
 
         enum CodingKeys: String, CodingKey { case id, commune, state, deliveredAt = "delivered_at" }
     }
 
     /// One package waiting for someone (a commune's inbox, or the hand-off).
-    public struct Upload: Sendable {
-        public var id: String
-        public var owner: String
-        public var length: Int64
-        public var packageID: Int64?
-        public var refusal: HubError?
+    package struct Upload: Sendable {
+        package var id: String
+        package var owner: String
+        package var length: Int64
+        package var packageID: Int64?
+        package var refusal: HubError?
     }
 
-    public let layout: Layout
+    package let layout: Layout
     let database: DatabasePool
     let logger: Logger
 
-    public init(dataDirectory: String, handoffDirectory: String, agencies: [HubConfiguration.Agency], logger: Logger) throws {
+    package init(dataDirectory: String, handoffDirectory: String, agencies: [HubConfiguration.Agency], logger: Logger) throws {
         layout = Layout(data: dataDirectory, handoff: handoffDirectory)
         self.logger = logger
         for directory in [layout.data, layout.temporary, layout.packages, layout.uploads, layout.orphans, layout.handoff] {
@@ -139,13 +139,13 @@ public final class HubStore: Sendable {
         }
     }
 
-    public func newTemporaryPath() -> String {
+    package func newTemporaryPath() -> String {
         layout.temporary + "/" + UUID().uuidString.lowercased() + ".part"
     }
 
     // MARK: directory
 
-    public func directory() throws -> [HubConfiguration.Agency] {
+    package func directory() throws -> [HubConfiguration.Agency] {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT code, name, served FROM agencies ORDER BY code").map {
                 HubConfiguration.Agency(code: $0["code"], name: $0["name"], served: $0["served"])
@@ -153,14 +153,14 @@ public final class HubStore: Sendable {
         }
     }
 
-    public func servedCommunes() throws -> Set<String> {
+    package func servedCommunes() throws -> Set<String> {
         try database.read { db in Set(try String.fetchAll(db, sql: "SELECT code FROM agencies WHERE served = 1")) }
     }
 
     // MARK: packages
 
     /// What the hub already holds from `from` under `key`: its digest and receipt.
-    public func existing(from: String, key: String) async throws -> (sha256: String, receipt: [UInt8], id: Int64)? {
+    package func existing(from: String, key: String) async throws -> (sha256: String, receipt: [UInt8], id: Int64)? {
         try await database.read { db in
             try Row.fetchOne(db, sql: "SELECT id, sha256, receipt FROM packages WHERE from_code = ? AND key = ?", arguments: [from, key]).map { row -> (sha256: String, receipt: [UInt8], id: Int64) in
                 (row["sha256"], [UInt8](row["receipt"] as Data), row["id"])
@@ -170,7 +170,7 @@ public final class HubStore: Sendable {
 
     /// Makes a complete, fsynced temporary file a stored package, routed; or, when the same key
     /// was committed meanwhile, returns that one (and removes the temporary file).
-    public func commit(temporaryPath: String, summary: PackageSummary, sha256: String, size: Int64, submittedBy: String,
+    package func commit(temporaryPath: String, summary: PackageSummary, sha256: String, size: Int64, submittedBy: String,
                        receivedAt: Date, receipt: [UInt8], routing: Routing) async throws -> StoredPackage {
         let file = UUID().uuidString.lowercased() + ".edxml"
         let layout = self.layout
@@ -223,7 +223,7 @@ public final class HubStore: Sendable {
 
     // MARK: inbox (boxes) and hand-off (office)
 
-    public func inbox(commune: String, limit: Int = 100) async throws -> [RelayWaitingItem] {
+    package func inbox(commune: String, limit: Int = 100) async throws -> [RelayWaitingItem] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT i.id, p.kind, p.key, p.from_code, p.size, p.sha256, i.queued_at FROM inbox i JOIN packages p ON p.id = i.package_id
@@ -232,7 +232,7 @@ public final class HubStore: Sendable {
         }
     }
 
-    public func handoff(limit: Int = 100) async throws -> [RelayWaitingItem] {
+    package func handoff(limit: Int = 100) async throws -> [RelayWaitingItem] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT h.id, p.kind, p.key, p.from_code, p.size, p.sha256, h.queued_at, p.file FROM handoff h JOIN packages p ON p.id = h.package_id
@@ -247,7 +247,7 @@ public final class HubStore: Sendable {
     }
 
     /// The stored file of an inbox item of `commune` (another commune's item is "not found").
-    public func inboxPackage(commune: String, id: Int64) async throws -> (path: String, sha256: String, size: Int64) {
+    package func inboxPackage(commune: String, id: Int64) async throws -> (path: String, sha256: String, size: Int64) {
         let layout = self.layout
         guard let found = try await database.read({ db in
             try Row.fetchOne(db, sql: "SELECT p.file, p.sha256, p.size FROM inbox i JOIN packages p ON p.id = i.package_id WHERE i.id = ? AND i.commune = ?",
@@ -256,7 +256,7 @@ public final class HubStore: Sendable {
         return (layout.package(found.file), found.sha256, found.size)
     }
 
-    public func acknowledgeInbox(commune: String, id: Int64, at date: Date) async throws {
+    package func acknowledgeInbox(commune: String, id: Int64, at date: Date) async throws {
         let changed = try await database.write { db in
             try db.execute(sql: "UPDATE inbox SET delivered_at = COALESCE(delivered_at, ?) WHERE id = ? AND commune = ?",
                            arguments: [HubTime.storage(date), id, commune])
@@ -265,7 +265,7 @@ public final class HubStore: Sendable {
         if changed == 0 { throw HubError.notFound("mục hộp thư \(id) / inbox item \(id)") }
     }
 
-    public func handoffPackage(id: Int64) async throws -> (path: String, sha256: String, size: Int64) {
+    package func handoffPackage(id: Int64) async throws -> (path: String, sha256: String, size: Int64) {
         let layout = self.layout
         guard let found = try await database.read({ db in
             try Row.fetchOne(db, sql: "SELECT p.file, p.sha256, p.size FROM handoff h JOIN packages p ON p.id = h.package_id WHERE h.id = ?",
@@ -278,7 +278,7 @@ public final class HubStore: Sendable {
         (row["file"], row["sha256"], row["size"])
     }
 
-    public func acknowledgeHandoff(id: Int64, at date: Date) async throws {
+    package func acknowledgeHandoff(id: Int64, at date: Date) async throws {
         let changed = try await database.write { db in
             try db.execute(sql: "UPDATE handoff SET acked_at = COALESCE(acked_at, ?) WHERE id = ?", arguments: [HubTime.storage(date), id])
             return db.changesCount
@@ -286,7 +286,7 @@ public final class HubStore: Sendable {
         if changed == 0 { throw HubError.notFound("gói chuyển giao \(id) / hand-off item \(id)") }
     }
 
-    public func delivery(id: Int64) async throws -> Delivery {
+    package func delivery(id: Int64) async throws -> Delivery {
         guard let delivery = try await database.read({ db in
             try Row.fetchOne(db, sql: "SELECT id, commune, delivered_at FROM inbox WHERE id = ?", arguments: [id]).map { row -> Delivery in
                 let delivered: String? = row["delivered_at"]
@@ -299,7 +299,7 @@ public final class HubStore: Sendable {
 
     // MARK: uploads (tus)
 
-    public func createUpload(owner: String, length: Int64, metadata: [String: String], at date: Date) async throws -> String {
+    package func createUpload(owner: String, length: Int64, metadata: [String: String], at date: Date) async throws -> String {
         let id = UUID().uuidString.lowercased()
         let file = try AppendingFile(path: layout.upload(id), create: true)
         try file.finish()
@@ -313,7 +313,7 @@ public final class HubStore: Sendable {
     }
 
     /// The upload, if it exists and belongs to `owner` (another box's upload is "not found").
-    public func upload(id: String, owner: String) async throws -> Upload {
+    package func upload(id: String, owner: String) async throws -> Upload {
         guard let upload = try await database.read({ db in
             try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE id = ? AND owner = ?", arguments: [id, owner]).map { row -> Upload in
                 var refusal: HubError?
@@ -328,7 +328,7 @@ public final class HubStore: Sendable {
 
     /// When an unfinished upload last received bytes: its part file's modification time (each
     /// PATCH appends), so no database write per PATCH is needed to know it.
-    public func lastActivity(ofUpload id: String) -> Date? {
+    package func lastActivity(ofUpload id: String) -> Date? {
         var info = stat()
         guard stat(layout.upload(id), &info) == 0 else { return nil }
         return Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec) + TimeInterval(info.st_mtim.tv_nsec) / 1e9)
@@ -339,7 +339,7 @@ public final class HubStore: Sendable {
     /// submitting anew — the package itself is kept) lose their row after the same time. A box that
     /// comes back later finds its upload gone (404) and starts again; nothing it was acknowledged
     /// for is touched.
-    public func expireUploads(before cutoff: Date) async throws -> (uploads: Int, bytes: Int64) {
+    package func expireUploads(before cutoff: Date) async throws -> (uploads: Int, bytes: Int64) {
         let rows = try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT id, created_at, package_id IS NULL AND refusal_code IS NULL AS open FROM uploads").map {
                 (id: $0["id"] as String, createdAt: $0["created_at"] as String, open: $0["open"] as Bool)
@@ -369,44 +369,19 @@ public final class HubStore: Sendable {
         return (expired.count, bytes)
     }
 
-    public func finishUpload(id: String, packageID: Int64?, refusal: HubError?) async throws {
+    package func finishUpload(id: String, packageID: Int64?, refusal: HubError?) async throws {
         try await database.write { db in
             try db.execute(sql: "UPDATE uploads SET package_id = ?, refusal_code = ?, refusal_vi = ?, refusal_en = ? WHERE id = ?",
                            arguments: [packageID, refusal?.code.rawValue, refusal?.vi, refusal?.en, id])
         }
     }
 
-    public func receipt(packageID: Int64) async throws -> (receipt: [UInt8], key: String, sha256: String) {
+    package func receipt(packageID: Int64) async throws -> (receipt: [UInt8], key: String, sha256: String) {
         guard let found = try await database.read({ db in
             try Row.fetchOne(db, sql: "SELECT receipt, key, sha256 FROM packages WHERE id = ?", arguments: [packageID]).map { row -> (receipt: [UInt8], key: String, sha256: String) in
                 ([UInt8](row["receipt"] as Data), row["key"], row["sha256"])
             }
         }) else { throw HubError.notFound("gói \(packageID) / package \(packageID)") }
         return found
-    }
-}
-
-/// Times: UTC in the database, ISO 8601 with +07:00 on the wire and in receipts (Vietnam has one
-/// zone and no daylight saving), whatever the hub's own time zone.
-public enum HubTime {
-    public static func storage(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
-
-    public static func wire(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = GatewayJSON.vietnamTime
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
-
-    static func display(_ stored: String) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = formatter.date(from: stored) else { return stored }
-        return wire(date)
     }
 }

@@ -1,0 +1,95 @@
+import DurableFiles
+import DocumentModel
+import EdXML
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOPosix
+
+/// Package intake: a whole package in one request body (`POST /v1/packages`, and the office's
+/// `POST /office/v1/packages`), and the acceptance every package goes through, tus ones included.
+extension HubServer {
+    func addPackageRoutes(to router: Router<HubRequestContext>) {
+        router.post("/v1/packages") { request, context in
+            let stored = try await receiveWhole(request, role: try box(context), channel: context.channel)
+            return receiptResponse(stored, status: stored.duplicate ? .ok : .created)
+        }
+    }
+
+    /// A whole package in one request body, streamed to a temporary file.
+    func receiveWhole(_ request: Request, role: Role, channel: any Channel) async throws -> HubStore.StoredPackage {
+        if let declared = request.headers[.contentLength].flatMap({ Int64($0) }), declared > configuration.maxPackageBytes {
+            throw tooLarge()
+        }
+        let path = store.newTemporaryPath()
+        let file = try AppendingFile(path: path, create: true)
+        do {
+            try await bodiesInFlight.transferring(on: channel) {
+                for try await buffer in request.body {
+                    try buffer.withUnsafeReadableBytes { try file.append($0) }
+                    if file.size > configuration.maxPackageBytes { throw tooLarge() }
+                }
+            }
+            try await NIOThreadPool.singleton.runIfActive { try file.finish() }
+        } catch {
+            try? file.finish()
+            POSIXFile.unlinkIfPresent(path)
+            throw error
+        }
+        return try await accept(temporaryPath: path, size: file.size, role: role)
+    }
+
+    func tooLarge() -> HubError {
+        HubError(.tooLarge, "Gói tin lớn hơn giới hạn \(configuration.maxPackageBytes) byte",
+                 "The package is larger than the limit of \(configuration.maxPackageBytes) bytes")
+    }
+
+    /// Checks a complete, fsynced file and stores it (or finds it already stored). The temporary
+    /// file is consumed in every case: stored, or removed.
+    func accept(temporaryPath: String, size: Int64, role: Role) async throws -> HubStore.StoredPackage {
+        let summary: PackageSummary
+        let sha256: String
+        let routing: Routing
+        do {
+            sha256 = try await NIOThreadPool.singleton.runIfActive { try POSIXFile.sha256(ofFile: temporaryPath).sha256 }
+            let read: ReadResult
+            do { read = try await PackageReader.read(path: temporaryPath) } catch {
+                throw HubError(.unreadablePackage, "Không đọc được gói edXML: \(error)", "Not a readable edXML package: \(error)")
+            }
+            summary = try PackageSummary(read.package)
+            let served = try store.servedCommunes()
+            switch role {
+            case .box(let code):
+                try summary.checkSender(certificateCode: code)
+                routing = Routing.fromBox(summary, served: served)
+            case .office:
+                routing = try Routing.fromOffice(summary, served: served)
+            }
+            if let existing = try await store.existing(from: summary.from, key: summary.key) {
+                guard existing.sha256 == sha256 else {
+                    throw HubError(.keyConflict, "Hub đã nhận một gói khác với cùng mã \(summary.key) (SHA-256 \(existing.sha256))",
+                                   "The hub already holds a different package under \(summary.key) (SHA-256 \(existing.sha256))")
+                }
+                POSIXFile.unlinkIfPresent(temporaryPath)
+                return HubStore.StoredPackage(id: existing.id, key: summary.key, sha256: sha256, size: size, receipt: existing.receipt,
+                                              duplicate: true, deliveries: [])
+            }
+        } catch {
+            POSIXFile.unlinkIfPresent(temporaryPath)
+            throw error
+        }
+        let receivedAt = Date()
+        let receipt = try await receipts.sign(summary: summary, sha256: sha256, size: size, receivedAt: receivedAt)
+        let stored = try await store.commit(temporaryPath: temporaryPath, summary: summary, sha256: sha256, size: size,
+                                            submittedBy: role.code, receivedAt: receivedAt, receipt: receipt, routing: routing)
+        if !stored.duplicate {
+            logger.info("package stored", metadata: [
+                "package.key": "\(summary.key)", "package.kind": "\(summary.kind.rawValue)", "from": "\(summary.from)",
+                "by": "\(role.code)", "size": "\(size)", "inboxes": "\(routing.communes.joined(separator: ","))", "handoff": "\(routing.handOff)",
+            ])
+            for commune in routing.communes { signals.notify(commune) }
+            if routing.handOff { signals.notify(Self.officeQueue) }
+        }
+        return stored
+    }
+}
