@@ -120,14 +120,14 @@ final class DaemonTests: XCTestCase {
     func snapshot() -> String { daemon.cli(["queue", "list", "--json"]).out }
 
     func testSubmitThroughTheCLIIsDurableAndVietnameseSurvives() throws {
-        let path = write("Quyết định số 5.pdf", Array("Ủy ban nhân dân".utf8))
+        let path = write("Quyết định số 5.pdf", SamplePDF.bytes("Ủy ban nhân dân"))
         let submitted = daemon.cli(["submit", path, "--to", "000.00.20.H13", "--subject", "Về việc phân công nhiệm vụ năm 2026", "--priority", "2", "--json"])
         XCTAssertEqual(submitted.status, 0, submitted.err)
         let view = try GatewayJSON.decoder.decode(DocumentView.self, from: Data(submitted.out.utf8))
         XCTAssertEqual(view.document.fileName, "Quyết định số 5.pdf")
         XCTAssertEqual(view.document.metadata.subject, "Về việc phân công nhiệm vụ năm 2026")
         let stored = try Data(contentsOf: URL(fileURLWithPath: daemon.dataDirectory + "/store/objects/\(view.document.id)"))
-        XCTAssertEqual(String(decoding: stored, as: UTF8.self), "Ủy ban nhân dân")
+        XCTAssertEqual(Array(stored), SamplePDF.bytes("Ủy ban nhân dân"))
         let shown = daemon.cli(["show", view.document.id.description])
         XCTAssertEqual(shown.status, 0)
         XCTAssertTrue(shown.out.contains("Về việc phân công nhiệm vụ năm 2026"))
@@ -136,7 +136,7 @@ final class DaemonTests: XCTestCase {
 
     /// Each bad input on the API: the exact code and HTTP status, and nothing accepted changed.
     func testEveryBadInputOnTheAPIGetsItsCodeAndChangesNothing() throws {
-        XCTAssertEqual(daemon.cli(["submit", write("ok.pdf", [1, 2, 3]), "--to", "000.00.20.H13"]).status, 0)
+        XCTAssertEqual(daemon.cli(["submit", write("ok.pdf", SamplePDF.bytes()), "--to", "000.00.20.H13"]).status, 0)
         let before = snapshot()
         let good = #""file_name": "x.pdf", "recipients": ["000.00.20.H13"]"#
         let cases: [(String, [String], Int, String)] = [
@@ -180,7 +180,7 @@ final class DaemonTests: XCTestCase {
     }
 
     func testIdempotentRetryThroughCurlReturnsTheSameDocument() throws {
-        let path = write("r.pdf", Array("retry".utf8))
+        let path = write("r.pdf", SamplePDF.bytes("retry"))
         let headers = ["-X", "POST", "--data-binary", "@" + path, "-H", metadata(#"{"file_name": "r.pdf", "recipients": ["000.00.20.H13"]}"#), "-H", "Idempotency-Key: so-12-2026"]
         let first = daemon.curl(headers)
         let second = daemon.curl(headers)
@@ -190,7 +190,7 @@ final class DaemonTests: XCTestCase {
         let b = try GatewayJSON.decoder.decode(DocumentView.self, from: Data(second.body.utf8))
         XCTAssertEqual(a.document.id, b.document.id)
         XCTAssertEqual(b.duplicate, true)
-        let conflict = daemon.curl(["-X", "POST", "--data-binary", "other", "-H", metadata(#"{"file_name": "r.pdf", "recipients": ["000.00.20.H13"]}"#), "-H", "Idempotency-Key: so-12-2026"])
+        let conflict = daemon.curl(["-X", "POST", "--data-binary", "@" + write("other.pdf", SamplePDF.bytes("other")), "-H", metadata(#"{"file_name": "r.pdf", "recipients": ["000.00.20.H13"]}"#), "-H", "Idempotency-Key: so-12-2026"])
         XCTAssertEqual(conflict.http, 409)
         XCTAssertEqual(daemon.errorCode(conflict.body), "idempotency_conflict")
     }
@@ -236,7 +236,7 @@ final class DaemonTests: XCTestCase {
     }
 
     func testStoreCheckRunsInsideTheRunningDaemon() throws {
-        XCTAssertEqual(daemon.cli(["submit", write("c.pdf", [1]), "--to", "000.00.20.H13"]).status, 0)
+        XCTAssertEqual(daemon.cli(["submit", write("c.pdf", SamplePDF.bytes()), "--to", "000.00.20.H13"]).status, 0)
         let check = daemon.cli(["store", "check", "--json"])
         XCTAssertEqual(check.status, 0, check.err)
         let report = try JSONDecoder().decode(StoreCheckReport.self, from: Data(check.out.utf8))

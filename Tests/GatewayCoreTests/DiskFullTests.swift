@@ -105,7 +105,7 @@ final class DiskFullTests: XCTestCase {
         let service = Task { try await intake.run() }
         defer { service.cancel() }
         let name = "Công văn khẩn.pdf"
-        _ = FileManager.default.createFile(atPath: mountPoint + "/outbox/.tmp", contents: Data(randomBytes(20_000)))
+        _ = FileManager.default.createFile(atPath: mountPoint + "/outbox/.tmp", contents: Data(SamplePDF.bytes(padding: randomBytes(20_000))))
         XCTAssertEqual(rename(mountPoint + "/outbox/.tmp", mountPoint + "/outbox/" + name), 0)
         try await waitUntil { intake.snapshot.pausedForSpace }
         XCTAssertEqual(intake.snapshot.lastRefusal, "insufficient_space")

@@ -60,7 +60,7 @@ final class HotFolderTests: XCTestCase {
 
     func testCompleteFileWithSidecarIsTakenAndOriginalsRemoved() async throws {
         put("Giấy mời.json", sidecar)
-        put("Giấy mời.pdf", "nội dung giấy mời")
+        put("Giấy mời.pdf", SamplePDF.text("nội dung giấy mời"))
         guard case .taken(let id) = await intake.process(Array("Giấy mời.pdf".utf8)) else { return XCTFail() }
         XCTAssertFalse(exists("Giấy mời.pdf"))
         XCTAssertFalse(exists("Giấy mời.json"))
@@ -69,12 +69,12 @@ final class HotFolderTests: XCTestCase {
         XCTAssertEqual(record.source, .hotFolder)
         XCTAssertEqual(record.metadata.subject, "Giấy mời họp")
         XCTAssertEqual(record.metadata.priority, .flash)
-        XCTAssertEqual(try String(contentsOfFile: fixture.layout.objectPath(id), encoding: .utf8), "nội dung giấy mời")
+        XCTAssertEqual(try String(contentsOfFile: fixture.layout.objectPath(id), encoding: .utf8), SamplePDF.text("nội dung giấy mời"))
     }
 
     func testSidecarNamedAfterTheFullFileNameIsUsed() async throws {
         put("a.pdf.json", #"{"recipients": ["000.00.20.H14"]}"#)
-        put("a.pdf", "x")
+        put("a.pdf", SamplePDF.text())
         guard case .taken(let id) = await intake.process(Array("a.pdf".utf8)) else { return XCTFail() }
         XCTAssertEqual(try fixture.store.document(id)?.metadata.recipients.map(\.rawValue), ["000.00.20.H14"])
     }
@@ -130,7 +130,7 @@ final class HotFolderTests: XCTestCase {
         put("f.pdf", "x")
         try await assertRejected("f.pdf", .missingRecipients)
         intake = makeIntake(defaults: [AgencyCode("000.00.20.H13")!])
-        put("g.pdf", "x")
+        put("g.pdf", SamplePDF.text())
         guard case .taken(let id) = await intake.process(Array("g.pdf".utf8)) else { return XCTFail() }
         XCTAssertEqual(try fixture.store.document(id)?.metadata.recipients.map(\.rawValue), ["000.00.20.H13"])
     }
@@ -153,7 +153,7 @@ final class HotFolderTests: XCTestCase {
         let path = folder + "/dang-ghi.pdf"
         let fd = open(path, O_WRONLY | O_CREAT, 0o644)
         XCTAssertGreaterThanOrEqual(fd, 0)
-        _ = write(fd, "một nửa", 7)
+        _ = SamplePDF.bytes("một nửa").withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         let before = try fixture.snapshot()
         let outcome = await intake.process(Array("dang-ghi.pdf".utf8))
         XCTAssertEqual(outcome, .deferred(.fileStillBeingWritten))
@@ -170,7 +170,7 @@ final class HotFolderTests: XCTestCase {
     /// (same inode, size, time and name) and only removed, never stored twice.
     func testFileStoredBeforeACrashIsNotStoredTwice() async throws {
         put("i.json", sidecar)
-        put("i.pdf", "nội dung")
+        put("i.pdf", SamplePDF.text("nội dung"))
         let keep = fixture.directory + "/i.pdf.keep"
         XCTAssertEqual(link(folder + "/i.pdf", keep), 0)
         guard case .taken(let id) = await intake.process(Array("i.pdf".utf8)) else { return XCTFail() }
@@ -200,7 +200,7 @@ final class HotFolderTests: XCTestCase {
         try await Task.sleep(for: .milliseconds(100))  // the watch is set up right after the folder
         put(".k.json.tmp", sidecar)
         XCTAssertEqual(rename(folder + "/.k.json.tmp", folder + "/k.json"), 0)
-        put(".k.pdf.tmp", "x")
+        put(".k.pdf.tmp", SamplePDF.text())
         XCTAssertEqual(rename(folder + "/.k.pdf.tmp", folder + "/k.pdf"), 0)
         try await waitUntil { !self.exists("k.pdf") }
         XCTAssertTrue(try fixture.store.list(limit: 1000).contains { $0.fileName == "k.pdf" })

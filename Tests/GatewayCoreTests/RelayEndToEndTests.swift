@@ -156,7 +156,7 @@ final class RelayEndToEndTests: XCTestCase {
     /// Submits a signed document on the local API; returns its id.
     func submit(_ box: RunningDaemon, _ content: [UInt8], number: String, priority: Int = 3) throws -> DocumentID {
         let path = directory + "/doc-\(number).pdf"
-        FileManager.default.createFile(atPath: path, contents: Data(content))
+        FileManager.default.createFile(atPath: path, contents: Data(SamplePDF.bytes(padding: content)))
         let metadata = #"{"file_name": "Quyết định \#(number).pdf", "recipients": ["000.00.00.H41"], "subject": "Về việc ứng phó bão số 9", "number": "\#(number)", "notation": "QĐ-UBND", "priority": \#(priority), "signed": true}"#
         let submitted = box.curl(["--data-binary", "@\(path)", "-H", "X-Gateway-Metadata: " + Data(metadata.utf8).base64EncodedString()])
         XCTAssertEqual(submitted.http, 201, submitted.body)
@@ -280,7 +280,7 @@ final class RelayEndToEndTests: XCTestCase {
         let listing = box.cli(["directory", "quảng", "TRỊ"])
         XCTAssertTrue(listing.out.contains("000.00.00.H41  UBND tỉnh Quảng Trị") && listing.out.contains("1 cơ quan / agencies"), listing.out)
         let path = d + "/by-name.pdf"
-        FileManager.default.createFile(atPath: path, contents: Data("Báo cáo".utf8))
+        FileManager.default.createFile(atPath: path, contents: Data(SamplePDF.bytes("Báo cáo")))
         func send(to name: String) -> (http: Int, body: String) {
             let metadata = #"{"file_name": "Báo cáo.pdf", "recipients": ["\#(name)"], "subject": "Báo cáo tình hình bão", "number": "7", "notation": "BC-UBND"}"#
             let answer = box.curl(["--data-binary", "@\(path)", "-H", "X-Gateway-Metadata: " + Data(metadata.utf8).base64EncodedString()])
@@ -508,7 +508,7 @@ final class RelayEndToEndTests: XCTestCase {
         }
         for (index, box) in boxes.enumerated() {
             let path = directory + "/neighbour-\(index).pdf"
-            FileManager.default.createFile(atPath: path, contents: Data("Giấy mời họp liên xã".utf8))
+            FileManager.default.createFile(atPath: path, contents: Data(SamplePDF.bytes("Giấy mời họp liên xã")))
             let metadata = #"{"file_name": "Giấy mời.pdf", "recipients": ["\#(codes[(index + 1) % 3])"], "subject": "Giấy mời họp liên xã", "number": "\#(600 + index)", "notation": "GM-UBND", "signed": true}"#
             let submitted = box.curl(["--data-binary", "@\(path)", "-H", "X-Gateway-Metadata: " + Data(metadata.utf8).base64EncodedString()])
             XCTAssertEqual(submitted.http, 201, submitted.body)

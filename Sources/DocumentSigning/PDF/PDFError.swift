@@ -35,38 +35,42 @@ public enum PDFError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Reading or writing the file failed.
     case io(String)
 
-    public var description: String {
+    public var description: String { "\(messages.vi) / \(messages.en)" }
+
+    /// The reason in Vietnamese (short: the technical detail is in the English) and in English,
+    /// apart, for messages that put each language in its own place (an intake refusal).
+    package var messages: (vi: String, en: String) {
         switch self {
         case .notPDF:
-            "Tệp không phải PDF / the file is not a PDF (no %PDF- header)"
+            ("Tệp không phải PDF", "the file is not a PDF (no %PDF- header)")
         case .noStartXref:
-            "Không tìm thấy startxref ở cuối tệp (tệp bị cắt cụt?) / no startxref near the end of the file (truncated?)"
+            ("Không tìm thấy startxref ở cuối tệp (tệp bị cắt cụt?)", "no startxref near the end of the file (truncated?)")
         case .syntax(let offset, let reason):
-            "Lỗi cú pháp PDF tại byte \(offset) / PDF syntax error at byte \(offset): \(reason)"
+            ("Lỗi cú pháp PDF tại byte \(offset)", "PDF syntax error at byte \(offset): \(reason)")
         case .truncated(let offset):
-            "Tệp PDF bị cắt cụt tại byte \(offset) / the PDF is truncated at byte \(offset)"
+            ("Tệp PDF bị cắt cụt tại byte \(offset)", "the PDF is truncated at byte \(offset)")
         case .badCrossReference(let offset, let reason):
-            "Bảng tham chiếu chéo hỏng tại byte \(offset) / broken cross-reference section at byte \(offset): \(reason)"
+            ("Bảng tham chiếu chéo hỏng tại byte \(offset)", "broken cross-reference section at byte \(offset): \(reason)")
         case .objectNotFound(let number, let generation):
-            "Không tìm thấy đối tượng \(number) \(generation) tại vị trí bảng tham chiếu ghi / object \(number) \(generation) is not where the cross-reference says"
+            ("Không tìm thấy đối tượng \(number) \(generation) tại vị trí bảng tham chiếu ghi", "object \(number) \(generation) is not where the cross-reference says")
         case .referenceCycle(let number):
-            "Tham chiếu vòng quanh đối tượng \(number) / reference cycle through object \(number)"
+            ("Tham chiếu vòng quanh đối tượng \(number)", "reference cycle through object \(number)")
         case .limitExceeded(let what):
-            "Vượt giới hạn an toàn của bộ đọc PDF / beyond the PDF reader's limits: \(what)"
+            ("Vượt giới hạn an toàn của bộ đọc PDF", "beyond the PDF reader's limits: \(what)")
         case .badStream(let number, let reason):
-            "Luồng dữ liệu nén hỏng\(number.map { " (đối tượng \($0))" } ?? "") / a compressed stream does not decompress\(number.map { " (object \($0))" } ?? ""): \(reason)"
+            ("Luồng dữ liệu nén hỏng\(number.map { " (đối tượng \($0))" } ?? "")", "a compressed stream does not decompress\(number.map { " (object \($0))" } ?? ""): \(reason)")
         case .unsupported(let what):
-            "Tính năng PDF chưa hỗ trợ / unsupported PDF feature: \(what)"
+            ("Tính năng PDF chưa hỗ trợ", "unsupported PDF feature: \(what)")
         case .structure(let what):
-            "Cấu trúc PDF thiếu hoặc sai / the PDF structure is missing or wrong: \(what)"
+            ("Cấu trúc PDF thiếu hoặc sai", "the PDF structure is missing or wrong: \(what)")
         case .encrypted:
-            "PDF đã mã hóa, không ký được / the PDF is encrypted and cannot be signed"
+            ("PDF đã mã hóa, không ký được", "the PDF is encrypted and cannot be signed")
         case .certifiedWithoutChanges:
-            "Tài liệu đã được chứng nhận không cho phép thay đổi (DocMDP P=1): ký thêm sẽ làm hỏng chứng nhận / the document is certified with no changes allowed (DocMDP P=1): another signature would break it"
+            ("Tài liệu đã được chứng nhận không cho phép thay đổi (DocMDP P=1): ký thêm sẽ làm hỏng chứng nhận", "the document is certified with no changes allowed (DocMDP P=1): another signature would break it")
         case .signatureTooLarge(let reserved, let needed):
-            "Chữ ký (\(needed) byte) lớn hơn chỗ dành sẵn (\(reserved) byte) / the signature (\(needed) bytes) does not fit the reserved \(reserved) bytes"
+            ("Chữ ký (\(needed) byte) lớn hơn chỗ dành sẵn (\(reserved) byte)", "the signature (\(needed) bytes) does not fit the reserved \(reserved) bytes")
         case .io(let reason):
-            "Lỗi đọc/ghi tệp / file read or write failed: \(reason)"
+            ("Lỗi đọc/ghi tệp", "file read or write failed: \(reason)")
         }
     }
 }

@@ -220,6 +220,7 @@ public final class HotFolderIntake: Service, Sendable {
                 staged.discard()
                 return deferred(displayName, .fileStillBeingWritten)
             }
+            try await PDFIntakeCheck.check(staged, fileName: fileName, on: store.ioPool)
             let receipt = try await store.commit(staged, IntakeRequest(
                 fileName: fileName, metadata: metadata, source: .hotFolder, intakeKey: intakeKey,
                 cause: "taken from the hot folder as \"\(fileName)\""))

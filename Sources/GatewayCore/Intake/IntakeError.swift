@@ -17,6 +17,8 @@ public struct IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidFileName = "invalid_file_name"
         case notARegularFile = "not_a_regular_file"
         case unreadableFile = "unreadable_file"
+        case notAPDF = "not_a_pdf"
+        case encryptedPDF = "encrypted_pdf"
         case fileStillBeingWritten = "file_still_being_written"
         case incompleteUpload = "incomplete_upload"
         case idempotencyConflict = "idempotency_conflict"
@@ -169,6 +171,20 @@ extension IntakeError {
             .unreadableFile,
             vi: "Không đọc được tệp (\(reason)). Hãy kiểm tra quyền truy cập của tệp rồi gửi lại.",
             en: "The file cannot be read (\(reason)). Check the file's permissions and submit it again.")
+    }
+
+    static func notAPDF(_ fileName: String, _ reasonVi: String, _ reasonEn: String) -> IntakeError {
+        IntakeError(
+            .notAPDF,
+            vi: "Tệp \"\(fileName)\" không phải PDF hợp lệ: \(reasonVi). Hãy mở tệp bằng phần mềm đọc PDF để kiểm tra, xuất (hoặc in) lại ra PDF rồi gửi lại; nếu tệp không phải PDF, hãy đặt đúng đuôi tên tệp.",
+            en: "\"\(fileName)\" is not a valid PDF: \(reasonEn). Open it in a PDF reader to check it, export (or print) it to PDF again and resubmit; if it is not a PDF, give it its right extension.")
+    }
+
+    static func encryptedPDF(_ fileName: String) -> IntakeError {
+        IntakeError(
+            .encryptedPDF,
+            vi: "Tệp \"\(fileName)\" là PDF có đặt mật khẩu hoặc hạn chế quyền (mã hóa) nên không ký số được. Hãy gỡ mật khẩu, hoặc in lại ra một tệp PDF mới không đặt mật khẩu, rồi gửi lại.",
+            en: "\"\(fileName)\" is a password-protected (encrypted) PDF and cannot be signed. Remove the password, or print it to a new PDF without one, and submit it again.")
     }
 
     static let fileStillBeingWritten = IntakeError(

@@ -108,6 +108,7 @@ package struct LocalAPI: Sendable {
             staged.discard()
             throw IntakeError.incompleteUpload(expected: expected, received: staged.size)
         }
+        try await PDFIntakeCheck.check(staged, fileName: fileName, contentType: request.headers[.contentType], on: store.ioPool)
         let receipt = try await store.commit(staged, IntakeRequest(
             fileName: fileName, metadata: parsed.metadata, source: .api,
             intakeKey: idempotencyKey.map { "api:\($0)" }, cause: "submitted on the local API as \"\(fileName)\""))
