@@ -91,8 +91,11 @@ public struct Token: AsyncParsableCommand {
                 let card = try context.connect(reader: try selection.readerName())
                 defer { card.disconnect() }
                 let token = PIVToken(card: card)
-                try token.select()
-                let der = try token.certificate(slot)
+                // SELECT and GET DATA held together, so another program's SELECT cannot come between.
+                let der = try card.withTransaction { () throws -> [UInt8] in
+                    try token.select()
+                    return try token.certificate(slot)
+                }
                 let pem = try Certificate(derEncoded: der).serializeAsPEM().pemString + "\n"
                 try pem.write(toFile: out, atomically: true, encoding: .utf8)
             } catch let failure as PIVToken.Failure {

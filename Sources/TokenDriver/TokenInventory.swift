@@ -64,12 +64,20 @@ public enum TokenInventory {
         if let channel = card.channelID(), let location = USBDevices.busAndAddress(channelID: channel) {
             report.usb = USBDevices.device(bus: location.bus, address: location.address)
         }
-        let token = PIVToken(card: card)
+        // One transaction for the whole reading: another program's SELECT or GET RESPONSE between
+        // ours would break it, and ours would break theirs (a daemon identifies every token it sees).
+        do { try card.withTransaction { readPIV(PIVToken(card: card), into: &report) } } catch {
+            report.problem = "\(error)"
+        }
+        return report
+    }
+
+    static func readPIV(_ token: PIVToken, into report: inout TokenReport) {
         do {
             try token.select()
         } catch {
             report.problem = "không phải token PIV / not a PIV token (\(error))"
-            return report
+            return
         }
         report.piv = true
         switch try? token.pinStatus() {
@@ -93,7 +101,6 @@ public enum TokenInventory {
         if !unreadable.isEmpty {
             report.problem = "Không đọc được chứng thư / cannot read certificates — " + unreadable.joined(separator: "; ")
         }
-        return report
     }
 
     public static func describe(_ der: [UInt8], slot: PIV.Slot) throws -> TokenReport.CertificateReport {

@@ -1,7 +1,7 @@
 import Signing
 
-/// A PIV token in a reader: the card application's operations over one PC/SC connection, with the
-/// PIN rules of `PINPolicy` applied before any try is spent.
+/// A PIV token in a reader: the card application's operations over one card connection (PC/SC,
+/// or a scripted card in the tests), with the PIN rules of `PINPolicy` applied before any try is spent.
 public final class PIVToken: @unchecked Sendable {
     public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         case pinIncorrect(triesLeft: Int)
@@ -42,11 +42,11 @@ public final class PIVToken: @unchecked Sendable {
         case blocked
     }
 
-    let card: PCSCCard
+    let card: any CardTransport
     /// Whether the card takes extended APDUs; learnt on the first refusal (6700) when unknown.
     public private(set) var extendedAPDUs: Bool
 
-    public init(card: PCSCCard, extendedAPDUs: Bool = true) {
+    package init(card: any CardTransport, extendedAPDUs: Bool = true) {
         self.card = card
         self.extendedAPDUs = extendedAPDUs
     }

@@ -178,8 +178,8 @@ public final class PCSCContext: @unchecked Sendable {
     }
 }
 
-/// One connection to the card in a reader.
-public final class PCSCCard: @unchecked Sendable {
+/// One connection to the card in a reader; `send` (chaining, GET RESPONSE) comes with `CardTransport`.
+public final class PCSCCard: CardTransport, @unchecked Sendable {
     let handle: SCARDHANDLE
     let activeProtocol: DWORD
     let context: PCSCContext  // kept alive as long as the card
@@ -203,7 +203,9 @@ public final class PCSCCard: @unchecked Sendable {
         var value: DWORD { self == .leave ? DWORD(SCARD_LEAVE_CARD) : DWORD(SCARD_RESET_CARD) }
     }
 
-    public func disconnect(_ disposition: Disposition = .leave) {
+    package func disconnect() { disconnect(.leave) }
+
+    public func disconnect(_ disposition: Disposition) {
         guard connected else { return }
         connected = false
         SCardDisconnect(handle, disposition.value)
@@ -220,28 +222,8 @@ public final class PCSCCard: @unchecked Sendable {
         return Array(response.prefix(Int(length)))
     }
 
-    /// Sends one logical command: chained when it does not fit a short APDU and `extended` is
-    /// false, with `61xx` / `6Cxx` followed until the whole answer is in.
-    public func send(_ command: CommandAPDU, extended: Bool) throws -> ResponseAPDU {
-        let pieces = (!extended && !command.fitsShortForm) ? command.chained() : [command]
-        for piece in pieces.dropLast() {
-            let answer = try exchange(piece, extended: false)
-            guard answer.status.isSuccess else { return answer }
-        }
-        var assembler = ResponseAssembler(command: pieces[pieces.count - 1])
-        var action = assembler.firstAction
-        while true {
-            switch action {
-            case .finished(let response):
-                return response
-            case .send(let next):
-                action = try assembler.received(try exchange(next, extended: extended ? nil : false))
-            }
-        }
-    }
-
     /// One APDU out, one answer back, both traced when tracing is on (never a PIN: `APDUTrace`).
-    private func exchange(_ command: CommandAPDU, extended: Bool?) throws -> ResponseAPDU {
+    package func exchange(_ command: CommandAPDU, extended: Bool?) throws -> ResponseAPDU {
         trace?("→ " + APDUTrace.describe(command))
         let raw = try transmit(try command.encoded(extended: extended))
         if raw.count < 2 {
@@ -257,6 +239,7 @@ public final class PCSCCard: @unchecked Sendable {
     }
 
     /// Holds the card for a sequence (PIN then signature) so no other program slips between.
+    /// pcsc-lite counts nested transactions on one handle: the card is let go at the outermost end.
     public func withTransaction<T>(_ body: () throws -> T) throws -> T {
         try PCSCError.check(SCardBeginTransaction(handle))
         defer { SCardEndTransaction(handle, DWORD(SCARD_LEAVE_CARD)) }
