@@ -172,7 +172,7 @@ public final class PCSCContext: @unchecked Sendable {
         var activeProtocol = DWORD(0)
         try PCSCError.check(SCardConnect(handle, reader, DWORD(SCARD_SHARE_SHARED),
                                          DWORD(SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1), &card, &activeProtocol))
-        let connected = PCSCCard(handle: card, activeProtocol: activeProtocol, context: self)
+        let connected = PCSCCard(handle: card, activeProtocol: activeProtocol, reader: reader, context: self)
         connected.trace = trace
         return connected
     }
@@ -182,13 +182,15 @@ public final class PCSCContext: @unchecked Sendable {
 public final class PCSCCard: CardTransport, @unchecked Sendable {
     let handle: SCARDHANDLE
     let activeProtocol: DWORD
+    let reader: String
     let context: PCSCContext  // kept alive as long as the card
     private var connected = true
     var trace: (@Sendable (String) -> Void)?
 
-    init(handle: SCARDHANDLE, activeProtocol: DWORD, context: PCSCContext) {
+    init(handle: SCARDHANDLE, activeProtocol: DWORD, reader: String, context: PCSCContext) {
         self.handle = handle
         self.activeProtocol = activeProtocol
+        self.reader = reader
         self.context = context
     }
 
@@ -228,7 +230,9 @@ public final class PCSCCard: CardTransport, @unchecked Sendable {
         let raw = try transmit(try command.encoded(extended: extended))
         if raw.count < 2 {
             // No status word at all: the reader lost the card mid-command (vpcd answers so when a
-            // token is pulled during a signature). Ask the reader which it is.
+            // token is pulled during a signature). pcscd learns of a removal by polling the reader,
+            // so it may not know yet: give it up to a second to report the card gone.
+            if !cardStaysPresent(milliseconds: 1000) { throw PCSCError.removedCard }
             let status = Result { () throws(PCSCError) -> [UInt8] in try atr() }
             if case .failure(let error) = status { throw error }
             throw PCSCError.unresponsiveCard
@@ -236,6 +240,27 @@ public final class PCSCCard: CardTransport, @unchecked Sendable {
         let answer = try ResponseAPDU(wireBytes: raw)
         trace?("← " + APDUTrace.describe(answer))
         return answer
+    }
+
+    /// Whether pcscd still reports a card in our reader after `milliseconds` (woken by the change
+    /// if it comes sooner). True when pcscd cannot say: the caller then asks the card itself.
+    private func cardStaysPresent(milliseconds: UInt32) -> Bool {
+        var states = [PCSCContext.ReaderState(reader: reader)]
+        let deadline = ContinuousClock.now + .milliseconds(Int(milliseconds))
+        do {
+            try context.waitForChange(&states, timeoutMilliseconds: 0)  // the state now
+            while states[0].eventState & PCSCContext.ReaderState.present != 0 {
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else { return true }
+                states[0].knownState = states[0].eventState & ~PCSCContext.ReaderState.changed
+                try context.waitForChange(&states, timeoutMilliseconds: UInt32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+            }
+            return false
+        } catch .timeout {
+            return true
+        } catch {
+            return true
+        }
     }
 
     /// Holds the card for a sequence (PIN then signature) so no other program slips between.
