@@ -8,11 +8,11 @@ import X509
 /// "PIN always" is met each time. The connection is kept between signatures and made again when
 /// it has gone stale (the token was pulled out and plugged back in, or reset) — only ever before
 /// any PIN is sent, so a PIN is never tried twice.
-public final class PIVSigner: Signer, @unchecked Sendable {
-    public let reader: String
-    public let slot: PIV.Slot
-    public let certificateChain: [Certificate]
-    public let keyType: SignerKeyType
+package final class PIVSigner: Signer, @unchecked Sendable {
+    package let reader: String
+    package let slot: PIV.Slot
+    package let certificateChain: [Certificate]
+    package let keyType: SignerKeyType
     let keyAlgorithm: PIV.Algorithm
     let pinSource: @Sendable () throws -> PIN
     /// PC/SC calls block: they run here, one at a time, never on the caller's executor. The
@@ -27,7 +27,7 @@ public final class PIVSigner: Signer, @unchecked Sendable {
     /// Reads the slot's certificate from the token. `intermediates`: the issuing CA's
     /// certificates, which the token does not carry. `pin` is asked for each signature and must
     /// not loop over guesses: a wrong PIN fails the signature and is reported with the tries left.
-    public convenience init(reader: String, slot: PIV.Slot, intermediates: [Certificate] = [], pin: @escaping @Sendable () throws -> PIN) throws {
+    package convenience init(reader: String, slot: PIV.Slot, intermediates: [Certificate] = [], pin: @escaping @Sendable () throws -> PIN) throws {
         // The card keeps its context alive: one context per connection, as pcsc-lite wants.
         try self.init(reader: reader, slot: slot, intermediates: intermediates, connect: { try PCSCContext().connect(reader: reader) }, pin: pin)
     }
@@ -59,7 +59,7 @@ public final class PIVSigner: Signer, @unchecked Sendable {
 
     deinit { connection?.disconnect() }
 
-    public func sign(digest: [UInt8], algorithm: SignatureAlgorithm) async throws -> [UInt8] {
+    package func sign(digest: [UInt8], algorithm: SignatureAlgorithm) async throws -> [UInt8] {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try self.signNow(digest: digest, algorithm: algorithm) }) }
         }
@@ -67,7 +67,7 @@ public final class PIVSigner: Signer, @unchecked Sendable {
 
     /// The blocking operation, for callers already off the async executors (the command line).
     /// Not to be called concurrently with itself (`sign` serialises through the queue).
-    public func signNow(digest: [UInt8], algorithm: SignatureAlgorithm, force: Bool = false) throws -> [UInt8] {
+    package func signNow(digest: [UInt8], algorithm: SignatureAlgorithm, force: Bool = false) throws -> [UInt8] {
         let pin = slot.needsPIN ? try pinSource() : nil
         func sign(on card: any CardTransport) throws(PIVToken.Failure) -> [UInt8] {
             let token = PIVToken(card: card, extendedAPDUs: extendedAPDUs)
