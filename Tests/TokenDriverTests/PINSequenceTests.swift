@@ -26,22 +26,32 @@ final class PINSequenceTests: XCTestCase {
         XCTAssertThrowsError(try body(), file: file, line: line) { XCTAssertEqual($0 as? PIVToken.Failure, expected, file: file, line: line) }
     }
 
-    func testSignReadsTheTriesThenVerifiesThenAuthenticatesThenLogsOut() throws {
+    /// A card scripted up to the tries query: SELECT, then the empty VERIFY answered `tries`.
+    func cardAskedForTries(answer tries: String) -> ScriptedCard {
         let card = ScriptedCard()
         card.expect(Self.select, answer: "9000")
-        card.expect(Self.triesLeft, answer: "63C3")
+        card.expect(Self.triesLeft, answer: tries)
+        return card
+    }
+
+    /// A whole signature after the tries query: VERIFY, GENERAL AUTHENTICATE, log-out.
+    func cardThatSigns(triesAnswer: String, authenticate: String = authenticate) -> ScriptedCard {
+        let card = cardAskedForTries(answer: triesAnswer)
         card.expect(Self.verify, answer: "9000")
-        card.expect(Self.authenticate, answer: "7C0A 8208 \(Self.signature) 9000")
+        card.expect(authenticate, answer: "7C0A 8208 \(Self.signature) 9000")
         card.expect(Self.logout, answer: "9000")
+        return card
+    }
+
+    func testSignReadsTheTriesThenVerifiesThenAuthenticatesThenLogsOut() throws {
+        let card = cardThatSigns(triesAnswer: "63C3")
         XCTAssertEqual(try sign(PIVToken(card: card, extendedAPDUs: false)), bytes(hex: Self.signature))
         card.assertScriptDone()
     }
 
     /// A wrong PIN ends the sequence with the tries left: no second VERIFY, no signature.
     func testWrongPINStopsWithTheTriesLeftAndIsNeverRetried() throws {
-        let card = ScriptedCard()
-        card.expect(Self.select, answer: "9000")
-        card.expect(Self.triesLeft, answer: "63C3")
+        let card = cardAskedForTries(answer: "63C3")
         card.expect(Self.verify, answer: "63C2")
         assertFails(.pinIncorrect(triesLeft: 2)) { try sign(PIVToken(card: card, extendedAPDUs: false)) }
         card.assertScriptDone()
@@ -50,15 +60,11 @@ final class PINSequenceTests: XCTestCase {
     /// One try left: nothing is sent after the tries query unless forced; forced, the one VERIFY
     /// that then fails blocks the token.
     func testTheLastTryIsSpentOnlyWhenForced() throws {
-        let refused = ScriptedCard()
-        refused.expect(Self.select, answer: "9000")
-        refused.expect(Self.triesLeft, answer: "63C1")
+        let refused = cardAskedForTries(answer: "63C1")
         assertFails(.lastTryRefused) { try sign(PIVToken(card: refused, extendedAPDUs: false)) }
         refused.assertScriptDone()
 
-        let forced = ScriptedCard()
-        forced.expect(Self.select, answer: "9000")
-        forced.expect(Self.triesLeft, answer: "63C1")
+        let forced = cardAskedForTries(answer: "63C1")
         forced.expect(Self.verify, answer: "63C0")
         assertFails(.pinBlocked) { try sign(PIVToken(card: forced, extendedAPDUs: false), force: true) }
         forced.assertScriptDone()
@@ -67,9 +73,7 @@ final class PINSequenceTests: XCTestCase {
     /// A blocked PIN (6983, or 63C0) is reported without sending the PIN, even when forced.
     func testABlockedPINIsNeverSent() throws {
         for answer in ["6983", "63C0"] {
-            let card = ScriptedCard()
-            card.expect(Self.select, answer: "9000")
-            card.expect(Self.triesLeft, answer: answer)
+            let card = cardAskedForTries(answer: answer)
             assertFails(.pinBlocked) { try sign(PIVToken(card: card, extendedAPDUs: false), force: true) }
             card.assertScriptDone()
         }
@@ -90,12 +94,7 @@ final class PINSequenceTests: XCTestCase {
         assertFails(.card(.wrongLengthNoDetail, operation: "VERIFY (status)")) { try PIVToken(card: status).pinStatus() }
         status.assertScriptDone()
 
-        let card = ScriptedCard()
-        card.expect(Self.select, answer: "9000")
-        card.expect(Self.triesLeft, answer: "6700")
-        card.expect(Self.verify, answer: "9000")
-        card.expect(Self.authenticate, answer: "7C0A 8208 \(Self.signature) 9000")
-        card.expect(Self.logout, answer: "9000")
+        let card = cardThatSigns(triesAnswer: "6700")
         XCTAssertEqual(try sign(PIVToken(card: card, extendedAPDUs: false)), bytes(hex: Self.signature))
         card.assertScriptDone()
     }
@@ -194,12 +193,7 @@ extension PINSequenceTests {
     /// start, the signer connects again and signs there, with one VERIFY in all.
     func testSignerReconnectsOnAStaleConnectionAndSpendsOneVerify() throws {
         let first = cardWithCertificate()
-        let second = ScriptedCard()
-        second.expect(Self.select, answer: "9000")
-        second.expect(Self.triesLeft, answer: "63C3")
-        second.expect(Self.verify, answer: "9000")
-        second.expect(Self.authenticateExtended, answer: "7C0A 8208 \(Self.signature) 9000")
-        second.expect(Self.logout, answer: "9000")
+        let second = cardThatSigns(triesAnswer: "63C3", authenticate: Self.authenticateExtended)
         let cards = Cards([first, second])
         let signer = try PIVSigner(reader: "scripted", slot: .signature, connect: cards.connect) { try PIN("246810") }
         first.assertScriptDone()
@@ -215,7 +209,7 @@ extension PINSequenceTests {
     func testSignerDoesNotRetryOnceThePINWasSent() throws {
         let card = cardWithCertificate()
         card.expect(Self.select, answer: "9000")
-        card.expect(Self.triesLeft, answer: "63C3")
+        card.expect(Self.triesLeft, answer: "63C3")  // the connection is kept from init: no new card
         card.expect(Self.verify, answer: "9000")
         card.expect(Self.authenticateExtended, fails: .removedCard)
         card.expect(Self.logout, fails: .removedCard)  // the log-out is still tried, on the way out
