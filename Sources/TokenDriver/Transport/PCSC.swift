@@ -253,13 +253,11 @@ package final class PCSCCard: CardTransport, @unchecked Sendable {
                 let left = deadline - ContinuousClock.now
                 guard left > .zero else { return true }
                 states[0].knownState = states[0].eventState & ~PCSCContext.ReaderState.changed
-                try context.waitForChange(&states, timeoutMilliseconds: UInt32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+                try context.waitForChange(&states, timeoutMilliseconds: UInt32((left / .milliseconds(1)).rounded(.up)))
             }
             return false
-        } catch .timeout {
-            return true
         } catch {
-            return true
+            return true  // timed out with the card still there, or pcscd cannot say
         }
     }
 
