@@ -11,22 +11,22 @@ import X509
 import Glibc
 #endif
 
-public struct Token: AsyncParsableCommand {
-    public init() {}
+package struct Token: AsyncParsableCommand {
+    package init() {}
     // Every command names itself: otherwise ArgumentParser derives the name from the type with
     // String(describing:), whose dynamic casts each scan all the protocol conformances of the
     // binary at start-up (docs/architecture.md, "The token tool").
-    public static let configuration = CommandConfiguration(
+    package static let configuration = CommandConfiguration(
         commandName: "token",
         abstract: "Token ký số / USB signing tokens (PIV over PC/SC).",
         subcommands: [List.self, Sign.self, Cert.self, UdevRules.self])
 
-    public struct List: AsyncParsableCommand {
-        public init() {}
-        public static let configuration = CommandConfiguration(commandName: "list", abstract: "Liệt kê đầu đọc và token / readers, tokens, certificates, PIN tries left.")
+    package struct List: AsyncParsableCommand {
+        package init() {}
+        package static let configuration = CommandConfiguration(commandName: "list", abstract: "Liệt kê đầu đọc và token / readers, tokens, certificates, PIN tries left.")
         @Flag(help: "JSON output.") var json = false
 
-        public func run() async throws {
+        package func run() async throws {
             let reports: [TokenReport]
             do { reports = try TokenInventory.scan() } catch { throw TokenCommandLine.fail(error.description) }
             if json { try TokenCommandLine.printJSON(reports); return }
@@ -46,8 +46,8 @@ public struct Token: AsyncParsableCommand {
         }
     }
 
-    public struct Selection: ParsableArguments {
-        public init() {}
+    package struct Selection: ParsableArguments {
+        package init() {}
         @Option(help: "9a, 9c, 9d or 9e.") var slot: String = "9c"
         @Option(help: "Reader name (default: the first reader with a PIV token).") var reader: String?
 
@@ -63,7 +63,7 @@ public struct Token: AsyncParsableCommand {
             try reader ?? Self.firstPIVReader()
         }
 
-        public static func firstPIVReader() throws -> String {
+        package static func firstPIVReader() throws -> String {
             do {
                 let context = try PCSCContext()
                 for name in try context.readers() {
@@ -78,21 +78,24 @@ public struct Token: AsyncParsableCommand {
         }
     }
 
-    public struct Cert: AsyncParsableCommand {
-        public init() {}
-        public static let configuration = CommandConfiguration(commandName: "cert", abstract: "Xuất chứng thư số của một slot / write a slot's certificate as PEM.")
+    package struct Cert: AsyncParsableCommand {
+        package init() {}
+        package static let configuration = CommandConfiguration(commandName: "cert", abstract: "Xuất chứng thư số của một slot / write a slot's certificate as PEM.")
         @OptionGroup var selection: Selection
         @Option(help: "Output file (PEM).") var out: String
 
-        public func run() async throws {
+        package func run() async throws {
             let slot = try selection.pivSlot
             do {
                 let context = try PCSCContext()
                 let card = try context.connect(reader: try selection.readerName())
                 defer { card.disconnect() }
                 let token = PIVToken(card: card)
-                try token.select()
-                let der = try token.certificate(slot)
+                // SELECT and GET DATA held together, so another program's SELECT cannot come between.
+                let der = try card.withTransaction { () throws -> [UInt8] in
+                    try token.select()
+                    return try token.certificate(slot)
+                }
                 let pem = try Certificate(derEncoded: der).serializeAsPEM().pemString + "\n"
                 try pem.write(toFile: out, atomically: true, encoding: .utf8)
             } catch let failure as PIVToken.Failure {
@@ -103,9 +106,9 @@ public struct Token: AsyncParsableCommand {
         }
     }
 
-    public struct Sign: AsyncParsableCommand {
-        public init() {}
-        public static let configuration = CommandConfiguration(
+    package struct Sign: AsyncParsableCommand {
+        package init() {}
+        package static let configuration = CommandConfiguration(
             commandName: "sign",
             abstract: "Ký giá trị băm của một tệp trên token / sign the digest of a file on the token.",
             discussion: "Writes the raw signature (PKCS#1 v1.5 or PSS for RSA, DER for ECDSA): `openssl dgst -sha256 -verify PUB -signature SIG FILE` checks it. The PIN is read from --pin-file or asked on the terminal; it is tried once, never when one try is left unless --force. GATEWAYD_APDU_TRACE=1 traces the APDUs (PINs redacted) on standard error.")
@@ -116,7 +119,7 @@ public struct Token: AsyncParsableCommand {
         @Option(name: .customLong("pin-file"), help: "A file whose first line is the PIN (tests, scripts).") var pinFile: String?
         @Flag(help: "Try the PIN even when only one try is left.") var force = false
 
-        public func run() async throws {
+        package func run() async throws {
             let slot = try selection.pivSlot
             let pinFile = pinFile
             let signer: PIVSigner
@@ -155,7 +158,7 @@ public struct Token: AsyncParsableCommand {
             }
         }
 
-        public static func readPIN(from pinFile: String?) throws -> String {
+        package static func readPIN(from pinFile: String?) throws -> String {
             if let pinFile {
                 guard let text = try? String(contentsOfFile: pinFile, encoding: .utf8) else { throw TokenCommandLine.fail("Không đọc được tệp PIN / cannot read the PIN file") }
                 return String(text.split(whereSeparator: \.isNewline).first ?? "")
@@ -165,15 +168,15 @@ public struct Token: AsyncParsableCommand {
         }
     }
 
-    public struct UdevRules: AsyncParsableCommand {
-        public init() {}
-        public static let configuration = CommandConfiguration(
+    package struct UdevRules: AsyncParsableCommand {
+        package init() {}
+        package static let configuration = CommandConfiguration(
             commandName: "udev-rules",
             abstract: "In luật udev cho các token đã biết / print the udev rules for the known token models.",
             discussion: "The committed udev/70-commune-gateway-tokens.rules is this output for the group gatewayd; see udev/README.md.")
         @Option(help: "The group the daemon runs in.") var group = "gatewayd"
 
-        public func run() async throws {
+        package func run() async throws {
             // The name goes between quotes in the rules: only what a Unix group name may hold.
             guard !group.isEmpty, group.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
                 throw TokenCommandLine.fail("--group: tên nhóm không hợp lệ / not a valid group name: \(group)")
@@ -185,8 +188,8 @@ public struct Token: AsyncParsableCommand {
 
 /// How the token commands end with a message: the message on standard error, then the exit status
 /// (1 unless said otherwise), as every `gatewayd` command does.
-public enum TokenCommandLine {
-    public static func fail(_ message: String, code: ExitCode = .failure) -> ExitCode {
+package enum TokenCommandLine {
+    package static func fail(_ message: String, code: ExitCode = .failure) -> ExitCode {
         FileHandle.standardError.write(Data((message + "\n").utf8))
         return code
     }

@@ -3,4 +3,4 @@
 ///
 /// `APDU/` and `TLV/` are pure codecs and state machines: bytes in, values or actions out; they
 /// never touch pcscd, so they are tested byte by byte without a card.
-public enum TokenDriver {}
+package enum TokenDriver {}

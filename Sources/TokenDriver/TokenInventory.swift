@@ -6,48 +6,48 @@ import X509
 
 /// What is plugged in, for `gatewayd token list`: every reader, whether a card is in it, whether
 /// it is a PIV token, its certificates and PIN tries left (read without spending one).
-public struct TokenReport: Sendable, Codable {
-    public struct CertificateReport: Sendable, Codable {
-        public var slot: String
-        public var subject: String
-        public var issuer: String
-        public var serial: String
-        public var notBefore: Date
-        public var notAfter: Date
-        public var keyType: String
-        public var sha256: String
+package struct TokenReport: Sendable, Codable {
+    package struct CertificateReport: Sendable, Codable {
+        package var slot: String
+        package var subject: String
+        var issuer: String
+        var serial: String
+        var notBefore: Date
+        package var notAfter: Date
+        package var keyType: String
+        package var sha256: String
 
         enum CodingKeys: String, CodingKey {
             case slot, subject, issuer, serial, notBefore = "not_before", notAfter = "not_after", keyType = "key_type", sha256
         }
     }
 
-    public var reader: String
+    package var reader: String
     /// The USB device the reader is (a token is reader and card in one), when its driver tells
     /// (`SCARD_ATTR_CHANNEL_ID`), with the model from `TokenModel.table`.
-    public var usb: USBIdentity?
-    public var cardPresent: Bool
-    public var atr: String?
-    public var piv: Bool
-    public var pinTriesLeft: Int?
-    public var pinBlocked: Bool?
-    public var certificates: [CertificateReport]
+    package var usb: USBIdentity?
+    package var cardPresent: Bool
+    package var atr: String?
+    package var piv: Bool
+    package var pinTriesLeft: Int?
+    package var pinBlocked: Bool?
+    package var certificates: [CertificateReport]
     /// Why a present card could not be read (not PIV, busy, …).
-    public var problem: String?
+    package var problem: String?
 
     enum CodingKeys: String, CodingKey {
         case reader, usb, cardPresent = "card_present", atr, piv, pinTriesLeft = "pin_tries_left", pinBlocked = "pin_blocked", certificates, problem
     }
 }
 
-public enum TokenInventory {
-    public static func scan() throws(PCSCError) -> [TokenReport] {
+package enum TokenInventory {
+    package static func scan() throws(PCSCError) -> [TokenReport] {
         let context = try PCSCContext()
         return try context.readers().map { reader in report(reader: reader, context: context) }
     }
 
     /// What is in one reader (what the hot-plug watcher asks when a card arrives).
-    public static func report(reader: String) throws(PCSCError) -> TokenReport {
+    package static func report(reader: String) throws(PCSCError) -> TokenReport {
         report(reader: reader, context: try PCSCContext())
     }
 
@@ -64,12 +64,20 @@ public enum TokenInventory {
         if let channel = card.channelID(), let location = USBDevices.busAndAddress(channelID: channel) {
             report.usb = USBDevices.device(bus: location.bus, address: location.address)
         }
-        let token = PIVToken(card: card)
+        // One transaction for the whole reading: another program's SELECT or GET RESPONSE between
+        // ours would break it, and ours would break theirs (a daemon identifies every token it sees).
+        do { try card.withTransaction { readPIV(PIVToken(card: card), into: &report) } } catch {
+            report.problem = "\(error)"
+        }
+        return report
+    }
+
+    static func readPIV(_ token: PIVToken, into report: inout TokenReport) {
         do {
             try token.select()
         } catch {
             report.problem = "không phải token PIV / not a PIV token (\(error))"
-            return report
+            return
         }
         report.piv = true
         switch try? token.pinStatus() {
@@ -93,10 +101,9 @@ public enum TokenInventory {
         if !unreadable.isEmpty {
             report.problem = "Không đọc được chứng thư / cannot read certificates — " + unreadable.joined(separator: "; ")
         }
-        return report
     }
 
-    public static func describe(_ der: [UInt8], slot: PIV.Slot) throws -> TokenReport.CertificateReport {
+    static func describe(_ der: [UInt8], slot: PIV.Slot) throws -> TokenReport.CertificateReport {
         let certificate = try Certificate(derEncoded: der)
         return TokenReport.CertificateReport(
             slot: slot.rawValue, subject: certificate.subject.description, issuer: certificate.issuer.description,
@@ -106,7 +113,7 @@ public enum TokenInventory {
 
     /// The PIV algorithm of a certificate's key, or nil when the token's key is of a kind we do
     /// not sign with.
-    public static func algorithm(of certificate: Certificate) -> PIV.Algorithm? {
+    package static func algorithm(of certificate: Certificate) -> PIV.Algorithm? {
         if P256.Signing.PublicKey(certificate.publicKey) != nil { return .eccP256 }
         if P384.Signing.PublicKey(certificate.publicKey) != nil { return .eccP384 }
         if let rsa = _RSA.Signing.PublicKey(certificate.publicKey), rsa.keySizeInBits == 2048 { return .rsa2048 }

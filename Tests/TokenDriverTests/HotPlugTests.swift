@@ -44,9 +44,12 @@ final class HotPlugTests: XCTestCase {
             XCTAssertLessThan(removed.at.timeIntervalSince(pulled), 1.0, "removal seen within a second")
             since = removed.at
         }
-        try await Task.sleep(nanoseconds: 300_000_000)  // time for a duplicate to show, were there one
+        // A third insertion closes the count instead of a wait for duplicates: the monitor reports
+        // from one thread, in order, so a duplicate of the events above would come before it.
+        _ = try insert()
+        _ = try await events.first(within: 10, after: since) { if case .cardInserted(reader, _) = $0 { true } else { false } }
         let log = events.values.filter { if case .cardInserted(reader, _) = $0 { true } else { $0 == .cardRemoved(reader: reader) } }
-        XCTAssertEqual(log.count, 4, "two insertions and two removals, each once: \(log)")
+        XCTAssertEqual(log.count, 5, "two insertions and two removals, each once, then the closing insertion: \(log)")
     }
 
     /// The daemon, with its stderr log read as an operator would: tokens inserted and removed
@@ -73,10 +76,22 @@ final class HotPlugTests: XCTestCase {
 
         guard getuid() == 0 else { throw XCTSkip("restarting pcscd needs root (CI runs as root)") }
         pulled = Date()
+        let pcscd = runProgram("/usr/bin/pgrep", ["-x", "pcscd"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertEqual(runProgram("/usr/bin/pkill", ["-x", "pcscd"]).status, 0)
         _ = try await daemon.log.first(within: 10) { $0.contains("pcscd unavailable") }
+        // start-pcscd starts nothing while the old pcscd is still shutting down: wait for its exit
+        // (a pidfd, readable when the process ends; not our child, so no waitpid).
+        let exited = runProgram("/usr/bin/env", ["python3", "-c", """
+            import os, select, sys
+            try: fd = os.pidfd_open(int(sys.argv[1]))
+            except ProcessLookupError: sys.exit(0)
+            sys.exit(0 if select.select([fd], [], [], 10)[0] else 1)
+            """, pcscd])
+        XCTAssertEqual(exited.status, 0, "pcscd (\(pcscd)) did not exit within 10 s: \(exited.err)")
         for _ in 0..<200 where runProgram("/usr/bin/pgrep", ["-x", "pcscd"]).status == 0 {
-            try await Task.sleep(nanoseconds: 50_000_000)  // pcscd is still shutting down
+            // Exited, but listed until init (not us: pcscd daemonized) reaps it on its own schedule,
+            // which nothing announces; start-pcscd's pgrep would take it for a running pcscd.
+            try await Task.sleep(nanoseconds: 20_000_000)
         }
         XCTAssertEqual(spawnAndWait("/bin/bash", [repositoryRoot.appendingPathComponent("scripts/start-pcscd").path]), 0, "pcscd started again")
         _ = try await daemon.log.first(within: 15) { $0.contains("pcscd available again") }
@@ -113,7 +128,7 @@ extension HotPlugTests {
         signing.standardError = errors
         signing.standardOutput = FileHandle.nullDevice
         try signing.run()
-        try await Task.sleep(nanoseconds: 700_000_000)  // SELECT, VERIFY done; the card is computing
+        try card.waitFor(line: "signing")  // SELECT, VERIFY done; the card is computing
         card.pull()
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         signing.waitUntilExit()
@@ -126,7 +141,8 @@ extension HotPlugTests {
     }
 }
 
-/// Values with the time they arrived, for waiting on them.
+/// Values with the time they arrived, for waiting on them: a waiter is woken by the value it
+/// waits for, not by a clock.
 final class EventLog<Value: Sendable>: @unchecked Sendable {
     struct Timeout: Error, CustomStringConvertible {
         let seconds: Double
@@ -134,30 +150,48 @@ final class EventLog<Value: Sendable>: @unchecked Sendable {
         var description: String { "nothing matched within \(seconds) s; seen: \(seen)" }
     }
 
+    private typealias Entry = (value: Value, at: Date)
+    private struct Waiter {
+        let matches: (Entry) -> Bool
+        let continuation: CheckedContinuation<Entry, any Error>
+    }
+
     private let lock = NSLock()
-    private var entries: [(value: Value, at: Date)] = []
+    private var entries: [Entry] = []
+    private var waiters: [UUID: Waiter] = [:]
 
     func append(_ value: Value) {
-        lock.lock()
-        entries.append((value, Date()))
-        lock.unlock()
+        let entry = (value: value, at: Date())
+        let woken = lock.withLock {
+            entries.append(entry)
+            let matched = waiters.filter { $0.value.matches(entry) }
+            for id in matched.keys { waiters[id] = nil }
+            return matched.values
+        }
+        for waiter in woken { waiter.continuation.resume(returning: entry) }
     }
 
     var values: [Value] {
-        lock.lock()
-        defer { lock.unlock() }
-        return entries.map(\.value)
+        lock.withLock { entries.map(\.value) }
     }
 
     /// The first entry that arrived after `after` and matches, waiting up to `seconds` for it.
     func first(within seconds: Double, after: Date = .distantPast, _ matches: @escaping (Value) -> Bool) async throws -> (value: Value, at: Date) {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            let found = lock.withLock { entries.first { $0.at > after && matches($0.value) } }
-            if let found { return found }
-            try await Task.sleep(nanoseconds: 10_000_000)
+        let id = UUID()
+        let matching: (Entry) -> Bool = { $0.at > after && matches($0.value) }
+        return try await withCheckedThrowingContinuation { continuation in
+            let found: Entry? = lock.withLock {
+                if let found = entries.first(where: matching) { return found }
+                waiters[id] = Waiter(matches: matching, continuation: continuation)
+                return nil
+            }
+            if let found { return continuation.resume(returning: found) }
+            // The bound on the wait, not the wait itself: it fails a waiter still waiting then.
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+                guard let waiter = lock.withLock({ waiters.removeValue(forKey: id) }) else { return }
+                waiter.continuation.resume(throwing: Timeout(seconds: seconds, seen: values.map { "\($0)" }.joined(separator: "\n")))
+            }
         }
-        throw Timeout(seconds: seconds, seen: values.map { "\($0)" }.joined(separator: "\n"))
     }
 }
 

@@ -9,33 +9,40 @@ enum VirtualReader {
         try XCTUnwrap(try context.readers().first { $0.hasPrefix("Virtual PCD") }, "no virtual reader in pcscd")
     }
 
-    /// Connects once a card is in the reader (a card process needs a moment to connect).
+    /// Connects once a card is in the reader: waits for pcscd to report it (pcscd learns of a
+    /// virtual card by polling vpcd, its own timer), then connects. `seconds` bounds the wait.
     static func connectWhenPresent(_ context: PCSCContext, seconds: Double = 10) throws -> PCSCCard {
         let name = try reader(context)
-        let deadline = Date().addingTimeInterval(seconds)
         var lastError: PCSCError = .noSmartcard
-        while Date() < deadline {
-            let attempt = Result { () throws(PCSCError) -> PCSCCard in try context.connect(reader: name) }
-            switch attempt {
+        let found = try waitForReader(context, seconds: seconds) { (state: UInt32) -> PCSCCard? in
+            guard state & PCSCContext.ReaderState.present != 0, state & PCSCContext.ReaderState.mute == 0 else { return nil }
+            // Present, but it may leave again before we connect: then wait for the next change.
+            switch Result(catching: { () throws(PCSCError) -> PCSCCard in try context.connect(reader: name) }) {
             case .success(let card): return card
-            case .failure(let error): lastError = error
+            case .failure(let error): lastError = error; return nil
             }
-            Thread.sleep(forTimeInterval: 0.05)
         }
-        throw lastError
+        guard let found else { throw lastError }
+        return found
     }
 
     /// Waits until pcscd sees the reader empty, so the next test starts from a clean reader.
-    static func waitUntilEmpty(_ context: PCSCContext, seconds: Double = 5) throws -> Bool {
-        let name = try reader(context)
+    static func waitUntilEmpty(_ context: PCSCContext, seconds: Double = 10) throws -> Bool {
+        try waitForReader(context, seconds: seconds) { $0 & PCSCContext.ReaderState.present == 0 ? true : nil } ?? false
+    }
+
+    /// Calls `check` with the virtual reader's state now and after each change pcscd reports
+    /// (`SCardGetStatusChange`: no polling here), until it gives a value or `seconds` pass (nil).
+    static func waitForReader<T>(_ context: PCSCContext, seconds: Double, _ check: (UInt32) throws -> T?) throws -> T? {
+        var states = [PCSCContext.ReaderState(reader: try reader(context))]
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            let attempt = Result { () throws(PCSCError) -> PCSCCard in try context.connect(reader: name) }
-            if case .failure(let failure) = attempt, failure == .noSmartcard { return true }
-            if case .success(let card) = attempt { card.disconnect() }
-            Thread.sleep(forTimeInterval: 0.05)
+        while true {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { return nil }
+            do { try context.waitForChange(&states, timeoutMilliseconds: UInt32(left * 1000)) } catch .timeout { return nil }
+            if let value = try check(states[0].eventState) { return value }
+            states[0].knownState = states[0].eventState & ~PCSCContext.ReaderState.changed
         }
-        return false
     }
 }
 
@@ -50,6 +57,10 @@ final class VirtualCard {
 
     let directory: String
     private let process = Process()
+    /// The emulator's standard output: a line for each moment a test may wait for.
+    private let output = Pipe()
+    private var pendingOutput = Data()
+    private var connectedAt: Date?
 
     /// Skips the test, with the reason, where pcscd or Python's cryptography is missing.
     static func requirements() throws -> PCSCContext {
@@ -65,21 +76,41 @@ final class VirtualCard {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.emulatorPath, "--dir", directory, "--pin", Self.pin] + extra
+        process.standardOutput = output
         try process.run()
     }
 
-    /// When the card reached the reader: the emulator writes `connected` in its directory as soon
-    /// as its connection to the virtual reader is up (the file's time is that moment).
-    func waitUntilConnected(seconds: Double = 10) throws -> Date {
-        let marker = directory + "/connected"
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if let attributes = try? FileManager.default.attributesOfItem(atPath: marker), let date = attributes[.modificationDate] as? Date {
-                return date
+    struct Ended: Error, CustomStringConvertible {
+        let waitingFor: String
+        var description: String { "the virtual card ended before saying \"\(waitingFor)\"" }
+    }
+
+    /// Blocks until the emulator prints `line`. It prints `connected` once in the reader (or
+    /// gives up after its own 10 s) and `signing` when a private-key operation starts; its end
+    /// (end of file) ends the wait too, with an error.
+    func waitFor(line: String) throws {
+        let reader = output.fileHandleForReading
+        while true {
+            while let newline = pendingOutput.firstIndex(of: 0x0A) {
+                let next = String(decoding: pendingOutput[pendingOutput.startIndex..<newline], as: UTF8.self)
+                pendingOutput.removeSubrange(pendingOutput.startIndex...newline)
+                if next == line { return }
             }
-            Thread.sleep(forTimeInterval: 0.01)
+            let chunk = reader.availableData
+            if chunk.isEmpty { throw Ended(waitingFor: line) }
+            pendingOutput.append(chunk)
         }
-        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: marker])
+    }
+
+    /// When the card reached the reader: the emulator writes `connected` in its directory as soon
+    /// as its connection to the virtual reader is up (the file's time is that moment), then says so.
+    func waitUntilConnected() throws -> Date {
+        if let connectedAt { return connectedAt }
+        try waitFor(line: "connected")
+        let marker = directory + "/connected"
+        let date = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: marker)[.modificationDate] as? Date)
+        connectedAt = date
+        return date
     }
 
     /// SIGKILL: the card leaves the reader at once, whatever signal mask the emulator inherited.

@@ -10,7 +10,9 @@ the awkward behaviour of real tokens. OpenSC's PIV driver accepts it (scripts/ch
 9A holds RSA-2048 and 9C P-256 unless told otherwise; 9D and 9E are empty unless given a kind.
 DIR receives key-9x.pem and cert-9x.pem / cert-9x.der for each key (made on first start, kept
 after), state.json (the PIN tries left, so a test reads the card's own counter) and `connected`,
-an empty file written the moment the card reaches the reader. The card leaves
+an empty file written the moment the card reaches the reader. On standard output it says
+`connected` then, and `signing` when a private-key operation starts, so a test can wait for
+those moments instead of sleeping. The card leaves
 the reader (closes the connection) on SIGTERM. Keys are generated per DIR; nothing here is a
 secret. docs/virtual-piv.md describes what the card implements.
 
@@ -340,6 +342,7 @@ class Card:
         else:
             return WRONG_DATA
         if self.args.sign_delay_ms:  # a slow token's private-key operation
+            print("signing", flush=True)
             time.sleep(self.args.sign_delay_ms / 1000)
         if slot == 0x9C:
             self.pin_always = False
@@ -379,6 +382,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: (connection.close(), sys.exit(0)))
     # The moment the card reached the reader, for tests that time how fast an insertion is seen.
     open(os.path.join(args.dir, "connected"), "w").close()
+    print("connected", flush=True)
 
     def reply(data):
         connection.sendall(struct.pack(">H", len(data)) + data)

@@ -2,15 +2,15 @@ import Foundation
 
 /// APDUs as text for debug logs, with the secret parts never shown: the data of a VERIFY (the
 /// PIN) and of CHANGE REFERENCE DATA / RESET RETRY COUNTER (PIN, PUK) is replaced by its length.
-public enum APDUTrace {
+package enum APDUTrace {
     /// Writes a trace line to standard error (the daemon's log under systemd).
-    public static let standardError: @Sendable (String) -> Void = { line in
+    package static let standardError: @Sendable (String) -> Void = { line in
         FileHandle.standardError.write(Data(("apdu " + line + "\n").utf8))
     }
 
     static let secretInstructions: Set<UInt8> = [0x20, 0x24, 0x2C]
 
-    public static func describe(_ command: CommandAPDU) -> String {
+    static func describe(_ command: CommandAPDU) -> String {
         var text = hex([command.cla, command.ins, command.p1, command.p2])
         if !command.data.isEmpty {
             text += secretInstructions.contains(command.ins)
@@ -21,7 +21,7 @@ public enum APDUTrace {
         return text
     }
 
-    public static func describe(_ response: ResponseAPDU) -> String {
+    static func describe(_ response: ResponseAPDU) -> String {
         (response.data.isEmpty ? "" : "\(response.data.count) bytes, ") + response.status.description
     }
 

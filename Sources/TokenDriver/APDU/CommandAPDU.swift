@@ -7,17 +7,17 @@
 ///     case 2E:  CLA INS P1 P2 00 Le1 Le2               (Le 0000 = 65536)
 ///     case 3E:  CLA INS P1 P2 00 Lc1 Lc2 Data          (Lc 1..65535)
 ///     case 4E:  CLA INS P1 P2 00 Lc1 Lc2 Data Le1 Le2
-public struct CommandAPDU: Sendable, Equatable {
-    public var cla: UInt8
-    public var ins: UInt8
-    public var p1: UInt8
-    public var p2: UInt8
-    public var data: [UInt8]
+package struct CommandAPDU: Sendable, Equatable {
+    var cla: UInt8
+    var ins: UInt8
+    var p1: UInt8
+    var p2: UInt8
+    package var data: [UInt8]
     /// Bytes expected in the answer: `nil` for none, 1...65536 otherwise (256 and 65536 are
     /// "as many as there are" in the short and extended forms).
-    public var expectedLength: Int?
+    var expectedLength: Int?
 
-    public init(cla: UInt8 = 0x00, ins: UInt8, p1: UInt8, p2: UInt8, data: [UInt8] = [], expectedLength: Int? = nil) {
+    package init(cla: UInt8 = 0x00, ins: UInt8, p1: UInt8, p2: UInt8, data: [UInt8] = [], expectedLength: Int? = nil) {
         self.cla = cla
         self.ins = ins
         self.p1 = p1
@@ -27,21 +27,21 @@ public struct CommandAPDU: Sendable, Equatable {
     }
 
     /// The class byte bit that says "more commands of this chain follow" (ISO 7816-4 §5.4.2).
-    public static let chainingBit: UInt8 = 0x10
+    static let chainingBit: UInt8 = 0x10
 
-    public enum EncodingError: Error, Equatable, Sendable {
+    package enum EncodingError: Error, Equatable, Sendable {
         case dataTooLong(Int)
         case expectedLengthOutOfRange(Int)
         case needsExtendedLength
     }
 
     /// Whether this command fits the short form.
-    public var fitsShortForm: Bool {
+    var fitsShortForm: Bool {
         data.count <= 255 && (expectedLength ?? 0) <= 256
     }
 
     /// The wire bytes; the short form whenever it fits, unless `extended` forces a form.
-    public func encoded(extended: Bool? = nil) throws(EncodingError) -> [UInt8] {
+    func encoded(extended: Bool? = nil) throws(EncodingError) -> [UInt8] {
         guard data.count <= 65535 else { throw .dataTooLong(data.count) }
         if let le = expectedLength, !(1...65536).contains(le) { throw .expectedLengthOutOfRange(le) }
         let useExtended = extended ?? !fitsShortForm
@@ -70,13 +70,13 @@ public struct CommandAPDU: Sendable, Equatable {
         return bytes
     }
 
-    public enum ParseError: Error, Equatable, Sendable {
+    package enum ParseError: Error, Equatable, Sendable {
         case tooShort(Int)
         case lengthMismatch
     }
 
     /// Parses any of the seven cases; strict: the length fields must account for every byte.
-    public init(wireBytes bytes: [UInt8]) throws(ParseError) {
+    package init(wireBytes bytes: [UInt8]) throws(ParseError) {
         guard bytes.count >= 4 else { throw .tooShort(bytes.count) }
         self.init(cla: bytes[0], ins: bytes[1], p1: bytes[2], p2: bytes[3])
         let body = Array(bytes[4...])
@@ -122,7 +122,7 @@ public struct CommandAPDU: Sendable, Equatable {
     /// Command chaining for cards or readers without extended APDUs: the data split in pieces
     /// of at most `pieceLength`, every command but the last with the chaining bit set, the
     /// expected length on the last only.
-    public func chained(pieceLength: Int = 255) -> [CommandAPDU] {
+    func chained(pieceLength: Int = 255) -> [CommandAPDU] {
         precondition((1...255).contains(pieceLength))
         guard data.count > pieceLength else { return [self] }
         var commands: [CommandAPDU] = []

@@ -1,27 +1,27 @@
 /// An ISO/IEC 7816-4 response APDU: data, then the two status bytes.
-public struct ResponseAPDU: Sendable, Equatable {
-    public var data: [UInt8]
-    public var status: StatusWord
+package struct ResponseAPDU: Sendable, Equatable {
+    package var data: [UInt8]
+    package var status: StatusWord
 
-    public init(data: [UInt8] = [], status: StatusWord) {
+    package init(data: [UInt8] = [], status: StatusWord) {
         self.data = data
         self.status = status
     }
 
-    public enum ParseError: Error, Equatable, Sendable { case tooShort(Int) }
+    package enum ParseError: Error, Equatable, Sendable { case tooShort(Int) }
 
-    public init(wireBytes bytes: [UInt8]) throws(ParseError) {
+    package init(wireBytes bytes: [UInt8]) throws(ParseError) {
         guard bytes.count >= 2 else { throw .tooShort(bytes.count) }
         data = Array(bytes[..<(bytes.count - 2)])
         status = StatusWord(UInt16(bytes[bytes.count - 2]) << 8 | UInt16(bytes[bytes.count - 1]))
     }
 
-    public var wireBytes: [UInt8] { data + [UInt8(status.rawValue >> 8), UInt8(status.rawValue & 0xFF)] }
+    var wireBytes: [UInt8] { data + [UInt8(status.rawValue >> 8), UInt8(status.rawValue & 0xFF)] }
 }
 
 /// Status words by name (ISO 7816-4 §5.6 and NIST SP 800-73-4 Part 2 §5.6), so code and logs
 /// say `.pinIncorrect(triesLeft: 2)` rather than `63C2`.
-public enum StatusWord: Sendable, Equatable, Hashable, CustomStringConvertible {
+package enum StatusWord: Sendable, Equatable, Hashable, CustomStringConvertible {
     case success                               // 9000
     case moreData(available: Int)              // 61xx: xx more bytes (00: 256 or more)
     case wrongLength(exact: Int)               // 6Cxx: resend with Le = xx
@@ -40,7 +40,7 @@ public enum StatusWord: Sendable, Equatable, Hashable, CustomStringConvertible {
     case memoryFailure                         // 6581
     case other(UInt16)
 
-    public init(_ raw: UInt16) {
+    package init(_ raw: UInt16) {
         let high = UInt8(raw >> 8), low = UInt8(raw & 0xFF)
         switch (high, low) {
         case (0x90, 0x00): self = .success
@@ -63,7 +63,7 @@ public enum StatusWord: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var rawValue: UInt16 {
+    package var rawValue: UInt16 {
         switch self {
         case .success: 0x9000
         case .moreData(let available): 0x6100 | UInt16(available == 256 ? 0 : available & 0xFF)
@@ -85,9 +85,9 @@ public enum StatusWord: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var isSuccess: Bool { self == .success }
+    var isSuccess: Bool { self == .success }
 
-    public var description: String {
+    package var description: String {
         let hex = String(rawValue, radix: 16, uppercase: true)
         let code = String(repeating: "0", count: max(0, 4 - hex.count)) + hex
         switch self {

@@ -4,15 +4,15 @@
 ///
 /// Pure: the transport feeds it each response and does what it answers, so the loop is tested
 /// on byte sequences without a card (the swift-nio habit: event in, action out).
-public struct ResponseAssembler: Sendable {
-    public enum Action: Sendable, Equatable {
+package struct ResponseAssembler: Sendable {
+    package enum Action: Sendable, Equatable {
         /// Transmit this command next.
         case send(CommandAPDU)
         /// The whole answer: every data piece joined, with the final status.
         case finished(ResponseAPDU)
     }
 
-    public enum Failure: Error, Equatable, Sendable {
+    package enum Failure: Error, Equatable, Sendable {
         /// A card that keeps answering `61xx` past any sensible object size.
         case answerTooLong(Int)
         /// `6Cxx` twice for the same command: the card does not settle on a length.
@@ -20,18 +20,18 @@ public struct ResponseAssembler: Sendable {
     }
 
     /// PIV objects stay well under this (the largest, a certificate, is a few KB).
-    public static let maximumAnswer = 1 << 20
+    static let maximumAnswer = 1 << 20
 
     private let command: CommandAPDU
     private var collected: [UInt8] = []
     private var resentForLength = false
 
-    public init(command: CommandAPDU) { self.command = command }
+    package init(command: CommandAPDU) { self.command = command }
 
     /// The first command to send.
-    public var firstAction: Action { .send(command) }
+    var firstAction: Action { .send(command) }
 
-    public mutating func received(_ response: ResponseAPDU) throws(Failure) -> Action {
+    package mutating func received(_ response: ResponseAPDU) throws(Failure) -> Action {
         collected += response.data
         guard collected.count <= Self.maximumAnswer else { throw .answerTooLong(collected.count) }
         switch response.status {

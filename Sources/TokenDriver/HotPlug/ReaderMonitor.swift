@@ -8,17 +8,17 @@ import Foundation
 ///     for await event in ReaderMonitor.events() { … }
 ///
 /// Ending the iteration (or cancelling its task) stops the thread.
-public enum ReaderMonitor {
-    public struct Backoff: Sendable {
-        public var initial: Double
-        public var maximum: Double
-        public init(initial: Double = 0.25, maximum: Double = 5) {
+package enum ReaderMonitor {
+    package struct Backoff: Sendable {
+        var initial: Double
+        var maximum: Double
+        package init(initial: Double = 0.25, maximum: Double = 5) {
             self.initial = initial
             self.maximum = maximum
         }
     }
 
-    public static func events(backoff: Backoff = Backoff()) -> AsyncStream<ReaderEvent> {
+    package static func events(backoff: Backoff = Backoff()) -> AsyncStream<ReaderEvent> {
         AsyncStream(bufferingPolicy: .unbounded) { continuation in
             let worker = Worker(backoff: backoff) { continuation.yield($0) }
             let thread = Thread {

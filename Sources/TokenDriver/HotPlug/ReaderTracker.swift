@@ -1,5 +1,5 @@
 /// What the hot-plug monitor reports, in the order it happened.
-public enum ReaderEvent: Sendable, Equatable {
+package enum ReaderEvent: Sendable, Equatable {
     case readerAdded(String)
     case readerRemoved(String)
     case cardInserted(reader: String, atr: [UInt8])
@@ -12,7 +12,7 @@ public enum ReaderEvent: Sendable, Equatable {
 
 /// The pure part of the hot-plug monitor: from the reader lists and reader states pcscd reports,
 /// the events to tell, each card once per insertion. No I/O, so every transition is unit-tested.
-public struct ReaderTracker: Sendable {
+package struct ReaderTracker: Sendable {
     struct Reader: Sendable {
         var cardPresent = false
         /// pcsc-lite counts card insertions and removals in the upper 16 bits of a reader's event
@@ -25,18 +25,18 @@ public struct ReaderTracker: Sendable {
     private(set) var readers: [String: Reader] = [:]
     private var serviceDown = false
 
-    public init() {}
+    package init() {}
 
-    public var readerNames: [String] { readers.keys.sorted() }
+    var readerNames: [String] { readers.keys.sorted() }
 
     /// The states to wait on: the PnP pseudo-reader first, then every known reader.
-    public func waitStates(plugAndPlayKnownState: UInt32) -> [PCSCContext.ReaderState] {
+    func waitStates(plugAndPlayKnownState: UInt32) -> [PCSCContext.ReaderState] {
         [PCSCContext.ReaderState(reader: PCSCContext.plugAndPlayReader, knownState: plugAndPlayKnownState)]
             + readerNames.map { PCSCContext.ReaderState(reader: $0, knownState: readers[$0]!.knownState) }
     }
 
     /// After (re)connecting to pcscd, or when the PnP pseudo-reader says the list changed.
-    public mutating func readersListed(_ names: [String]) -> [ReaderEvent] {
+    mutating func readersListed(_ names: [String]) -> [ReaderEvent] {
         var events: [ReaderEvent] = []
         if serviceDown {
             serviceDown = false
@@ -54,7 +54,7 @@ public struct ReaderTracker: Sendable {
     }
 
     /// One reader's state after a wait.
-    public mutating func observed(_ state: PCSCContext.ReaderState) -> [ReaderEvent] {
+    mutating func observed(_ state: PCSCContext.ReaderState) -> [ReaderEvent] {
         guard var reader = readers[state.reader] else { return [] }
         if state.eventState & PCSCContext.ReaderState.unknown != 0 {
             return removeReader(state.reader)  // unplugged between the listing and the wait
@@ -83,7 +83,7 @@ public struct ReaderTracker: Sendable {
     }
 
     /// pcscd is gone: everything it showed is gone with it. Reported once per outage.
-    public mutating func serviceLost(_ error: PCSCError) -> [ReaderEvent] {
+    package mutating func serviceLost(_ error: PCSCError) -> [ReaderEvent] {
         guard !serviceDown else { return [] }
         serviceDown = true
         var events: [ReaderEvent] = [.serviceLost(error)]

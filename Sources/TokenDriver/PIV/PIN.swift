@@ -2,12 +2,12 @@
 /// 8 bytes. The bytes live in one buffer that is zeroed when the value goes away, and no
 /// description, log or error ever shows them.
 /// `@unchecked Sendable`: the buffer is written only in `init` and `deinit`; reads are copies.
-public final class PIN: @unchecked Sendable, CustomStringConvertible, CustomDebugStringConvertible {
-    public enum FormatError: Error, Equatable, Sendable, CustomStringConvertible {
+package final class PIN: @unchecked Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    package enum FormatError: Error, Equatable, Sendable, CustomStringConvertible {
         case wrongLength(Int)
         case notDigits
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .wrongLength(let count):
                 "Mã PIN phải có từ 6 đến 8 chữ số (đã nhập \(count) ký tự). / A PIN has 6 to 8 digits (\(count) characters given)."
@@ -20,7 +20,7 @@ public final class PIN: @unchecked Sendable, CustomStringConvertible, CustomDebu
     private let buffer: UnsafeMutableBufferPointer<UInt8>
 
     /// Checks the format before anything is sent: a malformed PIN must never cost a try.
-    public init(_ text: String) throws(FormatError) {
+    package init(_ text: String) throws(FormatError) {
         let characters = Array(text.utf8)
         guard characters.allSatisfy({ (0x30...0x39).contains($0) }) else { throw .notDigits }  // also "１２３" (full-width)
         guard (6...8).contains(characters.count) else { throw .wrongLength(characters.count) }
@@ -42,6 +42,6 @@ public final class PIN: @unchecked Sendable, CustomStringConvertible, CustomDebu
         return try body(copy)
     }
 
-    public var description: String { "PIN(redacted)" }
-    public var debugDescription: String { "PIN(redacted)" }
+    package var description: String { "PIN(redacted)" }
+    package var debugDescription: String { "PIN(redacted)" }
 }

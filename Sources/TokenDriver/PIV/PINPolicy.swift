@@ -2,8 +2,8 @@
 /// wrong PINs and unlocking costs a trip to the provider, so: read the tries left first (a VERIFY
 /// without data costs nothing), never spend the last try unless the person explicitly says so,
 /// never retry by itself.
-public enum PINPolicy {
-    public enum Decision: Sendable, Equatable {
+package enum PINPolicy {
+    package enum Decision: Sendable, Equatable {
         case proceed
         /// One try left: refuse unless forced, and say why.
         case refuseLastTry
@@ -12,7 +12,7 @@ public enum PINPolicy {
     }
 
     /// - Parameter status: the answer to the retry-counter query (`VERIFY` with no data).
-    public static func decide(status: StatusWord, force: Bool) -> Decision {
+    static func decide(status: StatusWord, force: Bool) -> Decision {
         switch status {
         case .authenticationBlocked, .pinIncorrect(triesLeft: 0):
             return .blocked

@@ -1,9 +1,9 @@
 import Signing
 
-/// A PIV token in a reader: the card application's operations over one PC/SC connection, with the
-/// PIN rules of `PINPolicy` applied before any try is spent.
-public final class PIVToken: @unchecked Sendable {
-    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+/// A PIV token in a reader: the card application's operations over one card connection (PC/SC,
+/// or a scripted card in the tests), with the PIN rules of `PINPolicy` applied before any try is spent.
+package final class PIVToken: @unchecked Sendable {
+    package enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         case pinIncorrect(triesLeft: Int)
         case pinBlocked
         /// One try left and the caller did not force: nothing was sent.
@@ -18,7 +18,7 @@ public final class PIVToken: @unchecked Sendable {
         /// since we connected): reconnecting and starting again is safe, no PIN was tried.
         case connectionLost(PCSCError)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .pinIncorrect(let tries):
                 "Mã PIN sai, còn \(tries) lần thử. / Wrong PIN, \(tries) tries left."
@@ -36,17 +36,17 @@ public final class PIVToken: @unchecked Sendable {
         }
     }
 
-    public enum PINStatus: Sendable, Equatable {
+    package enum PINStatus: Sendable, Equatable {
         case verified
         case triesLeft(Int)
         case blocked
     }
 
-    let card: PCSCCard
+    let card: any CardTransport
     /// Whether the card takes extended APDUs; learnt on the first refusal (6700) when unknown.
-    public private(set) var extendedAPDUs: Bool
+    private(set) var extendedAPDUs: Bool
 
-    public init(card: PCSCCard, extendedAPDUs: Bool = true) {
+    package init(card: any CardTransport, extendedAPDUs: Bool = true) {
         self.card = card
         self.extendedAPDUs = extendedAPDUs
     }
@@ -83,11 +83,11 @@ public final class PIVToken: @unchecked Sendable {
     }
 
     /// Tokens do not always select PIV at power-on: every operation starts here.
-    public func select() throws(Failure) {
+    package func select() throws(Failure) {
         _ = try expectSuccess(PIV.select(), "SELECT PIV")
     }
 
-    public func certificate(_ slot: PIV.Slot) throws(Failure) -> [UInt8] {
+    package func certificate(_ slot: PIV.Slot) throws(Failure) -> [UInt8] {
         let data = try expectSuccess(PIV.getData(slot.certificateObject), "GET DATA \(slot.rawValue)", longAnswer: true)
         let object: PIV.CertificateObject
         do { object = try PIV.certificateObject(data) } catch { throw .malformed("\(error)") }
@@ -97,7 +97,7 @@ public final class PIVToken: @unchecked Sendable {
     }
 
     /// Tries left, without spending one (VERIFY with no data).
-    public func pinStatus() throws(Failure) -> PINStatus {
+    func pinStatus() throws(Failure) -> PINStatus {
         let response = try send(PIV.pinStatus())
         switch response.status {
         case .success: return .verified
@@ -108,7 +108,7 @@ public final class PIVToken: @unchecked Sendable {
     }
 
     /// VERIFY, once, after checking the tries left. Never retried by itself.
-    public func verify(_ pin: PIN, force: Bool) throws(Failure) {
+    package func verify(_ pin: PIN, force: Bool) throws(Failure) {
         let status = try send(PIV.pinStatus()).status
         switch PINPolicy.decide(status: status, force: force) {
         case .blocked: throw .pinBlocked
@@ -127,7 +127,7 @@ public final class PIVToken: @unchecked Sendable {
     /// Signs a digest with the slot's key: SELECT, the PIN check and VERIFY, then GENERAL
     /// AUTHENTICATE, all inside one PC/SC transaction so no other program slips between them
     /// (slot 9C's "PIN always" is satisfied by the VERIFY right before).
-    public func sign(digest: [UInt8], algorithm: SignatureAlgorithm, keyAlgorithm: PIV.Algorithm,
+    package func sign(digest: [UInt8], algorithm: SignatureAlgorithm, keyAlgorithm: PIV.Algorithm,
                      slot: PIV.Slot, pin: PIN?, force: Bool = false) throws(Failure) -> [UInt8] {
         let challenge: [UInt8]
         do { challenge = try SignatureBlock.challenge(digest: digest, algorithm: algorithm, keyAlgorithm: keyAlgorithm) } catch {

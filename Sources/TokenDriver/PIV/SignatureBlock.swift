@@ -3,9 +3,9 @@ import Signing
 /// What the host hands the card to sign: the card only does the private-key operation, so for
 /// RSA the host builds the whole block (PKCS#1 v1.5 or PSS, `RSAPadding`), and for ECDSA it gives
 /// the digest cut to the curve's size (FIPS 186-4 §6.4: leftmost bits).
-public enum SignatureBlock {
+package enum SignatureBlock {
     /// The challenge for GENERAL AUTHENTICATE.
-    public static func challenge(digest: [UInt8], algorithm: SignatureAlgorithm, keyAlgorithm: PIV.Algorithm) throws(SignerError) -> [UInt8] {
+    static func challenge(digest: [UInt8], algorithm: SignatureAlgorithm, keyAlgorithm: PIV.Algorithm) throws(SignerError) -> [UInt8] {
         guard digest.count == algorithm.digest.length else {
             throw .digestLength(expected: algorithm.digest.length, actual: digest.count)
         }
@@ -23,7 +23,7 @@ public enum SignatureBlock {
 }
 
 extension PIV.Algorithm {
-    public var keyType: SignerKeyType {
+    package var keyType: SignerKeyType {
         switch self {
         case .rsa2048: .rsa(bits: 2048)
         case .eccP256: .ecdsaP256

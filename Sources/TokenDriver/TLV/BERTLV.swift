@@ -7,21 +7,21 @@
 ///
 /// Parsing is all-or-nothing: any truncated or malformed input is an error, never a crash or a
 /// partial result (a card's answer is untrusted input).
-public struct TLV: Sendable, Equatable {
+package struct TLV: Sendable, Equatable {
     /// The tag's bytes as they are on the wire (1–4 bytes), e.g. `[0x5F, 0xC1, 0x05]`.
-    public var tag: [UInt8]
-    public var value: [UInt8]
+    var tag: [UInt8]
+    package var value: [UInt8]
 
-    public init(tag: [UInt8], value: [UInt8]) {
+    package init(tag: [UInt8], value: [UInt8]) {
         self.tag = tag
         self.value = value
     }
 
-    public init(tag: UInt8, value: [UInt8]) { self.init(tag: [tag], value: value) }
+    package init(tag: UInt8, value: [UInt8]) { self.init(tag: [tag], value: value) }
 
-    public var isConstructed: Bool { (tag.first ?? 0) & 0x20 != 0 }
+    var isConstructed: Bool { (tag.first ?? 0) & 0x20 != 0 }
 
-    public enum ParseError: Error, Equatable, Sendable {
+    package enum ParseError: Error, Equatable, Sendable {
         case truncatedTag(offset: Int)
         case tagTooLong(offset: Int)
         case truncatedLength(offset: Int)
@@ -31,7 +31,7 @@ public struct TLV: Sendable, Equatable {
     }
 
     /// Every TLV in `bytes`, in order; the bytes must be exactly a sequence of TLVs.
-    public static func parseAll(_ bytes: [UInt8]) throws(ParseError) -> [TLV] {
+    static func parseAll(_ bytes: [UInt8]) throws(ParseError) -> [TLV] {
         var items: [TLV] = []
         var offset = 0
         while offset < bytes.count {
@@ -43,7 +43,7 @@ public struct TLV: Sendable, Equatable {
     }
 
     /// One TLV starting at `offset`; returns it and the offset after it.
-    public static func parse(_ bytes: [UInt8], at start: Int) throws(ParseError) -> (TLV, Int) {
+    static func parse(_ bytes: [UInt8], at start: Int) throws(ParseError) -> (TLV, Int) {
         var offset = start
         guard offset < bytes.count else { throw .truncatedTag(offset: offset) }
         var tag = [bytes[offset]]
@@ -79,10 +79,10 @@ public struct TLV: Sendable, Equatable {
     }
 
     /// The children of a constructed TLV (or of any value holding TLVs, as PIV containers do).
-    public func children() throws(ParseError) -> [TLV] { try TLV.parseAll(value) }
+    func children() throws(ParseError) -> [TLV] { try TLV.parseAll(value) }
 
     /// DER-style minimal length encoding.
-    public var encoded: [UInt8] {
+    var encoded: [UInt8] {
         var bytes = tag
         let count = value.count
         switch count {
@@ -97,6 +97,6 @@ public struct TLV: Sendable, Equatable {
 
 extension Array where Element == TLV {
     /// The first item with this tag.
-    public func first(tag: [UInt8]) -> TLV? { first { $0.tag == tag } }
-    public func first(tag: UInt8) -> TLV? { first(tag: [tag]) }
+    package func first(tag: [UInt8]) -> TLV? { first { $0.tag == tag } }
+    package func first(tag: UInt8) -> TLV? { first(tag: [tag]) }
 }

@@ -8,7 +8,7 @@ import Glibc
 /// A pcsc-lite return code with a name. The ones a running daemon must tell apart and recover
 /// from (no service, reader gone, card removed or reset, another program using the card) are
 /// named cases; any other keeps its number.
-public enum PCSCError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum PCSCError: Error, Sendable, Equatable, CustomStringConvertible {
     case noService              // 0x8010001D: pcscd is not running
     case serviceStopped         // 0x8010001E: pcscd shut down while we were connected
     case invalidHandle          // 0x80100003: a context or card handle from a pcscd that has gone
@@ -52,7 +52,7 @@ public enum PCSCError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Worth trying again after reconnecting (as opposed to a fault of the request itself).
-    public var isRecoverable: Bool {
+    var isRecoverable: Bool {
         switch self {
         // notTransacted: the reader could not reach the card (vpcd reports a vanished card so).
         case .noService, .serviceStopped, .invalidHandle, .communicationError, .readerUnavailable, .removedCard, .resetCard, .sharingViolation, .noSmartcard, .noReadersAvailable, .timeout, .notTransacted: true
@@ -60,7 +60,7 @@ public enum PCSCError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .noService: "Dịch vụ thẻ (pcscd) không chạy / the smart card service (pcscd) is not running"
         case .serviceStopped: "Dịch vụ thẻ (pcscd) đã dừng / the smart card service (pcscd) stopped"
@@ -90,13 +90,13 @@ public enum PCSCError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// A connection to pcscd (`SCardEstablishContext`). One per thread of use: pcsc-lite contexts
 /// are not meant to be shared across threads.
-public final class PCSCContext: @unchecked Sendable {
+package final class PCSCContext: @unchecked Sendable {
     let handle: SCARDCONTEXT
     /// Where APDUs are traced (redacted: `APDUTrace`), for cards connected through this context.
     /// `GATEWAYD_APDU_TRACE=1` in the environment sends them to standard error.
-    public var trace: (@Sendable (String) -> Void)?
+    var trace: (@Sendable (String) -> Void)?
 
-    public init() throws(PCSCError) {
+    package init() throws(PCSCError) {
         var context = SCARDCONTEXT()
         try PCSCError.check(SCardEstablishContext(DWORD(SCARD_SCOPE_SYSTEM), nil, nil, &context))
         handle = context
@@ -106,7 +106,7 @@ public final class PCSCContext: @unchecked Sendable {
     deinit { SCardReleaseContext(handle) }
 
     /// Reader names; an empty list when none is connected.
-    public func readers() throws(PCSCError) -> [String] {
+    package func readers() throws(PCSCError) -> [String] {
         var length = DWORD(0)
         var result = SCardListReaders(handle, nil, nil, &length)
         if UInt32(truncatingIfNeeded: result) == 0x8010_002E { return [] }
@@ -120,31 +120,31 @@ public final class PCSCContext: @unchecked Sendable {
     }
 
     /// pcsc-lite's pseudo-reader whose state changes when a reader is plugged in or out.
-    public static let plugAndPlayReader = "\\\\?PnP?\\Notification"
+    static let plugAndPlayReader = "\\\\?PnP?\\Notification"
 
     /// One entry of `waitForChange`: what the caller last knew of a reader (`knownState`), and
     /// what pcscd reports now (`eventState`, with the card's ATR when one is present).
-    public struct ReaderState: Sendable, Equatable {
-        public var reader: String
-        public var knownState: UInt32
-        public var eventState: UInt32 = 0
-        public var atr: [UInt8] = []
+    package struct ReaderState: Sendable, Equatable {
+        package var reader: String
+        var knownState: UInt32
+        var eventState: UInt32 = 0
+        package var atr: [UInt8] = []
 
-        public init(reader: String, knownState: UInt32 = 0) {
+        package init(reader: String, knownState: UInt32 = 0) {
             self.reader = reader
             self.knownState = knownState
         }
 
-        public static let changed: UInt32 = 0x0002   // SCARD_STATE_CHANGED
-        public static let unknown: UInt32 = 0x0004   // SCARD_STATE_UNKNOWN: no such reader (any more)
-        public static let present: UInt32 = 0x0020   // SCARD_STATE_PRESENT
-        public static let mute: UInt32 = 0x0200      // SCARD_STATE_MUTE: a card that does not answer
+        static let changed: UInt32 = 0x0002   // SCARD_STATE_CHANGED
+        package static let unknown: UInt32 = 0x0004   // SCARD_STATE_UNKNOWN: no such reader (any more)
+        package static let present: UInt32 = 0x0020   // SCARD_STATE_PRESENT
+        static let mute: UInt32 = 0x0200      // SCARD_STATE_MUTE: a card that does not answer
     }
 
     /// `SCardGetStatusChange`: blocks until one of `states` differs from its `knownState` (or
     /// `timeoutMilliseconds` passes, or `cancel()` is called from another thread), then fills in
     /// every `eventState`. Waiting costs no CPU: pcscd answers over its socket when something happens.
-    public func waitForChange(_ states: inout [ReaderState], timeoutMilliseconds: UInt32? = nil) throws(PCSCError) {
+    func waitForChange(_ states: inout [ReaderState], timeoutMilliseconds: UInt32? = nil) throws(PCSCError) {
         let names = states.map { strdup($0.reader) }
         defer { names.forEach { free($0) } }
         var raw = states.enumerated().map { index, state in
@@ -163,38 +163,40 @@ public final class PCSCContext: @unchecked Sendable {
     }
 
     /// Wakes a `waitForChange` blocked on this context in another thread (it fails `.cancelled`).
-    public func cancel() {
+    func cancel() {
         SCardCancel(handle)
     }
 
-    public func connect(reader: String) throws(PCSCError) -> PCSCCard {
+    package func connect(reader: String) throws(PCSCError) -> PCSCCard {
         var card = SCARDHANDLE()
         var activeProtocol = DWORD(0)
         try PCSCError.check(SCardConnect(handle, reader, DWORD(SCARD_SHARE_SHARED),
                                          DWORD(SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1), &card, &activeProtocol))
-        let connected = PCSCCard(handle: card, activeProtocol: activeProtocol, context: self)
+        let connected = PCSCCard(handle: card, activeProtocol: activeProtocol, reader: reader, context: self)
         connected.trace = trace
         return connected
     }
 }
 
-/// One connection to the card in a reader.
-public final class PCSCCard: @unchecked Sendable {
+/// One connection to the card in a reader; `send` (chaining, GET RESPONSE) comes with `CardTransport`.
+package final class PCSCCard: CardTransport, @unchecked Sendable {
     let handle: SCARDHANDLE
     let activeProtocol: DWORD
+    let reader: String
     let context: PCSCContext  // kept alive as long as the card
     private var connected = true
     var trace: (@Sendable (String) -> Void)?
 
-    init(handle: SCARDHANDLE, activeProtocol: DWORD, context: PCSCContext) {
+    init(handle: SCARDHANDLE, activeProtocol: DWORD, reader: String, context: PCSCContext) {
         self.handle = handle
         self.activeProtocol = activeProtocol
+        self.reader = reader
         self.context = context
     }
 
     deinit { if connected { SCardDisconnect(handle, DWORD(SCARD_LEAVE_CARD)) } }
 
-    public enum Disposition: Sendable {
+    package enum Disposition: Sendable {
         /// Keep the card as it is (a verified PIN stays verified for the next command).
         case leave
         /// Reset: nobody after us inherits a verified PIN.
@@ -203,14 +205,16 @@ public final class PCSCCard: @unchecked Sendable {
         var value: DWORD { self == .leave ? DWORD(SCARD_LEAVE_CARD) : DWORD(SCARD_RESET_CARD) }
     }
 
-    public func disconnect(_ disposition: Disposition = .leave) {
+    package func disconnect() { disconnect(.leave) }
+
+    package func disconnect(_ disposition: Disposition) {
         guard connected else { return }
         connected = false
         SCardDisconnect(handle, disposition.value)
     }
 
     /// Sends one APDU, returns the raw response (data and status word).
-    public func transmit(_ bytes: [UInt8]) throws(PCSCError) -> [UInt8] {
+    func transmit(_ bytes: [UInt8]) throws(PCSCError) -> [UInt8] {
         var response = [UInt8](repeating: 0, count: 65538)
         var length = DWORD(response.count)
         let result = activeProtocol == DWORD(SCARD_PROTOCOL_T0)
@@ -220,33 +224,15 @@ public final class PCSCCard: @unchecked Sendable {
         return Array(response.prefix(Int(length)))
     }
 
-    /// Sends one logical command: chained when it does not fit a short APDU and `extended` is
-    /// false, with `61xx` / `6Cxx` followed until the whole answer is in.
-    public func send(_ command: CommandAPDU, extended: Bool) throws -> ResponseAPDU {
-        let pieces = (!extended && !command.fitsShortForm) ? command.chained() : [command]
-        for piece in pieces.dropLast() {
-            let answer = try exchange(piece, extended: false)
-            guard answer.status.isSuccess else { return answer }
-        }
-        var assembler = ResponseAssembler(command: pieces[pieces.count - 1])
-        var action = assembler.firstAction
-        while true {
-            switch action {
-            case .finished(let response):
-                return response
-            case .send(let next):
-                action = try assembler.received(try exchange(next, extended: extended ? nil : false))
-            }
-        }
-    }
-
     /// One APDU out, one answer back, both traced when tracing is on (never a PIN: `APDUTrace`).
-    private func exchange(_ command: CommandAPDU, extended: Bool?) throws -> ResponseAPDU {
+    package func exchange(_ command: CommandAPDU, extended: Bool?) throws -> ResponseAPDU {
         trace?("→ " + APDUTrace.describe(command))
         let raw = try transmit(try command.encoded(extended: extended))
         if raw.count < 2 {
             // No status word at all: the reader lost the card mid-command (vpcd answers so when a
-            // token is pulled during a signature). Ask the reader which it is.
+            // token is pulled during a signature). pcscd learns of a removal by polling the reader,
+            // so it may not know yet: give it up to a second to report the card gone.
+            if !cardStaysPresent(milliseconds: 1000) { throw PCSCError.removedCard }
             let status = Result { () throws(PCSCError) -> [UInt8] in try atr() }
             if case .failure(let error) = status { throw error }
             throw PCSCError.unresponsiveCard
@@ -256,8 +242,28 @@ public final class PCSCCard: @unchecked Sendable {
         return answer
     }
 
+    /// Whether pcscd still reports a card in our reader after `milliseconds` (woken by the change
+    /// if it comes sooner). True when pcscd cannot say: the caller then asks the card itself.
+    private func cardStaysPresent(milliseconds: UInt32) -> Bool {
+        var states = [PCSCContext.ReaderState(reader: reader)]
+        let deadline = ContinuousClock.now + .milliseconds(Int(milliseconds))
+        do {
+            try context.waitForChange(&states, timeoutMilliseconds: 0)  // the state now
+            while states[0].eventState & PCSCContext.ReaderState.present != 0 {
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else { return true }
+                states[0].knownState = states[0].eventState & ~PCSCContext.ReaderState.changed
+                try context.waitForChange(&states, timeoutMilliseconds: UInt32((left / .milliseconds(1)).rounded(.up)))
+            }
+            return false
+        } catch {
+            return true  // timed out with the card still there, or pcscd cannot say
+        }
+    }
+
     /// Holds the card for a sequence (PIN then signature) so no other program slips between.
-    public func withTransaction<T>(_ body: () throws -> T) throws -> T {
+    /// pcsc-lite counts nested transactions on one handle: the card is let go at the outermost end.
+    package func withTransaction<T>(_ body: () throws -> T) throws -> T {
         try PCSCError.check(SCardBeginTransaction(handle))
         defer { SCardEndTransaction(handle, DWORD(SCARD_LEAVE_CARD)) }
         return try body()
@@ -266,7 +272,7 @@ public final class PCSCCard: @unchecked Sendable {
     /// `SCardGetAttrib(SCARD_ATTR_CHANNEL_ID)`: for a USB reader, 0x0020BBAA with the USB bus
     /// (BB) and device address (AA) — how a card in a reader is matched to its USB device. Nil
     /// where the driver does not tell (virtual or serial readers).
-    public func channelID() -> UInt32? {
+    func channelID() -> UInt32? {
         var value = DWORD(0)
         var length = DWORD(MemoryLayout<DWORD>.size)
         let attribute = DWORD(0x0002_0110)  // SCARD_ATTR_VALUE(SCARD_CLASS_COMMUNICATIONS = 2, 0x0110)
@@ -278,7 +284,7 @@ public final class PCSCCard: @unchecked Sendable {
     }
 
     /// The card's answer to reset.
-    public func atr() throws(PCSCError) -> [UInt8] {
+    package func atr() throws(PCSCError) -> [UInt8] {
         var atr = [UInt8](repeating: 0, count: Int(MAX_ATR_SIZE))
         var atrLength = DWORD(atr.count)
         var state = DWORD(0), activeProtocol = DWORD(0)

@@ -1,16 +1,16 @@
 /// A USB token model the box recognises, so an operator reads "SafeNet eToken 5110" rather than a
 /// reader name. The known models are in `TokenModelTable.swift`; the udev rules are generated
 /// from the same table.
-public struct TokenModel: Sendable, Equatable {
-    public enum PIVSupport: String, Sendable { case yes, no, unknown }
+package struct TokenModel: Sendable, Equatable {
+    package enum PIVSupport: String, Sendable { case yes, no, unknown }
 
-    public let vendorID: UInt16
-    public let productID: UInt16
-    public let name: String
+    let vendorID: UInt16
+    let productID: UInt16
+    package let name: String
     /// Whether the model usually carries a PIV application (the box signs through PIV only).
-    public let piv: PIVSupport
+    package let piv: PIVSupport
 
-    public init(vendorID: UInt16, productID: UInt16, name: String, piv: PIVSupport) {
+    package init(vendorID: UInt16, productID: UInt16, name: String, piv: PIVSupport) {
         self.vendorID = vendorID
         self.productID = productID
         self.name = name
@@ -18,7 +18,7 @@ public struct TokenModel: Sendable, Equatable {
     }
 
     /// The known model with this USB id, if any.
-    public static func matching(vendorID: UInt16, productID: UInt16) -> TokenModel? {
+    static func matching(vendorID: UInt16, productID: UInt16) -> TokenModel? {
         byID[UInt32(vendorID) << 16 | UInt32(productID)]
     }
 

@@ -173,7 +173,7 @@ extension TokenModel {
     ///
     /// `group` is written into the rules as it is, between double quotes: it must be a plain
     /// group name (letters, digits, `_`, `-`, `.`), which the caller checks.
-    public static func udevRules(group: String) -> String {
+    package static func udevRules(group: String) -> String {
         // First entry wins for a repeated id, as in `matching`; vendors in order of appearance.
         var seen = Set<UInt32>()
         var vendors: [UInt16] = []

@@ -3,21 +3,21 @@ import Foundation
 
 /// What USB says about the device a token sits on: ids, the manufacturer's and product's own
 /// strings, and the model we know it as.
-public struct USBIdentity: Sendable, Equatable, Codable {
-    public var bus: UInt8
-    public var address: UInt8
-    public var vendorID: UInt16
-    public var productID: UInt16
+package struct USBIdentity: Sendable, Equatable, Codable {
+    var bus: UInt8
+    var address: UInt8
+    var vendorID: UInt16
+    var productID: UInt16
     /// Read from the device; nil when the daemon may not open it (see udev/README.md).
-    public var manufacturer: String?
-    public var product: String?
-    public var model: String?
+    var manufacturer: String?
+    var product: String?
+    package var model: String?
 
     /// `096e:0807`
-    public var idText: String { hex4(vendorID) + ":" + hex4(productID) }
+    package var idText: String { hex4(vendorID) + ":" + hex4(productID) }
 
     /// The best name for an operator: the known model, else the device's own strings, else ids.
-    public var displayName: String {
+    package var displayName: String {
         if let model { return model }
         let strings = [manufacturer, product].compactMap { $0 }.joined(separator: " ")
         return strings.isEmpty ? "USB \(idText)" : strings
@@ -35,11 +35,11 @@ private func hex4(_ value: UInt16) -> String {
 
 /// The USB bus through libusb-1.0: only the enumeration and the string descriptors, never a
 /// claim of an interface (pcscd's CCID driver owns the tokens).
-public enum USBDevices {
-    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+package enum USBDevices {
+    package enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         case libusb(Int32)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .libusb(let code): "libusb: " + String(cString: libusb_strerror(code))
             }
@@ -47,7 +47,7 @@ public enum USBDevices {
     }
 
     /// Every device on the buses (empty where none is visible, as in a container).
-    public static func list() throws(Failure) -> [USBIdentity] {
+    package static func list() throws(Failure) -> [USBIdentity] {
         var context: OpaquePointer?
         let initialised = libusb_init(&context)
         guard initialised == 0 else { throw .libusb(initialised) }
@@ -60,12 +60,12 @@ public enum USBDevices {
     }
 
     /// The device at a bus and address (what a CCID reader's `SCARD_ATTR_CHANNEL_ID` gives).
-    public static func device(bus: UInt8, address: UInt8) -> USBIdentity? {
+    static func device(bus: UInt8, address: UInt8) -> USBIdentity? {
         (try? list())?.first { $0.bus == bus && $0.address == address }
     }
 
     /// A CCID reader's channel id (0x0020BBAA: USB, bus BB, address AA) as a bus and address.
-    public static func busAndAddress(channelID: UInt32) -> (bus: UInt8, address: UInt8)? {
+    static func busAndAddress(channelID: UInt32) -> (bus: UInt8, address: UInt8)? {
         guard channelID >> 16 == 0x0020 else { return nil }
         return (UInt8((channelID >> 8) & 0xFF), UInt8(channelID & 0xFF))
     }
