@@ -8,3 +8,43 @@ SUBJECTS = [
     "Kế hoạch phòng, chống thiên tai năm 2026",
     "Thông báo lịch tiếp công dân của Chủ tịch UBND xã",
 ]
+
+
+# The doors refuse a `.pdf` that is not a PDF the box could sign (PDFIntakeCheck), so what the
+# scripts submit under a PDF name is a real one-page PDF; random bytes ride in an extra stream
+# (they stand for a scan's images and keep every document's content unique). The same layout as
+# the tests' SamplePDF.swift: catalog, pages, one page, a font, its content, the padding stream.
+
+def pdf_parts(padding_size, text="Van ban thu nghiem"):
+    """(head, tail) of a PDF whose padding stream holds `padding_size` bytes written between them:
+    for files too large to build in memory (write head, the padding, then tail)."""
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    content = f"BT /F1 12 Tf 72 760 Td ({escaped}) Tj ET".encode("latin-1")
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Resources<</Font<</F1 4 0 R>>>>/Contents 5 0 R>>",
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+        b"<</Length %d>>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    head = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(head))
+        head += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    offsets.append(len(head))
+    head += b"%d 0 obj\n<</Length %d>>\nstream\n" % (len(objects) + 1, padding_size)
+    tail = bytearray(b"\nendstream\nendobj\n")
+    xref = len(head) + padding_size + len(tail)
+    count = len(offsets) + 1
+    tail += b"xref\n0 %d\n0000000000 65535 f \n" % count
+    for offset in offsets:
+        tail += b"%010d 00000 n \n" % offset
+    tail += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (count, xref)
+    return bytes(head), bytes(tail)
+
+
+def pdf(padding=b"", text="Van ban thu nghiem"):
+    """A one-page PDF carrying `padding` (any bytes)."""
+    head, tail = pdf_parts(len(padding), text)
+    return head + padding + tail
