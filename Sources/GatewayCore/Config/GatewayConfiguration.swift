@@ -1,3 +1,4 @@
+import DocumentModel
 import Foundation
 
 /// Everything the daemon can be told, with the defaults a box runs on when the technician's file

@@ -1,3 +1,4 @@
+import DocumentModel
 import Foundation
 
 /// What the clerk (or the commune's software) says about a document: where it goes and what it

@@ -3,6 +3,8 @@
 ///
 /// `code` is stable (programs and tests match on it); the messages are for people, Vietnamese
 /// first, English after. No message ever carries document content or a secret.
+import DocumentModel
+
 public struct IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable, Codable, CaseIterable {
         case emptyDocument = "empty_document"

@@ -1,3 +1,4 @@
+import DocumentModel
 import Foundation
 
 /// What `gatewayd status` and `GET /v1/status` show of the relay.
