@@ -51,6 +51,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -69,6 +70,7 @@ let package = Package(
         .target(name: "Signing", dependencies: [
             "DurableFiles",
             .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
@@ -109,6 +111,7 @@ let package = Package(
         .target(name: "TokenDriver", dependencies: [
             "CPCSCLite", "CLibUSB", "Inflate", "Signing",
             .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
@@ -139,16 +142,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GatewayCoreTests", dependencies: [
-            "GatewayCore", "TestSupport", "EdXML", "DocumentSigning", "DurableFiles",
+            "GatewayCore", "DocumentModel", "TestSupport", "EdXML", "DocumentSigning", "DurableFiles",
             .product(name: "X509", package: "swift-certificates"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DocumentSigning", "TestSupport"]),
-        .testTarget(name: "DocumentSigningTests", dependencies: ["DocumentSigning", "TrustHTTP", "Signing", "Inflate", "TestSupport"]),
+        .testTarget(name: "DocumentSigningTests", dependencies: [
+            "DocumentSigning", "TrustHTTP", "Signing", "Inflate", "TestSupport",
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
         .testTarget(name: "SigningPolicyTests", dependencies: [
             "SigningPolicy", "DocumentModel", "TestSupport",
             .product(name: "X509", package: "swift-certificates"),
@@ -184,6 +195,8 @@ let package = Package(
             "HubCore", "DocumentModel", "DurableFiles", "EdXML", "Signing", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -3,6 +3,7 @@
 // a hang or an out-of-bounds read (AddressSanitizer watches). Built and run by scripts/fuzz-codecs.
 
 @_cdecl("LLVMFuzzerTestOneInput")
+// `public`: the one entry libFuzzer calls by its C name, kept exported by the optimized build.
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size))
 

@@ -4,6 +4,7 @@
 // scripts/fuzz-edxml, from the parsing sources only (no swift-crypto, so no attachment hashes).
 
 @_cdecl("LLVMFuzzerTestOneInput")
+// `public`: the one entry libFuzzer calls by its C name, kept exported by the optimized build.
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size))
     var limits = ReadLimits()

@@ -5,6 +5,7 @@
 // run by scripts/fuzz-pdf.
 
 @_cdecl("LLVMFuzzerTestOneInput")
+// `public`: the one entry libFuzzer calls by its C name, kept exported by the optimized build.
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size))
 

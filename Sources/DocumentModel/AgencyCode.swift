@@ -3,8 +3,7 @@
 /// Decision 20/2020/QĐ-TTg and QCVN 102:2016 give it 13 characters: three digits, a dot, two
 /// digits, a dot, two digits, a dot, one upper-case letter and two digits (e.g. `000.00.20.H13`).
 /// We validate the shape only; whether the agency exists is the directory's business.
-/// `public` only while EdXML, the store and the configuration name it in their public API; its members are `package`.
-public struct AgencyCode: Hashable, Sendable, Codable, CustomStringConvertible {
+package struct AgencyCode: Hashable, Sendable, Codable, CustomStringConvertible {
     package let rawValue: String
 
     package init?(_ text: String) {
@@ -12,7 +11,7 @@ public struct AgencyCode: Hashable, Sendable, Codable, CustomStringConvertible {
         self.rawValue = text
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     package static func isValid(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
@@ -27,7 +26,7 @@ public struct AgencyCode: Hashable, Sendable, Codable, CustomStringConvertible {
         return true
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let code = AgencyCode(text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an agency code: \(text)"))
@@ -35,7 +34,7 @@ public struct AgencyCode: Hashable, Sendable, Codable, CustomStringConvertible {
         self = code
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }

@@ -6,9 +6,8 @@ import Foundation
 /// Pure: matching a name against a list. A document sent to the wrong agency is a real harm, so
 /// a name matches only when it is the whole name (ignoring case, spacing and Unicode
 /// normalisation); anything else is refused with the closest names offered.
-/// `public` only while the store and the local API name its entries in their public API; its members are `package`.
-public enum AgencyDirectory {
-    public struct Entry: Sendable, Codable, Equatable {
+package enum AgencyDirectory {
+    package struct Entry: Sendable, Codable, Equatable {
         package var code: AgencyCode
         package var name: String
 
@@ -45,7 +44,6 @@ public enum AgencyDirectory {
 }
 
 /// Where the intake looks names up (the store's copy of the hub's directory).
-/// `public` only while MetadataParser's public init takes one.
-public protocol AgencyDirectorySource: Sendable {
+package protocol AgencyDirectorySource: Sendable {
     func directoryEntries() throws -> [AgencyDirectory.Entry]
 }

@@ -1,6 +1,5 @@
 /// Độ khẩn (urgency) as QCVN 102:2016 `OtherInfo/Priority` numbers it.
-/// `public` only while EdXML and DocumentMetadata name it in their public API; its members are `package`.
-public enum Priority: Int, Sendable, Codable, CaseIterable, Comparable {
+package enum Priority: Int, Sendable, Codable, CaseIterable, Comparable {
     case normal = 0          // Thường
     case urgent = 1          // Khẩn
     case veryUrgent = 2      // Thượng khẩn
@@ -17,5 +16,5 @@ public enum Priority: Int, Sendable, Codable, CaseIterable, Comparable {
         }
     }
 
-    public static func < (lhs: Priority, rhs: Priority) -> Bool { lhs.rawValue < rhs.rawValue }
+    package static func < (lhs: Priority, rhs: Priority) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -3,8 +3,7 @@ import Foundation
 /// One package waiting at the hub for someone to fetch it (docs/protocol.md, "Inbox"): a
 /// commune's box long-polls `GET /v1/inbox`, the district/province office `GET /v1/office/inbox`.
 /// One type for both ends, like `RelayReceipt`: hubd encodes it, gatewayd decodes it.
-/// `public` only while HubStore names it in its public API; its members are `package`.
-public struct RelayWaitingItem: Codable, Sendable, Equatable {
+package struct RelayWaitingItem: Codable, Sendable, Equatable {
     /// The hub's id for this delivery: what the box fetches and acknowledges.
     package var id: Int64
     /// `document` or `status`.

@@ -1,6 +1,6 @@
 /// Why a package could not be read, built or checked: one case per cause a technician can act
 /// on, each with a stable code and a Vietnamese / English message.
-public enum EdXMLError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum EdXMLError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `<!DOCTYPE …>`: a package has no business declaring a DTD, and a DTD is how entity bombs
     /// and external entities get in.
     case doctypeRefused
@@ -15,7 +15,7 @@ public enum EdXMLError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(path: String, reason: String)
     case signature(String)
 
-    public var code: String {
+    package var code: String {
         switch self {
         case .doctypeRefused: "doctype_refused"
         case .entityRefused: "entity_refused"
@@ -31,7 +31,7 @@ public enum EdXMLError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .doctypeRefused:
             "Gói tin có khai báo DOCTYPE: bị từ chối (không xử lý DTD) / the package declares a DOCTYPE: refused (DTDs are never processed)"
@@ -61,15 +61,15 @@ public enum EdXMLError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// A problem with one field: refused when we build, reported (the package still reads) when we
 /// receive, because a field one character too long must not make a document disappear.
-public struct Finding: Sendable, Equatable, Codable, CustomStringConvertible {
+package struct Finding: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Where, as element names from the package root's point of view: `MessageHeader/Subject`.
-    public let path: String
-    public let problem: String
+    package let path: String
+    package let problem: String
 
-    public init(path: String, problem: String) {
+    package init(path: String, problem: String) {
         self.path = path
         self.problem = problem
     }
 
-    public var description: String { "\(path): \(problem)" }
+    package var description: String { "\(path): \(problem)" }
 }

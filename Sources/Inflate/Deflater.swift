@@ -2,13 +2,13 @@ import CZlib
 
 /// zlib's deflate over a buffer (RFC 1950 wrapper): the FlateDecode streams we write into PDFs
 /// (embedded fonts, images). The inputs are our own, bounded by the callers' limits.
-public enum Deflater {
-    public struct Failure: Error, Equatable, Sendable, CustomStringConvertible {
-        public let status: Int32
-        public var description: String { "nén zlib thất bại / zlib deflate failed (status \(status))" }
+package enum Deflater {
+    package struct Failure: Error, Equatable, Sendable, CustomStringConvertible {
+        package let status: Int32
+        package var description: String { "nén zlib thất bại / zlib deflate failed (status \(status))" }
     }
 
-    public static func deflate(_ input: [UInt8], level: Int32 = Z_BEST_COMPRESSION) throws(Failure) -> [UInt8] {
+    package static func deflate(_ input: [UInt8], level: Int32 = Z_BEST_COMPRESSION) throws(Failure) -> [UInt8] {
         var stream = z_stream()
         guard deflateInit_(&stream, level, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw Failure(status: Z_STREAM_ERROR)
@@ -22,8 +22,8 @@ public enum Deflater {
 }
 
 /// CRC-32 (ISO 3309, as PNG chunks and gzip use it), zlib's implementation.
-public enum CRC32 {
-    public static func checksum<Bytes: Collection>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
+package enum CRC32 {
+    package static func checksum<Bytes: Collection>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
         let value: UInt? = bytes.withContiguousStorageIfAvailable { buffer in
             CZlib.crc32(0, buffer.baseAddress, uInt(buffer.count))
         }

@@ -3,21 +3,21 @@ import CZlib
 /// zlib's inflate over a buffer, with a ceiling on the output: the one decompressor for a PIV
 /// token's gzipped certificate (RFC 1952) and a PDF's FlateDecode streams (RFC 1950). The input
 /// is untrusted either way, so it must never make us allocate without bound.
-public enum Inflater {
-    public enum Format: Sendable {
+package enum Inflater {
+    package enum Format: Sendable {
         /// gzip header and trailer, CRC-32 checked.
         case gzip
         /// zlib header and Adler-32 trailer.
         case zlib
     }
 
-    public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
         case corrupt(String)
         /// The input ended before the stream did (no trailer).
         case truncated(partial: [UInt8])
         case tooLarge(limit: Int)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .corrupt(let reason): "dữ liệu nén hỏng / corrupt compressed data (\(reason))"
             case .truncated: "dữ liệu nén bị cắt cụt / truncated compressed data"
@@ -26,7 +26,7 @@ public enum Inflater {
         }
     }
 
-    public static func inflate(_ input: [UInt8], format: Format, limit: Int) throws(Failure) -> [UInt8] {
+    package static func inflate(_ input: [UInt8], format: Format, limit: Int) throws(Failure) -> [UInt8] {
         var stream = z_stream()
         // 16 + MAX_WBITS expects a gzip wrapper; MAX_WBITS a zlib one.
         let windowBits = format == .gzip ? 16 + MAX_WBITS : MAX_WBITS

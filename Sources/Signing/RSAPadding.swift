@@ -1,9 +1,9 @@
 /// The message representatives an RSA key signs (RFC 8017 §9). A token's PIV application, and our
 /// software key, do only the raw private-key operation; the host builds these blocks, so both
 /// kinds of key sign exactly the same bytes.
-public enum RSAPadding {
+package enum RSAPadding {
     /// EMSA-PKCS1-v1_5 (RFC 8017 §9.2): `00 01 FF…FF 00 DigestInfo`.
-    public static func pkcs1v15(digest: [UInt8], algorithm: DigestAlgorithm, modulusBytes: Int) throws(SignerError) -> [UInt8] {
+    package static func pkcs1v15(digest: [UInt8], algorithm: DigestAlgorithm, modulusBytes: Int) throws(SignerError) -> [UInt8] {
         guard digest.count == algorithm.length else { throw .digestLength(expected: algorithm.length, actual: digest.count) }
         let info = algorithm.digestInfoPrefix + digest
         // RFC 8017 §9.2 step 3: at least 8 bytes of 0xFF.
@@ -14,7 +14,7 @@ public enum RSAPadding {
 
     /// EMSA-PSS (RFC 8017 §9.1.1) with MGF1 over the same hash and a salt as long as the digest
     /// (what RFC 4055 / CAdES validators assume by default). `salt` is for known-answer tests only.
-    public static func pss(digest: [UInt8], algorithm: DigestAlgorithm, modulusBits: Int, salt: [UInt8]? = nil) throws(SignerError) -> [UInt8] {
+    package static func pss(digest: [UInt8], algorithm: DigestAlgorithm, modulusBits: Int, salt: [UInt8]? = nil) throws(SignerError) -> [UInt8] {
         guard digest.count == algorithm.length else { throw .digestLength(expected: algorithm.length, actual: digest.count) }
         let hashLength = algorithm.length
         let salt = salt ?? (0..<hashLength).map { _ in UInt8.random(in: 0...255) }
@@ -46,7 +46,7 @@ public enum RSAPadding {
     }
 
     /// The representative for `algorithm`, which must be an RSA one.
-    public static func block(for algorithm: SignatureAlgorithm, digest: [UInt8], modulusBits: Int) throws(SignerError) -> [UInt8] {
+    package static func block(for algorithm: SignatureAlgorithm, digest: [UInt8], modulusBits: Int) throws(SignerError) -> [UInt8] {
         algorithm.isPSS
             ? try pss(digest: digest, algorithm: algorithm.digest, modulusBits: modulusBits)
             : try pkcs1v15(digest: digest, algorithm: algorithm.digest, modulusBytes: (modulusBits + 7) / 8)

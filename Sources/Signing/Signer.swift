@@ -3,7 +3,7 @@ import X509
 /// What GatewayCore signs with: a key it never sees (a token's, or a key file's for development
 /// and the demo) and the certificates that go with it. CMS, PAdES and XMLDSig code builds the
 /// bytes to sign, hashes them, and hands the digest here.
-public protocol Signer: Sendable {
+package protocol Signer: Sendable {
     /// The signer's certificate first, then the chain towards (not including) the trust anchor.
     var certificateChain: [Certificate] { get }
     var keyType: SignerKeyType { get }
@@ -13,17 +13,17 @@ public protocol Signer: Sendable {
 }
 
 extension Signer {
-    public var certificate: Certificate { certificateChain[0] }
+    package var certificate: Certificate { certificateChain[0] }
 }
 
 /// Why a signer refused before any key operation.
-public enum SignerError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum SignerError: Error, Sendable, Equatable, CustomStringConvertible {
     case algorithmNotSupported(SignatureAlgorithm, key: SignerKeyType)
     case digestLength(expected: Int, actual: Int)
     case keyFile(String)
     case keyDoesNotMatchCertificate
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .algorithmNotSupported(let algorithm, let key):
             "Khóa \(key) không ký được theo \(algorithm) / a \(key) key cannot sign with \(algorithm)"

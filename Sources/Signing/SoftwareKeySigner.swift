@@ -8,9 +8,9 @@ import X509
 /// production documents (the key is readable by whoever reads the file). It performs the same
 /// operation a token does — the raw private-key step over a block the host built — so code
 /// written against it behaves the same with a token.
-public struct SoftwareKeySigner: Signer {
-    public let certificateChain: [Certificate]
-    public let keyType: SignerKeyType
+package struct SoftwareKeySigner: Signer {
+    package let certificateChain: [Certificate]
+    package let keyType: SignerKeyType
     private let key: Key
 
     /// `@unchecked`: swift-crypto 3.12 does not mark its EC private keys Sendable, though they are
@@ -25,7 +25,7 @@ public struct SoftwareKeySigner: Signer {
 
     /// `keyPEM`: a PKCS#8 or traditional RSA/EC private key. `chainPEM`: the signer's certificate
     /// first, then its issuers.
-    public init(keyPEM: String, chainPEM: String) throws {
+    package init(keyPEM: String, chainPEM: String) throws {
         let chain: [Certificate]
         do {
             chain = try PEMDocument.parseMultiple(pemString: chainPEM).map { try Certificate(pemDocument: $0) }
@@ -51,7 +51,7 @@ public struct SoftwareKeySigner: Signer {
         certificateChain = chain
     }
 
-    public init(keyFile: String, chainFile: String) throws {
+    package init(keyFile: String, chainFile: String) throws {
         func read(_ path: String) throws -> String {
             do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
                 throw SignerError.keyFile("\(path): \(error.localizedDescription)")
@@ -60,12 +60,12 @@ public struct SoftwareKeySigner: Signer {
         try self.init(keyPEM: read(keyFile), chainPEM: read(chainFile))
     }
 
-    public func sign(digest: [UInt8], algorithm: SignatureAlgorithm) async throws -> [UInt8] {
+    package func sign(digest: [UInt8], algorithm: SignatureAlgorithm) async throws -> [UInt8] {
         try signNow(digest: digest, algorithm: algorithm)
     }
 
     /// The synchronous operation (a software key does not block on a device).
-    public func signNow(digest: [UInt8], algorithm: SignatureAlgorithm) throws -> [UInt8] {
+    package func signNow(digest: [UInt8], algorithm: SignatureAlgorithm) throws -> [UInt8] {
         guard keyType.algorithms.contains(algorithm) else { throw SignerError.algorithmNotSupported(algorithm, key: keyType) }
         guard digest.count == algorithm.digest.length else {
             throw SignerError.digestLength(expected: algorithm.digest.length, actual: digest.count)

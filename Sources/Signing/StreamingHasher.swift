@@ -9,13 +9,13 @@ import Foundation
 /// a 200 MB file is hashed in constant memory. The one hasher of the project: file digests, PDF
 /// byte ranges, CMS signed attributes, XML signatures, RSA padding. SHA-1 exists only to read
 /// legacy signatures (and report them as weak); nothing here signs with it.
-public struct StreamingHasher {
+package struct StreamingHasher {
     private enum State {
         case sha1(Insecure.SHA1), sha256(SHA256), sha384(SHA384), sha512(SHA512)
     }
     private var state: State
 
-    public init(_ algorithm: DigestAlgorithm) {
+    package init(_ algorithm: DigestAlgorithm) {
         state = switch algorithm {
         case .sha256: .sha256(SHA256())
         case .sha384: .sha384(SHA384())
@@ -24,13 +24,13 @@ public struct StreamingHasher {
     }
 
     /// For checking legacy signatures only.
-    public static func legacySHA1() -> StreamingHasher {
+    package static func legacySHA1() -> StreamingHasher {
         var hasher = StreamingHasher(.sha256)
         hasher.state = .sha1(Insecure.SHA1())
         return hasher
     }
 
-    public mutating func update(bufferPointer bytes: UnsafeRawBufferPointer) {
+    package mutating func update(bufferPointer bytes: UnsafeRawBufferPointer) {
         switch state {
         case .sha1(var hasher): hasher.update(bufferPointer: bytes); state = .sha1(hasher)
         case .sha256(var hasher): hasher.update(bufferPointer: bytes); state = .sha256(hasher)
@@ -39,11 +39,11 @@ public struct StreamingHasher {
         }
     }
 
-    public mutating func update(_ bytes: some DataProtocol) {
+    package mutating func update(_ bytes: some DataProtocol) {
         for region in bytes.regions { region.withUnsafeBytes { update(bufferPointer: $0) } }
     }
 
-    public func finalize() -> [UInt8] {
+    package func finalize() -> [UInt8] {
         switch state {
         case .sha1(let hasher): Array(hasher.finalize())
         case .sha256(let hasher): Array(hasher.finalize())
@@ -55,7 +55,7 @@ public struct StreamingHasher {
 
 extension DigestAlgorithm {
     /// The digest of bytes in memory.
-    public func hash(_ bytes: some DataProtocol) -> [UInt8] {
+    package func hash(_ bytes: some DataProtocol) -> [UInt8] {
         var hasher = StreamingHasher(self)
         hasher.update(bytes)
         return hasher.finalize()

@@ -11,18 +11,18 @@ import NIOPosix
 /// retrying a refused connection until its 90 s default), the whole exchange after `deadline`,
 /// and an answer larger than `maximumBytes` is refused. A client is made per request and shut
 /// down after it: a signature needs at most a few requests, and no event loop outlives them.
-public struct AsyncHTTPTrustFetcher: TrustFetcher {
-    public var connectTimeout: TimeAmount
-    public var deadline: TimeAmount
-    public var maximumBytes: Int
+package struct AsyncHTTPTrustFetcher: TrustFetcher {
+    package var connectTimeout: TimeAmount
+    package var deadline: TimeAmount
+    package var maximumBytes: Int
 
-    public init(connectTimeout: TimeAmount = .seconds(3), deadline: TimeAmount = .seconds(8), maximumBytes: Int = 1 << 20) {
+    package init(connectTimeout: TimeAmount = .seconds(3), deadline: TimeAmount = .seconds(8), maximumBytes: Int = 1 << 20) {
         self.connectTimeout = connectTimeout
         self.deadline = deadline
         self.maximumBytes = maximumBytes
     }
 
-    public func post(url: String, contentType: String, body: [UInt8]) async throws -> [UInt8] {
+    package func post(url: String, contentType: String, body: [UInt8]) async throws -> [UInt8] {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: contentType)
@@ -32,7 +32,7 @@ public struct AsyncHTTPTrustFetcher: TrustFetcher {
     }
 
     /// CRLs are fetched by GET (RFC 5280 §4.2.1.13), and may be larger than an OCSP answer.
-    public func get(url: String, maximumBytes: Int) async throws -> [UInt8] {
+    package func get(url: String, maximumBytes: Int) async throws -> [UInt8] {
         try await perform(HTTPClientRequest(url: url), url: url, limit: maximumBytes)
     }
 

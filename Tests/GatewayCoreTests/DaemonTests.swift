@@ -1,3 +1,4 @@
+import DocumentModel
 import DurableFiles
 import Foundation
 import TestSupport

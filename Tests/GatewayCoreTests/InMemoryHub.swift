@@ -1,4 +1,5 @@
 import Crypto
+import DocumentModel
 import Foundation
 import Synchronization
 @testable import GatewayCore

@@ -1,3 +1,4 @@
+import DocumentModel
 import EdXML
 import Foundation
 import XCTest

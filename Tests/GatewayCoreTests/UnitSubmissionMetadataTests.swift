@@ -1,5 +1,6 @@
 // The command line's submission metadata: the JSON the local API documents, read back by the
 // daemon's own parser.
+import DocumentModel
 import Foundation
 import XCTest
 @testable import GatewayCore

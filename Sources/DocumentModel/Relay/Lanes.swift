@@ -2,8 +2,7 @@ import Foundation
 
 /// The four lanes of the outbound queue, most urgent first (Decree 30/2020 độ khẩn; QCVN 102
 /// numbers 3 and 4 are both Hỏa tốc).
-/// `public` only while the store names it in OutboundRecord; its members are `package`.
-public enum RelayLane: Int, Sendable, CaseIterable, Comparable, Codable {
+package enum RelayLane: Int, Sendable, CaseIterable, Comparable, Codable {
     case hoaToc = 3
     case thuongKhan = 2
     case khan = 1
@@ -36,7 +35,7 @@ public enum RelayLane: Int, Sendable, CaseIterable, Comparable, Codable {
         }
     }
 
-    public static func < (lhs: RelayLane, rhs: RelayLane) -> Bool { lhs.rawValue < rhs.rawValue }
+    package static func < (lhs: RelayLane, rhs: RelayLane) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// The upload workers, each with its own connection (see `LaneSchedule`).
@@ -61,11 +60,10 @@ package enum UploadWorker: String, Sendable, CaseIterable {
 ///
 /// Generic over the document's id so that the rule lives here, apart from the store that mints
 /// the ids (GatewayCore names it `LaneScheduler` over `DocumentID`).
-/// `public` only while the store's relayCandidates returns its candidates; members `package`.
-public struct LaneSchedule<ID: Hashable & Sendable & CustomStringConvertible>: Sendable {
+package struct LaneSchedule<ID: Hashable & Sendable & CustomStringConvertible>: Sendable {
     package typealias Worker = UploadWorker
 
-    public struct Candidate: Sendable, Equatable {
+    package struct Candidate: Sendable, Equatable {
         package var id: ID
         package var lane: RelayLane
         package var queuedAt: Date

@@ -6,8 +6,8 @@ import Inflate
 /// other ancillary chunks skipped. Colour types 0, 2, 3, 4, 6 at bit depth 8; 16 (reduced to 8:
 /// a PDF appearance gains nothing from more); 1, 2 and 4 for gray and palette images (image editors
 /// write a seal of few colours that way). Interlaced images are refused with a message saying so.
-public struct PNGImage: Sendable, Equatable {
-    public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
+package struct PNGImage: Sendable, Equatable {
+    package enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
         case notPNG
         case truncated
         case badCRC(chunk: String)
@@ -15,7 +15,7 @@ public struct PNGImage: Sendable, Equatable {
         case unsupported(String)
         case tooLarge(width: Int, height: Int, limit: Int)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .notPNG: "không phải tệp PNG / not a PNG file"
             case .truncated: "tệp PNG bị cắt cụt / truncated PNG file"
@@ -28,34 +28,34 @@ public struct PNGImage: Sendable, Equatable {
         }
     }
 
-    public let width: Int
-    public let height: Int
+    package let width: Int
+    package let height: Int
     /// 1 (gray) or 3 (RGB).
-    public let components: Int
+    package let components: Int
     /// Rows top down, `components` bytes per pixel.
-    public let samples: [UInt8]
+    package let samples: [UInt8]
     /// One byte per pixel, or nil when the image is opaque.
-    public let alpha: [UInt8]?
+    package let alpha: [UInt8]?
     /// pHYs in pixels per metre (x, y) when the unit is the metre; nil otherwise.
-    public let pixelsPerMetre: (x: Int, y: Int)?
+    package let pixelsPerMetre: (x: Int, y: Int)?
 
-    public static func == (left: PNGImage, right: PNGImage) -> Bool {
+    package static func == (left: PNGImage, right: PNGImage) -> Bool {
         left.width == right.width && left.height == right.height && left.components == right.components && left.samples == right.samples
             && left.alpha == right.alpha && left.pixelsPerMetre?.x == right.pixelsPerMetre?.x && left.pixelsPerMetre?.y == right.pixelsPerMetre?.y
     }
 
     /// 25 megapixels: a scanned seal at 600 dpi is far below; a bigger file is a mistake.
-    public static let maximumPixels = 25_000_000
+    package static let maximumPixels = 25_000_000
 
     /// The real size in millimetres, from pHYs.
-    public var sizeInMillimetres: (width: Double, height: Double)? {
+    package var sizeInMillimetres: (width: Double, height: Double)? {
         guard let pixelsPerMetre, pixelsPerMetre.x > 0, pixelsPerMetre.y > 0 else { return nil }
         return (Double(width) * 1000 / Double(pixelsPerMetre.x), Double(height) * 1000 / Double(pixelsPerMetre.y))
     }
 
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
-    public init(bytes: [UInt8], maximumPixels: Int = PNGImage.maximumPixels) throws(Failure) {
+    package init(bytes: [UInt8], maximumPixels: Int = PNGImage.maximumPixels) throws(Failure) {
         guard bytes.count >= 8 else { throw bytes.starts(with: Self.signature.prefix(bytes.count)) && !bytes.isEmpty ? .truncated : .notPNG }
         guard bytes.starts(with: Self.signature) else { throw .notPNG }
         var at = 8

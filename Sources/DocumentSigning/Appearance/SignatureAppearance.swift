@@ -10,23 +10,23 @@ import Inflate
 ///   top right of the page unless a box is given.
 /// Text is set in an embedded TrueType subset (Type0 / Identity-H with a ToUnicode map), so
 /// Vietnamese survives rendering and copying. Pure: builds object bodies, reads nothing.
-public struct SignatureAppearance: Sendable {
-    public enum Content: Sendable {
+package struct SignatureAppearance: Sendable {
+    package enum Content: Sendable {
         case image(PNGImage, lines: [String])
         /// `width`, `height`: the seal's real size in points.
         case seal(PNGImage, width: Double, height: Double)
         case text([String])
     }
 
-    public var content: Content
+    package var content: Content
     /// [x, y, width, height] in points, origin bottom left; nil: placed by role (the seal beside
     /// the earlier signature's image, text at the top right of the page; the leader needs one).
-    public var rectangle: [Double]?
+    package var rectangle: [Double]?
     /// Needed when there is text.
-    public var font: TrueTypeFont?
-    public var fontSize = 10.0
+    package var font: TrueTypeFont?
+    package var fontSize = 10.0
 
-    public init(content: Content, rectangle: [Double]? = nil, font: TrueTypeFont? = nil) {
+    package init(content: Content, rectangle: [Double]? = nil, font: TrueTypeFont? = nil) {
         self.content = content
         self.rectangle = rectangle
         self.font = font
@@ -38,14 +38,14 @@ public struct SignatureAppearance: Sendable {
     static let padding = 2.0
     static let lineSpacing = 1.25
 
-    public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
         case needsRectangle
         case needsFont
         case noEarlierSignatureImage
         case font(TrueTypeFont.Failure)
         case image(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .needsRectangle: "chữ ký của người có thẩm quyền cần --page và --rect / the leader's signature needs --page and --rect"
             case .needsFont: "cần phông chữ để viết chữ / a font is needed for the text (--font)"

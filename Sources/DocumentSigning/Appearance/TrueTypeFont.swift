@@ -7,13 +7,13 @@ import Foundation
 /// The subset keeps glyph ids (so the PDF's CIDToGIDMap is /Identity and the text's two-byte codes
 /// are glyph ids): the glyphs not used are emptied in `glyf`/`loca`, the tables a PDF reader does
 /// not need are dropped, `post` is cut to format 3, checksums and `checkSumAdjustment` recomputed.
-public struct TrueTypeFont: Sendable {
-    public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
+package struct TrueTypeFont: Sendable {
+    package enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
         case malformed(String)
         /// A character of the text has no glyph in the font.
         case missingGlyph(Character, font: String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .malformed(let reason): "tệp phông chữ hỏng / malformed TrueType font: \(reason)"
             case .missingGlyph(let character, let font):
@@ -27,25 +27,25 @@ public struct TrueTypeFont: Sendable {
 
     let bytes: [UInt8]
     let tables: [String: Table]
-    public let glyphCount: Int
-    public let unitsPerEm: Int
+    package let glyphCount: Int
+    package let unitsPerEm: Int
     /// The PostScript name (name ID 6), e.g. `LiberationSerif`.
-    public let postScriptName: String
+    package let postScriptName: String
     /// Font bounding box in font units: xMin, yMin, xMax, yMax.
-    public let boundingBox: [Int]
-    public let ascent: Int
-    public let descent: Int
-    public let capHeight: Int
-    public let italicAngle: Double
-    public let isFixedPitch: Bool
+    package let boundingBox: [Int]
+    package let ascent: Int
+    package let descent: Int
+    package let capHeight: Int
+    package let italicAngle: Double
+    package let isFixedPitch: Bool
     let longLoca: Bool
     let advanceWidths: [Int]
     let characterMap: [UInt32: Int]
 
     /// Fonts bigger than this are refused: the file is read whole (Liberation Serif is 400 KB).
-    public static let maximumSize = 32 << 20
+    package static let maximumSize = 32 << 20
 
-    public init(bytes: [UInt8]) throws(Failure) {
+    package init(bytes: [UInt8]) throws(Failure) {
         guard bytes.count <= Self.maximumSize else { throw .malformed("larger than \(Self.maximumSize) bytes") }
         self.bytes = bytes
         let reader = Reader(bytes)
@@ -109,17 +109,17 @@ public struct TrueTypeFont: Sendable {
     }
 
     /// The glyph for one Unicode scalar, nil when the font has none.
-    public func glyph(for scalar: Unicode.Scalar) -> Int? { characterMap[scalar.value] }
+    package func glyph(for scalar: Unicode.Scalar) -> Int? { characterMap[scalar.value] }
 
     /// Advance width in 1/1000 of the text size (PDF glyph space).
-    public func width(ofGlyph glyph: Int) -> Double {
+    package func width(ofGlyph glyph: Int) -> Double {
         Double(advanceWidths[min(glyph, advanceWidths.count - 1)]) * 1000 / Double(unitsPerEm)
     }
 
     /// The text's glyphs, after NFC normalisation (Vietnamese typed with combining marks maps to
     /// the font's precomposed glyphs, e.g. U+1EA1 ạ). Each glyph with the scalars it stands for
     /// (for the ToUnicode map). A character the font lacks is an error naming it.
-    public func glyphs(for text: String) throws(Failure) -> [(glyph: Int, text: String)] {
+    package func glyphs(for text: String) throws(Failure) -> [(glyph: Int, text: String)] {
         var result: [(Int, String)] = []
         for character in text.precomposedStringWithCanonicalMapping {
             var glyphs: [Int] = []
@@ -135,7 +135,7 @@ public struct TrueTypeFont: Sendable {
     }
 
     /// Width of `text` at `size` points.
-    public func width(of text: String, size: Double) throws(Failure) -> Double {
+    package func width(of text: String, size: Double) throws(Failure) -> Double {
         try glyphs(for: text).reduce(0) { $0 + width(ofGlyph: $1.glyph) } * size / 1000
     }
 
@@ -143,7 +143,7 @@ public struct TrueTypeFont: Sendable {
 
     /// The font file with only `glyphs` (plus .notdef and the components of composite glyphs)
     /// keeping their outlines; glyph ids are unchanged.
-    public func subset(keeping glyphs: Set<Int>) throws(Failure) -> [UInt8] {
+    package func subset(keeping glyphs: Set<Int>) throws(Failure) -> [UInt8] {
         let reader = Reader(bytes)
         let kept = try closure(of: glyphs.union([0]), reader: reader)
         let locaOffset = tables["loca"]!.offset, glyfTable = tables["glyf"]!

@@ -13,8 +13,8 @@ import X509
 /// certificate and its issuer/serial, so the certificate cannot be swapped). The CAdES profile
 /// adds signing-time; the PAdES profile must not (ETSI EN 319 142-1 §5.4: the time is the PDF
 /// signature dictionary's /M).
-public enum CMSSignedDataBuilder {
-    public enum Profile: Sendable {
+package enum CMSSignedDataBuilder {
+    package enum Profile: Sendable {
         /// A detached `.p7s` beside a file that is not a PDF.
         case cades
         /// The `/Contents` of a PDF signature (`/SubFilter /ETSI.CAdES.detached`).
@@ -26,7 +26,7 @@ public enum CMSSignedDataBuilder {
     /// timestamp token for PAdES B-T / CAdES B-T); nil for none.
     /// `encapsulatedContent`: the content itself, carried inside (eContent) instead of detached —
     /// for small self-contained objects such as the hub's receipts; `contentDigest` must be its digest.
-    public static func sign(
+    package static func sign(
         contentDigest: [UInt8], signer: any Signer, algorithm: SignatureAlgorithm, profile: Profile, signingTime: Date = Date(),
         encapsulatedContent: [UInt8]? = nil,
         timestamp: (@Sendable (_ signatureValue: [UInt8]) async throws -> [UInt8])? = nil

@@ -15,39 +15,39 @@ import Glibc
 /// into the placeholder. Memory does not grow with the file: the copy and the hash go through a
 /// 64 KB buffer. The output appears under its name only when complete (written beside it, then
 /// renamed).
-public enum PAdESSigner {
-    public struct Options: Sendable {
+package enum PAdESSigner {
+    package struct Options: Sendable {
         /// 1-based page that carries the widget.
-        public var page = 1
+        package var page = 1
         /// A visible field: [x, y, width, height] in points, origin bottom left of the page; nil
         /// for an invisible signature.
-        public var rectangle: [Double]?
+        package var rectangle: [Double]?
         /// Text of a visible field (default: signer's name and the time).
-        public var lines: [String]?
+        package var lines: [String]?
         /// A Decree 30 appearance (signature or seal image, text in an embedded font); when set,
         /// `rectangle` and `lines` are not used (its own rectangle, or its role's placement, is).
-        public var appearance: SignatureAppearance?
-        public var reason: String?
-        public var location: String?
-        public var signingTime = Date()
+        package var appearance: SignatureAppearance?
+        package var reason: String?
+        package var location: String?
+        package var signingTime = Date()
         /// The offset written in /M (Vietnam: +07:00).
-        public var timeZone = GatewayJSON.vietnamTime
+        package var timeZone = GatewayJSON.vietnamTime
         /// Bytes reserved for the CMS; nil: estimated from the chain and the key.
-        public var reservedSignatureBytes: Int?
+        package var reservedSignatureBytes: Int?
         /// PAdES B-T: an RFC 3161 token for the signature value (`TimeStampClient`); nil for B-B.
-        public var timestamp: (@Sendable (_ signatureValue: [UInt8]) async throws -> [UInt8])?
-        public init() {}
+        package var timestamp: (@Sendable (_ signatureValue: [UInt8]) async throws -> [UInt8])?
+        package init() {}
     }
 
-    public struct Result: Sendable {
-        public let fieldName: String
-        public let byteRange: [Int]
-        public let signatureBytes: Int
-        public let reservedBytes: Int
-        public let pageCount: Int
+    package struct Result: Sendable {
+        package let fieldName: String
+        package let byteRange: [Int]
+        package let signatureBytes: Int
+        package let reservedBytes: Int
+        package let pageCount: Int
     }
 
-    public static func sign(input: String, output: String, signer: any Signer, algorithm: SignatureAlgorithm,
+    package static func sign(input: String, output: String, signer: any Signer, algorithm: SignatureAlgorithm,
                             options: Options = Options()) async throws -> Result {
         let document = try PDFDocument(path: input)
         guard !document.isEncrypted else { throw PDFError.encrypted }
@@ -119,7 +119,7 @@ public enum PAdESSigner {
     static let timestampAllowance = 8192
 
     /// The subject's CN (the person's name), else the whole subject.
-    public static func commonName(_ certificate: Certificate) -> String {
+    package static func commonName(_ certificate: Certificate) -> String {
         for relativeName in certificate.subject {
             for attribute in relativeName where attribute.type == .RDNAttributeType.commonName {
                 return String(describing: attribute.value)
@@ -148,7 +148,7 @@ public enum PAdESSigner {
     }
 
     /// ISO 8601 with the offset, as Decree 30 texts show it (`2026-11-21T09:15:02+07:00`).
-    public static func isoTime(_ date: Date, _ zone: TimeZone) -> String {
+    package static func isoTime(_ date: Date, _ zone: TimeZone) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = zone
         formatter.formatOptions = [.withInternetDateTime]

@@ -6,28 +6,28 @@ import Darwin
 
 /// Where a PDF's bytes come from: read by offset, in pieces, so a 200 MB file is never held in
 /// memory. `PDFFileSource` reads a file with pread(2); `PDFMemorySource` serves tests and the fuzzer.
-public protocol PDFByteSource: AnyObject {
+package protocol PDFByteSource: AnyObject {
     var count: Int { get }
     /// Up to `count` bytes from `offset` (fewer at the end of the source, none past it).
     func read(at offset: Int, count: Int) throws -> [UInt8]
 }
 
-public final class PDFMemorySource: PDFByteSource {
-    public let bytes: [UInt8]
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
-    public var count: Int { bytes.count }
-    public func read(at offset: Int, count: Int) throws -> [UInt8] {
+package final class PDFMemorySource: PDFByteSource {
+    package let bytes: [UInt8]
+    package init(_ bytes: [UInt8]) { self.bytes = bytes }
+    package var count: Int { bytes.count }
+    package func read(at offset: Int, count: Int) throws -> [UInt8] {
         guard offset >= 0, offset < bytes.count, count > 0 else { return [] }
         return Array(bytes[offset..<min(bytes.count, offset + min(count, bytes.count - offset))])
     }
 }
 
 /// A file opened read-only; its size is taken once, at open (the file must not change while read).
-public final class PDFFileSource: PDFByteSource {
+package final class PDFFileSource: PDFByteSource {
     let descriptor: Int32
-    public let count: Int
+    package let count: Int
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw PDFError.io("\(path): \(String(cString: strerror(errno)))") }
         var status = stat()
@@ -41,7 +41,7 @@ public final class PDFFileSource: PDFByteSource {
 
     deinit { close(descriptor) }
 
-    public func read(at offset: Int, count: Int) throws -> [UInt8] {
+    package func read(at offset: Int, count: Int) throws -> [UInt8] {
         guard offset >= 0, offset < self.count, count > 0 else { return [] }
         let wanted = min(count, self.count - offset)
         var buffer = [UInt8](repeating: 0, count: wanted)

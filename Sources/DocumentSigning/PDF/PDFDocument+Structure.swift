@@ -3,58 +3,58 @@
 /// signature fields already there.
 extension PDFDocument {
     /// A page: the object to reference from a widget's /P and to rewrite with a new /Annots.
-    public struct Page {
-        public let reference: PDFReference
-        public let dictionary: PDFDictionary
+    package struct Page {
+        package let reference: PDFReference
+        package let dictionary: PDFDictionary
         /// /MediaBox, /CropBox, /Resources, /Rotate as inherited through the page tree (§7.7.3.4).
-        public let inherited: PDFDictionary
+        package let inherited: PDFDictionary
 
         /// The visible area, [llx lly urx ury] (CropBox, else MediaBox, else US Letter).
-        public var box: [Double] {
+        package var box: [Double] {
             for key: PDFName in ["CropBox", "MediaBox"] {
                 if let numbers = inherited[key]?.arrayValue?.compactMap(\.numberValue), numbers.count == 4 { return numbers }
             }
             return [0, 0, 612, 792]
         }
-        public var rotation: Int { ((inherited["Rotate"]?.integerValue ?? 0) % 360 + 360) % 360 }
+        package var rotation: Int { ((inherited["Rotate"]?.integerValue ?? 0) % 360 + 360) % 360 }
     }
 
     /// A signature field found in /AcroForm /Fields.
-    public struct SignatureField: Equatable {
-        public let reference: PDFReference?
+    package struct SignatureField: Equatable {
+        package let reference: PDFReference?
         /// The fully qualified field name (`parent.child`).
-        public let name: String
+        package let name: String
         /// Whether it holds a signature (/V), or is an empty field waiting for one.
-        public let isSigned: Bool
+        package let isSigned: Bool
         /// /SubFilter of its signature dictionary (`ETSI.CAdES.detached`, `adbe.pkcs7.detached` …).
-        public let subFilter: String?
+        package let subFilter: String?
     }
 
     static let maximumPages = 1_000_000
     static let maximumFields = 100_000
     static let maximumTreeDepth = 64
 
-    public var catalogReference: PDFReference {
+    package var catalogReference: PDFReference {
         get throws {
             guard let reference = trailer["Root"]?.referenceValue else { throw PDFError.structure("the trailer has no /Root (catalog)") }
             return reference
         }
     }
 
-    public func catalog() throws -> PDFDictionary {
+    package func catalog() throws -> PDFDictionary {
         guard let catalog = try dictionary(.reference(catalogReference)) else { throw PDFError.structure("the /Root object is not a dictionary") }
         return catalog
     }
 
     /// The number of pages, by walking the tree (the /Count of the root may lie).
-    public func pageCount() throws -> Int {
+    package func pageCount() throws -> Int {
         var count = 0
         try walkPages { _ in count += 1; return false }
         return count
     }
 
     /// Page `number` (1-based).
-    public func page(_ number: Int) throws -> Page {
+    package func page(_ number: Int) throws -> Page {
         guard number >= 1 else { throw PDFError.structure("page numbers start at 1") }
         var seen = 0
         var found: Page?
@@ -103,7 +103,7 @@ extension PDFDocument {
     }
 
     /// The catalog's /AcroForm, resolved, and the reference it is stored under when indirect.
-    public func acroForm() throws -> (dictionary: PDFDictionary, reference: PDFReference?)? {
+    package func acroForm() throws -> (dictionary: PDFDictionary, reference: PDFReference?)? {
         let catalog = try catalog()
         guard let value = catalog["AcroForm"] else { return nil }
         guard let form = try dictionary(value) else { return nil }
@@ -112,7 +112,7 @@ extension PDFDocument {
 
     /// Every terminal field's qualified name (to choose a new, unique one) and the signature
     /// fields among them.
-    public func formFields() throws -> (names: Set<String>, signatures: [SignatureField]) {
+    package func formFields() throws -> (names: Set<String>, signatures: [SignatureField]) {
         guard let form = try acroForm()?.dictionary, let fields = try resolve(form["Fields"]).arrayValue else { return ([], []) }
         var names: Set<String> = []
         var signatures: [SignatureField] = []

@@ -3,16 +3,16 @@
 /// and cross-reference streams are inflated under a ceiling; every walk (references, page tree,
 /// form fields, /Prev chain) refuses loops and stops at a limit, so hostile input ends in a
 /// `PDFError` in bounded time and memory.
-public final class PDFDocument {
-    public let source: PDFByteSource
+package final class PDFDocument {
+    package let source: PDFByteSource
     /// The version in the header (`1.7` of `%PDF-1.7`).
-    public let headerVersion: String
+    package let headerVersion: String
     /// Where `startxref` points: the newest cross-reference section (the /Prev of our update).
-    public let startxref: Int
+    package let startxref: Int
     private(set) var crossReference: PDFCrossReference
     /// The newest trailer (for a stream section, the stream's dictionary), with /Root, /Info, /ID
     /// and /Encrypt taken from an older one when the newest leaves them out.
-    public private(set) var trailer = PDFDictionary()
+    package private(set) var trailer = PDFDictionary()
 
     static let initialWindow = 16_384
     static let maximumWindow = 64 << 20
@@ -31,11 +31,11 @@ public final class PDFDocument {
     /// Objects being resolved right now: meeting one again is a reference cycle.
     private var resolving: Set<Int> = []
 
-    public convenience init(path: String) throws {
+    package convenience init(path: String) throws {
         try self.init(source: PDFFileSource(path: path))
     }
 
-    public init(source: PDFByteSource) throws {
+    package init(source: PDFByteSource) throws {
         self.source = source
         let head = try source.read(at: 0, count: 1024)
         guard let header = head.firstRange(of: Array("%PDF-".utf8)) else { throw PDFError.notPDF }
@@ -54,8 +54,8 @@ public final class PDFDocument {
     /// The style of the newest cross-reference section (an update is written the same way).
     var crossReferenceStyle: PDFCrossReference.Style { crossReference.newestStyle }
     /// One more than the largest object number any revision uses.
-    public var objectCount: Int { crossReference.size }
-    public var isEncrypted: Bool { trailer["Encrypt"] != nil }
+    package var objectCount: Int { crossReference.size }
+    package var isEncrypted: Bool { trailer["Encrypt"] != nil }
 
     /// The last `startxref` in the file, searched from the end (junk after `%%EOF` is common:
     /// mail gateways and download scripts append some) in growing windows up to 1 MB.
@@ -111,7 +111,7 @@ public final class PDFDocument {
 
     /// The object `reference` names; a reference to a free or absent object is null (§7.3.10).
     /// A reference to a reference is followed, within a depth limit.
-    public func resolve(_ reference: PDFReference) throws -> PDFObject {
+    package func resolve(_ reference: PDFReference) throws -> PDFObject {
         var current = reference
         for _ in 0..<Self.maximumResolveDepth {
             let object = try object(current)
@@ -122,14 +122,14 @@ public final class PDFDocument {
     }
 
     /// `object` itself, or what it refers to.
-    public func resolve(_ object: PDFObject?) throws -> PDFObject {
+    package func resolve(_ object: PDFObject?) throws -> PDFObject {
         guard let object else { return .null }
         if case .reference(let reference) = object { return try resolve(reference) }
         return object
     }
 
     /// A dictionary (direct or referred to), or nil when the value is something else.
-    public func dictionary(_ object: PDFObject?) throws -> PDFDictionary? {
+    package func dictionary(_ object: PDFObject?) throws -> PDFDictionary? {
         try resolve(object).dictionaryValue
     }
 

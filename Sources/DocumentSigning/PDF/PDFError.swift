@@ -1,7 +1,7 @@
 /// Why a PDF could not be read or signed: one case per thing a technician or clerk can act on,
 /// each with a Vietnamese / English message. Offsets are in the file, so a bad file can be looked at
 /// with a hex viewer.
-public enum PDFError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum PDFError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Not a PDF at all (no `%PDF-` header in the first kilobyte).
     case notPDF
     /// No `startxref` near the end: the file was cut short or is not a PDF.
@@ -35,7 +35,7 @@ public enum PDFError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Reading or writing the file failed.
     case io(String)
 
-    public var description: String { "\(messages.vi) / \(messages.en)" }
+    package var description: String { "\(messages.vi) / \(messages.en)" }
 
     /// The reason in Vietnamese (short: the technical detail is in the English) and in English,
     /// apart, for messages that put each language in its own place (an intake refusal).

@@ -1,7 +1,7 @@
 /// The values of the PDF object model (ISO 32000-1 §7.3). Numbers keep their written form, so a
 /// dictionary read from the file and written back into an incremental update says exactly what
 /// the original said (no float rounding of a /MediaBox).
-public indirect enum PDFObject: Sendable, Equatable {
+package indirect enum PDFObject: Sendable, Equatable {
     case null
     case boolean(Bool)
     case integer(Int)
@@ -17,20 +17,20 @@ public indirect enum PDFObject: Sendable, Equatable {
     /// A stream: its dictionary and where its (still encoded) data lies in the file.
     case stream(PDFStream)
 
-    public var integerValue: Int? { if case .integer(let value) = self { value } else { nil } }
-    public var nameValue: PDFName? { if case .name(let value) = self { value } else { nil } }
-    public var arrayValue: [PDFObject]? { if case .array(let value) = self { value } else { nil } }
-    public var referenceValue: PDFReference? { if case .reference(let value) = self { value } else { nil } }
-    public var dictionaryValue: PDFDictionary? {
+    package var integerValue: Int? { if case .integer(let value) = self { value } else { nil } }
+    package var nameValue: PDFName? { if case .name(let value) = self { value } else { nil } }
+    package var arrayValue: [PDFObject]? { if case .array(let value) = self { value } else { nil } }
+    package var referenceValue: PDFReference? { if case .reference(let value) = self { value } else { nil } }
+    package var dictionaryValue: PDFDictionary? {
         switch self {
         case .dictionary(let value): value
         case .stream(let stream): stream.dictionary
         default: nil
         }
     }
-    public var stringBytes: [UInt8]? { if case .string(let bytes, _) = self { bytes } else { nil } }
+    package var stringBytes: [UInt8]? { if case .string(let bytes, _) = self { bytes } else { nil } }
     /// A number (integer or real) as a Double, for geometry.
-    public var numberValue: Double? {
+    package var numberValue: Double? {
         switch self {
         case .integer(let value): Double(value)
         case .real(let text): Double(text.hasPrefix(".") || text.hasPrefix("-.") ? text.replacingFirstDot() : text)
@@ -47,35 +47,35 @@ extension String {
 }
 
 /// A name object's bytes (`/Type` is `PDFName("Type")`).
-public struct PDFName: Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
-    public let bytes: [UInt8]
-    public init(bytes: [UInt8]) { self.bytes = bytes }
-    public init(_ text: String) { self.bytes = Array(text.utf8) }
-    public init(stringLiteral value: String) { self.init(value) }
-    public var description: String { "/" + String(decoding: bytes, as: UTF8.self) }
+package struct PDFName: Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    package let bytes: [UInt8]
+    package init(bytes: [UInt8]) { self.bytes = bytes }
+    package init(_ text: String) { self.bytes = Array(text.utf8) }
+    package init(stringLiteral value: String) { self.init(value) }
+    package var description: String { "/" + String(decoding: bytes, as: UTF8.self) }
 }
 
 /// `12 0 R`.
-public struct PDFReference: Hashable, Sendable, CustomStringConvertible {
-    public let number: Int
-    public let generation: Int
-    public init(_ number: Int, _ generation: Int = 0) {
+package struct PDFReference: Hashable, Sendable, CustomStringConvertible {
+    package let number: Int
+    package let generation: Int
+    package init(_ number: Int, _ generation: Int = 0) {
         self.number = number
         self.generation = generation
     }
-    public var description: String { "\(number) \(generation) R" }
+    package var description: String { "\(number) \(generation) R" }
 }
 
 /// A dictionary that keeps its keys in file order, so a rewritten object reads like the original.
-public struct PDFDictionary: Sendable, Equatable {
-    public private(set) var entries: [(key: PDFName, value: PDFObject)] = []
+package struct PDFDictionary: Sendable, Equatable {
+    package private(set) var entries: [(key: PDFName, value: PDFObject)] = []
 
-    public init() {}
-    public init(_ entries: [(PDFName, PDFObject)]) {
+    package init() {}
+    package init(_ entries: [(PDFName, PDFObject)]) {
         for (key, value) in entries { self[key] = value }
     }
 
-    public subscript(key: PDFName) -> PDFObject? {
+    package subscript(key: PDFName) -> PDFObject? {
         get { entries.first { $0.key == key }?.value }
         set {
             if let index = entries.firstIndex(where: { $0.key == key }) {
@@ -86,10 +86,10 @@ public struct PDFDictionary: Sendable, Equatable {
         }
     }
 
-    public var keys: [PDFName] { entries.map(\.key) }
-    public var count: Int { entries.count }
+    package var keys: [PDFName] { entries.map(\.key) }
+    package var count: Int { entries.count }
 
-    public static func == (left: PDFDictionary, right: PDFDictionary) -> Bool {
+    package static func == (left: PDFDictionary, right: PDFDictionary) -> Bool {
         left.entries.count == right.entries.count
             && zip(left.entries, right.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
@@ -97,8 +97,8 @@ public struct PDFDictionary: Sendable, Equatable {
 
 /// A stream object as read: the dictionary, and the position and length of its raw data in the
 /// source (for a stream inside the file) — the data itself is read only when asked for.
-public struct PDFStream: Sendable, Equatable {
-    public var dictionary: PDFDictionary
-    public let dataOffset: Int
-    public let dataLength: Int
+package struct PDFStream: Sendable, Equatable {
+    package var dictionary: PDFDictionary
+    package let dataOffset: Int
+    package let dataLength: Int
 }

@@ -4,14 +4,14 @@ import SwiftASN1
 import X509
 
 /// Why a timestamp could not be had or cannot be believed (Vietnamese / English).
-public enum TimeStampError: Error, CustomStringConvertible, Sendable {
+package enum TimeStampError: Error, CustomStringConvertible, Sendable {
     case unreachable(String)
     case rejected(status: Int, text: String)
     case malformed(String)
     case mismatch(String)
     case badSignature(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreachable(let reason):
             "máy chủ dấu thời gian (TSA) không trả lời, chưa ký gì / the timestamp authority (TSA) did not answer, nothing was signed: \(reason)"
@@ -28,21 +28,21 @@ public enum TimeStampError: Error, CustomStringConvertible, Sendable {
 }
 
 /// What a verified RFC 3161 timestamp token says.
-public struct TimeStampInfo: Sendable {
-    public let generationTime: Date
-    public let policy: ASN1ObjectIdentifier
-    public let serialNumber: [UInt8]
-    public let imprintAlgorithm: ASN1ObjectIdentifier
-    public let imprint: [UInt8]
+package struct TimeStampInfo: Sendable {
+    package let generationTime: Date
+    package let policy: ASN1ObjectIdentifier
+    package let serialNumber: [UInt8]
+    package let imprintAlgorithm: ASN1ObjectIdentifier
+    package let imprint: [UInt8]
     /// The INTEGER's content bytes, as sent.
-    public let nonce: [UInt8]?
-    public let tsaCertificate: Certificate
-    public let certificates: [Certificate]
+    package let nonce: [UInt8]?
+    package let tsaCertificate: Certificate
+    package let certificates: [Certificate]
 }
 
 /// RFC 3161 time-stamp protocol messages (pure): the request, the response's status and token,
 /// and the token itself — a CMS SignedData whose content is a TSTInfo.
-public enum TimeStampProtocol {
+package enum TimeStampProtocol {
     static let tstInfo: ASN1ObjectIdentifier = [1, 2, 840, 113549, 1, 9, 16, 1, 4]
 
     /// ```
@@ -53,7 +53,7 @@ public enum TimeStampProtocol {
     /// ```
     /// certReq is set: the TSA's certificate must be in the token, or the token cannot be checked
     /// later by someone who does not have it.
-    public static func request(imprint: [UInt8], digest: DigestAlgorithm, nonce: [UInt8]) throws -> [UInt8] {
+    package static func request(imprint: [UInt8], digest: DigestAlgorithm, nonce: [UInt8]) throws -> [UInt8] {
         var serializer = DER.Serializer()
         try serializer.appendConstructedNode(identifier: .sequence) { request in
             try request.serialize(1)
@@ -79,7 +79,7 @@ public enum TimeStampProtocol {
     /// PKIStatusInfo ::= SEQUENCE { status PKIStatus, statusString PKIFreeText OPTIONAL, failInfo PKIFailureInfo OPTIONAL }
     /// ```
     /// The token's DER when the status is granted (0) or grantedWithMods (1).
-    public static func token(fromResponse bytes: [UInt8]) throws -> [UInt8] {
+    package static func token(fromResponse bytes: [UInt8]) throws -> [UInt8] {
         let root: ASN1Node
         do { root = try DER.parse(bytes) } catch { throw TimeStampError.malformed("not DER (\(error))") }
         guard case .constructed(let parts) = root.content, root.identifier == .sequence, let statusInfo = parts.first(where: { _ in true }),
@@ -104,7 +104,7 @@ public enum TimeStampProtocol {
     /// Checks the token's own CMS signature (the message-digest over the TSTInfo, the signature
     /// over the signed attributes with the TSA certificate in the token) and reads the TSTInfo.
     /// Whether the TSA is trusted is the caller's question (it needs the anchors).
-    public static func verifyToken(_ token: [UInt8]) throws -> TimeStampInfo {
+    package static func verifyToken(_ token: [UInt8]) throws -> TimeStampInfo {
         let parsed: ParsedSignedData
         do { parsed = try CMSSignedDataParser.parse(token) } catch { throw TimeStampError.malformed("token: \(error)") }
         guard parsed.encapsulatedContentType == tstInfo, let content = parsed.encapsulatedContent else {
@@ -160,18 +160,18 @@ public enum TimeStampProtocol {
 /// Gets a signature timestamp (RFC 3161) for a signature value from a TSA over HTTP, and checks
 /// the answer before it goes into the signature: granted, imprint and nonce as asked, and the
 /// token's own signature valid. A failure throws: the caller writes nothing.
-public struct TimeStampClient: Sendable {
-    public let url: String
+package struct TimeStampClient: Sendable {
+    package let url: String
     let fetcher: any TrustFetcher
 
-    public init(url: String, fetcher: any TrustFetcher) {
+    package init(url: String, fetcher: any TrustFetcher) {
         self.url = url
         self.fetcher = fetcher
     }
 
     /// The token for `id-aa-signatureTimeStampToken`: the imprint is the SHA-256 of the
     /// SignerInfo's signature value (RFC 5652 / ETSI EN 319 122-1 §5.3).
-    public func token(forSignature signatureValue: [UInt8]) async throws -> [UInt8] {
+    package func token(forSignature signatureValue: [UInt8]) async throws -> [UInt8] {
         let imprint = DigestAlgorithm.sha256.hash(signatureValue)
         let nonce = TimeStampProtocol.randomNonce()
         let request = try TimeStampProtocol.request(imprint: imprint, digest: .sha256, nonce: nonce)

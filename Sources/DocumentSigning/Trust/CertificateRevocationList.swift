@@ -14,18 +14,18 @@ import X509
 ///     revocationDate Time, crlEntryExtensions Extensions OPTIONAL } OPTIONAL,
 ///   crlExtensions [0] EXPLICIT Extensions OPTIONAL }
 /// ```
-public struct CertificateRevocationList: Sendable {
-    public let issuer: DistinguishedName
-    public let thisUpdate: Date
-    public let nextUpdate: Date?
+package struct CertificateRevocationList: Sendable {
+    package let issuer: DistinguishedName
+    package let thisUpdate: Date
+    package let nextUpdate: Date?
     /// Serial number (content bytes of the INTEGER) → revocation date.
-    public let revoked: [[UInt8]: Date]
+    package let revoked: [[UInt8]: Date]
     let signedBytes: [UInt8]
     let signatureAlgorithm: ParsedSignedData.AlgorithmIdentifier
     let signature: [UInt8]
 
     /// DER, or PEM (`X509 CRL`), as distribution points serve either.
-    public init(bytes: [UInt8]) throws {
+    package init(bytes: [UInt8]) throws {
         var der = bytes
         if bytes.starts(with: Array("-----BEGIN".utf8)), let document = try? PEMDocument(pemString: String(decoding: bytes, as: UTF8.self)) {
             der = document.derBytes
@@ -68,13 +68,13 @@ public struct CertificateRevocationList: Sendable {
     }
 
     /// Whether `issuer` signed this list (the CRL's signature over its TBSCertList).
-    public func isSigned(by issuer: Certificate) -> Bool {
+    package func isSigned(by issuer: Certificate) -> Bool {
         guard let scheme = try? SignatureChecks.scheme(signatureAlgorithm, digest: .sha256) else { return false }
         return SignatureChecks.isValidSignature(signature, over: signedBytes, scheme: scheme, key: issuer.publicKey)
     }
 
     /// The revocation date of a certificate on the list, nil when it is not on it.
-    public func revocationDate(of certificate: Certificate) -> Date? {
+    package func revocationDate(of certificate: Certificate) -> Date? {
         revoked[Array(certificate.serialNumber.bytes)]
     }
 }

@@ -4,7 +4,7 @@ import SwiftASN1
 
 /// What is known of a certificate's revocation. "Unknown" is never folded into "good": a box
 /// that is offline must say that it could not check.
-public enum RevocationStatus: Sendable, Equatable {
+package enum RevocationStatus: Sendable, Equatable {
     /// Every OCSP responder named in the chain answered "good" with a valid signed answer, or
     /// the leaf's current CRL signed by its issuer does not list it. `sources`: "OCSP url", "CRL url".
     case good(sources: [String])
@@ -16,7 +16,7 @@ public enum RevocationStatus: Sendable, Equatable {
     case noSource
 
     /// A stable word for JSON and tests.
-    public var word: String {
+    package var word: String {
         switch self {
         case .good: "good"
         case .revoked: "revoked"
@@ -26,7 +26,7 @@ public enum RevocationStatus: Sendable, Equatable {
     }
 
     /// As a check line (Vietnamese / English).
-    public var check: VerificationCheck {
+    package var check: VerificationCheck {
         switch self {
         case .good(let sources):
             .init("revocation", .passed,
@@ -51,17 +51,17 @@ public enum RevocationStatus: Sendable, Equatable {
 /// thisUpdate/nextUpdate, nonce echo). The policy in hard-failure mode collapses "revoked" and
 /// "could not ask" into one failure; the requester below records what happened on the wire, and
 /// the failure's reason tells a revocation apart, so the three outcomes stay distinct.
-public struct RevocationChecker: Sendable {
+package struct RevocationChecker: Sendable {
     let fetcher: any TrustFetcher
 
-    public init(fetcher: any TrustFetcher) {
+    package init(fetcher: any TrustFetcher) {
         self.fetcher = fetcher
     }
 
     /// `roots` are the anchors the chain must reach (the chain itself is checked separately; a
     /// chain that does not validate gives `.unknown`). `chainTime` is when the chain must have
     /// been valid (the signing time); the OCSP answer is judged at `now` — it tells the present.
-    public func status(of leaf: Certificate, roots: [Certificate], intermediates: [Certificate], chainTime: Date,
+    package func status(of leaf: Certificate, roots: [Certificate], intermediates: [Certificate], chainTime: Date,
                        now: Date = Date()) async -> RevocationStatus {
         let crl = Self.crlDistributionPoints(leaf)
         if Self.ocspResponders(leaf).isEmpty, !intermediates.contains(where: { !Self.ocspResponders($0).isEmpty }) {
@@ -134,7 +134,7 @@ public struct RevocationChecker: Sendable {
     static let crlLimit = 32 << 20
 
     /// The OCSP URLs of a certificate's Authority Information Access.
-    public static func ocspResponders(_ certificate: Certificate) -> [String] {
+    package static func ocspResponders(_ certificate: Certificate) -> [String] {
         guard let access = try? certificate.extensions.authorityInformationAccess else { return [] }
         return access.compactMap { description in
             guard description.method == .ocspServer, case .uniformResourceIdentifier(let uri) = description.location else { return nil }
@@ -144,7 +144,7 @@ public struct RevocationChecker: Sendable {
 
     /// The URIs of a certificate's CRL distribution points (RFC 5280 §4.2.1.13), read with
     /// SwiftASN1: swift-certificates has no type for this extension.
-    public static func crlDistributionPoints(_ certificate: Certificate) -> [String] {
+    package static func crlDistributionPoints(_ certificate: Certificate) -> [String] {
         let oid: ASN1ObjectIdentifier = [2, 5, 29, 31]
         guard let ext = certificate.extensions.first(where: { $0.oid == oid }),
               let root = try? DER.parse(ext.value) else { return [] }

@@ -6,19 +6,19 @@ import Foundation
 /// refuses the signature with its reason; revocation that cannot be checked is reported as such
 /// and, unless the technician asked to require it, does not stop the signature — an offline
 /// commune box must still be able to sign (see docs/pades.md, "Checks before signing").
-public enum SigningCertificateCheck {
-    public struct Outcome: Sendable {
-        public var checks: [VerificationCheck] = []
-        public var revocation: RevocationStatus?
+package enum SigningCertificateCheck {
+    package struct Outcome: Sendable {
+        package var checks: [VerificationCheck] = []
+        package var revocation: RevocationStatus?
         /// Why signing is refused (Vietnamese / English); nil: sign.
-        public var refusal: String?
+        package var refusal: String?
         /// Lines to show the clerk even when signing goes ahead.
-        public var warnings: [String] { checks.filter { $0.outcome != .passed }.map(\.message) }
+        package var warnings: [String] { checks.filter { $0.outcome != .passed }.map(\.message) }
     }
 
     /// `trustRoots` nil: the chain is not checked (no anchors installed) and that is a warning.
     /// `revocation` nil: revocation is not asked (the caller chose not to go on the network).
-    public static func run(certificate: Certificate, intermediates: [Certificate], trustRoots: [Certificate]?,
+    package static func run(certificate: Certificate, intermediates: [Certificate], trustRoots: [Certificate]?,
                            revocation: RevocationChecker?, requireRevocation: Bool, now: Date = Date()) async -> Outcome {
         var outcome = Outcome()
         func refuse(_ check: VerificationCheck) {

@@ -4,7 +4,7 @@ import Foundation
 /// distribution point, a timestamp authority. DocumentSigning decides what to ask and judges the answer; how the bytes
 /// travel is behind this protocol (AsyncHTTPClient in the TrustHTTP target), so the checking
 /// logic stays free of NIO and the reader's fuzzer does not link a network stack.
-public protocol TrustFetcher: Sendable {
+package protocol TrustFetcher: Sendable {
     /// POSTs `body` as `contentType` and returns the body of a 200 answer. Implementations bound
     /// the whole exchange in time (the commune's link is often down) and the answer in size.
     func post(url: String, contentType: String, body: [UInt8]) async throws -> [UInt8]
@@ -14,13 +14,13 @@ public protocol TrustFetcher: Sendable {
 
 /// Why a trust service could not be used. "Unreachable" is kept apart from "answered badly":
 /// the first is normal for an offline box, the second is worth a technician's look.
-public enum TrustFetchError: Error, CustomStringConvertible, Sendable {
+package enum TrustFetchError: Error, CustomStringConvertible, Sendable {
     case unreachable(url: String, reason: String)
     case httpStatus(url: String, status: Int)
     case tooLarge(url: String, limit: Int)
     case badURL(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreachable(let url, let reason):
             "không kết nối được \(url): \(reason) / cannot reach \(url): \(reason)"

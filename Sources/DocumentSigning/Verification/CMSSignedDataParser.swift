@@ -4,48 +4,48 @@ import X509
 
 /// What a detached CMS SignedData (RFC 5652) says about its first signer: enough to check the
 /// signature, the content digest and the signer's certificate. Pure: bytes in, values out.
-public struct ParsedSignedData: Sendable {
-    public struct AlgorithmIdentifier: Sendable, Equatable {
-        public let algorithm: ASN1ObjectIdentifier
+package struct ParsedSignedData: Sendable {
+    package struct AlgorithmIdentifier: Sendable, Equatable {
+        package let algorithm: ASN1ObjectIdentifier
         /// The DER of the parameters (RSASSA-PSS needs them), nil when absent.
-        public let parameters: [UInt8]?
+        package let parameters: [UInt8]?
     }
 
     /// One ESS cert ID (RFC 5035 signing-certificate-v2, or RFC 2634 v1 with SHA-1).
-    public struct SigningCertificateReference: Sendable, Equatable {
-        public let hashAlgorithm: ASN1ObjectIdentifier
-        public let hash: [UInt8]
+    package struct SigningCertificateReference: Sendable, Equatable {
+        package let hashAlgorithm: ASN1ObjectIdentifier
+        package let hash: [UInt8]
     }
 
-    public enum SignerIdentifier: Sendable, Equatable {
+    package enum SignerIdentifier: Sendable, Equatable {
         case issuerAndSerial(issuer: DistinguishedName, serial: Certificate.SerialNumber)
         case subjectKeyIdentifier([UInt8])
     }
 
-    public let certificates: [Certificate]
-    public let signerIdentifier: SignerIdentifier
-    public let digestAlgorithm: AlgorithmIdentifier
-    public let signatureAlgorithm: AlgorithmIdentifier
-    public let signature: [UInt8]
+    package let certificates: [Certificate]
+    package let signerIdentifier: SignerIdentifier
+    package let digestAlgorithm: AlgorithmIdentifier
+    package let signatureAlgorithm: AlgorithmIdentifier
+    package let signature: [UInt8]
     /// The signed attributes re-encoded as a SET OF (tag 0x31): what the signature is over
     /// (RFC 5652 §5.4), though they are stored under [0] IMPLICIT. Nil when there are none.
-    public let signedAttributesForSignature: [UInt8]?
-    public let contentType: ASN1ObjectIdentifier?
-    public let messageDigest: [UInt8]?
-    public let signingTime: Date?
+    package let signedAttributesForSignature: [UInt8]?
+    package let contentType: ASN1ObjectIdentifier?
+    package let messageDigest: [UInt8]?
+    package let signingTime: Date?
     /// Nil when the attribute is absent.
-    public let signingCertificateReferences: [SigningCertificateReference]?
+    package let signingCertificateReferences: [SigningCertificateReference]?
     /// Detached signatures have none; an attached one is read but not our use case.
-    public let hasEncapsulatedContent: Bool
+    package let hasEncapsulatedContent: Bool
     /// eContentType, and eContent's octets when the content is encapsulated (a timestamp token's TSTInfo).
-    public internal(set) var encapsulatedContentType: ASN1ObjectIdentifier?
-    public internal(set) var encapsulatedContent: [UInt8]?
+    package internal(set) var encapsulatedContentType: ASN1ObjectIdentifier?
+    package internal(set) var encapsulatedContent: [UInt8]?
     /// The DER of each id-aa-signatureTimeStampToken among the unsigned attributes.
-    public internal(set) var timestampTokens: [[UInt8]] = []
-    public let signerCount: Int
+    package internal(set) var timestampTokens: [[UInt8]] = []
+    package let signerCount: Int
 
     /// The certificate the signer identifier names, among those the SignedData carries.
-    public var signerCertificate: Certificate? {
+    package var signerCertificate: Certificate? {
         certificates.first { certificate in
             switch signerIdentifier {
             case .issuerAndSerial(let issuer, let serial):
@@ -58,23 +58,23 @@ public struct ParsedSignedData: Sendable {
     }
 }
 
-public enum CMSParseError: Error, CustomStringConvertible, Equatable {
+package enum CMSParseError: Error, CustomStringConvertible, Equatable {
     case malformed(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .malformed(let reason): "CMS không đúng cấu trúc: \(reason) / malformed CMS: \(reason)"
         }
     }
 }
 
-public enum CMSSignedDataParser {
+package enum CMSSignedDataParser {
     static let signingCertificateV1: ASN1ObjectIdentifier = [1, 2, 840, 113549, 1, 9, 16, 2, 12]
     static let sha1: ASN1ObjectIdentifier = [1, 3, 14, 3, 2, 26]
 
     /// Parses a ContentInfo holding SignedData. Trailing bytes after the DER (the zero padding of
     /// a PDF's /Contents placeholder) are ignored.
-    public static func parse(_ bytes: [UInt8]) throws -> ParsedSignedData {
+    package static func parse(_ bytes: [UInt8]) throws -> ParsedSignedData {
         let length = try lengthOfFirstElement(bytes)
         let root: ASN1Node
         do { root = try DER.parse(Array(bytes[0..<length])) } catch { throw CMSParseError.malformed("not DER (\(error))") }

@@ -5,12 +5,12 @@ import X509
 /// Verifies what arrives: every signature of a PDF, or a detached `.p7s` beside its content.
 /// The I/O lives here (reading the file by ranges, streaming hashes); the checks are in
 /// `SignatureChecks` and the PDF facts in the pure helpers below.
-public enum DocumentVerifier {
-    public enum Failure: Error, CustomStringConvertible {
+package enum DocumentVerifier {
+    package enum Failure: Error, CustomStringConvertible {
         case unreadable(String, String)
         case trustAnchors(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .unreadable(let path, let reason): "không đọc được \(path): \(reason) / cannot read \(path): \(reason)"
             case .trustAnchors(let reason): "tệp gốc tin cậy không đọc được / cannot read the trust anchors: \(reason)"
@@ -21,7 +21,7 @@ public enum DocumentVerifier {
     static let readChunk = 64 * 1024
 
     /// The certificates of a PEM file (one or more `CERTIFICATE` blocks).
-    public static func trustAnchors(pemFile path: String) throws -> [Certificate] {
+    package static func trustAnchors(pemFile path: String) throws -> [Certificate] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw Failure.trustAnchors(path) }
         let certificates = try (try? PEMDocument.parseMultiple(pemString: text))?
             .filter { $0.discriminator == "CERTIFICATE" }
@@ -33,7 +33,7 @@ public enum DocumentVerifier {
     /// A PDF (by its header) or a detached CMS signature; for a `.p7s` the content is `content`,
     /// else the same path without `.p7s`.
     /// `revocation`: how to ask OCSP responders; nil: revocation is reported as not checked.
-    public static func verify(path: String, content: String? = nil, trustRoots: [Certificate]?,
+    package static func verify(path: String, content: String? = nil, trustRoots: [Certificate]?,
                               revocation: RevocationChecker? = nil) async throws -> DocumentVerification {
         let source: PDFFileSource
         do { source = try PDFFileSource(path: path) } catch { throw Failure.unreadable(path, "\(error)") }
@@ -45,7 +45,7 @@ public enum DocumentVerifier {
         return await verifyDetached(signaturePath: path, contentPath: contentPath, trustRoots: trustRoots, revocation: revocation)
     }
 
-    public static func verifyDetached(signaturePath: String, contentPath: String, trustRoots: [Certificate]?,
+    package static func verifyDetached(signaturePath: String, contentPath: String, trustRoots: [Certificate]?,
                                       revocation: RevocationChecker? = nil) async -> DocumentVerification {
         let name = URL(fileURLWithPath: signaturePath).lastPathComponent
         guard let cms = FileManager.default.contents(atPath: signaturePath) else {

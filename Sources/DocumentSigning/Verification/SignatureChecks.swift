@@ -7,7 +7,7 @@ import SwiftASN1
 
 /// The digests a signature we read may use. SHA-1 is read so that it can be reported as weak,
 /// not silently refused.
-public enum VerificationDigest: String, Sendable, CaseIterable {
+package enum VerificationDigest: String, Sendable, CaseIterable {
     case sha1 = "SHA-1", sha256 = "SHA-256", sha384 = "SHA-384", sha512 = "SHA-512"
 
     static let sha1OID: ASN1ObjectIdentifier = [1, 3, 14, 3, 2, 26]
@@ -25,7 +25,7 @@ public enum VerificationDigest: String, Sendable, CaseIterable {
     var isWeak: Bool { self == .sha1 }
 
     /// A hasher for this digest (SHA-1 only to check, never to sign).
-    public func hasher() -> StreamingHasher {
+    package func hasher() -> StreamingHasher {
         switch self {
         case .sha1: .legacySHA1()
         case .sha256: StreamingHasher(.sha256)
@@ -34,7 +34,7 @@ public enum VerificationDigest: String, Sendable, CaseIterable {
         }
     }
 
-    public func hash(_ bytes: some DataProtocol) -> [UInt8] {
+    package func hash(_ bytes: some DataProtocol) -> [UInt8] {
         var hasher = hasher()
         hasher.update(bytes)
         return hasher.finalize()
@@ -43,7 +43,7 @@ public enum VerificationDigest: String, Sendable, CaseIterable {
 
 /// The checks on one CMS signature, given the digest of the bytes it should cover. Pure apart
 /// from the certificate verifier being async.
-public enum SignatureChecks {
+package enum SignatureChecks {
     /// The signing scheme named by a SignerInfo's signatureAlgorithm and digestAlgorithm.
     enum Scheme: Equatable {
         case rsaPKCS1(VerificationDigest)
@@ -133,7 +133,7 @@ public enum SignatureChecks {
     /// Everything about one CMS signature. `contentDigest` gives the digest of the signed bytes
     /// under the algorithm the signer chose (the caller streams the file); `claimedTime` is the
     /// PDF's /M when the CMS carries no signing-time. `trustRoots` nil: the chain is not checked.
-    public static func verify(
+    package static func verify(
         cms: [UInt8], name: String, contentDigest: (VerificationDigest) throws -> [UInt8],
         claimedTime: Date?, trustRoots: [Certificate]?, revocation: RevocationChecker? = nil, now: Date = Date()
     ) async -> SignatureVerification {

@@ -3,7 +3,7 @@ import Foundation
 
 /// The outcome of verifying a signed document: one result per signature and an overall verdict,
 /// each in Vietnamese and English, as text for a clerk or JSON to store with the document.
-public enum Verdict: String, Codable, Sendable, Comparable {
+package enum Verdict: String, Codable, Sendable, Comparable {
     case valid, untrusted, indeterminate, invalid
 
     /// Worse verdicts sort later, so the overall one is the maximum.
@@ -15,9 +15,9 @@ public enum Verdict: String, Codable, Sendable, Comparable {
         case .invalid: 3
         }
     }
-    public static func < (left: Verdict, right: Verdict) -> Bool { left.severity < right.severity }
+    package static func < (left: Verdict, right: Verdict) -> Bool { left.severity < right.severity }
 
-    public var label: String {
+    package var label: String {
         switch self {
         case .valid: "hợp lệ / valid"
         case .invalid: "không hợp lệ / invalid"
@@ -27,45 +27,45 @@ public enum Verdict: String, Codable, Sendable, Comparable {
     }
 }
 
-public struct VerificationCheck: Codable, Sendable, Equatable {
-    public enum Outcome: String, Codable, Sendable {
+package struct VerificationCheck: Codable, Sendable, Equatable {
+    package enum Outcome: String, Codable, Sendable {
         case passed, failed, notChecked = "not-checked", warning
     }
     /// A stable key for programs: integrity, signature, signing-certificate, chain, validity-period,
     /// coverage, algorithm, revocation, format.
-    public let name: String
-    public let outcome: Outcome
+    package let name: String
+    package let outcome: Outcome
     /// "Vietnamese / English".
-    public let message: String
+    package let message: String
 
-    public init(_ name: String, _ outcome: Outcome, _ message: String) {
+    package init(_ name: String, _ outcome: Outcome, _ message: String) {
         self.name = name
         self.outcome = outcome
         self.message = message
     }
 }
 
-public struct SignatureVerification: Codable, Sendable {
+package struct SignatureVerification: Codable, Sendable {
     /// The PDF field name, or the `.p7s` file name.
-    public var name: String
-    public var signer: String?
-    public var signingTime: Date?
+    package var name: String
+    package var signer: String?
+    package var signingTime: Date?
     /// Where the signing time comes from: "cms-signing-time", "pdf-M", or nil.
-    public var signingTimeSource: String?
-    public var digestAlgorithm: String?
-    public var signatureAlgorithm: String?
+    package var signingTimeSource: String?
+    package var digestAlgorithm: String?
+    package var signatureAlgorithm: String?
     /// For PDFs: the revision the signature covers (1-based, counting `%%EOF` markers) and how many the file has.
-    public var coveredRevision: Int?
-    public var totalRevisions: Int?
-    public var coversWholeFile: Bool?
+    package var coveredRevision: Int?
+    package var totalRevisions: Int?
+    package var coversWholeFile: Bool?
     /// The time of a valid signature timestamp (RFC 3161), when there is one.
-    public var timestampTime: Date?
+    package var timestampTime: Date?
     /// good, revoked, unknown or not-checked.
-    public var revocation: String?
-    public var checks: [VerificationCheck] = []
-    public var verdict: Verdict = .indeterminate
+    package var revocation: String?
+    package var checks: [VerificationCheck] = []
+    package var verdict: Verdict = .indeterminate
 
-    public init(name: String) { self.name = name }
+    package init(name: String) { self.name = name }
 
     /// The verdict from the checks: a failed integrity, signature or certificate binding is
     /// invalid; a failed chain is untrusted; anything else not established is indeterminate.
@@ -86,16 +86,16 @@ public struct SignatureVerification: Codable, Sendable {
     }
 }
 
-public struct DocumentVerification: Codable, Sendable {
-    public var file: String
-    public var kind: String
-    public var trustAnchorsGiven: Bool
-    public var signatures: [SignatureVerification]
-    public var verdict: Verdict
+package struct DocumentVerification: Codable, Sendable {
+    package var file: String
+    package var kind: String
+    package var trustAnchorsGiven: Bool
+    package var signatures: [SignatureVerification]
+    package var verdict: Verdict
     /// Document-level notes (no signatures, unsupported parts).
-    public var notes: [String]
+    package var notes: [String]
 
-    public init(file: String, kind: String, trustAnchorsGiven: Bool, signatures: [SignatureVerification], notes: [String] = []) {
+    package init(file: String, kind: String, trustAnchorsGiven: Bool, signatures: [SignatureVerification], notes: [String] = []) {
         self.file = file
         self.kind = kind
         self.trustAnchorsGiven = trustAnchorsGiven
@@ -107,16 +107,16 @@ public struct DocumentVerification: Codable, Sendable {
 
     /// Exit status 0 only when there are signatures and every one is valid (and, with trust
     /// anchors, trusted — a failed chain already makes the verdict untrusted).
-    public var allValid: Bool { !signatures.isEmpty && signatures.allSatisfy { $0.verdict == .valid } }
+    package var allValid: Bool { !signatures.isEmpty && signatures.allSatisfy { $0.verdict == .valid } }
 
-    public func json() throws -> String {
+    package func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    public var text: String {
+    package var text: String {
         var lines = ["Tệp / File: \(file) (\(kind))"]
         for (index, signature) in signatures.enumerated() {
             lines.append("")

@@ -6,17 +6,17 @@ import Foundation
 // accessors (`agencyCode`, `priority` …) say whether it is well formed.
 
 /// `From`, `To`: an agency taking part in the exchange.
-public struct Organization: Sendable, Equatable, Codable {
-    public var organId: String
-    public var organizationInCharge: String?
-    public var organName: String?
-    public var organAdd: String?
-    public var email: String?
-    public var telephone: String?
-    public var fax: String?
-    public var website: String?
+package struct Organization: Sendable, Equatable, Codable {
+    package var organId: String
+    package var organizationInCharge: String?
+    package var organName: String?
+    package var organAdd: String?
+    package var email: String?
+    package var telephone: String?
+    package var fax: String?
+    package var website: String?
 
-    public init(organId: String, organizationInCharge: String? = nil, organName: String? = nil, organAdd: String? = nil,
+    package init(organId: String, organizationInCharge: String? = nil, organName: String? = nil, organAdd: String? = nil,
                 email: String? = nil, telephone: String? = nil, fax: String? = nil, website: String? = nil) {
         self.organId = organId
         self.organizationInCharge = organizationInCharge
@@ -28,68 +28,68 @@ public struct Organization: Sendable, Equatable, Codable {
         self.website = website
     }
 
-    public var agencyCode: AgencyCode? { AgencyCode(organId) }
+    package var agencyCode: AgencyCode? { AgencyCode(organId) }
 }
 
 /// `Code`: số (number) and ký hiệu (notation), written together as `7816/VPCP-TTĐT`.
-public struct DocumentCode: Sendable, Equatable, Codable, CustomStringConvertible {
-    public var number: String
-    public var notation: String
+package struct DocumentCode: Sendable, Equatable, Codable, CustomStringConvertible {
+    package var number: String
+    package var notation: String
 
-    public init(number: String, notation: String) {
+    package init(number: String, notation: String) {
         self.number = number
         self.notation = notation
     }
 
-    public var description: String { "\(number)/\(notation)" }
+    package var description: String { "\(number)/\(notation)" }
 }
 
-public struct PromulgationInfo: Sendable, Equatable, Codable {
-    public var place: String?
+package struct PromulgationInfo: Sendable, Equatable, Codable {
+    package var place: String?
     /// `yyyy/MM/dd` as sent.
-    public var date: String?
+    package var date: String?
 
-    public init(place: String? = nil, date: String? = nil) {
+    package init(place: String? = nil, date: String? = nil) {
         self.place = place
         self.date = date
     }
 }
 
-public struct DocumentType: Sendable, Equatable, Codable {
-    public var type: String?
-    public var typeDetail: String?
-    public var typeName: String?
+package struct DocumentType: Sendable, Equatable, Codable {
+    package var type: String?
+    package var typeDetail: String?
+    package var typeName: String?
 
-    public init(type: String? = nil, typeDetail: String? = nil, typeName: String? = nil) {
+    package init(type: String? = nil, typeDetail: String? = nil, typeName: String? = nil) {
         self.type = type
         self.typeDetail = typeDetail
         self.typeName = typeName
     }
 }
 
-public struct SignerInfo: Sendable, Equatable, Codable {
-    public var competence: String?
-    public var position: String?
-    public var fullName: String?
+package struct SignerInfo: Sendable, Equatable, Codable {
+    package var competence: String?
+    package var position: String?
+    package var fullName: String?
 
-    public init(competence: String? = nil, position: String? = nil, fullName: String? = nil) {
+    package init(competence: String? = nil, position: String? = nil, fullName: String? = nil) {
         self.competence = competence
         self.position = position
         self.fullName = fullName
     }
 }
 
-public struct OtherInfo: Sendable, Equatable, Codable {
+package struct OtherInfo: Sendable, Equatable, Codable {
     /// 0–4 (`DocumentModel.Priority`); kept as sent so an out-of-range value is reported, not lost.
-    public var priority: Int?
-    public var sphereOfPromulgation: String?
-    public var typerNotation: String?
-    public var promulgationAmount: Int?
-    public var pageAmount: Int?
-    public var direction: String?
-    public var appendixes: [String]
+    package var priority: Int?
+    package var sphereOfPromulgation: String?
+    package var typerNotation: String?
+    package var promulgationAmount: Int?
+    package var pageAmount: Int?
+    package var direction: String?
+    package var appendixes: [String]
 
-    public init(priority: Int? = nil, sphereOfPromulgation: String? = nil, typerNotation: String? = nil, promulgationAmount: Int? = nil,
+    package init(priority: Int? = nil, sphereOfPromulgation: String? = nil, typerNotation: String? = nil, promulgationAmount: Int? = nil,
                 pageAmount: Int? = nil, direction: String? = nil, appendixes: [String] = []) {
         self.priority = priority
         self.sphereOfPromulgation = sphereOfPromulgation
@@ -100,18 +100,18 @@ public struct OtherInfo: Sendable, Equatable, Codable {
         self.appendixes = appendixes
     }
 
-    public var typedPriority: Priority? { priority.flatMap(Priority.init(rawValue:)) }
+    package var typedPriority: Priority? { priority.flatMap(Priority.init(rawValue:)) }
 }
 
 /// `ResponseFor`: the document a reply (or a status) is about.
-public struct ResponseFor: Sendable, Equatable, Codable {
-    public var organId: String
+package struct ResponseFor: Sendable, Equatable, Codable {
+    package var organId: String
     /// `Number/Notation` of the document replied to.
-    public var code: String?
-    public var promulgationDate: String?
-    public var documentId: String?
+    package var code: String?
+    package var promulgationDate: String?
+    package var documentId: String?
 
-    public init(organId: String, code: String? = nil, promulgationDate: String? = nil, documentId: String? = nil) {
+    package init(organId: String, code: String? = nil, promulgationDate: String? = nil, documentId: String? = nil) {
         self.organId = organId
         self.code = code
         self.promulgationDate = promulgationDate
@@ -119,25 +119,25 @@ public struct ResponseFor: Sendable, Equatable, Codable {
     }
 }
 
-public struct MessageHeader: Sendable, Equatable, Codable {
-    public var from: Organization
-    public var to: [Organization]
-    public var code: DocumentCode
-    public var promulgationInfo: PromulgationInfo
-    public var documentType: DocumentType
-    public var subject: String
-    public var content: String?
-    public var signerInfo: SignerInfo?
-    public var dueDate: String?
-    public var toPlaces: [String]
-    public var otherInfo: OtherInfo
+package struct MessageHeader: Sendable, Equatable, Codable {
+    package var from: Organization
+    package var to: [Organization]
+    package var code: DocumentCode
+    package var promulgationInfo: PromulgationInfo
+    package var documentType: DocumentType
+    package var subject: String
+    package var content: String?
+    package var signerInfo: SignerInfo?
+    package var dueDate: String?
+    package var toPlaces: [String]
+    package var otherInfo: OtherInfo
     /// 0 for information, 1 to be processed, 2 to be reported on (the 0/1/2).
-    public var steeringType: Int?
+    package var steeringType: Int?
     /// `OrganId,yyyy/MM/dd,Number/Notation`, or a UUID from some producers.
-    public var documentId: String?
-    public var responseFor: [ResponseFor]
+    package var documentId: String?
+    package var responseFor: [ResponseFor]
 
-    public init(from: Organization, to: [Organization], code: DocumentCode, promulgationInfo: PromulgationInfo = .init(),
+    package init(from: Organization, to: [Organization], code: DocumentCode, promulgationInfo: PromulgationInfo = .init(),
                 documentType: DocumentType = .init(), subject: String, content: String? = nil, signerInfo: SignerInfo? = nil,
                 dueDate: String? = nil, toPlaces: [String] = [], otherInfo: OtherInfo = .init(), steeringType: Int? = nil,
                 documentId: String? = nil, responseFor: [ResponseFor] = []) {
@@ -158,30 +158,30 @@ public struct MessageHeader: Sendable, Equatable, Codable {
     }
 
     /// The identifier QCVN 102 composes from the sender, the date and the code.
-    public static func composedDocumentId(from organId: String, date: String, code: DocumentCode) -> String {
+    package static func composedDocumentId(from organId: String, date: String, code: DocumentCode) -> String {
         "\(organId),\(date),\(code)"
     }
 }
 
 /// One hop the package went through.
-public struct TraceHeader: Sendable, Equatable, Codable {
-    public var organId: String
+package struct TraceHeader: Sendable, Equatable, Codable {
+    package var organId: String
     /// `yyyy/MM/dd HH:mm:ss` as sent.
-    public var timestamp: String
+    package var timestamp: String
 
-    public init(organId: String, timestamp: String) {
+    package init(organId: String, timestamp: String) {
         self.organId = organId
         self.timestamp = timestamp
     }
 }
 
-public struct StaffInfo: Sendable, Equatable, Codable {
-    public var department: String?
-    public var staff: String?
-    public var mobile: String?
-    public var email: String?
+package struct StaffInfo: Sendable, Equatable, Codable {
+    package var department: String?
+    package var staff: String?
+    package var mobile: String?
+    package var email: String?
 
-    public init(department: String? = nil, staff: String? = nil, mobile: String? = nil, email: String? = nil) {
+    package init(department: String? = nil, staff: String? = nil, mobile: String? = nil, email: String? = nil) {
         self.department = department
         self.staff = staff
         self.mobile = mobile
@@ -191,16 +191,16 @@ public struct StaffInfo: Sendable, Equatable, Codable {
 
 /// `BussinessDocType`: what the package does to the document. An open set: a number we do not
 /// know is kept and shown, not refused.
-public struct BusinessDocType: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
-    public let rawValue: Int
-    public init(rawValue: Int) { self.rawValue = rawValue }
+package struct BusinessDocType: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    package let rawValue: Int
+    package init(rawValue: Int) { self.rawValue = rawValue }
 
-    public static let new = Self(rawValue: 0)
-    public static let revocation = Self(rawValue: 1)
-    public static let update = Self(rawValue: 2)
-    public static let replacement = Self(rawValue: 3)
+    package static let new = Self(rawValue: 0)
+    package static let revocation = Self(rawValue: 1)
+    package static let update = Self(rawValue: 2)
+    package static let replacement = Self(rawValue: 3)
 
-    public var name: String? {
+    package var name: String? {
         switch rawValue {
         case 0: "Văn bản mới / new"
         case 1: "Thu hồi / revocation"
@@ -210,25 +210,25 @@ public struct BusinessDocType: RawRepresentable, Sendable, Hashable, Codable, Cu
         }
     }
 
-    public var description: String { name.map { "\(rawValue) \($0)" } ?? "\(rawValue)" }
+    package var description: String { name.map { "\(rawValue) \($0)" } ?? "\(rawValue)" }
 }
 
 /// For an update: which receivers the change concerns.
-public struct BusinessDocumentInfo: Sendable, Equatable, Codable {
-    public struct Receiver: Sendable, Equatable, Codable {
-        public var organId: String
-        public var receiverType: String?
-        public init(organId: String, receiverType: String? = nil) {
+package struct BusinessDocumentInfo: Sendable, Equatable, Codable {
+    package struct Receiver: Sendable, Equatable, Codable {
+        package var organId: String
+        package var receiverType: String?
+        package init(organId: String, receiverType: String? = nil) {
             self.organId = organId
             self.receiverType = receiverType
         }
     }
 
-    public var documentInfo: String?
-    public var documentReceiver: String?
-    public var receivers: [Receiver]
+    package var documentInfo: String?
+    package var documentReceiver: String?
+    package var receivers: [Receiver]
 
-    public init(documentInfo: String? = nil, documentReceiver: String? = nil, receivers: [Receiver] = []) {
+    package init(documentInfo: String? = nil, documentReceiver: String? = nil, receivers: [Receiver] = []) {
         self.documentInfo = documentInfo
         self.documentReceiver = documentReceiver
         self.receivers = receivers
@@ -236,27 +236,27 @@ public struct BusinessDocumentInfo: Sendable, Equatable, Codable {
 }
 
 /// For a replacement: the document replaced and who had received it.
-public struct ReplacementInfo: Sendable, Equatable, Codable {
-    public var documentId: String
-    public var organIds: [String]
+package struct ReplacementInfo: Sendable, Equatable, Codable {
+    package var documentId: String
+    package var organIds: [String]
 
-    public init(documentId: String, organIds: [String]) {
+    package init(documentId: String, organIds: [String]) {
         self.documentId = documentId
         self.organIds = organIds
     }
 }
 
 /// `Bussiness` (the standard's spelling).
-public struct Business: Sendable, Equatable, Codable {
-    public var docType: BusinessDocType
-    public var reason: String?
-    public var documentId: String?
-    public var paper: Int?
-    public var staffInfo: [StaffInfo]
-    public var documentInfo: [BusinessDocumentInfo]
-    public var replacements: [ReplacementInfo]
+package struct Business: Sendable, Equatable, Codable {
+    package var docType: BusinessDocType
+    package var reason: String?
+    package var documentId: String?
+    package var paper: Int?
+    package var staffInfo: [StaffInfo]
+    package var documentInfo: [BusinessDocumentInfo]
+    package var replacements: [ReplacementInfo]
 
-    public init(docType: BusinessDocType = .new, reason: String? = nil, documentId: String? = nil, paper: Int? = nil,
+    package init(docType: BusinessDocType = .new, reason: String? = nil, documentId: String? = nil, paper: Int? = nil,
                 staffInfo: [StaffInfo] = [], documentInfo: [BusinessDocumentInfo] = [], replacements: [ReplacementInfo] = []) {
         self.docType = docType
         self.reason = reason
@@ -270,14 +270,14 @@ public struct Business: Sendable, Equatable, Codable {
 
 /// A manifest entry joined with its encoded attachment: what the file is, not its bytes (those
 /// stream between disk and package).
-public struct AttachmentInfo: Sendable, Equatable, Codable {
+package struct AttachmentInfo: Sendable, Equatable, Codable {
     /// Without the `cid:` the manifest puts in front.
-    public var contentId: String
-    public var name: String
-    public var contentType: String
-    public var description: String?
+    package var contentId: String
+    package var name: String
+    package var contentType: String
+    package var description: String?
 
-    public init(contentId: String, name: String, contentType: String, description: String? = nil) {
+    package init(contentId: String, name: String, contentType: String, description: String? = nil) {
         self.contentId = contentId
         self.name = name
         self.contentType = contentType
@@ -287,7 +287,7 @@ public struct AttachmentInfo: Sendable, Equatable, Codable {
 
 extension AttachmentInfo {
     /// The MIME type a package announces for a file, from its extension (the formats communes send).
-    public static func contentType(forFileName name: String) -> String {
+    package static func contentType(forFileName name: String) -> String {
         let base = name.split(separator: "/").last.map(String.init) ?? name
         let dot = base.lastIndex(of: ".")
         let pathExtension = dot.map { String(base[base.index(after: $0)...]).lowercased() } ?? ""
@@ -309,13 +309,13 @@ extension AttachmentInfo {
     }
 }
 
-public struct DocumentPackage: Sendable, Equatable, Codable {
-    public var header: MessageHeader
-    public var traces: [TraceHeader]
-    public var business: Business?
-    public var attachments: [AttachmentInfo]
+package struct DocumentPackage: Sendable, Equatable, Codable {
+    package var header: MessageHeader
+    package var traces: [TraceHeader]
+    package var business: Business?
+    package var attachments: [AttachmentInfo]
 
-    public init(header: MessageHeader, traces: [TraceHeader] = [], business: Business? = nil, attachments: [AttachmentInfo] = []) {
+    package init(header: MessageHeader, traces: [TraceHeader] = [], business: Business? = nil, attachments: [AttachmentInfo] = []) {
         self.header = header
         self.traces = traces
         self.business = business
@@ -325,7 +325,7 @@ public struct DocumentPackage: Sendable, Equatable, Codable {
 
 extension DocumentPackage {
     /// Every rule a field breaks. Empty means the package may be built.
-    public func findings() -> [Finding] {
+    package func findings() -> [Finding] {
         var findings: [Finding] = []
         let h = header
         func organization(_ organization: Organization, _ path: String) {

@@ -63,17 +63,17 @@ enum FieldRules {
 }
 
 /// A calendar date as edXML writes it: `yyyy/MM/dd`.
-public struct EdXMLDate: Sendable, Hashable, Codable, CustomStringConvertible {
-    public let year: Int, month: Int, day: Int
+package struct EdXMLDate: Sendable, Hashable, Codable, CustomStringConvertible {
+    package let year: Int, month: Int, day: Int
 
-    public init?(year: Int, month: Int, day: Int) {
+    package init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month), (1...Self.days(inMonth: month, year: year)).contains(day) else { return nil }
         self.year = year
         self.month = month
         self.day = day
     }
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
               parts.allSatisfy({ $0.allSatisfy(\.isASCII) }),
@@ -82,14 +82,14 @@ public struct EdXMLDate: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// The date of `instant` in Vietnam (UTC+7, no daylight saving), where documents are dated.
-    public init(_ instant: Date) {
+    package init(_ instant: Date) {
         let parts = EdXMLTimestamp.vietnamCalendar.dateComponents([.year, .month, .day], from: instant)
         self.year = parts.year!
         self.month = parts.month!
         self.day = parts.day!
     }
 
-    public var description: String {
+    package var description: String {
         String(format: "%04d/%02d/%02d", year, month, day)
     }
 
@@ -101,7 +101,7 @@ public struct EdXMLDate: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let date = EdXMLDate(text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not yyyy/MM/dd: \(text)"))
@@ -109,16 +109,16 @@ public struct EdXMLDate: Sendable, Hashable, Codable, CustomStringConvertible {
         self = date
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }
 }
 
 /// An instant as edXML writes it: `yyyy/MM/dd HH:mm:ss`, Vietnam local time.
-public struct EdXMLTimestamp: Sendable, Hashable, CustomStringConvertible {
-    public let date: EdXMLDate
-    public let hour: Int, minute: Int, second: Int
+package struct EdXMLTimestamp: Sendable, Hashable, CustomStringConvertible {
+    package let date: EdXMLDate
+    package let hour: Int, minute: Int, second: Int
 
     static let vietnamCalendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
@@ -126,7 +126,7 @@ public struct EdXMLTimestamp: Sendable, Hashable, CustomStringConvertible {
         return calendar
     }()
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let halves = text.split(separator: " ", omittingEmptySubsequences: false)
         guard halves.count == 2, let date = EdXMLDate(String(halves[0])) else { return nil }
         let time = halves[1].split(separator: ":", omittingEmptySubsequences: false)
@@ -139,7 +139,7 @@ public struct EdXMLTimestamp: Sendable, Hashable, CustomStringConvertible {
         self.second = second
     }
 
-    public init(_ instant: Date) {
+    package init(_ instant: Date) {
         let parts = Self.vietnamCalendar.dateComponents([.hour, .minute, .second], from: instant)
         self.date = EdXMLDate(instant)
         self.hour = parts.hour!
@@ -147,7 +147,7 @@ public struct EdXMLTimestamp: Sendable, Hashable, CustomStringConvertible {
         self.second = parts.second!
     }
 
-    public var description: String {
+    package var description: String {
         date.description + String(format: " %02d:%02d:%02d", hour, minute, second)
     }
 }

@@ -1,11 +1,11 @@
 import Foundation
 /// `StatusCode`: what happened to a document at its recipient. An open set: the codes QCVN 102
 /// names have names here; any other two-digit code travels and is shown as is.
-public struct StatusCode: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
-    public let rawValue: String
+package struct StatusCode: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    package let rawValue: String
 
     /// Two ASCII digits, as the standard writes them (`01`, not `1`).
-    public init?(rawValue: String) {
+    package init?(rawValue: String) {
         guard rawValue.utf8.count == 2, rawValue.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
         self.rawValue = rawValue
     }
@@ -13,22 +13,22 @@ public struct StatusCode: RawRepresentable, Sendable, Hashable, Codable, CustomS
     private init(known: String) { rawValue = known }
 
     /// Sent automatically by the receiving software when the package arrives.
-    public static let arrived = Self(known: "01")
+    package static let arrived = Self(known: "01")
     /// Refused, with the reason in `Description`.
-    public static let refused = Self(known: "02")
-    public static let accepted = Self(known: "03")
-    public static let assigned = Self(known: "04")
-    public static let inProgress = Self(known: "05")
-    public static let finished = Self(known: "06")
+    package static let refused = Self(known: "02")
+    package static let accepted = Self(known: "03")
+    package static let assigned = Self(known: "04")
+    package static let inProgress = Self(known: "05")
+    package static let finished = Self(known: "06")
     /// The sender asks to take the document back (revocation or update).
-    public static let takeBackRequested = Self(known: "13")
-    public static let takeBackAgreed = Self(known: "15")
-    public static let takeBackRefused = Self(known: "16")
+    package static let takeBackRequested = Self(known: "13")
+    package static let takeBackAgreed = Self(known: "15")
+    package static let takeBackRefused = Self(known: "16")
 
-    public static let known: [StatusCode] = [.arrived, .refused, .accepted, .assigned, .inProgress, .finished,
+    package static let known: [StatusCode] = [.arrived, .refused, .accepted, .assigned, .inProgress, .finished,
                                              .takeBackRequested, .takeBackAgreed, .takeBackRefused]
 
-    public var name: String? {
+    package var name: String? {
         switch rawValue {
         case "01": "Đã đến / arrived"
         case "02": "Từ chối tiếp nhận / refused"
@@ -43,9 +43,9 @@ public struct StatusCode: RawRepresentable, Sendable, Hashable, Codable, CustomS
         }
     }
 
-    public var description: String { name.map { "\(rawValue) \($0)" } ?? rawValue }
+    package var description: String { name.map { "\(rawValue) \($0)" } ?? rawValue }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let code = StatusCode(rawValue: text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a two-digit status code: \(text)"))
@@ -53,23 +53,23 @@ public struct StatusCode: RawRepresentable, Sendable, Hashable, Codable, CustomS
         self = code
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
 }
 
 /// The status package: a recipient telling the sender what became of a document.
-public struct StatusPackage: Sendable, Equatable, Codable {
-    public var from: Organization
-    public var responseFor: ResponseFor
-    public var staffInfo: StaffInfo?
-    public var statusCode: StatusCode
-    public var description: String?
+package struct StatusPackage: Sendable, Equatable, Codable {
+    package var from: Organization
+    package var responseFor: ResponseFor
+    package var staffInfo: StaffInfo?
+    package var statusCode: StatusCode
+    package var description: String?
     /// `yyyy/MM/dd HH:mm:ss` as sent.
-    public var timestamp: String
+    package var timestamp: String
 
-    public init(from: Organization, responseFor: ResponseFor, staffInfo: StaffInfo? = nil, statusCode: StatusCode,
+    package init(from: Organization, responseFor: ResponseFor, staffInfo: StaffInfo? = nil, statusCode: StatusCode,
                 description: String? = nil, timestamp: String) {
         self.from = from
         self.responseFor = responseFor
@@ -79,7 +79,7 @@ public struct StatusPackage: Sendable, Equatable, Codable {
         self.timestamp = timestamp
     }
 
-    public func findings() -> [Finding] {
+    package func findings() -> [Finding] {
         var findings: [Finding] = []
         FieldRules.checkAgencyCode(from.organId, path: "MessageHeader/From/OrganId", into: &findings)
         FieldRules.checkLength(from.organName, field: "OrganName", path: "MessageHeader/From/OrganName", into: &findings)
@@ -98,7 +98,7 @@ public struct StatusPackage: Sendable, Equatable, Codable {
 }
 
 /// What a package file holds: a document or a status.
-public enum Package: Sendable, Equatable {
+package enum Package: Sendable, Equatable {
     case document(DocumentPackage)
     case status(StatusPackage)
 }

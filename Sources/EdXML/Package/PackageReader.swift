@@ -5,26 +5,26 @@ import Glibc
 #endif
 
 /// One attachment of a received package, as read.
-public struct ReceivedAttachment: Sendable, Codable, Equatable {
-    public var info: AttachmentInfo
-    public var size: Int64
+package struct ReceivedAttachment: Sendable, Codable, Equatable {
+    package var info: AttachmentInfo
+    package var size: Int64
     /// Hex SHA-256 of the decoded bytes.
-    public var sha256: String
+    package var sha256: String
     /// Where `unpack` put it; nil when only read.
-    public var path: String?
+    package var path: String?
 }
 
 /// A package read from disk: the typed content, what breaks the rules, the attachments, and —
 /// when asked — the signatures checked.
-public struct ReadResult: Sendable {
-    public var package: Package
-    public var findings: [Finding]
-    public var attachments: [ReceivedAttachment]
+package struct ReadResult: Sendable {
+    package var package: Package
+    package var findings: [Finding]
+    package var attachments: [ReceivedAttachment]
     /// Nil when signatures were not checked; empty when the package is unsigned.
-    public var signatures: [SignatureCheck]?
+    package var signatures: [SignatureCheck]?
 }
 
-public enum PackageReader {
+package enum PackageReader {
     /// Reads `path`. With `unpackTo`, the attachments are decoded into that directory under their
     /// own names (made safe, never outside the directory, never overwriting); without, they are
     /// only counted and hashed. With `checkSignatures`, each `Signature` is verified, and its

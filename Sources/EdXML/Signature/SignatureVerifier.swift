@@ -8,8 +8,8 @@ import Glibc
 #endif
 
 /// What checking one `Signature` found.
-public struct SignatureCheck: Sendable, Codable, Equatable {
-    public enum Outcome: String, Sendable, Codable {
+package struct SignatureCheck: Sendable, Codable, Equatable {
+    package enum Outcome: String, Sendable, Codable {
         /// The digest and the signature value are right, with current algorithms.
         case valid
         /// Right, but made with SHA-1: accepted as evidence of who sent it, flagged for replacement.
@@ -18,22 +18,22 @@ public struct SignatureCheck: Sendable, Codable, Equatable {
         case invalid
     }
 
-    public enum Trust: String, Sendable, Codable {
+    package enum Trust: String, Sendable, Codable {
         case trusted, untrusted, notChecked = "not_checked"
     }
 
-    public var outcome: Outcome
-    public var reasons: [String]
-    public var signatureMethod: String?
-    public var digestMethod: String?
-    public var signer: String?
-    public var trust: Trust
-    public var trustDetail: String?
+    package var outcome: Outcome
+    package var reasons: [String]
+    package var signatureMethod: String?
+    package var digestMethod: String?
+    package var signer: String?
+    package var trust: Trust
+    package var trustDetail: String?
 }
 
 /// Checks XMLDSig signatures over whole packages (Reference URI=""), with enveloped-signature
 /// and C14N transforms, RSA or ECDSA, SHA-1 (weak) to SHA-512.
-public enum SignatureVerifier {
+package enum SignatureVerifier {
     static func verifyAll(_ parsed: ParsedXML, trustRoots: [Certificate]?) async -> [SignatureCheck] {
         var checks: [SignatureCheck] = []
         for node in signatureElements(parsed.tree) {
@@ -209,7 +209,7 @@ public enum SignatureVerifier {
 
 extension SignatureVerifier {
     /// Every certificate in a PEM text (a bundle of trusted roots).
-    public static func certificates(fromPEM text: String) throws -> [Certificate] {
+    package static func certificates(fromPEM text: String) throws -> [Certificate] {
         let end = "-----END CERTIFICATE-----"
         var certificates: [Certificate] = []
         var rest = Substring(text)

@@ -1,14 +1,15 @@
+import DocumentModel
 import Foundation
 import TOMLKit
 
 /// One problem found in a configuration file, located for the technician who must fix it.
-public struct ConfigurationIssue: Error, Sendable, Equatable, CustomStringConvertible {
-    public var key: String?
-    public var line: Int?
-    public var message: String
-    public var hint: String?
+package struct ConfigurationIssue: Error, Sendable, Equatable, CustomStringConvertible {
+    package var key: String?
+    package var line: Int?
+    package var message: String
+    package var hint: String?
 
-    public var description: String {
+    package var description: String {
         var text = ""
         if let line { text += "line \(line): " }
         if let key { text += "\(key): " }
@@ -19,11 +20,11 @@ public struct ConfigurationIssue: Error, Sendable, Equatable, CustomStringConver
 }
 
 /// All the problems of one file, reported together so a technician fixes them in one visit.
-public struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var issues: [ConfigurationIssue]
+package struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
+    package var path: String
+    package var issues: [ConfigurationIssue]
 
-    public var description: String {
+    package var description: String {
         issues.map { issue in
             "\(path):\(issue.line.map(String.init) ?? "-"): \(issue.key.map { "\($0): " } ?? "")\(issue.message)\(issue.hint.map { "\n    gợi ý / hint: \($0)" } ?? "")"
         }.joined(separator: "\n")
@@ -32,8 +33,8 @@ public struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
 
 /// Reads the TOML configuration (docs/configuration.md) into `GatewayConfiguration`, strictly:
 /// an unknown key is an error (a misspelt key silently ignored is a box misconfigured for months).
-public enum ConfigurationLoader {
-    public static func load(path: String) throws -> GatewayConfiguration {
+package enum ConfigurationLoader {
+    package static func load(path: String) throws -> GatewayConfiguration {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw ConfigurationErrors(path: path, issues: [ConfigurationIssue(
@@ -46,7 +47,7 @@ public enum ConfigurationLoader {
         return try parse(text, path: path)
     }
 
-    public static func parse(_ text: String, path: String = "<config>") throws -> GatewayConfiguration {
+    package static func parse(_ text: String, path: String = "<config>") throws -> GatewayConfiguration {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -293,8 +294,8 @@ struct KeyLocator {
 }
 
 /// The hub key pin: SHA-256 of the SubjectPublicKeyInfo, as hex or base64.
-public enum HubKeyPin {
-    public static func parse(_ text: String) -> [UInt8]? {
+package enum HubKeyPin {
+    package static func parse(_ text: String) -> [UInt8]? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let compact = trimmed.replacingOccurrences(of: ":", with: "")
         if compact.count == 64, compact.allSatisfy(\.isHexDigit) {
@@ -313,8 +314,8 @@ public enum HubKeyPin {
 }
 
 /// "500ms", "30s", "5m", "2h".
-public enum DurationText {
-    public static func parse(_ text: String) -> Duration? {
+package enum DurationText {
+    package static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         let number = trimmed.prefix { $0.isNumber || $0 == "." }
         guard let value = Double(number), value >= 0 else { return nil }
@@ -329,11 +330,11 @@ public enum DurationText {
 }
 
 /// `HOST:PORT` for the optional TCP listener (`[::1]:8750` for IPv6).
-public struct TCPAddress: Sendable, Equatable {
-    public var host: String
-    public var port: Int
+package struct TCPAddress: Sendable, Equatable {
+    package var host: String
+    package var port: Int
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -2,34 +2,34 @@ import Foundation
 
 /// Document identifiers are UUIDv7 (RFC 9562 §5.7): the first 48 bits are the Unix time in
 /// milliseconds, so ids sort by arrival and a directory listing or an index reads in order.
-public struct DocumentID: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
-    public let uuid: UUID
+package struct DocumentID: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
+    package let uuid: UUID
 
-    public init(uuid: UUID) { self.uuid = uuid }
+    package init(uuid: UUID) { self.uuid = uuid }
 
     /// Parses the canonical lower-case or upper-case text form.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard let uuid = UUID(uuidString: text) else { return nil }
         self.uuid = uuid
     }
 
     /// Canonical text form, lower case as RFC 9562 recommends.
-    public var description: String { uuid.uuidString.lowercased() }
+    package var description: String { uuid.uuidString.lowercased() }
 
     /// Milliseconds since the Unix epoch encoded in the id.
-    public var unixMilliseconds: UInt64 {
+    package var unixMilliseconds: UInt64 {
         withUnsafeBytes(of: uuid.uuid) { raw in
             raw.prefix(6).reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
         }
     }
 
-    public static func < (lhs: DocumentID, rhs: DocumentID) -> Bool {
+    package static func < (lhs: DocumentID, rhs: DocumentID) -> Bool {
         withUnsafeBytes(of: lhs.uuid.uuid) { l in
             withUnsafeBytes(of: rhs.uuid.uuid) { r in l.lexicographicallyPrecedes(r) }
         }
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let id = DocumentID(text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a document id: \(text)"))
@@ -37,7 +37,7 @@ public struct DocumentID: Hashable, Sendable, Comparable, Codable, CustomStringC
         self = id
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }
@@ -48,13 +48,13 @@ public struct DocumentID: Hashable, Sendable, Comparable, Codable, CustomStringC
 /// `rand_a` field is a counter seeded randomly each new millisecond).
 ///
 /// Pure: time and randomness are passed in, so tests can pin both.
-public struct DocumentIDGenerator: Sendable {
+package struct DocumentIDGenerator: Sendable {
     private var lastMilliseconds: UInt64 = 0
     private var counter: UInt16 = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func next(unixMilliseconds now: UInt64, random: UInt64) -> DocumentID {
+    package mutating func next(unixMilliseconds now: UInt64, random: UInt64) -> DocumentID {
         var milliseconds = now
         if milliseconds > lastMilliseconds {
             lastMilliseconds = milliseconds

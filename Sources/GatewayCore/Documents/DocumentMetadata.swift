@@ -1,15 +1,16 @@
+import DocumentModel
 import Foundation
 
 /// What the clerk (or the commune's software) says about a document: where it goes and what it
 /// is. The same object arrives as the local API's `X-Gateway-Metadata` header and as the hot
 /// folder's JSON sidecar; `MetadataParser` turns either into this value or an `IntakeError`.
-public struct DocumentMetadata: Sendable, Codable, Equatable {
-    public struct Signer: Sendable, Codable, Equatable {
-        public var fullName: String?
-        public var position: String?
-        public var competence: String?
+package struct DocumentMetadata: Sendable, Codable, Equatable {
+    package struct Signer: Sendable, Codable, Equatable {
+        package var fullName: String?
+        package var position: String?
+        package var competence: String?
 
-        public init(fullName: String? = nil, position: String? = nil, competence: String? = nil) {
+        package init(fullName: String? = nil, position: String? = nil, competence: String? = nil) {
             self.fullName = fullName
             self.position = position
             self.competence = competence
@@ -20,16 +21,16 @@ public struct DocumentMetadata: Sendable, Codable, Equatable {
         }
     }
 
-    public var recipients: [AgencyCode]
-    public var subject: String?
-    public var number: String?
-    public var notation: String?
-    public var documentType: String?
-    public var priority: Priority
-    public var signer: Signer?
-    public var signed: Bool
+    package var recipients: [AgencyCode]
+    package var subject: String?
+    package var number: String?
+    package var notation: String?
+    package var documentType: String?
+    package var priority: Priority
+    package var signer: Signer?
+    package var signed: Bool
 
-    public init(
+    package init(
         recipients: [AgencyCode], subject: String? = nil, number: String? = nil, notation: String? = nil,
         documentType: String? = nil, priority: Priority = .normal, signer: Signer? = nil, signed: Bool = false
     ) {
@@ -62,21 +63,21 @@ enum MetadataLimits {
 
 /// Strict reading of the metadata JSON: unknown keys and wrong types are refused with the field
 /// named, because a typo in a key ("recipient") must not silently drop where a document goes.
-public struct MetadataParser: Sendable {
+package struct MetadataParser: Sendable {
     /// Recipients used when the submission names none (`intake.default_recipients`).
-    public var defaultRecipients: [AgencyCode]
+    package var defaultRecipients: [AgencyCode]
     /// Where a recipient given by name (not a code) is looked up; without one, only codes.
-    public var directory: (any AgencyDirectorySource)?
+    package var directory: (any AgencyDirectorySource)?
 
-    public init(defaultRecipients: [AgencyCode] = [], directory: (any AgencyDirectorySource)? = nil) {
+    package init(defaultRecipients: [AgencyCode] = [], directory: (any AgencyDirectorySource)? = nil) {
         self.defaultRecipients = defaultRecipients
         self.directory = directory
     }
 
     /// The result of parsing: the metadata, and the file name when the JSON carried one (API).
-    public struct Parsed: Sendable, Equatable {
-        public var metadata: DocumentMetadata
-        public var fileName: String?
+    package struct Parsed: Sendable, Equatable {
+        package var metadata: DocumentMetadata
+        package var fileName: String?
     }
 
     static let knownKeys: Set<String> = [
@@ -91,7 +92,7 @@ public struct MetadataParser: Sendable {
     }
 
     /// Parses UTF-8 JSON bytes. `nil` or empty means "no metadata given".
-    public func parse(_ json: [UInt8]?) throws(IntakeError) -> Parsed {
+    package func parse(_ json: [UInt8]?) throws(IntakeError) -> Parsed {
         guard let json, !json.isEmpty else { return try build(from: [:]) }
         guard String(validating: json, as: UTF8.self) != nil else {
             throw .invalidMetadata("không phải văn bản UTF-8", "not UTF-8 text")

@@ -3,7 +3,7 @@
 /// `received → awaiting_signature → signed → queued → sending → delivered`, with side exits
 /// `rejected` (a permanent refusal that needs a person) and `quarantined` (the content cannot be
 /// trusted or read). Every transition is written to the audit trail with its time and cause.
-public enum DocumentState: String, Sendable, Codable, CaseIterable {
+package enum DocumentState: String, Sendable, Codable, CaseIterable {
     case received
     case awaitingSignature = "awaiting_signature"
     case signed
@@ -14,13 +14,13 @@ public enum DocumentState: String, Sendable, Codable, CaseIterable {
     case quarantined
 
     /// States a running stage holds a document in; after a crash they are resumed at startup.
-    public var isTransient: Bool { self == .received || self == .sending }
+    package var isTransient: Bool { self == .received || self == .sending }
 
-    public var isTerminal: Bool { self == .delivered || self == .rejected || self == .quarantined }
+    package var isTerminal: Bool { self == .delivered || self == .rejected || self == .quarantined }
 
     /// The states this one may move to. Quarantine is reachable from everywhere but itself:
     /// the consistency check must be able to set aside any document whose content went bad.
-    public var allowedNextStates: Set<DocumentState> {
+    package var allowedNextStates: Set<DocumentState> {
         var next: Set<DocumentState>
         switch self {
         case .received: next = [.awaitingSignature, .signed, .rejected]
@@ -34,20 +34,20 @@ public enum DocumentState: String, Sendable, Codable, CaseIterable {
         return next
     }
 
-    public func canMove(to next: DocumentState) -> Bool { allowedNextStates.contains(next) }
+    package func canMove(to next: DocumentState) -> Bool { allowedNextStates.contains(next) }
 }
 
 /// Refusal of a transition the lifecycle does not allow: a programming error in a stage, kept
 /// as an error (not a crash) so the daemon goes on with the other documents.
-public struct IllegalTransition: Error, Sendable, CustomStringConvertible {
-    public let from: DocumentState
-    public let to: DocumentState
-    public var description: String { "illegal document transition \(from.rawValue) → \(to.rawValue)" }
+package struct IllegalTransition: Error, Sendable, CustomStringConvertible {
+    package let from: DocumentState
+    package let to: DocumentState
+    package var description: String { "illegal document transition \(from.rawValue) → \(to.rawValue)" }
 }
 
 extension DocumentState {
     /// The state a freshly received document moves to once it is durable.
-    public static func afterIntake(alreadySigned: Bool) -> DocumentState {
+    package static func afterIntake(alreadySigned: Bool) -> DocumentState {
         alreadySigned ? .signed : .awaitingSignature
     }
 }

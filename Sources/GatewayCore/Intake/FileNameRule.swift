@@ -2,22 +2,22 @@ import Foundation
 
 /// What a document's file name may be. The name travels into the store, into edXML
 /// (`AttachmentName`) and back onto a clerk's Windows PC, so it must be a plain name there too.
-public enum FileNameRule {
+package enum FileNameRule {
     /// Bytes a file name may take (ext4 and most file systems stop at 255).
-    public static let maximumBytes = 255
+    package static let maximumBytes = 255
 
     /// Names Windows reserves for devices, whatever the extension: a clerk could not save them.
     static let windowsDeviceNames: Set<String> = Set(["CON", "PRN", "AUX", "NUL"] + (1...9).flatMap { ["COM\($0)", "LPT\($0)"] })
 
     /// Validates a name given as raw bytes (from a directory listing or an API header).
-    public static func validate(_ bytes: [UInt8]) throws(IntakeError) -> String {
+    package static func validate(_ bytes: [UInt8]) throws(IntakeError) -> String {
         guard let name = String(validating: bytes, as: UTF8.self) else {
             throw .invalidFileName("tên tệp không phải UTF-8", "the name is not UTF-8")
         }
         return try validate(name)
     }
 
-    public static func validate(_ given: String) throws(IntakeError) -> String {
+    package static func validate(_ given: String) throws(IntakeError) -> String {
         // Checked in the form that is stored: NFC (the same Vietnamese name typed on different
         // systems compares equal), whose length can differ from what was sent.
         let name = given.precomposedStringWithCanonicalMapping

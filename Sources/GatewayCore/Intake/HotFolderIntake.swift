@@ -17,14 +17,14 @@ import Glibc
 /// `.tmp`, `.part`, `.crdownload` or `~` are work in progress and never taken; `.json` files are
 /// sidecars. The original is removed only after the store committed the copy; if the box dies in
 /// between, the next scan recognises the file (same inode, size, time and name) and only removes it.
-public final class HotFolderIntake: Service, Sendable {
-    public struct Settings: Sendable {
-        public var folder: String
-        public var settleDelay: Duration
-        public var diskRetryInterval: Duration
-        public var parser: MetadataParser
+package final class HotFolderIntake: Service, Sendable {
+    package struct Settings: Sendable {
+        package var folder: String
+        package var settleDelay: Duration
+        package var diskRetryInterval: Duration
+        package var parser: MetadataParser
 
-        public init(folder: String, settleDelay: Duration, diskRetryInterval: Duration, parser: MetadataParser) {
+        package init(folder: String, settleDelay: Duration, diskRetryInterval: Duration, parser: MetadataParser) {
             self.folder = folder
             self.settleDelay = settleDelay
             self.diskRetryInterval = diskRetryInterval
@@ -33,7 +33,7 @@ public final class HotFolderIntake: Service, Sendable {
     }
 
     /// What happened to one file; returned for tests and logged for people.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         case taken(DocumentID)
         /// Already stored by an earlier run (the box stopped before removing the original).
         case alreadyStored(DocumentID)
@@ -44,11 +44,11 @@ public final class HotFolderIntake: Service, Sendable {
     }
 
     /// For `GET /v1/status`.
-    public struct Snapshot: Sendable, Codable, Equatable {
-        public var folder: String
-        public var waitingFiles: Int
-        public var pausedForSpace: Bool
-        public var lastRefusal: String?
+    package struct Snapshot: Sendable, Codable, Equatable {
+        package var folder: String
+        package var waitingFiles: Int
+        package var pausedForSpace: Bool
+        package var lastRefusal: String?
 
         enum CodingKeys: String, CodingKey {
             case folder, waitingFiles = "waiting_files", pausedForSpace = "paused_for_space", lastRefusal = "last_refusal"
@@ -69,7 +69,7 @@ public final class HotFolderIntake: Service, Sendable {
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    public var rejectedFolder: String { settings.folder + "/rejected" }
+    package var rejectedFolder: String { settings.folder + "/rejected" }
 
     package init(settings: Settings, store: DocumentStore, logger: Logger) {
         self.settings = settings
@@ -79,9 +79,9 @@ public final class HotFolderIntake: Service, Sendable {
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    public var snapshot: Snapshot { state.withLock { $0 } }
+    package var snapshot: Snapshot { state.withLock { $0 } }
 
-    public func run() async throws {
+    package func run() async throws {
         try POSIXFile.makeDirectory(settings.folder, mode: 0o770)
         try POSIXFile.makeDirectory(rejectedFolder, mode: 0o770)
         let watcher = try DirectoryWatcher(directory: settings.folder) { [self] event in
@@ -112,7 +112,7 @@ public final class HotFolderIntake: Service, Sendable {
     }
 
     /// Takes every file waiting (or, after a rescan request, every file in the folder).
-    public func processPending() async {
+    package func processPending() async {
         let (names, rescan) = pending.withLock { pending in
             defer { pending.names = []; pending.rescan = false }
             return (pending.names, pending.rescan)
@@ -175,7 +175,7 @@ public final class HotFolderIntake: Service, Sendable {
         return names
     }
 
-    public func process(_ name: [UInt8]) async -> Outcome {
+    package func process(_ name: [UInt8]) async -> Outcome {
         guard Self.isCandidate(name) else { return .ignored }
         let path = cPath(settings.folder, name)
         var info = stat()

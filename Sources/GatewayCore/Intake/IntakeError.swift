@@ -3,8 +3,10 @@
 ///
 /// `code` is stable (programs and tests match on it); the messages are for people, Vietnamese
 /// first, English after. No message ever carries document content or a secret.
-public struct IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable, Codable, CaseIterable {
+import DocumentModel
+
+package struct IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Code: String, Sendable, Codable, CaseIterable {
         case emptyDocument = "empty_document"
         case documentTooLarge = "document_too_large"
         case invalidMetadata = "invalid_metadata"
@@ -27,7 +29,7 @@ public struct IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
         case storeUnavailable = "store_unavailable"
 
         /// HTTP status on the local API.
-        public var httpStatus: Int {
+        package var httpStatus: Int {
             switch self {
             case .documentTooLarge: 413
             case .fileStillBeingWritten, .idempotencyConflict: 409
@@ -39,7 +41,7 @@ public struct IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
 
         /// Whether the same input may succeed later without anyone changing it. A hot-folder
         /// file refused for a transient reason stays where it is instead of going to `rejected/`.
-        public var isTransient: Bool {
+        package var isTransient: Bool {
             switch self {
             case .fileStillBeingWritten, .insufficientSpace, .diskFull, .storeUnavailable: true
             default: false
@@ -47,23 +49,23 @@ public struct IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public let code: Code
-    public let messageVi: String
-    public let messageEn: String
+    package let code: Code
+    package let messageVi: String
+    package let messageEn: String
     /// The metadata field at fault, e.g. `recipients[1]`, when there is one.
-    public let field: String?
+    package let field: String?
 
-    public init(_ code: Code, vi: String, en: String, field: String? = nil) {
+    package init(_ code: Code, vi: String, en: String, field: String? = nil) {
         self.code = code
         self.messageVi = vi
         self.messageEn = en
         self.field = field
     }
 
-    public var description: String { "\(code.rawValue): \(messageVi) / \(messageEn)" }
+    package var description: String { "\(code.rawValue): \(messageVi) / \(messageEn)" }
 
     /// The text written beside a refused hot-folder file (`NAME.error.txt`).
-    public func errorFileText(fileName: String) -> String {
+    package func errorFileText(fileName: String) -> String {
         var text = """
         Tệp "\(fileName)" không được tiếp nhận.
         Lý do: \(messageVi)

@@ -1,3 +1,4 @@
+import DocumentModel
 import Foundation
 
 /// A document as the API shows it: the stored record, plus whether a submission was a retry and,

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DocumentModel
 import Foundation
 import NIOCore
 import NIOPosix

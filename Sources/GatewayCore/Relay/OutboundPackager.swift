@@ -1,3 +1,4 @@
+import DocumentModel
 import DurableFiles
 import EdXML
 import Foundation

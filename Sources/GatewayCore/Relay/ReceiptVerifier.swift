@@ -1,4 +1,5 @@
 import Crypto
+import DocumentModel
 import DocumentSigning
 import Foundation
 import X509

@@ -5,7 +5,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// The workers' pick over the store's document ids.
-public typealias LaneScheduler = LaneSchedule<DocumentID>
+package typealias LaneScheduler = LaneSchedule<DocumentID>
 
 /// What the relay's services share: settings, the store, the hub (`HubTransport`), the receipt
 /// check, the clock, the link's state and the one backoff rule. Holds nothing that matters in

@@ -11,8 +11,7 @@ import X509
 /// (`services`, in start order): the hub's connections, the directory refresher, packaging
 /// (signed → queued), the upload workers, the inbox puller and the clerks' statuses. They share a
 /// `RelayContext`; this type builds it and answers the local API (status, clerks' statuses).
-/// `public` only while LocalAPI's public init takes it; its members are `package`.
-public final class RelayService: Sendable {
+package final class RelayService: Sendable {
     package struct Settings: Sendable {
         package var agencyCode: AgencyCode
         package var agencyName: String?

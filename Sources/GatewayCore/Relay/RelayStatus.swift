@@ -1,8 +1,8 @@
+import DocumentModel
 import Foundation
 
 /// What `gatewayd status` and `GET /v1/status` show of the relay.
-/// `public` only while the local API's StatusResponse names it; its members are `package`.
-public struct RelayStatus: Sendable, Codable, Equatable {
+package struct RelayStatus: Sendable, Codable, Equatable {
     package struct Lane: Sendable, Codable, Equatable {
         package var lane: String
         package var name: String

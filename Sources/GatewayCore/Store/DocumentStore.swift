@@ -1,4 +1,5 @@
 import Dispatch
+import DocumentModel
 import DurableFiles
 import Foundation
 import GRDB

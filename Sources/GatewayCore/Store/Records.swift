@@ -55,8 +55,8 @@ package struct TransitionRecord: Sendable, Codable, Equatable, FetchableRecord, 
 }
 
 extension DocumentID: DatabaseValueConvertible {
-    public var databaseValue: DatabaseValue { description.databaseValue }
-    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> DocumentID? {
+    package var databaseValue: DatabaseValue { description.databaseValue }
+    package static func fromDatabaseValue(_ dbValue: DatabaseValue) -> DocumentID? {
         String.fromDatabaseValue(dbValue).flatMap(DocumentID.init)
     }
 }

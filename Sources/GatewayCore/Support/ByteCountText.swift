@@ -1,9 +1,9 @@
 import Foundation
 
 /// Sizes as people read and write them in the configuration and in messages: "100 MB", "512KiB".
-public enum ByteCountText {
+package enum ByteCountText {
     /// "1.5 MB", "300 KB", "12 B" — decimal units, as disk makers and file managers show them.
-    public static func format(_ bytes: Int64) -> String {
+    package static func format(_ bytes: Int64) -> String {
         let units: [(String, Double)] = [("GB", 1e9), ("MB", 1e6), ("KB", 1e3)]
         // A unit is used from its own size up, and also when the unit below would show "1000"
         // after rounding: 999,950 B reads "1 MB", not "1000 KB".
@@ -16,7 +16,7 @@ public enum ByteCountText {
 
     /// Parses "100 MB", "100MB", "64 KiB", "1.5GB", "1048576". Decimal (KB, MB, GB) and binary
     /// (KiB, MiB, GiB) units, case-insensitive; `nil` for anything else or a negative size.
-    public static func parse(_ text: String) -> Int64? {
+    package static func parse(_ text: String) -> Int64? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let numberPart = trimmed.prefix { $0.isNumber || $0 == "." }
         let unit = trimmed.dropFirst(numberPart.count).trimmingCharacters(in: .whitespaces).lowercased()

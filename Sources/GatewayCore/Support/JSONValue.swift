@@ -2,7 +2,7 @@ import Foundation
 
 /// A parsed JSON value that keeps booleans, integers and strings apart, so strict readers
 /// (metadata, sidecars) can say exactly which field has the wrong type.
-public enum JSONValue: Sendable, Equatable, Decodable {
+package enum JSONValue: Sendable, Equatable, Decodable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -11,7 +11,7 @@ public enum JSONValue: Sendable, Equatable, Decodable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null; return }
         if let value = try? container.decode(Bool.self) { self = .bool(value); return }
@@ -23,11 +23,11 @@ public enum JSONValue: Sendable, Equatable, Decodable {
     }
 
     /// Parses UTF-8 JSON bytes; `nil` when they are not JSON.
-    public static func parse(_ bytes: [UInt8]) -> JSONValue? {
+    package static func parse(_ bytes: [UInt8]) -> JSONValue? {
         try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
     }
 
-    public var textForMessage: String {
+    package var textForMessage: String {
         switch self {
         case .null: "null"
         case .bool(let value): String(value)

@@ -2,26 +2,26 @@ import Foundation
 
 /// The signing tokens plugged into the box, as `GET /v1/status` and `gatewayd status` show them.
 /// GatewayCore does not talk to tokens itself: gatewayd's token watcher (TokenDriver) provides this.
-public struct TokenServiceStatus: Sendable, Codable, Equatable {
+package struct TokenServiceStatus: Sendable, Codable, Equatable {
     /// Whether pcscd answers; "unavailable" while it is stopped (the watcher reconnects by itself).
-    public var pcscd: String
-    public var readers: [String]
-    public var tokens: [TokenSummary]
+    package var pcscd: String
+    package var readers: [String]
+    package var tokens: [TokenSummary]
 
-    public init(pcscd: String, readers: [String], tokens: [TokenSummary]) {
+    package init(pcscd: String, readers: [String], tokens: [TokenSummary]) {
         self.pcscd = pcscd
         self.readers = readers
         self.tokens = tokens
     }
 }
 
-public struct TokenSummary: Sendable, Codable, Equatable {
-    public struct CertificateSummary: Sendable, Codable, Equatable {
-        public var slot: String
-        public var subject: String
-        public var notAfter: Date
+package struct TokenSummary: Sendable, Codable, Equatable {
+    package struct CertificateSummary: Sendable, Codable, Equatable {
+        package var slot: String
+        package var subject: String
+        package var notAfter: Date
 
-        public init(slot: String, subject: String, notAfter: Date) {
+        package init(slot: String, subject: String, notAfter: Date) {
             self.slot = slot
             self.subject = subject
             self.notAfter = notAfter
@@ -30,21 +30,21 @@ public struct TokenSummary: Sendable, Codable, Equatable {
         enum CodingKeys: String, CodingKey { case slot, subject, notAfter = "not_after" }
     }
 
-    public var reader: String
+    package var reader: String
     /// The token model ("SafeNet eToken 5110"), from its USB identity, when known.
-    public var model: String?
+    package var model: String?
     /// USB vendor:product id, e.g. "0529:0620".
-    public var usbID: String?
-    public var atr: String
-    public var piv: Bool
-    public var certificates: [CertificateSummary]
-    public var pinTriesLeft: Int?
-    public var pinBlocked: Bool?
+    package var usbID: String?
+    package var atr: String
+    package var piv: Bool
+    package var certificates: [CertificateSummary]
+    package var pinTriesLeft: Int?
+    package var pinBlocked: Bool?
     /// Why the token cannot be used (not PIV, PIN blocked, unreadable …), for the operator.
-    public var problem: String?
-    public var insertedAt: Date
+    package var problem: String?
+    package var insertedAt: Date
 
-    public init(reader: String, model: String?, usbID: String?, atr: String, piv: Bool, certificates: [CertificateSummary],
+    package init(reader: String, model: String?, usbID: String?, atr: String, piv: Bool, certificates: [CertificateSummary],
                 pinTriesLeft: Int?, pinBlocked: Bool?, problem: String?, insertedAt: Date) {
         self.reader = reader
         self.model = model
@@ -65,6 +65,6 @@ public struct TokenSummary: Sendable, Codable, Equatable {
 }
 
 /// Provided by whatever watches the tokens (gatewayd's `TokenWatcher`).
-public protocol TokenStatusSource: Sendable {
+package protocol TokenStatusSource: Sendable {
     func tokenStatus() async -> TokenServiceStatus
 }

@@ -1,5 +1,6 @@
 // `gatewayd directory`: the hub's agency directory, filtered by words.
 import ArgumentParser
+import DocumentModel
 import Foundation
 import GatewayCore
 

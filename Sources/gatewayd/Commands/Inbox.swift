@@ -1,5 +1,6 @@
 // `gatewayd inbox`: what the hub brought down, and a clerk's status about one of them.
 import ArgumentParser
+import DocumentModel
 import Foundation
 import GatewayCore
 

@@ -1,5 +1,6 @@
 // `gatewayd status`: the running daemon's state for the technician.
 import ArgumentParser
+import DocumentModel
 import Foundation
 import GatewayCore
 

@@ -1,6 +1,7 @@
 // What the commands share: the documented exit statuses, JSON output, and reading the store
 // directly when the daemon is stopped.
 import ArgumentParser
+import DocumentModel
 import Foundation
 import GatewayCore
 import Logging
