@@ -198,7 +198,11 @@ final class HotFolderTests: XCTestCase {
         let task = Task { try await service.run() }
         defer { task.cancel() }
         try await waitUntil { FileManager.default.fileExists(atPath: self.folder) }
-        try await Task.sleep(for: .milliseconds(100))  // the watch is set up right after the folder
+        // A first file taken proves the watch is in place (it is set before the first scan), so
+        // the next one can only be noticed through inotify.
+        put(".first.pdf.tmp", SamplePDF.text("first"))
+        XCTAssertEqual(rename(folder + "/.first.pdf.tmp", folder + "/first.pdf"), 0)
+        try await waitUntil { !self.exists("first.pdf") }
         put(".k.json.tmp", sidecar)
         XCTAssertEqual(rename(folder + "/.k.json.tmp", folder + "/k.json"), 0)
         put(".k.pdf.tmp", SamplePDF.text())

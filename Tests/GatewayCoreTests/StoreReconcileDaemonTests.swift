@@ -10,12 +10,12 @@ final class StoreReconcileDaemonTests: XCTestCase {
         defer { daemon.stop() }
         try await daemon.waitUntilReady()
         let input = daemon.directory + "/a.pdf"
-        _ = FileManager.default.createFile(atPath: input, contents: Data([1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: input, contents: Data(SamplePDF.bytes("reconcile")))
         let submitted = daemon.cli(["submit", input, "--to", "000.00.20.H13", "--json"])
         XCTAssertEqual(submitted.status, 0, submitted.err)
         let layout = StoreLayout(dataDirectory: daemon.dataDirectory)
         let objects = try FileManager.default.contentsOfDirectory(atPath: layout.objectsDirectory)
-        XCTAssertEqual(objects.count, 1)
+        guard objects.count == 1 else { return XCTFail("expected the one stored document, found \(objects)") }
         let orphan = "01a00000-0000-7000-8000-000000000000"
         _ = FileManager.default.createFile(atPath: layout.objectsDirectory + "/" + orphan, contents: Data([42]))
         try FileManager.default.removeItem(atPath: layout.objectsDirectory + "/" + objects[0])
