@@ -42,7 +42,9 @@ package enum PDFIntakeCheck {
     /// is discarded, so nothing of it remains. An empty one is left for `commit` to refuse as
     /// `empty_document`, the reason the clerk must see first.
     static func check(_ staged: StagedDocument, fileName: String, contentType: String? = nil, on pool: NIOThreadPool) async throws(IntakeError) {
-        guard staged.size > 0 else { return }
+        // Most documents that are not PDFs are decided here, from the name and the bytes kept
+        // while staging, with no read of the file and no hop to the I/O pool.
+        guard staged.size > 0, claimsPDF(fileName: fileName, contentType: contentType, head: staged.head) else { return }
         let path = staged.path
         let result: Result<Void, IntakeError>
         do {

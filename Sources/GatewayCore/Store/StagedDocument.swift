@@ -14,6 +14,10 @@ package final class StagedDocument: @unchecked Sendable {
     private var fd: Int32
     private var hasher = SHA256()
     package private(set) var size: Int64 = 0
+    /// The first bytes as they arrived (at most `headLength`): what a format check needs to know
+    /// what the file says it is, without reading the file back (PDFIntakeCheck).
+    package private(set) var head: [UInt8] = []
+    static let headLength = 8
 
     init(id: DocumentID, path: String, sizeLimit: Int64) throws(SystemCallError) {
         self.id = id
@@ -42,6 +46,7 @@ package final class StagedDocument: @unchecked Sendable {
             throw error.isNoSpace ? .diskFull : .storeUnavailable(error.description)
         }
         hasher.update(bufferPointer: bytes)
+        if head.count < Self.headLength { head += bytes.prefix(Self.headLength - head.count) }
         size += Int64(bytes.count)
     }
 
