@@ -258,7 +258,7 @@ final class RelayEndToEndTests: XCTestCase {
 
         // A clerk registers the document (03): the province receives that status too.
         let inboxList = try GatewayJSON.decoder.decode(InboxList.self, from: Data(box.curl([], path: "/v1/inbox").body.utf8))
-        let hubID = try XCTUnwrap(inboxList.items.first { $0.kind == "document" }?.hubId)
+        let hubID = try XCTUnwrap(inboxList.items.first { $0.kind == .document }?.hubId)
         let registered = box.cli(["inbox", "status", String(hubID), "03", "--note", "Đã vào sổ văn bản đến", "--staff", "Lê Thị Văn Thư"])
         XCTAssertEqual(registered.status, 0, registered.out + registered.err)
         XCTAssertTrue(registered.out.contains("Đã ghi nhận trạng thái 03"), registered.out)
@@ -351,7 +351,7 @@ final class RelayEndToEndTests: XCTestCase {
         let id = try submit(box, randomBytes(10_000), number: "7")
         try await waitUntil(seconds: 30) { [self] in relayStatus(box)?.lastError != nil }
         let status = try XCTUnwrap(relayStatus(box))
-        XCTAssertEqual(status.link, "down")
+        XCTAssertEqual(status.link, .down)
         XCTAssertTrue(status.lastError?.contains("tls") == true, status.lastError ?? "")
         XCTAssertTrue(status.lastError?.contains(reason) == true, "expected “\(reason)” in: \(status.lastError ?? "")")
         XCTAssertNotEqual(state(box, id), .delivered)
@@ -448,7 +448,7 @@ final class RelayEndToEndTests: XCTestCase {
         kill(hub.processIdentifier, SIGKILL)
         hub.waitUntilExit()
         // Restarted once the box has noticed the hub gone (its link down), not after a time.
-        try await waitUntil(seconds: 60) { [self] in relayStatus(box)?.link == "down" }
+        try await waitUntil(seconds: 60) { [self] in relayStatus(box)?.link == .down }
         let again = Process()
         again.executableURL = hub.executableURL
         again.arguments = hub.arguments

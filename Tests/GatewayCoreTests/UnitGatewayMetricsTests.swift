@@ -7,7 +7,7 @@ final class UnitGatewayMetricsTests: XCTestCase {
     func testTheStatusBecomesGauges() {
         let now = Date(timeIntervalSince1970: 1_795_000_000)
         let relay = RelayStatus(
-            link: "down", hub: "https://hub.tinh.gov.vn", linkSince: now.addingTimeInterval(-7200), lastSuccessAt: now.addingTimeInterval(-7200),
+            link: .down, hub: "https://hub.tinh.gov.vn", linkSince: now.addingTimeInterval(-7200), lastSuccessAt: now.addingTimeInterval(-7200),
             lastError: "connection refused", lastErrorAt: now,
             lanes: [.init(lane: "hoa_toc", name: "Hỏa tốc", queued: 1, sending: 0), .init(lane: "thuong", name: "Thường", queued: 3, sending: 1)],
             warning: "1 văn bản chờ gửi lâu hơn giới hạn", maximumQueueAgeSeconds: 14_400, inboxReceived: 2,

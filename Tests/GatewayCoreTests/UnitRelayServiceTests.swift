@@ -60,7 +60,7 @@ final class UnitRelayServiceTests: XCTestCase {
             XCTAssertTrue(record.lastError?.contains("Connection to the hub failed") == true, record.lastError ?? "")
             clock.advance(seconds: TimeInterval(wait))
         }
-        XCTAssertEqual(RelayService(context: context).status().link, "down")
+        XCTAssertEqual(RelayService(context: context).status().link, .down)
         XCTAssertEqual(try fixture.store.history(id).last?.cause, "attempt 7 failed (connection); next after 30 s")
     }
 

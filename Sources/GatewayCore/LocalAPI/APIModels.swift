@@ -103,8 +103,8 @@ package struct DocumentList: Sendable, Codable {
 package struct InboxList: Sendable, Codable {
     package struct Entry: Sendable, Codable, Equatable {
         package var hubId: Int64
-        /// `document` or `status`.
-        package var kind: String
+        /// `document` or `status` on the wire; nil for a kind this box does not know.
+        package var kind: RelayPackageKind?
         package var key: String
         package var from: String
         package var size: Int64
@@ -120,7 +120,7 @@ package struct InboxList: Sendable, Codable {
 
         package init(_ record: InboundRecord) {
             hubId = record.hubID
-            kind = record.kind
+            kind = RelayPackageKind(rawValue: record.kind)
             key = record.packageKey
             from = record.sender
             size = record.size

@@ -20,7 +20,7 @@ enum GatewayMetrics {
         gauge("gatewayd_free_bytes", "Free space on the data directory's file system.", [], Double(status.freeBytes))
         gauge("gatewayd_intake_paused", "1 while intake is paused because the disk is full.", [], status.intake == "ok" ? 0 : 1)
         if let relay = status.relay {
-            gauge("gatewayd_relay_link_up", "1 while the last exchange with the hub succeeded.", [], relay.link == "up" ? 1 : 0)
+            gauge("gatewayd_relay_link_up", "1 while the last exchange with the hub succeeded.", [], relay.link == .up ? 1 : 0)
             for lane in relay.lanes {
                 gauge("gatewayd_relay_queue", "Documents waiting for the hub, by lane and state.", [("lane", lane.lane), ("state", "queued")], Double(lane.queued))
                 gauge("gatewayd_relay_queue", "Documents waiting for the hub, by lane and state.", [("lane", lane.lane), ("state", "sending")], Double(lane.sending))

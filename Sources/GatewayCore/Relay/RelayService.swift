@@ -117,7 +117,7 @@ package final class RelayService: Sendable {
         }
         if let count = try? store.inboundCount() { inboxCount = count }
         let warning = settings.ageRule.warning(queuedSince: queuedSince, now: now)
-        return RelayStatus(link: link.link.rawValue, hub: settings.hubURL, linkSince: link.since, lastSuccessAt: link.lastSuccessAt,
+        return RelayStatus(link: link.link, hub: settings.hubURL, linkSince: link.since, lastSuccessAt: link.lastSuccessAt,
                            lastError: link.lastError, lastErrorAt: link.lastErrorAt, lanes: lanes, warning: warning?.message,
                            maximumQueueAgeSeconds: settings.ageRule.maximumAge.components.seconds, inboxReceived: inboxCount,
                            oldestQueuedAt: queuedSince.min())

@@ -10,8 +10,8 @@ package struct RelayStatus: Sendable, Codable, Equatable {
         package var sending: Int
     }
 
-    /// `not_configured`, or a `RelayLink`: `unknown` (not tried yet), `up`, `down`.
-    package var link: String
+    /// `unknown` (not tried yet), `up`, `down` on the wire; typed here.
+    package var link: RelayLink
     package var hub: String?
     package var linkSince: Date?
     package var lastSuccessAt: Date?

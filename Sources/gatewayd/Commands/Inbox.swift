@@ -27,10 +27,10 @@ struct Inbox: AsyncParsableCommand {
             print(Table.render(
                 header: ["SỐ/HUB ID", "LOẠI/KIND", "NƠI GỬI/FROM", "NHẬN LÚC/RECEIVED", "ĐÃ BÁO 01/STATUS 01", "THƯ MỤC/FOLDER"],
                 rows: list.items.map { item in
-                    [String(item.hubId), item.kind == "document" ? "văn bản" : "trạng thái", item.from,
+                    [String(item.hubId), item.kind == .document ? "văn bản" : "trạng thái", item.from,
                      GatewayJSON.format(item.storedAt).prefix(19).replacingOccurrences(of: "T", with: " "),
-                     item.kind == "document" ? (item.statusSentAt == nil ? "chưa / not yet" : "đã / sent") : "",
-                     item.folder ?? (item.kind == "document" ? "(chưa / not yet)" : "")]
+                     item.kind == .document ? (item.statusSentAt == nil ? "chưa / not yet" : "đã / sent") : "",
+                     item.folder ?? (item.kind == .document ? "(chưa / not yet)" : "")]
                 }))
             print("\(list.items.count) mục / items; thư mục văn bản đến / inbox folder: \(list.inboxFolder)")
         }

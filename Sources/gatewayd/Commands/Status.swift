@@ -27,9 +27,9 @@ struct Status: AsyncParsableCommand {
         }
         if let relay = status.relay {
             let link = switch relay.link {
-            case "up": "đã kết nối / up"
-            case "down": "MẤT KẾT NỐI / DOWN"
-            default: "chưa thử / not tried yet"
+            case .up: "đã kết nối / up"
+            case .down: "MẤT KẾT NỐI / DOWN"
+            case .unknown: "chưa thử / not tried yet"
             }
             lines.append("Cấp trên / upstream: \(relay.hub ?? "—") — \(link)\(relay.linkSince.map { " từ / since \(GatewayJSON.format($0))" } ?? "")")
             lines.append("  Gửi thành công gần nhất / last success: \(relay.lastSuccessAt.map(GatewayJSON.format) ?? "—")")
