@@ -244,7 +244,7 @@ final class TrustTests: XCTestCase {
             if let line = program.output.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }), let port = Int(line.dropFirst(5)) {
                 return ("http://127.0.0.1:\(port)/", program)
             }
-            usleep(50_000)
+            usleep(50_000)  // the poll interval of a wait for the TSA to print its port, not a wait for a time
         }
         program.stop()
         throw TestPKI.Failure(description: "the TSA did not start: \(program.output)")

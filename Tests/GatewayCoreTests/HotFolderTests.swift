@@ -218,7 +218,7 @@ func waitUntil(seconds: Double = 15, _ condition: @escaping () throws -> Bool) a
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
+        try await Task.sleep(for: .milliseconds(20))  // the poll interval of the condition wait
     }
     XCTFail("condition not met within \(seconds) s")
     throw CancellationError()

@@ -41,7 +41,7 @@ public final class BackgroundProgram: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if output.contains(text) { return true }
-            usleep(50_000)
+            usleep(50_000)  // the poll interval of a wait for the output, not a wait for a time
         }
         return false
     }
@@ -74,7 +74,7 @@ public func waitForListener(port: Int, seconds: Double = 10) -> Bool {
         }
         close(descriptor)
         if connected == 0 { return true }
-        usleep(50_000)
+        usleep(50_000)  // the poll interval of a wait for the listener, not a wait for a time
     }
     return false
 }
