@@ -239,13 +239,14 @@ final class TrustTests: XCTestCase {
         let (config, _) = try pki.makeTSA()
         let program = try BackgroundProgram(python, [repositoryRoot.path + "/tools/test-tsa/tsa-responder.py", "--config", config, "--mode", mode],
                                             outputPath: "\(directory!)/tsa-\(mode).log")
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let line = program.output.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }), let port = Int(line.dropFirst(5)) {
-                return ("http://127.0.0.1:\(port)/", program)
-            }
-            usleep(50_000)  // the poll interval of a wait for the TSA to print its port, not a wait for a time
+        var port: Int?
+        // Only a whole line counts (the last piece after a split may still be being written).
+        _ = waitUntil(changesIn: directory!, timeout: .seconds(10)) {
+            port = program.output.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                .first { $0.hasPrefix("PORT ") }.flatMap { Int($0.dropFirst(5)) }
+            return port != nil
         }
+        if let port { return ("http://127.0.0.1:\(port)/", program) }
         program.stop()
         throw TestPKI.Failure(description: "the TSA did not start: \(program.output)")
     }

@@ -169,20 +169,26 @@ final class DaemonTests: XCTestCase {
         let before = snapshot()
         // The client goes away only once the daemon is staging its body (a part file in
         // store/tmp), so the test sees the cut handled rather than racing the daemon's accept.
-        let script = """
-            import os, socket, base64, time
-            tmp = "\(daemon.dataDirectory)/store/tmp"
-            s = socket.socket(socket.AF_UNIX); s.connect("\(daemon.socket)")
-            meta = base64.b64encode(b'{"file_name":"cut.pdf","recipients":["000.00.20.H13"]}').decode()
-            s.sendall(("POST /v1/documents HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 5000\\r\\nX-Gateway-Metadata: " + meta + "\\r\\n\\r\\n").encode() + b"x" * 1000)
-            deadline = time.monotonic() + 15
-            while not os.listdir(tmp) and time.monotonic() < deadline:
-                time.sleep(0.01)  # polls for the condition; not a wait for a time
-            s.close()
-            """
-        XCTAssertEqual(runProgram("/usr/bin/env", ["python3", "-c", script]).status, 0)
+        let tmp = daemon.dataDirectory + "/store/tmp"
+        let staged = { (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] }
+        let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { path in
+            daemon.socket.utf8CString.withUnsafeBytes { path.copyMemory(from: $0) }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(connected, 0)
+        let metadata = Data(#"{"file_name":"cut.pdf","recipients":["000.00.20.H13"]}"#.utf8).base64EncodedString()
+        let request = Array("POST /v1/documents HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nX-Gateway-Metadata: \(metadata)\r\n\r\n".utf8)
+            + [UInt8](repeating: UInt8(ascii: "x"), count: 1000)
+        XCTAssertEqual(request.withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }, request.count)
+        XCTAssertTrue(waitUntil(changesIn: tmp) { !staged().isEmpty }, "the daemon never staged the body")
+        close(client)
         // The daemon discards the part file when it reads the end of the connection.
-        try await waitUntil { (try? FileManager.default.contentsOfDirectory(atPath: self.daemon.dataDirectory + "/store/tmp"))?.isEmpty == true }
+        XCTAssertTrue(waitUntil(changesIn: tmp) { staged().isEmpty }, "left in store/tmp: \(staged())")
         XCTAssertEqual(snapshot(), before)
         XCTAssertEqual(daemon.cli(["status"]).status, 0, "daemon still serving")
     }

@@ -38,12 +38,7 @@ public final class BackgroundProgram: @unchecked Sendable {
 
     /// Whether the program's output shows `text` within `seconds`.
     public func waitForOutput(_ text: String, seconds: Double = 10) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if output.contains(text) { return true }
-            usleep(50_000)  // the poll interval of a wait for the output, not a wait for a time
-        }
-        return false
+        waitUntil(changesIn: (outputPath as NSString).deletingLastPathComponent, timeout: .seconds(seconds)) { output.contains(text) }
     }
 
     private var stopped = false
