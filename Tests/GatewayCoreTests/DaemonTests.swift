@@ -132,7 +132,7 @@ final class DaemonTests: XCTestCase {
         let shown = daemon.cli(["show", view.document.id.description])
         XCTAssertEqual(shown.status, 0)
         XCTAssertTrue(shown.out.contains("Về việc phân công nhiệm vụ năm 2026"))
-        XCTAssertTrue(shown.out.contains("received → awaiting_signature"))
+        XCTAssertTrue(shown.out.contains("received → awaiting_leader"))
     }
 
     /// Each bad input on the API: the exact code and HTTP status, and nothing accepted changed.
@@ -229,7 +229,7 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(daemon.curl([], path: "/v1/documents/01a1fef5-7b3e-72b2-af94-ed484cee2eab").http, 404)
         XCTAssertEqual(daemon.errorCode(daemon.curl([], path: "/v1/documents/nope").body), "bad_request")
         XCTAssertEqual(daemon.errorCode(daemon.curl([], path: "/v1/documents?state=flying").body), "bad_request")
-        XCTAssertEqual(daemon.curl([], path: "/v1/documents?state=awaiting_signature&limit=5").http, 200)
+        XCTAssertEqual(daemon.curl([], path: "/v1/documents?state=awaiting_leader&limit=5").http, 200)
         XCTAssertEqual(daemon.curl([], path: "/v1/inbox?limit=5").http, 200)
         for path in ["/v1/documents?limit=0", "/v1/inbox?limit=1001", "/v1/inbox?limit=ten"] {
             XCTAssertEqual(daemon.errorCode(daemon.curl([], path: path).body), "bad_request", path)

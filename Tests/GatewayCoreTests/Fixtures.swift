@@ -43,7 +43,7 @@ final class StoreFixture: @unchecked Sendable {
     /// Everything a later bad input must leave untouched: rows, states, and content on disk.
     func snapshot() throws -> [String] {
         try store.list(limit: 1000).map { record in
-            let content = (try? POSIXFile.sha256(ofFile: layout.objectPath(record.id)).sha256) ?? "missing"
+            let content = (try? POSIXFile.sha256(ofFile: layout.objectPath(record.id, version: 0)).sha256) ?? "missing"
             return "\(record.id) \(record.state.rawValue) \(record.sha256) \(content) \(record.fileName)"
         }
     }

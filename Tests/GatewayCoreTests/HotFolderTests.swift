@@ -70,7 +70,7 @@ final class HotFolderTests: XCTestCase {
         XCTAssertEqual(record.source, .hotFolder)
         XCTAssertEqual(record.metadata.subject, "Giấy mời họp")
         XCTAssertEqual(record.metadata.priority, .flash)
-        XCTAssertEqual(try String(contentsOfFile: fixture.layout.objectPath(id), encoding: .utf8), SamplePDF.text("nội dung giấy mời"))
+        XCTAssertEqual(try String(contentsOfFile: fixture.layout.objectPath(id, version: 0), encoding: .utf8), SamplePDF.text("nội dung giấy mời"))
     }
 
     func testSidecarNamedAfterTheFullFileNameIsUsed() async throws {

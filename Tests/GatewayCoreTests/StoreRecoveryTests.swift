@@ -42,7 +42,7 @@ extension StoreTests {
         let sending = try await fixture.submit([7, 8, 9], signed: true).document
         try fixture.store.transition(sending.id, to: .queued, cause: "test")
         try fixture.store.transition(sending.id, to: .sending, cause: "test")
-        try Data([7, 8]).write(to: URL(fileURLWithPath: fixture.layout.objectPath(sending.id)))
+        try Data([7, 8]).write(to: URL(fileURLWithPath: fixture.layout.objectPath(sending.id, version: 0)))
         let report = try fixture.store.recover()
         XCTAssertEqual(report.resumed, [])
         XCTAssertEqual(report.quarantined.map(\.id), [sending.id.description])
@@ -101,8 +101,8 @@ extension StoreTests {
         let kept = try await fixture.submit(randomBytes(100)).document
         let missing = try await fixture.submit(randomBytes(100)).document
         let wrongSize = try await fixture.submit(randomBytes(100)).document
-        try FileManager.default.removeItem(atPath: fixture.layout.objectPath(missing.id))
-        try Data([1]).write(to: URL(fileURLWithPath: fixture.layout.objectPath(wrongSize.id)))
+        try FileManager.default.removeItem(atPath: fixture.layout.objectPath(missing.id, version: 0))
+        try Data([1]).write(to: URL(fileURLWithPath: fixture.layout.objectPath(wrongSize.id, version: 0)))
         let orphan = fixture.store.newDocumentID().description
         for name in [orphan, "not-a-document"] {
             _ = FileManager.default.createFile(atPath: fixture.layout.objectsDirectory + "/" + name, contents: Data([42]))
@@ -124,6 +124,6 @@ extension StoreTests {
         XCTAssertTrue(damage.orphans.allSatisfy { name in aside.contains { $0.hasPrefix(name) } }, "\(aside)", file: file, line: line)
         XCTAssertEqual(try fixture.store.document(damage.missing)?.state, .quarantined, file: file, line: line)
         XCTAssertEqual(try fixture.store.document(damage.wrongSize)?.state, .quarantined, file: file, line: line)
-        XCTAssertEqual(try fixture.store.document(damage.kept)?.state, .awaitingSignature, file: file, line: line)
+        XCTAssertEqual(try fixture.store.document(damage.kept)?.state, .awaitingLeader, file: file, line: line)
     }
 }

@@ -14,13 +14,13 @@ final class StoreTests: XCTestCase {
         let bytes = Array("Ủy ban nhân dân xã Hòa Tiến".utf8)
         let receipt = try await fixture.submit(bytes)
         XCTAssertFalse(receipt.duplicate)
-        XCTAssertEqual(receipt.document.state, .awaitingSignature)
+        XCTAssertEqual(receipt.document.state, .awaitingLeader)
         XCTAssertEqual(receipt.document.size, Int64(bytes.count))
-        let content = try Data(contentsOf: URL(fileURLWithPath: fixture.layout.objectPath(receipt.document.id)))
+        let content = try Data(contentsOf: URL(fileURLWithPath: fixture.layout.objectPath(receipt.document.id, version: 0)))
         XCTAssertEqual(Array(content), bytes)
-        XCTAssertEqual(try POSIXFile.sha256(ofFile: fixture.layout.objectPath(receipt.document.id)).sha256, receipt.document.sha256)
+        XCTAssertEqual(try POSIXFile.sha256(ofFile: fixture.layout.objectPath(receipt.document.id, version: 0)).sha256, receipt.document.sha256)
         let history = try fixture.store.history(receipt.document.id)
-        XCTAssertEqual(history.map(\.toState), [.received, .awaitingSignature])
+        XCTAssertEqual(history.map(\.toState), [.received, .awaitingLeader])
         XCTAssertEqual(history.first?.fromState, nil)
         XCTAssertEqual(try fixture.temporaryFiles(), [])
         let stored = try XCTUnwrap(try fixture.store.document(receipt.document.id))
@@ -70,10 +70,12 @@ final class StoreTests: XCTestCase {
         XCTAssertThrowsError(try fixture.store.transition(id, to: .delivered, cause: "test")) { error in
             XCTAssertTrue(error is IllegalTransition, "\(error)")
         }
-        try fixture.store.transition(id, to: .signed, cause: "signed on token")
+        XCTAssertThrowsError(try fixture.store.transition(id, to: .signed, cause: "test"), "the seal is always needed")
+        try fixture.store.transition(id, to: .awaitingSeal, cause: "signed by the leader")
+        try fixture.store.transition(id, to: .signed, cause: "sealed")
         try fixture.store.transition(id, to: .queued, cause: "packaged")
         try fixture.store.transition(id, to: .sending, cause: "relay")
-        XCTAssertEqual(try fixture.store.history(id).map(\.toState), [.received, .awaitingSignature, .signed, .queued, .sending])
+        XCTAssertEqual(try fixture.store.history(id).map(\.toState), [.received, .awaitingLeader, .awaitingSeal, .signed, .queued, .sending])
     }
 
     /// Start-up removes the temporary files and resumes the interrupted send at once; the orphan
@@ -86,7 +88,7 @@ final class StoreTests: XCTestCase {
         try fixture.store.transition(sending.id, to: .sending, cause: "test")
         _ = FileManager.default.createFile(atPath: fixture.layout.temporaryDirectory + "/half-written.part", contents: Data([1]))
         _ = FileManager.default.createFile(atPath: fixture.layout.objectsDirectory + "/01a00000-0000-7000-8000-000000000000", contents: Data([42]))
-        try FileManager.default.removeItem(atPath: fixture.layout.objectPath(lost.id))
+        try FileManager.default.removeItem(atPath: fixture.layout.objectPath(lost.id, version: 0))
 
         let report = try fixture.store.recover()
         XCTAssertEqual(report.temporaryFilesRemoved, ["half-written.part"])
@@ -108,7 +110,7 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try fixture.store.document(lost.id)?.state, .quarantined)
         XCTAssertNotNil(try fixture.store.document(lost.id)?.stateReason)
         XCTAssertEqual(try fixture.store.document(sending.id)?.state, .queued)
-        XCTAssertEqual(try fixture.store.document(kept.id)?.state, .awaitingSignature)
+        XCTAssertEqual(try fixture.store.document(kept.id)?.state, .awaitingLeader)
         XCTAssertTrue(try fixture.store.recover().isClean)
         XCTAssertTrue(try fixture.store.reconcile().isClean)
     }
@@ -116,13 +118,13 @@ final class StoreTests: XCTestCase {
     func testCheckQuarantinesContentWhoseHashChanged() async throws {
         let document = try await fixture.submit([1, 2, 3]).document
         let other = try await fixture.submit([4, 5, 6]).document
-        try Data([1, 2, 4]).write(to: URL(fileURLWithPath: fixture.layout.objectPath(document.id)))  // same size, other bytes
+        try Data([1, 2, 4]).write(to: URL(fileURLWithPath: fixture.layout.objectPath(document.id, version: 0)))  // same size, other bytes
         let report = try fixture.store.check(ownsStore: true)
         XCTAssertEqual(report.integrity, "ok")
         XCTAssertEqual(report.quarantined.map(\.id), [document.id.description])
         XCTAssertTrue(report.quarantined[0].reason.contains("hash"))
         XCTAssertFalse(report.isClean)
-        XCTAssertEqual(try fixture.store.document(other.id)?.state, .awaitingSignature)
+        XCTAssertEqual(try fixture.store.document(other.id)?.state, .awaitingLeader)
         XCTAssertTrue(try fixture.store.check(ownsStore: true).isClean)
     }
 

@@ -2,26 +2,31 @@ import DocumentModel
 import XCTest
 @testable import GatewayCore
 
-/// The outbound lifecycle: received → awaiting_signature → signed → queued → sending →
-/// delivered, with side exits rejected and quarantined.
+/// The outbound lifecycle: received → awaiting_leader → awaiting_seal → signed → queued →
+/// sending → delivered, with returned and withdrawn before signing and side exits rejected and
+/// quarantined.
 final class UnitDocumentStateTests: XCTestCase {
     /// The lifecycle, written out independently of the code under test.
     private let lifecycle: [DocumentState: Set<DocumentState>] = [
-        .received: [.awaitingSignature, .signed, .rejected, .quarantined],
-        .awaitingSignature: [.signed, .rejected, .quarantined],
+        .received: [.awaitingLeader, .awaitingSeal, .signed, .rejected, .quarantined],
+        .awaitingLeader: [.awaitingSeal, .returned, .withdrawn, .rejected, .quarantined],
+        .awaitingSeal: [.signed, .returned, .withdrawn, .rejected, .quarantined],
+        .returned: [.awaitingLeader, .awaitingSeal, .withdrawn, .quarantined],
         .signed: [.queued, .rejected, .quarantined],
         .queued: [.sending, .rejected, .quarantined],
         .sending: [.delivered, .queued, .rejected, .quarantined],
         .delivered: [.quarantined],
+        .withdrawn: [.quarantined],
         .rejected: [.quarantined],
         .quarantined: [],
     ]
 
     func testRawValuesAreTheStoredNames() {
         XCTAssertEqual(DocumentState.allCases.map(\.rawValue),
-                       ["received", "awaiting_signature", "signed", "queued", "sending", "delivered", "rejected", "quarantined"])
-        XCTAssertEqual(DocumentState(rawValue: "awaiting_signature"), .awaitingSignature)
-        XCTAssertNil(DocumentState(rawValue: "awaitingSignature"))
+                       ["received", "awaiting_leader", "awaiting_seal", "returned", "signed", "queued", "sending", "delivered",
+                        "withdrawn", "rejected", "quarantined"])
+        XCTAssertEqual(DocumentState(rawValue: "awaiting_leader"), .awaitingLeader)
+        XCTAssertNil(DocumentState(rawValue: "awaiting_signature"), "renamed by migration v8")
     }
 
     func testEveryAllowedTransition() {
@@ -42,7 +47,7 @@ final class UnitDocumentStateTests: XCTestCase {
                 forbidden += 1
             }
         }
-        XCTAssertEqual(forbidden, 64 - 19)
+        XCTAssertEqual(forbidden, 121 - 32)
     }
 
     func testSampleOfForbiddenTransitions() {
@@ -50,7 +55,10 @@ final class UnitDocumentStateTests: XCTestCase {
         XCTAssertFalse(DocumentState.delivered.canMove(to: .sending))
         XCTAssertFalse(DocumentState.received.canMove(to: .delivered))
         XCTAssertFalse(DocumentState.received.canMove(to: .queued))
-        XCTAssertFalse(DocumentState.awaitingSignature.canMove(to: .queued))
+        XCTAssertFalse(DocumentState.awaitingLeader.canMove(to: .queued))
+        XCTAssertFalse(DocumentState.awaitingLeader.canMove(to: .signed), "the organization's signature is always needed")
+        XCTAssertFalse(DocumentState.returned.canMove(to: .signed))
+        XCTAssertFalse(DocumentState.signed.canMove(to: .withdrawn), "a signed document is not withdrawn: it is official")
         XCTAssertFalse(DocumentState.signed.canMove(to: .sending))
         XCTAssertFalse(DocumentState.rejected.canMove(to: .queued))
         XCTAssertFalse(DocumentState.queued.canMove(to: .delivered))
@@ -68,7 +76,7 @@ final class UnitDocumentStateTests: XCTestCase {
     }
 
     func testTerminalStates() {
-        XCTAssertEqual(Set(DocumentState.allCases.filter(\.isTerminal)), [.delivered, .rejected, .quarantined])
+        XCTAssertEqual(Set(DocumentState.allCases.filter(\.isTerminal)), [.delivered, .withdrawn, .rejected, .quarantined])
     }
 
     func testTransientStates() {
@@ -76,10 +84,13 @@ final class UnitDocumentStateTests: XCTestCase {
     }
 
     func testStateAfterIntake() {
-        XCTAssertEqual(DocumentState.afterIntake(alreadySigned: true), .signed)
-        XCTAssertEqual(DocumentState.afterIntake(alreadySigned: false), .awaitingSignature)
-        XCTAssertTrue(DocumentState.received.canMove(to: .afterIntake(alreadySigned: true)))
-        XCTAssertTrue(DocumentState.received.canMove(to: .afterIntake(alreadySigned: false)))
+        let recipients = [AgencyCode("000.00.20.H13")!]
+        XCTAssertEqual(DocumentState.afterIntake(DocumentMetadata(recipients: recipients, signed: true)), .signed)
+        XCTAssertEqual(DocumentState.afterIntake(DocumentMetadata(recipients: recipients)), .awaitingLeader, "both signatures by default")
+        XCTAssertEqual(DocumentState.afterIntake(DocumentMetadata(recipients: recipients, signatures: [.leader, .organization])), .awaitingLeader)
+        XCTAssertEqual(DocumentState.afterIntake(DocumentMetadata(recipients: recipients, signatures: [.organization])), .awaitingSeal,
+                       "a copy or a document a leader signed elsewhere needs the seal only")
+        for state in [DocumentState.signed, .awaitingLeader, .awaitingSeal] { XCTAssertTrue(DocumentState.received.canMove(to: state)) }
     }
 
     func testIllegalTransitionDescription() {

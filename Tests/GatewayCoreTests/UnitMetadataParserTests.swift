@@ -111,7 +111,7 @@ final class UnitMetadataParserTests: XCTestCase {
         XCTAssertEqual(try parse("{}", defaults: [h13, a01]).metadata.recipients, [h13, a01])
         XCTAssertEqual(try parse("{\"recipients\": []}", defaults: [a01]).metadata.recipients, [a01])
         XCTAssertEqual(try MetadataParser(defaultRecipients: [h13]).parse(nil).metadata.recipients, [h13])
-        XCTAssertEqual(try MetadataParser(defaultRecipients: [h13]).parse([]).metadata, DocumentMetadata(recipients: [h13]))
+        XCTAssertEqual(try MetadataParser(defaultRecipients: [h13]).parse([]).metadata, DocumentMetadata(recipients: [h13], signatures: [.leader, .organization]))
         // Given recipients replace the defaults, they are not added to them.
         XCTAssertEqual(try parse("{\"recipients\": [\"000.00.01.A01\"]}", defaults: [h13]).metadata.recipients, [a01])
     }
@@ -272,6 +272,24 @@ final class UnitMetadataParserTests: XCTestCase {
             subject: "Về việc tổ chức họp giao ban tháng 11", number: "123", notation: "QĐ-UBND",
             documentType: "Quyết định", priority: .normal,
             signer: .init(fullName: "Nguyễn Văn An", position: "Chủ tịch", competence: "TM. UBND"),
-            signed: false))
+            signed: false, signatures: [.leader, .organization]))
+    }
+
+    /// `"signatures"`: what the document needs on the box, checked by the signing flow's rules
+    /// and stored resolved (the defaults from `[signing]` when absent).
+    func testSignaturesAreCheckedAndStoredResolved() throws {
+        XCTAssertEqual(try parse("{\"signatures\": [\"organization\"]}", defaults: [h13]).metadata.signatures, [.organization])
+        XCTAssertEqual(try parse("{\"signatures\": \"organization\"}", defaults: [h13]).metadata.signatures, [.organization])
+        XCTAssertEqual(try parse("{\"signatures\": [\"organization\", \"leader\"]}", defaults: [h13]).metadata.signatures,
+                       [.leader, .organization], "kept in signing order")
+        XCTAssertEqual(try MetadataParser(defaultRecipients: [h13], defaultSignatures: [.organization]).parse(nil).metadata.signatures,
+                       [.organization])
+        for (json, word) in [("[\"leader\"]", "organization"), ("[\"seal\"]", "seal"), ("[\"leader\", \"leader\"]", "hai lần"), ("[1]", "leader"),
+                             ("true", "leader")] {
+            let error = refusal(Array("{\"signatures\": \(json)}".utf8), defaults: [h13])
+            XCTAssertEqual(error?.code, .invalidMetadata, json)
+            XCTAssertEqual(error?.field, "signatures", json)
+            XCTAssertTrue(error?.description.contains(word) ?? false, "\(json): \(error?.description ?? "accepted")")
+        }
     }
 }

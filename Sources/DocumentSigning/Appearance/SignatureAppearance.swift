@@ -86,7 +86,7 @@ package struct SignatureAppearance: Sendable {
     }
 
     /// The seal's box: its right edge one third into the signature image, centred on it vertically.
-    static func sealRectangle(signatureImage image: [Double], sealWidth: Double, sealHeight: Double) -> [Double] {
+    package static func sealRectangle(signatureImage image: [Double], sealWidth: Double, sealHeight: Double) -> [Double] {
         [image[0] + image[2] / 3 - sealWidth, image[1] + image[3] / 2 - sealHeight / 2, sealWidth, sealHeight]
     }
 

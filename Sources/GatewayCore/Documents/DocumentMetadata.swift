@@ -1,5 +1,6 @@
 import DocumentModel
 import Foundation
+import SigningPolicy
 
 /// What the clerk (or the commune's software) says about a document: where it goes and what it
 /// is. The same object arrives as the local API's `X-Gateway-Metadata` header and as the hot
@@ -29,11 +30,17 @@ package struct DocumentMetadata: Sendable, Codable, Equatable {
     package var priority: Priority
     package var signer: Signer?
     package var signed: Bool
+    /// The signatures the document needs on the box, in signing order (`"signatures"`, resolved
+    /// at intake against `[signing] signatures`, so a later change of the configuration does not
+    /// change what an accepted document needs). nil in documents stored before it existed: both.
+    package var signatures: [SigningRole]?
 
     package init(
         recipients: [AgencyCode], subject: String? = nil, number: String? = nil, notation: String? = nil,
-        documentType: String? = nil, priority: Priority = .normal, signer: Signer? = nil, signed: Bool = false
+        documentType: String? = nil, priority: Priority = .normal, signer: Signer? = nil, signed: Bool = false,
+        signatures: [SigningRole]? = nil
     ) {
+        self.signatures = signatures
         self.recipients = recipients
         self.subject = subject
         self.number = number
@@ -45,7 +52,15 @@ package struct DocumentMetadata: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case recipients, subject, number, notation, documentType = "document_type", priority, signer, signed
+        case recipients, subject, number, notation, documentType = "document_type", priority, signer, signed, signatures
+    }
+
+    /// The signatures needed, in order.
+    package var requiredSignatures: [SigningRole] { signatures ?? SigningFlow.order }
+
+    /// Where the document stands in the signing flow, given the roles already signed.
+    package func signingFlow(done: [SigningRole] = []) throws(SigningRefusal) -> SigningFlow {
+        try SigningFlow(signatures: requiredSignatures.map(\.rawValue), done: done)
     }
 }
 
@@ -68,10 +83,14 @@ package struct MetadataParser: Sendable {
     package var defaultRecipients: [AgencyCode]
     /// Where a recipient given by name (not a code) is looked up; without one, only codes.
     package var directory: (any AgencyDirectorySource)?
+    /// Signatures a document needs when it names none (`[signing] signatures`).
+    package var defaultSignatures: [SigningRole]
 
-    package init(defaultRecipients: [AgencyCode] = [], directory: (any AgencyDirectorySource)? = nil) {
+    package init(defaultRecipients: [AgencyCode] = [], directory: (any AgencyDirectorySource)? = nil,
+                 defaultSignatures: [SigningRole] = SigningFlow.order) {
         self.defaultRecipients = defaultRecipients
         self.directory = directory
+        self.defaultSignatures = defaultSignatures
     }
 
     /// The result of parsing: the metadata, and the file name when the JSON carried one (API).
@@ -81,7 +100,7 @@ package struct MetadataParser: Sendable {
     }
 
     static let knownKeys: Set<String> = [
-        "file_name", "recipients", "subject", "number", "notation", "document_type", "priority", "signer", "signed",
+        "file_name", "recipients", "subject", "number", "notation", "document_type", "priority", "signer", "signed", "signatures",
     ]
     static let signerKeys: Set<String> = ["full_name", "position", "competence"]
 
@@ -167,14 +186,41 @@ package struct MetadataParser: Sendable {
         case .bool(let value): signed = value
         default: throw .invalidMetadata("\"signed\" phải là true hoặc false", "\"signed\" must be true or false", field: "signed")
         }
+        let signatures = try Self.signatures(object["signatures"] ?? .null, defaults: defaultSignatures)
         let metadata = DocumentMetadata(
             recipients: recipients,
             subject: try text(object, "subject", field: "subject", nameVi: "Trích yếu", limit: MetadataLimits.subject),
             number: try text(object, "number", field: "number", nameVi: "Số", limit: MetadataLimits.number),
             notation: try text(object, "notation", field: "notation", nameVi: "Ký hiệu", limit: MetadataLimits.notation),
             documentType: try text(object, "document_type", field: "document_type", nameVi: "Loại văn bản", limit: MetadataLimits.documentType),
-            priority: priority, signer: signer, signed: signed)
+            priority: priority, signer: signer, signed: signed, signatures: signatures)
         return Parsed(metadata: metadata, fileName: fileName)
+    }
+
+    /// `"signatures": ["leader", "organization"]` (or one word as text), checked by the signing
+    /// flow's own rules (the organization's signature is always needed) and stored resolved.
+    static func signatures(_ raw: JSONValue, defaults: [SigningRole]) throws(IntakeError) -> [SigningRole] {
+        let words: [String]?
+        switch raw {
+        case .null: words = nil
+        case .string(let one): words = [one]
+        case .array(let many):
+            var list: [String] = []
+            for item in many {
+                guard case .string(let word) = item else {
+                    throw .invalidMetadata("\"signatures\" phải là danh sách: leader, organization", "\"signatures\" must be a list of leader, organization", field: "signatures")
+                }
+                list.append(word)
+            }
+            words = list
+        default:
+            throw .invalidMetadata("\"signatures\" phải là danh sách: leader, organization", "\"signatures\" must be a list of leader, organization", field: "signatures")
+        }
+        do {
+            return try SigningFlow(signatures: words, defaults: defaults).required
+        } catch {
+            throw .invalidMetadata(error.vietnamese, error.english, field: "signatures")
+        }
     }
 
     static func priority(_ raw: JSONValue) throws(IntakeError) -> Priority {

@@ -66,7 +66,7 @@ package struct OutboundPackager: Sendable {
         let temporary = layout.temporaryDirectory + "/" + document.id.description + ".edxml.part"
         let target = layout.packagePath(document.id)
         POSIXFile.unlinkIfPresent(temporary)
-        try await PackageWriter.write(package, attachmentFiles: [layout.objectPath(document.id)], to: temporary)
+        try await PackageWriter.write(package, attachmentFiles: [layout.objectPath(document.id, version: document.version)], to: temporary)
         let digest = try POSIXFile.sha256(ofFile: temporary, sync: true)
         try POSIXFile.rename(temporary, target)
         try POSIXFile.fsyncDirectory(layout.packagesDirectory)

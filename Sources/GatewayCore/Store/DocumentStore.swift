@@ -291,7 +291,7 @@ final class GroupCommitter: Sendable {
                             : .failure(.idempotencyConflict)
                         continue
                     }
-                    let target = layout.objectPath(item.content.id)
+                    let target = layout.objectPath(item.content.id, version: 0)
                     try POSIXFile.rename(item.content.temporaryPath, target)  // ids are unique: nothing to replace
                     moved.append(target)
                     let record = DocumentRecord(
@@ -307,8 +307,12 @@ final class GroupCommitter: Sendable {
                     try record.insert(db)
                     var first = TransitionRecord(documentId: record.id, fromState: nil, toState: .received, at: record.receivedAt, cause: batch[index].request.cause)
                     try first.insert(db)
-                    let next = DocumentState.afterIntake(alreadySigned: record.metadata.signed)
-                    let cause = record.metadata.signed ? "arrived already signed" : "waiting for a signature on a token"
+                    let next = DocumentState.afterIntake(record.metadata)
+                    let cause = switch next {
+                    case .signed: "arrived already signed"
+                    case .awaitingSeal: "waiting for the organization's signature and number (văn thư)"
+                    default: "waiting for the leader's signature"
+                    }
                     try DocumentStore.move(&record, to: next, cause: cause, reason: nil, at: record.receivedAt, in: db)
                     outcomes[index] = .success(IntakeReceipt(document: record, duplicate: false))
                 }

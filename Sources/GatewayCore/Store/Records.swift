@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SigningPolicy
 
 /// Which door a document came through.
 package enum IntakeSource: String, Sendable, Codable {
@@ -27,10 +28,24 @@ package struct DocumentRecord: Sendable, Codable, Equatable, FetchableRecord, Pe
     package var updatedAt: Date
     /// Why the document is in its state, for states that need a person (rejected, quarantined).
     package var stateReason: String?
+    /// Which version of the content `size` and `sha256` describe: 0 as received, one more for
+    /// each signature (`StoreLayout.objectPath(_:version:)`); earlier versions are kept.
+    package var version: Int = 0
+    /// The number the register gave at sealing (Decree 30/2020 Art. 15), with its date.
+    package var registerNumber: RegisterNumber?
+
+    package init(id: DocumentID, fileName: String, size: Int64, sha256: String, state: DocumentState, source: IntakeSource,
+                 intakeKey: String?, metadata: DocumentMetadata, priority: Int, receivedAt: Date, updatedAt: Date,
+                 stateReason: String?, version: Int = 0, registerNumber: RegisterNumber? = nil) {
+        (self.id, self.fileName, self.size, self.sha256, self.state, self.source) = (id, fileName, size, sha256, state, source)
+        (self.intakeKey, self.metadata, self.priority, self.receivedAt, self.updatedAt) = (intakeKey, metadata, priority, receivedAt, updatedAt)
+        (self.stateReason, self.version, self.registerNumber) = (stateReason, version, registerNumber)
+    }
 
     package enum CodingKeys: String, CodingKey, ColumnExpression {
         case id, fileName = "file_name", size, sha256, state, source, intakeKey = "intake_key", metadata, priority
-        case receivedAt = "received_at", updatedAt = "updated_at", stateReason = "state_reason"
+        case receivedAt = "received_at", updatedAt = "updated_at", stateReason = "state_reason", version
+        case registerNumber = "register_number"
     }
     package typealias Columns = CodingKeys
 }

@@ -70,7 +70,7 @@ extension DocumentStore {
         }
         var mismatched: [(DocumentID, String)] = []
         for row in rows {
-            if let actual = try? POSIXFile.sha256(ofFile: layout.objectPath(row.id)).sha256, actual != row.sha256 {
+            if let actual = try? POSIXFile.sha256(ofFile: layout.objectPath(row.id, version: row.version)).sha256, actual != row.sha256 {
                 mismatched.append((row.id, "content hash differs from the one recorded at intake (recorded \(row.sha256), found \(actual))"))
             }
         }
@@ -128,13 +128,13 @@ extension DocumentStore {
     private func reconcileRows(after: String, limit: Int, _ db: Database) throws -> (StoreCheckReport, last: String?) {
         var report = StoreCheckReport()
         var last: String?
-        let rows = try Row.fetchAll(db, sql: "SELECT id, size, state FROM document WHERE id > ? ORDER BY id LIMIT ?",
+        let rows = try Row.fetchAll(db, sql: "SELECT id, size, state, version FROM document WHERE id > ? ORDER BY id LIMIT ?",
                                     arguments: [after, limit])
         for row in rows {
             last = row["id"]
             report.documentsChecked += 1
             guard let id = DocumentID(row["id"] as String), (row["state"] as String) != DocumentState.quarantined.rawValue,
-                  let reason = contentProblem(id, size: row["size"]) else { continue }
+                  let reason = contentProblem(id, version: row["version"], size: row["size"]) else { continue }
             if var record = try DocumentRecord.fetchOne(db, key: id) {
                 try Self.move(&record, to: .quarantined, cause: "store check: \(reason)", reason: reason, at: Date(), in: db)
                 report.quarantined.append(.init(id: id.description, reason: reason))
@@ -144,28 +144,34 @@ extension DocumentStore {
     }
 
     /// Why a document's content cannot be trusted without hashing it, or nil.
-    private func contentProblem(_ id: DocumentID, size: Int64) -> String? {
+    private func contentProblem(_ id: DocumentID, version: Int, size: Int64) -> String? {
         var info = stat()
-        guard stat(layout.objectPath(id), &info) == 0 else { return "content file is missing (\(layout.objectPath(id)))" }
+        let path = layout.objectPath(id, version: version)
+        guard stat(path, &info) == 0 else { return "content file is missing (\(path))" }
         guard Int64(info.st_size) == size else {
             return "content file size differs from the one recorded at intake (recorded \(size), found \(Int64(info.st_size)))"
         }
         return nil
     }
 
-    /// Moves to `orphans/` those of `names` (files in `objects/`) that have no row.
+    /// Moves to `orphans/` those of `names` (files in `objects/`) that have no row, and versions
+    /// newer than their row's (a signature whose commit did not happen). Earlier versions are
+    /// the document's history and stay.
     private func setAsideOrphans(_ names: [[UInt8]], _ db: Database) throws -> [String] {
-        let ids = names.compactMap { DocumentID(String(decoding: $0, as: UTF8.self)) }
-        var known = Set<String>()
+        let parsed = names.compactMap { StoreLayout.parseObjectName(String(decoding: $0, as: UTF8.self)) }
+        let ids = Array(Set(parsed.map(\.id.description)))
+        var versions: [String: Int] = [:]
         for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            known.formUnion(try String.fetchAll(db, sql: "SELECT id FROM document WHERE id IN (\(marks))",
-                                                arguments: StatementArguments(chunk.map(\.description))))
+            for row in try Row.fetchAll(db, sql: "SELECT id, version FROM document WHERE id IN (\(marks))",
+                                        arguments: StatementArguments(Array(chunk))) {
+                versions[row["id"]] = row["version"]
+            }
         }
         var moved: [String] = []
         for name in names {
             let text = String(decoding: name, as: UTF8.self)
-            if DocumentID(text) != nil, known.contains(text) { continue }
+            if let object = StoreLayout.parseObjectName(text), let current = versions[object.id.description], object.version <= current { continue }
             if try setAside(name) { moved.append(text) }
         }
         if !moved.isEmpty {
@@ -198,14 +204,14 @@ extension DocumentStore {
         let now = Date()
         for var record in try DocumentRecord.filter(Self.transientStates.contains(DocumentRecord.Columns.state)).fetchAll(db) {
             report.documentsChecked += 1
-            if let reason = contentProblem(record.id, size: record.size) {
+            if let reason = contentProblem(record.id, version: record.version, size: record.size) {
                 try Self.move(&record, to: .quarantined, cause: "store check: \(reason)", reason: reason, at: now, in: db)
                 report.quarantined.append(.init(id: record.id.description, reason: reason))
                 continue
             }
             switch record.state {
             case .received:
-                try Self.move(&record, to: .afterIntake(alreadySigned: record.metadata.signed), cause: "intake finished after a restart", reason: nil, at: now, in: db)
+                try Self.move(&record, to: .afterIntake(record.metadata), cause: "intake finished after a restart", reason: nil, at: now, in: db)
             case .sending:
                 try Self.move(&record, to: .queued, cause: "sending was interrupted by a restart; it will be sent again", reason: nil, at: now, in: db)
             default:

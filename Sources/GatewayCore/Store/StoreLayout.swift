@@ -4,6 +4,7 @@
 ///     <data-dir>/gateway.sqlite        metadata, states, audit trail (WAL)
 ///     <data-dir>/store/tmp/            content being written; anything here at startup is garbage
 ///     <data-dir>/store/objects/<id>    content of committed documents, named by document id
+///     <data-dir>/store/objects/<id>.v<N>   version N of a document's content (N ≥ 1: one per signature)
 ///     <data-dir>/store/orphans/        content found without a row: set aside, never deleted
 ///     <data-dir>/store/packages/<id>.edxml   the edXML package the relay sends for a document
 ///     <data-dir>/store/inbox/<hub-id>.edxml  packages the hub brought down for this commune
@@ -24,7 +25,25 @@ package struct StoreLayout: Sendable {
     package var inboxDirectory: String { dataDirectory + "/store/inbox" }
     package var lockPath: String { dataDirectory + "/gatewayd.lock" }
 
-    package func objectPath(_ id: DocumentID) -> String { objectsDirectory + "/" + id.description }
+    /// Version 0 is the content as received; each signature makes the next version beside it.
+    package func objectPath(_ id: DocumentID, version: Int) -> String {
+        objectsDirectory + "/" + Self.objectName(id, version: version)
+    }
+
+    package static func objectName(_ id: DocumentID, version: Int) -> String {
+        version == 0 ? id.description : id.description + ".v" + String(version)
+    }
+
+    /// The document and version a name in `objects/` stands for, or nil for a stranger.
+    package static func parseObjectName(_ name: String) -> (id: DocumentID, version: Int)? {
+        let parts = name.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let id = DocumentID(String(parts[0])) else { return nil }
+        if parts.count == 1 { return (id, 0) }
+        let suffix = parts[1]
+        guard suffix.hasPrefix("v"), let version = Int(suffix.dropFirst()), version >= 1,
+              objectName(id, version: version) == name else { return nil }
+        return (id, version)
+    }
     package func packagePath(_ id: DocumentID) -> String { packagesDirectory + "/" + id.description + ".edxml" }
     package func inboxPath(hubID: Int64) -> String { inboxDirectory + "/" + String(hubID) + ".edxml" }
     /// The 01 "đã đến" status package the box sends for an incoming item.

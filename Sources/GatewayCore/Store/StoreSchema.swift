@@ -124,6 +124,46 @@ enum StoreSchema {
             }
             try db.create(index: "outgoing_status_unsent", on: "outgoing_status", columns: ["sent_at", "seq"])
         }
+        migrator.registerMigration("v8: signing inside the box") { db in
+            // awaiting_signature meant "the leader has not signed": it is now awaiting_leader, in
+            // the rows and in their history (the word changed, not what happened).
+            try db.execute(sql: "UPDATE document SET state = 'awaiting_leader' WHERE state = 'awaiting_signature'")
+            try db.execute(sql: "UPDATE transition SET from_state = 'awaiting_leader' WHERE from_state = 'awaiting_signature'")
+            try db.execute(sql: "UPDATE transition SET to_state = 'awaiting_leader' WHERE to_state = 'awaiting_signature'")
+            try db.alter(table: "document") { t in
+                // Each signature is a new version of the content; the row points at the current one.
+                t.add(column: "version", .integer).notNull().defaults(to: 0)
+                // The register's number and date (JSON: year, number, notation, date), set at sealing.
+                t.add(column: "register_number", .text)
+            }
+            // One row per signature made on the box: who, with which certificate, in which role,
+            // and the version it produced; committed with the version and the state change.
+            try db.create(table: "signature") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("document_id", .text).notNull().references("document", onDelete: .restrict)
+                t.column("role", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("signer", .text).notNull()
+                t.column("identity", .text).notNull()
+                t.column("certificate_sha256", .text).notNull()
+                t.column("revocation", .text).notNull()
+                t.column("session", .text).notNull()
+                t.column("token", .text).notNull()
+                t.column("signed_at", .datetime).notNull()
+                t.uniqueKey(["document_id", "role"])
+            }
+            // The register of outgoing documents: the last number of each series (a year, and the
+            // notation in per-notation numbering, "" otherwise). Advanced in the transaction that
+            // gives a document its number, so no number is given twice.
+            try db.create(table: "outgoing_register") { t in
+                t.column("year", .integer).notNull()
+                t.column("series", .text).notNull()
+                t.column("last_number", .integer).notNull()
+                t.column("last_date", .datetime).notNull()
+                t.primaryKey(["year", "series"])
+            }
+        }
         return migrator
     }
 }

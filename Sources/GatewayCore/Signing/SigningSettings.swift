@@ -1,0 +1,48 @@
+import DocumentSigning
+import Foundation
+import SigningPolicy
+
+/// What the signing stage needs, read once from `[signing]` and `[agency]` at start: the rules'
+/// inputs and the appearances' images and font, loaded (a missing image is reported at start,
+/// not in the middle of a leader's session).
+package struct SigningSettings: Sendable {
+    package var leaders: [ConfiguredLeader] = []
+    package var agency = SigningAgency()
+    package var numbering: OutgoingRegister.Numbering = .single
+    package var clock: ClockSynchronisation.Tolerance = .requireSynchronised
+    package var requireRevocation = false
+    /// A session ends after this at the latest (at most 5 minutes: Decree 30 presence).
+    package var sessionTimeout: Duration = .seconds(300)
+    package var defaultNotation: String?
+    /// Địa danh written as the signatures' location.
+    package var place: String?
+    /// The leaders' signature images, by identity text (`CCCD:…`).
+    package var signatureImages: [String: PNGImage] = [:]
+    package var seal: Seal?
+    package var font: TrueTypeFont?
+
+    /// The organization's seal and its real size in points.
+    package struct Seal: Sendable {
+        package var image: PNGImage
+        package var width: Double
+        package var height: Double
+
+        package init(image: PNGImage, widthMillimetres: Double? = nil) throws {
+            let size: (width: Double, height: Double)
+            if let widthMillimetres {
+                size = (widthMillimetres, widthMillimetres * Double(image.height) / Double(image.width))
+            } else if let real = image.sizeInMillimetres {
+                size = real
+            } else {
+                throw SigningSessionRefusal(code: "seal_size", message: "ảnh con dấu không ghi độ phân giải (pHYs): cần [signing] seal_width_mm / the seal PNG has no pHYs resolution: set [signing] seal_width_mm")
+            }
+            (self.image, self.width, self.height) = (image, size.width * 72 / 25.4, size.height * 72 / 25.4)
+        }
+    }
+
+    package init() {}
+
+    /// Where the leader's signature goes when nothing else says: the lower right of the last
+    /// page, where Decree 30's layout puts "QUYỀN HẠN, CHỨC VỤ CỦA NGƯỜI KÝ" (A4 in points).
+    static let leaderBox: [Double] = [330, 110, 200, 70]
+}
