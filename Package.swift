@@ -63,7 +63,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 // The relay builds edXML packages and checks the hub's CMS receipts.
-                "EdXML", "DocumentSigning", "Signing",
+                "EdXML", "DocumentSigning", "Signing", "SigningPolicy",
             ]
         ),
         // The signer interface GatewayCore signs through, and the software key-file signer.
