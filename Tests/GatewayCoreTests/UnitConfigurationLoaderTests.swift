@@ -4,21 +4,25 @@ import TestSupport
 import XCTest
 @testable import GatewayCore
 
+/// The issues `text` is refused with, or a test failure when it is accepted.
+func configurationIssues(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> [ConfigurationIssue] {
+    do {
+        let configuration = try ConfigurationLoader.parse(text, path: "/etc/gatewayd/gatewayd.toml")
+        XCTFail("accepted: \(configuration)", file: file, line: line)
+        return []
+    } catch let errors as ConfigurationErrors {
+        XCTAssertEqual(errors.path, "/etc/gatewayd/gatewayd.toml", file: file, line: line)
+        return errors.issues
+    } catch {
+        XCTFail("unexpected error type \(type(of: error)): \(error)", file: file, line: line)
+        return []
+    }
+}
+
 /// The TOML configuration, read strictly, with every problem located for the technician.
 final class UnitConfigurationLoaderTests: XCTestCase {
-    /// The issues `text` is refused with, or a test failure when it is accepted.
     private func issues(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> [ConfigurationIssue] {
-        do {
-            let configuration = try ConfigurationLoader.parse(text, path: "/etc/gatewayd/gatewayd.toml")
-            XCTFail("accepted: \(configuration)", file: file, line: line)
-            return []
-        } catch let errors as ConfigurationErrors {
-            XCTAssertEqual(errors.path, "/etc/gatewayd/gatewayd.toml", file: file, line: line)
-            return errors.issues
-        } catch {
-            XCTFail("unexpected error type \(type(of: error)): \(error)", file: file, line: line)
-            return []
-        }
+        configurationIssues(text, file: file, line: line)
     }
 
     func testEmptyTextGivesTheDefaults() throws {
@@ -103,14 +107,21 @@ final class UnitConfigurationLoaderTests: XCTestCase {
         let documented = try Self.documentedKeys()
         XCTAssertEqual(documented[""]?.contains("data_dir"), true, "the document's tables were not found: \(documented)")
         XCTAssertEqual(documented["upstream"]?.count, 12, "\(documented)")
+        XCTAssertEqual(documented["signing.leaders"], ["name", "title", "identity", "signature_image"], "\(documented)")
         var expected = documented
-        // A section is itself a key of the top level.
-        expected["", default: []].formUnion(documented.keys.filter { !$0.isEmpty })
+        // A section is itself a key of the one it is in: `[signing]` of the top level,
+        // `[[signing.leaders]]` of `[signing]`.
+        for section in documented.keys where !section.isEmpty {
+            let parts = section.split(separator: ".")
+            expected[parts.dropLast().joined(separator: "."), default: []].insert(String(parts.last!))
+        }
         XCTAssertEqual(ConfigurationLoader.Reader.sections, expected)
         // And the loader, not only its list: a documented key is never "unknown".
         for (section, keys) in documented where !section.isEmpty {
             for key in keys {
-                let text = "[\(section)]\n\(key) = true\n"
+                // A dotted section is an array of tables in this file's grammar (`[[signing.leaders]]`).
+                let header = section.contains(".") ? "[[\(section)]]" : "[\(section)]"
+                let text = "\(header)\n\(key) = true\n"
                 do { _ = try ConfigurationLoader.parse(text) } catch let errors as ConfigurationErrors {
                     XCTAssertFalse(errors.issues.contains { $0.message.contains("unknown key") }, "\(section).\(key): \(errors.issues)")
                 }
@@ -118,8 +129,9 @@ final class UnitConfigurationLoaderTests: XCTestCase {
         }
     }
 
-    /// `section → keys` from the "## Keys" part of docs/configuration.md: a "### Top level" or
-    /// "### `[name]` …" heading, then table rows that start with a key in backquotes.
+    /// `section → keys` from the "## Keys" part of docs/configuration.md: a "### Top level",
+    /// "### `[name]` …" or "### `[[name.sub]]` …" heading, then table rows that start with a key in
+    /// backquotes.
     static func documentedKeys() throws -> [String: Set<String>] {
         let text = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
         var keys: [String: Set<String>] = [:]
@@ -131,6 +143,8 @@ final class UnitConfigurationLoaderTests: XCTestCase {
             if line.hasPrefix("### ") {
                 if line == "### Top level" {
                     section = ""
+                } else if let open = line.range(of: "`[["), let close = line.range(of: "]]`") {
+                    section = String(line[open.upperBound..<close.lowerBound])
                 } else if let open = line.range(of: "`["), let close = line.range(of: "]`") {
                     section = String(line[open.upperBound..<close.lowerBound])
                 }

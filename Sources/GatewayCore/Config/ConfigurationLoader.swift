@@ -1,5 +1,6 @@
 import DocumentModel
 import Foundation
+import SigningPolicy
 import TOMLKit
 
 /// One problem found in a configuration file, located for the technician who must fix it.
@@ -69,14 +70,18 @@ package enum ConfigurationLoader {
         var issues: [ConfigurationIssue] = []
 
         static let sections: [String: Set<String>] = [
-            "": ["data_dir", "agency", "intake", "api", "upstream", "inbox", "log"],
-            "agency": ["code", "name"],
+            "": ["data_dir", "agency", "intake", "api", "upstream", "inbox", "signing", "log"],
+            "agency": ["code", "name", "tax_code", "budget_code"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
             "api": ["socket", "socket_group", "tcp"],
             "log": ["level"],
             "inbox": ["folder"],
             "upstream": ["url", "ca_file", "certificate", "key", "hub_key_sha256", "connect_timeout", "idle_timeout",
                          "long_poll", "parallel_uploads", "retry_base", "retry_cap", "max_queue_age"],
+            "signing": ["signatures", "numbering", "clock", "require_revocation", "session_timeout", "seal_image", "seal_width_mm",
+                        "font", "tsa_url", "default_notation", "place", "leaders"],
+            // `[[signing.leaders]]`: one table per leader.
+            "signing.leaders": ["name", "title", "identity", "signature_image"],
         ]
 
         mutating func read() -> GatewayConfiguration {
@@ -99,6 +104,20 @@ package enum ConfigurationLoader {
                     }
                 }
                 configuration.agency.name = string(agency, "agency", "name")
+                if let taxCode = string(agency, "agency", "tax_code") {
+                    let trimmed = taxCode.trimmingCharacters(in: .whitespaces)
+                    if SubjectIdentifier(kind: .taxCode, value: trimmed) != nil { configuration.agency.taxCode = trimmed } else {
+                        issue("agency.tax_code", "\"\(taxCode)\" không phải mã số thuế / is not a tax code (MST)",
+                              hint: "10 digits, or 10-3 for a dependent unit, without \"MST:\", e.g. tax_code = \"0401234567\" or \"0401234567-001\"")
+                    }
+                }
+                if let budgetCode = string(agency, "agency", "budget_code") {
+                    let trimmed = budgetCode.trimmingCharacters(in: .whitespaces)
+                    if SubjectIdentifier(kind: .budgetCode, value: trimmed) != nil { configuration.agency.budgetCode = trimmed } else {
+                        issue("agency.budget_code", "\"\(budgetCode)\" không phải mã ĐVQHNS / is not a budget-relation code (MNS)",
+                              hint: "7 digits, without \"MNS:\", e.g. budget_code = \"1234567\"")
+                    }
+                }
             }
             if let intake = section("intake") {
                 if let path = string(intake, "intake", "hot_folder") {
@@ -143,6 +162,7 @@ package enum ConfigurationLoader {
                 }
             }
             if let upstream = section("upstream") { readUpstream(upstream, into: &configuration.upstream) }
+            if let signing = section("signing") { readSigning(signing, into: &configuration.signing) }
             if let log = section("log"), let level = string(log, "log", "level") {
                 let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
                 if levels.contains(level) { configuration.logLevel = level } else {
@@ -199,6 +219,140 @@ package enum ConfigurationLoader {
             if upstream.retryCap < upstream.retryBase { issue("upstream.retry_cap", "must not be below retry_base", hint: nil) }
         }
 
+        mutating func readSigning(_ table: TOMLTable, into signing: inout GatewayConfiguration.Signing) {
+            if let value = table["signatures"] {
+                let words = value.array.map { $0.compactMap(\.string) }
+                if let words, words.count == value.array?.count {
+                    do throws(SigningRefusal) { signing.defaultSignatures = try SigningFlow(signatures: words).required } catch {
+                        issue("signing.signatures", error.message, hint: "signatures = [\"leader\", \"organization\"], or [\"organization\"] when leaders sign elsewhere")
+                    }
+                } else {
+                    issue("signing.signatures", "phải là danh sách chữ ký / must be a list of signatures, found \(value.tomlValue.debugDescription)",
+                          hint: "signatures = [\"leader\", \"organization\"]")
+                }
+            }
+            if let numbering: OutgoingRegister.Numbering = choice(table, "signing", "numbering") { signing.numbering = numbering }
+            if let clock: ClockSynchronisation.Tolerance = choice(table, "signing", "clock") { signing.clock = clock }
+            if let require = bool(table, "signing", "require_revocation") { signing.requireRevocation = require }
+            if let timeout = duration(table, "signing", "session_timeout") {
+                if timeout > .zero, timeout <= GatewayConfiguration.Signing.maximumSessionTimeout { signing.sessionTimeout = timeout } else {
+                    issue("signing.session_timeout", "phiên ký dài hơn 0 và tối đa 5 phút / a signing session lasts more than 0 and at most 5 minutes",
+                          hint: "no unattended signing: a session ends after at most 5 minutes, e.g. session_timeout = \"5m\"")
+                }
+            }
+            signing.sealImage = absolutePath(table, "signing", "seal_image", example: "/etc/gatewayd/dau.png")
+            if let value = table["seal_width_mm"] {
+                if let width = value.double ?? value.int.map(Double.init), (10...100).contains(width) { signing.sealWidthMillimetres = width } else {
+                    issue("signing.seal_width_mm", "bề rộng con dấu từ 10 đến 100 mm / the seal's width must be 10 to 100 mm, found \(value.tomlValue.debugDescription)",
+                          hint: "the real width of the seal in millimetres, e.g. seal_width_mm = 36")
+                }
+            }
+            if let font = absolutePath(table, "signing", "font", example: GatewayConfiguration.Signing.defaultFont) { signing.font = font }
+            if let url = string(table, "signing", "tsa_url") {
+                if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()), parsed.host?.isEmpty == false {
+                    signing.timestampURL = url
+                } else {
+                    issue("signing.tsa_url", "\"\(url)\" không phải địa chỉ http(s) / is not an http(s) URL",
+                          hint: "the RFC 3161 timestamp service of your CA, e.g. tsa_url = \"http://tsa.example.vn\"; leave it out to sign without a timestamp (B-B)")
+                }
+            }
+            if let notation = string(table, "signing", "default_notation") {
+                let trimmed = notation.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty || trimmed.count > 30 || trimmed.contains("/") || trimmed.contains(where: \.isNewline) {
+                    issue("signing.default_notation", "ký hiệu từ 1 đến 30 ký tự, không kèm số (không có dấu gạch chéo) / a notation of 1 to 30 characters, without the number (no slash)",
+                          hint: "e.g. default_notation = \"QĐ-UBND\"; the number comes from the register when the document is sealed")
+                } else {
+                    signing.defaultNotation = trimmed
+                }
+            }
+            if let place = string(table, "signing", "place") {
+                let trimmed = place.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty || trimmed.contains(where: \.isNewline) {
+                    issue("signing.place", "địa danh không được để trống / the place name must not be empty", hint: "e.g. place = \"Hòa Tiến\"")
+                } else {
+                    signing.place = trimmed
+                }
+            }
+            if let value = table["leaders"] { signing.leaders = readLeaders(value) }
+        }
+
+        /// `[[signing.leaders]]`: each leader by name, title and the identifier in their personal
+        /// certificate; a leader missing a required key is left out (and reported), never half-read.
+        mutating func readLeaders(_ value: any TOMLValueConvertible) -> [ConfiguredLeader] {
+            guard let array = value.array, array.allSatisfy({ $0.table != nil }) else {
+                issue("signing.leaders", "mỗi lãnh đạo là một bảng [[signing.leaders]] / each leader is a table [[signing.leaders]]",
+                      hint: "write [[signing.leaders]] (two brackets) above each leader's name, title and identity")
+                return []
+            }
+            var leaders: [ConfiguredLeader] = []
+            var seen: [SubjectIdentifier: Int] = [:]
+            for (index, item) in array.enumerated() {
+                let table = item.table!
+                let label = "signing.leaders[\(index + 1)]"
+                checkKeys(table, section: "signing.leaders", label: label)
+                let name = requiredText(table, label, "name", hint: "the leader's full name, e.g. name = \"Nguyễn Văn An\"")
+                let title = requiredText(table, label, "title", hint: "as written above the signature, e.g. title = \"CHỦ TỊCH\" or \"KT. CHỦ TỊCH\\nPHÓ CHỦ TỊCH\"")
+                var identity: SubjectIdentifier?
+                if let text = requiredText(table, label, "identity", hint: Self.identityHint) {
+                    if let parsed = SubjectIdentifier(text) {
+                        if !parsed.kind.isPersonal {
+                            issue("\(label).identity", "\"\(text)\" là định danh của tổ chức, lãnh đạo là một người / is an organization's identifier; a leader is a person",
+                                  hint: "the identifier in the leader's personal certificate (UID): \(Self.identityHint)")
+                        } else if let first = seen[parsed] {
+                            issue("\(label).identity", "\(parsed) đã là của lãnh đạo thứ \(first) / is already leader \(first)'s",
+                                  hint: "one [[signing.leaders]] per person")
+                        } else {
+                            seen[parsed] = index + 1
+                            identity = parsed
+                        }
+                    } else {
+                        issue("\(label).identity", "\"\(text)\" không phải định danh cá nhân / is not a personal identifier", hint: Self.identityHint)
+                    }
+                }
+                let image = absolutePath(table, label, "signature_image", example: "/etc/gatewayd/chu-tich.png")
+                if let name, let title, let identity {
+                    leaders.append(ConfiguredLeader(name: name, title: title, identity: identity, signatureImage: image))
+                }
+            }
+            return leaders
+        }
+
+        static let identityHint = "CCCD:001085012345 (12 digits), CMND:… (9 or 12) or HC:… (passport), as in the certificate's UID"
+
+        /// A string that must be there and not blank, trimmed.
+        mutating func requiredText(_ table: TOMLTable, _ section: String, _ key: String, hint: String) -> String? {
+            guard table[key] != nil else {
+                issue(join(section, key), "thiếu / is missing", hint: hint)
+                return nil
+            }
+            guard let text = string(table, section, key) else { return nil }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else {
+                issue(join(section, key), "không được để trống / must not be empty", hint: hint)
+                return nil
+            }
+            return trimmed
+        }
+
+        mutating func absolutePath(_ table: TOMLTable, _ section: String, _ key: String, example: String) -> String? {
+            guard let path = string(table, section, key) else { return nil }
+            guard path.hasPrefix("/") else {
+                issue(join(section, key), "phải là đường dẫn tuyệt đối / must be an absolute path, found \"\(path)\"", hint: "e.g. \(key) = \"\(example)\"")
+                return nil
+            }
+            return path
+        }
+
+        /// One of an enumeration's words, e.g. `numbering = "per_notation"`.
+        mutating func choice<Choice: RawRepresentable & CaseIterable>(_ table: TOMLTable, _ section: String, _ key: String) -> Choice?
+            where Choice.RawValue == String {
+            guard let word = string(table, section, key) else { return nil }
+            if let value = Choice(rawValue: word) { return value }
+            issue(join(section, key), "không có lựa chọn \"\(word)\" / unknown choice \"\(word)\"",
+                  hint: "one of " + Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+            return nil
+        }
+
         mutating func section(_ name: String) -> TOMLTable? {
             guard let value = table[name] else { return nil }
             guard let section = value.table else {
@@ -209,10 +363,11 @@ package enum ConfigurationLoader {
             return section
         }
 
-        mutating func checkKeys(_ table: TOMLTable, section: String) {
+        /// `label` names the table in the issue when it is not `section` itself (`signing.leaders[2]`).
+        mutating func checkKeys(_ table: TOMLTable, section: String, label: String? = nil) {
             let known = Self.sections[section] ?? []
             for key in table.keys.sorted() where !known.contains(key) {
-                let full = section.isEmpty ? key : "\(section).\(key)"
+                let full = join(label ?? section, key)
                 let suggestion = known.min { editDistance($0, key) < editDistance($1, key) }
                 let hint = suggestion.flatMap { editDistance($0, key) <= 3 ? "did you mean \"\($0)\"?" : nil }
                     ?? "known keys here: \(known.sorted().joined(separator: ", "))"
@@ -265,7 +420,8 @@ package enum ConfigurationLoader {
 
 /// Finds the line a dotted key is written on. TOMLKit does not expose value positions, and a
 /// technician needs a line number, so this scans the text the way TOML's grammar lays it out:
-/// `[section]` headers, then `key = value` lines (bare or quoted keys).
+/// `[section]` and `[[array.of.tables]]` headers, then `key = value` lines (bare or quoted keys).
+/// `signing.leaders[2].identity` is a key of the second `[[signing.leaders]]` table.
 struct KeyLocator {
     let lines: [Substring]
 
@@ -273,23 +429,55 @@ struct KeyLocator {
     init(text: String) { lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) }
 
     func line(of dottedKey: String) -> Int? {
+        if let match = dottedKey.wholeMatch(of: /(.+)\[([0-9]+)\](?:\.(.+))?/), let occurrence = Int(match.output.2) {
+            return line(of: match.output.3.map(String.init), inTable: String(match.output.1), occurrence: occurrence)
+                ?? line(of: String(match.output.1))
+        }
         let parts = dottedKey.split(separator: ".", maxSplits: 1).map(String.init)
         let (section, key) = parts.count == 2 ? (parts[0], parts[1]) : ("", parts[0])
         var current = ""
         var sectionLine: Int?
         for (index, raw) in lines.enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("[") {
-                current = line.dropFirst().prefix { $0 != "]" }.trimmingCharacters(in: .whitespaces)
-                if current == dottedKey { sectionLine = index + 1 }
+            if let header = Self.header(line) {
+                current = header.name
+                if current == dottedKey { sectionLine = sectionLine ?? index + 1 }
                 continue
             }
-            guard current == section, let equals = line.firstIndex(of: "=") else { continue }
-            let name = line[..<equals].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            guard current == section, let name = Self.keyName(line) else { continue }
             if name == key { return index + 1 }
             if section.isEmpty, name == dottedKey { return index + 1 }
         }
         return sectionLine
+    }
+
+    /// In the `occurrence`-th (from 1) `[[table]]`: the line of `key`, else of the header itself.
+    private func line(of key: String?, inTable table: String, occurrence: Int) -> Int? {
+        var seen = 0
+        var headerLine: Int?
+        var inside = false
+        for (index, raw) in lines.enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if let header = Self.header(line) {
+                if header.isArray, header.name == table { seen += 1 }
+                inside = header.isArray && header.name == table && seen == occurrence
+                if inside { headerLine = index + 1 }
+                continue
+            }
+            if inside, let key, Self.keyName(line) == key { return index + 1 }
+        }
+        return headerLine
+    }
+
+    private static func header(_ line: String) -> (name: String, isArray: Bool)? {
+        guard line.hasPrefix("[") else { return nil }
+        let isArray = line.hasPrefix("[[")
+        return (line.dropFirst(isArray ? 2 : 1).prefix { $0 != "]" }.trimmingCharacters(in: .whitespaces), isArray)
+    }
+
+    private static func keyName(_ line: String) -> String? {
+        guard let equals = line.firstIndex(of: "=") else { return nil }
+        return line[..<equals].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
     }
 }
 

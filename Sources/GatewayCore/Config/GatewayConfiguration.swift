@@ -1,5 +1,6 @@
 import DocumentModel
 import Foundation
+import SigningPolicy
 
 /// Everything the daemon can be told, with the defaults a box runs on when the technician's file
 /// says nothing. A plain value: parsed once at the door (`ConfigurationLoader`), then passed in.
@@ -12,6 +13,42 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var code: AgencyCode?
         /// Its name as it appears on documents, e.g. "UBND xã Hòa Tiến".
         package var name: String?
+        /// Mã số thuế, `0123456789` or `0123456789-001`: what a CA writes (`MST:`) in the
+        /// commune's organization certificate, compared when the seal is applied.
+        package var taxCode: String?
+        /// Mã ĐVQHNS, 7 digits: what some CAs write (`MNS:`) instead of an MST for a budget unit.
+        package var budgetCode: String?
+    }
+
+    /// `[signing]` and `[[signing.leaders]]`: how documents are signed inside the box
+    /// (docs/signing.md). The PIN is never here: a person types it for each session.
+    package struct Signing: Sendable, Equatable {
+        package static let defaultFont = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
+        /// No unattended signing (issue 13): a session ends after at most 5 minutes, so a token
+        /// left plugged in after its PIN was typed cannot go on signing.
+        package static let maximumSessionTimeout: Duration = .seconds(300)
+
+        /// The signatures a document needs when its metadata names none, in signing order
+        /// (the organization's is always among them: `SigningFlow`).
+        package var defaultSignatures: [SigningRole] = SigningFlow.order
+        package var numbering: OutgoingRegister.Numbering = .single
+        package var clock: ClockSynchronisation.Tolerance = .requireSynchronised
+        /// Refuse to sign when revocation cannot be confirmed good (an offline box then cannot sign).
+        package var requireRevocation = false
+        package var sessionTimeout: Duration = Signing.maximumSessionTimeout
+        /// Transparent PNG of the organization's seal, drawn over the leader's signature image.
+        package var sealImage: String?
+        /// The seal's real width when its PNG has no pHYs resolution.
+        package var sealWidthMillimetres: Double?
+        /// TrueType font of the text in appearances (Vietnamese needs its glyphs embedded).
+        package var font: String = Signing.defaultFont
+        /// RFC 3161 timestamp service; without one (or when it cannot be reached) signatures are B-B.
+        package var timestampURL: String?
+        /// Ký hiệu given to a document whose metadata has none, e.g. "QĐ-UBND".
+        package var defaultNotation: String?
+        /// Địa danh written before the date of issue, e.g. "Hòa Tiến".
+        package var place: String?
+        package var leaders: [ConfiguredLeader] = []
     }
 
     package struct Intake: Sendable, Equatable {
@@ -73,6 +110,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var intake = Intake()
     package var api = API()
     package var upstream = Upstream()
+    package var signing = Signing()
     /// `[inbox] folder`: where incoming documents are shown to clerks, one folder each (the
     /// counterpart of the hot folder); `nil` means `<data-dir>/inbox`.
     package var inboxFolder: String?
@@ -84,6 +122,10 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var hotFolderPath: String { intake.hotFolder ?? layout.dataDirectory + "/outbox" }
     package var resolvedInboxFolder: String { inboxFolder ?? layout.dataDirectory + "/inbox" }
     package var socketPath: String { api.socketPath ?? layout.dataDirectory + "/run/gatewayd.sock" }
+    /// `[agency]` as the signing rules compare an organization certificate against it.
+    package var signingAgency: SigningAgency {
+        SigningAgency(code: agency.code, name: agency.name, taxCode: agency.taxCode, budgetCode: agency.budgetCode)
+    }
     package var storeLimits: StoreLimits {
         StoreLimits(maximumDocumentSize: intake.maximumDocumentSize, diskReserve: intake.diskReserve)
     }
