@@ -42,6 +42,45 @@ package struct SigningSettings: Sendable {
 
     package init() {}
 
+    /// The settings of `configuration`, with its images and font read. What cannot be read is
+    /// left out and told in `problems` (logged at start): the daemon still takes documents in, and
+    /// a leader without a readable image signs with the text appearance.
+    package static func load(_ configuration: GatewayConfiguration) -> (settings: SigningSettings, problems: [String]) {
+        let signing = configuration.signing
+        var settings = SigningSettings()
+        var problems: [String] = []
+        settings.leaders = signing.leaders
+        settings.agency = configuration.signingAgency
+        settings.numbering = signing.numbering
+        settings.clock = signing.clock
+        settings.requireRevocation = signing.requireRevocation
+        settings.sessionTimeout = signing.sessionTimeout
+        settings.defaultNotation = signing.defaultNotation
+        settings.place = signing.place
+        func read(_ path: String) -> [UInt8]? {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                problems.append("không đọc được / cannot read \(path)")
+                return nil
+            }
+            return Array(data)
+        }
+        for leader in signing.leaders {
+            guard let path = leader.signatureImage, let bytes = read(path) else { continue }
+            do { settings.signatureImages[leader.identity.description] = try PNGImage(bytes: bytes) } catch {
+                problems.append("\(path): \(error.description)")
+            }
+        }
+        if let path = signing.sealImage, let bytes = read(path) {
+            do { settings.seal = try Seal(image: try PNGImage(bytes: bytes), widthMillimetres: signing.sealWidthMillimetres) } catch {
+                problems.append("\(path): \(error)")
+            }
+        }
+        if let bytes = read(signing.font) {
+            do { settings.font = try TrueTypeFont(bytes: bytes) } catch { problems.append("\(signing.font): \(error.description)") }
+        }
+        return (settings, problems)
+    }
+
     /// Where the leader's signature goes when nothing else says: the lower right of the last
     /// page, where Decree 30's layout puts "QUYỀN HẠN, CHỨC VỤ CỦA NGƯỜI KÝ" (A4 in points).
     static let leaderBox: [Double] = [330, 110, 200, 70]
