@@ -173,7 +173,17 @@ final class RelayEndToEndTests: XCTestCase {
         try FileManager.default.contentsOfDirectory(atPath: handoff).filter { $0.hasSuffix(".edxml") }
     }
 
+    /// xmlsec1 (an XMLDSig implementation independent of ours) verifies the package at `path`
+    /// against the test CA that issued the box's certificate.
+    func assertXMLSignatureVerifies(_ path: String, file: StaticString = #filePath, line: UInt = #line) {
+        let verdict = runProgram(Self.xmlsec1, ["--verify", "--trusted-pem", pki.root, path])
+        XCTAssertEqual(verdict.status, 0, "xmlsec1 on \(path): \(verdict.err)", file: file, line: line)
+    }
+
+    static let xmlsec1 = "/usr/bin/xmlsec1"
+
     func testDocumentUpAndDocumentDownWithStatus() async throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.xmlsec1), "needs xmlsec1 (scripts/install-deps)")
         let d = directory
         let box = try await startHubAndBox()
         let office = self.office!, pki = self.pki!
@@ -194,6 +204,9 @@ final class RelayEndToEndTests: XCTestCase {
         XCTAssertEqual(files.count, 1, "\(files)")
         let package = try Data(contentsOf: URL(fileURLWithPath: box.dataDirectory + "/store/packages/\(id).edxml"))
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: handoff + "/" + XCTUnwrap(files.first))), package)
+        // Signed by the box's key (the document arrived signed: no person signs its envelope here),
+        // and the signature survives the hub: xmlsec1 verifies the file hubd stored.
+        assertXMLSignatureVerifies(handoff + "/" + (files.first ?? ""))
 
         // The stored receipt, judged by openssl against the hub CA.
         let receiptPath = d + "/receipt.p7s"
@@ -252,6 +265,12 @@ final class RelayEndToEndTests: XCTestCase {
             .map { try String(contentsOfFile: handoff + "/" + $0, encoding: .utf8) }.filter { $0.contains("StatusCode") }
         XCTAssertEqual(statuses.count, 1)
         XCTAssertTrue(statuses.first?.contains(">01<") == true, statuses.first ?? "")
+        // The 01 the box signed, stored by hubd byte for byte, and verified there by xmlsec1.
+        let arrivalAtHub = try XCTUnwrap(try handedOff().first { (try? String(contentsOfFile: handoff + "/" + $0, encoding: .utf8))?.contains("StatusCode") == true })
+        let arrivalAtBox = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: inbox).first { $0.hasSuffix(".status-01.edxml") })
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: handoff + "/" + arrivalAtHub)),
+                       try Data(contentsOf: URL(fileURLWithPath: inbox + "/" + arrivalAtBox)))
+        assertXMLSignatureVerifies(handoff + "/" + arrivalAtHub)
 
         let status = box.cli(["status"])
         XCTAssertTrue(status.out.contains("đã kết nối / up"), status.out)
@@ -271,9 +290,10 @@ final class RelayEndToEndTests: XCTestCase {
             ((try? handedOff()) ?? []).compactMap { try? String(contentsOfFile: handoff + "/" + $0, encoding: .utf8) }
                 .contains { $0.contains(">03<") }
         }
-        let registeredStatus = try handedOff().compactMap { try? String(contentsOfFile: handoff + "/" + $0, encoding: .utf8) }
-            .first { $0.contains(">03<") } ?? ""
+        let registeredFile = try handedOff().first { (try? String(contentsOfFile: handoff + "/" + $0, encoding: .utf8))?.contains(">03<") == true }
+        let registeredStatus = registeredFile.flatMap { try? String(contentsOfFile: handoff + "/" + $0, encoding: .utf8) } ?? ""
         XCTAssertTrue(registeredStatus.contains("Đã vào sổ văn bản đến") && registeredStatus.contains("Lê Thị Văn Thư"), registeredStatus)
+        assertXMLSignatureVerifies(handoff + "/" + (registeredFile ?? ""))
 
         // The hub's directory, fetched by the relay: a clerk addresses a document by name. Its
         // fetch runs beside the rest, so wait for it rather than assume it came first.

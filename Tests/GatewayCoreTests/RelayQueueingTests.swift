@@ -29,7 +29,9 @@ final class RelayQueueingTests: XCTestCase {
         let packager = OutboundPackager(agencyCode: AgencyCode("000.00.20.H13")!, agencyName: "UBND xã Hòa Tiến")
         let now = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18 18:06 in Vietnam
         let package = try packager.package(for: document, now: now)
-        let (sha256, size) = try await packager.write(package, document: document, layout: fixture.layout)
+        let box = try BoxPKI(directory: fixture.directory)
+        let signer = try RelayContext.boxSigner(keyFile: box.key.key, certificateFile: box.key.chain)
+        let (sha256, size) = try await packager.write(package, document: document, layout: fixture.layout, signer: signer)
         let path = fixture.layout.packagePath(document.id)
         XCTAssertEqual(try POSIXFile.sha256(ofFile: path).sha256, sha256)
         XCTAssertEqual(Int64(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int), size)

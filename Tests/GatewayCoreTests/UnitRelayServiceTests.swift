@@ -22,9 +22,10 @@ final class UnitRelayServiceTests: XCTestCase {
                                              inboxFolder: fixture.directory + "/inbox")
         settings.wholeSubmissionLimit = 1000
         let clock = self.clock
+        let box = try BoxPKI(directory: fixture.directory)
         // The jitter's draw fixed at one half: each wait is half its ceiling.
-        context = RelayContext(settings: settings, store: fixture.store, hub: hub, checkReceipt: InMemoryHub.checkReceipt,
-                               now: { clock.now }, draw: { 0.5 }, logger: logger)
+        context = RelayContext(settings: settings, store: fixture.store, hub: hub, boxSigner: try RelayContext.boxSigner(keyFile: box.key.key, certificateFile: box.key.chain),
+                               checkReceipt: InMemoryHub.checkReceipt, now: { clock.now }, draw: { 0.5 }, logger: logger)
     }
 
     override func tearDown() { fixture.close() }

@@ -27,7 +27,8 @@ package final class ClerkStatusService: Service, Sendable {
     package init(context: RelayContext) { self.context = context }
 
     /// Records a clerk's status about incoming document `hubID`: the status package is built from
-    /// the document's header, written and fsynced under `store/inbox/`, then its row is committed;
+    /// the document's header, XML-signed with the box's key, written and fsynced under
+    /// `store/inbox/`, then its row is committed;
     /// the loop sends it. Once this returns, the status will reach the hub.
     package func record(hubID: Int64, code: String, description: String?, staff: String?) async throws(Refusal) -> OutgoingStatusRecord {
         let store = context.store
@@ -44,7 +45,9 @@ package final class ClerkStatusService: Service, Sendable {
             }
             status = StatusAnswer(settings: context.settings).answering(original.header, code: statusCode, description: description ?? statusCode.name,
                                                                        staff: StatusAnswer.trimmed(staff), at: now)
-            try await PackageWriter.write(status, to: path)
+            // The box's key: the clerk records the status on the box but signs nothing (no token,
+            // no PIN for a status); the box vouches that it comes from this commune.
+            try await PackageWriter.write(status, to: path, signer: context.boxSigner)
             _ = try POSIXFile.sha256(ofFile: path, sync: true)
             try POSIXFile.fsyncDirectory(store.layout.inboxDirectory)
             let saved = try store.addOutgoingStatus(OutgoingStatusRecord(

@@ -124,8 +124,10 @@ package struct InboxService: Service {
         for var record in pending { try await sendArrivalStatus(&record) }
     }
 
-    /// Status 01 "đã đến" for an incoming document, built once (kept on disk so a resend after a
-    /// crash is the same package and the same key), submitted, its receipt checked and kept.
+    /// Status 01 "đã đến" for an incoming document, built and XML-signed with the box's key once
+    /// (kept on disk so a resend after a crash is the same package and the same key: a signature
+    /// made again would differ, and the hub refuses other bytes under a key it holds), submitted,
+    /// its receipt checked and kept.
     func sendArrivalStatus(_ record: inout InboundRecord) async throws(RelayError) {
         let layout = context.store.layout
         let statusPath = layout.arrivalStatusPath(hubID: record.hubID)
@@ -142,7 +144,8 @@ package struct InboxService: Service {
                 }
                 status = StatusAnswer(settings: context.settings).answering(original.header, code: .arrived, description: StatusCode.arrived.name,
                                                                            staff: nil, at: context.now())
-                try await PackageWriter.write(status, to: statusPath)
+                // The box's key: no person answers 01, the box does on arrival.
+                try await PackageWriter.write(status, to: statusPath, signer: context.boxSigner)
             }
         } catch let error as RelayError {
             throw error

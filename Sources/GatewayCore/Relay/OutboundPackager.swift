@@ -2,14 +2,17 @@ import DocumentModel
 import DurableFiles
 import EdXML
 import Foundation
+import Logging
+import Signing
 
 /// Makes the edXML package a queued document is sent as, at the point of queueing
 /// (`signed → queued`): the pipeline has no separate edXML stage yet, so the relay builds it from
 /// the stored document and its metadata, with the EdXML module.
 ///
-/// The package's XML signature: none (no signer is wired into the daemon yet). The document
-/// itself may carry its own signature (a signed PDF); the envelope does not. Written down in
-/// docs/relay.md as not done.
+/// Every package is XML-signed (enveloped XMLDSig over the whole package): `write` and `queue`
+/// take a signer and have no unsigned form. Who signs is the caller's choice (docs/relay.md,
+/// "Which key signs which envelope"): the box's key in `PackagingService` for documents that
+/// arrived signed; the organization's token in the seal session for documents sealed on the box.
 package struct OutboundPackager: Sendable {
     package var agencyCode: AgencyCode
     package var agencyName: String?
@@ -60,16 +63,61 @@ package struct OutboundPackager: Sendable {
         return package
     }
 
-    /// Writes the package next to the store (temporary name, fsync, rename, directory fsync) and
-    /// returns its digest and size. Streams: the document is base64-encoded from its file.
-    package func write(_ package: DocumentPackage, document: DocumentRecord, layout: StoreLayout) async throws -> (sha256: String, size: Int64) {
+    /// Writes the package, XML-signed by `signer`, next to the store (temporary name, fsync,
+    /// rename, directory fsync) and returns its digest and size. Streams: the document is
+    /// base64-encoded from its file (read twice: once for the signature's digest, once to write).
+    package func write(_ package: DocumentPackage, document: DocumentRecord, layout: StoreLayout,
+                       signer: any Signer) async throws -> (sha256: String, size: Int64) {
         let temporary = layout.temporaryDirectory + "/" + document.id.description + ".edxml.part"
         let target = layout.packagePath(document.id)
         POSIXFile.unlinkIfPresent(temporary)
-        try await PackageWriter.write(package, attachmentFiles: [layout.objectPath(document.id, version: document.version)], to: temporary)
+        try await PackageWriter.write(package, attachmentFiles: [layout.objectPath(document.id, version: document.version)], to: temporary, signer: signer)
         let digest = try POSIXFile.sha256(ofFile: temporary, sync: true)
         try POSIXFile.rename(temporary, target)
         try POSIXFile.fsyncDirectory(layout.packagesDirectory)
         return digest
+    }
+
+    /// What queueing one document came to.
+    package enum QueueOutcome: Sendable, Equatable {
+        /// Its signed package is on disk and it is `queued` in its lane.
+        case queued(sha256: String, size: Int64)
+        /// No package can be built from its metadata: it is `rejected` with `reason`.
+        case rejected(reason: String)
+        /// It was no longer `signed` when read again (queued, sent or rejected meanwhile):
+        /// nothing was written, so a package already queued is never overwritten.
+        case notSigned(DocumentState?)
+    }
+
+    /// `signed → queued` for one document: builds its package, signs it with `signer`, writes it
+    /// and commits its relay row with the state change (`DocumentStore.queueForRelay`). A document
+    /// whose metadata cannot make a package goes to `rejected` with the reason. Throws on a disk or
+    /// database failure; the document then stays `signed`.
+    ///
+    /// The one path both signers take: `PackagingService` with the box's key, and the seal session
+    /// with the organization's token (issue 13), so a document sealed on the box is queued exactly
+    /// as one that arrived signed. Needs no running relay: a document queued while the link is
+    /// not configured waits for it.
+    package func queue(_ id: DocumentID, signer: any Signer, store: DocumentStore, now: Date,
+                       logger: Logger) async throws -> QueueOutcome {
+        // Read again rather than trust the caller's copy: the package path is one per document,
+        // and rewriting the package of a document already queued would change the bytes under its
+        // recorded digest (an upload would then fail its receipt check for ever).
+        let current = try store.document(id)
+        guard let document = current, document.state == .signed else { return .notSigned(current?.state) }
+        let package: DocumentPackage
+        do { package = try self.package(for: document, now: now) } catch {
+            try store.transition(document.id, to: .rejected, cause: "edXML package could not be built", reason: error.message)
+            logger.warning("document rejected: no edXML package", metadata: ["document.id": "\(document.id)", "reason": "\(error.message)"])
+            return .rejected(reason: error.message)
+        }
+        let (sha256, size) = try await write(package, document: document, layout: store.layout, signer: signer)
+        try store.queueForRelay(OutboundRecord(
+            documentId: document.id, packageKey: package.header.documentId ?? "", packageSHA256: sha256, packageSize: size,
+            lane: RelayLane(document.metadata.priority), queuedAt: now, uploadPath: nil, attempts: 0, nextAttemptAt: nil,
+            lastError: nil, receipt: nil, deliveredAt: nil))
+        logger.info("document queued for the hub", metadata: [
+            "document.id": "\(document.id)", "package.bytes": "\(size)", "envelope.signer": "\(signer.certificate.subject)"])
+        return .queued(sha256: sha256, size: size)
     }
 }

@@ -2,18 +2,24 @@ import DocumentModel
 import Foundation
 import Logging
 import ServiceLifecycle
+import Signing
 import Synchronization
 
 /// The workers' pick over the store's document ids.
 package typealias LaneScheduler = LaneSchedule<DocumentID>
 
-/// What the relay's services share: settings, the store, the hub (`HubTransport`), the receipt
-/// check, the clock, the link's state and the one backoff rule. Holds nothing that matters in
-/// memory: the store is the truth.
+/// What the relay's services share: settings, the store, the hub (`HubTransport`), the box's
+/// signer, the receipt check, the clock, the link's state and the one backoff rule. Holds nothing
+/// that matters in memory: the store is the truth.
 package final class RelayContext: Sendable {
     package let settings: RelayService.Settings
     package let store: DocumentStore
     package let hub: any HubTransport
+    /// The box's own key (`[upstream] key` / `certificate`, the relay's TLS client identity): it
+    /// XML-signs every envelope no person signs — the 01 status, the clerks' statuses, documents
+    /// that arrived already signed — so no envelope leaves unsigned (issue 13; docs/relay.md,
+    /// "Which key signs which envelope"). Required: there is no unsigned path.
+    package let boxSigner: any Signer
     package let logger: Logger
     /// The time every decision is taken at (tests pass a clock they move by hand).
     package let now: @Sendable () -> Date
@@ -26,17 +32,30 @@ package final class RelayContext: Sendable {
     /// Checks a receipt's signature, chain and fields against what was sent.
     package typealias ReceiptCheck = @Sendable ([UInt8], ReceiptVerifier.Expectation, Date) async throws(RelayError) -> RelayReceipt
 
-    package init(settings: RelayService.Settings, store: DocumentStore, hub: any HubTransport, checkReceipt: @escaping ReceiptCheck,
-                 now: @escaping @Sendable () -> Date = { Date() },
+    package init(settings: RelayService.Settings, store: DocumentStore, hub: any HubTransport, boxSigner: any Signer,
+                 checkReceipt: @escaping ReceiptCheck, now: @escaping @Sendable () -> Date = { Date() },
                  draw: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger) {
         self.settings = settings
         self.store = store
         self.hub = hub
+        self.boxSigner = boxSigner
         self.checkReceipt = checkReceipt
         self.now = now
         self.draw = draw
         self.logger = logger
         retryRule = RetryRule(schedule: settings.schedule)
+    }
+
+    /// The box's signer from its key and certificate files, read once when the relay starts. A
+    /// key file, not a token: the box signs unattended, and this key already sits on its disk for
+    /// TLS, so signing with it exposes nothing new. Fails (the relay does not start) when the files
+    /// cannot be read or do not match: better no relay than unsigned envelopes.
+    package static func boxSigner(keyFile: String, certificateFile: String) throws(RelayError) -> any Signer {
+        do { return try SoftwareKeySigner(keyFile: keyFile, chainFile: certificateFile) } catch {
+            throw RelayError(kind: .untrusted, code: .boxCertificate,
+                             vi: "Không dùng được khóa của hộp để ký gói edXML (\(keyFile), \(certificateFile)): \(error)",
+                             en: "Cannot sign edXML envelopes with the box's key (\(keyFile), \(certificateFile)): \(error)")
+        }
     }
 
     // MARK: Submit and verify
