@@ -27,17 +27,22 @@ package struct OutboundPackager: Sendable {
         package var message: String
     }
 
-    /// The package model for `document` (pure; `now` gives the promulgation date and trace time).
+    /// The package model for `document` (pure; `now` gives the trace time, and the promulgation
+    /// date of a document that has no number from the box's register).
     package func package(for document: DocumentRecord, now: Date) throws(Refusal) -> DocumentPackage {
         let metadata = document.metadata
-        guard let number = metadata.number, !number.isEmpty, let notation = metadata.notation, !notation.isEmpty else {
+        // Sealed on the box: the register's number, notation and date (Decree 30 Art. 15).
+        let registered = document.registerNumber
+        let number = registered?.formattedNumber ?? metadata.number
+        let notation = registered.map { $0.notation.isEmpty ? nil : $0.notation } ?? metadata.notation
+        guard let number, !number.isEmpty, let notation, !notation.isEmpty else {
             throw Refusal(message: "Văn bản thiếu số hoặc ký hiệu, không lập được gói edXML / the document has no number or notation; an edXML package needs both")
         }
         guard let subject = metadata.subject, !subject.isEmpty else {
             throw Refusal(message: "Văn bản thiếu trích yếu, không lập được gói edXML / the document has no subject; an edXML package needs one")
         }
         let from = agencyCode.description
-        let date = EdXMLDate(now).description
+        let date = EdXMLDate(registered?.date ?? now).description
         let code = DocumentCode(number: number, notation: notation)
         let signer = metadata.signer.map { SignerInfo(competence: $0.competence, position: $0.position, fullName: $0.fullName) }
         let package = DocumentPackage(

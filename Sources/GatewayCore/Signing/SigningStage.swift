@@ -46,9 +46,9 @@ package actor SigningStage {
     let settings: SigningSettings
     let environment: SigningEnvironment
     let logger: Logger
-    /// Moves after a seal (signed → queued with the envelope signed by the same token), when the
-    /// relay is configured; nil leaves sealed documents `signed` for the relay's packaging.
-    let afterSeal: (@Sendable (DocumentRecord, any Signer) async -> Void)?
+    /// Moves after a seal: signed → queued, with the envelope signed by the same token
+    /// (`OutboundPackager.queue`); nil (no agency code to send from) leaves sealed documents `signed`.
+    let afterSeal: (@Sendable (DocumentRecord, any Signer) async throws -> Void)?
 
     private var sessions: [String: SigningSessionStatus] = [:]
     private var finishedOrder: [String] = []
@@ -58,7 +58,7 @@ package actor SigningStage {
     static let keptSessions = 32
 
     package init(store: DocumentStore, tokens: any SigningTokens, settings: SigningSettings, environment: SigningEnvironment,
-                 logger: Logger, afterSeal: (@Sendable (DocumentRecord, any Signer) async -> Void)? = nil) {
+                 logger: Logger, afterSeal: (@Sendable (DocumentRecord, any Signer) async throws -> Void)? = nil) {
         (self.store, self.tokens, self.settings, self.environment, self.logger, self.afterSeal) = (store, tokens, settings, environment, logger, afterSeal)
     }
 
@@ -167,6 +167,14 @@ package actor SigningStage {
             running = nil
             progress.notify()
         }
+        if authorization.role == .organization {
+            for sealed in (try? store.sealedNotQueued()) ?? [] {
+                if let failure = await queueSealed(sealed, signer: token.signer) {
+                    stop(id, code: failure.code, message: failure.description, remaining: documents[...])
+                    return
+                }
+            }
+        }
         for (index, document) in documents.enumerated() {
             if ContinuousClock.now >= deadline {
                 stop(id, code: "time_limit", message: "phiên ký quá \(settings.sessionTimeout) — mở phiên mới để ký tiếp / the session reached its \(settings.sessionTimeout) limit: open a new one to go on",
@@ -185,6 +193,12 @@ package actor SigningStage {
                 return
             }
             update(id) { $0.results.append(result) }
+            if result.outcome == .signed, authorization.role == .organization,
+               let committed = try? store.document(result.document), committed.state == .signed,
+               let failure = await queueSealed(committed, signer: token.signer) {
+                stop(id, code: failure.code, message: failure.description, remaining: documents[(index + 1)...])
+                return
+            }
         }
         update(id) {
             $0.phase = .finished
@@ -300,9 +314,23 @@ package actor SigningStage {
             POSIXFile.unlinkIfPresent(output)
             return refused("\(error)", state: record.state)
         }
-        if role == .organization, let afterSeal { await afterSeal(committed, signer) }
         return .init(document: record.id, subject: record.metadata.subject, outcome: .signed, message: nil,
-                     number: number?.reference, state: (try? store.document(record.id))?.state ?? committed.state)
+                     number: number?.reference, state: committed.state)
+    }
+
+    /// The envelope of a sealed document, signed by the same token (no second PIN) and queued.
+    /// A token failure is returned to end the session (the document stays `signed` and the next
+    /// seal session queues it); another failure (disk) leaves it `signed` for the next session.
+    private func queueSealed(_ document: DocumentRecord, signer: any Signer) async -> SessionTokenFailure? {
+        guard let afterSeal else { return nil }
+        do {
+            try await afterSeal(document, signer)
+        } catch let failure as SessionTokenFailure {
+            return failure
+        } catch {
+            logger.warning("sealed document not queued; the next seal session will", metadata: ["document.id": "\(document.id)", "error": "\(error)"])
+        }
+        return nil
     }
 
     /// PAdES with the role's Decree 30 appearance: the leader's signature image (or their name,

@@ -113,6 +113,18 @@ extension DocumentStore {
         }
     }
 
+    /// Documents sealed on the box and still `signed`: their envelope was not made (the session
+    /// ended between the seal and the queue). The next seal session signs their envelope with
+    /// its token; the box's own key is not the organization's.
+    package func sealedNotQueued(limit: Int = 1000) throws -> [DocumentRecord] {
+        try database.read { db in
+            try DocumentRecord.fetchAll(db, sql: """
+                SELECT document.* FROM document JOIN signature ON signature.document_id = document.id AND signature.role = 'organization'
+                WHERE document.state = 'signed' ORDER BY document.id LIMIT ?
+                """, arguments: [limit])
+        }
+    }
+
     /// Makes a signed version the document's current one, in one transaction with its signature
     /// row, the state change and the audit line: the content file is renamed into `objects/`
     /// under the same writer lock (as intake does), so the reconcile never sees it half-done, and
