@@ -74,6 +74,44 @@ final class VirtualCardImportTests: XCTestCase {
         XCTAssertEqual(verified.status, 0, verified.out + verified.err)
     }
 
+    /// `gatewayd edxml pack --signer token:9c` with the leader's certificate on the card: xmlsec1
+    /// checks the package against the test CA; a wrong PIN writes no package and costs one try.
+    func testAnEdXMLPackageSignedOnTheTokenVerifiesWithXMLSec1() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.gatewayd), "needs \(Self.gatewayd) (swift build)")
+        let pki = try makeSigningPKI()
+        card = try VirtualCard(["--no-extended", "--import-9c", "\(pki)/leader.key:\(pki)/leader.pem"])
+        try VirtualReader.connectWhenPresent(context).disconnect()
+        let directory = card!.directory
+        let decision = directory + "/Quyết định 01.pdf"
+        try Data((0..<30_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: URL(fileURLWithPath: decision))
+        try (VirtualCard.pin + "\n").write(toFile: directory + "/pin", atomically: true, encoding: .utf8)
+        try (VirtualCard.wrongPIN + "\n").write(toFile: directory + "/wrong", atomically: true, encoding: .utf8)
+        let reader = try VirtualReader.reader(context)
+        func pack(_ out: String, pinFile: String) -> (status: Int32, out: String, err: String) {
+            runProgram(Self.gatewayd, ["edxml", "pack", "--from", "000.00.20.H13", "--from-name", "UBND xã Hòa Tiến", "--to", "000.00.00.H41",
+                                       "--subject", "Về việc phân công nhiệm vụ", "--number", "01", "--notation", "QĐ-UBND",
+                                       "--signer-name", "Nguyễn Văn An", "--signer-position", "Chủ tịch", decision, "--out", out,
+                                       "--signer", "token:9c", "--reader", reader, "--pin-file", pinFile])
+        }
+        let package = directory + "/goi tin.edxml"
+        let packed = pack(package, pinFile: directory + "/pin")
+        XCTAssertEqual(packed.status, 0, packed.err)
+        let verified = runProgram(Self.gatewayd, ["edxml", "verify", package, "--trust", "\(pki)/ca.pem"])
+        XCTAssertEqual(verified.status, 0, verified.out + verified.err)
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/xmlsec1") {
+            let judged = runProgram("/usr/bin/xmlsec1", ["--verify", "--trusted-pem", "\(pki)/ca.pem", package])
+            XCTAssertEqual(judged.status, 0, "xmlsec1: \(judged.err)")
+        }
+
+        let refused = pack(directory + "/refused.edxml", pinFile: directory + "/wrong")
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.err.contains("2 tries left"), refused.err)
+        XCTAssertFalse((refused.out + refused.err).contains(VirtualCard.wrongPIN), "the PIN appeared in the output")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/refused.edxml"), "no package without its signature")
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/state.json"))) as? [String: Any]
+        XCTAssertEqual(state?["tries"] as? Int, 2, "one try spent")
+    }
+
     /// A certificate that is not the key's is refused before the card goes in the reader.
     func testAKeyAndAnotherKeysCertificateAreRefused() throws {
         let pki = try makeSigningPKI()
