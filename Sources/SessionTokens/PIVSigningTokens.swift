@@ -151,14 +151,18 @@ final class PIVSessionToken: SessionToken, @unchecked Sendable {
 }
 
 /// The signer the stage holds: each signature asks the session's PIN again (slot 9C is "PIN
-/// always") and uses the last try only if the person confirmed it when opening the session.
+/// always") and uses the last try only if the person confirmed it when opening the session. A
+/// failure ends the session here too, whatever the caller does next: after a wrong PIN nothing
+/// more is sent to the card, so the same PIN can never be tried twice.
 final class PIVSessionSigner: Signer, @unchecked Sendable {
     let certificateChain: [Certificate]
     let keyType: SignerKeyType
     private let confirmLastTry: Bool
-    /// Signatures run here one at a time, off the caller's executor; `signer` is touched only here.
+    /// Signatures run here one at a time, off the caller's executor; `signer` and `stoppedBy` are
+    /// touched only here.
     private let queue = DispatchQueue(label: "gatewayd.signing-session")
     private var signer: PIVSigner?
+    private var stoppedBy: SessionTokenFailure?
 
     init(signer: PIVSigner, confirmLastTry: Bool) {
         certificateChain = signer.certificateChain
@@ -171,9 +175,14 @@ final class PIVSessionSigner: Signer, @unchecked Sendable {
         let signed = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[UInt8], SessionTokenFailure>, Never>) in
             queue.async { [self] in
                 continuation.resume(returning: Result { () throws(SessionTokenFailure) in
-                    guard let signer else { throw .token("Phiên ký đã kết thúc / the signing session has ended") }
+                    guard let signer else {
+                        throw .token("Phiên ký đã kết thúc / the signing session has ended" + (stoppedBy.map { ": \($0)" } ?? ""))
+                    }
                     do { return try signer.signNow(digest: digest, algorithm: algorithm, force: confirmLastTry) } catch {
-                        throw PIVSigningTokens.failure(error)
+                        let failure = PIVSigningTokens.failure(error)
+                        stoppedBy = failure
+                        self.signer = nil
+                        throw failure
                     }
                 })
             }

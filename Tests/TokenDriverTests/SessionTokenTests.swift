@@ -107,7 +107,12 @@ extension PINSequenceTests {
             card.expect(Self.triesLeft, answer: tries)
             if let verifyAnswer { card.expect(Self.verify, answer: verifyAnswer) }
             await assertSessionFails(failure) { _ = try await session.signer.sign(digest: Self.digest, algorithm: .ecdsaSHA256) }
+            // The session stopped: a caller that tries again sends nothing more to the card.
+            await assertSessionFails(.token("Phiên ký đã kết thúc / the signing session has ended: \(failure)")) {
+                _ = try await session.signer.sign(digest: Self.digest, algorithm: .ecdsaSHA256)
+            }
             card.assertScriptDone()
+            XCTAssertTrue(card.disconnected, "the card was let go")
         }
 
         let confirmed = cardWithCertificate()
@@ -195,8 +200,10 @@ final class PIVSessionTokenTests: XCTestCase {
         try "Quyết định số 01/QĐ-UBND".write(toFile: message, atomically: true, encoding: .utf8)
         let tokens = PIVSigningTokens()
 
-        // No reader named: the one holding the card. The signature is checked by openssl.
-        let right = try await tokens.open(reader: nil, key: "9c", pin: sessionPIN(VirtualCard.pin), confirmLastTry: false)
+        // The reader named, as the two-card tests do (the only PIV reader is chosen in the scripted
+        // tests). The signature is checked by openssl.
+        let reader = try VirtualReader.reader(context)
+        let right = try await tokens.open(reader: reader, key: "9c", pin: sessionPIN(VirtualCard.pin), confirmLastTry: false)
         XCTAssertTrue(right.location.hasPrefix("Virtual PCD"), right.location)
         XCTAssertTrue(right.signer.certificate.subject.description.contains("Nguyễn Văn An"))
         let signature = directory + "/signature.der"
@@ -208,7 +215,6 @@ final class PIVSessionTokenTests: XCTestCase {
         XCTAssertEqual(try cardTriesLeft(), 3)
 
         // Two wrong PINs, two sessions: each costs exactly one try and reports what is left.
-        let reader = try VirtualReader.reader(context)
         for left in [2, 1] {
             let wrong = try await tokens.open(reader: reader, key: "9c", pin: sessionPIN(VirtualCard.wrongPIN), confirmLastTry: false)
             do {
