@@ -121,6 +121,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "X509", package: "swift-certificates"),
         ]),
+        // The signing stage's tokens over PIV (GatewayCore's SigningTokens seam): what gatewayd
+        // gives the stage, a library so the tests can link it.
+        .target(name: "SessionTokens", dependencies: [
+            "GatewayCore", "TokenDriver", "Signing",
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
         // The token commands alone, for technicians: starts in milliseconds, without the daemon.
         .executableTarget(
             name: "gateway-token",
@@ -133,6 +139,7 @@ let package = Package(
                 "DocumentModel",
                 "TokenDriver",
                 "TokenCommandLine",
+                "SessionTokens",
                 "Signing",
                 "EdXML",
                 "DocumentSigning",
@@ -154,7 +161,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport"]),
+        // SessionTokens' tests are here, beside the scripted and the virtual cards they use.
+        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport", "SessionTokens", "GatewayCore"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DocumentSigning", "TestSupport"]),
         .testTarget(name: "DocumentSigningTests", dependencies: [
             "DocumentSigning", "TrustHTTP", "Signing", "Inflate", "TestSupport",

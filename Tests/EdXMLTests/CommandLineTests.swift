@@ -23,7 +23,7 @@ final class EdXMLCommandLineTests: XCTestCase {
         let packed = gatewayd(["edxml", "pack", "--from", "000.00.20.H13", "--from-name", "UBND xã Đồng Hỷ", "--to", "000.00.21.H13",
                                "--subject", subject, "--number", "123", "--notation", "QĐ-UBND", "--type", "Quyết định", "--priority", "1",
                                "--signer-name", "Nguyễn Thị Hương", "--signer-position", "Chủ tịch",
-                               decision.path, annex.path, "--out", package, "--signer", pki.keyPEM, "--cert", pki.chainPEM])
+                               decision.path, annex.path, "--out", package, "--signer", "key:" + pki.keyPEM, "--cert", pki.chainPEM])
         XCTAssertEqual(packed.status, 0, packed.err)
 
         let verified = gatewayd(["edxml", "verify", package, "--trust", pki.rootPEM])
@@ -48,7 +48,7 @@ final class EdXMLCommandLineTests: XCTestCase {
 
         let status = "\(d)/status.edxml"
         let replied = gatewayd(["edxml", "status", "--for", package, "--code", "01", "--staff", "Lê Văn Bình", "--out", status,
-                                "--signer", pki.keyPEM, "--cert", pki.chainPEM])
+                                "--signer", "key:" + pki.keyPEM, "--cert", pki.chainPEM])
         XCTAssertEqual(replied.status, 0, replied.err)
         XCTAssertEqual(gatewayd(["edxml", "verify", status, "--trust", pki.rootPEM]).status, 0)
         XCTAssertTrue(gatewayd(["edxml", "show", status]).out.contains("01"))
@@ -72,5 +72,19 @@ final class EdXMLCommandLineTests: XCTestCase {
         XCTAssertFalse(result.err.isEmpty, "a message says why")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/p.edxml"), "nothing written")
         print("refusal: \(result.err)")
+    }
+
+    /// `--signer` is `key:PATH` or `token:SLOT`, as for `gatewayd sign`: the bare key path that
+    /// `edxml pack` once took is refused with the spelling to use, and nothing is written.
+    func testABareKeyPathAsSignerIsRefusedWithTheWayToWriteIt() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.gatewayd), "needs gatewayd built beside the tests")
+        let pki = try Fixtures.makePKI(ecdsa: true)
+        let d = pki.directory.path
+        try "x".write(toFile: "\(d)/a.txt", atomically: true, encoding: .utf8)
+        let result = gatewayd(["edxml", "pack", "--from", "000.00.20.H13", "--to", "000.00.21.H13", "--subject", "Báo cáo", "--number", "1",
+                               "--notation", "BC-UBND", "\(d)/a.txt", "--out", "\(d)/p.edxml", "--signer", pki.keyPEM, "--cert", pki.chainPEM])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.err.contains("key:\(pki.keyPEM)"), result.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(d)/p.edxml"), "nothing written")
     }
 }

@@ -6,8 +6,11 @@ the awkward behaviour of real tokens. OpenSC's PIV driver accepts it (scripts/ch
     virtual_piv.py --dir DIR [--port 35963] [--pin 123456] [--tries 3] [--no-extended]
                    [--sign-delay-ms N] [--block-at-zero-as-6983]
                    [--9a rsa2048|p256|p384] [--9c rsa2048|p256|p384] [--9d KIND] [--9e KIND]
+                   [--import-9a KEY.pem:CERT.pem] [--import-9c …] [--import-9d …] [--import-9e …]
 
 9A holds RSA-2048 and 9C P-256 unless told otherwise; 9D and 9E are empty unless given a kind.
+--import-9x puts a given key and certificate in the slot instead (a test CA's certificate, with
+the subject a test needs): they replace what the slot held in DIR, as an import on a token does.
 DIR receives key-9x.pem and cert-9x.pem / cert-9x.der for each key (made on first start, kept
 after), state.json (the PIN tries left, so a test reads the card's own counter) and `connected`,
 an empty file written the moment the card reaches the reader. On standard output it says
@@ -118,6 +121,10 @@ class Card:
         self.dir = args.dir
         os.makedirs(self.dir, exist_ok=True)
         kinds = {0x9A: args.slot_9a, 0x9C: args.slot_9c, 0x9D: args.slot_9d, 0x9E: args.slot_9e}
+        imports = {0x9A: args.import_9a, 0x9C: args.import_9c, 0x9D: args.import_9d, 0x9E: args.import_9e}
+        for slot, given in imports.items():
+            if given:
+                kinds[slot] = self.import_key(f"{slot:x}", given)
         self.keys = {slot: self.key(f"{slot:x}", kind) for slot, kind in kinds.items() if kind}
         self.objects = self.data_objects()
         self.state_path = os.path.join(self.dir, "state.json")
@@ -127,6 +134,24 @@ class Card:
             self.tries = args.tries
             self.save()
         self.power_on()
+
+    def import_key(self, slot, given):
+        """Writes KEY.pem's key and CERT.pem's first certificate as the slot's files; returns the kind."""
+        key_path, separator, cert_path = given.rpartition(":")
+        if not separator or not key_path:
+            sys.exit(f"--import-{slot}: KEY.pem:CERT.pem, not {given}")
+        key = serialization.load_pem_private_key(open(key_path, "rb").read(), None)
+        cert = x509.load_pem_x509_certificate(open(cert_path, "rb").read())
+        if kind_of(key) not in KINDS:
+            sys.exit(f"--import-{slot}: a {kind_of(key)} key; the card holds {', '.join(KINDS)}")
+        if cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) != \
+                key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo):
+            sys.exit(f"--import-{slot}: {cert_path} is not the certificate of {key_path}'s key")
+        open(os.path.join(self.dir, f"key-{slot}.pem"), "wb").write(
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        open(os.path.join(self.dir, f"cert-{slot}.pem"), "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+        open(os.path.join(self.dir, f"cert-{slot}.der"), "wb").write(cert.public_bytes(serialization.Encoding.DER))
+        return kind_of(key)
 
     def key(self, slot, kind):
         """(private key, algorithm identifier, certificate DER) of a slot, made on first start."""
@@ -363,6 +388,9 @@ def main():
     parser.add_argument("--9c", dest="slot_9c", choices=KINDS, default="p256", help="digital signature key (PIN always)")
     parser.add_argument("--9d", dest="slot_9d", choices=KINDS, help="key management key (default: empty slot)")
     parser.add_argument("--9e", dest="slot_9e", choices=KINDS, help="card authentication key, no PIN (default: empty slot)")
+    for slot in ("9a", "9c", "9d", "9e"):
+        parser.add_argument(f"--import-{slot}", metavar="KEY.pem:CERT.pem",
+                            help=f"put this key and certificate in slot {slot.upper()} (replaces --{slot})")
     args = parser.parse_args()
     card = Card(args)
     # A parent may have started us with signals blocked (Foundation's Process passes its thread's

@@ -20,13 +20,31 @@ package final class PIN: @unchecked Sendable, CustomStringConvertible, CustomDeb
     private let buffer: UnsafeMutableBufferPointer<UInt8>
 
     /// Checks the format before anything is sent: a malformed PIN must never cost a try.
-    package init(_ text: String) throws(FormatError) {
-        let characters = Array(text.utf8)
+    package convenience init(_ text: String) throws(FormatError) {
+        var characters = Array(text.utf8)
+        defer { for index in characters.indices { characters[index] = 0 } }
+        let padded = try characters.withUnsafeBufferPointer { (bytes) throws(FormatError) in try Self.padded(bytes) }
+        self.init(padded: padded)
+    }
+
+    /// From bytes the caller keeps (a signing session's one PIN buffer): they are copied straight
+    /// into this PIN's own buffer, never through a Swift String, which could not be wiped.
+    package convenience init(bytes: UnsafeBufferPointer<UInt8>) throws(FormatError) {
+        self.init(padded: try Self.padded(bytes))
+    }
+
+    private init(padded: UnsafeMutableBufferPointer<UInt8>) {
+        buffer = padded
+    }
+
+    /// The 8-byte buffer a PIN keeps, once the digits are checked (nothing allocated otherwise).
+    private static func padded(_ characters: UnsafeBufferPointer<UInt8>) throws(FormatError) -> UnsafeMutableBufferPointer<UInt8> {
         guard characters.allSatisfy({ (0x30...0x39).contains($0) }) else { throw .notDigits }  // also "１２３" (full-width)
         guard (6...8).contains(characters.count) else { throw .wrongLength(characters.count) }
-        buffer = .allocate(capacity: 8)
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 8)
         buffer.initialize(repeating: 0xFF)
         for (index, byte) in characters.enumerated() { buffer[index] = byte }
+        return buffer
     }
 
     deinit {

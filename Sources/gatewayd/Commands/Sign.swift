@@ -1,14 +1,11 @@
 // `gatewayd sign`: sign a file with a token or a key file. A PDF gets a PAdES B-B (B-T with --tsa) signature by
 // incremental update (invisible, or visible with the Decree 30 appearance of its --role: see
 // SignAppearance.swift and docs/pades.md); other files a detached CAdES-B signature (`.p7s`).
-// The signing itself is DocumentSigning's (FileSigning, PAdESSigner); this reads the options.
+// The signing itself is DocumentSigning's (FileSigning, PAdESSigner); this reads the options (the signer: SignerOptions).
 import ArgumentParser
 import DocumentSigning
 import Foundation
 import Signing
-import SwiftASN1
-import TokenCommandLine
-import TokenDriver
 import X509
 
 struct Sign: AsyncParsableCommand {
@@ -28,11 +25,8 @@ struct Sign: AsyncParsableCommand {
 
     @Argument(help: "The file to sign.") var file: String
     @Option(help: "Where to write the signed PDF, or the signature (.p7s) of another file.") var out: String
-    @Option(help: "token:SLOT or key:KEYFILE.") var signer: String
-    @Option(help: "Certificate chain (PEM).") var cert: String?
-    @Option(help: "Reader name, for a token (default: the first reader with a PIV token).") var reader: String?
+    @OptionGroup var signing: SignerOptions
     @Option(help: "rsa-pkcs1-sha256, rsa-pss-sha256, ecdsa-sha256 … (default: the key's preferred one).") var algorithm: String?
-    @Option(name: .customLong("pin-file"), help: "A file whose first line is the token's PIN.") var pinFile: String?
     @Option(help: "PDF: leader, organization, attachment or copy (Decree 30/2020 Appendix I).") var role: String?
     @Option(help: "PDF: the page that carries the signature field (1 = first).") var page: Int = 1
     @Option(help: "PDF: x,y,w,h of a visible signature box in points; none = invisible.") var rect: String?
@@ -44,6 +38,10 @@ struct Sign: AsyncParsableCommand {
     @Flag(name: .customLong("show-signer"), help: "PDF, leader: ghi họ tên và thời gian dưới ảnh chữ ký / print the name and time under the signature image.") var showSigner = false
     @Option(help: "PDF: phông TrueType để nhúng / the TrueType font to embed (default: Liberation Serif).") var font: String = Sign.defaultFont
     @OptionGroup var trustOptions: SignTrustOptions
+
+    func validate() throws {
+        if signing.signer == nil { throw ValidationError("cần --signer token:9c hoặc / or key:KEY.pem") }
+    }
 
     func run() async throws {
         do {
@@ -58,7 +56,7 @@ struct Sign: AsyncParsableCommand {
             } catch let error as TimeStampError {
                 throw CLI.fail(error.description)
             } catch {
-                throw Self.signingFailure(error)
+                throw SignerOptions.failure(error)
             }
             print("Đã ký / signed: \(out) (\(chosen), \(signer.certificate.subject))")
         } catch let failure as FileSigning.Failure {
@@ -87,7 +85,7 @@ struct Sign: AsyncParsableCommand {
         } catch let error as TimeStampError {
             throw CLI.fail(error.description)
         } catch {
-            throw Self.signingFailure(error)
+            throw SignerOptions.failure(error)
         }
         print("Đã ký / signed: \(out) (PAdES \(options.timestamp == nil ? "B-B" : "B-T"), \(chosen), trường / field \(result.fieldName), trang / page \(page)/\(result.pageCount), "
               + "\(options.rectangle == nil && options.appearance == nil ? "không hiển thị / invisible" : "hiển thị / visible"), CMS \(result.signatureBytes)/\(result.reservedBytes) byte, "
@@ -95,45 +93,8 @@ struct Sign: AsyncParsableCommand {
     }
 
     func makeSigner() throws -> any Signer {
-        let chain = try cert.map(readChain) ?? []
-        if signer.hasPrefix("key:") {
-            guard let certificatePath = cert else { throw CLI.fail("--cert: cần chứng thư của khóa / the key's certificate chain is needed") }
-            do { return try SoftwareKeySigner(keyFile: String(signer.dropFirst(4)), chainFile: certificatePath) } catch let error as SignerError {
-                throw CLI.fail(error.description)
-            }
-        }
-        guard signer.hasPrefix("token:"), let slot = PIV.Slot(rawValue: signer.dropFirst(6).lowercased()) else {
-            throw CLI.fail("--signer: token:9a|9c|9d|9e hoặc / or key:KEYFILE")
-        }
-        let pinFile = pinFile
-        do {
-            let readerName = try reader ?? Token.Selection.firstPIVReader()
-            return try PIVSigner(reader: readerName, slot: slot, intermediates: chain) { () throws -> PIN in
-                do { return try PIN(try Token.Sign.readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw CLI.fail(error.description) }
-            }
-        } catch let failure as PIVToken.Failure {
-            throw CLI.fail(failure.description)
-        } catch let error as PCSCError {
-            throw CLI.fail(error.description)
-        }
+        guard let signer = try signing.makeSigner() else { throw CLI.fail("cần --signer / --signer is needed") }
+        return signer
     }
 
-    func readChain(_ path: String) throws -> [Certificate] {
-        do {
-            let pem = try String(contentsOfFile: path, encoding: .utf8)
-            return try PEMDocument.parseMultiple(pemString: pem).map { try Certificate(pemDocument: $0) }
-        } catch {
-            throw CLI.fail("Không đọc được chứng thư / cannot read the certificates in \(path): \(error)")
-        }
-    }
-
-    /// A failure of the token, the key or the signature as the clerk reads it (exit status 1).
-    static func signingFailure(_ error: any Error) -> any Error {
-        switch error {
-        case let failure as PIVToken.Failure: CLI.fail(failure.description)
-        case let error as PCSCError: CLI.fail(error.description)
-        case let error as SignerError: CLI.fail(error.description)
-        default: error
-        }
-    }
 }

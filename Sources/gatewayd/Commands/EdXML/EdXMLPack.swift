@@ -32,7 +32,7 @@ extension EdXMLCommand {
         }
 
         func run() async throws {
-            let signer = try signing.signer()
+            let signer = try signing.makeSigner()
             let date = date ?? EdXMLDate(Date()).description
             let code = DocumentCode(number: number, notation: notation)
             let attachments = files.map { path in

@@ -22,7 +22,7 @@ extension EdXMLCommand {
 
         func run() async throws {
             guard let statusCode = StatusCode(rawValue: code) else { throw ValidationError("--code: hai chữ số / two digits, e.g. 01") }
-            let signer = try signing.signer()
+            let signer = try signing.makeSigner()
             let result = try await EdXMLCommand.run { try await PackageReader.read(path: document) }
             guard case .document(let original) = result.package else {
                 throw CLI.fail("\(document) là gói tin trạng thái, không phải văn bản / is a status package, not a document")

@@ -1,0 +1,81 @@
+// `--signer token:SLOT|key:PATH` with `--cert`, `--reader`, `--pin-file`: how `gatewayd sign`,
+// `gatewayd edxml pack` and `edxml status` name the signer. One parser for the three commands, so a
+// signer is written the same way everywhere.
+import ArgumentParser
+import Foundation
+import Signing
+import SwiftASN1
+import TokenCommandLine
+import TokenDriver
+import X509
+
+struct SignerOptions: ParsableArguments {
+    @Option(help: "token:9a|9c|9d|9e (the PIV token's slot) or key:KEY.pem (a key file: development, tests, the demo).") var signer: String?
+    @Option(help: "Certificate chain (PEM): for key:, the key's certificate first, then its issuers; for token:, its issuers only (the token holds its own).")
+    var cert: String?
+    @Option(help: "Reader name, for token: (default: the first reader with a PIV token).") var reader: String?
+    @Option(name: .customLong("pin-file"), help: "For token:, a file whose first line is the PIN (scripts, tests; default: asked on the terminal).") var pinFile: String?
+
+    enum Spec: Equatable {
+        case token(PIV.Slot)
+        case key(String)
+    }
+
+    /// `token:SLOT` or `key:PATH`. A bare path (what `edxml pack --signer` took before) is refused
+    /// rather than guessed: it would read as a key file where `gatewayd sign` wants a prefix.
+    static func parse(_ text: String) throws -> Spec {
+        if text.hasPrefix("key:"), text.count > 4 { return .key(String(text.dropFirst(4))) }
+        if text.hasPrefix("token:") {
+            guard let slot = PIV.Slot(rawValue: text.dropFirst(6).lowercased()) else {
+                throw CLI.fail("--signer \(text): slot phải là 9a, 9c, 9d hoặc 9e / the slot must be 9a, 9c, 9d or 9e")
+            }
+            return .token(slot)
+        }
+        throw CLI.fail("--signer \(text): hãy viết key:\(text) cho tệp khóa, hoặc token:9c cho token / write key:\(text) for a key file, or token:9c for the token")
+    }
+
+    /// The signer, or nil when no --signer is given (an unsigned package).
+    func makeSigner() throws -> (any Signer)? {
+        guard let signer else {
+            if cert != nil { throw CLI.fail("--cert cần --signer / --cert needs --signer") }
+            return nil
+        }
+        switch try Self.parse(signer) {
+        case .key(let keyFile):
+            guard let cert else { throw CLI.fail("--cert: cần chứng thư của khóa / the key's certificate chain is needed") }
+            do { return try SoftwareKeySigner(keyFile: keyFile, chainFile: cert) } catch let error as SignerError {
+                throw CLI.fail(error.description)
+            }
+        case .token(let slot):
+            let chain = try cert.map(Self.readChain) ?? []
+            let pinFile = pinFile
+            do {
+                let readerName = try reader ?? Token.Selection.firstPIVReader()
+                return try PIVSigner(reader: readerName, slot: slot, intermediates: chain) { () throws -> PIN in
+                    do { return try PIN(try Token.Sign.readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw CLI.fail(error.description) }
+                }
+            } catch {
+                throw Self.failure(error)
+            }
+        }
+    }
+
+    static func readChain(_ path: String) throws -> [Certificate] {
+        do {
+            let pem = try String(contentsOfFile: path, encoding: .utf8)
+            return try PEMDocument.parseMultiple(pemString: pem).map { try Certificate(pemDocument: $0) }
+        } catch {
+            throw CLI.fail("Không đọc được chứng thư / cannot read the certificates in \(path): \(error)")
+        }
+    }
+
+    /// A failure of the token, the key or the signature as the clerk reads it (exit status 1).
+    static func failure(_ error: any Error) -> any Error {
+        switch error {
+        case let failure as PIVToken.Failure: CLI.fail(failure.description)
+        case let error as PCSCError: CLI.fail(error.description)
+        case let error as SignerError: CLI.fail(error.description)
+        default: error
+        }
+    }
+}
