@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import Signing
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -20,7 +21,10 @@ package enum GatewayDaemon {
     /// `tokens`: the token watcher (a service of its own, and the source of the status's token
     /// list); nil runs the daemon without token support. `stopOverran`: called when the stop has
     /// taken `ShutdownDeadline.hardLimit` (the executable ends the process there).
-    package static func run(configuration: GatewayConfiguration, tokens: (any TokenStatusSource & Service)? = nil, logger: Logger,
+    /// `signing`: the tokens the signing stage opens and its view of the world (clock, revocation,
+    /// timestamps); nil runs the daemon without a signing stage.
+    package static func run(configuration: GatewayConfiguration, tokens: (any TokenStatusSource & Service)? = nil,
+                            signing: (tokens: any SigningTokens, environment: SigningEnvironment)? = nil, logger: Logger,
                             stopOverran: @escaping @Sendable () -> Void = {}) async throws {
         let layout = configuration.layout
         let lock = try StoreLock(layout: layout)
@@ -39,7 +43,8 @@ package enum GatewayDaemon {
         }
 
         // Recipients may be named as in the hub's directory (kept in the store by the relay).
-        let parser = MetadataParser(defaultRecipients: configuration.intake.defaultRecipients, directory: store)
+        let parser = MetadataParser(defaultRecipients: configuration.intake.defaultRecipients, directory: store,
+                                    defaultSignatures: configuration.signing.defaultSignatures)
         var services: [any Service] = []
         var hotFolder: HotFolderIntake?
         if configuration.intake.hotFolderEnabled {
@@ -63,7 +68,8 @@ package enum GatewayDaemon {
         }
         // The full reconcile of rows against files, once READY (after the local API listens).
         let reconciler = StoreReconciler(store: store, logger: logger)
-        let api = LocalAPI(store: store, parser: parser, hotFolder: hotFolder, tokens: tokens, relay: relay, logger: logger)
+        let stage = signing.map { makeSigningStage(configuration, store: store, tokens: $0.tokens, environment: $0.environment, logger: logger) }
+        let api = LocalAPI(store: store, parser: parser, hotFolder: hotFolder, tokens: tokens, relay: relay, signing: stage, logger: logger)
 
         let socketPath = configuration.socketPath
         try POSIXFile.makeDirectory((socketPath as NSString).deletingLastPathComponent, mode: 0o770)
@@ -108,6 +114,27 @@ package enum GatewayDaemon {
         try? await ioPool.shutdownGracefully()
         withExtendedLifetime(lock) {}
         logger.notice("gatewayd stopped")
+    }
+}
+
+extension GatewayDaemon {
+    /// The signing stage with its settings read (what cannot be read is logged: the box still
+    /// takes documents in), and, when the commune's agency code is known, the queueing of sealed
+    /// documents under the organization's token.
+    static func makeSigningStage(_ configuration: GatewayConfiguration, store: DocumentStore, tokens: any SigningTokens,
+                                 environment: SigningEnvironment, logger: Logger) -> SigningStage {
+        let (settings, problems) = SigningSettings.load(configuration)
+        for problem in problems { logger.error("signing settings: \(problem)") }
+        var afterSeal: (@Sendable (DocumentRecord, any Signer) async throws -> Void)?
+        if let code = configuration.agency.code {
+            let packager = OutboundPackager(agencyCode: code, agencyName: configuration.agency.name)
+            afterSeal = { document, signer in
+                _ = try await packager.queue(document.id, signer: signer, store: store, now: environment.now(), logger: logger)
+            }
+        } else {
+            logger.warning("no [agency] code: sealed documents stay signed, not queued for the hub")
+        }
+        return SigningStage(store: store, tokens: tokens, settings: settings, environment: environment, logger: logger, afterSeal: afterSeal)
     }
 }
 

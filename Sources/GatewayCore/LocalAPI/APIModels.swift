@@ -9,15 +9,19 @@ package struct DocumentView: Sendable, Codable {
     package var history: [TransitionRecord]?
     /// What the recipients said about it (edXML statuses brought down by the relay).
     package var statuses: [RecipientStatusRecord]?
+    /// The signatures made on the box: who, which certificate, which role, which version.
+    package var signatures: [SignatureRecord]?
 
-    package init(document: DocumentRecord, duplicate: Bool? = nil, history: [TransitionRecord]? = nil, statuses: [RecipientStatusRecord]? = nil) {
+    package init(document: DocumentRecord, duplicate: Bool? = nil, history: [TransitionRecord]? = nil, statuses: [RecipientStatusRecord]? = nil,
+                 signatures: [SignatureRecord]? = nil) {
         self.document = document
+        self.signatures = signatures
         self.duplicate = duplicate
         self.history = history
         self.statuses = statuses
     }
 
-    enum ExtraKeys: String, CodingKey { case duplicate, history, statuses = "recipient_statuses" }
+    enum ExtraKeys: String, CodingKey { case duplicate, history, statuses = "recipient_statuses", signatures }
 
     package func encode(to encoder: any Encoder) throws {
         try document.encode(to: encoder)
@@ -25,6 +29,7 @@ package struct DocumentView: Sendable, Codable {
         try container.encodeIfPresent(duplicate, forKey: .duplicate)
         try container.encodeIfPresent(history, forKey: .history)
         try container.encodeIfPresent(statuses, forKey: .statuses)
+        try container.encodeIfPresent(signatures, forKey: .signatures)
     }
 
     package init(from decoder: any Decoder) throws {
@@ -33,6 +38,7 @@ package struct DocumentView: Sendable, Codable {
         duplicate = try container.decodeIfPresent(Bool.self, forKey: .duplicate)
         history = try container.decodeIfPresent([TransitionRecord].self, forKey: .history)
         statuses = try container.decodeIfPresent([RecipientStatusRecord].self, forKey: .statuses)
+        signatures = try container.decodeIfPresent([SignatureRecord].self, forKey: .signatures)
     }
 }
 

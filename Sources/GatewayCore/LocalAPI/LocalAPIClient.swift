@@ -143,6 +143,56 @@ package struct LocalAPIClient: Sendable {
         try await perform(HTTPClientRequest(url: try url("/v1/status")), as: DaemonStatus.self).0
     }
 
+    /// `POST /v1/signing-sessions`. The PIN is spliced into the JSON as bytes (never a String
+    /// here) and the caller's array is zeroed once the request is sent.
+    package func openSigningSession(_ request: SigningSessionRequest, pin: inout [UInt8]) async throws -> SigningSessionStatus {
+        var body = Array(try JSONEncoder().encode(request))
+        defer {
+            for index in body.indices { body[index] = 0 }
+            for index in pin.indices { pin[index] = 0 }
+        }
+        guard body.last == UInt8(ascii: "}") else { throw Failure.unexpected("bad session request") }
+        body.removeLast()
+        body += Array(",\"pin\":\"".utf8)
+        for byte in pin {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): body += [UInt8(ascii: "\\"), byte]
+            case 0..<0x20: body += Array(String(format: "\\u%04x", byte).utf8)
+            default: body.append(byte)
+            }
+        }
+        body += Array("\"}".utf8)
+        var http = HTTPClientRequest(url: try url("/v1/signing-sessions"))
+        http.method = .POST
+        http.headers.add(name: "Content-Type", value: "application/json")
+        http.body = .bytes(ByteBuffer(bytes: body))
+        return try await perform(http, as: SigningSessionStatus.self).0
+    }
+
+    /// `GET /v1/signing-sessions/{id}`: once it has more than `after` results or has ended, or after `wait` seconds.
+    package func signingSession(_ id: String, after: Int, wait: Int) async throws -> SigningSessionStatus {
+        let escaped = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) ?? id
+        return try await perform(HTTPClientRequest(url: try url("/v1/signing-sessions/\(escaped)?after=\(after)&wait=\(wait)")),
+                                 as: SigningSessionStatus.self).0
+    }
+
+    /// `POST /v1/documents/{id}/return` or `/withdraw`.
+    package func act(_ id: String, action: String, note: String?, by: String?) async throws -> DocumentView {
+        var body: [String: String] = [:]
+        if let note { body["note"] = note }
+        if let by { body["by"] = by }
+        let escaped = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) ?? id
+        var request = HTTPClientRequest(url: try url("/v1/documents/\(escaped)/\(action)"))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+        return try await perform(request, as: DocumentView.self).0
+    }
+
+    package func register(year: Int?) async throws -> RegisterList {
+        try await perform(HTTPClientRequest(url: try url("/v1/register" + (year.map { "?year=\($0)" } ?? ""))), as: RegisterList.self).0
+    }
+
     package func storeCheck() async throws -> StoreCheckReport {
         var request = HTTPClientRequest(url: try url("/v1/store/check"))
         request.method = .POST

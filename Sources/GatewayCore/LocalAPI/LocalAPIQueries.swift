@@ -27,7 +27,8 @@ package struct LocalAPIQueries: Sendable {
     /// One document with its history and what its recipients said; nil when there is none.
     package func document(_ id: DocumentID) throws -> DocumentView? {
         guard let document = try store.document(id) else { return nil }
-        return DocumentView(document: document, history: try store.history(id), statuses: try store.recipientStatuses(id))
+        return DocumentView(document: document, history: try store.history(id), statuses: try store.recipientStatuses(id),
+                            signatures: try store.signatures(id))
     }
 
     package func inbox(limit: Int = 100, inboxFolder: String) throws -> InboxList {

@@ -14,13 +14,16 @@ package struct LocalAPI: Sendable {
     let hotFolder: HotFolderIntake?
     let tokens: (any TokenStatusSource)?
     let relay: RelayService?
+    /// The signing stage; nil when the daemon runs without token support.
+    let signing: SigningStage?
     let queries: LocalAPIQueries
     let startedAt: Date
     let logger: Logger
 
     package init(store: DocumentStore, parser: MetadataParser, hotFolder: HotFolderIntake?, tokens: (any TokenStatusSource)? = nil,
-                relay: RelayService? = nil, startedAt: Date = Date(), logger: Logger) {
+                relay: RelayService? = nil, signing: SigningStage? = nil, startedAt: Date = Date(), logger: Logger) {
         self.relay = relay
+        self.signing = signing
         self.store = store
         self.queries = LocalAPIQueries(store: store)
         self.parser = parser
@@ -53,6 +56,7 @@ package struct LocalAPI: Sendable {
             let report = try await store.ioPool.runIfActive { try queries.check(ownsStore: false) }
             return try json(report)
         }
+        addSigningRoutes(to: router)
         return router
     }
 
@@ -254,6 +258,17 @@ package struct APIError: Error, Sendable {
     let code: String
     let vi: String
     let en: String
+
+    init(status: HTTPResponse.Status, code: String, vi: String, en: String) {
+        (self.status, self.code, self.vi, self.en) = (status, code, vi, en)
+    }
+
+    /// From a message written "Vietnamese / English" (the signing stage's, the token's).
+    init(status: HTTPResponse.Status, code: String, message: String) {
+        let parts = message.components(separatedBy: " / ")
+        let english = parts.count > 1 ? parts.dropFirst().joined(separator: " / ") : message
+        self.init(status: status, code: code, vi: parts[0], en: english)
+    }
 
     static func badRequest(_ vi: String, _ en: String) -> APIError { APIError(status: .badRequest, code: "bad_request", vi: vi, en: en) }
     static func notFound(_ id: String) -> APIError {

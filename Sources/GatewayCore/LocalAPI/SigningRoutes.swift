@@ -66,11 +66,11 @@ extension LocalAPI {
         let pin = SessionPIN(consuming: &pinBytes)
         let sessionRequest = SigningSessionRequest(role: role, documents: documents, reader: text("reader"), key: text("key"),
                                                    confirmLastTry: confirm, openedBy: text("opened_by") ?? "local API")
-        do {
-            return try json(try await stage.open(sessionRequest, pin: pin), status: .created)
-        } catch {
-            throw APIError(status: HTTPResponse.Status(code: error.httpStatus), code: error.code, vi: error.message, en: "")
+        let opened: SigningSessionStatus
+        do throws(SigningSessionRefusal) { opened = try await stage.open(sessionRequest, pin: pin) } catch {
+            throw APIError(status: HTTPResponse.Status(code: error.httpStatus), code: error.code, message: error.message)
         }
+        return try json(opened, status: .created)
     }
 
     /// `?after=N&wait=SECONDS`: answers once the session has more than N results or has ended
@@ -112,7 +112,7 @@ extension LocalAPI {
         } catch let error as SigningStoreError {
             switch error {
             case .noDocument: throw APIError.notFound(text)
-            default: throw APIError(status: .conflict, code: "not_before_signing", vi: error.description, en: "")
+            default: throw APIError(status: .conflict, code: "not_before_signing", message: error.description)
             }
         }
     }

@@ -35,6 +35,17 @@ struct Show: AsyncParsableCommand {
         if metadata.number != nil || metadata.notation != nil {
             lines.append("Số, ký hiệu / number:   \([metadata.number, metadata.notation].compactMap { $0 }.joined(separator: "/"))")
         }
+        if let number = document.registerNumber {
+            lines.append("Sổ văn bản đi / register: số \(number.reference), \(number.vietnameseDate)")
+        }
+        if document.version > 0 { lines.append("Phiên bản / version:    \(document.version) (bản gốc và các bản trước được giữ / earlier versions kept)") }
+        if let signatures = view.signatures, !signatures.isEmpty {
+            lines.append("Chữ ký trên hộp / signatures made on the box:")
+            for signature in signatures {
+                lines.append("  \(GatewayJSON.format(signature.signedAt))  \(signature.role.rawValue)  \(signature.signer) (\(signature.identity))  "
+                    + "v\(signature.version)  thu hồi / revocation: \(signature.revocation)  [\(signature.token)]")
+            }
+        }
         if let statuses = view.statuses, !statuses.isEmpty {
             lines.append("Nơi nhận báo / statuses from recipients:")
             for status in statuses {
