@@ -34,13 +34,17 @@ package struct DocumentMetadata: Sendable, Codable, Equatable {
     /// at intake against `[signing] signatures`, so a later change of the configuration does not
     /// change what an accepted document needs). nil in documents stored before it existed: both.
     package var signatures: [SigningRole]?
+    /// The attachments (phụ lục) that travel with the document, by file name, in their order
+    /// (`"attachments"`): NFC, each a valid file name, unique, at most 20. nil when none.
+    package var attachments: [String]?
 
     package init(
         recipients: [AgencyCode], subject: String? = nil, number: String? = nil, notation: String? = nil,
         documentType: String? = nil, priority: Priority = .normal, signer: Signer? = nil, signed: Bool = false,
-        signatures: [SigningRole]? = nil
+        signatures: [SigningRole]? = nil, attachments: [String]? = nil
     ) {
         self.signatures = signatures
+        self.attachments = attachments
         self.recipients = recipients
         self.subject = subject
         self.number = number
@@ -52,8 +56,11 @@ package struct DocumentMetadata: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case recipients, subject, number, notation, documentType = "document_type", priority, signer, signed, signatures
+        case recipients, subject, number, notation, documentType = "document_type", priority, signer, signed, signatures, attachments
     }
+
+    /// The attachments' names, in order (none: empty).
+    package var attachmentNames: [String] { attachments ?? [] }
 
     /// The signatures needed, in order.
     package var requiredSignatures: [SigningRole] { signatures ?? SigningFlow.order }
@@ -74,6 +81,7 @@ enum MetadataLimits {
     static let position = 100       // SignerInfo/Position
     static let competence = 100     // SignerInfo/Competence
     static let recipients = 100     // not in the decree: a sanity bound on one submission
+    static let attachments = 20     // not in the decree: a sanity bound on one document's phụ lục
 }
 
 /// Strict reading of the metadata JSON: unknown keys and wrong types are refused with the field
@@ -100,7 +108,7 @@ package struct MetadataParser: Sendable {
     }
 
     static let knownKeys: Set<String> = [
-        "file_name", "recipients", "subject", "number", "notation", "document_type", "priority", "signer", "signed", "signatures",
+        "file_name", "recipients", "subject", "number", "notation", "document_type", "priority", "signer", "signed", "signatures", "attachments",
     ]
     static let signerKeys: Set<String> = ["full_name", "position", "competence"]
 
@@ -187,13 +195,15 @@ package struct MetadataParser: Sendable {
         default: throw .invalidMetadata("\"signed\" phải là true hoặc false", "\"signed\" must be true or false", field: "signed")
         }
         let signatures = try Self.signatures(object["signatures"] ?? .null, defaults: defaultSignatures)
+        let attachments = try Self.attachments(object["attachments"] ?? .null)
         let metadata = DocumentMetadata(
             recipients: recipients,
             subject: try text(object, "subject", field: "subject", nameVi: "Trích yếu", limit: MetadataLimits.subject),
             number: try text(object, "number", field: "number", nameVi: "Số", limit: MetadataLimits.number),
             notation: try text(object, "notation", field: "notation", nameVi: "Ký hiệu", limit: MetadataLimits.notation),
             documentType: try text(object, "document_type", field: "document_type", nameVi: "Loại văn bản", limit: MetadataLimits.documentType),
-            priority: priority, signer: signer, signed: signed, signatures: signatures)
+            priority: priority, signer: signer, signed: signed, signatures: signatures,
+            attachments: attachments.isEmpty ? nil : attachments)
         return Parsed(metadata: metadata, fileName: fileName)
     }
 
@@ -221,6 +231,44 @@ package struct MetadataParser: Sendable {
         } catch {
             throw .invalidMetadata(error.vietnamese, error.english, field: "signatures")
         }
+    }
+
+    /// `"attachments": ["Phụ lục 1.pdf", "Bảng số liệu.xlsx"]`: each name as `FileNameRule` allows
+    /// it (NFC), none twice, at most `MetadataLimits.attachments`. A name the hot folder would never
+    /// take (work in progress, a sidecar, an error file: `HotFolderIntake.isCandidate`) is refused
+    /// at every door, so a document named with it could not wait for ever in the folder.
+    static func attachments(_ raw: JSONValue) throws(IntakeError) -> [String] {
+        let list: [JSONValue]
+        switch raw {
+        case .null: return []
+        case .array(let many): list = many
+        default:
+            throw .invalidMetadata("\"attachments\" phải là danh sách tên tệp", "\"attachments\" must be a list of file names", field: "attachments")
+        }
+        guard list.count <= MetadataLimits.attachments else {
+            throw .invalidMetadata("quá nhiều tệp đính kèm (tối đa \(MetadataLimits.attachments))",
+                                   "too many attachments (at most \(MetadataLimits.attachments))", field: "attachments")
+        }
+        var names: [String] = []
+        for (index, item) in list.enumerated() {
+            let field = "attachments[\(index)]"
+            guard case .string(let text) = item else {
+                throw .invalidMetadata("\"\(field)\" phải là tên tệp", "\"\(field)\" must be a file name", field: field)
+            }
+            let name: String
+            do { name = try FileNameRule.validate(text) } catch {
+                throw .invalidMetadata("\"\(field)\": \(error.messageVi)", "\"\(field)\": \(error.messageEn)", field: field)
+            }
+            guard HotFolderIntake.isCandidate(Array(name.utf8)) else {
+                throw .invalidMetadata("\"\(field)\": tên \"\(name)\" là tên tệp tạm hoặc tệp mô tả (.json), không dùng làm tệp đính kèm được",
+                                       "\"\(field)\": \"\(name)\" is a work-in-progress or sidecar name (.json) and cannot be an attachment", field: field)
+            }
+            guard !names.contains(name) else {
+                throw .invalidMetadata("\"\(field)\": tệp \"\(name)\" được kể hai lần", "\"\(field)\": \"\(name)\" is named twice", field: field)
+            }
+            names.append(name)
+        }
+        return names
     }
 
     static func priority(_ raw: JSONValue) throws(IntakeError) -> Priority {

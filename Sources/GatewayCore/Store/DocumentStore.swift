@@ -96,6 +96,28 @@ package final class DocumentStore: Sendable {
     /// Starts a new document's content. Refuses before writing anything when the disk is below
     /// its reserve or the announced size is over the limit.
     package func beginDocument(expectedSize: Int64?) throws(IntakeError) -> StagedDocument {
+        try checkSpace(expectedSize: expectedSize)
+        let id = newDocumentID()
+        do {
+            return try StagedDocument(id: id, path: layout.temporaryPath(id), sizeLimit: limits.maximumDocumentSize)
+        } catch {
+            throw error.isNoSpace ? .diskFull : .storeUnavailable(error.description)
+        }
+    }
+
+    /// Starts the content of attachment `position` (1-based, its place in the metadata's list) of
+    /// the document staged as `document`, with the same limits; committed with it (`commit`).
+    package func beginAttachment(of document: StagedDocument, position: Int, expectedSize: Int64?) throws(IntakeError) -> StagedDocument {
+        try checkSpace(expectedSize: expectedSize)
+        let path = layout.temporaryDirectory + "/" + StoreLayout.attachmentName(document.id, position: position, version: 0) + ".part"
+        do {
+            return try StagedDocument(id: document.id, path: path, sizeLimit: limits.maximumDocumentSize)
+        } catch {
+            throw error.isNoSpace ? .diskFull : .storeUnavailable(error.description)
+        }
+    }
+
+    private func checkSpace(expectedSize: Int64?) throws(IntakeError) {
         if let expectedSize, expectedSize > limits.maximumDocumentSize {
             throw .documentTooLarge(limit: limits.maximumDocumentSize)
         }
@@ -106,27 +128,33 @@ package final class DocumentStore: Sendable {
         if free - (expectedSize ?? 0) < limits.diskReserve {
             throw .insufficientSpace(free: free, reserve: limits.diskReserve)
         }
-        let id = newDocumentID()
-        do {
-            return try StagedDocument(id: id, path: layout.temporaryPath(id), sizeLimit: limits.maximumDocumentSize)
-        } catch {
-            throw error.isNoSpace ? .diskFull : .storeUnavailable(error.description)
-        }
     }
 
     /// Makes a staged document durable and answers only then. Idempotent by `intakeKey`.
-    package func commit(_ staged: StagedDocument, _ request: IntakeRequest) async throws(IntakeError) -> IntakeReceipt {
-        let content: FinishedContent
+    ///
+    /// `attachments` are the contents of the files `request.metadata.attachments` names, in that
+    /// order (`beginAttachment`): they are renamed into `objects/` with the document, under the
+    /// same writer lock and in the same transaction, so a document is never stored without them.
+    package func commit(_ staged: StagedDocument, attachments: [StagedDocument] = [], _ request: IntakeRequest) async throws(IntakeError) -> IntakeReceipt {
+        let everything = [staged] + attachments
+        func discardAll() { for item in everything { item.discard() } }
+        guard attachments.count == request.metadata.attachmentNames.count else {
+            discardAll()
+            throw .storeUnavailable("\(attachments.count) attachment files for \(request.metadata.attachmentNames.count) names")
+        }
+        let contents: [FinishedContent]
         do {
-            content = try await ioPool.runIfActive { try staged.finish() }
+            contents = try await ioPool.runIfActive { try everything.map { try $0.finish() } }
         } catch let error as IntakeError {
+            discardAll()
             throw error
         } catch {
-            staged.discard()
+            discardAll()
             throw .storeUnavailable("I/O pool stopped")
         }
         let result: Result<IntakeReceipt, IntakeError> = await withCheckedContinuation { continuation in
-            committer.submit(.init(content: content, request: request, receivedAt: Date(), continuation: continuation))
+            committer.submit(.init(content: contents[0], attachments: Array(contents.dropFirst()), request: request, receivedAt: Date(),
+                                   continuation: continuation))
         }
         return try result.get()
     }
@@ -227,9 +255,15 @@ package final class DocumentStore: Sendable {
 final class GroupCommitter: Sendable {
     struct Request: Sendable {
         let content: FinishedContent
+        /// The attachments' contents, in the order of `request.metadata.attachments`.
+        let attachments: [FinishedContent]
         let request: IntakeRequest
         let receivedAt: Date
         let continuation: CheckedContinuation<Result<IntakeReceipt, IntakeError>, Never>
+
+        func removeTemporaryFiles() {
+            for content in [content] + attachments { POSIXFile.unlinkIfPresent(content.temporaryPath) }
+        }
     }
 
     private struct State {
@@ -294,6 +328,11 @@ final class GroupCommitter: Sendable {
                     let target = layout.objectPath(item.content.id, version: 0)
                     try POSIXFile.rename(item.content.temporaryPath, target)  // ids are unique: nothing to replace
                     moved.append(target)
+                    for (index, attachment) in item.attachments.enumerated() {
+                        let target = layout.attachmentPath(item.content.id, position: index + 1, version: 0)
+                        try POSIXFile.rename(attachment.temporaryPath, target)
+                        moved.append(target)
+                    }
                     let record = DocumentRecord(
                         id: item.content.id, fileName: item.request.fileName, size: item.content.size,
                         sha256: item.content.sha256, state: .received, source: item.request.source,
@@ -305,6 +344,10 @@ final class GroupCommitter: Sendable {
                 if !moved.isEmpty { try POSIXFile.fsyncDirectory(layout.objectsDirectory) }
                 for (index, var record) in accepted {
                     try record.insert(db)
+                    for (position, (name, content)) in zip(record.metadata.attachmentNames, batch[index].attachments).enumerated() {
+                        try AttachmentRecord(documentId: record.id, position: position + 1, fileName: name, size: content.size,
+                                             sha256: content.sha256).insert(db)
+                    }
                     var first = TransitionRecord(documentId: record.id, fromState: nil, toState: .received, at: record.receivedAt, cause: batch[index].request.cause)
                     try first.insert(db)
                     let next = DocumentState.afterIntake(record.metadata)
@@ -323,14 +366,12 @@ final class GroupCommitter: Sendable {
             let refusal = Self.refusal(for: error, layout: layout)
             logger.error("store commit failed", metadata: ["error": "\(error)", "batch": "\(batch.count)"])
             for item in batch { item.continuation.resume(returning: .failure(refusal)) }
-            for item in batch { POSIXFile.unlinkIfPresent(item.content.temporaryPath) }
+            for item in batch { item.removeTemporaryFiles() }
             return
         }
         for (item, outcome) in zip(batch, outcomes) {
-            if case .success(let receipt) = outcome, receipt.duplicate {
-                POSIXFile.unlinkIfPresent(item.content.temporaryPath)
-            }
-            if case .failure = outcome { POSIXFile.unlinkIfPresent(item.content.temporaryPath) }
+            if case .success(let receipt) = outcome, receipt.duplicate { item.removeTemporaryFiles() }
+            if case .failure = outcome { item.removeTemporaryFiles() }
             item.continuation.resume(returning: outcome ?? .failure(.storeUnavailable("commit produced no outcome")))
         }
         changes.notify()

@@ -132,32 +132,24 @@ extension DocumentStore {
     /// or on the new one. The previous version's file is kept.
     @discardableResult
     package func commitSignature(_ signed: SignedVersion, at now: Date) throws -> DocumentRecord {
-        let committed: DocumentRecord
-        do {
-            committed = try database.write { db in
-                guard var record = try DocumentRecord.fetchOne(db, key: signed.document) else { throw SigningStoreError.noDocument(signed.document) }
-                guard record.version == signed.fromVersion, record.state == signed.fromState else {
-                    throw SigningStoreError.changed(signed.document, now: record.state)
-                }
-                let version = record.version + 1
-                try POSIXFile.rename(signed.temporaryPath, layout.objectPath(record.id, version: version))
-                try POSIXFile.fsyncDirectory(layout.objectsDirectory)
-                var signature = signed.signature
-                signature.version = version
-                signature.sha256 = signed.sha256
-                try signature.insert(db)
-                try db.execute(sql: "UPDATE document SET version = ?, size = ?, sha256 = ? WHERE id = ?",
-                               arguments: [version, signed.size, signed.sha256, record.id])
-                (record.version, record.size, record.sha256) = (version, signed.size, signed.sha256)
-                try Self.move(&record, to: signed.nextState, cause: signed.cause, reason: nil, at: now, in: db)
-                return record
+        try committingFile(signed.temporaryPath) { db in
+            guard var record = try DocumentRecord.fetchOne(db, key: signed.document) else { throw SigningStoreError.noDocument(signed.document) }
+            guard record.version == signed.fromVersion, record.state == signed.fromState else {
+                throw SigningStoreError.changed(signed.document, now: record.state)
             }
-        } catch {
-            POSIXFile.unlinkIfPresent(signed.temporaryPath)
-            throw error
+            let version = record.version + 1
+            try POSIXFile.rename(signed.temporaryPath, layout.objectPath(record.id, version: version))
+            try POSIXFile.fsyncDirectory(layout.objectsDirectory)
+            var signature = signed.signature
+            signature.version = version
+            signature.sha256 = signed.sha256
+            try signature.insert(db)
+            try db.execute(sql: "UPDATE document SET version = ?, size = ?, sha256 = ? WHERE id = ?",
+                           arguments: [version, signed.size, signed.sha256, record.id])
+            (record.version, record.size, record.sha256) = (version, signed.size, signed.sha256)
+            try Self.move(&record, to: signed.nextState, cause: signed.cause, reason: nil, at: now, in: db)
+            return record
         }
-        changes.notify()
-        return committed
     }
 
     /// The document's number from the register, given once: a document that has one keeps it;

@@ -68,10 +68,15 @@ extension DocumentStore {
         let rows = try database.read { db in
             try DocumentRecord.filter(DocumentRecord.Columns.state != DocumentState.quarantined.rawValue).fetchAll(db)
         }
+        let attachments = try database.read { db in
+            Dictionary(grouping: try AttachmentRecord.order(AttachmentRecord.Columns.position).fetchAll(db), by: \.documentId)
+        }
         var mismatched: [(DocumentID, String)] = []
         for row in rows {
             if let actual = try? POSIXFile.sha256(ofFile: layout.objectPath(row.id, version: row.version)).sha256, actual != row.sha256 {
                 mismatched.append((row.id, "content hash differs from the one recorded at intake (recorded \(row.sha256), found \(actual))"))
+            } else if let problem = attachmentHashProblem(attachments[row.id] ?? []) {
+                mismatched.append((row.id, problem))
             }
         }
         let newlyQuarantined = try database.write { db in
@@ -134,7 +139,7 @@ extension DocumentStore {
             last = row["id"]
             report.documentsChecked += 1
             guard let id = DocumentID(row["id"] as String), (row["state"] as String) != DocumentState.quarantined.rawValue,
-                  let reason = contentProblem(id, version: row["version"], size: row["size"]) else { continue }
+                  let reason = try contentProblem(id, version: row["version"], size: row["size"]) ?? attachmentProblem(id, db) else { continue }
             if var record = try DocumentRecord.fetchOne(db, key: id) {
                 try Self.move(&record, to: .quarantined, cause: "store check: \(reason)", reason: reason, at: Date(), in: db)
                 report.quarantined.append(.init(id: id.description, reason: reason))
@@ -156,22 +161,37 @@ extension DocumentStore {
 
     /// Moves to `orphans/` those of `names` (files in `objects/`) that have no row, and versions
     /// newer than their row's (a signature whose commit did not happen). Earlier versions are
-    /// the document's history and stay.
+    /// the document's history and stay. The same for attachments (`<id>.a<P>…`): a file without
+    /// its attachment row, a version newer than the row's, a `.p7s` the row does not name.
     private func setAsideOrphans(_ names: [[UInt8]], _ db: Database) throws -> [String] {
         let parsed = names.compactMap { StoreLayout.parseObjectName(String(decoding: $0, as: UTF8.self)) }
         let ids = Array(Set(parsed.map(\.id.description)))
         var versions: [String: Int] = [:]
+        var attachments: [String: (version: Int, signatureFile: String?)] = [:]  // by "<id>.a<P>"
         for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
             for row in try Row.fetchAll(db, sql: "SELECT id, version FROM document WHERE id IN (\(marks))",
                                         arguments: StatementArguments(Array(chunk))) {
                 versions[row["id"]] = row["version"]
             }
+            if parsed.contains(where: { $0.attachment != nil }) {
+                for row in try Row.fetchAll(db, sql: "SELECT document_id, position, version, signature_file FROM attachment WHERE document_id IN (\(marks))",
+                                            arguments: StatementArguments(Array(chunk))) {
+                    attachments["\(row["document_id"] as String).a\(row["position"] as Int)"] = (row["version"], row["signature_file"])
+                }
+            }
+        }
+        func isKept(_ object: StoreLayout.ObjectName, _ name: String) -> Bool {
+            guard let position = object.attachment else {
+                return versions[object.id.description].map { object.version <= $0 } ?? false
+            }
+            guard let row = attachments["\(object.id).a\(position)"] else { return false }
+            return object.isDetachedSignature ? row.signatureFile == name : object.version <= row.version
         }
         var moved: [String] = []
         for name in names {
             let text = String(decoding: name, as: UTF8.self)
-            if let object = StoreLayout.parseObjectName(text), let current = versions[object.id.description], object.version <= current { continue }
+            if let object = StoreLayout.parseObjectName(text), isKept(object, text) { continue }
             if try setAside(name) { moved.append(text) }
         }
         if !moved.isEmpty {
@@ -204,7 +224,7 @@ extension DocumentStore {
         let now = Date()
         for var record in try DocumentRecord.filter(Self.transientStates.contains(DocumentRecord.Columns.state)).fetchAll(db) {
             report.documentsChecked += 1
-            if let reason = contentProblem(record.id, version: record.version, size: record.size) {
+            if let reason = try contentProblem(record.id, version: record.version, size: record.size) ?? attachmentProblem(record.id, db) {
                 try Self.move(&record, to: .quarantined, cause: "store check: \(reason)", reason: reason, at: now, in: db)
                 report.quarantined.append(.init(id: record.id.description, reason: reason))
                 continue

@@ -164,6 +164,28 @@ enum StoreSchema {
                 t.primaryKey(["year", "series"])
             }
         }
+        migrator.registerMigration("v9: attachments") { db in
+            // A document's attachments (phụ lục), in the order its metadata names them: each file
+            // is `objects/<id>.a<position>[.v<version>]`, committed with the document in its intake
+            // transaction. The organization signs each in the seal session: a PDF becomes version 1
+            // (PAdES), another file gets `objects/<id>.a<position>.p7s` (detached CAdES);
+            // `signed_at` is set in the transaction that commits that file, so an attachment is
+            // either signed with its file in place or not signed at all.
+            try db.create(table: "attachment") { t in
+                t.column("document_id", .text).notNull().references("document", onDelete: .restrict)
+                t.column("position", .integer).notNull()
+                t.column("file_name", .text).notNull()
+                t.column("version", .integer).notNull().defaults(to: 0)
+                t.column("size", .integer).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("signature_file", .text)
+                t.column("signature_size", .integer)
+                t.column("signature_sha256", .text)
+                t.column("signed_at", .datetime)
+                t.primaryKey(["document_id", "position"])
+                t.uniqueKey(["document_id", "file_name"])
+            }
+        }
         return migrator
     }
 }
