@@ -48,6 +48,16 @@ final class StoreFixture: @unchecked Sendable {
         }
     }
 
+    /// The hot folder over this store, at `<directory>/outbox`, quiet and quick to settle.
+    func hotFolderIntake(defaults: [AgencyCode] = [], retry: Duration = .seconds(30), attachmentWait: Duration = .seconds(3600)) -> HotFolderIntake {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return HotFolderIntake(
+            settings: .init(folder: directory + "/outbox", settleDelay: .milliseconds(10), diskRetryInterval: retry,
+                            parser: MetadataParser(defaultRecipients: defaults), attachmentWait: attachmentWait),
+            store: store, logger: logger)
+    }
+
     func temporaryFiles() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: layout.temporaryDirectory)
     }

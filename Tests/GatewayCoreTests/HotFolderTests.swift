@@ -20,12 +20,7 @@ final class HotFolderTests: XCTestCase {
     override func tearDown() async throws { fixture.close() }
 
     func makeIntake(defaults: [AgencyCode] = [], retry: Duration = .seconds(30)) -> HotFolderIntake {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        return HotFolderIntake(
-            settings: .init(folder: fixture.directory + "/outbox", settleDelay: .milliseconds(10), diskRetryInterval: retry,
-                            parser: MetadataParser(defaultRecipients: defaults)),
-            store: fixture.store, logger: logger)
+        fixture.hotFolderIntake(defaults: defaults, retry: retry)
     }
 
     func put(_ name: String, _ text: String) {

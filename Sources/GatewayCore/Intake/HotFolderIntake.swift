@@ -23,12 +23,17 @@ package final class HotFolderIntake: Service, Sendable {
         package var settleDelay: Duration
         package var diskRetryInterval: Duration
         package var parser: MetadataParser
+        /// How long a document waits for the attachments its sidecar names before
+        /// `NAME.error.txt` is written beside it (it goes on waiting: docs/hot-folder.md).
+        package var attachmentWait: Duration
 
-        package init(folder: String, settleDelay: Duration, diskRetryInterval: Duration, parser: MetadataParser) {
+        package init(folder: String, settleDelay: Duration, diskRetryInterval: Duration, parser: MetadataParser,
+                     attachmentWait: Duration = .seconds(3600)) {
             self.folder = folder
             self.settleDelay = settleDelay
             self.diskRetryInterval = diskRetryInterval
             self.parser = parser
+            self.attachmentWait = attachmentWait
         }
     }
 
@@ -40,6 +45,10 @@ package final class HotFolderIntake: Service, Sendable {
         case rejected(IntakeError.Code)
         /// Left in place for now; taken later by itself.
         case deferred(IntakeError.Code)
+        /// Its sidecar names attachments not (all) in the folder yet: taken with them once they are.
+        case waitingForAttachments([String])
+        /// Named as an attachment by a sidecar in the folder: taken only with its document.
+        case attachment
         case ignored
     }
 
@@ -59,13 +68,15 @@ package final class HotFolderIntake: Service, Sendable {
         var names = Set<[UInt8]>()
         var rescan = false
         var retryScheduled = false
+        /// Documents with a wake-up set for the end of their wait for attachments.
+        var attachmentDeadlines = Set<[UInt8]>()
     }
 
     let settings: Settings
     let store: DocumentStore
     let logger: Logger
     private let pending = Mutex(Pending())
-    private let state: Mutex<Snapshot>
+    let state: Mutex<Snapshot>
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
@@ -111,23 +122,23 @@ package final class HotFolderIntake: Service, Sendable {
         wake.yield()
     }
 
-    /// Takes every file waiting (or, after a rescan request, every file in the folder).
+    /// Takes every file waiting (or, after a rescan request, every file in the folder). A file a
+    /// sidecar names as an attachment stands for its document: its arrival may complete it, so
+    /// the whole folder is looked at again.
     package func processPending() async {
         let (names, rescan) = pending.withLock { pending in
             defer { pending.names = []; pending.rescan = false }
             return (pending.names, pending.rescan)
         }
+        let view = folderView()
         var work = names
-        if rescan {
-            do { work.formUnion(try POSIXFile.listDirectory(settings.folder)) } catch {
-                logger.error("cannot list the hot folder", metadata: ["error": "\(error)"])
-            }
-        }
+        if rescan || work.contains(where: view.isClaimed) { work.formUnion(view.names.values) }
         var waiting = 0
         var pausedForSpace = false
         var needsRetry = false  // a file still being written is retried by its close event instead
         for name in work.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            let outcome = await process(name)
+            let outcome = await process(name, view)
+            if case .waitingForAttachments = outcome { waiting += 1 }
             if case .deferred(let code) = outcome {
                 waiting += 1
                 if code == .insufficientSpace || code == .diskFull { pausedForSpace = true }
@@ -157,6 +168,18 @@ package final class HotFolderIntake: Service, Sendable {
         }
     }
 
+    /// One wake-up at the end of a document's wait for its attachments (to write its error
+    /// file); their arrival wakes the folder anyway, so no timer runs for anything else.
+    func scheduleAttachmentDeadline(_ name: [UInt8], after delay: Duration) {
+        let first = pending.withLock { $0.attachmentDeadlines.insert(name).inserted }
+        guard first else { return }
+        Task { [self] in
+            try? await Task.sleep(for: delay)
+            pending.withLock { _ = $0.attachmentDeadlines.remove(name) }
+            enqueue(name)
+        }
+    }
+
     // MARK: One file
 
     static func isCandidate(_ name: [UInt8]) -> Bool {
@@ -175,64 +198,109 @@ package final class HotFolderIntake: Service, Sendable {
         return names
     }
 
+    /// One file, with the folder as it is now (tests call this; a pass shares one view).
     package func process(_ name: [UInt8]) async -> Outcome {
+        await process(name, folderView())
+    }
+
+    func process(_ name: [UInt8], _ view: FolderView) async -> Outcome {
         guard Self.isCandidate(name) else { return .ignored }
+        if view.isClaimed(name) { return .attachment }
         let path = cPath(settings.folder, name)
         var info = stat()
         guard lstat(path, &info) == 0 else { return .ignored }  // gone: taken already
         if (info.st_mode & S_IFMT) == S_IFDIR { return .ignored }
         let displayName = String(decoding: name, as: UTF8.self)
         let sidecar = Self.sidecarNames(for: name).first { access(cPath(settings.folder, $0), F_OK) == 0 }
+        // The attachments present that the sidecar names: they share the document's fate.
+        let claimed = sidecar.map { view.files(claimedBy: $0) } ?? []
+        func reject(_ error: IntakeError) -> Outcome { self.reject(name, sidecar, error, attachments: claimed) }
 
-        guard (info.st_mode & S_IFMT) == S_IFREG else { return reject(name, sidecar, .notARegularFile) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return reject(.notARegularFile) }
         let fileName: String
-        do { fileName = try FileNameRule.validate(name) } catch { return reject(name, sidecar, error) }
+        do { fileName = try FileNameRule.validate(name) } catch { return reject(error) }
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { return reject(name, sidecar, .unreadableFile(String(cString: strerror(errno)))) }
+        guard fd >= 0 else { return reject(.unreadableFile(String(cString: strerror(errno)))) }
         defer { close(fd) }
         guard fstat(fd, &info) == 0 else { return .deferred(.storeUnavailable) }
         if Self.isOpenForWriting(fd) { return deferred(displayName, .fileStillBeingWritten) }
 
         let intakeKey = "hot_folder:\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec):\(fileName)"
         if let existing = try? store.document(intakeKey: intakeKey) {
-            removeOriginals(name, sidecar)
+            removeOriginals(name, sidecar, attachments: existing.metadata.attachmentNames.compactMap { view.names[$0] })
             logger.notice("hot folder file was already stored; original removed", metadata: ["file": "\(displayName)", "document.id": "\(existing.id)"])
             return .alreadyStored(existing.id)
         }
-        if info.st_size == 0 { return reject(name, sidecar, .emptyDocument) }
+        if info.st_size == 0 { return reject(.emptyDocument) }
         if Int64(info.st_size) > store.limits.maximumDocumentSize {
-            return reject(name, sidecar, .documentTooLarge(limit: store.limits.maximumDocumentSize))
+            return reject(.documentTooLarge(limit: store.limits.maximumDocumentSize))
         }
         // The file's own faults first (they are what the clerk must fix first), then its metadata.
         let metadata: DocumentMetadata
-        do { metadata = try readMetadata(sidecar) } catch { return reject(name, sidecar, error) }
+        do { metadata = try readMetadata(sidecar) } catch { return reject(error) }
+        if let clash = metadata.attachmentNames.first(where: { $0 == fileName }) {
+            return reject(.invalidMetadata("tệp đính kèm \"\(clash)\" trùng tên với chính văn bản", "the attachment \"\(clash)\" is the document itself",
+                                           field: "attachments"))
+        }
+        let missing = metadata.attachmentNames.filter { view.names[$0] == nil }
+        if !missing.isEmpty { return waitForAttachments(name, fileName: fileName, missing: missing, arrived: info.st_ctim) }
+        var attachments: [OpenAttachment] = []
+        defer { for attachment in attachments { close(attachment.fd) } }
+        for attachmentName in metadata.attachmentNames {
+            switch openAttachment(attachmentName, raw: view.names[attachmentName]!) {
+            case .opened(let opened): attachments.append(opened)
+            case .refused(let error): return reject(error)
+            case .busy: return deferred(displayName, .fileStillBeingWritten)
+            }
+        }
+        var stagedAttachments: [StagedDocument] = []
         do {
             let staged = try store.beginDocument(expectedSize: Int64(info.st_size))
-            let before = info
-            let changed = try await store.ioPool.runIfActive { () throws -> Bool in
-                try Self.copy(fd, into: staged)
-                var after = stat()
-                fstat(fd, &after)
-                return after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec
-                    || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec || staged.size != Int64(before.st_size)
+            for (index, attachment) in attachments.enumerated() {
+                stagedAttachments.append(try store.beginAttachment(of: staged, position: index + 1, expectedSize: Int64(attachment.info.st_size)))
             }
-            if changed || Self.isOpenForWriting(fd) {
-                staged.discard()
+            let before = info
+            let copies = [(fd, before, staged)] + zip(attachments, stagedAttachments).map { ($0.fd, $0.info, $1) }
+            let changed = try await store.ioPool.runIfActive { () throws -> Bool in
+                var changed = false
+                for (fd, before, staged) in copies {
+                    try Self.copy(fd, into: staged)
+                    var after = stat()
+                    fstat(fd, &after)
+                    changed = changed || after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec
+                        || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec || staged.size != Int64(before.st_size)
+                }
+                return changed
+            }
+            if changed || Self.isOpenForWriting(fd) || attachments.contains(where: { Self.isOpenForWriting($0.fd) }) {
+                for staged in [staged] + stagedAttachments { staged.discard() }
                 return deferred(displayName, .fileStillBeingWritten)
             }
             try await PDFIntakeCheck.check(staged, fileName: fileName, on: store.ioPool)
-            let receipt = try await store.commit(staged, IntakeRequest(
+            for (attachment, stagedAttachment) in zip(attachments, stagedAttachments) {
+                do throws(IntakeError) {
+                    try await PDFIntakeCheck.check(stagedAttachment, fileName: attachment.fileName, on: store.ioPool)
+                } catch {
+                    for staged in [staged] + stagedAttachments { staged.discard() }
+                    throw error.code.isTransient ? error : error.inAttachment(attachment.fileName)
+                }
+            }
+            let receipt = try await store.commit(staged, attachments: stagedAttachments, IntakeRequest(
                 fileName: fileName, metadata: metadata, source: .hotFolder, intakeKey: intakeKey,
-                cause: "taken from the hot folder as \"\(fileName)\""))
-            removeOriginals(name, sidecar)
+                cause: "taken from the hot folder as \"\(fileName)\""
+                    + (attachments.isEmpty ? "" : " with \(attachments.count) attachment(s): " + attachments.map { "\"\($0.fileName)\"" }.joined(separator: ", "))))
+            removeOriginals(name, sidecar, attachments: attachments.map(\.raw))
             logger.info("document received from hot folder", metadata: [
                 "file": "\(fileName)", "document.id": "\(receipt.document.id)", "document.size": "\(receipt.document.size)",
+                "attachments": "\(attachments.count)",
             ])
             return receipt.duplicate ? .alreadyStored(receipt.document.id) : .taken(receipt.document.id)
         } catch let error as IntakeError {
+            for staged in stagedAttachments { staged.discard() }
             if error.code.isTransient { return deferred(displayName, error.code, error) }
-            return reject(name, sidecar, error)
+            return reject(error)
         } catch {
+            for staged in stagedAttachments { staged.discard() }
             logger.error("hot folder intake failed", metadata: ["file": "\(displayName)", "error": "\(error)"])
             return .deferred(.storeUnavailable)
         }
@@ -240,6 +308,11 @@ package final class HotFolderIntake: Service, Sendable {
 
     private func readMetadata(_ sidecar: [UInt8]?) throws(IntakeError) -> DocumentMetadata {
         guard let sidecar else { return try settings.parser.parse(nil).metadata }
+        return try settings.parser.parse(try readSidecar(sidecar)).metadata
+    }
+
+    /// A sidecar's bytes, checked to be a JSON object of reasonable size.
+    func readSidecar(_ sidecar: [UInt8]) throws(IntakeError) -> [UInt8] {
         let sidecarName = String(decoding: sidecar, as: UTF8.self)
         let fd = open(cPath(settings.folder, sidecar), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
@@ -263,7 +336,7 @@ package final class HotFolderIntake: Service, Sendable {
         guard case .object = JSONValue.parse(json) else {
             throw .unreadableSidecar(sidecarName, "nội dung không phải là một đối tượng JSON hợp lệ", "its content is not a valid JSON object")
         }
-        return try settings.parser.parse(json).metadata
+        return json
     }
 
     static func copy(_ fd: Int32, into staged: StagedDocument) throws {
@@ -305,22 +378,30 @@ package final class HotFolderIntake: Service, Sendable {
         return .deferred(code)
     }
 
-    /// Sidecar first: if the box dies between the two, the document left behind is recognised as
-    /// already stored on the next scan; a sidecar left behind could lend its metadata to a later
-    /// document of the same name.
-    private func removeOriginals(_ name: [UInt8], _ sidecar: [UInt8]?) {
+    /// Attachments first, then the sidecar, then the document: if the box dies in between, the
+    /// document left behind is recognised as already stored on the next scan (its key is looked
+    /// up before its attachments are); an attachment left behind without its sidecar would be
+    /// taken as a document of its own, and a sidecar left behind could lend its metadata to a
+    /// later document of the same name.
+    private func removeOriginals(_ name: [UInt8], _ sidecar: [UInt8]?, attachments: [[UInt8]]) {
+        for attachment in attachments { unlink(cPath(settings.folder, attachment)) }
         if let sidecar { unlink(cPath(settings.folder, sidecar)) }
         unlink(cPath(settings.folder, name))
+        unlink(cPath(settings.folder, name + Array(".error.txt".utf8)))  // the note of a wait for attachments
     }
 
-    /// Moves a refused file (and its sidecar) to `rejected/` and writes `NAME.error.txt` beside it.
-    private func reject(_ name: [UInt8], _ sidecar: [UInt8]?, _ error: IntakeError) -> Outcome {
+    /// Moves a refused file (its sidecar and the attachments it names) to `rejected/` and writes
+    /// `NAME.error.txt` beside it.
+    private func reject(_ name: [UInt8], _ sidecar: [UInt8]?, _ error: IntakeError, attachments: [[UInt8]] = []) -> Outcome {
         let displayName = String(decoding: name, as: UTF8.self)
         state.withLock { $0.lastRefusal = error.code.rawValue }
         logger.warning("hot folder file refused", metadata: ["file": "\(displayName)", "code": "\(error.code.rawValue)", "reason": "\(error.messageEn)"])
         guard let target = moveToRejected(name) else { return .rejected(error.code) }
+        // Before the sidecar: without it they would be taken as documents of their own.
+        for attachment in attachments { _ = moveToRejected(attachment) }
         if let sidecar { _ = moveToRejected(sidecar, preferred: target + Array(".json".utf8)) }
-        writeErrorFile(for: target, text: error.errorFileText(fileName: displayName))
+        unlink(cPath(settings.folder, name + Array(".error.txt".utf8)))
+        writeErrorFile(in: rejectedFolder, for: target, text: error.errorFileText(fileName: displayName))
         return .rejected(error.code)
     }
 
@@ -352,9 +433,9 @@ package final class HotFolderIntake: Service, Sendable {
         return name + suffix
     }
 
-    private func writeErrorFile(for target: [UInt8], text: String) {
-        let finalPath = cPath(rejectedFolder, target + Array(".error.txt".utf8))
-        let temporaryPath = cPath(rejectedFolder, Array(".".utf8) + target + Array(".error.tmp".utf8))
+    func writeErrorFile(in directory: String, for target: [UInt8], text: String) {
+        let finalPath = cPath(directory, target + Array(".error.txt".utf8))
+        let temporaryPath = cPath(directory, Array(".".utf8) + target + Array(".error.tmp".utf8))
         let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o660)
         guard fd >= 0 else { return }
         let bytes = Array(text.utf8)

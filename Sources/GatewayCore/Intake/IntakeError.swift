@@ -21,6 +21,7 @@ package struct IntakeError: Error, Sendable, Equatable, CustomStringConvertible 
         case unreadableFile = "unreadable_file"
         case notAPDF = "not_a_pdf"
         case encryptedPDF = "encrypted_pdf"
+        case missingAttachment = "missing_attachment"
         case fileStillBeingWritten = "file_still_being_written"
         case incompleteUpload = "incomplete_upload"
         case idempotencyConflict = "idempotency_conflict"

@@ -77,6 +77,14 @@ package struct LocalAPI: Sendable {
                 metadataBytes = Array(data)
             }
             parsed = try parser.parse(metadataBytes)
+            // The body is the document alone: attachments come through the hot folder for now
+            // (docs/local-api.md, "Attachments"), refused here rather than stored without them.
+            guard parsed.metadata.attachmentNames.isEmpty else {
+                throw IntakeError.invalidMetadata(
+                    "chưa gửi được tệp đính kèm qua API cục bộ: hãy đặt văn bản, tệp mô tả và các tệp đính kèm vào thư mục chung",
+                    "attachments cannot be posted on the local API yet: put the document, its sidecar and its attachments in the hot folder",
+                    field: "attachments")
+            }
             guard let name = parsed.fileName else {
                 throw IntakeError.invalidFileName("thiếu tên tệp (file_name)", "file_name is missing")
             }
