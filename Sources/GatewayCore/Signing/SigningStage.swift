@@ -277,6 +277,11 @@ package actor SigningStage {
             } catch {
                 return refused("\(error)", state: record.state)
             }
+            // Before the seal, which is the commit that makes the document `signed` (AttachmentSigning.swift).
+            if let problem = try await signAttachments(of: record, number: number, session: session, token: token,
+                                                       authorization: authorization, at: now) {
+                return refused(problem, state: record.state)
+            }
         }
         let output = store.signingTemporaryPath(record.id, version: record.version + 1)
         do {
