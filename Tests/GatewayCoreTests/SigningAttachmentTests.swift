@@ -1,7 +1,9 @@
 import DocumentModel
 import DocumentSigning
 import DurableFiles
+import EdXML
 import Foundation
+import Logging
 import SigningPolicy
 import TestSupport
 import XCTest
@@ -137,5 +139,51 @@ extension SigningStageTests {
         XCTAssertEqual(attachments[0].version, 1)
         XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.layout.attachmentPath(id, position: 1, version: 2)))
         XCTAssertEqual(try fixture.store.register(year: OutgoingRegister.year(of: Date())).count, 1)
+    }
+
+    /// The seal session's envelope (OutboundPackager.queue, as the daemon wires it): the main
+    /// document and every attachment in their signed versions, the `.p7s` after its file, each
+    /// with its content type; the whole package signed by the organization's token.
+    func testTheSealedPackageCarriesTheAttachmentsAndTheSignature() async throws {
+        let tokens = KeyFileTokens(["seal": try organizationCard()])
+        let id = try await submitWithAttachments("gói tin")
+        let packager = OutboundPackager(agencyCode: AgencyCode("000.00.20.H14")!, agencyName: "UBND xã Hòa Tiến")
+        let store = fixture.store
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let quiet = logger
+        let stage = SigningStage(store: store, tokens: tokens, settings: settings, environment: SigningEnvironment(clockSynchronised: { true }),
+                                 logger: quiet, afterSeal: { document, signer in
+                                     _ = try await packager.queue(document.id, signer: signer, store: store, now: Date(), logger: quiet)
+                                 })
+        let status = try await run(stage, .organization, reader: "seal")
+        XCTAssertEqual(status.results.map(\.outcome), [.signed])
+        let record = try XCTUnwrap(try store.document(id))
+        XCTAssertEqual(record.state, .queued)
+
+        let unpacked = fixture.directory + "/unpacked"
+        try FileManager.default.createDirectory(atPath: unpacked, withIntermediateDirectories: true)
+        let read = try await PackageReader.read(path: fixture.layout.packagePath(id), unpackTo: unpacked, checkSignatures: true,
+                                                trustRoots: try DocumentVerifier.trustAnchors(pemFile: pki.root))
+        XCTAssertEqual(read.findings, [])
+        XCTAssertEqual(read.signatures?.map(\.outcome), [.valid])
+        XCTAssertEqual(read.signatures?.map(\.trust), [.trusted])
+        XCTAssertEqual(read.attachments.map(\.info.name), ["gói tin.pdf", "Phụ lục 1.pdf", "Bảng số liệu.xlsx", "Bảng số liệu.xlsx.p7s"])
+        XCTAssertEqual(read.attachments.map(\.info.contentType), [
+            "application/pdf", "application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pkcs7-signature",
+        ])
+        XCTAssertEqual(Set(read.attachments.map(\.info.contentId)).count, 4)
+        let attachments = try store.attachments(id)
+        let expected = [
+            fixture.layout.objectPath(id, version: record.version),
+            fixture.layout.attachmentPath(id, position: 1, version: 1),
+            fixture.layout.attachmentPath(id, position: 2, version: 0),
+            fixture.layout.attachmentSignaturePath(id, position: 2),
+        ]
+        XCTAssertEqual(attachments[0].version, 1)
+        for (received, stored) in zip(read.attachments, expected) {
+            let path = try XCTUnwrap(received.path)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), try Data(contentsOf: URL(fileURLWithPath: stored)), received.info.name)
+        }
     }
 }

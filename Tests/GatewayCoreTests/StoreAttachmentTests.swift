@@ -113,6 +113,22 @@ final class StoreAttachmentTests: XCTestCase {
         XCTAssertEqual(try fixture.store.list().count, 0)
     }
 
+    /// The API's view of a document (and `gatewayd show --json`) lists its attachments.
+    func testTheDocumentViewListsTheAttachments() async throws {
+        let id = try await submit(attachments: [("Phụ lục 1.pdf", SamplePDF.bytes("a")), ("b.xlsx", Array("1".utf8))]).document.id
+        let view = try XCTUnwrap(try LocalAPIQueries(store: fixture.store).document(id))
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: GatewayJSON.encoder.encode(view)) as? [String: Any])
+        let listed = try XCTUnwrap(json["attachments"] as? [[String: Any]])
+        XCTAssertEqual(listed.map { $0["file_name"] as? String }, ["Phụ lục 1.pdf", "b.xlsx"])
+        XCTAssertEqual(listed.map { $0["position"] as? Int }, [1, 2])
+        XCTAssertEqual(((json["metadata"] as? [String: Any])?["attachments"] as? [String]), ["Phụ lục 1.pdf", "b.xlsx"])
+        let decoded = try GatewayJSON.decoder.decode(DocumentView.self, from: GatewayJSON.encoder.encode(view))
+        XCTAssertEqual(decoded.attachments, view.attachments)
+
+        let plain = try await fixture.submit(SamplePDF.bytes("x"), name: "x.pdf").document.id
+        XCTAssertNil(try LocalAPIQueries(store: fixture.store).document(plain)?.attachments, "no empty list")
+    }
+
     // MARK: The check
 
     func testCheckQuarantinesADocumentWhoseAttachmentIsMissing() async throws {

@@ -11,17 +11,20 @@ package struct DocumentView: Sendable, Codable {
     package var statuses: [RecipientStatusRecord]?
     /// The signatures made on the box: who, which certificate, which role, which version.
     package var signatures: [SignatureRecord]?
+    /// Its attachments (phụ lục), in order, with their signatures once the seal made them.
+    package var attachments: [AttachmentRecord]?
 
     package init(document: DocumentRecord, duplicate: Bool? = nil, history: [TransitionRecord]? = nil, statuses: [RecipientStatusRecord]? = nil,
-                 signatures: [SignatureRecord]? = nil) {
+                 signatures: [SignatureRecord]? = nil, attachments: [AttachmentRecord]? = nil) {
         self.document = document
+        self.attachments = attachments
         self.signatures = signatures
         self.duplicate = duplicate
         self.history = history
         self.statuses = statuses
     }
 
-    enum ExtraKeys: String, CodingKey { case duplicate, history, statuses = "recipient_statuses", signatures }
+    enum ExtraKeys: String, CodingKey { case duplicate, history, statuses = "recipient_statuses", signatures, attachments }
 
     package func encode(to encoder: any Encoder) throws {
         try document.encode(to: encoder)
@@ -30,6 +33,7 @@ package struct DocumentView: Sendable, Codable {
         try container.encodeIfPresent(history, forKey: .history)
         try container.encodeIfPresent(statuses, forKey: .statuses)
         try container.encodeIfPresent(signatures, forKey: .signatures)
+        try container.encodeIfPresent(attachments, forKey: .attachments)
     }
 
     package init(from decoder: any Decoder) throws {
@@ -39,6 +43,7 @@ package struct DocumentView: Sendable, Codable {
         history = try container.decodeIfPresent([TransitionRecord].self, forKey: .history)
         statuses = try container.decodeIfPresent([RecipientStatusRecord].self, forKey: .statuses)
         signatures = try container.decodeIfPresent([SignatureRecord].self, forKey: .signatures)
+        attachments = try container.decodeIfPresent([AttachmentRecord].self, forKey: .attachments)
     }
 }
 

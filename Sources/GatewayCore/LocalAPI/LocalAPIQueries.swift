@@ -27,8 +27,9 @@ package struct LocalAPIQueries: Sendable {
     /// One document with its history and what its recipients said; nil when there is none.
     package func document(_ id: DocumentID) throws -> DocumentView? {
         guard let document = try store.document(id) else { return nil }
+        let attachments = try store.attachments(id)
         return DocumentView(document: document, history: try store.history(id), statuses: try store.recipientStatuses(id),
-                            signatures: try store.signatures(id))
+                            signatures: try store.signatures(id), attachments: attachments.isEmpty ? nil : attachments)
     }
 
     package func inbox(limit: Int = 100, inboxFolder: String) throws -> InboxList {

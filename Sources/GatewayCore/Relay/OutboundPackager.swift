@@ -27,9 +27,9 @@ package struct OutboundPackager: Sendable {
         package var message: String
     }
 
-    /// The package model for `document` (pure; `now` gives the trace time, and the promulgation
-    /// date of a document that has no number from the box's register).
-    package func package(for document: DocumentRecord, now: Date) throws(Refusal) -> DocumentPackage {
+    /// The package model for `document` and its `attachments` (pure; `now` gives the trace time,
+    /// and the promulgation date of a document that has no number from the box's register).
+    package func package(for document: DocumentRecord, attachments: [AttachmentRecord] = [], now: Date) throws(Refusal) -> DocumentPackage {
         let metadata = document.metadata
         // Sealed on the box: the register's number, notation and date (Decree 30 Art. 15).
         let registered = document.registerNumber
@@ -58,8 +58,7 @@ package struct OutboundPackager: Sendable {
                 documentId: MessageHeader.composedDocumentId(from: from, date: date, code: code)),
             traces: [TraceHeader(organId: from, timestamp: EdXMLTimestamp(now).description)],
             business: Business(docType: .new),
-            attachments: [AttachmentInfo(contentId: document.id.description, name: document.fileName,
-                                         contentType: AttachmentInfo.contentType(forFileName: document.fileName))])
+            attachments: Self.packageFiles(document, attachments: attachments).map(\.info))
         let findings = package.findings()
         guard findings.isEmpty else {
             throw Refusal(message: "Gói edXML không hợp lệ / the edXML package breaks the rules: "
@@ -71,12 +70,13 @@ package struct OutboundPackager: Sendable {
     /// Writes the package, XML-signed by `signer`, next to the store (temporary name, fsync,
     /// rename, directory fsync) and returns its digest and size. Streams: the document is
     /// base64-encoded from its file (read twice: once for the signature's digest, once to write).
-    package func write(_ package: DocumentPackage, document: DocumentRecord, layout: StoreLayout,
+    package func write(_ package: DocumentPackage, document: DocumentRecord, attachments: [AttachmentRecord] = [], layout: StoreLayout,
                        signer: any Signer) async throws -> (sha256: String, size: Int64) {
         let temporary = layout.temporaryDirectory + "/" + document.id.description + ".edxml.part"
         let target = layout.packagePath(document.id)
         POSIXFile.unlinkIfPresent(temporary)
-        try await PackageWriter.write(package, attachmentFiles: [layout.objectPath(document.id, version: document.version)], to: temporary, signer: signer)
+        let files = Self.packageFiles(document, attachments: attachments).map { layout.objectsDirectory + "/" + $0.objectName }
+        try await PackageWriter.write(package, attachmentFiles: files, to: temporary, signer: signer)
         let digest = try POSIXFile.sha256(ofFile: temporary, sync: true)
         try POSIXFile.rename(temporary, target)
         try POSIXFile.fsyncDirectory(layout.packagesDirectory)
@@ -110,13 +110,14 @@ package struct OutboundPackager: Sendable {
         // recorded digest (an upload would then fail its receipt check for ever).
         let current = try store.document(id)
         guard let document = current, document.state == .signed else { return .notSigned(current?.state) }
+        let attachments = try store.attachments(document.id)
         let package: DocumentPackage
-        do { package = try self.package(for: document, now: now) } catch {
+        do { package = try self.package(for: document, attachments: attachments, now: now) } catch {
             try store.transition(document.id, to: .rejected, cause: "edXML package could not be built", reason: error.message)
             logger.warning("document rejected: no edXML package", metadata: ["document.id": "\(document.id)", "reason": "\(error.message)"])
             return .rejected(reason: error.message)
         }
-        let (sha256, size) = try await write(package, document: document, layout: store.layout, signer: signer)
+        let (sha256, size) = try await write(package, document: document, attachments: attachments, layout: store.layout, signer: signer)
         try store.queueForRelay(OutboundRecord(
             documentId: document.id, packageKey: package.header.documentId ?? "", packageSHA256: sha256, packageSize: size,
             lane: RelayLane(document.metadata.priority), queuedAt: now, uploadPath: nil, attempts: 0, nextAttemptAt: nil,

@@ -46,6 +46,17 @@ struct Show: AsyncParsableCommand {
                     + "v\(signature.version)  thu hồi / revocation: \(signature.revocation)  [\(signature.token)]")
             }
         }
+        if let attachments = view.attachments, !attachments.isEmpty {
+            lines.append("Tệp đính kèm / attachments:")
+            for attachment in attachments {
+                let signature = switch (attachment.signedAt, attachment.signatureFile) {
+                case (nil, _): "chưa ký / not signed"
+                case (let at?, nil): "đã ký / signed \(GatewayJSON.format(at)) (PAdES, v\(attachment.version))"
+                case (let at?, _?): "đã ký / signed \(GatewayJSON.format(at)) (\(attachment.fileName).p7s)"
+                }
+                lines.append("  \(attachment.position). \(attachment.fileName) (\(ByteCountText.format(attachment.size)))  \(signature)")
+            }
+        }
         if let statuses = view.statuses, !statuses.isEmpty {
             lines.append("Nơi nhận báo / statuses from recipients:")
             for status in statuses {
