@@ -24,7 +24,7 @@ extension SigningStageTests {
         let files: [(String, [UInt8])] = [("Phụ lục 1.pdf", SamplePDF.bytes("Phu luc 1")), ("Bảng số liệu.xlsx", Array("cột A;cột B\n".utf8))]
         var staging: [StagedDocument] = []
         for (index, file) in files.enumerated() {
-            let attachment = try store.beginAttachment(of: staged, position: index + 1, expectedSize: nil)
+            let attachment = try store.beginAttachment(of: staged.id, position: index + 1, expectedSize: nil)
             try attachment.append(file.1)
             staging.append(attachment)
         }

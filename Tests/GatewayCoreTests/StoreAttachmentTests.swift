@@ -70,7 +70,7 @@ final class StoreAttachmentTests: XCTestCase {
         try staged.append(SamplePDF.bytes("chính"))
         var files: [StagedDocument] = []
         for (index, (_, bytes)) in attachments.enumerated() {
-            let file = try store.beginAttachment(of: staged, position: index + 1, expectedSize: Int64(bytes.count))
+            let file = try store.beginAttachment(of: staged.id, position: index + 1, expectedSize: Int64(bytes.count))
             try file.append(bytes)
             files.append(file)
         }
@@ -194,5 +194,52 @@ final class StoreAttachmentTests: XCTestCase {
         XCTAssertThrowsError(try attempt(), "signed already")
         XCTAssertEqual(try fixture.temporaryFiles(), [], "a refused signature leaves no temporary file")
         XCTAssertEqual(try fixture.store.attachments(id)[0].signatureFile, StoreLayout.attachmentSignatureName(id, position: 1))
+    }
+}
+
+/// The local API's holding of attachments posted before their document: taken whole by the
+/// document that names them, forgotten after their lifetime, bounded.
+final class UnitAttachmentUploadsTests: XCTestCase {
+    var fixture: StoreFixture!
+
+    override func setUp() async throws { fixture = try StoreFixture() }
+    override func tearDown() async throws { fixture.close() }
+
+    func staged(_ text: String) throws -> StagedDocument {
+        let file = try fixture.store.beginAttachment(of: fixture.store.newDocumentID(), position: 1, expectedSize: nil)
+        try file.append(Array(text.utf8))
+        return file
+    }
+
+    func testTheDocumentTakesWhatItNamesInItsOrderAndTheRestIsDropped() throws {
+        let uploads = AttachmentUploads()
+        try uploads.put(try staged("a"), key: "k", name: "a.xlsx")
+        try uploads.put(try staged("b"), key: "k", name: "b.xlsx")
+        try uploads.put(try staged("stray"), key: "k", name: "stray.xlsx")
+        try uploads.put(try staged("other"), key: "other", name: "a.xlsx")
+        guard case .failure(let missing) = uploads.take(key: "k", names: ["b.xlsx", "c.xlsx"]) else { return XCTFail() }
+        XCTAssertEqual(missing.code, .missingAttachment)
+        XCTAssertTrue(missing.messageEn.contains("\"c.xlsx\"") && !missing.messageEn.contains("b.xlsx"), missing.messageEn)
+        guard case .success(let taken) = uploads.take(key: "k", names: ["b.xlsx", "a.xlsx"]) else { return XCTFail() }
+        XCTAssertEqual(taken.map(\.size), [1, 1])
+        XCTAssertEqual(taken.map { $0.path.hasSuffix(".part") }, [true, true])
+        XCTAssertEqual(try fixture.temporaryFiles().count, 3, "the stray one discarded, the other key's kept")
+        guard case .failure = uploads.take(key: "k", names: ["a.xlsx"]) else { return XCTFail("taken twice") }
+    }
+
+    func testAnUploadNotClaimedWithinItsLifetimeIsForgottenAndItsFileRemoved() throws {
+        let uploads = AttachmentUploads()
+        let start = ContinuousClock.now
+        try uploads.put(try staged("a"), key: "k", name: "a.xlsx", now: start)
+        guard case .failure = uploads.take(key: "k", names: ["a.xlsx"], now: start + AttachmentUploads.lifetime) else { return XCTFail() }
+        XCTAssertEqual(try fixture.temporaryFiles(), [])
+    }
+
+    func testAKeyHoldsAtMostTwentyAndAReplacedUploadIsDiscarded() throws {
+        let uploads = AttachmentUploads()
+        for index in 1...20 { try uploads.put(try staged("\(index)"), key: "k", name: "p\(index).xlsx") }
+        XCTAssertThrowsError(try uploads.put(try staged("21"), key: "k", name: "p21.xlsx"))
+        try uploads.put(try staged("again"), key: "k", name: "p1.xlsx")
+        XCTAssertEqual(try fixture.temporaryFiles().count, 20, "the refused and the replaced are gone")
     }
 }

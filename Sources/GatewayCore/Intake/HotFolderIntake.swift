@@ -257,7 +257,7 @@ package final class HotFolderIntake: Service, Sendable {
         do {
             let staged = try store.beginDocument(expectedSize: Int64(info.st_size))
             for (index, attachment) in attachments.enumerated() {
-                stagedAttachments.append(try store.beginAttachment(of: staged, position: index + 1, expectedSize: Int64(attachment.info.st_size)))
+                stagedAttachments.append(try store.beginAttachment(of: staged.id, position: index + 1, expectedSize: Int64(attachment.info.st_size)))
             }
             let before = info
             let copies = [(fd, before, staged)] + zip(attachments, stagedAttachments).map { ($0.fd, $0.info, $1) }

@@ -17,6 +17,8 @@ package struct LocalAPI: Sendable {
     /// The signing stage; nil when the daemon runs without token support.
     let signing: SigningStage?
     let queries: LocalAPIQueries
+    /// Attachments posted ahead of their document (`POST /v1/attachments`).
+    let uploads = AttachmentUploads()
     let startedAt: Date
     let logger: Logger
 
@@ -39,6 +41,7 @@ package struct LocalAPI: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(APIErrorMiddleware(logger: logger))
         router.post("/v1/documents") { request, _ in try await submit(request) }
+        router.post("/v1/attachments") { request, _ in try await stageAttachment(request) }
         router.get("/v1/documents") { request, _ in try list(request) }
         router.get("/v1/documents/{id}") { _, context in try show(context.parameters.get("id") ?? "") }
         router.get("/v1/documents/{id}/receipt") { _, context in try receipt(context.parameters.get("id") ?? "") }
@@ -77,31 +80,119 @@ package struct LocalAPI: Sendable {
                 metadataBytes = Array(data)
             }
             parsed = try parser.parse(metadataBytes)
-            // The body is the document alone: attachments come through the hot folder for now
-            // (docs/local-api.md, "Attachments"), refused here rather than stored without them.
-            guard parsed.metadata.attachmentNames.isEmpty else {
-                throw IntakeError.invalidMetadata(
-                    "chưa gửi được tệp đính kèm qua API cục bộ: hãy đặt văn bản, tệp mô tả và các tệp đính kèm vào thư mục chung",
-                    "attachments cannot be posted on the local API yet: put the document, its sidecar and its attachments in the hot folder",
-                    field: "attachments")
-            }
             guard let name = parsed.fileName else {
                 throw IntakeError.invalidFileName("thiếu tên tệp (file_name)", "file_name is missing")
             }
             fileName = try FileNameRule.validate(name)
-            if let key = request.headers[Self.idempotencyHeader] {
-                guard (1...128).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-                    throw APIError.badRequest("Idempotency-Key phải gồm 1–128 ký tự ASCII nhìn thấy được", "Idempotency-Key must be 1–128 visible ASCII characters")
-                }
-                idempotencyKey = key
+            idempotencyKey = try Self.idempotencyKey(request)
+            // The attachments were posted under the submission's key (`POST /v1/attachments`).
+            if !parsed.metadata.attachmentNames.isEmpty, idempotencyKey == nil {
+                throw IntakeError.invalidMetadata(
+                    "văn bản có tệp đính kèm cần Idempotency-Key (khóa đã dùng khi gửi các tệp đính kèm)",
+                    "a document with attachments needs the Idempotency-Key its attachments were posted with", field: "attachments")
+            }
+            if let clash = parsed.metadata.attachmentNames.first(where: { $0 == fileName }) {
+                throw IntakeError.invalidMetadata("tệp đính kèm \"\(clash)\" trùng tên với chính văn bản", "the attachment \"\(clash)\" is the document itself",
+                                                  field: "attachments")
             }
         } catch {
             // Read the body to its end so the client sees our answer, not a reset connection.
             try? await drain(request)
             throw error
         }
+        let staged = try await receive(request)
+        try await PDFIntakeCheck.check(staged, fileName: fileName, contentType: request.headers[.contentType], on: store.ioPool)
+        var request = IntakeRequest(fileName: fileName, metadata: parsed.metadata, source: .api,
+                                    intakeKey: idempotencyKey.map { "api:\($0)" }, cause: "submitted on the local API as \"\(fileName)\"")
+        var attachments: [StagedDocument] = []
+        if let key = idempotencyKey, !parsed.metadata.attachmentNames.isEmpty {
+            if (try? store.document(intakeKey: "api:\(key)")) != nil {
+                // A retry of a stored submission: its attachments were committed with it, and the
+                // commit answers the first document (or the key's conflict) without them.
+                request.metadata.attachments = nil
+            } else {
+                switch uploads.take(key: key, names: parsed.metadata.attachmentNames) {
+                case .success(let taken): attachments = taken
+                case .failure(let missing):
+                    staged.discard()
+                    throw missing
+                }
+                request.cause += " with \(attachments.count) attachment(s)"
+            }
+        }
+        let receipt = try await store.commit(staged, attachments: attachments, request)
+        if !receipt.duplicate {
+            logger.info("document received on the local API", metadata: [
+                "document.id": "\(receipt.document.id)", "file": "\(fileName)", "document.size": "\(receipt.document.size)",
+                "attachments": "\(attachments.count)",
+            ])
+        }
+        return try json(DocumentView(document: receipt.document, duplicate: receipt.duplicate), status: receipt.duplicate ? .ok : .created)
+    }
+
+    static let fileNameHeader = HTTPField.Name("X-Gateway-File-Name")!
+
+    /// `POST /v1/attachments`: one attachment of a submission to come, its name in
+    /// `X-Gateway-File-Name` (base64 of UTF-8, like the metadata), the submission's
+    /// `Idempotency-Key`; the body is the file. Staged, checked like a document (a `.pdf` must be
+    /// a PDF the box can sign), and held for the document (`AttachmentUploads`).
+    func stageAttachment(_ request: Request) async throws -> Response {
+        let key: String
+        let name: String
+        do {
+            guard let given = try Self.idempotencyKey(request) else {
+                throw APIError.badRequest("tệp đính kèm cần Idempotency-Key (khóa của văn bản sẽ gửi sau)",
+                                          "an attachment needs the Idempotency-Key its document will be posted with")
+            }
+            key = given
+            guard let header = request.headers[Self.fileNameHeader],
+                  let data = Data(base64Encoded: header.trimmingCharacters(in: CharacterSet.whitespaces)) else {
+                throw IntakeError.invalidFileName("thiếu tiêu đề X-Gateway-File-Name (base64 của tên tệp)",
+                                                  "the X-Gateway-File-Name header (base64 of the file name) is missing or not base64")
+            }
+            guard let text = String(validating: Array(data), as: UTF8.self) else {
+                throw IntakeError.invalidFileName("tên tệp không phải UTF-8", "the name is not UTF-8")
+            }
+            name = try MetadataParser.attachments(.array([.string(text)]))[0]
+        } catch {
+            try? await drain(request)
+            throw error
+        }
+        let staged = try await receive(request, attachment: true)
+        guard staged.size > 0 else {
+            staged.discard()
+            throw IntakeError.emptyDocument.inAttachment(name)
+        }
+        do throws(IntakeError) {
+            try await PDFIntakeCheck.check(staged, fileName: name, contentType: request.headers[.contentType], on: store.ioPool)
+        } catch {
+            throw error.code.isTransient ? error : error.inAttachment(name)
+        }
+        try uploads.put(staged, key: key, name: name)
+        struct Staged: Encodable {
+            var fileName: String
+            var size: Int64
+            var idempotencyKey: String
+            enum CodingKeys: String, CodingKey { case fileName = "file_name", size, idempotencyKey = "idempotency_key" }
+        }
+        return try json(Staged(fileName: name, size: staged.size, idempotencyKey: key), status: .accepted)
+    }
+
+    /// The `Idempotency-Key` header, checked; nil without one.
+    static func idempotencyKey(_ request: Request) throws(APIError) -> String? {
+        guard let key = request.headers[Self.idempotencyHeader] else { return nil }
+        guard (1...128).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw APIError.badRequest("Idempotency-Key phải gồm 1–128 ký tự ASCII nhìn thấy được", "Idempotency-Key must be 1–128 visible ASCII characters")
+        }
+        return key
+    }
+
+    /// Streams the body into a new staged file (a document's, or an attachment's), whole or not at all.
+    private func receive(_ request: Request, attachment: Bool = false) async throws -> StagedDocument {
         let expected = request.headers[.contentLength].flatMap { Int64($0) }
-        let staged = try store.beginDocument(expectedSize: expected)
+        let staged = attachment
+            ? try store.beginAttachment(of: store.newDocumentID(), position: 1, expectedSize: expected)
+            : try store.beginDocument(expectedSize: expected)
         do {
             for try await buffer in request.body {
                 var failure: IntakeError?
@@ -121,16 +212,7 @@ package struct LocalAPI: Sendable {
             staged.discard()
             throw IntakeError.incompleteUpload(expected: expected, received: staged.size)
         }
-        try await PDFIntakeCheck.check(staged, fileName: fileName, contentType: request.headers[.contentType], on: store.ioPool)
-        let receipt = try await store.commit(staged, IntakeRequest(
-            fileName: fileName, metadata: parsed.metadata, source: .api,
-            intakeKey: idempotencyKey.map { "api:\($0)" }, cause: "submitted on the local API as \"\(fileName)\""))
-        if !receipt.duplicate {
-            logger.info("document received on the local API", metadata: [
-                "document.id": "\(receipt.document.id)", "file": "\(fileName)", "document.size": "\(receipt.document.size)",
-            ])
-        }
-        return try json(DocumentView(document: receipt.document, duplicate: receipt.duplicate), status: receipt.duplicate ? .ok : .created)
+        return staged
     }
 
     private func drain(_ request: Request) async throws {

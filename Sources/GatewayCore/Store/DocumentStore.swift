@@ -106,12 +106,13 @@ package final class DocumentStore: Sendable {
     }
 
     /// Starts the content of attachment `position` (1-based, its place in the metadata's list) of
-    /// the document staged as `document`, with the same limits; committed with it (`commit`).
-    package func beginAttachment(of document: StagedDocument, position: Int, expectedSize: Int64?) throws(IntakeError) -> StagedDocument {
+    /// the document staged as `document`, with the same limits; committed with it (`commit`), which
+    /// names it after the document it is committed with (`document` only names the staged file).
+    package func beginAttachment(of document: DocumentID, position: Int, expectedSize: Int64?) throws(IntakeError) -> StagedDocument {
         try checkSpace(expectedSize: expectedSize)
-        let path = layout.temporaryDirectory + "/" + StoreLayout.attachmentName(document.id, position: position, version: 0) + ".part"
+        let path = layout.temporaryDirectory + "/" + StoreLayout.attachmentName(document, position: position, version: 0) + ".part"
         do {
-            return try StagedDocument(id: document.id, path: path, sizeLimit: limits.maximumDocumentSize)
+            return try StagedDocument(id: document, path: path, sizeLimit: limits.maximumDocumentSize)
         } catch {
             throw error.isNoSpace ? .diskFull : .storeUnavailable(error.description)
         }
