@@ -147,6 +147,25 @@ final class StoreAttachmentTests: XCTestCase {
         XCTAssertTrue(report.quarantined[0].reason.contains("hash"), report.quarantined[0].reason)
     }
 
+    /// Start-up: the staged attachments of a commit that never happened are removed with the rest
+    /// of `store/tmp/`, and a transient document whose attachment is gone is quarantined.
+    func testStartUpRemovesStagedAttachmentsAndQuarantinesATransientDocumentMissingOne() async throws {
+        let staged = try fixture.store.beginDocument(expectedSize: nil)
+        try staged.append(SamplePDF.bytes("x"))
+        let stagedAttachment = try fixture.store.beginAttachment(of: staged.id, position: 1, expectedSize: nil)
+        try stagedAttachment.append(Array("1".utf8))
+        let id = try await submit(attachments: [("a.xlsx", Array("1".utf8))]).document.id
+        for state in [DocumentState.awaitingSeal, .signed, .queued] { try fixture.store.transition(id, to: state, cause: "test") }
+        try fixture.store.transition(id, to: .sending, cause: "test")
+        unlink(fixture.layout.attachmentPath(id, position: 1, version: 0))
+        let report = try fixture.store.recover()
+        XCTAssertEqual(Set(report.temporaryFilesRemoved), ["\(staged.id).part", "\(staged.id).a1.part"])
+        XCTAssertEqual(report.quarantined.map(\.id), [id.description])
+        XCTAssertTrue(report.quarantined[0].reason.contains("attachment 1 (a.xlsx)"), report.quarantined[0].reason)
+        XCTAssertEqual(try fixture.store.document(id)?.state, .quarantined)
+        withExtendedLifetime((staged, stagedAttachment)) {}
+    }
+
     func testOrphanAttachmentFilesAreSetAsideAndSignedVersionsKept() async throws {
         let id = try await submit(attachments: [("a.pdf", SamplePDF.bytes("a")), ("b.xlsx", Array("1".utf8))]).document.id
         let layout = fixture.layout
