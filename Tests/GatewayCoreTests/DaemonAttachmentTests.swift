@@ -57,4 +57,21 @@ extension DaemonTests {
         XCTAssertEqual(try GatewayJSON.decoder.decode(DocumentView.self, from: Data(retry.body.utf8)).document.id, id)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: daemon.dataDirectory + "/store/tmp"), [], "nothing left staged")
     }
+
+    func testSubmitWithAttachmentsThroughTheCLI() throws {
+        let document = write("QĐ 8.pdf", SamplePDF.bytes("quyet dinh 8"))
+        let annex = write("Phụ lục 1.pdf", SamplePDF.bytes("phu luc"))
+        let sheet = write("Bảng số liệu.xlsx", Array("1;2\n".utf8))
+        let submitted = daemon.cli(["submit", document, "--to", "000.00.20.H13", "--attachment", annex, "--attachment", sheet, "--json"])
+        XCTAssertEqual(submitted.status, 0, submitted.err)
+        let view = try GatewayJSON.decoder.decode(DocumentView.self, from: Data(submitted.out.utf8))
+        XCTAssertEqual(view.document.metadata.attachments, ["Phụ lục 1.pdf", "Bảng số liệu.xlsx"])
+        let shown = daemon.cli(["show", view.document.id.description])
+        XCTAssertTrue(shown.out.contains("1. Phụ lục 1.pdf") && shown.out.contains("2. Bảng số liệu.xlsx"), shown.out)
+        XCTAssertTrue(shown.out.contains("chưa ký / not signed"), shown.out)
+
+        let notAPDF = daemon.cli(["submit", document, "--to", "000.00.20.H13", "--attachment", write("hỏng.pdf", Array("%PDF-1.4 x".utf8))])
+        XCTAssertNotEqual(notAPDF.status, 0)
+        XCTAssertTrue(notAPDF.err.contains("hỏng.pdf"), notAPDF.err)
+    }
 }

@@ -73,6 +73,8 @@ package struct SubmissionMetadata: Sendable, Codable, Equatable {
     package var priority: Int?
     package var signer: Signer?
     package var signed: Bool
+    /// The attachments' names, posted first under the submission's key (`POST /v1/attachments`).
+    package var attachments: [String]?
 
     /// The rest is set field by field: what the clerk did not give stays out of the JSON.
     package init(fileName: String, signed: Bool = false) {
@@ -81,7 +83,7 @@ package struct SubmissionMetadata: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case fileName = "file_name", recipients, subject, number, notation, documentType = "document_type", priority, signer, signed
+        case fileName = "file_name", recipients, subject, number, notation, documentType = "document_type", priority, signer, signed, attachments
     }
 
     /// The header's JSON: sorted keys, so the same submission always carries the same bytes.
@@ -90,6 +92,19 @@ package struct SubmissionMetadata: Sendable, Codable, Equatable {
         encoder.outputFormatting = [.sortedKeys]
         return try encoder.encode(self)
     }
+}
+
+/// `202` to `POST /v1/attachments`: an attachment staged for the document to be posted with the key.
+package struct AttachmentStaged: Sendable, Codable, Equatable {
+    package var fileName: String
+    package var size: Int64
+    package var idempotencyKey: String
+
+    package init(fileName: String, size: Int64, idempotencyKey: String) {
+        (self.fileName, self.size, self.idempotencyKey) = (fileName, size, idempotencyKey)
+    }
+
+    enum CodingKeys: String, CodingKey { case fileName = "file_name", size, idempotencyKey = "idempotency_key" }
 }
 
 /// `202` to `POST /v1/inbox/ID/status`: the clerk's status as recorded, for the command line

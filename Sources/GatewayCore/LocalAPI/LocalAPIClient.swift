@@ -92,20 +92,34 @@ package struct LocalAPIClient: Sendable {
 
     /// Streams a file to `POST /v1/documents`; returns once the daemon says it is durable.
     package func submit(file path: String, metadata: SubmissionMetadata, idempotencyKey: String?) async throws -> DocumentView {
-        let metadataJSON = try metadata.json()
+        var request = try fileRequest("/v1/documents", path: path, idempotencyKey: idempotencyKey)
+        request.request.headers.add(name: "X-Gateway-Metadata", value: try metadata.json().base64EncodedString())
+        defer { try? request.handle.close() }
+        return try await perform(request.request, as: DocumentView.self).0
+    }
+
+    /// Streams a file to `POST /v1/attachments` as attachment `name` of the submission `idempotencyKey`
+    /// (staged by the daemon for the document posted next with that key).
+    package func stageAttachment(file path: String, name: String, idempotencyKey: String) async throws -> AttachmentStaged {
+        var request = try fileRequest("/v1/attachments", path: path, idempotencyKey: idempotencyKey)
+        request.request.headers.add(name: "X-Gateway-File-Name", value: Data(name.utf8).base64EncodedString())
+        defer { try? request.handle.close() }
+        return try await perform(request.request, as: AttachmentStaged.self).0
+    }
+
+    /// A POST whose body streams the file at `path` (the handle is the caller's to close).
+    private func fileRequest(_ route: String, path: String, idempotencyKey: String?) throws -> (request: HTTPClientRequest, handle: FileHandle) {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw Failure.unexpected("Không đọc được tệp \(path) / cannot read \(path)")
         }
-        defer { try? handle.close() }
         let size = try handle.seekToEnd()
         try handle.seek(toOffset: 0)
-        var request = HTTPClientRequest(url: try url("/v1/documents"))
+        var request = HTTPClientRequest(url: try url(route))
         request.method = .POST
-        request.headers.add(name: "X-Gateway-Metadata", value: metadataJSON.base64EncodedString())
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
         request.body = .stream(FileChunks(ioPool: nil, path: path, from: 0, to: Int64(size)), length: .known(Int64(size)))
-        return try await perform(request, as: DocumentView.self).0
+        return (request, handle)
     }
 
     package func list(states: [String] = [], limit: Int = 100) async throws -> [DocumentRecord] {

@@ -169,13 +169,7 @@ package struct LocalAPI: Sendable {
             throw error.code.isTransient ? error : error.inAttachment(name)
         }
         try uploads.put(staged, key: key, name: name)
-        struct Staged: Encodable {
-            var fileName: String
-            var size: Int64
-            var idempotencyKey: String
-            enum CodingKeys: String, CodingKey { case fileName = "file_name", size, idempotencyKey = "idempotency_key" }
-        }
-        return try json(Staged(fileName: name, size: staged.size, idempotencyKey: key), status: .accepted)
+        return try json(AttachmentStaged(fileName: name, size: staged.size, idempotencyKey: key), status: .accepted)
     }
 
     /// The `Idempotency-Key` header, checked; nil without one.

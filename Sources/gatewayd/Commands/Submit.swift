@@ -20,6 +20,7 @@ struct Submit: AsyncParsableCommand {
     @Flag(help: "The file is already signed.") var signed = false
     @Option(name: .customLong("name"), help: "File name to record (default: the file's own name).") var fileName: String?
     @Option(name: .customLong("idempotency-key"), help: "Retry-safe key: submitting again with it returns the first document.") var idempotencyKey: String?
+    @Option(name: .customLong("attachment"), help: "Tệp đính kèm / an attachment (phụ lục), sent with the document. Repeatable, in order.") var attachments: [String] = []
     @Flag(help: "Print the whole document as JSON.") var json = false
     @OptionGroup var location: Location
 
@@ -31,12 +32,20 @@ struct Submit: AsyncParsableCommand {
         if signerName != nil || signerPosition != nil {
             metadata.signer = SubmissionMetadata.Signer(fullName: signerName, position: signerPosition)
         }
-        guard FileManager.default.isReadableFile(atPath: file) else {
-            throw CLI.fail("Không đọc được tệp \"\(file)\". / Cannot read the file \"\(file)\".")
+        for path in [file] + attachments where !FileManager.default.isReadableFile(atPath: path) {
+            throw CLI.fail("Không đọc được tệp \"\(path)\". / Cannot read the file \"\(path)\".")
         }
+        // The attachments go first, under the submission's key (docs/local-api.md, "Attachments"):
+        // one is made when none is given, since they are found by it.
+        let key = idempotencyKey ?? (attachments.isEmpty ? nil : "cli-" + UUID().uuidString.lowercased())
+        let names = attachments.map { ($0 as NSString).lastPathComponent }
+        metadata.attachments = names.isEmpty ? nil : names
         let view = try await CLI.call {
             let client = LocalAPIClient(socketPath: try location.resolve().socketPath)
-            return try await client.submit(file: file, metadata: metadata, idempotencyKey: idempotencyKey)
+            if let key {
+                for (path, name) in zip(attachments, names) { _ = try await client.stageAttachment(file: path, name: name, idempotencyKey: key) }
+            }
+            return try await client.submit(file: file, metadata: metadata, idempotencyKey: key)
         }
         if json { try CLI.printJSON(view) } else { print(view.document.id) }
     }
