@@ -135,8 +135,9 @@ extension DocumentStore {
 
     /// Why a document's attachments cannot be trusted without hashing them (a file missing or of
     /// another size than its row says), or nil. For the store's check and recovery.
-    func attachmentProblem(_ id: DocumentID, _ db: Database) throws -> String? {
-        for attachment in try Self.attachments(id, db) {
+    func attachmentProblem(_ attachments: [AttachmentRecord]) -> String? {
+        for attachment in attachments {
+            let id = attachment.documentId
             if let problem = Self.fileProblem(layout.attachmentPath(id, position: attachment.position, version: attachment.version),
                                               size: attachment.size, what: "attachment \(attachment.position) (\(attachment.fileName))") {
                 return problem
@@ -148,6 +149,12 @@ extension DocumentStore {
             }
         }
         return nil
+    }
+
+    /// The attachments of `ids`, by document, in one query (the reconcile reads them a batch at a time).
+    static func attachments(of ids: [DocumentID], _ db: Database) throws -> [DocumentID: [AttachmentRecord]] {
+        Dictionary(grouping: try AttachmentRecord.filter(ids.contains(AttachmentRecord.Columns.documentId))
+            .order(AttachmentRecord.Columns.documentId, AttachmentRecord.Columns.position).fetchAll(db), by: \.documentId)
     }
 
     static func fileProblem(_ path: String, size: Int64, what: String) -> String? {

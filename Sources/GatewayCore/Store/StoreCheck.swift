@@ -135,11 +135,13 @@ extension DocumentStore {
         var last: String?
         let rows = try Row.fetchAll(db, sql: "SELECT id, size, state, version FROM document WHERE id > ? ORDER BY id LIMIT ?",
                                     arguments: [after, limit])
+        let attachments = try Self.attachments(of: rows.compactMap { DocumentID($0["id"] as String) }, db)
         for row in rows {
             last = row["id"]
             report.documentsChecked += 1
             guard let id = DocumentID(row["id"] as String), (row["state"] as String) != DocumentState.quarantined.rawValue,
-                  let reason = try contentProblem(id, version: row["version"], size: row["size"]) ?? attachmentProblem(id, db) else { continue }
+                  let reason = contentProblem(id, version: row["version"], size: row["size"]) ?? attachmentProblem(attachments[id] ?? [])
+            else { continue }
             if var record = try DocumentRecord.fetchOne(db, key: id) {
                 try Self.move(&record, to: .quarantined, cause: "store check: \(reason)", reason: reason, at: Date(), in: db)
                 report.quarantined.append(.init(id: id.description, reason: reason))
@@ -224,7 +226,8 @@ extension DocumentStore {
         let now = Date()
         for var record in try DocumentRecord.filter(Self.transientStates.contains(DocumentRecord.Columns.state)).fetchAll(db) {
             report.documentsChecked += 1
-            if let reason = try contentProblem(record.id, version: record.version, size: record.size) ?? attachmentProblem(record.id, db) {
+            if let reason = try contentProblem(record.id, version: record.version, size: record.size)
+                ?? attachmentProblem(Self.attachments(record.id, db)) {
                 try Self.move(&record, to: .quarantined, cause: "store check: \(reason)", reason: reason, at: now, in: db)
                 report.quarantined.append(.init(id: record.id.description, reason: reason))
                 continue
