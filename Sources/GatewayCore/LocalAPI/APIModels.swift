@@ -68,6 +68,8 @@ package struct SubmissionMetadata: Sendable, Codable, Equatable {
     package var priority: Int?
     package var signer: Signer?
     package var signed: Bool
+    /// `"signatures"`: checked by the daemon's parser (the signing flow's rules).
+    package var signatures: [String]?
 
     /// The rest is set field by field: what the clerk did not give stays out of the JSON.
     package init(fileName: String, signed: Bool = false) {
@@ -77,6 +79,7 @@ package struct SubmissionMetadata: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case fileName = "file_name", recipients, subject, number, notation, documentType = "document_type", priority, signer, signed
+        case signatures
     }
 
     /// The header's JSON: sorted keys, so the same submission always carries the same bytes.
