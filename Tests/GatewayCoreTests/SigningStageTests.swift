@@ -231,6 +231,35 @@ final class SigningStageTests: XCTestCase {
         XCTAssertEqual(try fixture.store.document(returned)?.stateReason, "lãnh đạo trả lại: sửa trích yếu")
     }
 
+    func testTheClerkReplacesAReturnedDocumentAndItGoesBackInLineButNotOnceSigned() async throws {
+        let tokens = KeyFileTokens(["leader": try leaderCard()])
+        let stage = stage(tokens)
+        let returned = try await submit("trả lại rồi thay")
+        try fixture.store.act(on: returned, to: .returned, cause: "lãnh đạo trả lại", at: Date())
+        let staged = try fixture.store.beginDocument(expectedSize: nil)
+        try staged.append(SamplePDF.bytes("bản đã sửa"))
+        let replaced = try await fixture.store.replaceContent(returned, with: staged, cause: "văn thư thay tệp", at: Date())
+        XCTAssertEqual(replaced.state, .awaitingLeader)
+        XCTAssertEqual(replaced.version, 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: fixture.layout.objectPath(returned, version: 0)), "the first file is kept")
+        let signed = try await run(stage, .leader, reader: "leader", documents: [returned])
+        XCTAssertEqual(signed.results.map(\.outcome), [.signed])
+        XCTAssertEqual(try fixture.store.document(returned)?.version, 2)
+
+        // Signed by the leader, then returned at the seal: its file can no longer be replaced.
+        try fixture.store.act(on: returned, to: .returned, cause: "văn thư trả lại", at: Date())
+        let another = try fixture.store.beginDocument(expectedSize: nil)
+        try another.append(SamplePDF.bytes("lại sửa"))
+        do {
+            try await fixture.store.replaceContent(returned, with: another, cause: "x", at: Date())
+            XCTFail("replaced a signed document")
+        } catch let error as SigningStoreError {
+            XCTAssertEqual(error, .alreadySigned(returned))
+        }
+        XCTAssertEqual(try fixture.store.document(returned)?.version, 2)
+        XCTAssertTrue(try fixture.temporaryFiles().isEmpty)
+    }
+
     // MARK: PIN and token
 
     func testWrongPINCostsOneTryAndStopsTheSession() async throws {

@@ -92,6 +92,22 @@ package struct LocalAPI: Sendable {
             try? await drain(request)
             throw error
         }
+        let staged = try await receive(request)
+        try await PDFIntakeCheck.check(staged, fileName: fileName, contentType: request.headers[.contentType], on: store.ioPool)
+        let receipt = try await store.commit(staged, IntakeRequest(
+            fileName: fileName, metadata: parsed.metadata, source: .api,
+            intakeKey: idempotencyKey.map { "api:\($0)" }, cause: "submitted on the local API as \"\(fileName)\""))
+        if !receipt.duplicate {
+            logger.info("document received on the local API", metadata: [
+                "document.id": "\(receipt.document.id)", "file": "\(fileName)", "document.size": "\(receipt.document.size)",
+            ])
+        }
+        return try json(DocumentView(document: receipt.document, duplicate: receipt.duplicate), status: receipt.duplicate ? .ok : .created)
+    }
+
+    /// The request's body streamed into a new staged document, its announced length checked;
+    /// nothing is left behind when it fails.
+    func receive(_ request: Request) async throws -> StagedDocument {
         let expected = request.headers[.contentLength].flatMap { Int64($0) }
         let staged = try store.beginDocument(expectedSize: expected)
         do {
@@ -113,19 +129,10 @@ package struct LocalAPI: Sendable {
             staged.discard()
             throw IntakeError.incompleteUpload(expected: expected, received: staged.size)
         }
-        try await PDFIntakeCheck.check(staged, fileName: fileName, contentType: request.headers[.contentType], on: store.ioPool)
-        let receipt = try await store.commit(staged, IntakeRequest(
-            fileName: fileName, metadata: parsed.metadata, source: .api,
-            intakeKey: idempotencyKey.map { "api:\($0)" }, cause: "submitted on the local API as \"\(fileName)\""))
-        if !receipt.duplicate {
-            logger.info("document received on the local API", metadata: [
-                "document.id": "\(receipt.document.id)", "file": "\(fileName)", "document.size": "\(receipt.document.size)",
-            ])
-        }
-        return try json(DocumentView(document: receipt.document, duplicate: receipt.duplicate), status: receipt.duplicate ? .ok : .created)
+        return staged
     }
 
-    private func drain(_ request: Request) async throws {
+    func drain(_ request: Request) async throws {
         for try await _ in request.body {}
     }
 
