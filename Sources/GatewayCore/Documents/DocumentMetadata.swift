@@ -34,6 +34,11 @@ package struct DocumentMetadata: Sendable, Codable, Equatable {
     /// at intake against `[signing] signatures`, so a later change of the configuration does not
     /// change what an accepted document needs). nil in documents stored before it existed: both.
     package var signatures: [SigningRole]?
+    /// Where the leader's signature goes on this document, when the preset (the lower right of
+    /// the last page) does not fit its layout: a 1-based page, and x, y, width, height in points
+    /// from the page's lower left. The seal follows the leader's image.
+    package var page: Int?
+    package var rect: [Double]?
 
     package init(
         recipients: [AgencyCode], subject: String? = nil, number: String? = nil, notation: String? = nil,
@@ -52,7 +57,7 @@ package struct DocumentMetadata: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case recipients, subject, number, notation, documentType = "document_type", priority, signer, signed, signatures
+        case recipients, subject, number, notation, documentType = "document_type", priority, signer, signed, signatures, page, rect
     }
 
     /// The signatures needed, in order.
@@ -101,6 +106,7 @@ package struct MetadataParser: Sendable {
 
     static let knownKeys: Set<String> = [
         "file_name", "recipients", "subject", "number", "notation", "document_type", "priority", "signer", "signed", "signatures",
+        "page", "rect",
     ]
     static let signerKeys: Set<String> = ["full_name", "position", "competence"]
 
@@ -187,13 +193,39 @@ package struct MetadataParser: Sendable {
         default: throw .invalidMetadata("\"signed\" phải là true hoặc false", "\"signed\" must be true or false", field: "signed")
         }
         let signatures = try Self.signatures(object["signatures"] ?? .null, defaults: defaultSignatures)
-        let metadata = DocumentMetadata(
+        var page: Int?
+        switch object["page"] ?? .null {
+        case .null: break
+        case .integer(let value) where (1...10_000).contains(value): page = Int(value)
+        default: throw .invalidMetadata("\"page\" phải là số trang (1, 2, …)", "\"page\" must be a page number (1, 2, …)", field: "page")
+        }
+        var rect: [Double]?
+        switch object["rect"] ?? .null {
+        case .null: break
+        case .array(let items):
+            let numbers = items.compactMap { item -> Double? in
+                switch item {
+                case .integer(let value): Double(value)
+                case .number(let value): value
+                default: nil
+                }
+            }
+            guard numbers.count == 4, items.count == 4, numbers.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 20_000 }), numbers[2] > 0, numbers[3] > 0 else {
+                fallthrough
+            }
+            rect = numbers
+        default:
+            throw .invalidMetadata("\"rect\" phải là [x, y, rộng, cao] (điểm, từ góc dưới trái trang)",
+                                   "\"rect\" must be [x, y, width, height] (points, from the page's lower left)", field: "rect")
+        }
+        var metadata = DocumentMetadata(
             recipients: recipients,
             subject: try text(object, "subject", field: "subject", nameVi: "Trích yếu", limit: MetadataLimits.subject),
             number: try text(object, "number", field: "number", nameVi: "Số", limit: MetadataLimits.number),
             notation: try text(object, "notation", field: "notation", nameVi: "Ký hiệu", limit: MetadataLimits.notation),
             documentType: try text(object, "document_type", field: "document_type", nameVi: "Loại văn bản", limit: MetadataLimits.documentType),
             priority: priority, signer: signer, signed: signed, signatures: signatures)
+        (metadata.page, metadata.rect) = (page, rect)
         return Parsed(metadata: metadata, fileName: fileName)
     }
 

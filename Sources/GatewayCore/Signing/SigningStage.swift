@@ -280,7 +280,7 @@ package actor SigningStage {
         }
         let output = store.signingTemporaryPath(record.id, version: record.version + 1)
         do {
-            try await signPDF(source: source, output: output, role: role, authorization: authorization, signer: token.signer,
+            try await signPDF(source: source, output: output, metadata: record.metadata, authorization: authorization, signer: token.signer,
                               number: number, at: now)
         } catch {
             POSIXFile.unlinkIfPresent(output)
@@ -337,22 +337,24 @@ package actor SigningStage {
     /// title and time in text) at the lower right of the last page; the seal over the left third
     /// of the leader's image (or where the leader's box would be). The number and date from the
     /// register are in the seal signature's reason.
-    private func signPDF(source: String, output: String, role: SigningRole, authorization: SigningAuthorization,
+    private func signPDF(source: String, output: String, metadata: DocumentMetadata, authorization: SigningAuthorization,
                          signer: any Signer, number: RegisterNumber?, at now: Date) async throws {
         let pages = try PDFDocument(path: source).pageCount()
         var options = PAdESSigner.Options()
         options.signingTime = now
         options.location = settings.place
-        options.page = pages
+        // The document's own placement (`page`, `rect` in its metadata), else the preset.
+        options.page = min(metadata.page ?? pages, pages)
+        let leaderBox = metadata.rect ?? SigningSettings.leaderBox
         switch authorization.signatory {
         case .leader(let leader):
             options.reason = FileSigning.Role.leader.reason
             if let image = settings.signatureImages[leader.identity.description] {
-                options.appearance = SignatureAppearance(content: .image(image, lines: []), rectangle: SigningSettings.leaderBox)
+                options.appearance = SignatureAppearance(content: .image(image, lines: []), rectangle: leaderBox)
             } else if let font = settings.font {
                 options.appearance = SignatureAppearance(
                     content: .text([leader.title, leader.name, PAdESSigner.isoTime(now, options.timeZone)]),
-                    rectangle: SigningSettings.leaderBox, font: font)
+                    rectangle: leaderBox, font: font)
             }
         case .organization:
             options.reason = FileSigning.Role.organization.reason + (number.map { " — Số \($0.reference), \($0.vietnameseDate)" } ?? "")
@@ -370,7 +372,7 @@ package actor SigningStage {
                 guard case .seal(let image, let width, let height) = options.appearance?.content else { throw SignatureAppearance.Failure.noEarlierSignatureImage }
                 var placed = options
                 placed.appearance = SignatureAppearance(content: .seal(image, width: width, height: height), rectangle: SignatureAppearance.sealRectangle(
-                    signatureImage: SigningSettings.leaderBox, sealWidth: width, sealHeight: height))
+                    signatureImage: leaderBox, sealWidth: width, sealHeight: height))
                 _ = try await PAdESSigner.sign(input: source, output: output, signer: signer, algorithm: algorithm, options: placed)
             }
         }
