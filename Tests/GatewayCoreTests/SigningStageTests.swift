@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import SigningPolicy
 import TestSupport
+import X509
 import XCTest
 @testable import GatewayCore
 
@@ -48,11 +49,12 @@ final class SigningStageTests: XCTestCase {
         return settings
     }
 
-    func stage(_ tokens: KeyFileTokens, settings: SigningSettings? = nil, synchronised: Bool? = true) -> SigningStage {
+    func stage(_ tokens: KeyFileTokens, settings: SigningSettings? = nil, synchronised: Bool? = true,
+               checkCertificate: @escaping @Sendable ([Certificate]) async -> CertificateStanding = { _ in .unchecked }) -> SigningStage {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return SigningStage(store: fixture.store, tokens: tokens, settings: settings ?? self.settings,
-                            environment: SigningEnvironment(clockSynchronised: { synchronised }), logger: logger)
+                            environment: SigningEnvironment(clockSynchronised: { synchronised }, checkCertificate: checkCertificate), logger: logger)
     }
 
     func pin(_ text: String = "123456") -> SessionPIN {
@@ -258,6 +260,49 @@ final class SigningStageTests: XCTestCase {
         }
         XCTAssertEqual(try fixture.store.document(returned)?.version, 2)
         XCTAssertTrue(try fixture.temporaryFiles().isEmpty)
+    }
+
+    // MARK: The certificate against [trust]
+
+    func testACertificateThatDoesNotChainToTheAnchorsSignsNothing() async throws {
+        let tokens = KeyFileTokens(["leader": try leaderCard()])
+        _ = try await submit("một")
+        let ours = try DocumentVerifier.trustAnchors(pemFile: pki.root)
+        let otherDirectory = directory + "/other"
+        try FileManager.default.createDirectory(atPath: otherDirectory, withIntermediateDirectories: true)
+        let other = try DocumentVerifier.trustAnchors(pemFile: try TestPKI(directory: otherDirectory).root)
+
+        let before = try fixture.snapshot()
+        let refusal = await refusal {
+            try await self.run(self.stage(tokens, checkCertificate: { chain in
+                await CertificateStanding.check(chain: chain, anchors: other, fetcher: nil, now: Date())
+            }), .leader, reader: "leader")
+        }
+        XCTAssertEqual(refusal?.code, "certificate-chain")
+        XCTAssertTrue(refusal?.message.contains("gốc tin cậy") ?? false, "\(refusal?.message ?? "")")
+        XCTAssertEqual(tokens.card("leader")?.pinChecks, 0)
+        XCTAssertEqual(try fixture.snapshot(), before)
+
+        let status = try await run(stage(tokens, checkCertificate: { chain in
+            await CertificateStanding.check(chain: chain, anchors: ours, fetcher: nil, now: Date())
+        }), .leader, reader: "leader")
+        XCTAssertEqual(status.results.map(\.outcome), [.signed])
+        XCTAssertFalse(status.warnings.contains { $0.contains("[trust]") }, "the chain was checked: \(status.warnings)")
+    }
+
+    func testRevocationAsFoundRevokedRefusesUnknownIsRecordedAsUnknown() async throws {
+        let tokens = KeyFileTokens(["leader": try leaderCard()])
+        let id = try await submit("một")
+        let revoked = await refusal {
+            try await self.run(self.stage(tokens, checkCertificate: { _ in CertificateStanding(revocation: .revoked(reason: "keyCompromise")) }),
+                               .leader, reader: "leader")
+        }
+        XCTAssertEqual(revoked?.code, SigningRefusal.Code.revoked.rawValue)
+        let status = try await run(stage(tokens, checkCertificate: { _ in CertificateStanding(revocation: .unknown(reason: "OCSP unreachable")) }),
+                                   .leader, reader: "leader")
+        XCTAssertEqual(status.results.map(\.outcome), [.signed])
+        XCTAssertTrue(status.warnings.contains { $0.contains("OCSP unreachable") }, "\(status.warnings)")
+        XCTAssertEqual(try fixture.store.signatures(id).map(\.revocation), ["unknown"], "never recorded as good")
     }
 
     // MARK: PIN and token

@@ -10,22 +10,23 @@ import SigningPolicy
 import X509
 
 /// What the stage asks of the world, injected so the rules are tested with a clock and answers
-/// of our choosing: the time, whether the clock is synchronised, revocation, a timestamp.
+/// of our choosing: the time, whether the clock is synchronised, the certificate's chain and
+/// revocation, a timestamp.
 package struct SigningEnvironment: Sendable {
     package var now: @Sendable () -> Date
     /// timedatectl's NTPSynchronized (nil: could not be told).
     package var clockSynchronised: @Sendable () -> Bool?
-    /// Revocation of the signer's certificate (chain: leaf first), as found; `.notChecked` when
-    /// nothing is configured to ask.
-    package var revocation: @Sendable ([Certificate]) async -> RevocationFinding
+    /// The signer's certificate (chain: leaf first) against `[trust]`: its chain and revocation,
+    /// as found (`CertificateStanding.check`); `.unchecked` without anchors.
+    package var checkCertificate: @Sendable ([Certificate]) async -> CertificateStanding
     /// An RFC 3161 timestamp for a signature value (PAdES B-T) when a TSA is configured; when it
     /// fails the document is signed B-B: the link being down never blocks signing.
     package var timestamp: (@Sendable ([UInt8]) async throws -> [UInt8])?
 
     package init(now: @escaping @Sendable () -> Date = { Date() }, clockSynchronised: @escaping @Sendable () -> Bool?,
-                 revocation: @escaping @Sendable ([Certificate]) async -> RevocationFinding = { _ in .notChecked },
+                 checkCertificate: @escaping @Sendable ([Certificate]) async -> CertificateStanding = { _ in .unchecked },
                  timestamp: (@Sendable ([UInt8]) async throws -> [UInt8])? = nil) {
-        (self.now, self.clockSynchronised, self.revocation, self.timestamp) = (now, clockSynchronised, revocation, timestamp)
+        (self.now, self.clockSynchronised, self.checkCertificate, self.timestamp) = (now, clockSynchronised, checkCertificate, timestamp)
     }
 }
 
@@ -89,10 +90,17 @@ package actor SigningStage {
                 token = try await tokens.open(reader: request.reader, key: request.key, pin: pin, confirmLastTry: request.confirmLastTry)
             } catch { throw SigningSessionRefusal(error) }
             let chain = token.signer.certificateChain
-            let revocation = await environment.revocation(chain)
+            let standing = await environment.checkCertificate(chain)
             switch SignerCheck.decide(role: request.role, certificate: chain[0], leaders: settings.leaders, agency: settings.agency,
-                                      revocation: revocation, requireRevocation: settings.requireRevocation, now: environment.now()) {
-            case .allowed(let allowed): authorization = allowed
+                                      revocation: standing.revocation, requireRevocation: settings.requireRevocation, now: environment.now()) {
+            case .allowed(var allowed):
+                // The rules' refusals come first (they say more: the wrong token, expired); then the chain.
+                if let refusal = standing.refusal {
+                    token.close()
+                    throw SigningSessionRefusal(code: "certificate-chain", message: refusal)
+                }
+                allowed.warnings = standing.warnings + allowed.warnings
+                authorization = allowed
             case .refused(let refusal):
                 token.close()
                 throw SigningSessionRefusal(refusal)

@@ -40,6 +40,12 @@ struct Config: AsyncParsableCommand {
                     print("  WARNING: neither agency.tax_code nor agency.budget_code: the organization's token is checked against agency.code only")
                 }
                 for problem in SigningSettings.load(configuration).problems { print("  WARNING: signing: \(problem)") }
+                let anchors = CertificateStanding.anchors(configuration.trust.anchors)
+                print("  trust: \(anchors.certificates.count) anchor certificate(s), check_revocation = \(configuration.trust.checkRevocation)")
+                for problem in anchors.problems { print("  WARNING: \(problem)") }
+                if configuration.trust.anchors.isEmpty {
+                    print("  WARNING: no [trust] anchors: a token's certificate is not checked against a root before signing")
+                }
             } catch let errors as ConfigurationErrors {
                 throw CLI.fail(errors.description)
             }
