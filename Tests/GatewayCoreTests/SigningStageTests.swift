@@ -262,6 +262,30 @@ final class SigningStageTests: XCTestCase {
         XCTAssertTrue(try fixture.temporaryFiles().isEmpty)
     }
 
+    func testAMainDocumentThatIsNotAPDFWaitsWithItsReasonUntilReplaced() async throws {
+        let tokens = KeyFileTokens(["leader": try leaderCard()])
+        let staged = try fixture.store.beginDocument(expectedSize: nil)
+        try staged.append(Array("Quyết định (bản Word)".utf8))
+        let id = try await fixture.store.commit(staged, IntakeRequest(
+            fileName: "Quyết định.docx", metadata: DocumentMetadata(recipients: StoreFixture.recipients, subject: "Word"),
+            source: .api, intakeKey: nil, cause: "test")).document.id
+        var record = try XCTUnwrap(try fixture.store.document(id))
+        XCTAssertEqual(record.state, .awaitingLeader)
+        XCTAssertTrue(record.stateReason?.contains("không phải PDF") ?? false, "\(record.stateReason ?? "no reason")")
+
+        let refused = try await run(stage(tokens), .leader, reader: "leader")
+        XCTAssertEqual(refused.results.map(\.outcome), [.refused])
+        XCTAssertEqual(refused.results.first?.message, record.stateReason)
+
+        let pdf = try fixture.store.beginDocument(expectedSize: nil)
+        try pdf.append(SamplePDF.bytes("Quyết định"))
+        record = try await fixture.store.replaceContent(id, with: pdf, cause: "văn thư thay bằng PDF", at: Date())
+        XCTAssertNil(record.stateReason)
+        XCTAssertNil(try fixture.store.document(id)?.stateReason)
+        let signed = try await run(stage(tokens), .leader, reader: "leader")
+        XCTAssertEqual(signed.results.map(\.outcome), [.signed])
+    }
+
     // MARK: The certificate against [trust]
 
     func testACertificateThatDoesNotChainToTheAnchorsSignsNothing() async throws {

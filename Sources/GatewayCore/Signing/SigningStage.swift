@@ -274,8 +274,7 @@ package actor SigningStage {
         }
         let source = store.layout.objectPath(record.id, version: record.version)
         guard FileSigning.isPDF(path: source) else {
-            return refused("văn bản chính phải là PDF: hãy chuyển sang PDF rồi gửi lại / the main document must be a PDF: convert it and submit it again",
-                           state: record.state)
+            return refused(DocumentStore.notAPDFReason, state: record.state)
         }
         let now = environment.now()
         var number: RegisterNumber?

@@ -238,11 +238,14 @@ extension DocumentStore {
                                arguments: [version, content.size, content.sha256, id])
                 (record.version, record.size, record.sha256) = (version, content.size, content.sha256)
                 let line = "\(cause) (phiên bản / version \(version), SHA-256 \(content.sha256.prefix(16))…)"
+                let reason = content.isPDF ? nil : Self.notAPDFReason
                 if record.state == .returned {
-                    try Self.move(&record, to: .afterIntake(record.metadata), cause: line, reason: nil, at: now, in: db)
+                    try Self.move(&record, to: .afterIntake(record.metadata), cause: line, reason: reason, at: now, in: db)
                 } else {
                     try db.execute(sql: "INSERT INTO transition (document_id, from_state, to_state, at, cause) VALUES (?, ?, ?, ?, ?)",
                                    arguments: [id, record.state.rawValue, record.state.rawValue, now, line])
+                    try db.execute(sql: "UPDATE document SET state_reason = ?, updated_at = ? WHERE id = ?", arguments: [reason, now, id])
+                    record.stateReason = reason
                 }
                 return record
             }
