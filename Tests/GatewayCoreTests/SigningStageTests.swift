@@ -286,6 +286,23 @@ final class SigningStageTests: XCTestCase {
         XCTAssertEqual(signed.results.map(\.outcome), [.signed])
     }
 
+    func testADocumentThatCannotBeSignedIsMarkedAndTheBatchGoesOn() async throws {
+        let tokens = KeyFileTokens(["leader": try leaderCard()])
+        let broken = try await submit("hỏng")
+        let good = try await submit("tốt")
+        // Damaged on disk after intake (intake refuses a PDF that does not parse).
+        try Data("%PDF-1.7\nnot a PDF any more".utf8).write(to: URL(fileURLWithPath: fixture.layout.objectPath(broken, version: 0)))
+        let status = try await run(stage(tokens), .leader, reader: "leader")
+        XCTAssertEqual(status.phase, .finished)
+        XCTAssertEqual(status.results.map(\.outcome), [.refused, .signed])
+        let record = try XCTUnwrap(try fixture.store.document(broken))
+        XCTAssertEqual(record.state, .awaitingLeader)
+        XCTAssertEqual(record.version, 0)
+        XCTAssertTrue(record.stateReason?.contains("could not be signed") ?? false, "\(record.stateReason ?? "no reason")")
+        XCTAssertEqual(try fixture.store.history(broken).last.map { [$0.fromState, $0.toState] }, [.awaitingLeader, .awaitingLeader])
+        XCTAssertEqual(try fixture.store.document(good)?.state, .awaitingSeal)
+    }
+
     // MARK: The certificate against [trust]
 
     func testACertificateThatDoesNotChainToTheAnchorsSignsNothing() async throws {

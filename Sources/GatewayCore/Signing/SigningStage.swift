@@ -292,7 +292,11 @@ package actor SigningStage {
         } catch {
             POSIXFile.unlinkIfPresent(output)
             if let failure = error as? SessionTokenFailure { throw failure }
-            return refused("không ký được / could not sign: \(error)", state: record.state)
+            // The document's own problem (it does not parse, its appearance cannot be drawn): it is
+            // marked with the reason for the clerk, and the batch goes on.
+            let reason = "không ký được văn bản này / this document could not be signed: \(error)"
+            try? store.mark(record.id, reason: reason, cause: "phiên ký / signing session \(session): \(reason)", at: environment.now())
+            return refused(reason, state: record.state)
         }
         let signer = token.signer
         let next: DocumentState

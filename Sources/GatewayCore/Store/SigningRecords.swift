@@ -257,6 +257,20 @@ extension DocumentStore {
         return replaced
     }
 
+    /// Marks a document with a reason a person must act on, without moving it: its state reason
+    /// and a history line (the signing stage: "this document could not be signed: …").
+    package func mark(_ id: DocumentID, reason: String, cause: String, at now: Date) throws {
+        try database.write { db in
+            guard let state = try String.fetchOne(db, sql: "SELECT state FROM document WHERE id = ?", arguments: [id]) else {
+                throw SigningStoreError.noDocument(id)
+            }
+            try db.execute(sql: "INSERT INTO transition (document_id, from_state, to_state, at, cause) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, state, state, now, cause])
+            try db.execute(sql: "UPDATE document SET state_reason = ?, updated_at = ? WHERE id = ?", arguments: [reason, now, id])
+        }
+        changes.notify()
+    }
+
     /// A person acts on a document before it is signed: the leader returns it to the clerk with
     /// a note (`returned`), the clerk withdraws it (`withdrawn`, never sent). Who and why go in
     /// the history.
