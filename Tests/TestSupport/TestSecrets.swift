@@ -1,8 +1,8 @@
 // The tests' secrets, from the one list scripts/test searches every log for.
 import Foundation
 
-/// PINs and passwords the tests use, read from `scripts/lib/test-secrets.txt` (docs/testing-crash.md,
-/// "Secrets in logs"): a test takes its secret from that list, so the values the run's logs are
+/// PINs and passwords the tests use, read from `scripts/lib/test-secrets.txt` (README.md, "Secrets
+/// in the tests' logs"): a test takes its secret from that list, so the values the run's logs are
 /// searched for are the values the tests really used.
 public enum TestSecrets {
     public static let file = repositoryRoot.appendingPathComponent("scripts/lib/test-secrets.txt").path
