@@ -80,7 +80,7 @@ final class SigningEndToEndTests: XCTestCase {
     }
 
     /// hubd on a free port (its own TLS PKI, the box's client certificate for 000.00.20.H14) and
-    /// the box configured as the lead's demo is: the commune 000.00.20.H14, one leader, the seal.
+    /// the box, trusting its local clock (a test machine's clock state cannot be chosen).
     func startHubAndBox() async throws {
         let d = directory
         let relay = try BoxPKI(directory: d, code: "000.00.20.H14")
@@ -112,7 +112,25 @@ final class SigningEndToEndTests: XCTestCase {
             ).write(toFile: d + "/hubd.toml", atomically: true, encoding: .utf8)
         hub = try BackgroundProgram(RelayEndToEndTests.hubd, ["serve", "--config", d + "/hubd.toml"], outputPath: d + "/hubd.log")
         try await waitUntil(seconds: 60) { isListening(onLoopbackPort: port) }
+        upstream = """
+            [upstream]
+            url = "https://localhost:\(port)"
+            ca_file = "\(relay.pki.root)"
+            certificate = "\(relay.key.chain)"
+            key = "\(relay.key.key)"
+            retry_base = "200ms"
+            retry_cap = "2s"
+            """
+        try await startBox(clock: "trust_local_clock")
+    }
 
+    /// The `[upstream]` table pointing at the test's hubd.
+    var upstream = ""
+
+    /// The box, configured as the lead's demo is: the commune 000.00.20.H14, one leader, the seal;
+    /// `clock`: `[signing] clock`.
+    func startBox(clock: String) async throws {
+        let d = directory
         box = try RunningDaemon(config: """
             [agency]
             code = "000.00.20.H14"
@@ -124,16 +142,10 @@ final class SigningEndToEndTests: XCTestCase {
             settle_delay = "100ms"
             default_recipients = ["000.00.20.H13"]
 
-            [upstream]
-            url = "https://localhost:\(port)"
-            ca_file = "\(relay.pki.root)"
-            certificate = "\(relay.key.chain)"
-            key = "\(relay.key.key)"
-            retry_base = "200ms"
-            retry_cap = "2s"
+            \(upstream)
 
             [signing]
-            clock = "trust_local_clock"
+            clock = "\(clock)"
             numbering = "per_notation"
             default_notation = "QĐ-UBND"
             seal_image = "\(d)/seal.png"
@@ -446,6 +458,25 @@ final class SigningEndToEndTests: XCTestCase {
         XCTAssertEqual(try record(withdrawn).version, 0)
         let register = try GatewayJSON.decoder.decode(RegisterList.self, from: Data(box.cli(["register", "--json"]).out.utf8))
         XCTAssertEqual(register.entries.map(\.document), [main], "numbers only for what was sealed")
+    }
+
+    /// Signing before the clock is synchronised (acceptance 2, last refusal), with the box's
+    /// default `clock = "require_synchronised"` and this machine's real clock state: refused at
+    /// opening with the reason, before the PIN, nothing changed. A machine whose clock is
+    /// synchronised cannot show it (`SigningStageTests` covers both answers with a chosen state).
+    func testSigningBeforeTheClockIsSynchronisedIsRefused() async throws {
+        let state = SystemClockState.synchronised()
+        try XCTSkipIf(state == true, "this machine's clock is synchronised: the refusal cannot be shown here")
+        box.stop()
+        try await startBox(clock: "require_synchronised")
+        let card = try insertCard("leader", reader: Self.leaderReader)
+        let id = try await drop("Quyết định", subject: "Về việc phân công nhiệm vụ")
+        let before = try snapshot([id])
+        let run = try signQueue("leader", reader: Self.leaderReader, pin: Self.wrongPIN)
+        XCTAssertNotEqual(run.status, 0, run.out)
+        XCTAssertTrue(run.out.contains(state == false ? "đồng hồ của hộp chưa được đồng bộ" : "không biết đồng hồ của hộp đã đồng bộ chưa"), run.out)
+        XCTAssertEqual(try snapshot([id]), before, "nothing changed")
+        XCTAssertEqual(try triesLeft(card), 3, "refused before the PIN")
     }
 
     // MARK: Acceptance 3
