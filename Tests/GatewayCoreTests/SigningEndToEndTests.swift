@@ -203,18 +203,23 @@ final class SigningEndToEndTests: XCTestCase {
     /// A PDF and its sidecar dropped in the hot folder the way a clerk's PC copies them (each under
     /// a hidden name, then renamed); returns the document once the daemon has taken it.
     func drop(_ name: String, subject: String) async throws -> DocumentID {
-        let outbox = box.dataDirectory + "/outbox"
-        let sidecar = #"{"subject": "\#(subject)", "notation": "QĐ-UBND"}"#
-        for (file, bytes) in [(name + ".json", Array(sidecar.utf8)), (name + ".pdf", SamplePDF.bytes(subject))] {
-            XCTAssertTrue(FileManager.default.createFile(atPath: outbox + "/." + file + ".tmp", contents: Data(bytes)))
-            XCTAssertEqual(rename(outbox + "/." + file + ".tmp", outbox + "/" + file), 0)
-        }
+        put(name, subject: subject, SamplePDF.bytes(subject))
         var taken: DocumentRecord?
         try await waitUntil(seconds: 30) { [self] in
             taken = try list().first { $0.fileName == name + ".pdf" }
             return taken != nil
         }
         return try XCTUnwrap(taken).id
+    }
+
+    /// The sidecar, then the file, each written under a hidden name and renamed into the outbox.
+    func put(_ name: String, subject: String, _ pdf: [UInt8]) {
+        let outbox = box.dataDirectory + "/outbox"
+        let sidecar = #"{"subject": "\#(subject)", "notation": "QĐ-UBND"}"#
+        for (file, bytes) in [(name + ".json", Array(sidecar.utf8)), (name + ".pdf", pdf)] {
+            XCTAssertTrue(FileManager.default.createFile(atPath: outbox + "/." + file + ".tmp", contents: Data(bytes)))
+            XCTAssertEqual(rename(outbox + "/." + file + ".tmp", outbox + "/" + file), 0)
+        }
     }
 
     func list() throws -> [DocumentRecord] {
@@ -375,11 +380,40 @@ final class SigningEndToEndTests: XCTestCase {
 
     // MARK: Acceptance 2
 
+    /// At the door of the running daemon's hot folder: a `.pdf` that is not a PDF and an encrypted
+    /// PDF go to `outbox/rejected/` with the reason beside them, and nothing is stored.
+    /// (`PDFIntakeDoorTests` has the same through the daemon's API and the hot folder's code.)
+    func testAFakeAndAnEncryptedPDFAreRefusedAtTheHotFolder() async throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/qpdf"), "needs qpdf (scripts/install-deps)")
+        let good = try await drop("Hợp lệ", subject: "Về việc hợp lệ")
+        let before = try snapshot([good])
+        let plain = directory + "/plain.pdf", locked = directory + "/locked.pdf"
+        XCTAssertTrue(FileManager.default.createFile(atPath: plain, contents: Data(SamplePDF.bytes("Tờ trình"))))
+        let encrypted = runProgram("/usr/bin/qpdf", ["--encrypt", TestSecrets.value("pdf.user-password"), TestSecrets.value("pdf.owner-password"),
+                                                     "256", "--", plain, locked])
+        XCTAssertEqual(encrypted.status, 0, encrypted.err)
+        let rejected = box.dataDirectory + "/outbox/rejected"
+        for (name, bytes, code, reason) in [("Giả", Array("%PDF-1.4 test".utf8), "not_a_pdf", "không phải PDF hợp lệ"),
+                                            ("Có mật khẩu", Array(try Data(contentsOf: URL(fileURLWithPath: locked))), "encrypted_pdf", "gỡ mật khẩu")] {
+            put(name, subject: "Thử \(code)", bytes)
+            let errorFile = rejected + "/" + name + ".pdf.error.txt"
+            // The sidecar goes with it, named after the file it belonged to.
+            let sidecar = rejected + "/" + name + ".pdf.json"
+            XCTAssertTrue(waitUntil(changesIn: rejected, timeout: .seconds(30)) {
+                FileManager.default.fileExists(atPath: errorFile) && FileManager.default.fileExists(atPath: sidecar)
+            }, "\(name): \((try? FileManager.default.contentsOfDirectory(atPath: rejected)) ?? [])")
+            let text = try String(contentsOfFile: errorFile, encoding: .utf8)
+            XCTAssertTrue(text.contains(reason) && text.contains("Mã lỗi / error code: \(code)"), text)
+        }
+        XCTAssertEqual(try list().map(\.id), [good], "nothing stored")
+        XCTAssertEqual(try snapshot([good]), before, "nothing changed")
+    }
+
     /// The refusals, each through `gatewayd sign-queue` with real cards, each with its reason
     /// shown and nothing changed (row, version, history, register); a token refused for its
-    /// certificate is refused before its PIN is sent (given a wrong one, the card's counter stays). The documents returned or withdrawn never reach the hub;
-    /// the one that is signed in the end does. (A `.pdf` that is not a PDF and an encrypted PDF
-    /// refused at intake: `PDFIntakeDoorTests`, through the daemon's API and the hot folder.)
+    /// certificate is refused before its PIN is sent (given a wrong one, the card's counter
+    /// stays). The documents returned or withdrawn never reach the hub; the one that is signed in
+    /// the end does.
     func testRefusalsThroughTheDaemonAndTheCardsChangeNothing() async throws {
         let leaderCard = try insertCard("leader", reader: Self.leaderReader)
         let sealCard = try insertCard("organization", reader: Self.sealReader)
