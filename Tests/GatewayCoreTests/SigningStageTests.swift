@@ -57,7 +57,7 @@ final class SigningStageTests: XCTestCase {
                             environment: SigningEnvironment(clockSynchronised: { synchronised }, checkCertificate: checkCertificate), logger: logger)
     }
 
-    func pin(_ text: String = "123456") -> SessionPIN {
+    func pin(_ text: String = TestSecrets.value("pin.key-file-token")) -> SessionPIN {
         var bytes = Array(text.utf8)
         return SessionPIN(consuming: &bytes)
     }
@@ -351,7 +351,7 @@ final class SigningStageTests: XCTestCase {
     func testWrongPINCostsOneTryAndStopsTheSession() async throws {
         let tokens = KeyFileTokens(["leader": try leaderCard()])
         let ids = [try await submit("một"), try await submit("hai")]
-        let pin = pin("654321")
+        let pin = pin(TestSecrets.value("pin.key-file-token-wrong"))
         let status = try await run(stage(tokens), .leader, reader: "leader", pin: pin)
         XCTAssertEqual(status.phase, .stopped)
         XCTAssertEqual(status.stopCode, "wrong_pin")
