@@ -70,6 +70,7 @@ final class RunningDaemon {
 
     func stop() {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
+        TestLogs.keep(logPath, as: "gatewayd")  // for scripts/test's search for secrets
         try? FileManager.default.removeItem(atPath: directory)
     }
 

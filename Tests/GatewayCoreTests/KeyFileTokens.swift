@@ -2,6 +2,7 @@ import Foundation
 import GatewayCore
 import Signing
 import Synchronization
+import TestSupport
 import X509
 
 /// The token seam over key files, for the signing stage's tests: a token per reader name, a PIN
@@ -12,7 +13,7 @@ final class KeyFileTokens: SigningTokens, @unchecked Sendable {
     struct Card {
         var key: String
         var chain: String
-        var pin: [UInt8] = Array("123456".utf8)
+        var pin: [UInt8] = Array(TestSecrets.value("pin.key-file-token").utf8)
         var triesLeft = 3
         /// Signatures made before the token "is pulled out" (nil: never).
         var pulledAfter: Int?

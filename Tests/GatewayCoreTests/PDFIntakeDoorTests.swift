@@ -19,7 +19,7 @@ final class PDFIntakeDoorTests: XCTestCase {
     func encryptedPDF() throws -> [UInt8] {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/qpdf"), "needs qpdf (scripts/install-deps)")
         XCTAssertTrue(FileManager.default.createFile(atPath: directory + "/plain.pdf", contents: Data(SamplePDF.bytes("Tờ trình"))))
-        let result = runProgram("/usr/bin/qpdf", ["--encrypt", "user", "owner", "256", "--", directory + "/plain.pdf", directory + "/locked.pdf"])
+        let result = runProgram("/usr/bin/qpdf", ["--encrypt", TestSecrets.value("pdf.user-password"), TestSecrets.value("pdf.owner-password"), "256", "--", directory + "/plain.pdf", directory + "/locked.pdf"])
         XCTAssertEqual(result.status, 0, result.err)
         return Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/locked.pdf")))
     }

@@ -36,6 +36,7 @@ final class RelayEndToEndTests: XCTestCase {
         if let hub, hub.isRunning { hub.terminate(); hub.waitUntilExit() }
         // The proxy inherits Foundation's blocked signal mask (SIGTERM would never arrive): SIGKILL.
         if let proxy, proxy.isRunning { kill(proxy.processIdentifier, SIGKILL); proxy.waitUntilExit() }
+        TestLogs.keep(directory + "/hubd.log", as: "hubd")  // for scripts/test's search for secrets
         try? FileManager.default.removeItem(atPath: directory)
     }
 

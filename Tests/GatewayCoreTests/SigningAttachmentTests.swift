@@ -104,6 +104,23 @@ extension SigningStageTests {
         XCTAssertEqual(try fixture.store.document(id)?.state, .awaitingSeal)
     }
 
+    /// An attachment that cannot be signed (it no longer parses as a PDF) is its document's
+    /// result, marked with the reason; the document is not sealed and the batch goes on.
+    func testAnAttachmentThatCannotBeSignedLeavesItsDocumentAwaitingTheSealWithTheReason() async throws {
+        let tokens = KeyFileTokens(["seal": try organizationCard()])
+        let broken = try await submitWithAttachments("hỏng")
+        let fine = try await submit("tốt", signatures: [.organization])
+        try Data("%PDF-1.4 no longer a PDF".utf8).write(to: URL(fileURLWithPath: fixture.layout.attachmentPath(broken, position: 1, version: 0)))
+        let status = try await run(stage(tokens), .organization, reader: "seal", documents: [broken, fine])
+        XCTAssertEqual(status.results.map(\.outcome), [.refused, .signed])
+        let record = try XCTUnwrap(try fixture.store.document(broken))
+        XCTAssertEqual(record.state, .awaitingSeal)
+        XCTAssertEqual(record.version, 0)
+        XCTAssertTrue(record.stateReason?.contains("Phụ lục 1.pdf") ?? false, record.stateReason ?? "no reason")
+        XCTAssertEqual(try fixture.store.attachments(broken).map(\.isSigned), [false, false])
+        XCTAssertEqual(try fixture.temporaryFiles(), [])
+    }
+
     /// The token pulled after the first attachment: the document keeps its number and stays
     /// `awaiting_seal` with one attachment signed; the next session signs the second attachment
     /// and the seal, never the first again.

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import SigningPolicy
 import TestSupport
+import X509
 import XCTest
 @testable import GatewayCore
 
@@ -48,14 +49,15 @@ final class SigningStageTests: XCTestCase {
         return settings
     }
 
-    func stage(_ tokens: KeyFileTokens, settings: SigningSettings? = nil, synchronised: Bool? = true) -> SigningStage {
+    func stage(_ tokens: KeyFileTokens, settings: SigningSettings? = nil, synchronised: Bool? = true,
+               checkCertificate: @escaping @Sendable ([Certificate]) async -> CertificateStanding = { _ in .unchecked }) -> SigningStage {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return SigningStage(store: fixture.store, tokens: tokens, settings: settings ?? self.settings,
-                            environment: SigningEnvironment(clockSynchronised: { synchronised }), logger: logger)
+                            environment: SigningEnvironment(clockSynchronised: { synchronised }, checkCertificate: checkCertificate), logger: logger)
     }
 
-    func pin(_ text: String = "123456") -> SessionPIN {
+    func pin(_ text: String = TestSecrets.value("pin.key-file-token")) -> SessionPIN {
         var bytes = Array(text.utf8)
         return SessionPIN(consuming: &bytes)
     }
@@ -231,12 +233,125 @@ final class SigningStageTests: XCTestCase {
         XCTAssertEqual(try fixture.store.document(returned)?.stateReason, "lãnh đạo trả lại: sửa trích yếu")
     }
 
+    func testTheClerkReplacesAReturnedDocumentAndItGoesBackInLineButNotOnceSigned() async throws {
+        let tokens = KeyFileTokens(["leader": try leaderCard()])
+        let stage = stage(tokens)
+        let returned = try await submit("trả lại rồi thay")
+        try fixture.store.act(on: returned, to: .returned, cause: "lãnh đạo trả lại", at: Date())
+        let staged = try fixture.store.beginDocument(expectedSize: nil)
+        try staged.append(SamplePDF.bytes("bản đã sửa"))
+        let replaced = try await fixture.store.replaceContent(returned, with: staged, cause: "văn thư thay tệp", at: Date())
+        XCTAssertEqual(replaced.state, .awaitingLeader)
+        XCTAssertEqual(replaced.version, 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: fixture.layout.objectPath(returned, version: 0)), "the first file is kept")
+        let signed = try await run(stage, .leader, reader: "leader", documents: [returned])
+        XCTAssertEqual(signed.results.map(\.outcome), [.signed])
+        XCTAssertEqual(try fixture.store.document(returned)?.version, 2)
+
+        // Signed by the leader, then returned at the seal: its file can no longer be replaced.
+        try fixture.store.act(on: returned, to: .returned, cause: "văn thư trả lại", at: Date())
+        let another = try fixture.store.beginDocument(expectedSize: nil)
+        try another.append(SamplePDF.bytes("lại sửa"))
+        do {
+            try await fixture.store.replaceContent(returned, with: another, cause: "x", at: Date())
+            XCTFail("replaced a signed document")
+        } catch let error as SigningStoreError {
+            XCTAssertEqual(error, .alreadySigned(returned))
+        }
+        XCTAssertEqual(try fixture.store.document(returned)?.version, 2)
+        XCTAssertTrue(try fixture.temporaryFiles().isEmpty)
+    }
+
+    func testAMainDocumentThatIsNotAPDFWaitsWithItsReasonUntilReplaced() async throws {
+        let tokens = KeyFileTokens(["leader": try leaderCard()])
+        let staged = try fixture.store.beginDocument(expectedSize: nil)
+        try staged.append(Array("Quyết định (bản Word)".utf8))
+        let id = try await fixture.store.commit(staged, IntakeRequest(
+            fileName: "Quyết định.docx", metadata: DocumentMetadata(recipients: StoreFixture.recipients, subject: "Word"),
+            source: .api, intakeKey: nil, cause: "test")).document.id
+        var record = try XCTUnwrap(try fixture.store.document(id))
+        XCTAssertEqual(record.state, .awaitingLeader)
+        XCTAssertTrue(record.stateReason?.contains("không phải PDF") ?? false, "\(record.stateReason ?? "no reason")")
+
+        let refused = try await run(stage(tokens), .leader, reader: "leader")
+        XCTAssertEqual(refused.results.map(\.outcome), [.refused])
+        XCTAssertEqual(refused.results.first?.message, record.stateReason)
+
+        let pdf = try fixture.store.beginDocument(expectedSize: nil)
+        try pdf.append(SamplePDF.bytes("Quyết định"))
+        record = try await fixture.store.replaceContent(id, with: pdf, cause: "văn thư thay bằng PDF", at: Date())
+        XCTAssertNil(record.stateReason)
+        XCTAssertNil(try fixture.store.document(id)?.stateReason)
+        let signed = try await run(stage(tokens), .leader, reader: "leader")
+        XCTAssertEqual(signed.results.map(\.outcome), [.signed])
+    }
+
+    func testADocumentThatCannotBeSignedIsMarkedAndTheBatchGoesOn() async throws {
+        let tokens = KeyFileTokens(["leader": try leaderCard()])
+        let broken = try await submit("hỏng")
+        let good = try await submit("tốt")
+        // Damaged on disk after intake (intake refuses a PDF that does not parse).
+        try Data("%PDF-1.7\nnot a PDF any more".utf8).write(to: URL(fileURLWithPath: fixture.layout.objectPath(broken, version: 0)))
+        let status = try await run(stage(tokens), .leader, reader: "leader")
+        XCTAssertEqual(status.phase, .finished)
+        XCTAssertEqual(status.results.map(\.outcome), [.refused, .signed])
+        let record = try XCTUnwrap(try fixture.store.document(broken))
+        XCTAssertEqual(record.state, .awaitingLeader)
+        XCTAssertEqual(record.version, 0)
+        XCTAssertTrue(record.stateReason?.contains("could not be signed") ?? false, "\(record.stateReason ?? "no reason")")
+        XCTAssertEqual(try fixture.store.history(broken).last.map { [$0.fromState, $0.toState] }, [.awaitingLeader, .awaitingLeader])
+        XCTAssertEqual(try fixture.store.document(good)?.state, .awaitingSeal)
+    }
+
+    // MARK: The certificate against [trust]
+
+    func testACertificateThatDoesNotChainToTheAnchorsSignsNothing() async throws {
+        let tokens = KeyFileTokens(["leader": try leaderCard()])
+        _ = try await submit("một")
+        let ours = try DocumentVerifier.trustAnchors(pemFile: pki.root)
+        let otherDirectory = directory + "/other"
+        try FileManager.default.createDirectory(atPath: otherDirectory, withIntermediateDirectories: true)
+        let other = try DocumentVerifier.trustAnchors(pemFile: try TestPKI(directory: otherDirectory).root)
+
+        let before = try fixture.snapshot()
+        let refusal = await refusal {
+            try await self.run(self.stage(tokens, checkCertificate: { chain in
+                await CertificateStanding.check(chain: chain, anchors: other, fetcher: nil, now: Date())
+            }), .leader, reader: "leader")
+        }
+        XCTAssertEqual(refusal?.code, "certificate-chain")
+        XCTAssertTrue(refusal?.message.contains("gốc tin cậy") ?? false, "\(refusal?.message ?? "")")
+        XCTAssertEqual(tokens.card("leader")?.pinChecks, 0)
+        XCTAssertEqual(try fixture.snapshot(), before)
+
+        let status = try await run(stage(tokens, checkCertificate: { chain in
+            await CertificateStanding.check(chain: chain, anchors: ours, fetcher: nil, now: Date())
+        }), .leader, reader: "leader")
+        XCTAssertEqual(status.results.map(\.outcome), [.signed])
+        XCTAssertFalse(status.warnings.contains { $0.contains("[trust]") }, "the chain was checked: \(status.warnings)")
+    }
+
+    func testRevocationAsFoundRevokedRefusesUnknownIsRecordedAsUnknown() async throws {
+        let tokens = KeyFileTokens(["leader": try leaderCard()])
+        let id = try await submit("một")
+        let revoked = await refusal {
+            try await self.run(self.stage(tokens, checkCertificate: { _ in CertificateStanding(revocation: .revoked(reason: "keyCompromise")) }),
+                               .leader, reader: "leader")
+        }
+        XCTAssertEqual(revoked?.code, SigningRefusal.Code.revoked.rawValue)
+        let status = try await run(stage(tokens, checkCertificate: { _ in CertificateStanding(revocation: .unknown(reason: "OCSP unreachable")) }),
+                                   .leader, reader: "leader")
+        XCTAssertEqual(status.results.map(\.outcome), [.signed])
+        XCTAssertTrue(status.warnings.contains { $0.contains("OCSP unreachable") }, "\(status.warnings)")
+        XCTAssertEqual(try fixture.store.signatures(id).map(\.revocation), ["unknown"], "never recorded as good")
+    }
+
     // MARK: PIN and token
 
     func testWrongPINCostsOneTryAndStopsTheSession() async throws {
         let tokens = KeyFileTokens(["leader": try leaderCard()])
         let ids = [try await submit("một"), try await submit("hai")]
-        let pin = pin("654321")
+        let pin = pin(TestSecrets.value("pin.key-file-token-wrong"))
         let status = try await run(stage(tokens), .leader, reader: "leader", pin: pin)
         XCTAssertEqual(status.phase, .stopped)
         XCTAssertEqual(status.stopCode, "wrong_pin")

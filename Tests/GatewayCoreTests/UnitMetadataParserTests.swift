@@ -275,6 +275,19 @@ final class UnitMetadataParserTests: XCTestCase {
             signed: false, signatures: [.leader, .organization]))
     }
 
+    /// `"page"` and `"rect"`: where the leader's signature goes on this document.
+    func testPlacementOfTheLeadersSignature() throws {
+        let parsed = try parse("{\"page\": 2, \"rect\": [300, 90.5, 200, 60]}", defaults: [h13]).metadata
+        XCTAssertEqual(parsed.page, 2)
+        XCTAssertEqual(parsed.rect, [300, 90.5, 200, 60])
+        for json in ["{\"page\": 0}", "{\"page\": \"2\"}", "{\"rect\": [1, 2, 3]}", "{\"rect\": [1, 2, 0, 4]}", "{\"rect\": [1, 2, -3, 4]}",
+                     "{\"rect\": \"300,90,200,60\"}", "{\"rect\": [1, 2, 3, \"4\"]}"] {
+            let error = refusal(Array(json.utf8), defaults: [h13])
+            XCTAssertEqual(error?.code, .invalidMetadata, json)
+            XCTAssertNotNil(error?.field, json)
+        }
+    }
+
     /// `"signatures"`: what the document needs on the box, checked by the signing flow's rules
     /// and stored resolved (the defaults from `[signing]` when absent).
     func testSignaturesAreCheckedAndStoredResolved() throws {

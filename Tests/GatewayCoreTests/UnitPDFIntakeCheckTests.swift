@@ -79,7 +79,8 @@ final class UnitPDFIntakeCheckTests: XCTestCase {
 
     func testEncryptedPDFIsRefusedWithWhatToDo() throws {
         let pdf = SamplePDF.bytes()
-        for arguments in [["--encrypt", "user", "owner", "256", "--"], ["--encrypt", "", "owner", "128", "--use-aes=y", "--"]] {
+        let (user, owner) = (TestSecrets.value("pdf.user-password"), TestSecrets.value("pdf.owner-password"))
+        for arguments in [["--encrypt", user, owner, "256", "--"], ["--encrypt", "", owner, "128", "--use-aes=y", "--"]] {
             let encrypted = try qpdf(pdf, arguments)
             do {
                 try PDFIntakeCheck.check(PDFMemorySource(encrypted), fileName: "Tờ trình.pdf")

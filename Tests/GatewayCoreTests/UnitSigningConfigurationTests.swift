@@ -26,6 +26,18 @@ final class UnitSigningConfigurationTests: XCTestCase {
         identity = "CCCD:001085012345"
         """
 
+    // MARK: [trust]
+
+    func testTrustAnchorsAndRevocation() throws {
+        XCTAssertEqual(try ConfigurationLoader.parse("").trust, GatewayConfiguration.Trust(anchors: [], checkRevocation: true))
+        let trust = try ConfigurationLoader.parse("[trust]\nanchors = [\"/etc/gatewayd/trust/a.pem\", \"/etc/gatewayd/trust/b.pem\"]\ncheck_revocation = false\n").trust
+        XCTAssertEqual(trust.anchors, ["/etc/gatewayd/trust/a.pem", "/etc/gatewayd/trust/b.pem"])
+        XCTAssertFalse(trust.checkRevocation)
+        XCTAssertEqual(try issue("[trust]\nanchors = [\"trust/a.pem\"]\n").key, "trust.anchors")
+        XCTAssertEqual(try issue("[trust]\nanchors = \"/etc/a.pem\"\n").key, "trust.anchors")
+        XCTAssertEqual(try issue("[trust]\nanchor = []\n").key, "trust.anchor")
+    }
+
     // MARK: Defaults and good values
 
     func testDefaults() throws {

@@ -20,6 +20,6 @@ final class UnitSubmissionMetadataTests: XCTestCase {
         XCTAssertEqual(parsed.fileName, "QĐ 5.pdf")
         XCTAssertEqual(parsed.metadata, DocumentMetadata(
             recipients: [AgencyCode("000.00.20.H13")!, AgencyCode("000.00.20.H14")!], documentType: "Quyết định", priority: .veryUrgent,
-            signer: .init(fullName: "Nguyễn Văn An")))
+            signer: .init(fullName: "Nguyễn Văn An"), signatures: [.leader, .organization]))
     }
 }

@@ -133,6 +133,7 @@ final class RunningHub: @unchecked Sendable {
 
     func stop() {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
+        TestLogs.keep(log, as: "hubd")  // for scripts/test's search for secrets
         try? FileManager.default.removeItem(atPath: directory)
     }
 

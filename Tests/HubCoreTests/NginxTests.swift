@@ -84,6 +84,7 @@ final class RunningNginx: @unchecked Sendable {
         process.terminate()
         if exited.wait(timeout: .now() + .seconds(5)) == .timedOut { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+        for log in ["error", "stderr"] { TestLogs.keep(directory + "/\(log).log", as: "nginx-\(log)") }  // for scripts/test's search for secrets
     }
 }
 

@@ -50,6 +50,7 @@ public final class BackgroundProgram: @unchecked Sendable {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        TestLogs.keep(outputPath, as: ((outputPath as NSString).lastPathComponent as NSString).deletingPathExtension)
     }
 
     deinit { stop() }

@@ -51,9 +51,10 @@ enum VirtualReader {
 final class VirtualCard {
     static let emulatorPath = repositoryRoot.appendingPathComponent("tools/virtual-piv/virtual_piv.py").path
     /// The card's PIN and a wrong one, distinctive enough that scripts/test can search the whole
-    /// run's output for them (and their hex) and find nothing: no PIN in any log or trace.
-    static let pin = "73915486"
-    static let wrongPIN = "58204617"
+    /// run's output for them (and their hex) and find nothing: no PIN in any log or trace. From
+    /// the list that search reads (scripts/lib/test-secrets.txt).
+    static let pin = TestSecrets.value("pin.virtual-card")
+    static let wrongPIN = TestSecrets.value("pin.virtual-card-wrong")
 
     let directory: String
     private let process = Process()

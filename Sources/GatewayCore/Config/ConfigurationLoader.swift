@@ -70,11 +70,12 @@ package enum ConfigurationLoader {
         var issues: [ConfigurationIssue] = []
 
         static let sections: [String: Set<String>] = [
-            "": ["data_dir", "agency", "intake", "api", "upstream", "inbox", "signing", "log"],
+            "": ["data_dir", "agency", "intake", "api", "upstream", "inbox", "signing", "trust", "log"],
             "agency": ["code", "name", "tax_code", "budget_code"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
             "api": ["socket", "socket_group", "tcp"],
             "log": ["level"],
+            "trust": ["anchors", "check_revocation"],
             "inbox": ["folder"],
             "upstream": ["url", "ca_file", "certificate", "key", "hub_key_sha256", "connect_timeout", "idle_timeout",
                          "long_poll", "parallel_uploads", "retry_base", "retry_cap", "max_queue_age"],
@@ -163,6 +164,21 @@ package enum ConfigurationLoader {
             }
             if let upstream = section("upstream") { readUpstream(upstream, into: &configuration.upstream) }
             if let signing = section("signing") { readSigning(signing, into: &configuration.signing) }
+            if let trust = section("trust") {
+                if let list = trust["anchors"] {
+                    if let array = list.array {
+                        for (index, item) in array.enumerated() {
+                            if let path = item.string, path.hasPrefix("/") { configuration.trust.anchors.append(path) } else {
+                                issue("trust.anchors", "mục \(index + 1) phải là đường dẫn tuyệt đối / item \(index + 1) must be an absolute path: \(item.tomlValue.debugDescription)",
+                                      hint: "PEM files of the root CAs, e.g. anchors = [\"/etc/gatewayd/trust/rootca-vn.pem\"]")
+                            }
+                        }
+                    } else {
+                        issue("trust.anchors", "phải là danh sách tệp PEM / must be a list of PEM files", hint: "e.g. anchors = [\"/etc/gatewayd/trust/rootca-vn.pem\"]")
+                    }
+                }
+                if let check = bool(trust, "trust", "check_revocation") { configuration.trust.checkRevocation = check }
+            }
             if let log = section("log"), let level = string(log, "log", "level") {
                 let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
                 if levels.contains(level) { configuration.logLevel = level } else {

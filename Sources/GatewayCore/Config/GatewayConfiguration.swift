@@ -51,6 +51,17 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var leaders: [ConfiguredLeader] = []
     }
 
+    /// `[trust]`: the certificates signatures must chain to (the national root CA and the CAs
+    /// the province uses), and whether revocation is asked (OCSP, CRL) for chains that reach one.
+    package struct Trust: Sendable, Equatable {
+        package var anchors: [String] = []
+        package var checkRevocation = true
+
+        package init(anchors: [String] = [], checkRevocation: Bool = true) {
+            (self.anchors, self.checkRevocation) = (anchors, checkRevocation)
+        }
+    }
+
     package struct Intake: Sendable, Equatable {
         /// Hot folder; `nil` means `<data-dir>/outbox`.
         package var hotFolder: String?
@@ -111,6 +122,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var api = API()
     package var upstream = Upstream()
     package var signing = Signing()
+    package var trust = Trust()
     /// `[inbox] folder`: where incoming documents are shown to clerks, one folder each (the
     /// counterpart of the hot folder); `nil` means `<data-dir>/inbox`.
     package var inboxFolder: String?

@@ -34,6 +34,11 @@ package struct DocumentMetadata: Sendable, Codable, Equatable {
     /// at intake against `[signing] signatures`, so a later change of the configuration does not
     /// change what an accepted document needs). nil in documents stored before it existed: both.
     package var signatures: [SigningRole]?
+    /// Where the leader's signature goes on this document, when the preset (the lower right of
+    /// the last page) does not fit its layout: a 1-based page, and x, y, width, height in points
+    /// from the page's lower left. The seal follows the leader's image.
+    package var page: Int?
+    package var rect: [Double]?
     /// The attachments (phụ lục) that travel with the document, by file name, in their order
     /// (`"attachments"`): NFC, each a valid file name, unique, at most 20. nil when none.
     package var attachments: [String]?
@@ -56,7 +61,7 @@ package struct DocumentMetadata: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case recipients, subject, number, notation, documentType = "document_type", priority, signer, signed, signatures, attachments
+        case recipients, subject, number, notation, documentType = "document_type", priority, signer, signed, signatures, page, rect, attachments
     }
 
     /// The attachments' names, in order (none: empty).
@@ -108,7 +113,8 @@ package struct MetadataParser: Sendable {
     }
 
     static let knownKeys: Set<String> = [
-        "file_name", "recipients", "subject", "number", "notation", "document_type", "priority", "signer", "signed", "signatures", "attachments",
+        "file_name", "recipients", "subject", "number", "notation", "document_type", "priority", "signer", "signed", "signatures",
+        "page", "rect", "attachments",
     ]
     static let signerKeys: Set<String> = ["full_name", "position", "competence"]
 
@@ -196,7 +202,32 @@ package struct MetadataParser: Sendable {
         }
         let signatures = try Self.signatures(object["signatures"] ?? .null, defaults: defaultSignatures)
         let attachments = try Self.attachments(object["attachments"] ?? .null)
-        let metadata = DocumentMetadata(
+        var page: Int?
+        switch object["page"] ?? .null {
+        case .null: break
+        case .integer(let value) where (1...10_000).contains(value): page = Int(value)
+        default: throw .invalidMetadata("\"page\" phải là số trang (1, 2, …)", "\"page\" must be a page number (1, 2, …)", field: "page")
+        }
+        var rect: [Double]?
+        switch object["rect"] ?? .null {
+        case .null: break
+        case .array(let items):
+            let numbers = items.compactMap { item -> Double? in
+                switch item {
+                case .integer(let value): Double(value)
+                case .number(let value): value
+                default: nil
+                }
+            }
+            guard numbers.count == 4, items.count == 4, numbers.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 20_000 }), numbers[2] > 0, numbers[3] > 0 else {
+                fallthrough
+            }
+            rect = numbers
+        default:
+            throw .invalidMetadata("\"rect\" phải là [x, y, rộng, cao] (điểm, từ góc dưới trái trang)",
+                                   "\"rect\" must be [x, y, width, height] (points, from the page's lower left)", field: "rect")
+        }
+        var metadata = DocumentMetadata(
             recipients: recipients,
             subject: try text(object, "subject", field: "subject", nameVi: "Trích yếu", limit: MetadataLimits.subject),
             number: try text(object, "number", field: "number", nameVi: "Số", limit: MetadataLimits.number),
@@ -204,6 +235,7 @@ package struct MetadataParser: Sendable {
             documentType: try text(object, "document_type", field: "document_type", nameVi: "Loại văn bản", limit: MetadataLimits.documentType),
             priority: priority, signer: signer, signed: signed, signatures: signatures,
             attachments: attachments.isEmpty ? nil : attachments)
+        (metadata.page, metadata.rect) = (page, rect)
         return Parsed(metadata: metadata, fileName: fileName)
     }
 

@@ -73,6 +73,8 @@ package struct SubmissionMetadata: Sendable, Codable, Equatable {
     package var priority: Int?
     package var signer: Signer?
     package var signed: Bool
+    /// `"signatures"`: checked by the daemon's parser (the signing flow's rules).
+    package var signatures: [String]?
     /// The attachments' names, posted first under the submission's key (`POST /v1/attachments`).
     package var attachments: [String]?
 
@@ -83,7 +85,8 @@ package struct SubmissionMetadata: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case fileName = "file_name", recipients, subject, number, notation, documentType = "document_type", priority, signer, signed, attachments
+        case fileName = "file_name", recipients, subject, number, notation, documentType = "document_type", priority, signer, signed
+        case signatures, attachments
     }
 
     /// The header's JSON: sorted keys, so the same submission always carries the same bytes.

@@ -14,8 +14,10 @@ enum GatewayMetrics {
             registry.makeGauge(name: name, labels: labels, help: help).set(value)
         }
         gauge("gatewayd_up_seconds", "Seconds since the daemon started.", [], Double(status.uptimeSeconds))
-        for (state, count) in status.documentsByState.sorted(by: { $0.key < $1.key }) {
-            gauge("gatewayd_documents", "Documents in the store, by state.", [("state", state)], Double(count))
+        // Every state, 0 included: an alert on `awaiting_leader > 0 for 1d` needs the series to exist.
+        for state in DocumentState.allCases {
+            gauge("gatewayd_documents", "Documents in the store, by state.", [("state", state.rawValue)],
+                  Double(status.documentsByState[state.rawValue] ?? 0))
         }
         gauge("gatewayd_free_bytes", "Free space on the data directory's file system.", [], Double(status.freeBytes))
         gauge("gatewayd_intake_paused", "1 while intake is paused because the disk is full.", [], status.intake == "ok" ? 0 : 1)

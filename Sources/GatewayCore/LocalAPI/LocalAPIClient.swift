@@ -203,6 +203,22 @@ package struct LocalAPIClient: Sendable {
         return try await perform(request, as: DocumentView.self).0
     }
 
+    /// `PUT /v1/documents/{id}/content`: the file streamed as the document's new content.
+    package func replace(_ id: String, file path: String, by: String?) async throws -> DocumentView {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw Failure.unexpected("Không đọc được tệp \(path) / cannot read \(path)")
+        }
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        let escaped = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) ?? id
+        let query = by.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) }.map { "?by=\($0)" } ?? ""
+        var request = HTTPClientRequest(url: try url("/v1/documents/\(escaped)/content\(query)"))
+        request.method = .PUT
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .stream(FileChunks(ioPool: nil, path: path, from: 0, to: Int64(size)), length: .known(Int64(size)))
+        return try await perform(request, as: DocumentView.self).0
+    }
+
     package func register(year: Int?) async throws -> RegisterList {
         try await perform(HTTPClientRequest(url: try url("/v1/register" + (year.map { "?year=\($0)" } ?? ""))), as: RegisterList.self).0
     }

@@ -181,8 +181,9 @@ package struct LocalAPI: Sendable {
         return key
     }
 
-    /// Streams the body into a new staged file (a document's, or an attachment's), whole or not at all.
-    private func receive(_ request: Request, attachment: Bool = false) async throws -> StagedDocument {
+    /// The request's body streamed into a new staged document (or attachment), its announced
+    /// length checked; nothing is left behind when it fails.
+    func receive(_ request: Request, attachment: Bool = false) async throws -> StagedDocument {
         let expected = request.headers[.contentLength].flatMap { Int64($0) }
         let staged = attachment
             ? try store.beginAttachment(of: store.newDocumentID(), position: 1, expectedSize: expected)
@@ -209,7 +210,7 @@ package struct LocalAPI: Sendable {
         return staged
     }
 
-    private func drain(_ request: Request) async throws {
+    func drain(_ request: Request) async throws {
         for try await _ in request.body {}
     }
 

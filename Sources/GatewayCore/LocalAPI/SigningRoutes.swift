@@ -18,6 +18,7 @@ extension LocalAPI {
         router.post("/v1/documents/{id}/withdraw") { request, context in
             try await act(request, id: context.parameters.get("id") ?? "", to: .withdrawn)
         }
+        router.put("/v1/documents/{id}/content") { request, context in try await replace(request, id: context.parameters.get("id") ?? "") }
         router.get("/v1/register") { request, _ in try register(request) }
     }
 
@@ -114,6 +115,29 @@ extension LocalAPI {
             case .noDocument: throw APIError.notFound(text)
             default: throw APIError(status: .conflict, code: "not_before_signing", message: error.description)
             }
+        }
+    }
+
+    /// The clerk's new file for a document nobody has signed yet (body = the bytes; `?by=NAME`
+    /// for the history). The same checks as at intake (size, disk reserve, a PDF that opens).
+    func replace(_ request: Request, id text: String) async throws -> Response {
+        guard let id = DocumentID(text), let record = try store.document(id) else {
+            try? await drain(request)
+            throw APIError.notFound(text)
+        }
+        let staged = try await receive(request)
+        do {
+            try await PDFIntakeCheck.check(staged, fileName: record.fileName, contentType: request.headers[.contentType], on: store.ioPool)
+        } catch {
+            staged.discard()
+            throw error
+        }
+        let by = request.uri.queryParameters.get("by").map { " bởi / by \($0)" } ?? ""
+        do {
+            let replaced = try await store.replaceContent(id, with: staged, cause: "văn thư thay tệp / the clerk replaced the file\(by)", at: Date())
+            return try json(DocumentView(document: replaced))
+        } catch let error as SigningStoreError {
+            throw APIError(status: .conflict, code: "not_replaceable", message: error.description)
         }
     }
 

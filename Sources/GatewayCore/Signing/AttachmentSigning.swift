@@ -36,7 +36,11 @@ extension SigningStage {
             } catch {
                 POSIXFile.unlinkIfPresent(output)
                 if let failure = error as? SessionTokenFailure { throw failure }
-                return "tệp đính kèm \"\(attachment.fileName)\" không ký được / attachment \"\(attachment.fileName)\" could not be signed: \(error)"
+                // The attachment's own problem: marked on the document for the clerk, as the main
+                // document's would be (SigningStage.sign); the batch goes on.
+                let reason = "tệp đính kèm \"\(attachment.fileName)\" không ký được / attachment \"\(attachment.fileName)\" could not be signed: \(error)"
+                try? store.mark(record.id, reason: reason, cause: "phiên ký / signing session \(session): \(reason)", at: environment.now())
+                return reason
             }
             do {
                 let digest = try POSIXFile.sha256(ofFile: output, sync: true)

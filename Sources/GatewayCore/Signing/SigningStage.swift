@@ -10,22 +10,23 @@ import SigningPolicy
 import X509
 
 /// What the stage asks of the world, injected so the rules are tested with a clock and answers
-/// of our choosing: the time, whether the clock is synchronised, revocation, a timestamp.
+/// of our choosing: the time, whether the clock is synchronised, the certificate's chain and
+/// revocation, a timestamp.
 package struct SigningEnvironment: Sendable {
     package var now: @Sendable () -> Date
     /// timedatectl's NTPSynchronized (nil: could not be told).
     package var clockSynchronised: @Sendable () -> Bool?
-    /// Revocation of the signer's certificate (chain: leaf first), as found; `.notChecked` when
-    /// nothing is configured to ask.
-    package var revocation: @Sendable ([Certificate]) async -> RevocationFinding
+    /// The signer's certificate (chain: leaf first) against `[trust]`: its chain and revocation,
+    /// as found (`CertificateStanding.check`); `.unchecked` without anchors.
+    package var checkCertificate: @Sendable ([Certificate]) async -> CertificateStanding
     /// An RFC 3161 timestamp for a signature value (PAdES B-T) when a TSA is configured; when it
     /// fails the document is signed B-B: the link being down never blocks signing.
     package var timestamp: (@Sendable ([UInt8]) async throws -> [UInt8])?
 
     package init(now: @escaping @Sendable () -> Date = { Date() }, clockSynchronised: @escaping @Sendable () -> Bool?,
-                 revocation: @escaping @Sendable ([Certificate]) async -> RevocationFinding = { _ in .notChecked },
+                 checkCertificate: @escaping @Sendable ([Certificate]) async -> CertificateStanding = { _ in .unchecked },
                  timestamp: (@Sendable ([UInt8]) async throws -> [UInt8])? = nil) {
-        (self.now, self.clockSynchronised, self.revocation, self.timestamp) = (now, clockSynchronised, revocation, timestamp)
+        (self.now, self.clockSynchronised, self.checkCertificate, self.timestamp) = (now, clockSynchronised, checkCertificate, timestamp)
     }
 }
 
@@ -89,10 +90,17 @@ package actor SigningStage {
                 token = try await tokens.open(reader: request.reader, key: request.key, pin: pin, confirmLastTry: request.confirmLastTry)
             } catch { throw SigningSessionRefusal(error) }
             let chain = token.signer.certificateChain
-            let revocation = await environment.revocation(chain)
+            let standing = await environment.checkCertificate(chain)
             switch SignerCheck.decide(role: request.role, certificate: chain[0], leaders: settings.leaders, agency: settings.agency,
-                                      revocation: revocation, requireRevocation: settings.requireRevocation, now: environment.now()) {
-            case .allowed(let allowed): authorization = allowed
+                                      revocation: standing.revocation, requireRevocation: settings.requireRevocation, now: environment.now()) {
+            case .allowed(var allowed):
+                // The rules' refusals come first (they say more: the wrong token, expired); then the chain.
+                if let refusal = standing.refusal {
+                    token.close()
+                    throw SigningSessionRefusal(code: "certificate-chain", message: refusal)
+                }
+                allowed.warnings = standing.warnings + allowed.warnings
+                authorization = allowed
             case .refused(let refusal):
                 token.close()
                 throw SigningSessionRefusal(refusal)
@@ -266,8 +274,7 @@ package actor SigningStage {
         }
         let source = store.layout.objectPath(record.id, version: record.version)
         guard FileSigning.isPDF(path: source) else {
-            return refused("văn bản chính phải là PDF: hãy chuyển sang PDF rồi gửi lại / the main document must be a PDF: convert it and submit it again",
-                           state: record.state)
+            return refused(DocumentStore.notAPDFReason, state: record.state)
         }
         let now = environment.now()
         var number: RegisterNumber?
@@ -285,12 +292,16 @@ package actor SigningStage {
         }
         let output = store.signingTemporaryPath(record.id, version: record.version + 1)
         do {
-            try await signPDF(source: source, output: output, role: role, authorization: authorization, signer: token.signer,
+            try await signPDF(source: source, output: output, metadata: record.metadata, authorization: authorization, signer: token.signer,
                               number: number, at: now)
         } catch {
             POSIXFile.unlinkIfPresent(output)
             if let failure = error as? SessionTokenFailure { throw failure }
-            return refused("không ký được / could not sign: \(error)", state: record.state)
+            // The document's own problem (it does not parse, its appearance cannot be drawn): it is
+            // marked with the reason for the clerk, and the batch goes on.
+            let reason = "không ký được văn bản này / this document could not be signed: \(error)"
+            try? store.mark(record.id, reason: reason, cause: "phiên ký / signing session \(session): \(reason)", at: environment.now())
+            return refused(reason, state: record.state)
         }
         let signer = token.signer
         let next: DocumentState
@@ -342,22 +353,24 @@ package actor SigningStage {
     /// title and time in text) at the lower right of the last page; the seal over the left third
     /// of the leader's image (or where the leader's box would be). The number and date from the
     /// register are in the seal signature's reason.
-    private func signPDF(source: String, output: String, role: SigningRole, authorization: SigningAuthorization,
+    private func signPDF(source: String, output: String, metadata: DocumentMetadata, authorization: SigningAuthorization,
                          signer: any Signer, number: RegisterNumber?, at now: Date) async throws {
         let pages = try PDFDocument(path: source).pageCount()
         var options = PAdESSigner.Options()
         options.signingTime = now
         options.location = settings.place
-        options.page = pages
+        // The document's own placement (`page`, `rect` in its metadata), else the preset.
+        options.page = min(metadata.page ?? pages, pages)
+        let leaderBox = metadata.rect ?? SigningSettings.leaderBox
         switch authorization.signatory {
         case .leader(let leader):
             options.reason = FileSigning.Role.leader.reason
             if let image = settings.signatureImages[leader.identity.description] {
-                options.appearance = SignatureAppearance(content: .image(image, lines: []), rectangle: SigningSettings.leaderBox)
+                options.appearance = SignatureAppearance(content: .image(image, lines: []), rectangle: leaderBox)
             } else if let font = settings.font {
                 options.appearance = SignatureAppearance(
                     content: .text([leader.title, leader.name, PAdESSigner.isoTime(now, options.timeZone)]),
-                    rectangle: SigningSettings.leaderBox, font: font)
+                    rectangle: leaderBox, font: font)
             }
         case .organization:
             options.reason = FileSigning.Role.organization.reason + (number.map { " — Số \($0.reference), \($0.vietnameseDate)" } ?? "")
@@ -375,7 +388,7 @@ package actor SigningStage {
                 guard case .seal(let image, let width, let height) = options.appearance?.content else { throw SignatureAppearance.Failure.noEarlierSignatureImage }
                 var placed = options
                 placed.appearance = SignatureAppearance(content: .seal(image, width: width, height: height), rectangle: SignatureAppearance.sealRectangle(
-                    signatureImage: SigningSettings.leaderBox, sealWidth: width, sealHeight: height))
+                    signatureImage: leaderBox, sealWidth: width, sealHeight: height))
                 _ = try await PAdESSigner.sign(input: source, output: output, signer: signer, algorithm: algorithm, options: placed)
             }
         }

@@ -209,6 +209,9 @@ package final class DocumentStore: Sendable {
 
     // MARK: Lifecycle
 
+    /// Why a main document that is not a PDF waits (its state reason until it is replaced).
+    static let notAPDFReason = "văn bản chính không phải PDF: hãy chuyển sang PDF rồi thay tệp (gatewayd replace) / the main document is not a PDF: convert it and replace the file (gatewayd replace)"
+
     /// Moves a document to `next`, recording the cause in the audit trail. Refuses transitions
     /// the lifecycle does not allow.
     @discardableResult
@@ -357,7 +360,10 @@ final class GroupCommitter: Sendable {
                     case .awaitingSeal: "waiting for the organization's signature and number (văn thư)"
                     default: "waiting for the leader's signature"
                     }
-                    try DocumentStore.move(&record, to: next, cause: cause, reason: nil, at: record.receivedAt, in: db)
+                    // Not a PDF: it cannot be signed until the clerk replaces it with one (Decree 30/2020
+                    // asks for PDF); queue list and show say so from the start, not at signing time.
+                    let reason = next != .signed && !batch[index].content.isPDF ? DocumentStore.notAPDFReason : nil
+                    try DocumentStore.move(&record, to: next, cause: cause, reason: reason, at: record.receivedAt, in: db)
                     outcomes[index] = .success(IntakeReceipt(document: record, duplicate: false))
                 }
             }

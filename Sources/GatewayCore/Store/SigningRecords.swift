@@ -71,6 +71,8 @@ package enum SigningStoreError: Error, Sendable, Equatable, CustomStringConverti
     case changed(DocumentID, now: DocumentState)
     case notBeforeSigning(DocumentID, state: DocumentState)
     case refused(SigningRefusal)
+    /// A replacement once a signature was made: the signature would no longer cover the file.
+    case alreadySigned(DocumentID)
 
     package var description: String {
         switch self {
@@ -80,6 +82,8 @@ package enum SigningStoreError: Error, Sendable, Equatable, CustomStringConverti
         case .notBeforeSigning(let id, let state):
             "Văn bản \(id) đang ở trạng thái \(state.rawValue): chỉ trả lại hoặc rút được văn bản chưa ký xong / document \(id) is \(state.rawValue): only a document not yet fully signed can be returned or withdrawn"
         case .refused(let refusal): refusal.message
+        case .alreadySigned(let id):
+            "Văn bản \(id) đã có chữ ký nên không thay tệp được: hãy rút lại (withdraw) và gửi tệp mới / document \(id) already carries a signature, so its file cannot be replaced: withdraw it and submit the new file"
         }
     }
 }
@@ -199,6 +203,64 @@ extension DocumentStore {
             }
             .sorted { ($0.number.number, $0.number.notation) < ($1.number.number, $1.number.notation) }
         }
+    }
+
+    /// The clerk replaces the file of a document nobody has signed yet (waiting for the leader,
+    /// or returned with a note): the new content becomes the next version (the earlier ones are
+    /// kept), a returned document goes back to the first signature it needs, and the history says
+    /// who replaced it. Refused once any signature was made: it would not cover the new file.
+    @discardableResult
+    package func replaceContent(_ id: DocumentID, with staged: StagedDocument, cause: String, at now: Date) async throws -> DocumentRecord {
+        let content: FinishedContent
+        do { content = try await ioPool.runIfActive { try staged.finish() } } catch {
+            staged.discard()
+            throw error
+        }
+        let replaced: DocumentRecord
+        do {
+            replaced = try await database.write { db in
+                guard var record = try DocumentRecord.fetchOne(db, key: id) else { throw SigningStoreError.noDocument(id) }
+                guard record.state.isBeforeSigning else { throw SigningStoreError.notBeforeSigning(id, state: record.state) }
+                let signatures = try Int.fetchOne(db, sql: "SELECT count(*) FROM signature WHERE document_id = ?", arguments: [id]) ?? 0
+                guard signatures == 0 else { throw SigningStoreError.alreadySigned(id) }
+                let version = record.version + 1
+                try POSIXFile.rename(content.temporaryPath, layout.objectPath(id, version: version))
+                try POSIXFile.fsyncDirectory(layout.objectsDirectory)
+                try db.execute(sql: "UPDATE document SET version = ?, size = ?, sha256 = ? WHERE id = ?",
+                               arguments: [version, content.size, content.sha256, id])
+                (record.version, record.size, record.sha256) = (version, content.size, content.sha256)
+                let line = "\(cause) (phiên bản / version \(version), SHA-256 \(content.sha256.prefix(16))…)"
+                let reason = content.isPDF ? nil : Self.notAPDFReason
+                if record.state == .returned {
+                    try Self.move(&record, to: .afterIntake(record.metadata), cause: line, reason: reason, at: now, in: db)
+                } else {
+                    try db.execute(sql: "INSERT INTO transition (document_id, from_state, to_state, at, cause) VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [id, record.state.rawValue, record.state.rawValue, now, line])
+                    try db.execute(sql: "UPDATE document SET state_reason = ?, updated_at = ? WHERE id = ?", arguments: [reason, now, id])
+                    record.stateReason = reason
+                }
+                return record
+            }
+        } catch {
+            POSIXFile.unlinkIfPresent(content.temporaryPath)
+            throw error
+        }
+        changes.notify()
+        return replaced
+    }
+
+    /// Marks a document with a reason a person must act on, without moving it: its state reason
+    /// and a history line (the signing stage: "this document could not be signed: …").
+    package func mark(_ id: DocumentID, reason: String, cause: String, at now: Date) throws {
+        try database.write { db in
+            guard let state = try String.fetchOne(db, sql: "SELECT state FROM document WHERE id = ?", arguments: [id]) else {
+                throw SigningStoreError.noDocument(id)
+            }
+            try db.execute(sql: "INSERT INTO transition (document_id, from_state, to_state, at, cause) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, state, state, now, cause])
+            try db.execute(sql: "UPDATE document SET state_reason = ?, updated_at = ? WHERE id = ?", arguments: [reason, now, id])
+        }
+        changes.notify()
     }
 
     /// A person acts on a document before it is signed: the leader returns it to the clerk with

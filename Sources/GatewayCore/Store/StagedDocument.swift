@@ -1,4 +1,5 @@
 import Crypto
+import DocumentSigning
 import DurableFiles
 import Foundation
 
@@ -74,7 +75,8 @@ package final class StagedDocument: @unchecked Sendable {
         close(fd)
         fd = -1
         let digest = POSIXFile.hex(hasher.finalize())
-        return FinishedContent(id: id, temporaryPath: path, size: size, sha256: digest)
+        // The signing stage's own test (a PDF by its first kilobyte), read back from the page cache.
+        return FinishedContent(id: id, temporaryPath: path, size: size, sha256: digest, isPDF: FileSigning.isPDF(path: path))
     }
 
     /// Drops the content: nothing of it remains.
@@ -93,4 +95,7 @@ package struct FinishedContent: Sendable {
     let temporaryPath: String
     package let size: Int64
     package let sha256: String
+    /// Whether the signing stage can sign it as a PDF: a main document that is not one waits with
+    /// the reason (it must be converted) from the moment it is accepted.
+    package let isPDF: Bool
 }

@@ -27,6 +27,25 @@ struct Config: AsyncParsableCommand {
                 } else {
                     print("  upstream = none (documents stay on this box)")
                 }
+                let signing = configuration.signing
+                print("  signing: signatures = \(signing.defaultSignatures.map(\.rawValue).joined(separator: ", ")), numbering = \(signing.numbering.rawValue), "
+                      + "clock = \(signing.clock.rawValue), session_timeout = \(signing.sessionTimeout)")
+                for leader in signing.leaders {
+                    print("  leader: \(leader.name) (\(leader.title.replacingOccurrences(of: "\n", with: " / "))), \(leader.identity)"
+                          + (leader.signatureImage.map { ", image \($0)" } ?? ", no signature image (text appearance)"))
+                }
+                if signing.leaders.isEmpty { print("  WARNING: no [[signing.leaders]]: no leader can sign on this box") }
+                let agency = configuration.agency
+                if agency.taxCode == nil, agency.budgetCode == nil {
+                    print("  WARNING: neither agency.tax_code nor agency.budget_code: the organization's token is checked against agency.code only")
+                }
+                for problem in SigningSettings.load(configuration).problems { print("  WARNING: signing: \(problem)") }
+                let anchors = CertificateStanding.anchors(configuration.trust.anchors)
+                print("  trust: \(anchors.certificates.count) anchor certificate(s), check_revocation = \(configuration.trust.checkRevocation)")
+                for problem in anchors.problems { print("  WARNING: \(problem)") }
+                if configuration.trust.anchors.isEmpty {
+                    print("  WARNING: no [trust] anchors: a token's certificate is not checked against a root before signing")
+                }
             } catch let errors as ConfigurationErrors {
                 throw CLI.fail(errors.description)
             }

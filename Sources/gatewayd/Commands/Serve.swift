@@ -28,22 +28,28 @@ struct Serve: AsyncParsableCommand {
         do {
             // A stop that overran its limit ends here; recovery at the next start repairs what it cut.
             try await GatewayDaemon.run(configuration: configuration, tokens: TokenWatcher(logger: logger),
-                                        signing: (PIVSigningTokens(), signingEnvironment(configuration)), logger: logger,
+                                        signing: (PIVSigningTokens(), signingEnvironment(configuration, logger: logger)), logger: logger,
                                         stopOverran: { _exit(1) })
         } catch let error as StoreLock.Failure {
             throw CLI.fail(error.description)
         }
     }
 
-    /// The signing stage's world: this machine's clock state, and an RFC 3161 timestamp when
-    /// `[signing] tsa_url` is set. Revocation is not asked yet: without the trust anchors of
-    /// `[trust]` (the issue "Trust what arrives") it is recorded as not-checked, never as good.
-    func signingEnvironment(_ configuration: GatewayConfiguration) -> SigningEnvironment {
+    /// The signing stage's world: this machine's clock state; the token's certificate against
+    /// `[trust]` (its chain, and revocation over HTTP unless `check_revocation = false`); an RFC
+    /// 3161 timestamp when `[signing] tsa_url` is set.
+    func signingEnvironment(_ configuration: GatewayConfiguration, logger: Logger) -> SigningEnvironment {
         var timestamp: (@Sendable ([UInt8]) async throws -> [UInt8])?
         if let url = configuration.signing.timestampURL {
             let client = TimeStampClient(url: url, fetcher: AsyncHTTPTrustFetcher())
             timestamp = { signatureValue in try await client.token(forSignature: signatureValue) }
         }
-        return SigningEnvironment(clockSynchronised: { SystemClockState.synchronised() }, timestamp: timestamp)
+        let (anchors, problems) = CertificateStanding.anchors(configuration.trust.anchors)
+        for problem in problems { logger.error("\(problem)") }
+        let fetcher: (any TrustFetcher)? = configuration.trust.checkRevocation ? AsyncHTTPTrustFetcher() : nil
+        return SigningEnvironment(
+            clockSynchronised: { SystemClockState.synchronised() },
+            checkCertificate: { chain in await CertificateStanding.check(chain: chain, anchors: anchors, fetcher: fetcher, now: Date()) },
+            timestamp: timestamp)
     }
 }

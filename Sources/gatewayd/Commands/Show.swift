@@ -32,7 +32,9 @@ struct Show: AsyncParsableCommand {
             "Nhận lúc / received:    \(GatewayJSON.format(document.receivedAt))",
         ]
         if let subject = metadata.subject { lines.append("Trích yếu / subject:    \(subject)") }
-        if metadata.number != nil || metadata.notation != nil {
+        if let number = document.registerNumber {
+            lines.append("Số, ký hiệu / number:   \(number.reference)")
+        } else if metadata.number != nil || metadata.notation != nil {
             lines.append("Số, ký hiệu / number:   \([metadata.number, metadata.notation].compactMap { $0 }.joined(separator: "/"))")
         }
         if let number = document.registerNumber {

@@ -18,6 +18,8 @@ struct Submit: AsyncParsableCommand {
     @Option(name: .customLong("signer-name"), help: "Người ký / signer's full name.") var signerName: String?
     @Option(name: .customLong("signer-position"), help: "Chức vụ / signer's position.") var signerPosition: String?
     @Flag(help: "The file is already signed.") var signed = false
+    @Option(name: .customLong("signature"), help: "A signature it needs on the box: leader, organization (repeatable; default [signing] signatures).")
+    var signatures: [String] = []
     @Option(name: .customLong("name"), help: "File name to record (default: the file's own name).") var fileName: String?
     @Option(name: .customLong("idempotency-key"), help: "Retry-safe key: submitting again with it returns the first document.") var idempotencyKey: String?
     @Option(name: .customLong("attachment"), help: "Tệp đính kèm / an attachment (phụ lục), sent with the document. Repeatable, in order.") var attachments: [String] = []
@@ -29,6 +31,7 @@ struct Submit: AsyncParsableCommand {
         metadata.recipients = recipients.isEmpty ? nil : recipients
         (metadata.subject, metadata.number, metadata.notation) = (subject, number, notation)
         (metadata.documentType, metadata.priority) = (documentType, priority)
+        metadata.signatures = signatures.isEmpty ? nil : signatures
         if signerName != nil || signerPosition != nil {
             metadata.signer = SubmissionMetadata.Signer(fullName: signerName, position: signerPosition)
         }

@@ -1,4 +1,4 @@
-// `gatewayd return` and `gatewayd withdraw`: what people do to a document before it is signed.
+// `gatewayd return`, `withdraw` and `replace`: what people do to a document before it is signed.
 import ArgumentParser
 import Foundation
 import GatewayCore
@@ -29,6 +29,27 @@ struct Withdraw: AsyncParsableCommand {
 
     func run() async throws {
         try await DocumentAction.perform("withdraw", id: id, note: note, by: by, location: location)
+    }
+}
+
+/// The clerk's new file for a document nobody has signed yet (a returned one goes back in line).
+struct Replace: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Thay tệp của văn bản chưa ai ký / replace the file of a document nobody has signed yet.")
+    @Argument(help: "Document id.") var id: String
+    @Argument(help: "The new file (a PDF).") var file: String
+    @Option(help: "Who replaces it (for the history).") var by: String?
+    @OptionGroup var location: Location
+
+    func run() async throws {
+        let configuration = try location.resolve()
+        let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"]
+        do {
+            let view = try await LocalAPIClient(socketPath: configuration.socketPath).replace(id, file: file, by: who)
+            print("\(view.document.id): \(view.document.state.rawValue), phiên bản / version \(view.document.version)")
+        } catch let error as LocalAPIClient.Failure {
+            throw CLI.fail(error.description)
+        }
     }
 }
 

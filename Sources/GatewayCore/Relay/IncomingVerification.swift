@@ -1,0 +1,164 @@
+import DocumentSigning
+import EdXML
+import Foundation
+import X509
+
+/// What the box found about the signatures of a document that came down from the hub (issue 14):
+/// one finding per signature or unsigned file, and the document's verdict, each in words a clerk
+/// can act on, Vietnamese first. **Unknown is never shown as valid.**
+package struct IncomingVerdict: Sendable, Codable, Equatable {
+    package enum Outcome: String, Sendable, Codable, Comparable {
+        case valid
+        /// Could not be checked (no trust anchors, a responder unreachable): shown as such.
+        case unknown
+        case invalid
+
+        private var severity: Int { self == .valid ? 0 : self == .unknown ? 1 : 2 }
+        package static func < (left: Outcome, right: Outcome) -> Bool { left.severity < right.severity }
+
+        package var label: String {
+            switch self {
+            case .valid: "hợp lệ / valid"
+            case .unknown: "chưa kiểm tra được / could not be checked"
+            case .invalid: "không hợp lệ / invalid"
+            }
+        }
+    }
+
+    package struct Finding: Sendable, Codable, Equatable {
+        /// "phong bì / envelope", or the file's name in the package.
+        package var file: String
+        package var signer: String?
+        package var outcome: Outcome
+        /// Why, when not valid: "Vietnamese / English".
+        package var reason: String?
+    }
+
+    package var outcome: Outcome
+    package var findings: [Finding]
+    package var checkedAt: Date
+
+    package init(findings: [Finding], checkedAt: Date) {
+        self.findings = findings
+        self.checkedAt = checkedAt
+        outcome = findings.map(\.outcome).max() ?? .invalid
+    }
+
+    /// The lines `thong-tin.txt` and `gatewayd inbox` show: the verdict, then each finding.
+    package var lines: [String] {
+        var lines = ["Chữ ký số / Signatures: \(outcome.label)"]
+        for finding in findings {
+            let who = finding.signer.map { " — \($0)" } ?? ""
+            lines.append("  \(finding.file)\(who): \(finding.outcome.label)" + (finding.reason.map { " — \($0)" } ?? ""))
+        }
+        return lines
+    }
+
+    enum CodingKeys: String, CodingKey { case outcome, findings, checkedAt = "checked_at" }
+}
+
+/// Checks an incoming package: the envelope's XML signature and every signature in its files —
+/// PAdES inside a PDF, a detached CAdES `NAME.p7s` beside its file — against the `[trust]` anchors,
+/// with revocation asked for chains that reach one. A file that carries no signature makes the
+/// document invalid: Decree 30/2020 wants every file of an electronic document signed.
+package struct IncomingVerifier: Sendable {
+    package let anchors: [Certificate]
+    package let revocation: RevocationChecker?
+
+    package init(anchors: [Certificate], revocation: RevocationChecker?) {
+        (self.anchors, self.revocation) = (anchors, revocation)
+    }
+
+    static let envelope = "phong bì / envelope"
+    static let noAnchors = "chưa cài gốc tin cậy ([trust] anchors) / no trust anchors configured ([trust] anchors)"
+
+    /// `scratch`: an empty directory for the unpacked files (removed by the caller).
+    package func verify(packagePath: String, scratch: String, now: Date) async -> IncomingVerdict {
+        let read: ReadResult
+        do {
+            read = try await PackageReader.read(path: packagePath, unpackTo: scratch, checkSignatures: true,
+                                                trustRoots: anchors.isEmpty ? nil : anchors)
+        } catch {
+            return IncomingVerdict(findings: [.init(file: Self.envelope, signer: nil, outcome: .invalid,
+                                                    reason: "không đọc được gói / the package cannot be read: \(error)")], checkedAt: now)
+        }
+        var findings = envelopeFindings(read.signatures ?? [])
+        let files = read.attachments.compactMap(\.path)
+        let names = Set(files.map { ($0 as NSString).lastPathComponent })
+        for path in files.sorted() {
+            let name = (path as NSString).lastPathComponent
+            if name.lowercased().hasSuffix(".p7s") { continue }  // checked with the file it signs
+            var report: DocumentVerification?
+            if FileSigning.isPDF(path: path) {
+                report = try? await DocumentVerifier.verify(path: path, trustRoots: anchors.isEmpty ? nil : anchors, revocation: revocation)
+                if report?.signatures.isEmpty ?? true { report = nil }
+            }
+            if report == nil, names.contains(name + ".p7s") {
+                report = await DocumentVerifier.verifyDetached(signaturePath: path + ".p7s", contentPath: path,
+                                                               trustRoots: anchors.isEmpty ? nil : anchors, revocation: revocation)
+            }
+            guard let report else {
+                findings.append(.init(file: name, signer: nil, outcome: .invalid,
+                                      reason: "tệp chưa được ký số / the file is not digitally signed"))
+                continue
+            }
+            for signature in report.signatures {
+                findings.append(finding(file: name, signature))
+            }
+        }
+        return IncomingVerdict(findings: findings, checkedAt: now)
+    }
+
+    func envelopeFindings(_ checks: [SignatureCheck]) -> [IncomingVerdict.Finding] {
+        guard !checks.isEmpty else {
+            return [.init(file: Self.envelope, signer: nil, outcome: .invalid, reason: "phong bì không có chữ ký số của nơi gửi / the envelope is not signed by its sender")]
+        }
+        return checks.map { check in
+            let outcome: IncomingVerdict.Outcome
+            var reason: String?
+            switch (check.outcome, check.trust) {
+            case (.invalid, _):
+                outcome = .invalid
+                reason = "chữ ký phong bì sai: gói đã bị sửa hoặc chữ ký hỏng / the envelope's signature does not verify: the package was changed or the signature is broken"
+                    + (check.reasons.isEmpty ? "" : " (\(check.reasons.joined(separator: "; ")))")
+            case (.weak, _):
+                outcome = .invalid
+                reason = "thuật toán yếu (SHA-1) / a weak algorithm (SHA-1)"
+            case (.valid, .trusted):
+                outcome = .valid
+            case (.valid, .untrusted):
+                outcome = .invalid
+                reason = "chứng thư không dẫn tới gốc tin cậy / the certificate does not chain to a trusted root" + (check.trustDetail.map { " (\($0))" } ?? "")
+            case (.valid, .notChecked):
+                outcome = .unknown
+                reason = Self.noAnchors
+            }
+            return .init(file: Self.envelope, signer: check.signer, outcome: outcome, reason: reason)
+        }
+    }
+
+    func finding(file: String, _ signature: SignatureVerification) -> IncomingVerdict.Finding {
+        let notPassed = signature.checks.filter { $0.outcome != .passed }
+        let failed = signature.checks.filter { $0.outcome == .failed }
+        switch signature.verdict {
+        case .valid:
+            return .init(file: file, signer: signature.signer, outcome: .valid, reason: nil)
+        case .invalid:
+            let integrity = failed.contains { ["integrity", "byte-range"].contains($0.name) }
+            let reason = integrity ? "tệp đã bị sửa sau khi ký / the file was changed after it was signed" : failed.first?.message
+            return .init(file: file, signer: signature.signer, outcome: .invalid, reason: reason ?? "chữ ký không hợp lệ / the signature is invalid")
+        case .untrusted:
+            guard !anchors.isEmpty else { return .init(file: file, signer: signature.signer, outcome: .unknown, reason: Self.noAnchors) }
+            return .init(file: file, signer: signature.signer, outcome: .invalid,
+                         reason: "chứng thư không dẫn tới gốc tin cậy / the certificate does not chain to a trusted root")
+        case .indeterminate:
+            // A weak algorithm is a defect of the signature, not a question the network can answer.
+            if let weak = failed.first(where: { $0.name == "algorithm" }) {
+                return .init(file: file, signer: signature.signer, outcome: .invalid, reason: weak.message)
+            }
+            if anchors.isEmpty { return .init(file: file, signer: signature.signer, outcome: .unknown, reason: Self.noAnchors) }
+            return .init(file: file, signer: signature.signer, outcome: .unknown,
+                         reason: (failed.first ?? notPassed.first)?.message ?? "chưa xác định được / could not be determined")
+        }
+    }
+}
