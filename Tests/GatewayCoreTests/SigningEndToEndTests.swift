@@ -202,8 +202,8 @@ final class SigningEndToEndTests: XCTestCase {
 
     /// A PDF and its sidecar dropped in the hot folder the way a clerk's PC copies them (each under
     /// a hidden name, then renamed); returns the document once the daemon has taken it.
-    func drop(_ name: String, subject: String) async throws -> DocumentID {
-        put(name, subject: subject, SamplePDF.bytes(subject))
+    func drop(_ name: String, subject: String, attachments: [(String, [UInt8])] = []) async throws -> DocumentID {
+        put(name, subject: subject, SamplePDF.bytes(subject), attachments: attachments)
         var taken: DocumentRecord?
         try await waitUntil(seconds: 30) { [self] in
             taken = try list().first { $0.fileName == name + ".pdf" }
@@ -212,11 +212,13 @@ final class SigningEndToEndTests: XCTestCase {
         return try XCTUnwrap(taken).id
     }
 
-    /// The sidecar, then the file, each written under a hidden name and renamed into the outbox.
-    func put(_ name: String, subject: String, _ pdf: [UInt8]) {
+    /// The sidecar, then the attachments it names, then the file, each written under a hidden
+    /// name and renamed into the outbox.
+    func put(_ name: String, subject: String, _ pdf: [UInt8], attachments: [(String, [UInt8])] = []) {
         let outbox = box.dataDirectory + "/outbox"
-        let sidecar = #"{"subject": "\#(subject)", "notation": "QĐ-UBND"}"#
-        for (file, bytes) in [(name + ".json", Array(sidecar.utf8)), (name + ".pdf", pdf)] {
+        let named = attachments.isEmpty ? "" : #", "attachments": ["# + attachments.map { "\"\($0.0)\"" }.joined(separator: ", ") + "]"
+        let sidecar = #"{"subject": "\#(subject)", "notation": "QĐ-UBND"\#(named)}"#
+        for (file, bytes) in [(name + ".json", Array(sidecar.utf8))] + attachments + [(name + ".pdf", pdf)] {
             XCTAssertTrue(FileManager.default.createFile(atPath: outbox + "/." + file + ".tmp", contents: Data(bytes)))
             XCTAssertEqual(rename(outbox + "/." + file + ".tmp", outbox + "/" + file), 0)
         }
@@ -278,8 +280,11 @@ final class SigningEndToEndTests: XCTestCase {
         try XCTSkipUnless(runProgram("/usr/bin/env", ["python3", "-c", "import pyhanko.sign"]).status == 0, "needs python3 with pyHanko")
         try insertCard("leader", reader: Self.leaderReader)
         try insertCard("organization", reader: Self.sealReader)
-        let id = try await drop("Quyết định phòng chống bão", subject: "Về việc phòng chống bão số 9")
+        let sheet = Array("Xã;Số hộ\nHòa Tiến;1200\n".utf8)
+        let id = try await drop("Quyết định phòng chống bão", subject: "Về việc phòng chống bão số 9",
+                                attachments: [("Phụ lục 1.pdf", SamplePDF.bytes("Phu luc 1")), ("Bảng số liệu.xlsx", sheet)])
         XCTAssertEqual(try record(id).state, .awaitingLeader)
+        XCTAssertEqual(try view(id).attachments?.map(\.fileName), ["Phụ lục 1.pdf", "Bảng số liệu.xlsx"], "taken with the document")
         XCTAssertNil(try record(id).metadata.number, "the sidecar gives no number: the register will")
 
         let leader = try signQueue("leader", reader: Self.leaderReader)
@@ -323,14 +328,21 @@ final class SigningEndToEndTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: pdf)),
                        try Data(contentsOf: URL(fileURLWithPath: StoreLayout(dataDirectory: box.dataDirectory).objectPath(id, version: 2))),
                        "the hub holds the box's last version byte for byte")
-        // ATTACHMENTS (issue 13, acceptance 1, second part — another helper adds them): an
-        // attachment dropped with the PDF gets the organization's signature in the seal session
-        // and travels in the same package; judge it here beside the main PDF (its .p7s by
-        // `openssl cms -verify -CAfile pki/ca.pem`, or pyHanko for a PDF attachment).
+        // The attachments travelled in the same package, signed by the commune's card in the seal
+        // session: the PDF attachment by PAdES (judged by pyHanko and pdfsig below), the .xlsx
+        // unchanged with its detached .p7s, which openssl verifies against the test CA.
+        let attachmentPDF = unpacked + "/Phụ lục 1.pdf"
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: attachmentPDF)),
+                       try Data(contentsOf: URL(fileURLWithPath: StoreLayout(dataDirectory: box.dataDirectory).attachmentPath(id, position: 1, version: 1))))
+        XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: unpacked + "/Bảng số liệu.xlsx"))), sheet)
+        let cms = runProgram("/usr/bin/openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", unpacked + "/Bảng số liệu.xlsx.p7s",
+                                                  "-content", unpacked + "/Bảng số liệu.xlsx", "-CAfile", pki + "/ca.pem", "-purpose", "any",
+                                                  "-out", "/dev/null"])
+        XCTAssertEqual(cms.status, 0, "openssl cms -verify: \(cms.err)")
 
         // pyHanko, trusting only the test CA: both signatures intact, valid and trusted; the
         // leader's covers its own revision (the seal came after, as an allowed incremental update).
-        let hanko = runProgram("/usr/bin/env", ["python3", "-c", """
+        func pyHanko(_ pdf: String) -> (status: Int32, out: String, err: String) { runProgram("/usr/bin/env", ["python3", "-c", """
             import sys
             from pyhanko.pdf_utils.reader import PdfFileReader
             from pyhanko.sign.validation import validate_pdf_signature
@@ -343,7 +355,8 @@ final class SigningEndToEndTests: XCTestCase {
                     uid = s.signer_cert.subject.native.get('user_id')
                     print(uid, 'intact' if st.intact else 'BROKEN', 'valid' if st.valid else 'INVALID',
                           'trusted' if st.trusted else 'UNTRUSTED', st.coverage.name, 'OK' if st.bottom_line else 'FAIL')
-            """, pdf, pki + "/ca.pem"])
+            """, pdf, pki + "/ca.pem"]) }
+        let hanko = pyHanko(pdf)
         XCTAssertEqual(hanko.status, 0, hanko.err)
         XCTAssertEqual(hanko.out.split(separator: "\n"), [
             "CCCD:001085012345 intact valid trusted ENTIRE_REVISION OK",
@@ -355,6 +368,13 @@ final class SigningEndToEndTests: XCTestCase {
         XCTAssertTrue(poppler.out.contains("UID=CCCD:001085012345") && poppler.out.contains("UID=MST:0101234567"), poppler.out)
         XCTAssertEqual(poppler.out.components(separatedBy: "Not total document signed").count - 1, 1, "the leader's: its revision")
         XCTAssertEqual(poppler.out.components(separatedBy: "- Total document signed").count - 1, 1, "the seal's: the whole file")
+        // The PDF attachment: the commune's one signature, over the whole file.
+        let attachmentHanko = pyHanko(attachmentPDF)
+        XCTAssertEqual(attachmentHanko.status, 0, attachmentHanko.err)
+        XCTAssertEqual(attachmentHanko.out.split(separator: "\n"), ["MST:0101234567 intact valid trusted ENTIRE_FILE OK"], attachmentHanko.out)
+        let attachmentPoppler = runProgram("/usr/bin/pdfsig", [attachmentPDF])
+        XCTAssertEqual(attachmentPoppler.out.components(separatedBy: "Signature Validation: Signature is Valid.").count - 1, 1,
+                       attachmentPoppler.out + attachmentPoppler.err)
 
         // The whole history in `gatewayd show`: intake, both signatures with their cards, the
         // number, the package, the relay.
@@ -366,7 +386,14 @@ final class SigningEndToEndTests: XCTestCase {
             "[Virtual PCD 00 00, slot 9c]",
             "organization  UBND xã Hòa Tiến (MST:0101234567)  v2",
             "[Virtual PCD 00 01, slot 9c]",
+            "Tệp đính kèm / attachments:",
+            "1. Phụ lục 1.pdf",
+            "(PAdES, v1)",
+            "2. Bảng số liệu.xlsx",
+            "(Bảng số liệu.xlsx.p7s)",
             "— → received  taken from the hot folder",
+            "ký tệp đính kèm \"Phụ lục 1.pdf\" (PAdES)",
+            "ký tệp đính kèm \"Bảng số liệu.xlsx\" (CAdES .p7s)",
             "received → awaiting_leader",
             "awaiting_leader → awaiting_seal  ký bởi lãnh đạo / signed by the leader Nguyễn Văn An",
             "awaiting_seal → signed  đóng dấu, ký số của cơ quan",
