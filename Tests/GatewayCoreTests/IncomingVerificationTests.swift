@@ -116,6 +116,21 @@ final class IncomingVerificationTests: XCTestCase {
         XCTAssertTrue(verdict.findings.first?.reason?.hasPrefix("chữ ký phong bì sai") ?? false, verdict.lines.joined(separator: "\n"))
     }
 
+    func testOnlyCouldNotBeCheckedVerdictsOlderThanTheIntervalAreRechecked() throws {
+        let now = Date()
+        func record(_ id: Int64, _ outcome: IncomingVerdict.Outcome, checked: Date) -> InboundRecord {
+            InboundRecord(hubID: id, kind: "document", packageKey: "k\(id)", sender: "000.00.00.H41", sha256: "", size: 0, storedAt: checked,
+                          ackedAt: checked, statusSentAt: nil, statusReceipt: nil, folder: nil,
+                          verdict: IncomingVerdict(findings: [.init(file: "a.pdf", signer: nil, outcome: outcome, reason: nil)], checkedAt: checked))
+        }
+        try fixture.store.saveInbound(record(1, .unknown, checked: now.addingTimeInterval(-7200)))
+        try fixture.store.saveInbound(record(2, .unknown, checked: now.addingTimeInterval(-60)))
+        try fixture.store.saveInbound(record(3, .valid, checked: now.addingTimeInterval(-7200)))
+        try fixture.store.saveInbound(record(4, .invalid, checked: now.addingTimeInterval(-7200)))
+        XCTAssertEqual(try fixture.store.inboundToRecheck(before: now.addingTimeInterval(-3600)).map(\.hubID), [1])
+        XCTAssertEqual(try fixture.store.inboundToRecheck(before: now).map(\.hubID), [1, 2], "the link came back: every unknown one")
+    }
+
     func testARecheckKeepsItsHistory() {
         let unknown = IncomingVerdict(findings: [.init(file: "a.pdf", signer: nil, outcome: .unknown, reason: "OCSP")], checkedAt: Date())
         let valid = IncomingVerdict(findings: [.init(file: "a.pdf", signer: nil, outcome: .valid, reason: nil)], checkedAt: Date()).replacing(unknown)

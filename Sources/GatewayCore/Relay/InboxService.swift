@@ -30,7 +30,8 @@ package struct InboxService: Service {
         await placePendingInInboxFolder()
         try await sendPendingStatuses()
         let items = try await context.hub.pollInbox(wait: context.settings.longPoll)
-        context.linkSucceeded()
+        // The link is back: a responder that could not be reached may answer now.
+        if context.linkSucceeded() { await recheckVerdicts(now: true) }
         for item in items where !Task.isCancelled { try await receive(item) }
     }
 
@@ -134,11 +135,11 @@ package struct InboxService: Service {
         return verdict
     }
 
-    /// "Could not be checked" verdicts tried again once `recheckInterval` has passed (an OCSP
-    /// responder back, the link back): the new verdict with a history line, in the row and in
+    /// "Could not be checked" verdicts tried again once `recheckInterval` has passed, or at once
+    /// (`now`) when the link came back: the new verdict with a history line, in the row and in
     /// the folder's `thong-tin.txt`.
-    func recheckVerdicts() async {
-        let due = context.now().addingTimeInterval(-QueueAgeRule.seconds(context.settings.recheckInterval))
+    func recheckVerdicts(now: Bool = false) async {
+        let due = now ? context.now() : context.now().addingTimeInterval(-QueueAgeRule.seconds(context.settings.recheckInterval))
         guard let records = try? context.store.inboundToRecheck(before: due) else { return }
         for var record in records where !Task.isCancelled {
             guard let earlier = record.verdict else { continue }
