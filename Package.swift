@@ -64,6 +64,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 // The relay builds edXML packages and checks the hub's CMS receipts.
                 "EdXML", "DocumentSigning", "Signing", "SigningPolicy",
+                // Revocation of incoming documents' signers over HTTP (OCSP, CRL).
+                "TrustHTTP",
             ]
         ),
         // The signer interface GatewayCore signs through, and the software key-file signer.

@@ -218,12 +218,18 @@ final class HotFolderAttachmentTests: XCTestCase {
         let task = Task { try await service.run() }
         defer { task.cancel() }
         try await waitUntil { FileManager.default.fileExists(atPath: self.folder) }
-        putDocument()
-        put("Phụ lục 1.pdf", annex)
+        // Each file written under a hidden name and renamed in, as programs should (Foundation's
+        // own atomic write goes through a temporary name the running service could see).
+        func dropIn(_ name: String, _ bytes: [UInt8]) {
+            put(".\(name).tmp", bytes)
+            XCTAssertEqual(rename(folder + "/.\(name).tmp", folder + "/" + name), 0)
+        }
+        dropIn("QĐ 12.json", Array(sidecar.utf8))
+        dropIn("QĐ 12.pdf", SamplePDF.bytes("Quyet dinh 12"))
+        dropIn("Phụ lục 1.pdf", annex)
         try await waitUntil { service.snapshot.waitingFiles == 1 }
         XCTAssertEqual(try fixture.store.list().count, 0)
-        put(".sheet.tmp", sheet)
-        XCTAssertEqual(rename(folder + "/.sheet.tmp", folder + "/Bảng số liệu.xlsx"), 0)
+        dropIn("Bảng số liệu.xlsx", sheet)
         try await waitUntil { !self.exists("QĐ 12.pdf") }
         let documents = try fixture.store.list()
         XCTAssertEqual(documents.map(\.fileName), ["QĐ 12.pdf"])

@@ -247,14 +247,20 @@ final class RelayEndToEndTests: XCTestCase {
         func shown() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: clerks)) ?? []).filter { !$0.hasPrefix(".") } }
         try await waitUntil(seconds: 30) { shown().count == 1 }
         let shownFolder = try XCTUnwrap(shown().first)
-        XCTAssertTrue(shownFolder.hasSuffix(" 9-UBND-VP UBND tỉnh Quảng Trị"), shownFolder)
+        // Its signatures were checked on arrival (issue 14): the province's office posted it
+        // unsigned (no --signer, a text file), so it is shown, marked invalid, with the reasons.
+        XCTAssertTrue(shownFolder.hasSuffix(" 9-UBND-VP UBND tỉnh Quảng Trị" + InboxFolder.invalidMark), shownFolder)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: clerks + "/" + shownFolder + "/cv.pdf")), Data("Công văn của tỉnh".utf8))
         let information = try String(contentsOfFile: clerks + "/" + shownFolder + "/thong-tin.txt", encoding: .utf8)
         XCTAssertTrue(information.contains("Trích yếu / Subject: Về việc kiểm tra đê điều"), information)
         XCTAssertTrue(information.contains("Nơi gửi / From: UBND tỉnh Quảng Trị (000.00.00.H41)"), information)
+        XCTAssertTrue(information.contains("Chữ ký số / Signatures: không hợp lệ / invalid"), information)
+        XCTAssertTrue(information.contains("phong bì không có chữ ký số của nơi gửi / the envelope is not signed by its sender"), information)
+        XCTAssertTrue(information.contains("cv.pdf: không hợp lệ / invalid — tệp chưa được ký số / the file is not digitally signed"), information)
         let listed = box.cli(["inbox"])
         XCTAssertEqual(listed.status, 0, listed.err)
-        XCTAssertTrue(listed.out.contains(shownFolder) && listed.out.contains("000.00.00.H41"), listed.out)
+        XCTAssertTrue(listed.out.contains("000.00.00.H41") && listed.out.contains("không hợp lệ / invalid"), listed.out)
+        XCTAssertTrue(listed.out.contains("tệp chưa được ký số / the file is not digitally signed"), listed.out)
 
         // hubd receives the 01 status: it is handed off to the province (the sender).
         try await waitUntil(seconds: 60) {

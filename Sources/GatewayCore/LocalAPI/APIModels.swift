@@ -142,9 +142,11 @@ package struct InboxList: Sendable, Codable {
         package var statusSentAt: Date?
         /// Its folder inside `inbox_folder`, once placed there (documents).
         package var folder: String?
+        /// Its signatures as checked on arrival (documents; absent until checked).
+        package var verdict: IncomingVerdict?
 
         enum CodingKeys: String, CodingKey {
-            case hubId = "hub_id", kind, key, from, size, storedAt = "stored_at", statusSentAt = "status_sent_at", folder
+            case hubId = "hub_id", kind, key, from, size, storedAt = "stored_at", statusSentAt = "status_sent_at", folder, verdict
         }
 
         package init(_ record: InboundRecord) {
@@ -156,6 +158,7 @@ package struct InboxList: Sendable, Codable {
             storedAt = record.storedAt
             statusSentAt = record.statusSentAt
             folder = record.folder
+            verdict = record.verdict
         }
     }
 

@@ -17,6 +17,17 @@ package enum InboxFolder {
 
     package static func safeName(_ text: String) -> String { InboxFolderName.safeName(text) }
 
+    /// Added to the folder's name of a document whose signatures are invalid.
+    package static let invalidMark = " (CHỮ KÝ KHÔNG HỢP LỆ - INVALID SIGNATURE)"
+
+    /// The verdict's lines for `thong-tin.txt` (empty before it was checked).
+    package static func verdictText(_ verdict: IncomingVerdict?) -> String {
+        guard let verdict else { return "" }
+        return (verdict.lines + [
+            "Kiểm tra lúc / Checked at: \(GatewayJSON.format(verdict.checkedAt))",
+        ] + verdict.history).joined(separator: "\n") + "\n"
+    }
+
     /// `thong-tin.txt`: the register's fields, Vietnamese first with English beside.
     package static func information(_ header: MessageHeader, key: String, hubID: Int64, receivedAt: Date,
                                    attachments: [String], readError: String? = nil) -> String {
@@ -65,8 +76,12 @@ struct InboxFolderWriter: Sendable {
             let read = try await PackageReader.read(path: packagePath, unpackTo: staging)
             guard case .document(let package) = read.package else { throw InboxFolderError.notADocument }
             name = InboxFolder.name(for: package.header, receivedAt: record.storedAt)
+            // An invalid signature is marked in the name itself: the clerks must see the document,
+            // and see at a glance that it cannot be trusted.
+            if record.verdict?.outcome == .invalid { name += InboxFolder.invalidMark }
             text = InboxFolder.information(package.header, key: record.packageKey, hubID: record.hubID, receivedAt: record.storedAt,
                                            attachments: read.attachments.compactMap { $0.path.map { ($0 as NSString).lastPathComponent } })
+                + InboxFolder.verdictText(record.verdict)
         } catch {
             // Still the clerk's document: shown as the original package with the reason it could
             // not be opened, never dropped.
@@ -100,6 +115,25 @@ struct InboxFolderWriter: Sendable {
         try POSIXFile.rename(staging, folder + "/" + candidate)
         try POSIXFile.fsyncDirectory(folder)
         return candidate
+    }
+}
+
+extension InboxFolderWriter {
+    /// Rewrites the verdict part of a placed document's `thong-tin.txt` (a re-check changed it):
+    /// written beside, fsynced, renamed over, so a clerk never reads half a file.
+    func updateVerdict(folderName: String, _ verdict: IncomingVerdict) throws {
+        let path = folder + "/" + folderName + "/thong-tin.txt"
+        guard let current = FileManager.default.contents(atPath: path).map({ String(decoding: $0, as: UTF8.self) }) else { return }
+        let kept = current.components(separatedBy: "\n").prefix { !$0.hasPrefix("Chữ ký số / Signatures:") }.joined(separator: "\n")
+        let text = kept.hasSuffix("\n") || kept.isEmpty ? kept : kept + "\n"
+        let temporary = path + ".part"
+        try Data((text + InboxFolder.verdictText(verdict)).utf8).write(to: URL(fileURLWithPath: temporary))
+        let fd = open(temporary, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            defer { close(fd) }
+            try POSIXFile.fsyncFile(fd, path: temporary)
+        }
+        try POSIXFile.rename(temporary, path)
     }
 }
 

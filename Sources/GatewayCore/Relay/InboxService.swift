@@ -26,10 +26,12 @@ package struct InboxService: Service {
 
     /// What was left undone first (folders, statuses), then one long poll and what it brought.
     package func pollOnce() async throws(RelayError) {
+        await recheckVerdicts()
         await placePendingInInboxFolder()
         try await sendPendingStatuses()
         let items = try await context.hub.pollInbox(wait: context.settings.longPoll)
-        context.linkSucceeded()
+        // The link is back: a responder that could not be reached may answer now.
+        if context.linkSucceeded() { await recheckVerdicts(now: true) }
         for item in items where !Task.isCancelled { try await receive(item) }
     }
 
@@ -102,6 +104,12 @@ package struct InboxService: Service {
     /// itself is already safe in the store.
     func placeInInboxFolder(_ record: inout InboundRecord) async {
         let folder = context.settings.inboxFolder
+        if record.verdict == nil {
+            record.verdict = await verify(record)
+            do { try context.store.saveInbound(record) } catch {
+                context.logger.error("incoming verdict not saved", metadata: ["hub.id": "\(record.hubID)", "error": "\(error)"])
+            }
+        }
         do {
             let name = try await InboxFolderWriter(folder: folder).place(record, packagePath: context.store.layout.inboxPath(hubID: record.hubID))
             record.folder = name
@@ -110,6 +118,37 @@ package struct InboxService: Service {
         } catch {
             context.logger.error("could not place an incoming document in the inbox folder",
                                  metadata: ["hub.id": "\(record.hubID)", "folder": "\(folder)", "error": "\(error)"])
+        }
+    }
+
+    /// The signatures of an incoming document (`IncomingVerifier`), unpacked in `store/tmp/`.
+    func verify(_ record: InboundRecord) async -> IncomingVerdict {
+        let scratch = context.store.layout.temporaryDirectory + "/verify-\(record.hubID)"
+        try? FileManager.default.removeItem(atPath: scratch)
+        try? POSIXFile.makeDirectory(scratch)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let verdict = await context.settings.verifier.verify(packagePath: context.store.layout.inboxPath(hubID: record.hubID), scratch: scratch,
+                                                             now: context.now())
+        context.logger.notice("incoming document verified", metadata: [
+            "hub.id": "\(record.hubID)", "verdict": "\(verdict.outcome.rawValue)",
+            "reasons": "\(verdict.findings.compactMap(\.reason).joined(separator: " | "))"])
+        return verdict
+    }
+
+    /// "Could not be checked" verdicts tried again once `recheckInterval` has passed, or at once
+    /// (`now`) when the link came back: the new verdict with a history line, in the row and in
+    /// the folder's `thong-tin.txt`.
+    func recheckVerdicts(now: Bool = false) async {
+        let due = now ? context.now() : context.now().addingTimeInterval(-QueueAgeRule.seconds(context.settings.recheckInterval))
+        guard let records = try? context.store.inboundToRecheck(before: due) else { return }
+        for var record in records where !Task.isCancelled {
+            guard let earlier = record.verdict else { continue }
+            let verdict = await verify(record).replacing(earlier)
+            record.verdict = verdict
+            do { try context.store.saveInbound(record) } catch { continue }
+            if let name = record.folder, verdict.outcome != earlier.outcome {
+                try? InboxFolderWriter(folder: context.settings.inboxFolder).updateVerdict(folderName: name, verdict)
+            }
         }
     }
 

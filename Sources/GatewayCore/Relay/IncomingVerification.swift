@@ -1,3 +1,4 @@
+import DocumentModel
 import DocumentSigning
 import EdXML
 import Foundation
@@ -37,11 +38,23 @@ package struct IncomingVerdict: Sendable, Codable, Equatable {
     package var outcome: Outcome
     package var findings: [Finding]
     package var checkedAt: Date
+    /// How the verdict changed on re-checks: "2026-12-05T10:00+07:00 chưa kiểm tra được → hợp lệ".
+    package var history: [String] = []
 
     package init(findings: [Finding], checkedAt: Date) {
         self.findings = findings
         self.checkedAt = checkedAt
         outcome = findings.map(\.outcome).max() ?? .invalid
+    }
+
+    /// This verdict replacing `earlier`, its history carried on with a line when the outcome moved.
+    package func replacing(_ earlier: IncomingVerdict) -> IncomingVerdict {
+        var next = self
+        next.history = earlier.history
+        if earlier.outcome != outcome {
+            next.history.append("\(GatewayJSON.format(checkedAt)): \(earlier.outcome.label) → \(outcome.label) (kiểm tra lại / re-checked)")
+        }
+        return next
     }
 
     /// The lines `thong-tin.txt` and `gatewayd inbox` show: the verdict, then each finding.
@@ -54,7 +67,7 @@ package struct IncomingVerdict: Sendable, Codable, Equatable {
         return lines
     }
 
-    enum CodingKeys: String, CodingKey { case outcome, findings, checkedAt = "checked_at" }
+    enum CodingKeys: String, CodingKey { case outcome, findings, checkedAt = "checked_at", history }
 }
 
 /// Checks an incoming package: the envelope's XML signature and every signature in its files —
@@ -109,6 +122,18 @@ package struct IncomingVerifier: Sendable {
         return IncomingVerdict(findings: findings, checkedAt: now)
     }
 
+    /// "UBND tỉnh Quảng Trị (MST:3200000000)" from a subject as the checks print it (RFC 4514
+    /// order, UID as its OID): what a clerk recognises, not the whole distinguished name.
+    static func displayName(_ subject: String) -> String {
+        func value(_ key: String) -> String? {
+            guard let range = subject.range(of: key + "=") else { return nil }
+            let rest = subject[range.upperBound...]
+            return String(rest.prefix { $0 != "," }).trimmingCharacters(in: .whitespaces)
+        }
+        guard let name = value("CN") else { return subject }
+        return value("0.9.2342.19200300.100.1.1").map { "\(name) (\($0))" } ?? name
+    }
+
     func envelopeFindings(_ checks: [SignatureCheck]) -> [IncomingVerdict.Finding] {
         guard !checks.isEmpty else {
             return [.init(file: Self.envelope, signer: nil, outcome: .invalid, reason: "phong bì không có chữ ký số của nơi gửi / the envelope is not signed by its sender")]
@@ -133,31 +158,34 @@ package struct IncomingVerifier: Sendable {
                 outcome = .unknown
                 reason = Self.noAnchors
             }
-            return .init(file: Self.envelope, signer: check.signer, outcome: outcome, reason: reason)
+            return .init(file: Self.envelope, signer: check.signer.map(Self.displayName), outcome: outcome, reason: reason)
         }
     }
 
     func finding(file: String, _ signature: SignatureVerification) -> IncomingVerdict.Finding {
         let notPassed = signature.checks.filter { $0.outcome != .passed }
         let failed = signature.checks.filter { $0.outcome == .failed }
+        let signer = signature.signer.map(Self.displayName)
         switch signature.verdict {
         case .valid:
-            return .init(file: file, signer: signature.signer, outcome: .valid, reason: nil)
+            // Without anchors "valid" means the maths hold, not that anyone trusted signed it.
+            if anchors.isEmpty { return .init(file: file, signer: signer, outcome: .unknown, reason: Self.noAnchors) }
+            return .init(file: file, signer: signer, outcome: .valid, reason: nil)
         case .invalid:
             let integrity = failed.contains { ["integrity", "byte-range"].contains($0.name) }
             let reason = integrity ? "tệp đã bị sửa sau khi ký / the file was changed after it was signed" : failed.first?.message
-            return .init(file: file, signer: signature.signer, outcome: .invalid, reason: reason ?? "chữ ký không hợp lệ / the signature is invalid")
+            return .init(file: file, signer: signer, outcome: .invalid, reason: reason ?? "chữ ký không hợp lệ / the signature is invalid")
         case .untrusted:
-            guard !anchors.isEmpty else { return .init(file: file, signer: signature.signer, outcome: .unknown, reason: Self.noAnchors) }
-            return .init(file: file, signer: signature.signer, outcome: .invalid,
+            guard !anchors.isEmpty else { return .init(file: file, signer: signer, outcome: .unknown, reason: Self.noAnchors) }
+            return .init(file: file, signer: signer, outcome: .invalid,
                          reason: "chứng thư không dẫn tới gốc tin cậy / the certificate does not chain to a trusted root")
         case .indeterminate:
             // A weak algorithm is a defect of the signature, not a question the network can answer.
             if let weak = failed.first(where: { $0.name == "algorithm" }) {
-                return .init(file: file, signer: signature.signer, outcome: .invalid, reason: weak.message)
+                return .init(file: file, signer: signer, outcome: .invalid, reason: weak.message)
             }
-            if anchors.isEmpty { return .init(file: file, signer: signature.signer, outcome: .unknown, reason: Self.noAnchors) }
-            return .init(file: file, signer: signature.signer, outcome: .unknown,
+            if anchors.isEmpty { return .init(file: file, signer: signer, outcome: .unknown, reason: Self.noAnchors) }
+            return .init(file: file, signer: signer, outcome: .unknown,
                          reason: (failed.first ?? notPassed.first)?.message ?? "chưa xác định được / could not be determined")
         }
     }

@@ -102,14 +102,17 @@ package final class RelayContext: Sendable {
         return (failures, delay)
     }
 
-    package func linkSucceeded() {
-        guard link.withLock({ $0.succeeded(at: now()) }) else { return }
+    /// True when the link just came back (it was down or unknown).
+    @discardableResult
+    package func linkSucceeded() -> Bool {
+        guard link.withLock({ $0.succeeded(at: now()) }) else { return false }
         do {
             try store.clearRelayRetryTimes()
             store.changes.notify()
         } catch {
             logger.error("could not clear retry times", metadata: ["error": "\(error)"])
         }
+        return true
     }
 
     package func linkFailed(_ error: RelayError) {

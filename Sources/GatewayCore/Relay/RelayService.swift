@@ -1,7 +1,9 @@
 import DocumentModel
 import DocumentSigning
 import EdXML
+import DocumentSigning
 import Foundation
+import TrustHTTP
 import Logging
 import NIOPosix
 import ServiceLifecycle
@@ -25,6 +27,11 @@ package final class RelayService: Sendable {
         package var maximumIncomingSize: Int64
         /// Where clerks find incoming documents (`[inbox] folder`).
         package var inboxFolder: String
+        /// Checks the signatures of what comes down (`[trust]`); without anchors every verdict is
+        /// "could not be checked", never "valid".
+        package var verifier = IncomingVerifier(anchors: [], revocation: nil)
+        /// How often a "could not be checked" verdict is tried again.
+        package var recheckInterval: Duration = .seconds(3600)
 
         package init(configuration: GatewayConfiguration) throws(RelayError) {
             guard let code = configuration.agency.code else {
@@ -41,6 +48,10 @@ package final class RelayService: Sendable {
             hubURL = upstream.url ?? ""
             maximumIncomingSize = max(configuration.intake.maximumDocumentSize * 2, 1 << 30)
             inboxFolder = configuration.resolvedInboxFolder
+            // Anchors that cannot be read were logged by the signing stage's loading at start.
+            let anchors = CertificateStanding.anchors(configuration.trust.anchors).certificates
+            verifier = IncomingVerifier(anchors: anchors,
+                                        revocation: configuration.trust.checkRevocation ? RevocationChecker(fetcher: AsyncHTTPTrustFetcher()) : nil)
         }
 
         package init(agencyCode: AgencyCode, agencyName: String? = nil, schedule: RetrySchedule = RetrySchedule(),

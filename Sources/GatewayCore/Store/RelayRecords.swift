@@ -48,10 +48,12 @@ package struct InboundRecord: Sendable, Codable, Equatable, FetchableRecord, Per
     package var statusReceipt: Data?
     /// The document's folder in the clerks' inbox folder (`[inbox] folder`), once placed there.
     package var folder: String?
+    /// Its signatures as checked on arrival (documents only; nil until checked).
+    package var verdict: IncomingVerdict?
 
     enum CodingKeys: String, CodingKey {
         case hubID = "hub_id", kind, packageKey = "package_key", sender, sha256, size, storedAt = "stored_at"
-        case ackedAt = "acked_at", statusSentAt = "status_sent_at", statusReceipt = "status_receipt", folder
+        case ackedAt = "acked_at", statusSentAt = "status_sent_at", statusReceipt = "status_receipt", folder, verdict
     }
 }
 
@@ -231,6 +233,14 @@ extension DocumentStore {
     package func inboundAwaitingFolder() throws -> [InboundRecord] {
         try database.read { db in
             try InboundRecord.filter(sql: "kind = 'document' AND acked_at IS NOT NULL AND folder IS NULL").order(sql: "hub_id").fetchAll(db)
+        }
+    }
+
+    /// Documents whose verdict is "could not be checked", last checked before `before`.
+    package func inboundToRecheck(before: Date) throws -> [InboundRecord] {
+        try database.read { db in
+            try InboundRecord.filter(sql: "json_extract(verdict, '$.outcome') = 'unknown'").order(sql: "hub_id").fetchAll(db)
+                .filter { ($0.verdict?.checkedAt ?? .distantPast) < before }
         }
     }
 

@@ -186,6 +186,12 @@ enum StoreSchema {
                 t.uniqueKey(["document_id", "file_name"])
             }
         }
+        migrator.registerMigration("v10: verdicts on incoming documents") { db in
+            // What the box found about an incoming document's signatures (IncomingVerdict as
+            // JSON: the outcome, one finding per signature, when, and how it changed), kept with
+            // its row; "could not be checked" ones are found again by their outcome.
+            try db.alter(table: "relay_inbound") { t in t.add(column: "verdict", .text) }
+        }
         return migrator
     }
 }

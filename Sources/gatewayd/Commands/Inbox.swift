@@ -25,14 +25,21 @@ struct Inbox: AsyncParsableCommand {
             if list.inboxFolder.isEmpty { list.inboxFolder = configuration.resolvedInboxFolder }
             if json { try CLI.printJSON(list); return }
             print(Table.render(
-                header: ["SỐ/HUB ID", "LOẠI/KIND", "NƠI GỬI/FROM", "NHẬN LÚC/RECEIVED", "ĐÃ BÁO 01/STATUS 01", "THƯ MỤC/FOLDER"],
+                header: ["SỐ/HUB ID", "LOẠI/KIND", "NƠI GỬI/FROM", "NHẬN LÚC/RECEIVED", "ĐÃ BÁO 01/STATUS 01", "CHỮ KÝ/SIGNATURES", "THƯ MỤC/FOLDER"],
                 rows: list.items.map { item in
                     [String(item.hubId), item.kind == .document ? "văn bản" : "trạng thái", item.from,
                      GatewayJSON.format(item.storedAt).prefix(19).replacingOccurrences(of: "T", with: " "),
                      item.kind == .document ? (item.statusSentAt == nil ? "chưa / not yet" : "đã / sent") : "",
+                     item.verdict?.outcome.label ?? (item.kind == .document ? "(chưa / not yet)" : ""),
                      item.folder ?? (item.kind == .document ? "(chưa / not yet)" : "")]
                 }))
             print("\(list.items.count) mục / items; thư mục văn bản đến / inbox folder: \(list.inboxFolder)")
+            // Why a document is not valid, under the table: the clerk must be able to act on it.
+            for item in list.items {
+                guard let verdict = item.verdict, verdict.outcome != .valid else { continue }
+                print("\nSố / hub id \(item.hubId) (\(item.key)):")
+                for line in verdict.lines { print("  " + line) }
+            }
         }
     }
 
