@@ -40,6 +40,12 @@ extension DaemonTests {
         let second = daemon.curl(["-X", "POST", "--data-binary", "@" + write("a2.xlsx", sheet), "-H", fileName("Bảng số liệu.xlsx"), "-H", key],
                                  path: "/v1/attachments")
         XCTAssertEqual(second.http, 202, second.body)
+        // A refused document (empty) leaves its attachments staged for the next try.
+        var emptyHeaders = documentHeaders
+        emptyHeaders[2] = "@" + write("empty.pdf", [])
+        let empty = daemon.curl(emptyHeaders)
+        XCTAssertEqual(empty.http, 400, empty.body)
+        XCTAssertTrue(empty.body.contains(#""code":"empty_document""#), empty.body)
         let stored = daemon.curl(documentHeaders)
         XCTAssertEqual(stored.http, 201, stored.body)
         let view = try GatewayJSON.decoder.decode(DocumentView.self, from: Data(stored.body.utf8))

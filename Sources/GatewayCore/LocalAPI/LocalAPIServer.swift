@@ -111,6 +111,11 @@ package struct LocalAPI: Sendable {
                 // commit answers the first document (or the key's conflict) without them.
                 request.metadata.attachments = nil
             } else {
+                // Refused before its attachments are taken, so they stay staged for the next try.
+                guard staged.size > 0 else {
+                    staged.discard()
+                    throw IntakeError.emptyDocument
+                }
                 switch uploads.take(key: key, names: parsed.metadata.attachmentNames) {
                 case .success(let taken): attachments = taken
                 case .failure(let missing):
