@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import GatewayCore
 
@@ -215,7 +216,11 @@ final class HotFolderAttachmentTests: XCTestCase {
     /// completes its document, with no call from here.
     func testRunningServiceTakesTheDocumentWhenItsLastAttachmentArrives() async throws {
         let service = fixture.hotFolderIntake()
-        let task = Task { try await service.run() }
+        let ended = Ended()  // why the service stopped, if it did: the test says so at once
+        let task = Task {
+            do { try await service.run() } catch { ended.set("\(error)") }
+            ended.set("returned")
+        }
         defer { task.cancel() }
         try await waitUntil { FileManager.default.fileExists(atPath: self.folder) }
         // Each file written under a hidden name and renamed in, as programs should (Foundation's
@@ -227,14 +232,26 @@ final class HotFolderAttachmentTests: XCTestCase {
         dropIn("QĐ 12.json", Array(sidecar.utf8))
         dropIn("QĐ 12.pdf", SamplePDF.bytes("Quyet dinh 12"))
         dropIn("Phụ lục 1.pdf", annex)
-        try await waitUntil { service.snapshot.waitingFiles == 1 }
+        func state() -> String {
+            "\(service.snapshot) folder \((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []) "
+                + "stored \((try? fixture.store.list().map(\.fileName)) ?? [])"
+        }
+        do { try await waitUntil { service.snapshot.waitingFiles == 1 || ended.reason != nil } } catch { XCTFail("the document never waited for its attachments: \(state())"); throw error }
+        XCTAssertNil(ended.reason, "the service stopped")
         XCTAssertEqual(try fixture.store.list().count, 0)
         dropIn("Bảng số liệu.xlsx", sheet)
-        try await waitUntil { !self.exists("QĐ 12.pdf") }
+        do { try await waitUntil { !self.exists("QĐ 12.pdf") } } catch { XCTFail("the document was not taken with its attachments: \(state())"); throw error }
         let documents = try fixture.store.list()
         XCTAssertEqual(documents.map(\.fileName), ["QĐ 12.pdf"])
         XCTAssertEqual(try fixture.store.attachments(documents[0].id).count, 2)
         XCTAssertFalse(exists("Phụ lục 1.pdf"))
         XCTAssertFalse(exists("Bảng số liệu.xlsx"))
     }
+}
+
+/// Why a service task ended, set from the task and read by the test.
+final class Ended: Sendable {
+    private let value = Mutex<String?>(nil)
+    var reason: String? { value.withLock { $0 } }
+    func set(_ reason: String) { value.withLock { $0 = $0 ?? reason } }
 }
