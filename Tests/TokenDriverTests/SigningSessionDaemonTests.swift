@@ -11,39 +11,33 @@ import XCTest
 final class SigningSessionDaemonTests: XCTestCase {
     static let testPKI = repositoryRoot.appendingPathComponent("scripts/lib/testpki.py").path
     static let scriptsLibrary = repositoryRoot.appendingPathComponent("scripts/lib").path
+    /// The leader of the test CA's certificate; no images (the signature is then invisible).
     static let config = """
-        [agency]
-        code = "000.00.20.H14"
-        name = "UBND xã Hòa Tiến"
-        tax_code = "0101234567"
-        [intake]
-        default_recipients = ["000.00.20.H13"]
         [signing]
         clock = "trust_local_clock"
         [[signing.leaders]]
         name = "Nguyễn Văn An"
         title = "CHỦ TỊCH"
         identity = "CCCD:001085012345"
+        [agency]
+        code = "000.00.20.H14"
+        name = "UBND xã Hòa Tiến"
+        [intake]
+        default_recipients = ["000.00.20.H13"]
         """
 
     var context: PCSCContext!
     var card: VirtualCard?
     var daemon: LoggedDaemon?
-    var directories: [String] = []
+    /// The test CA's keys and certificates (scripts/lib/testpki.py) and the documents.
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("signing-daemon-\(UUID().uuidString)").path
 
     override func setUp() async throws { context = try VirtualCard.requirements() }
 
     override func tearDown() async throws {
         daemon?.stop()
         card?.remove(context)
-        for directory in directories { try? FileManager.default.removeItem(atPath: directory) }
-    }
-
-    func temporaryDirectory() throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("signing-daemon-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        directories.append(directory)
-        return directory
+        try? FileManager.default.removeItem(atPath: work)
     }
 
     /// The card's own PIN counter (the emulator's state.json), read beside the daemon.
@@ -60,7 +54,8 @@ final class SigningSessionDaemonTests: XCTestCase {
     }
 
     func testAWrongPINCostsOneTryAndSignsNothingAndReturnedOrWithdrawnDocumentsAreNeverSigned() async throws {
-        let pki = try temporaryDirectory()
+        let pki = work
+        try FileManager.default.createDirectory(atPath: pki, withIntermediateDirectories: true)
         let made = runProgram("/usr/bin/env", ["python3", Self.testPKI, "signing", pki])
         XCTAssertEqual(made.status, 0, made.err)
         card = try VirtualCard(["--no-extended", "--import-9c", "\(pki)/leader.key:\(pki)/leader.pem"])

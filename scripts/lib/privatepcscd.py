@@ -3,10 +3,11 @@
 pcscd's virtual readers (vsmartcard's vpcd on TCP 35963/35964) are one per machine: a script's
 card and another run's (`swift test`, a second checkout's script) would meet in the same reader,
 and the daemon under test would then type its PIN into a stranger's card. `enter(argv)` re-runs
-the script under `unshare --mount --net` (root only): a network namespace of its own (loopback
-up, so vpcd's ports are free) and a mount namespace with an empty /run/pcscd, where a pcscd of
-its own (`pcscd -f`) listens; gatewayd finds it at the usual socket path. The pcscd ends with the
-script (unshare --kill-child takes it along).
+the script under `unshare --mount --net --pid` (root only): a network namespace of its own
+(loopback up, so vpcd's ports are free), a mount namespace with an empty /run/pcscd, where a pcscd
+of its own (`pcscd -f`) listens (gatewayd finds it at the usual socket path), and a PID namespace,
+so that nothing inside can signal the machine's pcscd. The pcscd ends with the script (unshare
+--kill-child takes the namespace along).
 """
 
 import atexit
@@ -26,7 +27,9 @@ def enter(argv):
     if os.geteuid() != 0:
         sys.exit(f"{os.path.basename(argv[0])}: --private-pcscd needs root (unshare --mount --net)")
     os.environ[MARK] = "1"
-    os.execvp("unshare", ["unshare", "--mount", "--net", "--fork", "--kill-child", "--propagation", "private",
+    # --pid and --mount-proc too: a `pkill pcscd` inside (HotPlugTests restarts pcscd so) must
+    # see only this pcscd, never the machine's.
+    os.execvp("unshare", ["unshare", "--mount", "--net", "--pid", "--mount-proc", "--fork", "--kill-child", "--propagation", "private",
                           sys.executable, os.path.realpath(argv[0]), *argv[1:]])
 
 
