@@ -202,11 +202,16 @@ final class LoggedDaemon {
     let process = Process()
     let log = EventLog<String>()
 
-    init() throws {
+    /// `config`: the text of a gatewayd.toml to serve with (written in the directory).
+    init(config: String? = nil) throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.binary), "needs .build/debug/gatewayd")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["serve", "--data-dir", dataDirectory]
+        if let config {
+            try config.write(toFile: directory + "/gatewayd.toml", atomically: true, encoding: .utf8)
+            process.arguments! += ["--config", directory + "/gatewayd.toml"]
+        }
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
