@@ -26,6 +26,12 @@ enum CLI {
         }
     }
 
+    /// Who runs the command, for a document's history: the person behind sudo, else the login.
+    static var user: String {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["SUDO_USER"] ?? environment["USER"] ?? "uid \(getuid())"
+    }
+
     static func printJSON(_ value: some Encodable) throws {
         let data = try GatewayJSON.encoder.encode(value)
         print(String(decoding: data, as: UTF8.self))

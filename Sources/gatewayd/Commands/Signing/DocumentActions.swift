@@ -43,25 +43,19 @@ struct Replace: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try location.resolve()
-        let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"]
-        do {
-            let view = try await LocalAPIClient(socketPath: configuration.socketPath).replace(id, file: file, by: who)
-            print("\(view.document.id): \(view.document.state.rawValue), phiên bản / version \(view.document.version)")
-        } catch let error as LocalAPIClient.Failure {
-            throw CLI.fail(error.description)
+        let view = try await CLI.call {
+            try await LocalAPIClient(socketPath: configuration.socketPath).replace(id, file: file, by: by ?? CLI.user)
         }
+        print("\(view.document.id): \(view.document.state.rawValue), phiên bản / version \(view.document.version)")
     }
 }
 
 enum DocumentAction {
     static func perform(_ action: String, id: String, note: String?, by: String?, location: Location) async throws {
         let configuration = try location.resolve()
-        let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"]
-        do {
-            let view = try await LocalAPIClient(socketPath: configuration.socketPath).act(id, action: action, note: note, by: who)
-            print("\(view.document.id): \(view.document.state.rawValue)\(view.document.stateReason.map { " — \($0)" } ?? "")")
-        } catch let error as LocalAPIClient.Failure {
-            throw CLI.fail(error.description)
+        let view = try await CLI.call {
+            try await LocalAPIClient(socketPath: configuration.socketPath).act(id, action: action, note: note, by: by ?? CLI.user)
         }
+        print("\(view.document.id): \(view.document.state.rawValue)\(view.document.stateReason.map { " — \($0)" } ?? "")")
     }
 }

@@ -12,10 +12,7 @@ struct Register: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try location.resolve()
-        let list: RegisterList
-        do { list = try await LocalAPIClient(socketPath: configuration.socketPath).register(year: year) } catch let error as LocalAPIClient.Failure {
-            throw CLI.fail(error.description)
-        }
+        let list = try await CLI.call { try await LocalAPIClient(socketPath: configuration.socketPath).register(year: year) }
         if json { try CLI.printJSON(list); return }
         print("Sổ văn bản đi năm / outgoing register \(list.year)")
         print(Table.render(

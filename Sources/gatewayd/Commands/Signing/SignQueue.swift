@@ -40,12 +40,12 @@ struct SignQueue: AsyncParsableCommand {
         }
         let configuration = try location.resolve()
         let client = LocalAPIClient(socketPath: configuration.socketPath)
-        let who = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())"
         let request = SigningSessionRequest(role: role, documents: documents, reader: reader, key: slot, confirmLastTry: confirmLastTry,
-                                            openedBy: "gatewayd sign-queue (\(who))")
+                                            openedBy: "gatewayd sign-queue (\(CLI.user))")
         var pin = try Self.readPIN()
         var status: SigningSessionStatus
         do { status = try await client.openSigningSession(request, pin: &pin) } catch let error as LocalAPIClient.Failure {
+            if case .daemonNotRunning = error { throw CLI.fail(error.description, code: CLI.daemonNotRunning) }
             throw CLI.fail("Không mở được phiên ký / the session was not opened:\n\(error.description)")
         }
         if !json {
@@ -62,7 +62,8 @@ struct SignQueue: AsyncParsableCommand {
             }
             shown = status.results.count
             if status.phase != .signing { break }
-            status = try await client.signingSession(status.id, after: shown, wait: 30)
+            let id = status.id
+            status = try await CLI.call { try await client.signingSession(id, after: shown, wait: 30) }
         }
         if json { try CLI.printJSON(status) }
         let signed = status.results.filter { $0.outcome == .signed }.count
