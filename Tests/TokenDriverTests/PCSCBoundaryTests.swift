@@ -44,6 +44,8 @@ final class PCSCBoundaryTests: XCTestCase {
 
     override func tearDown() async throws {
         if let card, card.isRunning { kill(card.processIdentifier, SIGKILL); card.waitUntilExit() }
+        // The next test must find the reader empty, not the card this one killed still listed.
+        if let context = try? PCSCContext() { _ = try? VirtualReader.waitUntilEmpty(context) }
     }
 
     func insertScriptedCard() throws {

@@ -174,7 +174,11 @@ final class PIVSessionTokenTests: XCTestCase {
     var card: VirtualCard?
     var context: PCSCContext!
 
-    override func setUp() async throws { context = try VirtualCard.requirements() }
+    override func setUp() async throws {
+        context = try VirtualCard.requirements()
+        // A card an earlier test left (or pcscd has not yet seen leave) would be the one we reach.
+        XCTAssertTrue(try VirtualReader.waitUntilEmpty(context), "the virtual reader still holds a card from before")
+    }
     override func tearDown() async throws { card?.remove(context) }
 
     func sessionPIN(_ text: String) -> SessionPIN {
