@@ -5,6 +5,7 @@ import Foundation
 import Signing
 import TestSupport
 import X509
+import Logging
 import XCTest
 @testable import GatewayCore
 
@@ -129,6 +130,44 @@ final class IncomingVerificationTests: XCTestCase {
         try fixture.store.saveInbound(record(4, .invalid, checked: now.addingTimeInterval(-7200)))
         XCTAssertEqual(try fixture.store.inboundToRecheck(before: now.addingTimeInterval(-3600)).map(\.hubID), [1])
         XCTAssertEqual(try fixture.store.inboundToRecheck(before: now).map(\.hubID), [1, 2], "the link came back: every unknown one")
+    }
+
+    /// A verdict that could not be checked, checked again and found invalid: the row, the folder's
+    /// name and its `thong-tin.txt` say so, with the history line.
+    func testARecheckThatFindsADocumentInvalidMarksItsFolder() async throws {
+        let hubID: Int64 = 9
+        try FileManager.default.copyItem(atPath: try await package(), toPath: fixture.layout.inboxPath(hubID: hubID))
+        let inbox = fixture.directory + "/inbox"
+        let name = "2026-12-05 9-UBND-VP UBND tỉnh Quảng Trị"
+        try FileManager.default.createDirectory(atPath: inbox + "/" + name, withIntermediateDirectories: true)
+        let earlier = IncomingVerdict(findings: [.init(file: "Công văn 9.pdf", signer: nil, outcome: .unknown, reason: "OCSP")],
+                                      checkedAt: Date().addingTimeInterval(-7200))
+        try "Nơi gửi / From: UBND tỉnh Quảng Trị (000.00.00.H41)\n\(InboxFolder.verdictText(earlier))"
+            .write(toFile: inbox + "/" + name + "/thong-tin.txt", atomically: true, encoding: .utf8)
+        try fixture.store.saveInbound(InboundRecord(hubID: hubID, kind: "document", packageKey: "k", sender: "000.00.00.H41", sha256: "", size: 0,
+                                                    storedAt: Date(), ackedAt: Date(), statusSentAt: Date(), statusReceipt: nil, folder: name,
+                                                    verdict: earlier))
+        // Checked again against a root that did not issue the sender's certificate: invalid.
+        let otherDirectory = directory + "/other"
+        try FileManager.default.createDirectory(atPath: otherDirectory, withIntermediateDirectories: true)
+        var settings = RelayService.Settings(agencyCode: AgencyCode("000.00.20.H13")!, inboxFolder: inbox)
+        settings.verifier = IncomingVerifier(anchors: try DocumentVerifier.trustAnchors(pemFile: try TestPKI(directory: otherDirectory).root), revocation: nil)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let box = try BoxPKI(directory: fixture.directory)
+        let context = RelayContext(settings: settings, store: fixture.store, hub: InMemoryHub(),
+                                   boxSigner: try RelayContext.boxSigner(keyFile: box.key.key, certificateFile: box.key.chain),
+                                   checkReceipt: InMemoryHub.checkReceipt, now: { Date() }, draw: { 0.5 }, logger: logger)
+        await InboxService(context: context).recheckVerdicts()
+
+        let record = try XCTUnwrap(try fixture.store.inbound(hubID: hubID))
+        XCTAssertEqual(record.verdict?.outcome, .invalid)
+        XCTAssertEqual(record.verdict?.history.count, 1)
+        XCTAssertEqual(record.folder, name + InboxFolder.invalidMark)
+        let text = try String(contentsOfFile: inbox + "/" + name + InboxFolder.invalidMark + "/thong-tin.txt", encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("Nơi gửi / From: UBND tỉnh Quảng Trị (000.00.00.H41)\nChữ ký số / Signatures: không hợp lệ / invalid"), text)
+        XCTAssertTrue(text.contains("chưa kiểm tra được / could not be checked → không hợp lệ / invalid (kiểm tra lại / re-checked)"), text)
+        XCTAssertFalse(text.contains("OCSP"), "the old findings are replaced: \(text)")
     }
 
     func testARecheckKeepsItsHistory() {

@@ -119,6 +119,18 @@ struct InboxFolderWriter: Sendable {
 }
 
 extension InboxFolderWriter {
+    /// Renames a placed document's folder with the invalid mark (the first free name); returns the
+    /// new name, or the old one when it already carries the mark.
+    func markInvalid(folderName: String) throws -> String {
+        guard !folderName.hasSuffix(InboxFolder.invalidMark) else { return folderName }
+        let (candidate, _) = InboxFolderName.firstFree(folderName + InboxFolder.invalidMark) { candidate in
+            (FileManager.default.fileExists(atPath: folder + "/" + candidate), false)
+        }
+        try POSIXFile.rename(folder + "/" + folderName, folder + "/" + candidate)
+        try POSIXFile.fsyncDirectory(folder)
+        return candidate
+    }
+
     /// Rewrites the verdict part of a placed document's `thong-tin.txt` (a re-check changed it):
     /// written beside, fsynced, renamed over, so a clerk never reads half a file.
     func updateVerdict(folderName: String, _ verdict: IncomingVerdict) throws {

@@ -147,7 +147,13 @@ package struct InboxService: Service {
             record.verdict = verdict
             do { try context.store.saveInbound(record) } catch { continue }
             if let name = record.folder, verdict.outcome != earlier.outcome {
-                try? InboxFolderWriter(folder: context.settings.inboxFolder).updateVerdict(folderName: name, verdict)
+                let writer = InboxFolderWriter(folder: context.settings.inboxFolder)
+                try? writer.updateVerdict(folderName: name, verdict)
+                // Found invalid now: marked in its name as if it had been on arrival.
+                if verdict.outcome == .invalid, let marked = try? writer.markInvalid(folderName: name) {
+                    record.folder = marked
+                    try? context.store.saveInbound(record)
+                }
             }
         }
     }
