@@ -121,10 +121,11 @@ final class TrustTests: XCTestCase {
         try FileManager.default.copyItem(atPath: crl, toPath: "\(served)/root.crl")
         let other = try TestPKI(directory: directory, name: "other", subject: "/CN=Test Root CA/O=Ban Cơ yếu (thử nghiệm)")
         try FileManager.default.copyItem(atPath: try other.makeCRL(indexLines: [try pki.indexLine(for: foreign.chain, revoked: false)], named: "other.crl"), toPath: "\(served)/other.crl")
-        let server = try BackgroundProgram(python, ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", served],
+        // -u: unbuffered, so its "Serving HTTP on" line (printed once it listens) reaches the log.
+        let server = try BackgroundProgram(python, ["-u", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", served],
                                            outputPath: "\(directory!)/http.log")
         defer { server.stop() }
-        XCTAssertTrue(waitForListener(port: port))
+        XCTAssertTrue(server.waitForOutput("Serving HTTP on"), server.output)
 
         let checker = RevocationChecker(fetcher: AsyncHTTPTrustFetcher())
         let root = try certificate(pki.root)

@@ -56,25 +56,6 @@ public final class BackgroundProgram: @unchecked Sendable {
     deinit { stop() }
 }
 
-/// Whether something accepts connections on the loopback port, tried until `seconds` pass.
-public func waitForListener(port: Int, seconds: Double = 10) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        close(descriptor)
-        if connected == 0 { return true }
-        usleep(50_000)  // the poll interval of a wait for the listener, not a wait for a time
-    }
-    return false
-}
-
 extension TestPKI {
     /// The extension lines of a signing certificate whose AIA names an OCSP responder.
     public static func signingExtensions(ocsp: String? = nil, crl: String? = nil) -> String {
