@@ -9,7 +9,8 @@ import Signing
 /// lane. Sleeps on the store's change signal.
 ///
 /// Documents signed on the box are not this loop's: the seal session queues them itself, with
-/// the organization's token as the envelope's signer (`queue(_:signer:)`). Were the loop to take
+/// the organization's token as the envelope's signer (`OutboundPackager.queue`, from
+/// `SigningStage`'s `afterSeal`). Were the loop to take
 /// every `signed` document, it could win the race against the session that just sealed one and
 /// send it under the box's key instead of the organization's.
 package struct PackagingService: Service {
@@ -45,8 +46,8 @@ package struct PackagingService: Service {
         }
     }
 
-    /// `signed → queued` for one document, its envelope XML-signed by `signer`: the box's key
-    /// here, the organization's token from the seal session. A failure of the disk or the
+    /// `signed → queued` for one document, its envelope XML-signed by `signer` (the box's key in
+    /// the loop; tests give another). A failure of the disk or the
     /// database is logged and leaves the document `signed` (nil); a document that cannot make a
     /// package is rejected with the reason.
     @discardableResult
