@@ -36,6 +36,10 @@ final class UnitSigningConfigurationTests: XCTestCase {
         XCTAssertEqual(try issue("[trust]\nanchors = [\"trust/a.pem\"]\n").key, "trust.anchors")
         XCTAssertEqual(try issue("[trust]\nanchors = \"/etc/a.pem\"\n").key, "trust.anchors")
         XCTAssertEqual(try issue("[trust]\nanchor = []\n").key, "trust.anchor")
+        XCTAssertEqual(try ConfigurationLoader.parse("[trust]\nrecheck_interval = \"5m\"\n").trust.recheckInterval, .seconds(300))
+        XCTAssertEqual(try ConfigurationLoader.parse("").trust.recheckInterval, .seconds(3600), "hourly unless told")
+        XCTAssertEqual(try issue("[trust]\nrecheck_interval = 0\n").key, "trust.recheck_interval")
+        XCTAssertEqual(try issue("[trust]\nrecheck_interval = \"soon\"\n").key, "trust.recheck_interval")
     }
 
     // MARK: Defaults and good values

@@ -75,7 +75,7 @@ package enum ConfigurationLoader {
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
             "api": ["socket", "socket_group", "tcp"],
             "log": ["level"],
-            "trust": ["anchors", "check_revocation"],
+            "trust": ["anchors", "check_revocation", "recheck_interval"],
             "inbox": ["folder"],
             "upstream": ["url", "ca_file", "certificate", "key", "hub_key_sha256", "connect_timeout", "idle_timeout",
                          "long_poll", "parallel_uploads", "retry_base", "retry_cap", "max_queue_age"],
@@ -178,6 +178,9 @@ package enum ConfigurationLoader {
                     }
                 }
                 if let check = bool(trust, "trust", "check_revocation") { configuration.trust.checkRevocation = check }
+                if let interval = duration(trust, "trust", "recheck_interval") {
+                    if interval > .zero { configuration.trust.recheckInterval = interval } else { issue("trust.recheck_interval", "must be more than 0", hint: "e.g. recheck_interval = \"1h\"") }
+                }
             }
             if let log = section("log"), let level = string(log, "log", "level") {
                 let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

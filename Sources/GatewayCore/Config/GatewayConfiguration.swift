@@ -56,9 +56,12 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package struct Trust: Sendable, Equatable {
         package var anchors: [String] = []
         package var checkRevocation = true
+        /// How often an incoming verdict that could not be checked (a responder unreachable) is
+        /// tried again; it is also tried at once when the hub's link comes back.
+        package var recheckInterval: Duration = .seconds(3600)
 
-        package init(anchors: [String] = [], checkRevocation: Bool = true) {
-            (self.anchors, self.checkRevocation) = (anchors, checkRevocation)
+        package init(anchors: [String] = [], checkRevocation: Bool = true, recheckInterval: Duration = .seconds(3600)) {
+            (self.anchors, self.checkRevocation, self.recheckInterval) = (anchors, checkRevocation, recheckInterval)
         }
     }
 

@@ -30,7 +30,7 @@ package final class RelayService: Sendable {
         /// Checks the signatures of what comes down (`[trust]`); without anchors every verdict is
         /// "could not be checked", never "valid".
         package var verifier = IncomingVerifier(anchors: [], revocation: nil)
-        /// How often a "could not be checked" verdict is tried again.
+        /// How often a "could not be checked" verdict is tried again (`[trust] recheck_interval`).
         package var recheckInterval: Duration = .seconds(3600)
 
         package init(configuration: GatewayConfiguration) throws(RelayError) {
@@ -52,6 +52,7 @@ package final class RelayService: Sendable {
             let anchors = CertificateStanding.anchors(configuration.trust.anchors).certificates
             verifier = IncomingVerifier(anchors: anchors,
                                         revocation: configuration.trust.checkRevocation ? RevocationChecker(fetcher: AsyncHTTPTrustFetcher()) : nil)
+            recheckInterval = configuration.trust.recheckInterval
         }
 
         package init(agencyCode: AgencyCode, agencyName: String? = nil, schedule: RetrySchedule = RetrySchedule(),
