@@ -83,6 +83,7 @@ final class SignatureTests: XCTestCase {
         let result = try await PackageReader.read(path: path, checkSignatures: true, trustRoots: roots)
         XCTAssertEqual(result.signatures?.first?.outcome, .valid)
         XCTAssertEqual(result.signatures?.first?.trust, .untrusted)
+        XCTAssertNil(result.signatures?.first?.trustDetail, "no chain to any anchor: no empty detail to show")
     }
 
     func testSignedStatusPackageVerifiesWithXmlsec1() async throws {

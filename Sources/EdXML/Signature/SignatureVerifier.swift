@@ -148,7 +148,9 @@ package enum SignatureVerifier {
                 check.trust = .trusted
             case .couldNotValidate(let failures):
                 check.trust = .untrusted
-                check.trustDetail = failures.map { "\($0.policyFailureReason)" }.joined(separator: "; ")
+                // No failures listed: no path to any anchor was found at all, nothing more to say
+                // (an empty detail would show as "()" after the reason).
+                check.trustDetail = failures.isEmpty ? nil : failures.map { "\($0.policyFailureReason)" }.joined(separator: "; ")
             }
         }
         return check
