@@ -11,9 +11,8 @@ import XCTest
 ///
 /// Needs `hubd` (the hub branch's `.build/debug/hubd`, or the path in `HUBD`), curl and openssl.
 final class RelayEndToEndTests: XCTestCase {
-    static var hubd: String {
-        ProcessInfo.processInfo.environment["HUBD"] ?? repositoryRoot.appendingPathComponent(".build/debug/hubd").path
-    }
+    /// What SigningEndToEndTests starts too.
+    static var hubd: String { Hubd.binary }
 
     var directory = ""
     var hub: Process?
@@ -23,7 +22,7 @@ final class RelayEndToEndTests: XCTestCase {
     var extraBoxes: [RunningDaemon] = []
 
     override func setUp() async throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.hubd), "needs hubd: build it on the hub branch, or set HUBD")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Hubd.binary), "needs hubd: build it on the hub branch, or set HUBD")
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningDaemon.binary), "needs .build/debug/gatewayd")
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl")
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-relay-e2e-\(UUID().uuidString)").path
@@ -72,7 +71,7 @@ final class RelayEndToEndTests: XCTestCase {
 
             """)
         port = freeLoopbackPort()
-        try """
+        hub = try await Hubd.start(config: """
             [server]
             listen = "127.0.0.1:\(port)"
             certificate = "\(server.chain)"
@@ -107,17 +106,7 @@ final class RelayEndToEndTests: XCTestCase {
             code = "000.00.20.H15"
             name = "UBND xã Hòa Phong"
             served = true
-            """.write(toFile: d + "/hubd.toml", atomically: true, encoding: .utf8)
-        let hub = Process()
-        hub.executableURL = URL(fileURLWithPath: Self.hubd)
-        hub.arguments = ["serve", "--config", d + "/hubd.toml"]
-        FileManager.default.createFile(atPath: d + "/hubd.log", contents: nil)
-        hub.standardError = FileHandle(forWritingAtPath: d + "/hubd.log")
-        try hub.run()
-        self.hub = hub
-        // The box's first exchanges must find the hub there (under load hubd takes a while to
-        // listen: a refused connection is not the TLS refusal a test expects).
-        try await waitUntil(seconds: 60) { [port] in isListening(onLoopbackPort: port) }
+            """, directory: d, port: port)
 
         upstreamPort = port
         if let proxyArguments {
