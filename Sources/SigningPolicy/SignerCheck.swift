@@ -100,7 +100,7 @@ package enum SignerCheck {
         }
     }
 
-    static func signatory(role: SigningRole, signer: SignerIdentity, leaders: [ConfiguredLeader],
+    package static func signatory(role: SigningRole, signer: SignerIdentity, leaders: [ConfiguredLeader],
                           agency: SigningAgency) throws(SigningRefusal) -> SigningAuthorization.Signatory {
         switch (role.signer, signer.kind) {
         case (.person, .organization):

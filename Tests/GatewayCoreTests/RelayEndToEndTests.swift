@@ -41,6 +41,18 @@ final class RelayEndToEndTests: XCTestCase {
 
     var pki: TestPKI!
     var office: TestPKI.Signer!
+    /// Each box's organization certificate (by its data directory), which seals what it submits:
+    /// a `"signed": true` claim is checked at intake against `[trust]` and `[agency] tax_code`.
+    var seals: [String: TestPKI.Signer] = [:]
+
+    /// A commune's organization certificate with its own tax code, and the box settings that make
+    /// the box recognise it (`[agency] tax_code`, `[trust] anchors`).
+    func issueSeal(code: String, name: String? = nil) throws -> (signer: TestPKI.Signer, taxCode: String) {
+        let taxCode = "01012345" + String(code.suffix(2))
+        let name = name ?? "UBND xã \(code)"
+        let signer = try pki.issue("seal-\(code)", subject: "/CN=\(name)/O=\(name)/UID=MST:\(taxCode)", key: .p256)
+        return (signer, taxCode)
+    }
     var handoff: String { directory + "/handoff" }
     var proxy: Process?
 
@@ -120,10 +132,15 @@ final class RelayEndToEndTests: XCTestCase {
             try await waitUntil(seconds: 60) { [upstreamPort] in isListening(onLoopbackPort: upstreamPort) }
         }
 
+        let seal = try issueSeal(code: "000.00.20.H13", name: "UBND xã Hòa Tiến")
         let box = try RunningDaemon(config: """
             [agency]
             code = "000.00.20.H13"
             name = "UBND xã Hòa Tiến"
+            tax_code = "\(seal.taxCode)"
+
+            [trust]
+            anchors = ["\(pki.root)"]
 
             [intake]
             disk_reserve = 0
@@ -140,14 +157,15 @@ final class RelayEndToEndTests: XCTestCase {
             retry_cap = "2s"
             """)
         self.box = box
+        seals[box.dataDirectory] = seal.signer
         try await box.waitUntilReady()
         return box
     }
 
-    /// Submits a signed document on the local API; returns its id.
-    func submit(_ box: RunningDaemon, _ content: [UInt8], number: String, priority: Int = 3) throws -> DocumentID {
+    /// Submits a document sealed by the box's organization on the local API; returns its id.
+    func submit(_ box: RunningDaemon, _ content: [UInt8], number: String, priority: Int = 3) async throws -> DocumentID {
         let path = directory + "/doc-\(number).pdf"
-        FileManager.default.createFile(atPath: path, contents: Data(SamplePDF.bytes(padding: content)))
+        try await SignedSamplePDF.write(path, padding: content, signedBy: [try XCTUnwrap(seals[box.dataDirectory])])
         let metadata = #"{"file_name": "Quyết định \#(number).pdf", "recipients": ["000.00.00.H41"], "subject": "Về việc ứng phó bão số 9", "number": "\#(number)", "notation": "QĐ-UBND", "priority": \#(priority), "signed": true}"#
         let submitted = box.curl(["--data-binary", "@\(path)", "-H", "X-Gateway-Metadata: " + Data(metadata.utf8).base64EncodedString()])
         XCTAssertEqual(submitted.http, 201, submitted.body)
@@ -179,7 +197,7 @@ final class RelayEndToEndTests: XCTestCase {
         let office = self.office!, pki = self.pki!
 
         // Up: a signed document submitted on the local API.
-        let id = try submit(box, randomBytes(200_000), number: "125")
+        let id = try await submit(box, randomBytes(200_000), number: "125")
         try? await waitUntil(seconds: 60) { [self] in state(box, id) == .delivered || state(box, id) == .rejected }
         XCTAssertEqual(state(box, id), .delivered, log(box.logPath) + log(d + "/hubd.log"))
 
@@ -318,7 +336,7 @@ final class RelayEndToEndTests: XCTestCase {
     func testLargeUploadResumesThroughResets() async throws {
         let d = directory
         let box = try await startHubAndBox(maximumDocumentSize: "120 MB", throughProxy: ["--reset-after", "20000000"])
-        let id = try submit(box, randomBytes(100_000_000), number: "200")
+        let id = try await submit(box, randomBytes(100_000_000), number: "200")
         try? await waitUntil(seconds: 900) { [self] in state(box, id) == .delivered || state(box, id) == .rejected }
         XCTAssertEqual(state(box, id), .delivered, log(box.logPath) + log(d + "/hubd.log"))
         let packageSize = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: box.dataDirectory + "/store/packages/\(id).edxml")[.size] as? Int)
@@ -364,7 +382,7 @@ final class RelayEndToEndTests: XCTestCase {
     /// `saying`: what the status must say of the hub's certificate (HubTLSDiagnosis), so that a
     /// technician knows which of the three to fix.
     func assertHubRefusedByBox(_ box: RunningDaemon, saying reason: String) async throws {
-        let id = try submit(box, randomBytes(10_000), number: "7")
+        let id = try await submit(box, randomBytes(10_000), number: "7")
         try await waitUntil(seconds: 30) { [self] in relayStatus(box)?.lastError != nil }
         let status = try XCTUnwrap(relayStatus(box))
         XCTAssertEqual(status.link, .down)
@@ -382,7 +400,7 @@ final class RelayEndToEndTests: XCTestCase {
     /// box rejects the document with the hub's reason in Vietnamese and English, and stops trying.
     func testAnotherCommunesCertificateGetsTheDocumentRejected() async throws {
         let box = try await startHubAndBox(boxCode: "000.00.20.H14")
-        let id = try submit(box, randomBytes(10_000), number: "8")
+        let id = try await submit(box, randomBytes(10_000), number: "8")
         try? await waitUntil(seconds: 30) { [self] in state(box, id) == .rejected }
         let shown = box.curl([], path: "/v1/documents/\(id)")
         let view = try GatewayJSON.decoder.decode(DocumentView.self, from: Data(shown.body.utf8))
@@ -406,7 +424,7 @@ final class RelayEndToEndTests: XCTestCase {
             // A mix: small ones (one POST) and ones above 1 MiB once packaged (tus).
             for index in 0..<3 {
                 let size = index == 0 ? 1_500_000 : 20_000
-                acknowledged.append(try submit(box, randomBytes(size), number: "\(100 + cycle * 3 + index)", priority: index))
+                acknowledged.append(try await submit(box, randomBytes(size), number: "\(100 + cycle * 3 + index)", priority: index))
             }
             // Kill at a point the relay has reached, not after a time: every other cycle once a
             // document is packaged and queued, the others once one is on the wire.
@@ -439,11 +457,11 @@ final class RelayEndToEndTests: XCTestCase {
     /// on its way — it did not wait behind it.
     func testUrgentDocumentOvertakesALargeOrdinaryUpload() async throws {
         let box = try await startHubAndBox(throughProxy: ["--rate", "2000000"])
-        let large = try submit(box, randomBytes(12_000_000), number: "300", priority: 0)
+        let large = try await submit(box, randomBytes(12_000_000), number: "300", priority: 0)
         try await waitUntil(seconds: 30) { [self] in state(box, large) == .sending }
         // Its bytes are crossing the proxy: the upload is under way, not about to start.
         try await waitUntil(seconds: 30) { [self] in proxyCounters().upstream_received > 1_000_000 }
-        let urgent = try submit(box, randomBytes(10_000), number: "301", priority: 3)
+        let urgent = try await submit(box, randomBytes(10_000), number: "301", priority: 3)
         try await waitUntil(seconds: 30) { [self] in state(box, urgent) == .delivered }
         XCTAssertEqual(state(box, large), .sending, "the urgent document went first; the large one is still uploading")
         try? await waitUntil(seconds: 120) { [self] in state(box, large) == .delivered }
@@ -456,7 +474,7 @@ final class RelayEndToEndTests: XCTestCase {
     /// with one copy.
     func testHubKilledAndRestartedDuringAnUpload() async throws {
         let box = try await startHubAndBox(throughProxy: ["--rate", "2000000"])
-        let id = try submit(box, randomBytes(8_000_000), number: "400", priority: 0)
+        let id = try await submit(box, randomBytes(8_000_000), number: "400", priority: 0)
         try await waitUntil(seconds: 30) { [self] in state(box, id) == .sending }
         // Killed once part of the package is on the hub's disk, so the restart has something to resume.
         try await waitUntil(seconds: 60) { [self] in proxyCounters().upstream_received > 3_000_000 }
@@ -489,9 +507,14 @@ final class RelayEndToEndTests: XCTestCase {
             extendedKeyUsage=clientAuth
 
             """)
+        let seal = try issueSeal(code: code)
         let box = try RunningDaemon(config: """
             [agency]
             code = "\(code)"
+            tax_code = "\(seal.taxCode)"
+
+            [trust]
+            anchors = ["\(pki.root)"]
 
             [intake]
             disk_reserve = 0
@@ -506,6 +529,7 @@ final class RelayEndToEndTests: XCTestCase {
             retry_cap = "2s"
             """)
         extraBoxes.append(box)
+        seals[box.dataDirectory] = seal.signer
         try await box.waitUntilReady()
         return box
     }
@@ -520,12 +544,12 @@ final class RelayEndToEndTests: XCTestCase {
         var sent: [(RunningDaemon, DocumentID)] = []
         for round in 0..<3 {
             for (index, box) in boxes.enumerated() {
-                sent.append((box, try submit(box, randomBytes(50_000 + round * 1_000_000), number: "\(500 + round * 10 + index)", priority: round)))
+                sent.append((box, try await submit(box, randomBytes(50_000 + round * 1_000_000), number: "\(500 + round * 10 + index)", priority: round)))
             }
         }
         for (index, box) in boxes.enumerated() {
             let path = directory + "/neighbour-\(index).pdf"
-            FileManager.default.createFile(atPath: path, contents: Data(SamplePDF.bytes("Giấy mời họp liên xã")))
+            try await SignedSamplePDF.write(path, text: "Giay moi hop lien xa", signedBy: [try XCTUnwrap(seals[box.dataDirectory])])
             let metadata = #"{"file_name": "Giấy mời.pdf", "recipients": ["\#(codes[(index + 1) % 3])"], "subject": "Giấy mời họp liên xã", "number": "\#(600 + index)", "notation": "GM-UBND", "signed": true}"#
             let submitted = box.curl(["--data-binary", "@\(path)", "-H", "X-Gateway-Metadata: " + Data(metadata.utf8).base64EncodedString()])
             XCTAssertEqual(submitted.http, 201, submitted.body)

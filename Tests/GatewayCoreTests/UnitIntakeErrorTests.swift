@@ -39,7 +39,7 @@ final class UnitIntakeErrorTests: XCTestCase {
         let expected: [IntakeError.Code: Int] = [
             .emptyDocument: 400, .documentTooLarge: 413, .invalidMetadata: 400, .unreadableSidecar: 400,
             .invalidAgencyCode: 400, .unknownAgencyName: 400, .missingRecipients: 400, .unknownPriority: 400, .fieldTooLong: 400,
-            .invalidFileName: 400, .notARegularFile: 400, .unreadableFile: 400, .notAPDF: 400, .encryptedPDF: 400, .fileStillBeingWritten: 409, .incompleteUpload: 400,
+            .invalidFileName: 400, .notARegularFile: 400, .unreadableFile: 400, .notAPDF: 400, .encryptedPDF: 400, .signedClaimRefused: 400, .fileStillBeingWritten: 409, .incompleteUpload: 400,
             .idempotencyConflict: 409, .insufficientSpace: 507, .diskFull: 507, .storeUnavailable: 503, .missingAttachment: 400,
         ]
         XCTAssertEqual(Set(expected.keys), Set(IntakeError.Code.allCases), "a code without an expected status")
@@ -53,7 +53,7 @@ final class UnitIntakeErrorTests: XCTestCase {
     }
 
     func testCodesAreStableSnakeCase() {
-        XCTAssertEqual(IntakeError.Code.allCases.count, 21)
+        XCTAssertEqual(IntakeError.Code.allCases.count, 22)
         for code in IntakeError.Code.allCases {
             XCTAssertTrue(code.rawValue.allSatisfy { $0 == "_" || ("a"..."z").contains($0) }, code.rawValue)
         }

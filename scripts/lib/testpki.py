@@ -84,6 +84,8 @@ LEADER_IDENTITY = "CCCD:001085012345"
 COMMUNE_IDENTITY = "MST:0101234567"
 OTHER_COMMUNE = "UBND xã Bình Minh"
 OTHER_COMMUNE_IDENTITY = "MST:0109876543"
+PROVINCE = "UBND tỉnh Quảng Trị"
+PROVINCE_IDENTITY = "MST:3200000000"
 SIGNING_EXTENSIONS = ("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n"
                       "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
 
@@ -142,14 +144,15 @@ def expired_leader_certificate(pki, name="leader-expired", common_name=LEADER_NA
 
 
 def signing_pki(directory):
-    """The signing tokens' test PKI in `directory`: ca, leader, organization, other-organization
-    and leader-expired (NAME.pem, NAME.key each). Returns {NAME: (pem, key)} with "ca" as (pem, key) too."""
+    """The signing tokens' test PKI in `directory`: ca, leader, organization, other-organization,
+    province (the sender of documents that come down) and leader-expired (NAME.pem, NAME.key each). Returns {NAME: (pem, key)} with "ca" as (pem, key) too."""
     pki = signing_ca(directory)
     return {
         "ca": (pki.ca_pem, pki.ca_key),
         "leader": leader_certificate(pki),
         "organization": organization_certificate(pki),
         "other-organization": organization_certificate(pki, "other-organization", OTHER_COMMUNE, OTHER_COMMUNE_IDENTITY),
+        "province": organization_certificate(pki, "province", PROVINCE, PROVINCE_IDENTITY),
         "leader-expired": expired_leader_certificate(pki),
     }
 

@@ -166,6 +166,7 @@ package enum SignatureChecks {
             return result
         }
         result.signer = signer.subject.description
+        result.signerCertificate = signer
         if let time = parsed.signingTime {
             (result.signingTime, result.signingTimeSource) = (time, "cms-signing-time")
         } else if let claimedTime {

@@ -1,5 +1,6 @@
 import DocumentModel
 import Foundation
+import X509
 
 /// The outcome of verifying a signed document: one result per signature and an overall verdict,
 /// each in Vietnamese and English, as text for a clerk or JSON to store with the document.
@@ -64,8 +65,16 @@ package struct SignatureVerification: Codable, Sendable {
     package var revocation: String?
     package var checks: [VerificationCheck] = []
     package var verdict: Verdict = .indeterminate
+    /// The signer's certificate itself, for callers that judge whose signature it is (intake's
+    /// organization or leader); not part of the JSON report, which names the signer by `signer`.
+    package var signerCertificate: Certificate?
 
     package init(name: String) { self.name = name }
+
+    enum CodingKeys: String, CodingKey {
+        case name, signer, signingTime, signingTimeSource, digestAlgorithm, signatureAlgorithm, coveredRevision,
+             totalRevisions, coversWholeFile, timestampTime, revocation, checks, verdict
+    }
 
     /// The verdict from the checks: a failed integrity, signature or certificate binding is
     /// invalid; a failed chain is untrusted; anything else not established is indeterminate.

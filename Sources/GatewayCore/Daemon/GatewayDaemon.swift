@@ -45,12 +45,14 @@ package enum GatewayDaemon {
         // Recipients may be named as in the hub's directory (kept in the store by the relay).
         let parser = MetadataParser(defaultRecipients: configuration.intake.defaultRecipients, directory: store,
                                     defaultSignatures: configuration.signing.defaultSignatures)
+        // One check of "signed" claims for both doors, against [trust], the leaders and [agency].
+        let signedClaims = SignedClaimCheck(configuration: configuration)
         var services: [any Service] = []
         var hotFolder: HotFolderIntake?
         if configuration.intake.hotFolderEnabled {
             let intake = HotFolderIntake(
                 settings: .init(folder: configuration.hotFolderPath, settleDelay: configuration.intake.settleDelay,
-                                diskRetryInterval: configuration.intake.diskRetryInterval, parser: parser),
+                                diskRetryInterval: configuration.intake.diskRetryInterval, parser: parser, signedClaims: signedClaims),
                 store: store, logger: logger)
             hotFolder = intake
             services.append(intake)
@@ -69,7 +71,8 @@ package enum GatewayDaemon {
         // The full reconcile of rows against files, once READY (after the local API listens).
         let reconciler = StoreReconciler(store: store, logger: logger)
         let stage = signing.map { makeSigningStage(configuration, store: store, tokens: $0.tokens, environment: $0.environment, logger: logger) }
-        let api = LocalAPI(store: store, parser: parser, hotFolder: hotFolder, tokens: tokens, relay: relay, signing: stage, logger: logger)
+        let api = LocalAPI(store: store, parser: parser, hotFolder: hotFolder, tokens: tokens, relay: relay, signing: stage,
+                           signedClaims: signedClaims, logger: logger)
 
         let socketPath = configuration.socketPath
         try POSIXFile.makeDirectory((socketPath as NSString).deletingLastPathComponent, mode: 0o770)

@@ -26,14 +26,17 @@ package final class HotFolderIntake: Service, Sendable {
         /// How long a document waits for the attachments its sidecar names before
         /// `NAME.error.txt` is written beside it (it goes on waiting: docs/hot-folder.md).
         package var attachmentWait: Duration
+        /// How a sidecar's `"signed": true` is checked before the document is taken.
+        package var signedClaims: SignedClaimCheck
 
         package init(folder: String, settleDelay: Duration, diskRetryInterval: Duration, parser: MetadataParser,
-                     attachmentWait: Duration = .seconds(3600)) {
+                     attachmentWait: Duration = .seconds(3600), signedClaims: SignedClaimCheck = .unconfigured) {
             self.folder = folder
             self.settleDelay = settleDelay
             self.diskRetryInterval = diskRetryInterval
             self.parser = parser
             self.attachmentWait = attachmentWait
+            self.signedClaims = signedClaims
         }
     }
 
@@ -236,7 +239,7 @@ package final class HotFolderIntake: Service, Sendable {
             return reject(.documentTooLarge(limit: store.limits.maximumDocumentSize))
         }
         // The file's own faults first (they are what the clerk must fix first), then its metadata.
-        let metadata: DocumentMetadata
+        var metadata: DocumentMetadata
         do { metadata = try readMetadata(sidecar) } catch { return reject(error) }
         if let clash = metadata.attachmentNames.first(where: { $0 == fileName }) {
             return reject(.invalidMetadata("tệp đính kèm \"\(clash)\" trùng tên với chính văn bản", "the attachment \"\(clash)\" is the document itself",
@@ -285,10 +288,20 @@ package final class HotFolderIntake: Service, Sendable {
                     throw error.code.isTransient ? error : error.inAttachment(attachment.fileName)
                 }
             }
+            let claimNote: String
+            do throws(IntakeError) {
+                claimNote = try await settings.signedClaims.admit(
+                    &metadata, document: .init(path: staged.path, name: fileName),
+                    attachments: zip(attachments, stagedAttachments).map { .init(path: $1.path, name: $0.fileName) })
+            } catch {
+                for staged in [staged] + stagedAttachments { staged.discard() }
+                throw error
+            }
             let receipt = try await store.commit(staged, attachments: stagedAttachments, IntakeRequest(
                 fileName: fileName, metadata: metadata, source: .hotFolder, intakeKey: intakeKey,
                 cause: "taken from the hot folder as \"\(fileName)\""
-                    + (attachments.isEmpty ? "" : " with \(attachments.count) attachment(s): " + attachments.map { "\"\($0.fileName)\"" }.joined(separator: ", "))))
+                    + (attachments.isEmpty ? "" : " with \(attachments.count) attachment(s): " + attachments.map { "\"\($0.fileName)\"" }.joined(separator: ", "))
+                    + claimNote))
             removeOriginals(name, sidecar, attachments: attachments.map(\.raw))
             logger.info("document received from hot folder", metadata: [
                 "file": "\(fileName)", "document.id": "\(receipt.document.id)", "document.size": "\(receipt.document.size)",

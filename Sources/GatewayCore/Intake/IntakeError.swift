@@ -21,6 +21,8 @@ package struct IntakeError: Error, Sendable, Equatable, CustomStringConvertible 
         case unreadableFile = "unreadable_file"
         case notAPDF = "not_a_pdf"
         case encryptedPDF = "encrypted_pdf"
+        /// `"signed": true`, and the signatures are missing, broken, untrusted or not this commune's.
+        case signedClaimRefused = "signed_claim_refused"
         case missingAttachment = "missing_attachment"
         case fileStillBeingWritten = "file_still_being_written"
         case incompleteUpload = "incomplete_upload"

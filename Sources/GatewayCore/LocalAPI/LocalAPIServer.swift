@@ -16,6 +16,8 @@ package struct LocalAPI: Sendable {
     let relay: RelayService?
     /// The signing stage; nil when the daemon runs without token support.
     let signing: SigningStage?
+    /// How a submission's `"signed": true` is checked before it is committed.
+    let signedClaims: SignedClaimCheck
     let queries: LocalAPIQueries
     /// Attachments posted ahead of their document (`POST /v1/attachments`).
     let uploads = AttachmentUploads()
@@ -23,8 +25,10 @@ package struct LocalAPI: Sendable {
     let logger: Logger
 
     package init(store: DocumentStore, parser: MetadataParser, hotFolder: HotFolderIntake?, tokens: (any TokenStatusSource)? = nil,
-                relay: RelayService? = nil, signing: SigningStage? = nil, startedAt: Date = Date(), logger: Logger) {
+                relay: RelayService? = nil, signing: SigningStage? = nil, signedClaims: SignedClaimCheck = .unconfigured,
+                startedAt: Date = Date(), logger: Logger) {
         self.relay = relay
+        self.signedClaims = signedClaims
         self.signing = signing
         self.store = store
         self.queries = LocalAPIQueries(store: store)
@@ -124,6 +128,13 @@ package struct LocalAPI: Sendable {
                 }
                 request.cause += " with \(attachments.count) attachment(s)"
             }
+        }
+        do throws(IntakeError) {
+            let files = zip(request.metadata.attachmentNames, attachments).map { SignedClaimCheck.File(path: $1.path, name: $0) }
+            request.cause += try await signedClaims.admit(&request.metadata, document: .init(path: staged.path, name: fileName), attachments: files)
+        } catch {
+            for refused in [staged] + attachments { refused.discard() }
+            throw error
         }
         let receipt = try await store.commit(staged, attachments: attachments, request)
         if !receipt.duplicate {
