@@ -137,6 +137,31 @@ final class SigningStageTests: XCTestCase {
         XCTAssertTrue(report.allValid, "\(report.signatures.map { ($0.verdict, $0.checks.filter { $0.outcome != .passed }) })")
     }
 
+    /// A PDF the leader signed elsewhere, submitted as `"signed": true`: the door's check turns it
+    /// into "needs the seal" (issue 14), and the seal session seals it with both signatures holding.
+    func testALeadersSignedPDFFromOutsideIsSealedInTheSealSession() async throws {
+        let leader = try pki.issue("leader-outside", subject: "/UID=\(Self.leaderIdentity)/CN=Nguyễn Văn An/O=UBND xã Hòa Tiến/C=VN", key: .p256)
+        let path = directory + "/signed-elsewhere.pdf"
+        try await SignedSamplePDF.write(path, text: "To trinh", signedBy: [leader])
+        let anchors = try DocumentVerifier.trustAnchors(pemFile: pki.root)
+        var metadata = DocumentMetadata(recipients: StoreFixture.recipients, subject: "Về việc tờ trình", signed: true)
+        _ = try await SignedClaimCheck(anchors: anchors, revocation: nil, leaders: settings.leaders, agency: settings.agency)
+            .admit(&metadata, document: .init(path: path, name: "Tờ trình.pdf"), attachments: [])
+        let staged = try fixture.store.beginDocument(expectedSize: nil)
+        try staged.append(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        let id = try await fixture.store.commit(staged, IntakeRequest(fileName: "Tờ trình.pdf", metadata: metadata, source: .api,
+                                                                      intakeKey: nil, cause: "test")).document.id
+        XCTAssertEqual(try fixture.store.document(id)?.state, .awaitingSeal)
+
+        let seal = try await run(stage(KeyFileTokens(["seal": try organizationCard()])), .organization, reader: "seal")
+        XCTAssertEqual(seal.results.map(\.outcome), [.signed], "\(seal.results)")
+        XCTAssertEqual(try fixture.store.document(id)?.state, .signed)
+        let report = try await DocumentVerifier.verify(path: fixture.layout.objectPath(id, version: 1), trustRoots: anchors)
+        XCTAssertEqual(report.signatures.compactMap { $0.signer.map(IncomingVerifier.displayName) },
+                       ["Nguyễn Văn An (CCCD:001085012345)", "UBND xã Hòa Tiến (MST:0101234567)"])
+        XCTAssertTrue(report.allValid, "\(report.signatures.map { ($0.verdict, $0.checks.filter { $0.outcome != .passed }) })")
+    }
+
     func testRegisterGivesNumbersInOrderAndKeepsAGivenOne() async throws {
         let tokens = KeyFileTokens(["seal": try organizationCard()])
         let stage = stage(tokens)
