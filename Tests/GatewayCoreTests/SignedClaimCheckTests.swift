@@ -3,6 +3,7 @@ import DocumentSigning
 import Foundation
 import SigningPolicy
 import TestSupport
+import TrustHTTP
 import X509
 import XCTest
 @testable import GatewayCore
@@ -108,6 +109,28 @@ final class SignedClaimCheckTests: XCTestCase {
     func testAnotherOrganizationsSealIsNotOurs() async throws {
         let text = await refusal(try check(), try await pdf("qd.pdf", signedBy: [otherOrganization]))
         XCTAssertTrue(text.contains("MST:0101234567") && text.contains("UBND xã Hòa Phong"), text)
+    }
+
+    /// A revoked signer is refused; a responder out of reach is not (the box works offline), and
+    /// the history note says the revocation was not confirmed.
+    func testARevokedSealIsRefusedAnUnreachableResponderIsNoted() async throws {
+        let port = freeLoopbackPort()
+        let extensions = TestPKI.signingExtensions(ocsp: "http://127.0.0.1:\(port)")
+        let seal = try pki.issue("seal-ocsp", subject: "/CN=UBND xã Hòa Tiến/O=UBND xã Hòa Tiến/UID=MST:0101234567", key: .p256, extensions: extensions)
+        let document = try await pdf("qd.pdf", signedBy: [seal])
+        let anchors = try DocumentVerifier.trustAnchors(pemFile: pki.root)
+        let asking = SignedClaimCheck(anchors: anchors, revocation: RevocationChecker(fetcher: AsyncHTTPTrustFetcher()), leaders: [],
+                                      agency: SigningAgency(name: "UBND xã Hòa Tiến", taxCode: "0101234567"))
+
+        let offline = try await asking.check(document: document, attachments: [])
+        XCTAssertTrue(offline.sealed)
+        XCTAssertEqual(offline.notes.count, 1)
+        XCTAssertTrue(offline.notes[0].contains("could not be confirmed"), "\(offline.notes)")
+
+        let responder = try pki.startOCSPResponder(indexLines: [try pki.indexLine(for: seal.chain, revoked: true)], port: port)
+        defer { responder.stop() }
+        let text = await refusal(asking, document)
+        XCTAssertTrue(text.contains("THU HỒI") && text.contains("REVOKED"), text)
     }
 
     func testAttachmentsOfASealedDocumentMustBeSignedToo() async throws {

@@ -41,10 +41,11 @@ struct Config: AsyncParsableCommand {
                 }
                 for problem in SigningSettings.load(configuration).problems { print("  WARNING: signing: \(problem)") }
                 let anchors = CertificateStanding.anchors(configuration.trust.anchors)
-                print("  trust: \(anchors.certificates.count) anchor certificate(s), check_revocation = \(configuration.trust.checkRevocation)")
+                print("  trust: \(anchors.certificates.count) anchor certificate(s), check_revocation = \(configuration.trust.checkRevocation), recheck_interval = \(Int(configuration.trust.recheckInterval.components.seconds)) s")
                 for problem in anchors.problems { print("  WARNING: \(problem)") }
                 if configuration.trust.anchors.isEmpty {
-                    print("  WARNING: no [trust] anchors: a token's certificate is not checked against a root before signing")
+                    print("  WARNING: no [trust] anchors: a token's certificate is not checked against a root before signing, no document"
+                          + " that comes down is shown valid, and every \"signed\": true submission is refused")
                 }
             } catch let errors as ConfigurationErrors {
                 throw CLI.fail(errors.description)
