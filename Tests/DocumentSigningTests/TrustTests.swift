@@ -174,6 +174,9 @@ final class TrustTests: XCTestCase {
         XCTAssertTrue(text.contains("không xác định được tình trạng thu hồi / revocation status unknown"), text)
         let revokedText = gatewayd(["verify", outputs["revoked"]!, "--trust", pki.root]).out
         XCTAssertTrue(revokedText.contains("ĐÃ BỊ THU HỒI / the certificate is REVOKED"), revokedText)
+        // Then the verdict in the inbox's words (the same core): invalid, and could not be checked.
+        XCTAssertTrue(revokedText.contains("Chữ ký số / Signatures: không hợp lệ / invalid"), revokedText)
+        XCTAssertTrue(text.contains("Chữ ký số / Signatures: chưa kiểm tra được / could not be checked"), text)
         // Offline on purpose: not asked, and not called valid revocation-wise.
         let skipped = gatewayd(["verify", outputs["good"]!, "--trust", pki.root, "--json", "--no-revocation-check"])
         XCTAssertEqual(signatures(skipped.out).first?["revocation"] as? String, "not-checked")

@@ -115,11 +115,19 @@ package struct IncomingVerifier: Sendable {
                                       reason: "tệp chưa được ký số / the file is not digitally signed"))
                 continue
             }
-            for signature in report.signatures {
-                findings.append(finding(file: name, signature))
-            }
+            findings += verdict(of: report, file: name, now: now).findings
         }
         return IncomingVerdict(findings: findings, checkedAt: now)
+    }
+
+    /// The verdict on one file's report, in the words the inbox uses (for `gatewayd verify`, so a
+    /// person at the command line reads what a clerk reads): a file with no signature is invalid.
+    package func verdict(of report: DocumentVerification, file: String, now: Date) -> IncomingVerdict {
+        guard !report.signatures.isEmpty else {
+            return IncomingVerdict(findings: [.init(file: file, signer: nil, outcome: .invalid,
+                                                    reason: "tệp chưa được ký số / the file is not digitally signed")], checkedAt: now)
+        }
+        return IncomingVerdict(findings: report.signatures.map { finding(file: file, $0) }, checkedAt: now)
     }
 
     /// "UBND tỉnh Quảng Trị (MST:3200000000)" from a subject as the checks print it (RFC 4514

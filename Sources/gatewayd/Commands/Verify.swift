@@ -4,6 +4,8 @@
 import ArgumentParser
 import DocumentSigning
 import Foundation
+import GatewayCore
+import X509
 import TrustHTTP
 
 struct Verify: AsyncParsableCommand {
@@ -27,8 +29,9 @@ struct Verify: AsyncParsableCommand {
 
     func run() async throws {
         let result: DocumentVerification
+        let roots: [Certificate]?
         do {
-            let roots = try trust.map { try DocumentVerifier.trustAnchors(pemFile: $0) }
+            roots = try trust.map { try DocumentVerifier.trustAnchors(pemFile: $0) }
             result = try await DocumentVerifier.verify(
                 path: file, content: content, trustRoots: roots,
                 revocation: noRevocationCheck ? nil : RevocationChecker(fetcher: AsyncHTTPTrustFetcher()))
@@ -36,7 +39,14 @@ struct Verify: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode.failure
         }
-        print(json ? try result.json() : result.text)
+        if json {
+            print(try result.json())
+        } else {
+            // Then the verdict in the words the inbox and the doors use (one core: IncomingVerifier).
+            let verdict = IncomingVerifier(anchors: roots ?? [], revocation: nil)
+                .verdict(of: result, file: (file as NSString).lastPathComponent, now: Date())
+            print(result.text + "\n\n" + verdict.lines.joined(separator: "\n"))
+        }
         if !result.allValid { throw ExitCode.failure }
     }
 }
