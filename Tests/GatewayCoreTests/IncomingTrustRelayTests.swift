@@ -253,6 +253,7 @@ final class IncomingTrustRelayTests: XCTestCase {
         // The clerks' list says the same.
         let listed = box.cli(["inbox"])
         XCTAssertEqual(listed.status, 0, listed.err)
-        XCTAssertTrue(listed.out.contains("tệp đã bị sửa sau khi ký / the file was changed after it was signed"), listed.out)
+        XCTAssertTrue(listed.out.contains("trên tệp \"cong-van-3.pdf\": không hợp lệ — tệp đã bị sửa sau khi ký"), listed.out)
+        XCTAssertTrue(listed.out.contains("\"cong-van-3.pdf\": invalid — the file was changed after it was signed)"), listed.out)
     }
 }

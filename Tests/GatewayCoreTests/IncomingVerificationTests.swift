@@ -96,6 +96,11 @@ final class IncomingVerificationTests: XCTestCase {
         let pdf = try XCTUnwrap(verdict.findings.first { $0.file == "Công văn 9.pdf" })
         XCTAssertEqual(pdf.outcome, .invalid)
         XCTAssertEqual(pdf.reason, "tệp đã bị sửa sau khi ký / the file was changed after it was signed")
+        // What thong-tin.txt and `gatewayd inbox` say: a sentence a clerk acts on, English below.
+        XCTAssertTrue(verdict.lines.contains("  Chữ ký của UBND tỉnh Quảng Trị (MST:3200000000) trên tệp \"Công văn 9.pdf\": không hợp lệ — tệp đã bị sửa sau khi ký"),
+                      verdict.lines.joined(separator: "\n"))
+        XCTAssertTrue(verdict.lines.contains("    (UBND tỉnh Quảng Trị (MST:3200000000)'s signature on \"Công văn 9.pdf\": invalid — the file was changed after it was signed)"),
+                      verdict.lines.joined(separator: "\n"))
     }
 
     func testAnUnsignedEnvelopeOrFileIsInvalid() async throws {

@@ -57,14 +57,34 @@ package struct IncomingVerdict: Sendable, Codable, Equatable {
         return next
     }
 
-    /// The lines `thong-tin.txt` and `gatewayd inbox` show: the verdict, then each finding.
+    /// The lines `thong-tin.txt` and `gatewayd inbox` show: the verdict, then each finding as a
+    /// sentence a clerk can act on — "Chữ ký của Nguyễn Văn A trên tệp "qd.pdf": không hợp lệ —
+    /// tệp đã bị sửa sau khi ký" — with its English on the line below.
     package var lines: [String] {
         var lines = ["Chữ ký số / Signatures: \(outcome.label)"]
         for finding in findings {
-            let who = finding.signer.map { " — \($0)" } ?? ""
-            lines.append("  \(finding.file)\(who): \(finding.outcome.label)" + (finding.reason.map { " — \($0)" } ?? ""))
+            let (labelVi, labelEn) = Self.halves(finding.outcome.label)
+            let (reasonVi, reasonEn) = finding.reason.map(Self.halves) ?? ("", "")
+            let isEnvelope = finding.file == IncomingVerifier.envelope
+            let (fileVi, fileEn) = isEnvelope ? ("phong bì", "the envelope") : ("tệp \"\(finding.file)\"", "\"\(finding.file)\"")
+            let vietnamese, english: String
+            if let signer = finding.signer {
+                vietnamese = "Chữ ký của \(signer) trên \(fileVi): \(labelVi)"
+                english = "\(signer)'s signature on \(fileEn): \(labelEn)"
+            } else {
+                vietnamese = "\(fileVi.prefix(1).uppercased() + fileVi.dropFirst()): \(labelVi)"
+                english = "\(isEnvelope ? "the envelope" : "the file " + fileEn): \(labelEn)"
+            }
+            lines.append("  " + vietnamese + (reasonVi.isEmpty ? "" : " — " + reasonVi))
+            lines.append("    (" + english + (reasonEn.isEmpty ? "" : " — " + reasonEn) + ")")
         }
         return lines
+    }
+
+    /// "tiếng Việt / English" split at its first " / " (the form every reason here is written in).
+    static func halves(_ text: String) -> (String, String) {
+        guard let range = text.range(of: " / ") else { return (text, text) }
+        return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
     }
 
     enum CodingKeys: String, CodingKey { case outcome, findings, checkedAt = "checked_at", history }
