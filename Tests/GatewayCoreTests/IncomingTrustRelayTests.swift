@@ -197,6 +197,16 @@ final class IncomingTrustRelayTests: XCTestCase {
         XCTAssertTrue(box.process.isRunning, "not restarted")
         XCTAssertTrue(information().contains("Chữ ký số / Signatures: hợp lệ / valid")
                       && information().contains("chưa kiểm tra được / could not be checked → hợp lệ / valid"), information())
+        // `gatewayd show N` and GET /v1/inbox/N give the one document, its verdict and its re-checks.
+        let first = try XCTUnwrap(entry("1"))
+        let showed = box.cli(["show", String(first.hubId)])
+        XCTAssertEqual(showed.status, 0, showed.err)
+        XCTAssertTrue(showed.out.contains("Chữ ký số / Signatures: hợp lệ / valid") && showed.out.contains("Lịch sử kiểm tra / re-checks:")
+                      && showed.out.contains("→ hợp lệ / valid (kiểm tra lại / re-checked)"), showed.out)
+        let one = box.curl([], path: "/v1/inbox/\(first.hubId)")
+        XCTAssertEqual(one.http, 200, one.body)
+        XCTAssertEqual(try GatewayJSON.decoder.decode(InboxList.Entry.self, from: Data(one.body.utf8)).verdict?.outcome, .valid)
+        XCTAssertEqual(box.curl([], path: "/v1/inbox/987654").http, 404)
 
         // The rest, with the responder up.
         try await post(number: "2", pdfSigner: chairman, envelopeSigner: chairman)

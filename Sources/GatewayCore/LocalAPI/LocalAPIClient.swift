@@ -132,6 +132,11 @@ package struct LocalAPIClient: Sendable {
         try await perform(HTTPClientRequest(url: try url("/v1/inbox?limit=\(limit)")), as: InboxList.self).0
     }
 
+    /// `GET /v1/inbox/{id}`: one incoming item with its verdict.
+    package func inboxItem(hubID: Int64) async throws -> InboxList.Entry {
+        try await perform(HTTPClientRequest(url: try url("/v1/inbox/\(hubID)")), as: InboxList.Entry.self).0
+    }
+
     /// `POST /v1/inbox/{id}/status`: a clerk's status about incoming document `hubID`.
     package func sendStatus(hubID: Int64, code: String, description: String?, staff: String?) async throws -> ClerkStatusAccepted {
         var body: [String: String] = ["code": code]

@@ -36,6 +36,11 @@ package struct LocalAPIQueries: Sendable {
         InboxList(inboxFolder: inboxFolder, items: try store.inboundList(limit: limit).map(InboxList.Entry.init))
     }
 
+    /// One incoming item by the hub's number, with its verdict (`GET /v1/inbox/{id}`, `gatewayd show N`).
+    package func inboxItem(hubID: Int64) throws -> InboxList.Entry? {
+        try store.inbound(hubID: hubID).map(InboxList.Entry.init)
+    }
+
     package func directory() throws -> DirectoryList {
         DirectoryList(fetchedAt: try store.directoryFetchedAt(), agencies: try store.directoryEntries())
     }

@@ -52,6 +52,13 @@ package struct LocalAPI: Sendable {
         router.get("/v1/status") { _, _ in try await status() }
         router.get("/metrics") { _, _ in try await metrics() }
         router.get("/v1/inbox") { request, _ in try inbox(request) }
+        router.get("/v1/inbox/{id}") { _, context in
+            let text = context.parameters.get("id") ?? ""
+            guard let hubID = Int64(text), let item = try queries.inboxItem(hubID: hubID) else {
+                throw APIError(status: .notFound, code: "not_found", vi: "Không có văn bản đến số \(text)", en: "No incoming document \(text)")
+            }
+            return try json(item)
+        }
         router.post("/v1/inbox/{id}/status") { request, context in
             try await clerkStatus(request, hubID: context.parameters.get("id").flatMap(Int64.init))
         }

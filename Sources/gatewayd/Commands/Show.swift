@@ -7,12 +7,13 @@ import GatewayCore
 
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Xem một văn bản và lịch sử / one document and its history.")
-    @Argument(help: "Document id.") var id: String
+    @Argument(help: "Document id, or an incoming document's number (SỐ/HUB ID in gatewayd inbox).") var id: String
     @Flag(help: "JSON output.") var json = false
     @OptionGroup var location: Location
 
     func run() async throws {
         let configuration = try location.resolve()
+        if let hubID = Int64(id) { return try await showIncoming(hubID, configuration) }
         let found: DocumentView? = try await CLI.fromDaemonOrStore(
             configuration,
             daemon: { try await $0.show(id) },
@@ -70,6 +71,35 @@ struct Show: AsyncParsableCommand {
         lines.append("Lịch sử / history:")
         for line in view.history ?? [] {
             lines.append("  \(GatewayJSON.format(line.at))  \(line.fromState?.rawValue ?? "—") → \(line.toState.rawValue)  \(line.cause)")
+        }
+        print(lines.joined(separator: "\n"))
+    }
+}
+
+extension Show {
+    /// An incoming document: where it came from, where the clerks find it, and its signatures'
+    /// verdict with the reasons and the history of re-checks.
+    func showIncoming(_ hubID: Int64, _ configuration: GatewayConfiguration) async throws {
+        let found: InboxList.Entry? = try await CLI.fromDaemonOrStore(
+            configuration, daemon: { try await $0.inboxItem(hubID: hubID) }, store: { try $0.inboxItem(hubID: hubID) })
+        guard let item = found else { throw CLI.fail("Không có văn bản đến số \(hubID) / No incoming document \(hubID)") }
+        if json { try CLI.printJSON(item); return }
+        var lines = [
+            "Số nhận trên hub / hub id: \(item.hubId) (\(item.kind == .document ? "văn bản / document" : "trạng thái / status"))",
+            "Mã / key:                  \(item.key)",
+            "Nơi gửi / from:            \(item.from)",
+            "Nhận lúc / received:       \(GatewayJSON.format(item.storedAt))",
+            "Kích thước / size:         \(ByteCountText.format(item.size))",
+        ]
+        if item.kind == .document {
+            lines.append("Đã báo 01 / status 01:     \(item.statusSentAt.map(GatewayJSON.format) ?? "chưa / not yet")")
+            lines.append("Thư mục / folder:          \(item.folder ?? "(chưa / not yet)")")
+        }
+        if let verdict = item.verdict {
+            lines += verdict.lines
+            lines.append("Kiểm tra lúc / checked at: \(GatewayJSON.format(verdict.checkedAt))")
+            if !verdict.history.isEmpty { lines.append("Lịch sử kiểm tra / re-checks:") }
+            lines += verdict.history.map { "  " + $0 }
         }
         print(lines.joined(separator: "\n"))
     }
