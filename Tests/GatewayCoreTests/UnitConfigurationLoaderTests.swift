@@ -164,7 +164,6 @@ final class UnitConfigurationLoaderTests: XCTestCase {
         ca_file = "/etc/gatewayd/hub-ca.pem"
         certificate = "/etc/gatewayd/box.pem"
         key = "/etc/gatewayd/box.key"
-        hub_key_sha256 = "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"
         connect_timeout = "5s"
         idle_timeout = 90
         long_poll = "45s"
@@ -179,8 +178,6 @@ final class UnitConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(upstream.caFile, "/etc/gatewayd/hub-ca.pem")
         XCTAssertEqual(upstream.certificateFile, "/etc/gatewayd/box.pem")
         XCTAssertEqual(upstream.keyFile, "/etc/gatewayd/box.key")
-        XCTAssertEqual(upstream.hubKeyPin, [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF,
-                                            0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF])
         XCTAssertEqual(upstream.connectTimeout, .seconds(5))
         XCTAssertEqual(upstream.idleTimeout, .seconds(90))
         XCTAssertEqual(upstream.longPoll, .seconds(45))
@@ -213,13 +210,32 @@ final class UnitConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(missing.map(\.key), ["upstream.ca_file", "upstream.certificate", "upstream.key"])
     }
 
-    func testHubKeyPinForms() {
-        let bytes = [UInt8](0..<32)
-        XCTAssertEqual(HubKeyPin.parse(bytes.map { String(format: "%02x", $0) }.joined()), bytes)
-        XCTAssertEqual(HubKeyPin.parse(bytes.map { String(format: "%02X", $0) }.joined(separator: ":")), bytes)
-        XCTAssertEqual(HubKeyPin.parse(Data(bytes).base64EncodedString()), bytes)
-        XCTAssertNil(HubKeyPin.parse(Data(bytes.dropLast()).base64EncodedString()))
-        XCTAssertNil(HubKeyPin.parse(String(repeating: "g", count: 64)))
+    /// Issue 16: a key pin the box cannot enforce is refused with the reason and what to do
+    /// instead, even a well-formed one (an all-zero pin used to deliver all the same).
+    func testHubKeyPinIsRefusedWithItsExplanation() {
+        let found = issues("""
+        [upstream]
+        url = "https://hub.tinh.gov.vn"
+        ca_file = "/etc/gatewayd/hub-ca.pem"
+        certificate = "/etc/gatewayd/box.pem"
+        key = "/etc/gatewayd/box.key"
+        hub_key_sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+        """)
+        XCTAssertEqual(found.map(\.key), ["upstream.hub_key_sha256"])
+        XCTAssertTrue(found.first?.description.contains("cannot enforce") == true && found.first?.description.contains("ca_file") == true,
+                      found.first?.description ?? "")
+    }
+
+    /// Issue 16: the local API has no authentication, so its TCP listener is for this box only.
+    func testTheLocalAPIsTCPListenerIsLoopbackOnly() throws {
+        for address in ["127.0.0.1:8750", "127.0.0.2:8750", "[::1]:8750", "localhost:8750"] {
+            XCTAssertEqual(try ConfigurationLoader.parse("[api]\ntcp = \"\(address)\"").api.tcpAddress, address)
+        }
+        for address in ["0.0.0.0:8750", "192.168.1.10:8750", "[::]:8750", "gateway.local:8750", "127.0.0:8750"] {
+            let found = issues("[api]\ntcp = \"\(address)\"")
+            XCTAssertEqual(found.map(\.key), ["api.tcp"], address)
+            XCTAssertTrue(found.first?.description.contains("loopback") == true, found.first?.description ?? "")
+        }
     }
 
     func testOtherDurationAndSizeForms() throws {

@@ -157,7 +157,14 @@ package enum ConfigurationLoader {
                 }
                 configuration.api.socketGroup = string(api, "api", "socket_group")
                 if let tcp = string(api, "api", "tcp") {
-                    if TCPAddress(tcp) != nil { configuration.api.tcpAddress = tcp } else {
+                    if let address = TCPAddress(tcp) {
+                        // The local API has no authentication: it is for programs on this box.
+                        // LAN clients use the console's HTTPS API with its tokens.
+                        if address.isLoopback { configuration.api.tcpAddress = tcp } else {
+                            issue("api.tcp", "\"\(tcp)\" is not a loopback address: the local API has no authentication, so it may listen on this box only",
+                                  hint: "e.g. tcp = \"127.0.0.1:8750\"; office PCs and the commune's software use the console's HTTPS API ([console]) with an API token")
+                        }
+                    } else {
                         issue("api.tcp", "\"\(tcp)\" is not HOST:PORT", hint: "e.g. tcp = \"127.0.0.1:8750\"; leave it out to serve on the Unix socket only")
                     }
                 }
@@ -215,11 +222,12 @@ package enum ConfigurationLoader {
                     issue("upstream.\(key)", "is required when upstream.url is set", hint: "the relay authenticates both ways (mutual TLS)")
                 }
             }
-            if let pin = string(table, "upstream", "hub_key_sha256") {
-                if let bytes = HubKeyPin.parse(pin) { upstream.hubKeyPin = bytes } else {
-                    issue("upstream.hub_key_sha256", "is not a SHA-256 (64 hex digits or 44 base64 characters)",
-                          hint: "openssl x509 -in hub.pem -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum")
-                }
+            // Removed (issue 16): a pin the client cannot enforce is a promise the box would not
+            // keep. The CA in ca_file pins the hub: use a CA of the province's own for it.
+            if table["hub_key_sha256"] != nil {
+                issue("upstream.hub_key_sha256",
+                      "is no longer supported: the box cannot enforce a key pin (its HTTP client has no verification hook), so it would only seem to protect",
+                      hint: "remove it; upstream.ca_file already pins the hub's CA — give the province's own CA there (not a public one), with the old and new CA in the file while the hub's CA is rotated")
             }
             let durations: [(String, WritableKeyPath<GatewayConfiguration.Upstream, Duration>)] = [
                 ("connect_timeout", \.connectTimeout), ("idle_timeout", \.idleTimeout), ("long_poll", \.longPoll),

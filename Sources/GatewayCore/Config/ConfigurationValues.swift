@@ -65,26 +65,6 @@ struct KeyLocator {
     }
 }
 
-/// The hub key pin: SHA-256 of the SubjectPublicKeyInfo, as hex or base64.
-package enum HubKeyPin {
-    package static func parse(_ text: String) -> [UInt8]? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let compact = trimmed.replacingOccurrences(of: ":", with: "")
-        if compact.count == 64, compact.allSatisfy(\.isHexDigit) {
-            var bytes: [UInt8] = []
-            var index = compact.startIndex
-            while index < compact.endIndex {
-                let next = compact.index(index, offsetBy: 2)
-                bytes.append(UInt8(compact[index..<next], radix: 16)!)
-                index = next
-            }
-            return bytes
-        }
-        if let data = Data(base64Encoded: trimmed), data.count == 32 { return [UInt8](data) }
-        return nil
-    }
-}
-
 /// "500ms", "30s", "5m", "2h".
 package enum DurationText {
     package static func parse(_ text: String) -> Duration? {
@@ -113,6 +93,13 @@ package struct TCPAddress: Sendable, Equatable {
         guard !host.isEmpty else { return nil }
         self.host = host
         self.port = port
+    }
+
+    /// 127.0.0.0/8, ::1 or localhost: reachable from this machine only.
+    package var isLoopback: Bool {
+        if host == "localhost" || host == "::1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 }
 

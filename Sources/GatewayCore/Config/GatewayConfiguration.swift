@@ -98,10 +98,6 @@ package struct GatewayConfiguration: Sendable, Equatable {
         /// PEM files of this box's certificate (CN = the agency code) and its private key.
         package var certificateFile: String?
         package var keyFile: String?
-        /// Optional SHA-256 of the hub certificate's SubjectPublicKeyInfo (32 bytes), checked
-        /// after the CA and host-name checks, so a new certificate from the same CA for the same
-        /// name is still refused unless it keeps the key.
-        package var hubKeyPin: [UInt8]?
         package var connectTimeout: Duration = .seconds(10)
         /// Longest silence on a connection before it counts as broken (a black-holed link).
         package var idleTimeout: Duration = .seconds(60)

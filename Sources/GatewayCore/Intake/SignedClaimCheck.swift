@@ -96,7 +96,7 @@ package struct SignedClaimCheck: Sendable {
             } catch let error where error.code == .signedClaimRefused && !sealed {
                 // Waiting for the seal: the seal session signs the attachments (AttachmentSigning);
                 // an unsigned one is expected, a broken signature is not.
-                if (try? await signatures(of: attachment, detached: detached))?.isEmpty ?? true { continue }
+                if await signatures(of: attachment, detached: detached).isEmpty { continue }
                 throw error
             }
         }

@@ -23,7 +23,6 @@ package final class RelayClient: HubTransport {
         package var caFile: String
         package var certificateFile: String
         package var keyFile: String
-        package var hubKeyPin: [UInt8]?
         package var connectTimeout: Duration
         package var idleTimeout: Duration
         /// Connections of the general (ordinary-lane) client: one per upload worker.
@@ -37,7 +36,6 @@ package final class RelayClient: HubTransport {
             caFile = ca
             certificateFile = certificate
             keyFile = key
-            hubKeyPin = upstream.hubKeyPin
             connectTimeout = upstream.connectTimeout
             idleTimeout = upstream.idleTimeout
             parallelUploads = upstream.parallelUploads

@@ -85,10 +85,6 @@ package final class RelayService: Sendable {
         }
         let boxSigner = try RelayContext.boxSigner(keyFile: clientSettings.keyFile, certificateFile: clientSettings.certificateFile)
         let client = try RelayClient(settings: clientSettings, ioPool: ioPool, logger: logger)
-        if clientSettings.hubKeyPin != nil {
-            // Said loudly rather than silently ignored: the technician believes the key is pinned.
-            logger.warning("upstream.hub_key_sha256 is set but not enforced yet; the hub is checked against the CA and its host name only (docs/relay.md)")
-        }
         self.init(context: RelayContext(settings: settings, store: store, hub: client, boxSigner: boxSigner, checkReceipt: { der, expected, now throws(RelayError) in
             try await ReceiptVerifier.verify(der, expected: expected, hubRoots: hubRoots, now: now)
         }, logger: logger))

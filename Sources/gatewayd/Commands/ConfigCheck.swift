@@ -21,8 +21,7 @@ struct Config: AsyncParsableCommand {
                 let upstream = configuration.upstream
                 if let url = upstream.url {
                     print("  upstream = \(url), ca_file = \(upstream.caFile ?? "—"), certificate = \(upstream.certificateFile ?? "—")")
-                    print("  max_queue_age = \(upstream.maximumQueueAge.components.seconds) s, retry \(upstream.retryBase) … \(upstream.retryCap)"
-                          + (upstream.hubKeyPin != nil ? ", hub_key_sha256 set (not enforced yet)" : ""))
+                    print("  max_queue_age = \(upstream.maximumQueueAge.components.seconds) s, retry \(upstream.retryBase) … \(upstream.retryCap)")
                     if configuration.agency.code == nil { print("  WARNING: agency.code is not set: the relay will not start") }
                 } else {
                     print("  upstream = none (documents stay on this box)")
