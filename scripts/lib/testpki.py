@@ -100,16 +100,46 @@ def person_subject(common_name, identity, organization):
     return f"/C=VN/O={organization}/CN={common_name}/UID={identity}"
 
 
-def leader_certificate(pki, name="leader", common_name=LEADER_NAME, identity=LEADER_IDENTITY, organization=COMMUNE):
+def ocsp_extension(url):
+    """The extension line naming `url` as the certificate's OCSP responder (AIA), to add to
+    SIGNING_EXTENSIONS: what a verifier asks about the certificate's revocation."""
+    return f"authorityInfoAccess=OCSP;URI:{url}\n"
+
+
+def leader_certificate(pki, name="leader", common_name=LEADER_NAME, identity=LEADER_IDENTITY, organization=COMMUNE,
+                       extensions=SIGNING_EXTENSIONS):
     """A leader's (a person's) certificate: CN the name, UID the CCCD number, O the commune.
     Returns (NAME.pem, NAME.key)."""
-    return pki.issue(name, person_subject(common_name, identity, organization), SIGNING_EXTENSIONS)
+    return pki.issue(name, person_subject(common_name, identity, organization), extensions)
 
 
-def organization_certificate(pki, name="organization", common_name=COMMUNE, identity=COMMUNE_IDENTITY, organization=None):
+def organization_certificate(pki, name="organization", common_name=COMMUNE, identity=COMMUNE_IDENTITY, organization=None,
+                             extensions=SIGNING_EXTENSIONS):
     """An organization's certificate (the seal): CN and O the organization, UID its tax code.
     Returns (NAME.pem, NAME.key)."""
-    return pki.issue(name, person_subject(common_name, identity, organization or common_name), SIGNING_EXTENSIONS)
+    return pki.issue(name, person_subject(common_name, identity, organization or common_name), extensions)
+
+
+def ocsp_index_line(pem):
+    """The line of openssl's CA database (index.txt) that `openssl ocsp -index` answers "good"
+    from for the certificate `pem`: V, its expiry, its serial."""
+    out = subprocess.run(["openssl", "x509", "-in", pem, "-noout", "-serial", "-enddate"], check=True,
+                         capture_output=True, text=True).stdout
+    fields = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    expiry = datetime.datetime.strptime(" ".join(fields["notAfter"].split()), "%b %d %H:%M:%S %Y GMT")
+    return "\t".join(["V", expiry.strftime("%y%m%d%H%M%SZ"), "", fields["serial"], "unknown", "/CN=serial " + fields["serial"]])
+
+
+def ocsp_responder_command(pki, certificates, port):
+    """`openssl ocsp` as the CA's responder on 127.0.0.1:`port` (the CA signs the answers), every
+    certificate of `certificates` (PEM paths) good. It serves one connection at a time and says
+    "waiting for OCSP client connections" once listening: wait for that line rather than
+    connecting to probe (a connection that closes without a request stalls it)."""
+    index = pki.path("ocsp-index.txt")
+    with open(index, "w") as f:
+        f.write("".join(ocsp_index_line(pem) + "\n" for pem in certificates))
+    return ["openssl", "ocsp", "-index", index, "-port", str(port), "-rsigner", pki.ca_pem, "-rkey", pki.ca_key,
+            "-CA", pki.ca_pem, "-nmin", "10", "-ignore_err"]
 
 
 def expired_leader_certificate(pki, name="leader-expired", common_name=LEADER_NAME, identity=LEADER_IDENTITY, organization=COMMUNE,
