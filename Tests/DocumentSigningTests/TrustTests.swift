@@ -105,6 +105,47 @@ final class TrustTests: XCTestCase {
         XCTAssertEqual(RevocationChecker.crlDistributionPoints(try certificate(offline.chain)), ["http://127.0.0.1:\(closedPort)/root.crl"])
     }
 
+    /// Counts what goes out, so a test can tell an answer reused from one asked again.
+    final class CountingFetcher: TrustFetcher, @unchecked Sendable {
+        let inner = AsyncHTTPTrustFetcher()
+        private let lock = NSLock()
+        private var sent = 0
+        var requests: Int { lock.withLock { sent } }
+        func post(url: String, contentType: String, body: [UInt8]) async throws -> [UInt8] {
+            lock.withLock { sent += 1 }
+            return try await inner.post(url: url, contentType: contentType, body: body)
+        }
+        func get(url: String, maximumBytes: Int) async throws -> [UInt8] {
+            lock.withLock { sent += 1 }
+            return try await inner.get(url: url, maximumBytes: maximumBytes)
+        }
+    }
+
+    /// The daemon's cache: a definite answer (good, revoked) is reused until its lifetime ends,
+    /// a responder out of reach is asked again each time.
+    func testDefiniteAnswersAreReusedForTheirLifetimeUnknownOnesAreNot() async throws {
+        try startResponder()
+        let fetcher = CountingFetcher()
+        let checker = RevocationChecker(fetcher: fetcher, cache: RevocationCache(lifetime: .seconds(600)))
+        let root = try certificate(pki.root)
+        let now = Date()
+        for leaf in [good!, revoked!] {
+            let first = await checker.status(of: try certificate(leaf.chain), roots: [root], intermediates: [], chainTime: now, now: now)
+            let asked = fetcher.requests
+            let again = await checker.status(of: try certificate(leaf.chain), roots: [root], intermediates: [], chainTime: now, now: now.addingTimeInterval(599))
+            XCTAssertEqual(again, first)
+            XCTAssertEqual(fetcher.requests, asked, "reused within its lifetime: \(first)")
+            _ = await checker.status(of: try certificate(leaf.chain), roots: [root], intermediates: [], chainTime: now, now: now.addingTimeInterval(601))
+            XCTAssertEqual(fetcher.requests, asked + 1, "asked again once its lifetime is over")
+        }
+        let before = fetcher.requests
+        for _ in 0..<2 {
+            let status = await checker.status(of: try certificate(offline.chain), roots: [root], intermediates: [], chainTime: now, now: now)
+            guard case .unknown = status else { return XCTFail("expected unknown, got \(status)") }
+        }
+        XCTAssertGreaterThanOrEqual(fetcher.requests, before + 2, "an unreachable responder is asked again each time")
+    }
+
     /// Certificates that name only a CRL: the list made by `openssl ca -gencrl`, served over HTTP
     /// by Python's http.server; one listed (revoked), one not (good). A list signed by another CA
     /// is not believed.

@@ -53,9 +53,12 @@ package enum RevocationStatus: Sendable, Equatable {
 /// the failure's reason tells a revocation apart, so the three outcomes stay distinct.
 package struct RevocationChecker: Sendable {
     let fetcher: any TrustFetcher
+    /// Definite answers reused for a while (the daemon's checkers); nil asks every time (the
+    /// command line, which checks one file).
+    let cache: RevocationCache?
 
-    package init(fetcher: any TrustFetcher) {
-        self.fetcher = fetcher
+    package init(fetcher: any TrustFetcher, cache: RevocationCache? = nil) {
+        (self.fetcher, self.cache) = (fetcher, cache)
     }
 
     /// `roots` are the anchors the chain must reach (the chain itself is checked separately; a
@@ -63,6 +66,16 @@ package struct RevocationChecker: Sendable {
     /// been valid (the signing time); the OCSP answer is judged at `now` — it tells the present.
     package func status(of leaf: Certificate, roots: [Certificate], intermediates: [Certificate], chainTime: Date,
                        now: Date = Date()) async -> RevocationStatus {
+        guard let cache, let key = RevocationCache.key(leaf, roots: roots) else {
+            return await ask(of: leaf, roots: roots, intermediates: intermediates, chainTime: chainTime, now: now)
+        }
+        if let known = cache.status(for: key, now: now) { return known }
+        let status = await ask(of: leaf, roots: roots, intermediates: intermediates, chainTime: chainTime, now: now)
+        cache.store(status, for: key, now: now)
+        return status
+    }
+
+    func ask(of leaf: Certificate, roots: [Certificate], intermediates: [Certificate], chainTime: Date, now: Date) async -> RevocationStatus {
         let crl = Self.crlDistributionPoints(leaf)
         if Self.ocspResponders(leaf).isEmpty, !intermediates.contains(where: { !Self.ocspResponders($0).isEmpty }) {
             if crl.isEmpty { return .noSource }

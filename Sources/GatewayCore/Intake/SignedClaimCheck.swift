@@ -66,7 +66,7 @@ package struct SignedClaimCheck: Sendable {
     /// logged at start by the signing stage's loading (`CertificateStanding.anchors`).
     package init(configuration: GatewayConfiguration) {
         self.init(anchors: CertificateStanding.anchors(configuration.trust.anchors).certificates,
-                  revocation: configuration.trust.checkRevocation ? RevocationChecker(fetcher: AsyncHTTPTrustFetcher()) : nil,
+                  revocation: configuration.trust.checkRevocation ? RevocationChecker(fetcher: AsyncHTTPTrustFetcher(), cache: RevocationCache()) : nil,
                   leaders: configuration.signing.leaders, agency: configuration.signingAgency)
     }
 

@@ -98,8 +98,11 @@ package struct IncomingVerifier: Sendable {
     package let anchors: [Certificate]
     package let revocation: RevocationChecker?
 
+    /// Without anchors nobody is asked about revocation: the responders named in certificates
+    /// that chain to nothing we trust are the sender's to choose, and asking them would tell
+    /// whoever runs them what arrived here, and when.
     package init(anchors: [Certificate], revocation: RevocationChecker?) {
-        (self.anchors, self.revocation) = (anchors, revocation)
+        (self.anchors, self.revocation) = (anchors, anchors.isEmpty ? nil : revocation)
     }
 
     static let envelope = "phong bì / envelope"

@@ -51,7 +51,8 @@ package final class RelayService: Sendable {
             // Anchors that cannot be read were logged by the signing stage's loading at start.
             let anchors = CertificateStanding.anchors(configuration.trust.anchors).certificates
             verifier = IncomingVerifier(anchors: anchors,
-                                        revocation: configuration.trust.checkRevocation ? RevocationChecker(fetcher: AsyncHTTPTrustFetcher()) : nil)
+                                        revocation: configuration.trust.checkRevocation
+                                            ? RevocationChecker(fetcher: AsyncHTTPTrustFetcher(), cache: RevocationCache()) : nil)
             recheckInterval = configuration.trust.recheckInterval
         }
 
