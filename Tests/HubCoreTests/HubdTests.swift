@@ -609,5 +609,13 @@ final class HubdTests: XCTestCase, HubClientTesting {
         let old = handshake("-tls1_1 -cipher DEFAULT@SECLEVEL=0")
         XCTAssertFalse(old.contains("CONNECTION ESTABLISHED"), old)
         XCTAssertTrue(old.contains("protocol version"), old)
+        // Issue 16: TLS 1.2 only with ECDHE and an AEAD cipher. CBC with a SHA-1 MAC, and suites
+        // without forward secrecy (static RSA key exchange), are refused even when the client
+        // offers nothing else; an ECDHE-GCM suite is taken.
+        XCTAssertTrue(handshake("-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256").contains("CONNECTION ESTABLISHED"))
+        for weak in ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "AES128-SHA", "AES256-GCM-SHA384", "AES128-GCM-SHA256"] {
+            let refused = handshake("-tls1_2 -cipher \(weak)")
+            XCTAssertFalse(refused.contains("CONNECTION ESTABLISHED"), "\(weak): \(refused)")
+        }
     }
 }

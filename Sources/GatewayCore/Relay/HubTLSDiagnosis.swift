@@ -130,6 +130,7 @@ package enum HubTLSDiagnosis {
     static func peerChain(host: String, port: Int, settings: RelayClient.Settings) async throws -> [Certificate] {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
+        tls.cipherSuites = TLSPolicy.tls12CipherSuites  // what the relay itself offers
         // The callback below replaces the chain check; the name is judged by `judge`, not here.
         tls.certificateVerification = .noHostnameVerification
         tls.certificateChain = try NIOSSLCertificate.fromPEMFile(settings.certificateFile).map { .certificate($0) }

@@ -63,6 +63,7 @@ package final class RelayClient: HubTransport {
         self.ioPool = ioPool
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
+        tls.cipherSuites = TLSPolicy.tls12CipherSuites  // ECDHE and AEAD only, as the hub
         tls.certificateVerification = .fullVerification  // chain to the configured CA and the host name
         tls.trustRoots = .file(settings.caFile)
         // Waiting the default 5 s for the hub's close_notify made every daemon stop 5 s longer;

@@ -29,13 +29,14 @@ package struct HubServer: Sendable {
         forwarded = try ForwardedIdentity(proxyCodes: configuration.proxyCodes, clientCAFile: configuration.clientCA)
     }
 
-    /// TLS 1.2 at least; a client certificate is required and must chain to the configured CA
+    /// TLS 1.2 at least, with ECDHE and AEAD only (`TLSPolicy`); a client certificate is required and must chain to the configured CA
     /// (no host name check: clients are identified by their CN, not by where they connect from).
     package static func tlsConfiguration(_ configuration: HubConfiguration) throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMFile(configuration.certificate).map { NIOSSLCertificateSource.certificate($0) }
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: configuration.key, format: .pem)))
         tls.minimumTLSVersion = .tlsv12
+        tls.cipherSuites = TLSPolicy.tls12CipherSuites
         tls.certificateVerification = .noHostnameVerification
         tls.trustRoots = .file(configuration.clientCA)
         // When the hub closes a connection (idle, or cut at shutdown) it waits this long for the
