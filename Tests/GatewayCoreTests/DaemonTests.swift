@@ -338,6 +338,29 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(good.out.contains("max_document_size = 10 MB"), good.out)
     }
 
+    /// Issue 16: a box key that every user may read is warned about; 0600 passes quietly.
+    func testConfigCheckWarnsAboutAKeyFileOthersCanRead() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-keys-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for name in ["ca.pem", "box.pem", "box.key"] { FileManager.default.createFile(atPath: directory + "/" + name, contents: Data()) }
+        try """
+            [agency]
+            code = "000.00.20.H13"
+            [upstream]
+            url = "https://hub.example:8443"
+            ca_file = "\(directory)/ca.pem"
+            certificate = "\(directory)/box.pem"
+            key = "\(directory)/box.key"
+            """.write(toFile: directory + "/gatewayd.toml", atomically: true, encoding: .utf8)
+        chmod(directory + "/box.key", 0o644)
+        let exposed = runProgram(RunningDaemon.binary, ["config", "check", directory + "/gatewayd.toml"])
+        XCTAssertTrue(exposed.out.contains("WARNING: upstream.key \(directory)/box.key is readable by every user (mode 644)"), exposed.out)
+        chmod(directory + "/box.key", 0o600)
+        let kept = runProgram(RunningDaemon.binary, ["config", "check", directory + "/gatewayd.toml"])
+        XCTAssertFalse(kept.out.contains("upstream.key"), kept.out)
+    }
+
     /// `gatewayd no-such-command --help` printed the top-level help and exited 0, so a typo in a
     /// script looked like success; a name that is no command is wrong usage (64), --help or not.
     func testAnUnknownCommandIsWrongUsageEvenWithHelp() {

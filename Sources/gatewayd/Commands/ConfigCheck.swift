@@ -23,6 +23,7 @@ struct Config: AsyncParsableCommand {
                     print("  upstream = \(url), ca_file = \(upstream.caFile ?? "—"), certificate = \(upstream.certificateFile ?? "—")")
                     print("  max_queue_age = \(upstream.maximumQueueAge.components.seconds) s, retry \(upstream.retryBase) … \(upstream.retryCap)")
                     if configuration.agency.code == nil { print("  WARNING: agency.code is not set: the relay will not start") }
+                    if let key = upstream.keyFile, let warning = Self.exposedKeyWarning(key) { print("  WARNING: " + warning) }
                 } else {
                     print("  upstream = none (documents stay on this box)")
                 }
@@ -50,5 +51,16 @@ struct Config: AsyncParsableCommand {
                 throw CLI.fail(errors.description)
             }
         }
+    }
+}
+
+extension Config.Check {
+    /// A private key file that others than its owner (and group) may read: anyone with a login on
+    /// the box, or a share user who reaches it, could take the box's identity.
+    static func exposedKeyWarning(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "upstream.key \(path) cannot be read: \(String(cString: strerror(errno)))" }
+        guard info.st_mode & 0o007 != 0 else { return nil }
+        return "upstream.key \(path) is readable by every user (mode \(String(info.st_mode & 0o777, radix: 8))): chmod 600 it (or 640 with the daemon's group)"
     }
 }
