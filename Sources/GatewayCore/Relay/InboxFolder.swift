@@ -192,6 +192,12 @@ struct InboxFolderWriter: Sendable {
                                       contents: Array("\(identity.st_dev) \(identity.st_ino)\n\(candidate)".utf8))
             guard try Self.renameIfFree(share, staging, Array(candidate.utf8)) else { continue }  // taken in between
             try POSIXFile.check(fsync(share), "fsync", folder)
+            // A share user who swapped the staging folder for their own had theirs renamed: not
+            // ours to commit (the next attempt places the document again).
+            guard let placed = POSIXFile.entry(at: share, Array(candidate.utf8)),
+                  placed.st_dev == identity.st_dev, placed.st_ino == identity.st_ino else {
+                throw InboxFolderError.stagingReplaced(candidate)
+            }
             return candidate
         }
     }
@@ -269,5 +275,13 @@ extension InboxFolderWriter {
 
 enum InboxFolderError: Error, CustomStringConvertible {
     case notADocument
-    var description: String { "gói không phải văn bản / the package is not a document" }
+    case stagingReplaced(String)
+
+    var description: String {
+        switch self {
+        case .notADocument: "gói không phải văn bản / the package is not a document"
+        case .stagingReplaced(let name):
+            "thư mục tạm đã bị thay bằng thư mục khác trước khi đổi tên thành \"\(name)\" / the staging folder was replaced by another before it was renamed to \"\(name)\""
+        }
+    }
 }
