@@ -76,4 +76,21 @@ final class HotFolderSymlinkTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: fixture.layout.objectsDirectory), objects)
         try assertNothingRedirected(before)
     }
+
+    /// The note beside a document still waiting for an attachment, in the outbox itself.
+    func testTheWaitingNoteFollowsNoLink() async throws {
+        let waiting = fixture.hotFolderIntake(attachmentWait: .zero)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/.cho.pdf.error.tmp", withDestinationPath: stored)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/cho.pdf.error.txt", withDestinationPath: fixture.layout.databasePath)
+        let before = try targets()
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/cho.json",
+                                                    contents: Data(#"{"recipients": ["000.00.20.H13"], "attachments": ["Phụ lục.xlsx"]}"#.utf8)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/cho.pdf", contents: Data(SamplePDF.bytes("cho phu luc"))))
+        let outcome = await waiting.process(Array("cho.pdf".utf8))
+        XCTAssertEqual(outcome, .waitingForAttachments(["Phụ lục.xlsx"]))
+        try assertNothingRedirected(before)
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/cho.pdf.error.txt")
+        XCTAssertEqual(attributes[.type] as? FileAttributeType, .typeRegular)
+        XCTAssertTrue(try String(contentsOfFile: folder + "/cho.pdf.error.txt", encoding: .utf8).contains("Phụ lục.xlsx"))
+    }
 }

@@ -91,6 +91,18 @@ final class InboxFolderShareTests: XCTestCase {
         XCTAssertTrue(try fixture.store.check(ownsStore: false).isClean)
     }
 
+    /// Before issue 16 a `.hub-<id>` file inside a folder of the document's name meant "placed
+    /// already": a clerk could hide the next document with a link to a folder holding one.
+    func testAForgedMarkerHidesNoDocument() async throws {
+        let decoy = fixture.directory + "/decoy"
+        try POSIXFile.makeDirectory(decoy)
+        XCTAssertTrue(FileManager.default.createFile(atPath: decoy + "/.hub-10", contents: Data()))
+        try FileManager.default.createSymbolicLink(atPath: inbox + "/" + expectedName, withDestinationPath: decoy)
+        let name = try await place(try await stored(hubID: 10))
+        XCTAssertEqual(name, expectedName + " (2)")
+        XCTAssertEqual(try listing(inbox + "/" + name), ["quyết định.pdf", "thong-tin.txt"])
+    }
+
     /// A crash between the rename into view and the commit of the folder's name: placed again,
     /// the same folder is recognised (by the record kept in the store, not a marker on the
     /// share) and no second one appears; a clerk's folder of the same name is not taken for it.
