@@ -6,11 +6,13 @@ import XCTest
 
 /// How an incoming document is named and described for the clerks (pure).
 final class UnitInboxFolderTests: XCTestCase {
-    let header = MessageHeader(
+    /// The header of the inbox folder's tests (`InboxFolderShareTests` too).
+    static let header = MessageHeader(
         from: Organization(organId: "000.00.00.H41", organName: "UBND tỉnh Quảng Trị"), to: [Organization(organId: "000.00.20.H13")],
         code: DocumentCode(number: "125", notation: "QĐ-UBND"), promulgationInfo: PromulgationInfo(place: "Quảng Trị", date: "2026/11/20"),
         documentType: DocumentType(type: "1", typeDetail: "Quyết định"), subject: "Về việc phòng chống bão số 9",
         signerInfo: SignerInfo(position: "Chủ tịch", fullName: "Nguyễn Văn An"), otherInfo: OtherInfo(priority: 3))
+    var header: MessageHeader { Self.header }
 
     func testTheNameReadsLikeTheRegisterAndIsSafe() {
         let received = Date(timeIntervalSince1970: 1_795_000_000)
@@ -21,7 +23,9 @@ final class UnitInboxFolderTests: XCTestCase {
         undated.from.organName = nil
         XCTAssertEqual(InboxFolder.name(for: undated, receivedAt: received), "2026-11-18 125-QĐ-UBND 000.00.00.H41",
                        "no date: the day it arrived, in Vietnam (18:06 there)")
-        XCTAssertEqual(InboxFolder.safeName("..ẩn:\u{7}tên*?  dài. "), "ẩn- tên-- dài", "not hidden, no control character, no trailing dot")
+        XCTAssertEqual(InboxFolder.safeName("..ẩn:\u{7}tên*?  dài. "), "ẩn-tên-- dài", "not hidden, no control character, no trailing dot")
+        XCTAssertEqual(InboxFolder.safeName("UBND\u{202E}xa\tAn"), "UBNDxa An", "no override character; a tab is a space")
+        XCTAssertEqual(InboxFolder.safeName("NUL"), "_NUL", "a device name is no folder on Windows")
         XCTAssertEqual(InboxFolder.safeName("Quye\u{0302}\u{0301}t định"), "Quyết định", "NFC")
         XCTAssertEqual(InboxFolder.safeName("/"), "-")
         XCTAssertEqual(InboxFolder.safeName("..."), "van-ban")

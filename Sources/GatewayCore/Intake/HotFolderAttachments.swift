@@ -111,13 +111,14 @@ extension HotFolderIntake {
             return .waitingForAttachments(missing)
         }
         let text = IntakeError.missingAttachments(missing).waitingFileText(fileName: fileName)
-        let notePath = settings.folder + "/" + String(decoding: name, as: UTF8.self) + ".error.txt"
-        if (try? String(contentsOfFile: notePath, encoding: .utf8)) != text {
+        guard let folder = try? POSIXFile.openDirectory(settings.folder) else { return .waitingForAttachments(missing) }
+        defer { close(folder) }
+        if POSIXFile.readSmallFile(at: folder, name + Array(".error.txt".utf8)) != Array(text.utf8) {
             logger.warning("hot folder document still misses attachments; error file written beside it", metadata: [
                 "file": "\(fileName)", "missing": "\(missing.joined(separator: ", "))",
             ])
             state.withLock { $0.lastRefusal = IntakeError.Code.missingAttachment.rawValue }
-            writeErrorFile(in: settings.folder, for: name, text: text)
+            writeErrorFile(in: folder, for: name, text: text)
         }
         return .waitingForAttachments(missing)
     }

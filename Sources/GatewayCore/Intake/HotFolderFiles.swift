@@ -88,35 +88,67 @@ extension HotFolderIntake {
     }
 
     /// Moves a refused file (its sidecar and the attachments it names) to `rejected/` and writes
-    /// `NAME.error.txt` beside it.
+    /// `NAME.error.txt` beside it. All of it relative to the folder's descriptors: `rejected/`
+    /// replaced by a link to elsewhere is refused (the file then stays where it is, logged), and
+    /// no name in it is ever followed (`SharedDirectory.swift`).
     func reject(_ name: [UInt8], _ sidecar: [UInt8]?, _ error: IntakeError, attachments: [[UInt8]] = []) -> Outcome {
         let displayName = String(decoding: name, as: UTF8.self)
         state.withLock { $0.lastRefusal = error.code.rawValue }
         logger.warning("hot folder file refused", metadata: ["file": "\(displayName)", "code": "\(error.code.rawValue)", "reason": "\(error.messageEn)"])
-        guard let target = moveToRejected(name) else { return .rejected(error.code) }
+        let folder: Int32, rejected: Int32
+        do {
+            folder = try POSIXFile.openDirectory(settings.folder)
+            do { rejected = try openRejected(folder) } catch {
+                close(folder)
+                throw error
+            }
+        } catch let failure {
+            logger.error("cannot open rejected/; the refused file stays where it is", metadata: ["file": "\(displayName)", "error": "\(failure)"])
+            return .rejected(error.code)
+        }
+        defer { close(rejected); close(folder) }
+        guard let target = moveToRejected(name, from: folder, to: rejected) else { return .rejected(error.code) }
         // Before the sidecar: without it they would be taken as documents of their own.
-        for attachment in attachments { _ = moveToRejected(attachment) }
-        if let sidecar { _ = moveToRejected(sidecar, preferred: target + Array(".json".utf8)) }
-        unlink(cPath(settings.folder, name + Array(".error.txt".utf8)))
-        writeErrorFile(in: rejectedFolder, for: target, text: error.errorFileText(fileName: displayName))
+        for attachment in attachments { _ = moveToRejected(attachment, from: folder, to: rejected) }
+        if let sidecar { _ = moveToRejected(sidecar, preferred: target + Array(".json".utf8), from: folder, to: rejected) }
+        POSIXFile.removeName(at: folder, name + Array(".error.txt".utf8))
+        writeErrorFile(in: rejected, for: target, text: error.errorFileText(fileName: displayName))
         return .rejected(error.code)
     }
 
-    /// Never replaces an earlier refused file of the same name: the new one becomes `NAME (2)`.
-    func moveToRejected(_ name: [UInt8], preferred: [UInt8]? = nil) -> [UInt8]? {
-        let source = cPath(settings.folder, name)
+    /// `rejected/`, made when missing; a link or a file a share user put in its place is refused.
+    func openRejected(_ folder: Int32) throws(SystemCallError) -> Int32 {
+        let name = Array("rejected".utf8)
+        do { return try POSIXFile.openDirectory(at: folder, name) } catch {
+            guard error.errno == ENOENT else { throw error }
+        }
+        try? POSIXFile.makeDirectory(at: folder, name, mode: 0o770)
+        return try POSIXFile.openDirectory(at: folder, name)
+    }
+
+    /// Never replaces an earlier refused file of the same name (nor anything planted there): the
+    /// new one becomes `NAME (2)`.
+    func moveToRejected(_ name: [UInt8], preferred: [UInt8]? = nil, from folder: Int32, to rejected: Int32) -> [UInt8]? {
         let base = preferred ?? name
         for attempt in 1...1000 {
             let target = attempt == 1 ? base : Self.numbered(base, attempt)
-            if link(source, cPath(rejectedFolder, target)) == 0 {
-                unlink(source)
+            do {
+                try POSIXFile.link(at: folder, name, to: rejected, target)
+                POSIXFile.removeName(at: folder, name)
                 return target
-            }
-            if errno != EEXIST {
-                // Links fail on some mounts: fall back to a rename that checked for a clash first.
-                if access(cPath(rejectedFolder, target), F_OK) != 0, Glibc.rename(source, cPath(rejectedFolder, target)) == 0 { return target }
-                logger.error("cannot move refused file aside", metadata: ["file": "\(String(decoding: name, as: UTF8.self))", "errno": "\(errno)"])
-                return nil
+            } catch where error.errno == EEXIST {
+                continue
+            } catch {
+                // Links fail on some mounts: a rename that never replaces is the fallback.
+                do {
+                    try POSIXFile.renameNoReplace(at: folder, name, to: rejected, target)
+                    return target
+                } catch where error.errno == EEXIST {
+                    continue
+                } catch {
+                    logger.error("cannot move refused file aside", metadata: ["file": "\(String(decoding: name, as: UTF8.self))", "error": "\(error)"])
+                    return nil
+                }
             }
         }
         return nil
@@ -130,15 +162,15 @@ extension HotFolderIntake {
         return name + suffix
     }
 
-    func writeErrorFile(in directory: String, for target: [UInt8], text: String) {
-        let finalPath = cPath(directory, target + Array(".error.txt".utf8))
-        let temporaryPath = cPath(directory, Array(".".utf8) + target + Array(".error.tmp".utf8))
-        let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o660)
-        guard fd >= 0 else { return }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { raw in (try? POSIXFile.writeAll(fd, raw, path: "error file")) != nil }
-        fsync(fd)
-        close(fd)
-        if written { Glibc.rename(temporaryPath, finalPath) } else { unlink(temporaryPath) }
+    /// `TARGET.error.txt` in `directory` (`rejected/`, or the hot folder itself for a document
+    /// waiting for its attachments), through `.TARGET.error.tmp`: a link planted at either name
+    /// is replaced or refused, never written through.
+    func writeErrorFile(in directory: Int32, for target: [UInt8], text: String) {
+        do {
+            try POSIXFile.replaceFile(at: directory, target + Array(".error.txt".utf8), temporary: Array(".".utf8) + target + Array(".error.tmp".utf8),
+                                      contents: Array(text.utf8), mode: 0o660)
+        } catch {
+            logger.error("cannot write the error file", metadata: ["file": "\(String(decoding: target, as: UTF8.self))", "error": "\(error)"])
+        }
     }
 }

@@ -97,7 +97,13 @@ package final class HotFolderIntake: Service, Sendable {
 
     package func run() async throws {
         try POSIXFile.makeDirectory(settings.folder, mode: 0o770)
-        try POSIXFile.makeDirectory(rejectedFolder, mode: 0o770)
+        // Made through the folder's descriptor (never through a link a share user put there);
+        // one that cannot be made only stops refused files from moving, so intake goes on.
+        let folder = try POSIXFile.openDirectory(settings.folder)
+        do { close(try openRejected(folder)) } catch {
+            logger.error("rejected/ cannot be opened; refused files will stay where they are", metadata: ["error": "\(error)"])
+        }
+        close(folder)
         let watcher = try DirectoryWatcher(directory: settings.folder) { [self] event in
             switch event {
             case .completed(let name): enqueue(name)

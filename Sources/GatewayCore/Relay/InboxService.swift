@@ -111,9 +111,11 @@ package struct InboxService: Service {
             }
         }
         do {
-            let name = try await InboxFolderWriter(folder: folder).place(record, packagePath: context.store.layout.inboxPath(hubID: record.hubID))
+            let writer = InboxFolderWriter(folder: folder, layout: context.store.layout)
+            let name = try await writer.place(record, packagePath: context.store.layout.inboxPath(hubID: record.hubID))
             record.folder = name
             try context.store.saveInbound(record)
+            writer.placed(hubID: record.hubID)
             context.logger.notice("incoming document placed in the inbox folder", metadata: ["hub.id": "\(record.hubID)", "folder": "\(name)"])
         } catch {
             context.logger.error("could not place an incoming document in the inbox folder",
@@ -147,7 +149,7 @@ package struct InboxService: Service {
             record.verdict = verdict
             do { try context.store.saveInbound(record) } catch { continue }
             if let name = record.folder, verdict.outcome != earlier.outcome {
-                let writer = InboxFolderWriter(folder: context.settings.inboxFolder)
+                let writer = InboxFolderWriter(folder: context.settings.inboxFolder, layout: context.store.layout)
                 try? writer.updateVerdict(folderName: name, verdict)
                 // Found invalid now: marked in its name as if it had been on arrival.
                 if verdict.outcome == .invalid, let marked = try? writer.markInvalid(folderName: name) {
