@@ -1,5 +1,6 @@
 // `gatewayd status`: the running daemon's state for the technician.
 import ArgumentParser
+import Console
 import DocumentModel
 import Foundation
 import GatewayCore
@@ -10,7 +11,8 @@ struct Status: AsyncParsableCommand {
     @OptionGroup var location: Location
 
     func run() async throws {
-        let status = try await CLI.call { try await LocalAPIClient(socketPath: try location.resolve().socketPath).status() }
+        let configuration = try await CLI.call { try location.resolve() }
+        let status = try await CLI.call { try await LocalAPIClient(socketPath: configuration.socketPath).status() }
         if json { try CLI.printJSON(status); return }
         var lines = [
             "gatewayd \(status.version), pid \(status.pid), chạy từ / since \(GatewayJSON.format(status.startedAt))",
@@ -56,6 +58,29 @@ struct Status: AsyncParsableCommand {
                 if let problem = token.problem { lines.append("    \(problem)") }
             }
         }
+        lines += consoleLines(configuration)
         print(lines.joined(separator: "\n"))
+    }
+
+    /// The console's CA fingerprint — what the technician compares on each PC, never only the
+    /// page's own (an impostor would show one too) — and, until the first quản trị exists, the
+    /// setup code (readable by whoever may read the data directory).
+    func consoleLines(_ configuration: GatewayConfiguration) -> [String] {
+        guard configuration.console.enabled else { return ["Trang quản lý / console: tắt / disabled"] }
+        let ca = BoxCA(layout: configuration.layout)
+        var lines = ["Trang quản lý / console: https://\(configuration.console.listen)"]
+        if let fingerprints = try? BoxCA.fingerprints(ofPEMFile: ca.caCertificatePath) {
+            lines.append("  Chứng thư gốc / CA SHA-256: \(fingerprints.sha256)")
+            lines.append("  (Windows Thumbprint, SHA-1: \(fingerprints.sha1))")
+        } else {
+            lines.append("  Chứng thư gốc / CA: chưa tạo / not made yet (\(ca.caCertificatePath))")
+        }
+        let setup = SetupCode(layout: configuration.layout)
+        if let code = setup.read() {
+            lines.append("  Mã cài đặt (dùng một lần) / setup code (one use): \(code)")
+        } else if FileManager.default.fileExists(atPath: setup.path) {
+            lines.append("  Mã cài đặt / setup code: cần quyền đọc \(setup.path) / needs permission to read \(setup.path)")
+        }
+        return lines
     }
 }

@@ -1,0 +1,261 @@
+// The console's routes in memory (Hummingbird's router test framework) over a real store, with a
+// clock the test moves: first run, login, session expiry, CSRF, roles, lock-out.
+@testable import Console
+import Foundation
+import GatewayCore
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Synchronization
+import TestSupport
+import XCTest
+
+final class ConsoleRouterTests: XCTestCase {
+    /// The time the console sees; only the test moves it.
+    final class TestClock: Sendable {
+        let date = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        var now: Date { date.withLock { $0 } }
+        func advance(_ seconds: TimeInterval) { date.withLock { $0.addTimeInterval(seconds) } }
+    }
+
+    /// A browser's memory: the cookies it was given and the last form's CSRF token.
+    struct Browser {
+        let client: any TestClientProtocol
+        var cookies: [String: String] = [:]
+        var csrf = ""
+
+        mutating func get(_ path: String) async throws -> (status: HTTPResponse.Status, location: String?, body: String) {
+            try await send(path, .get, body: nil)
+        }
+
+        /// A form as a browser posts it, with the page's CSRF token unless `csrf` says otherwise.
+        mutating func post(_ path: String, _ fields: [String: String], csrf: String? = nil) async throws
+            -> (status: HTTPResponse.Status, location: String?, body: String) {
+            var fields = fields
+            fields["csrf"] = csrf ?? self.csrf
+            let body = fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+            return try await send(path, .post, body: body)
+        }
+
+        private mutating func send(_ path: String, _ method: HTTPRequest.Method, body: String?) async throws
+            -> (status: HTTPResponse.Status, location: String?, body: String) {
+            var headers: HTTPFields = [:]
+            if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+            if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
+            let response = try await client.execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+            for field in response.headers[values: .setCookie] {
+                let pair = field.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let value = pair.count > 1 ? String(pair[1]) : ""
+                if value.isEmpty { cookies[String(pair[0])] = nil } else { cookies[String(pair[0])] = value }
+            }
+            let text = String(buffer: response.body)
+            if let range = text.range(of: "name=\"csrf\" value=\"") {
+                csrf = String(text[range.upperBound...].prefix { $0 != "\"" })
+            }
+            return (response.status, response.headers[.location], text)
+        }
+    }
+
+    var directory = ""
+    let clock = TestClock()
+    let admin = TestSecrets.value("password.console-admin")
+    let other = TestSecrets.value("password.console-other")
+
+    override func setUp() {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("console-router-\(UUID().uuidString)").path
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// What a test's closure works with (the test case itself is not Sendable).
+    struct Rig: Sendable {
+        let client: any TestClientProtocol
+        let server: ConsoleServer
+        let accounts: AccountStore
+        let clock: TestClock
+        let admin: String
+        let other: String
+    }
+
+    func withConsole(_ test: @escaping @Sendable (Rig) async throws -> Void) async throws {
+        let layout = StoreLayout(dataDirectory: directory)
+        let store = try DocumentStore(layout: layout, limits: .init(), logger: Logger(label: "test"), ioPool: .singleton)
+        let setupCode = SetupCode(layout: layout)
+        _ = try setupCode.ensure()
+        let ca = BoxCA(layout: layout)
+        try ca.prepare(names: ServerNames(dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1]]), now: clock.now)
+        let clock = clock
+        let server = ConsoleServer(accounts: store.accounts, rules: AccountRules(leaderIdentities: []), setupCode: setupCode, ca: ca,
+                                   counts: { try store.countsByState() }, tokens: nil, now: { clock.now }, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let application = Application(router: server.router())
+        let (admin, other) = (admin, other)
+        try await application.test(.router) { client in
+            try await test(Rig(client: client, server: server, accounts: store.accounts, clock: clock, admin: admin, other: other))
+        }
+    }
+
+    /// First run to a logged-in administrator.
+    static func setUpAdministrator(_ browser: inout Browser, _ rig: Rig) async throws {
+        let (server, admin) = (rig.server, rig.admin)
+        _ = try await browser.get("/setup")
+        let code = try XCTUnwrap(rig.server.setupCode.read())
+        let done = try await browser.post("/setup", ["code": code, "login": "admin", "display_name": "Quản trị", "password": admin, "password_again": admin])
+        XCTAssertEqual(done.location, "/login?done=setup", done.body)
+        try await logIn(&browser, "admin", admin)
+    }
+
+    static func logIn(_ browser: inout Browser, _ login: String, _ password: String) async throws {
+        _ = try await browser.get("/login")
+        let answer = try await browser.post("/login", ["login": login, "password": password])
+        XCTAssertEqual(answer.status, .seeOther, answer.body)
+        XCTAssertNotNil(browser.cookies["gw_session"])
+    }
+
+    func testFirstRunLeadsToSetupUntilAnAdministratorExists() async throws {
+        try await withConsole { rig in
+            var browser = Browser(client: rig.client)
+            for path in ["/", "/users", "/login"] {
+                let answer = try await browser.get(path)
+                XCTAssertEqual(answer.status, .seeOther, path)
+                XCTAssertEqual(answer.location, "/setup", path)
+            }
+            do { let got = try await browser.get("/ca").status; XCTAssertEqual(got, .ok, "the CA's page is open before setup") }
+            let form = try await browser.get("/setup")
+            XCTAssertTrue(form.body.contains("Mã cài đặt"), form.body)
+            let wrong = try await browser.post("/setup", ["code": "0000-0000-0000", "login": "admin", "display_name": "A", "password": rig.admin,
+                                                          "password_again": rig.admin])
+            XCTAssertEqual(wrong.status, .forbidden)
+            XCTAssertTrue(wrong.body.contains("Mã cài đặt không đúng"))
+            try await Self.setUpAdministrator(&browser, rig)
+            XCTAssertNil(rig.server.setupCode.read(), "the code is used up")
+            do { let got = try await browser.get("/setup").location; XCTAssertEqual(got, "/login") }
+            do { let got = try await browser.get("/").status; XCTAssertEqual(got, .ok) }
+        }
+    }
+
+    func testASessionEndsWhenIdleAndAfterTwelveHours() async throws {
+        try await withConsole { rig in
+            let clock = rig.clock
+            var browser = Browser(client: rig.client)
+            try await Self.setUpAdministrator(&browser, rig)
+            clock.advance(29 * 60)
+            do { let got = try await browser.get("/").status; XCTAssertEqual(got, .ok) }
+            clock.advance(29 * 60)
+            do { let got = try await browser.get("/").status; XCTAssertEqual(got, .ok, "the last request kept it alive") }
+            clock.advance(30 * 60)
+            do { let got = try await browser.get("/").location; XCTAssertEqual(got, "/login", "idle for 30 minutes") }
+
+            try await Self.logIn(&browser, "admin", rig.admin)
+            for _ in 0..<24 {
+                clock.advance(29 * 60)
+                do { let got = try await browser.get("/").status; XCTAssertEqual(got, .ok) }
+            }
+            clock.advance(29 * 60)  // 12 h 5 min after the login
+            do { let got = try await browser.get("/").location; XCTAssertEqual(got, "/login", "twelve hours after the login") }
+        }
+    }
+
+    func testFormsWithoutTheSessionsCSRFTokenAreRefused() async throws {
+        try await withConsole { rig in
+            var browser = Browser(client: rig.client)
+            try await Self.setUpAdministrator(&browser, rig)
+            _ = try await browser.get("/users")
+            let user = ["login": "clerk", "display_name": "<script>alert(1)</script>", "role": "van_thu", "password": rig.other, "password_again": rig.other]
+            do { let got = try await browser.post("/users", user, csrf: "").status; XCTAssertEqual(got, .forbidden) }
+            do { let got = try await browser.post("/users", user, csrf: Secrets.randomToken()).status; XCTAssertEqual(got, .forbidden) }
+            XCTAssertNil(try rig.accounts.user("clerk"), "nothing changed")
+            do { let got = try await browser.post("/users", user).location; XCTAssertEqual(got, "/users?done=added") }
+            let list = try await browser.get("/users")
+            XCTAssertTrue(list.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            XCTAssertFalse(list.body.contains("<script>"))
+            // The login form's token is tied to its own cookie.
+            var stranger = Browser(client: rig.client)
+            _ = try await stranger.get("/login")
+            stranger.cookies["gw_form"] = Secrets.randomToken()
+            do { let got = try await stranger.post("/login", ["login": "admin", "password": rig.admin]).status; XCTAssertEqual(got, .forbidden) }
+            let audit = try rig.accounts.auditEntries().map(\.action)
+            XCTAssertEqual(audit.filter { $0 == "csrf_refused" }.count, 2, "\(audit)")
+            XCTAssertTrue(audit.contains("user_add"))
+        }
+    }
+
+    func testPagesRefuseWithoutASessionOrTheRole() async throws {
+        try await withConsole { rig in
+            var browser = Browser(client: rig.client)
+            try await Self.setUpAdministrator(&browser, rig)
+            _ = try await browser.get("/users")
+            _ = try await browser.post("/users", ["login": "clerk", "display_name": "Văn thư", "role": "van_thu", "password": rig.other,
+                                                  "password_again": rig.other])
+            var nobody = Browser(client: rig.client)
+            do { let got = try await nobody.get("/").location; XCTAssertEqual(got, "/login") }
+            do { let got = try await nobody.get("/users").location; XCTAssertEqual(got, "/login") }
+            do { let got = try await nobody.post("/users", ["login": "x"]).status; XCTAssertEqual(got, .forbidden) }
+            var clerk = Browser(client: rig.client)
+            try await Self.logIn(&clerk, "clerk", rig.other)
+            do { let got = try await clerk.get("/").status; XCTAssertEqual(got, .ok) }
+            do { let got = try await clerk.get("/users").status; XCTAssertEqual(got, .forbidden, "only a quản trị") }
+            // Disabled: the session ends at once.
+            _ = try await browser.get("/users")
+            do { let got = try await browser.post("/users/disable", ["login": "clerk"]).location; XCTAssertEqual(got, "/users?done=changed") }
+            do { let got = try await clerk.get("/").location; XCTAssertEqual(got, "/login") }
+            XCTAssertTrue(try XCTUnwrap(rig.accounts.user("clerk")).disabled)
+            // Logging out ends the session on the server, not only the cookie.
+            let cookie = try XCTUnwrap(browser.cookies["gw_session"])
+            _ = try await browser.get("/")
+            do { let got = try await browser.post("/logout", [:]).location; XCTAssertEqual(got, "/login") }
+            browser.cookies["gw_session"] = cookie
+            do { let got = try await browser.get("/").location; XCTAssertEqual(got, "/login") }
+        }
+    }
+
+    func testLockOutPerAddressAndGrowingDelayPerAccount() async throws {
+        try await withConsole { rig in
+            let clock = rig.clock
+            var browser = Browser(client: rig.client)
+            try await Self.setUpAdministrator(&browser, rig)
+            // The account: five free failures, then a delay in which even the right password waits.
+            var guesser = Browser(client: rig.client)
+            for _ in 0..<5 {
+                _ = try await guesser.get("/login")
+                do { let got = try await guesser.post("/login", ["login": "admin", "password": rig.other]).status; XCTAssertEqual(got, .unauthorized) }
+            }
+            _ = try await guesser.get("/login")
+            let delayed = try await guesser.post("/login", ["login": "admin", "password": rig.admin])
+            XCTAssertEqual(delayed.status, .tooManyRequests)
+            XCTAssertTrue(delayed.body.contains("chờ một lát"), delayed.body)
+            clock.advance(2)
+            try await Self.logIn(&guesser, "admin", rig.admin)
+            XCTAssertEqual(try rig.accounts.user("admin")?.failedLogins, 0, "a success clears the delay")
+
+            // The address: ten failures (any login) in a quarter hour, then refused 15 minutes.
+            clock.advance(15 * 60)  // the five above no longer count
+            for index in 0..<10 {
+                _ = try await guesser.get("/login")
+                do { let got = try await guesser.post("/login", ["login": "nobody\(index)", "password": "x"]).status; XCTAssertEqual(got, .unauthorized) }
+            }
+            _ = try await guesser.get("/login")
+            let refused = try await guesser.post("/login", ["login": "admin", "password": rig.admin])
+            XCTAssertEqual(refused.status, .tooManyRequests)
+            XCTAssertTrue(refused.body.contains("15 phút"), refused.body)
+            clock.advance(15 * 60)
+            try await Self.logIn(&guesser, "admin", rig.admin)
+            let actions = try rig.accounts.auditEntries(limit: 1000).map(\.action)
+            XCTAssertEqual(actions.filter { $0 == "login_failed" }.count, 15)
+            XCTAssertEqual(actions.filter { $0 == "login_refused" }.count, 2)
+            XCTAssertEqual(actions.filter { $0 == "login" }.count, 3)
+        }
+    }
+
+    func testTheLanguageIsVietnameseUnlessEnglishIsChosen() async throws {
+        try await withConsole { rig in
+            var browser = Browser(client: rig.client)
+            do { let got = try await browser.get("/setup").body.contains("Cài đặt lần đầu"); XCTAssertTrue(got) }
+            do { let got = try await browser.get("/setup?lang=en").body.contains("First-run setup"); XCTAssertTrue(got) }
+            XCTAssertEqual(browser.cookies["gw_lang"], "en")
+            do { let got = try await browser.get("/setup").body.contains("First-run setup"); XCTAssertTrue(got, "kept in the cookie") }
+            do { let got = try await browser.get("/setup?lang=vi").body.contains("Cài đặt lần đầu"); XCTAssertTrue(got) }
+        }
+    }
+}
