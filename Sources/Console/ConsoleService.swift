@@ -9,13 +9,25 @@ import NIOSSL
 import ServiceLifecycle
 
 package enum ConsoleDoor {
-    /// What `gatewayd serve` adds to its service group: nothing when `[console] enabled = false`.
+    /// What `gatewayd serve` adds to its service group: nothing when `[console] enabled = false`,
+    /// nor when its certificates cannot be made (a full disk): the box goes on taking documents
+    /// in and sending them without its console.
     package static func services(configuration: GatewayConfiguration, store: DocumentStore, tokens: (any TokenStatusSource)?,
-                                 logger: Logger) throws -> [any Service] {
+                                 logger: Logger) -> [any Service] {
         guard configuration.console.enabled, let address = TCPAddress(configuration.console.listen) else {
             logger.notice("console disabled ([console] enabled = false)")
             return []
         }
+        do {
+            return [try make(configuration: configuration, address: address, store: store, tokens: tokens, logger: logger)]
+        } catch {
+            logger.critical("console not started: \(error)")
+            return []
+        }
+    }
+
+    static func make(configuration: GatewayConfiguration, address: TCPAddress, store: DocumentStore, tokens: (any TokenStatusSource)?,
+                     logger: Logger) throws -> ConsoleService {
         let layout = configuration.layout
         let ca = BoxCA(layout: layout)
         var names = ServerNames.ofThisMachine()
@@ -41,7 +53,7 @@ package enum ConsoleDoor {
         tls.minimumTLSVersion = .tlsv12
         // A browser that left without close_notify must not hold up the daemon's stop.
         tls.shutdownTimeout = .seconds(1)
-        return [ConsoleService(server: server, host: address.host, port: address.port, tls: tls, logger: logger)]
+        return ConsoleService(server: server, host: address.host, port: address.port, tls: tls, logger: logger)
     }
 }
 
