@@ -46,7 +46,7 @@ package struct BoxCA: Sendable {
             try Self.writeDurably(caCertificatePath, ca.serializeAsPEM().pemString, mode: 0o644)
             made.append("ca")
         }
-        if let current = try? Certificate(pemEncoded: String(contentsOfFile: serverCertificatePath, encoding: .utf8)),
+        if let current = try? Self.firstCertificate(inPEMFile: serverCertificatePath),
            (try? P256.Signing.PrivateKey(pemRepresentation: String(contentsOfFile: serverKeyPath, encoding: .utf8))) != nil,
            ca.publicKey.isValidSignature(current.signature, for: current),
            current.notValidAfter.timeIntervalSince(now) > Self.renewBefore,
@@ -71,6 +71,13 @@ package struct BoxCA: Sendable {
         let der = serializer.serializedBytes
         func hex(_ digest: some Sequence<UInt8>) -> String { digest.map { String(format: "%02X", $0) }.joined(separator: ":") }
         return (hex(SHA256.hash(data: der)), hex(Insecure.SHA1.hash(data: der)))
+    }
+
+    /// The first certificate of a PEM file (the server's file holds its chain: itself, then the CA).
+    static func firstCertificate(inPEMFile path: String) throws -> Certificate {
+        let documents = try PEMDocument.parseMultiple(pemString: String(contentsOfFile: path, encoding: .utf8))
+        guard let first = documents.first else { throw ASN1Error.invalidPEMDocument(reason: "no certificate in \(path)") }
+        return try Certificate(pemDocument: first)
     }
 
     static func makeCA(now: Date) throws -> (P256.Signing.PrivateKey, Certificate) {

@@ -33,7 +33,12 @@ extension ConsoleServer {
     // MARK: first run
 
     func setupPage(_ visit: Visit) async throws -> Response {
-        try setupForm(visit, problem: nil)
+        // No quản trị left (the last one disabled from the command line): a new code, as at start.
+        if setupCode.read() == nil {
+            _ = try setupCode.ensure()
+            logger.notice("console waiting for its first administrator: the setup code is shown by `gatewayd status`", metadata: ["new_code": "true"])
+        }
+        return try setupForm(visit, problem: nil)
     }
 
     func setupForm(_ visit: Visit, problem: String?, status: HTTPResponse.Status = .ok) throws -> Response {
