@@ -101,7 +101,10 @@ package final class ConsoleServer: Sendable {
         let query = Self.parseForm(request.uri.query ?? "")
         let chosen = query["lang"].flatMap(Language.init)
         let language = chosen ?? cookies[Self.languageCookie].flatMap(Language.init) ?? .vi
-        var visit = Visit(page: PageContext(language: language, viewer: nil, path: request.uri.path), address: context.address, query: query)
+        // The language link goes back to this page: only a path of ours (never "//host", which a
+        // browser would take for another site).
+        let path = request.uri.path.hasPrefix("/") && !request.uri.path.hasPrefix("//") ? request.uri.path : "/"
+        var visit = Visit(page: PageContext(language: language, viewer: nil, path: path), address: context.address, query: query)
         var response: Response
         do {
             response = try await gate(request, cookies: cookies, access: access, visit: &visit, body)

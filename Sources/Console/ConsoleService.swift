@@ -33,7 +33,9 @@ package enum ConsoleDoor {
         let certificate = try ServerCertificate(ca: BoxCA(layout: layout), listenHost: address.host, logger: logger)
         let accounts = store.accounts
         let setupCode = SetupCode(layout: layout)
-        if try !accounts.administratorExists() {
+        if try accounts.administratorExists() {
+            setupCode.consume()  // an administrator made from the command line leaves none to use
+        } else {
             // The code itself is never logged (a log is read by more people than the data
             // directory's 0600 file); the technician reads it with `gatewayd status`.
             let (_, new) = try setupCode.ensure()

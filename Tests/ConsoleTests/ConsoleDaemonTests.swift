@@ -151,6 +151,22 @@ final class ConsoleDaemonTests: XCTestCase {
     }
 }
 
+extension ConsoleDaemonTests {
+    /// The first quản trị made on the box's command line: the setup code is used up with it.
+    func testAnAdministratorFromTheCommandLineEndsTheSetup() throws {
+        XCTAssertEqual(curl("/").location, "/setup")
+        XCTAssertTrue(gatewayd(["status"]).out.contains("setup code"))
+        let wrongRole = gatewayd(["user", "add", "boss", "--name", "Chủ tịch", "--role", "chu_tich"], stdin: "unused")
+        XCTAssertEqual(wrongRole.status, 64, wrongRole.err)
+        let added = gatewayd(["user", "add", "boss", "--name", "Quản trị", "--role", "quan_tri"], stdin: TestSecrets.value("password.console-admin"))
+        XCTAssertEqual(added.status, 0, added.err)
+        XCTAssertFalse(gatewayd(["status"]).out.contains("setup code"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: data + "/console/setup-code"))
+        XCTAssertEqual(curl("/").location, "/login")
+        XCTAssertEqual(curl("/setup").location, "/login")
+    }
+}
+
 enum SetupCodeDigits {
     static func of(_ code: String) -> String { code.filter(\.isNumber) }
 }

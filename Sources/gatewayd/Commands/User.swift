@@ -40,6 +40,8 @@ struct User: AsyncParsableCommand {
                     var user = accepted.user
                     user.passwordHash = Passwords.hash(accepted.password)
                     try accounts.add(user, audit: UserStore.audit("user_add", user.login, detail: user.role.rawValue))
+                    // A quản trị exists now: the first-run code has nothing left to open.
+                    if user.role == .quanTri { SetupCode(layout: configuration.layout).consume() }
                     print("Đã thêm / added: \(user.login) (\(user.role.rawValue))")
                 }
             }
