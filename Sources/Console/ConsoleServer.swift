@@ -127,7 +127,9 @@ package final class ConsoleServer: Sendable {
         }
         let posted = request.method == .post
         if posted {
-            let buffer = try await request.body.collect(upTo: Self.formLimit)
+            guard let buffer = try? await request.body.collect(upTo: Self.formLimit) else {
+                return refusal(.contentTooLarge, .tooLarge, visit)
+            }
             visit.form = Self.parseForm(String(buffer: buffer))
         }
         switch access {

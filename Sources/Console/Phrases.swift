@@ -19,7 +19,7 @@ package enum Phrase: CaseIterable, Sendable {
     case invalidLogin, invalidDisplayName, passwordTooShort, passwordsDiffer, identityRequired, identityNotALeader, identityTaken, userExists
     case roleVanThu, roleLanhDao, roleQuanTri
     case caTitle, caExplain, caDownload, caFingerprint, caStepsWindows
-    case failed
+    case failed, tooLarge
 
     package func text(in language: Language) -> String {
         let (vi, en) = words
@@ -96,6 +96,7 @@ package enum Phrase: CaseIterable, Sendable {
         case .caStepsWindows:
             ("Trên Windows: mở tệp đã tải → Cài đặt chứng thư (Install Certificate) → Máy cục bộ (Local Machine) → Đặt tất cả chứng thư vào kho sau → Duyệt → Trusted Root Certification Authorities → Tiếp → Hoàn tất. Sau đó mở lại trình duyệt.",
              "On Windows: open the downloaded file → Install Certificate → Local Machine → Place all certificates in the following store → Browse → Trusted Root Certification Authorities → Next → Finish. Then restart the browser.")
+        case .tooLarge: ("Nội dung gửi lên quá lớn.", "What was sent is too large.")
         case .failed: ("Có lỗi, chưa làm được. Hãy thử lại hoặc báo kỹ thuật viên.", "Something went wrong; nothing was done. Try again or tell the technician.")
         }
     }

@@ -93,6 +93,11 @@ final class ConsoleDaemonTests: XCTestCase {
         XCTAssertTrue(status.out.contains("CA SHA-256: \(fingerprint)"), status.out)
         let codeLine = try XCTUnwrap(status.out.split(separator: "\n").first { $0.contains("setup code") }, status.out)
         let code = try XCTUnwrap(codeLine.split(separator: " ").last.map(String.init))
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(gatewayd(["status", "--json"]).out.utf8)) as? [String: Any])
+        let console = try XCTUnwrap(json["console"] as? [String: Any], "\(json)")
+        XCTAssertEqual(console["ca_sha256"] as? String, fingerprint)
+        XCTAssertEqual(console["setup_code_waiting"] as? Bool, true)
+        XCTAssertNotNil(json["documents_by_state"], "the daemon's own fields are kept")
         let mode = try FileManager.default.attributesOfItem(atPath: data + "/console/ca.key")[.posixPermissions] as? Int
         XCTAssertEqual(mode, 0o600)
 

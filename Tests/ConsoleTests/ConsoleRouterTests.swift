@@ -175,6 +175,8 @@ final class ConsoleRouterTests: XCTestCase {
             _ = try await stranger.get("/login")
             stranger.cookies["gw_form"] = Secrets.randomToken()
             do { let got = try await stranger.post("/login", ["login": "admin", "password": rig.admin]).status; XCTAssertEqual(got, .forbidden) }
+            // A form over 64 KiB is refused before it is read whole.
+            do { let got = try await browser.post("/users", ["display_name": String(repeating: "x", count: 70_000)]).status; XCTAssertEqual(got, .contentTooLarge) }
             let audit = try rig.accounts.auditEntries().map(\.action)
             XCTAssertEqual(audit.filter { $0 == "csrf_refused" }.count, 2, "\(audit)")
             XCTAssertTrue(audit.contains("user_add"))

@@ -13,7 +13,7 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let configuration = try await CLI.call { try location.resolve() }
         let status = try await CLI.call { try await LocalAPIClient(socketPath: configuration.socketPath).status() }
-        if json { try CLI.printJSON(status); return }
+        if json { try CLI.printJSON(WithConsole(status: status, console: ConsoleSummary(configuration))); return }
         var lines = [
             "gatewayd \(status.version), pid \(status.pid), chạy từ / since \(GatewayJSON.format(status.startedAt))",
             "Thư mục dữ liệu / data dir: \(status.dataDirectory)",
@@ -60,6 +60,41 @@ struct Status: AsyncParsableCommand {
         }
         lines += consoleLines(configuration)
         print(lines.joined(separator: "\n"))
+    }
+
+    /// `status --json`: the daemon's answer with the console's part beside it (the setup code
+    /// only as waiting or not: the JSON goes to status files that are shown more widely).
+    struct WithConsole: Encodable {
+        let status: DaemonStatus
+        let console: ConsoleSummary
+
+        enum Key: String, CodingKey { case console }
+
+        func encode(to encoder: any Encoder) throws {
+            try status.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(console, forKey: .console)
+        }
+    }
+
+    struct ConsoleSummary: Encodable {
+        var enabled: Bool
+        var listen: String
+        var caSHA256: String?
+        var caSHA1: String?
+        var setupCodeWaiting: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case enabled, listen, caSHA256 = "ca_sha256", caSHA1 = "ca_sha1", setupCodeWaiting = "setup_code_waiting"
+        }
+
+        init(_ configuration: GatewayConfiguration) {
+            let ca = BoxCA(layout: configuration.layout)
+            let fingerprints = try? BoxCA.fingerprints(ofPEMFile: ca.caCertificatePath)
+            (enabled, listen) = (configuration.console.enabled, configuration.console.listen)
+            (caSHA256, caSHA1) = (fingerprints?.sha256, fingerprints?.sha1)
+            setupCodeWaiting = FileManager.default.fileExists(atPath: SetupCode(layout: configuration.layout).path)
+        }
     }
 
     /// The console's CA fingerprint — what the technician compares on each PC, never only the
