@@ -104,7 +104,12 @@ extension ConsoleServer {
     // MARK: login and logout
 
     func loginPage(_ visit: Visit) async throws -> Response {
-        try loginForm(visit, problem: nil, done: visit.query["done"] == "setup" ? visit.t(.setupDone) : nil)
+        let done: Phrase? = switch visit.query["done"] {
+        case "setup": .setupDone
+        case "password": .passwordChanged
+        default: nil
+        }
+        return try loginForm(visit, problem: nil, done: done.map(visit.t))
     }
 
     func loginForm(_ visit: Visit, problem: String?, done: String? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
@@ -198,13 +203,19 @@ extension ConsoleServer {
 
     func usersList(_ visit: Visit, problem: String?, done: String? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
         let csrf = visit.page.viewer?.csrf ?? ""
+        /// A button that posts one account's login to `path`.
+        func action(_ path: String, _ login: String, _ label: Phrase) -> HTML {
+            """
+            <form method="post" action="\(path)" class="inline">\(Layout.csrfField(csrf))<input type="hidden" name="login" value="\(login)">\
+            <button>\(visit.t(label))</button></form>
+            """
+        }
         let rows = try accounts.users().map { user -> HTML in
-            let action: HTML = user.disabled
-                ? "<form method=\"post\" action=\"/users/enable\" class=\"inline\">\(Layout.csrfField(csrf))<input type=\"hidden\" name=\"login\" value=\"\(user.login)\"><button>\(visit.t(.enable))</button></form>"
-                : "<form method=\"post\" action=\"/users/disable\" class=\"inline\">\(Layout.csrfField(csrf))<input type=\"hidden\" name=\"login\" value=\"\(user.login)\"><button>\(visit.t(.disable))</button></form>"
+            let toggle = user.disabled ? action("/users/enable", user.login, .enable) : action("/users/disable", user.login, .disable)
+            let unlock = user.failedLogins > 0 ? action("/users/unlock", user.login, .unlock) : ""
             return """
                 <tr><td>\(user.login)</td><td>\(user.displayName)</td><td>\(visit.t(user.role.phrase))</td><td>\(user.identity ?? "")</td>\
-                <td>\(visit.t(user.disabled ? .disabled : .active))</td><td>\(action)</td></tr>
+                <td>\(visit.t(user.disabled ? .disabled : .active))</td><td>\(user.failedLogins)</td><td>\(toggle) \(unlock)</td></tr>
                 """
         }
         let roles = ConsoleRole.allCases.map { role -> HTML in
@@ -214,7 +225,7 @@ extension ConsoleServer {
         let body: HTML = """
             \(Layout.notice(done, error: false))\(Layout.notice(problem))
             <h2>\(visit.t(.userList))</h2>
-            <table><tr><th>\(visit.t(.login))</th><th>\(visit.t(.displayName))</th><th>\(visit.t(.role))</th><th>\(visit.t(.identity))</th><th></th><th></th></tr>
+            <table><tr><th>\(visit.t(.login))</th><th>\(visit.t(.displayName))</th><th>\(visit.t(.role))</th><th>\(visit.t(.identity))</th><th></th><th>\(visit.t(.failedLogins))</th><th></th></tr>
             \(rows)</table>
             <h2>\(visit.t(.addUser))</h2>
             <form method="post" action="/users" class="stack">\(Layout.csrfField(csrf))
@@ -266,5 +277,63 @@ extension ConsoleServer {
         }
         logger.notice("console: user \(disabled ? "disabled" : "enabled")", metadata: ["login": "\(login)", "by": "\(admin.login)"])
         return Self.redirect("/users?done=changed")
+    }
+}
+
+extension ConsoleServer {
+    // MARK: one's own password, an account's failures
+
+    func unlockUser(_ visit: Visit) async throws -> Response {
+        guard let (admin, _) = visit.page.viewer else { return Self.redirect("/login") }
+        let login = visit.form["login"] ?? ""
+        do {
+            try accounts.unlock(login, audit: ConsoleAuditEntry(at: now(), actor: admin.login, action: "unlock", subject: login, address: visit.address))
+        } catch AccountStore.Failure.noSuchUser {
+            return refusal(.notFound, .notFound, visit)
+        }
+        return Self.redirect("/users?done=changed")
+    }
+
+    func passwordPage(_ visit: Visit) async throws -> Response {
+        passwordForm(visit, problem: nil)
+    }
+
+    func passwordForm(_ visit: Visit, problem: String?, status: HTTPResponse.Status = .ok) -> Response {
+        let body: HTML = """
+            \(Layout.notice(problem))
+            <form method="post" action="/password" class="stack">\(Layout.csrfField(visit.page.viewer?.csrf ?? ""))
+            <label>\(visit.t(.currentPassword)) <input name="current" type="password" required autocomplete="current-password"></label>
+            <label>\(visit.t(.newPassword)) <input name="password" type="password" required autocomplete="new-password"></label>
+            <label>\(visit.t(.passwordAgain)) <input name="password_again" type="password" required autocomplete="new-password"></label>
+            <button type="submit">\(visit.t(.changePassword))</button></form>
+            """
+        return Self.page(status, Layout.page(title: visit.t(.changePassword), body, visit.page))
+    }
+
+    /// The current password first (a session left open on a shared PC must not be enough), counted
+    /// like a failed login when wrong; a new password ends every session of the account.
+    func changePassword(_ visit: Visit) async throws -> Response {
+        guard let (user, _) = visit.page.viewer else { return Self.redirect("/login") }
+        let now = now()
+        let current = visit.form["current"] ?? "", password = visit.form["password"] ?? ""
+        if let problem = rules.check(password: password, again: visit.form["password_again"] ?? "") {
+            return passwordForm(visit, problem: visit.t(problem.phrase), status: .badRequest)
+        }
+        if let refused = try addressRefusal(visit, now: now, login: user.login) { return refusal(.tooManyRequests, refused, visit) }
+        if lockOut.accountRefusedUntil(user, now: now) != nil { return passwordForm(visit, problem: visit.t(.accountDelayed), status: .tooManyRequests) }
+        let hash = user.passwordHash
+        guard try await slow({ Passwords.verify(current, hash: hash) }) else {
+            try accounts.recordFailure(login: user.login, address: visit.address,
+                                       audit: ConsoleAuditEntry(at: now, actor: user.login, action: "password_failed", subject: user.login,
+                                                                address: visit.address))
+            return passwordForm(visit, problem: visit.t(.wrongCurrentPassword), status: .unauthorized)
+        }
+        let newHash = try await slow { Passwords.hash(password) }
+        try accounts.setPassword(user.login, hash: newHash, audit: ConsoleAuditEntry(at: now, actor: user.login, action: "password", subject: user.login,
+                                                                                    address: visit.address))
+        logger.notice("console: password changed", metadata: ["login": "\(user.login)"])
+        var response = Self.redirect("/login?done=password")
+        response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.sessionCookie, "", maxAge: 0)))
+        return response
     }
 }

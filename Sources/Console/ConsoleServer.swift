@@ -85,6 +85,9 @@ package final class ConsoleServer: Sendable {
         route(router, .post, "/users", .session(.quanTri), addUser)
         route(router, .post, "/users/disable", .session(.quanTri)) { try await self.setDisabled($0, true) }
         route(router, .post, "/users/enable", .session(.quanTri)) { try await self.setDisabled($0, false) }
+        route(router, .post, "/users/unlock", .session(.quanTri), unlockUser)
+        route(router, .get, "/password", .session(nil), passwordPage)
+        route(router, .post, "/password", .session(nil), changePassword)
         return router
     }
 

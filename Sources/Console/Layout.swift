@@ -24,7 +24,7 @@ enum Layout {
             // The count comes with the signing pages (issue 15's next step).
             nav.append("<span class=\"badge\" title=\"\(context.t(.waitingForMe))\">\(context.t(.waitingForMe)): —</span>")
             session = """
-                <span class="who">\(user.displayName)</span>\
+                <a class="who" href="/password" title="\(context.t(.changePassword))">\(user.displayName)</a>\
                 <form method="post" action="/logout" class="inline">\(csrfField(csrf))\
                 <button type="submit">\(context.t(.logout))</button></form>
                 """

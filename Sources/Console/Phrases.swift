@@ -20,6 +20,7 @@ package enum Phrase: CaseIterable, Sendable {
     case roleVanThu, roleLanhDao, roleQuanTri
     case caTitle, caExplain, caDownload, caFingerprint, caStepsWindows
     case failed, tooLarge
+    case changePassword, currentPassword, newPassword, wrongCurrentPassword, passwordChanged, unlock, failedLogins
 
     package func text(in language: Language) -> String {
         let (vi, en) = words
@@ -96,6 +97,13 @@ package enum Phrase: CaseIterable, Sendable {
         case .caStepsWindows:
             ("Trên Windows: mở tệp đã tải → Cài đặt chứng thư (Install Certificate) → Máy cục bộ (Local Machine) → Đặt tất cả chứng thư vào kho sau → Duyệt → Trusted Root Certification Authorities → Tiếp → Hoàn tất. Sau đó mở lại trình duyệt.",
              "On Windows: open the downloaded file → Install Certificate → Local Machine → Place all certificates in the following store → Browse → Trusted Root Certification Authorities → Next → Finish. Then restart the browser.")
+        case .changePassword: ("Đổi mật khẩu", "Change password")
+        case .currentPassword: ("Mật khẩu hiện tại", "Current password")
+        case .newPassword: ("Mật khẩu mới", "New password")
+        case .wrongCurrentPassword: ("Mật khẩu hiện tại không đúng.", "The current password is wrong.")
+        case .passwordChanged: ("Đã đổi mật khẩu. Hãy đăng nhập lại.", "The password was changed. Please log in again.")
+        case .unlock: ("Xoá lần nhập sai", "Clear failed logins")
+        case .failedLogins: ("Lần nhập sai", "Failed logins")
         case .tooLarge: ("Nội dung gửi lên quá lớn.", "What was sent is too large.")
         case .failed: ("Có lỗi, chưa làm được. Hãy thử lại hoặc báo kỹ thuật viên.", "Something went wrong; nothing was done. Try again or tell the technician.")
         }

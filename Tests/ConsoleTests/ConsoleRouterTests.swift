@@ -250,6 +250,44 @@ final class ConsoleRouterTests: XCTestCase {
         }
     }
 
+    func testChangingOnesPasswordAndAnAdministratorClearingFailures() async throws {
+        try await withConsole { rig in
+            var browser = Browser(client: rig.client)
+            try await Self.setUpAdministrator(&browser, rig)
+            _ = try await browser.get("/users")
+            _ = try await browser.post("/users", ["login": "clerk", "display_name": "Văn thư", "role": "van_thu", "password": rig.other,
+                                                  "password_again": rig.other])
+            var clerk = Browser(client: rig.client)
+            try await Self.logIn(&clerk, "clerk", rig.other)
+            let form = try await clerk.get("/password")
+            XCTAssertTrue(form.body.contains("Mật khẩu hiện tại"))
+            let wrong = try await clerk.post("/password", ["current": rig.admin, "password": rig.admin, "password_again": rig.admin])
+            XCTAssertEqual(wrong.status, .unauthorized)
+            XCTAssertEqual(try rig.accounts.user("clerk")?.failedLogins, 1, "counted like a failed login")
+            let oldSession = try XCTUnwrap(clerk.cookies["gw_session"])
+            let changed = try await clerk.post("/password", ["current": rig.other, "password": rig.admin, "password_again": rig.admin])
+            XCTAssertEqual(changed.location, "/login?done=password")
+            clerk.cookies["gw_session"] = oldSession
+            do { let got = try await clerk.get("/").location; XCTAssertEqual(got, "/login", "every session of the account ended") }
+            try await Self.logIn(&clerk, "clerk", rig.admin)
+
+            // Failures enough for a delay; the administrator clears them.
+            var guesser = Browser(client: rig.client)
+            for _ in 0..<6 {
+                _ = try await guesser.get("/login")
+                _ = try await guesser.post("/login", ["login": "clerk", "password": rig.other])
+            }
+            XCTAssertEqual(try rig.accounts.user("clerk")?.failedLogins, 5, "the sixth was refused during the delay, not counted")
+            let page = try await browser.get("/users")
+            XCTAssertTrue(page.body.contains("action=\"/users/unlock\""), page.body)
+            do { let got = try await browser.post("/users/unlock", ["login": "clerk"]).location; XCTAssertEqual(got, "/users?done=changed") }
+            XCTAssertEqual(try rig.accounts.user("clerk")?.failedLogins, 0)
+            try await Self.logIn(&guesser, "clerk", rig.admin)
+            let actions = try rig.accounts.auditEntries().map(\.action)
+            for action in ["password_failed", "password", "unlock"] { XCTAssertTrue(actions.contains(action), "\(action) in \(actions)") }
+        }
+    }
+
     func testTheLanguageIsVietnameseUnlessEnglishIsChosen() async throws {
         try await withConsole { rig in
             var browser = Browser(client: rig.client)
