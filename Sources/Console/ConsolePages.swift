@@ -46,8 +46,7 @@ extension ConsoleServer {
             <label>\(visit.t(.setupCode)) <input name="code" required autocomplete="off" inputmode="numeric"></label>
             <label>\(visit.t(.login)) <input name="login" required value="\(visit.form["login"])" autocomplete="username"></label>
             <label>\(visit.t(.displayName)) <input name="display_name" required value="\(visit.form["display_name"])"></label>
-            <label>\(visit.t(.password)) <input name="password" type="password" required autocomplete="new-password"></label>
-            <label>\(visit.t(.passwordAgain)) <input name="password_again" type="password" required autocomplete="new-password"></label>
+            \(newPasswordFields(visit))
             """
         return preSessionForm(visit, title: .setupTitle, action: "/setup", above: "<p>\(visit.t(.setupExplain))</p>\(Layout.notice(problem))",
                               fields: fields, button: .submit, status: status)
@@ -233,8 +232,7 @@ extension ConsoleServer {
             <label>\(visit.t(.displayName)) <input name="display_name" required value="\(visit.form["display_name"])"></label>
             <label>\(visit.t(.role)) <select name="role">\(roles)</select></label>
             <label>\(visit.t(.identity)) <input name="identity" value="\(visit.form["identity"])"></label>
-            <label>\(visit.t(.password)) <input name="password" type="password" required autocomplete="new-password"></label>
-            <label>\(visit.t(.passwordAgain)) <input name="password_again" type="password" required autocomplete="new-password"></label>
+            \(newPasswordFields(visit))
             <button type="submit">\(visit.t(.addUser))</button></form>
             """
         return Self.page(status, Layout.page(title: visit.t(.users), body, visit.page))
@@ -294,6 +292,14 @@ extension ConsoleServer {
         return Self.redirect("/users?done=changed")
     }
 
+    /// A new password, typed twice (setup, a new account, a change).
+    func newPasswordFields(_ visit: Visit, label: Phrase = .password) -> HTML {
+        """
+        <label>\(visit.t(label)) <input name="password" type="password" required autocomplete="new-password"></label>
+        <label>\(visit.t(.passwordAgain)) <input name="password_again" type="password" required autocomplete="new-password"></label>
+        """
+    }
+
     func passwordPage(_ visit: Visit) async throws -> Response {
         passwordForm(visit, problem: nil)
     }
@@ -303,8 +309,7 @@ extension ConsoleServer {
             \(Layout.notice(problem))
             <form method="post" action="/password" class="stack">\(Layout.csrfField(visit.page.viewer?.csrf ?? ""))
             <label>\(visit.t(.currentPassword)) <input name="current" type="password" required autocomplete="current-password"></label>
-            <label>\(visit.t(.newPassword)) <input name="password" type="password" required autocomplete="new-password"></label>
-            <label>\(visit.t(.passwordAgain)) <input name="password_again" type="password" required autocomplete="new-password"></label>
+            \(newPasswordFields(visit, label: .newPassword))
             <button type="submit">\(visit.t(.changePassword))</button></form>
             """
         return Self.page(status, Layout.page(title: visit.t(.changePassword), body, visit.page))

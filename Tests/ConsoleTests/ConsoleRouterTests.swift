@@ -106,6 +106,14 @@ final class ConsoleRouterTests: XCTestCase {
         try await logIn(&browser, "admin", admin)
     }
 
+    /// The administrator adds a văn thư `clerk` with the other test password.
+    static func addClerk(_ browser: inout Browser, _ rig: Rig) async throws {
+        _ = try await browser.get("/users")
+        let added = try await browser.post("/users", ["login": "clerk", "display_name": "Văn thư", "role": "van_thu", "password": rig.other,
+                                                      "password_again": rig.other])
+        XCTAssertEqual(added.location, "/users?done=added", added.body)
+    }
+
     static func logIn(_ browser: inout Browser, _ login: String, _ password: String) async throws {
         _ = try await browser.get("/login")
         let answer = try await browser.post("/login", ["login": login, "password": password])
@@ -187,9 +195,7 @@ final class ConsoleRouterTests: XCTestCase {
         try await withConsole { rig in
             var browser = Browser(client: rig.client)
             try await Self.setUpAdministrator(&browser, rig)
-            _ = try await browser.get("/users")
-            _ = try await browser.post("/users", ["login": "clerk", "display_name": "Văn thư", "role": "van_thu", "password": rig.other,
-                                                  "password_again": rig.other])
+            try await Self.addClerk(&browser, rig)
             var nobody = Browser(client: rig.client)
             do { let got = try await nobody.get("/").location; XCTAssertEqual(got, "/login") }
             do { let got = try await nobody.get("/users").location; XCTAssertEqual(got, "/login") }
@@ -254,9 +260,7 @@ final class ConsoleRouterTests: XCTestCase {
         try await withConsole { rig in
             var browser = Browser(client: rig.client)
             try await Self.setUpAdministrator(&browser, rig)
-            _ = try await browser.get("/users")
-            _ = try await browser.post("/users", ["login": "clerk", "display_name": "Văn thư", "role": "van_thu", "password": rig.other,
-                                                  "password_again": rig.other])
+            try await Self.addClerk(&browser, rig)
             var clerk = Browser(client: rig.client)
             try await Self.logIn(&clerk, "clerk", rig.other)
             let form = try await clerk.get("/password")
