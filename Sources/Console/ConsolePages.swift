@@ -1,5 +1,6 @@
 // The console's pages so far: the CA and its instructions, first-run setup, login and logout,
 // the overview, and the users (quản trị).
+import DocumentModel
 import Foundation
 import GatewayCore
 import HTTPTypes
@@ -177,9 +178,12 @@ extension ConsoleServer {
         if let tokens {
             let status = await tokens.tokenStatus()
             var items: [HTML] = status.tokens.map { token in
-                let holder = token.certificates.first?.subject ?? token.model ?? token.reader
+                let certificates = token.certificates.map { certificate -> HTML in
+                    "<br>\(Self.commonName(certificate.subject)) — \(visit.t(.expires)) \(Self.day(certificate.notAfter))"
+                }
                 let tries: HTML = token.pinTriesLeft.map { "<br>\(visit.t(.pinTriesLeft)): \($0)" } ?? ""
-                return "<li>\(holder) — \(token.reader)\(tries)</li>"
+                let problem: HTML = token.problem.map { "<br><span class=\"error\">\($0)</span>" } ?? ""
+                return "<li><strong>\(token.model ?? token.reader)</strong>\(certificates)\(tries)\(problem)</li>"
             }
             if items.isEmpty { items = ["<li>\(visit.t(.noTokens))</li>"] }
             let service: HTML = status.pcscd == "ok" ? "" : Layout.notice(visit.t(.noTokenService))
@@ -192,6 +196,24 @@ extension ConsoleServer {
             \(tokenPart)
             """
         return Self.page(Layout.page(title: visit.t(.overview), body, visit.page))
+    }
+
+    /// The holder's name from a subject as the token watcher writes it ("CN=…, O=…"); the whole
+    /// subject when it has no CN.
+    static func commonName(_ subject: String) -> String {
+        for part in subject.split(separator: ",") {
+            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("CN=") { return String(trimmed.dropFirst(3)) }
+        }
+        return subject
+    }
+
+    /// A day as Vietnam writes it (dd/MM/yyyy), in Vietnam's time.
+    static func day(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = GatewayJSON.vietnamTime
+        let parts = calendar.dateComponents([.day, .month, .year], from: date)
+        return String(format: "%02d/%02d/%04d", parts.day ?? 0, parts.month ?? 0, parts.year ?? 0)
     }
 
     // MARK: users

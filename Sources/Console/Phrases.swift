@@ -20,7 +20,7 @@ package enum Phrase: CaseIterable, Sendable {
     case roleVanThu, roleLanhDao, roleQuanTri
     case caTitle, caExplain, caDownload, caFingerprint, caStepsWindows
     case failed, tooLarge
-    case changePassword, currentPassword, newPassword, wrongCurrentPassword, passwordChanged, unlock, failedLogins
+    case changePassword, currentPassword, newPassword, wrongCurrentPassword, passwordChanged, unlock, failedLogins, expires
 
     package func text(in language: Language) -> String {
         let (vi, en) = words
@@ -104,6 +104,7 @@ package enum Phrase: CaseIterable, Sendable {
         case .passwordChanged: ("Đã đổi mật khẩu. Hãy đăng nhập lại.", "The password was changed. Please log in again.")
         case .unlock: ("Xoá lần nhập sai", "Clear failed logins")
         case .failedLogins: ("Lần nhập sai", "Failed logins")
+        case .expires: ("hết hạn", "expires")
         case .tooLarge: ("Nội dung gửi lên quá lớn.", "What was sent is too large.")
         case .failed: ("Có lỗi, chưa làm được. Hãy thử lại hoặc báo kỹ thuật viên.", "Something went wrong; nothing was done. Try again or tell the technician.")
         }

@@ -79,7 +79,13 @@ final class ConsoleRouterTests: XCTestCase {
         let other: String
     }
 
-    func withConsole(_ test: @escaping @Sendable (Rig) async throws -> Void) async throws {
+    /// Tokens as the token watcher would report them.
+    struct FixedTokens: TokenStatusSource {
+        let status: TokenServiceStatus
+        func tokenStatus() async -> TokenServiceStatus { status }
+    }
+
+    func withConsole(tokens: (any TokenStatusSource)? = nil, _ test: @escaping @Sendable (Rig) async throws -> Void) async throws {
         let layout = StoreLayout(dataDirectory: directory)
         let store = try DocumentStore(layout: layout, limits: .init(), logger: Logger(label: "test"), ioPool: .singleton)
         let setupCode = SetupCode(layout: layout)
@@ -88,7 +94,7 @@ final class ConsoleRouterTests: XCTestCase {
         try ca.prepare(names: ServerNames(dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1]]), now: clock.now)
         let clock = clock
         let server = ConsoleServer(accounts: store.accounts, rules: AccountRules(leaderIdentities: []), setupCode: setupCode, ca: ca,
-                                   counts: { try store.countsByState() }, tokens: nil, now: { clock.now }, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+                                   counts: { try store.countsByState() }, tokens: tokens, now: { clock.now }, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let application = Application(router: server.router())
         let (admin, other) = (admin, other)
         try await application.test(.router) { client in
@@ -289,6 +295,23 @@ final class ConsoleRouterTests: XCTestCase {
             try await Self.logIn(&guesser, "clerk", rig.admin)
             let actions = try rig.accounts.auditEntries().map(\.action)
             for action in ["password_failed", "password", "unlock"] { XCTAssertTrue(actions.contains(action), "\(action) in \(actions)") }
+        }
+    }
+
+    func testTheOverviewShowsTheTokensHoldersExpiryAndTries() async throws {
+        let expiry = Date(timeIntervalSince1970: 1_830_000_000)  // 28/12/2027 in Vietnam
+        let token = TokenSummary(reader: "Virtual PCD 00 00", model: "SafeNet eToken 5110", usbID: nil, atr: "3B", piv: true,
+                                 certificates: [.init(slot: "9c", subject: "CN=Nguyễn <b>Văn</b> A,O=UBND xã", notAfter: expiry)],
+                                 pinTriesLeft: 3, pinBlocked: false, problem: nil, insertedAt: Date())
+        let tokens = FixedTokens(status: TokenServiceStatus(pcscd: "ok", readers: ["Virtual PCD 00 00"], tokens: [token]))
+        try await withConsole(tokens: tokens) { rig in
+            var browser = Browser(client: rig.client)
+            try await Self.setUpAdministrator(&browser, rig)
+            let page = try await browser.get("/").body
+            XCTAssertTrue(page.contains("SafeNet eToken 5110"), page)
+            XCTAssertTrue(page.contains("Nguyễn &lt;b&gt;Văn&lt;/b&gt; A — hết hạn 28/12/2027"), page)
+            XCTAssertTrue(page.contains("Số lần nhập PIN còn lại: 3"), page)
+            XCTAssertTrue(page.contains("<td>received</td><td>0</td>"), page)
         }
     }
 
