@@ -19,6 +19,13 @@ final class ConsoleDaemonTests: XCTestCase {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("console-daemon-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         port = freeLoopbackPort()
+        daemon = try launch(data: data, log: log)
+        let listening = waitUntil(changesIn: directory) { self.logText.contains("console listening") }
+        XCTAssertTrue(listening, "the console did not start; log:\n\(logText)")
+    }
+
+    /// `gatewayd serve` on `data` with the console on this test's port.
+    func launch(data: String, log: String) throws -> Process {
         let config = directory + "/gatewayd.toml"
         try "[intake]\ndisk_reserve = 0\n[console]\nlisten = \"127.0.0.1:\(port)\"\n".write(toFile: config, atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: log, contents: nil)
@@ -27,9 +34,7 @@ final class ConsoleDaemonTests: XCTestCase {
         process.arguments = ["serve", "--config", config, "--data-dir", data]
         process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
-        daemon = process
-        let listening = waitUntil(changesIn: directory) { self.logText.contains("console listening") }
-        XCTAssertTrue(listening, "the console did not start; log:\n\(logText)")
+        return process
     }
 
     override func tearDown() {
@@ -169,6 +174,22 @@ extension ConsoleDaemonTests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: data + "/console/setup-code"))
         XCTAssertEqual(curl("/").location, "/login")
         XCTAssertEqual(curl("/setup").location, "/login")
+    }
+}
+
+extension ConsoleDaemonTests {
+    /// A second box on the same port: its console cannot listen, which it logs, and the rest of
+    /// the daemon works on.
+    func testADaemonWhoseConsoleCannotListenGoesOn() throws {
+        let second = directory + "/second", secondLog = directory + "/second.log"
+        let process = try launch(data: second, log: secondLog)
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        func text() -> String { (try? String(contentsOfFile: secondLog, encoding: .utf8)) ?? "" }
+        XCTAssertTrue(waitUntil(changesIn: directory) { text().contains("console not started") && text().contains("local API listening") }, text())
+        let status = runProgram(Self.binary, ["status", "--data-dir", second])
+        XCTAssertEqual(status.status, 0, status.err)
+        XCTAssertEqual(curl("/").location, "/setup", "the first box's console is untouched")
+        TestLogs.keep(secondLog, as: "gatewayd-console-second")
     }
 }
 
