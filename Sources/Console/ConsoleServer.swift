@@ -142,7 +142,7 @@ package final class ConsoleServer: Sendable {
             // No session yet: the form's token is checked against a cookie of its own
             // (double submit), which another site can neither read nor set.
             if posted {
-                guard let expected = cookies[Self.formCookie], Secrets.equal(visit.form["csrf"] ?? "", expected) else {
+                guard let expected = cookies[Self.formCookie], expected.count >= 32, Secrets.equal(visit.form["csrf"] ?? "", expected) else {
                     return refusal(.forbidden, .csrfRefused, visit)
                 }
                 visit.formToken = expected

@@ -189,6 +189,9 @@ final class ConsoleRouterTests: XCTestCase {
             _ = try await stranger.get("/login")
             stranger.cookies["gw_form"] = Secrets.randomToken()
             do { let got = try await stranger.post("/login", ["login": "admin", "password": rig.admin]).status; XCTAssertEqual(got, .forbidden) }
+            // An empty token in both places is no token.
+            stranger.cookies["gw_form"] = ""
+            do { let got = try await stranger.post("/login", ["login": "admin", "password": rig.admin], csrf: "").status; XCTAssertEqual(got, .forbidden) }
             // A form over 64 KiB is refused before it is read whole.
             do { let got = try await browser.post("/users", ["display_name": String(repeating: "x", count: 70_000)]).status; XCTAssertEqual(got, .contentTooLarge) }
             let audit = try rig.accounts.auditEntries().map(\.action)
