@@ -191,11 +191,41 @@ extension ConsoleServer {
         }
         let body: HTML = """
             <p>\(visit.t(.loggedInAs)): <strong>\(user.displayName)</strong> (\(user.login), \(visit.t(user.role.phrase)))</p>
+            \(hubPart(visit))
             <h2>\(visit.t(.documentsByState))</h2>
             <table>\(rows)</table>
             \(tokenPart)
             """
         return Self.page(Layout.page(title: visit.t(.overview), body, visit.page))
+    }
+
+    /// The link to the hub: up or down since when, the last success and error, the queue per lane.
+    func hubPart(_ visit: Visit) -> HTML {
+        guard let status = hub?() else { return "<h2>\(visit.t(.hub))</h2><p>\(visit.t(.hubNotConfigured))</p>" }
+        let link: Phrase = switch status.link {
+        case .up: .linkUp
+        case .down: .linkDown
+        case .unknown: .linkUnknown
+        }
+        let since: HTML = status.linkSince.map { " — \(visit.t(.since)) \(Self.time($0))" } ?? ""
+        let success: HTML = "<br>\(visit.t(.lastSuccess)): \(status.lastSuccessAt.map(Self.time) ?? "—")"
+        let error: HTML = status.lastError.map { "<br>\(visit.t(.lastError)): \(status.lastErrorAt.map(Self.time) ?? "") \($0)" } ?? ""
+        let warning: HTML = Layout.notice(status.warning)
+        let lanes = status.lanes.map { lane -> HTML in "<tr><td>\(lane.name)</td><td>\(lane.queued)</td><td>\(lane.sending)</td></tr>" }
+        return """
+            <h2>\(visit.t(.hub))</h2>
+            <p class="\(status.link == .down ? "error" : "ok")">\(status.hub ?? "—"): \(visit.t(link))\(since)</p>
+            <p>\(success)\(error)</p>\(warning)
+            <table><tr><th>\(visit.t(.lane))</th><th>\(visit.t(.queued))</th><th>\(visit.t(.sending))</th></tr>\(lanes)</table>
+            """
+    }
+
+    /// A moment as Vietnam writes it (HH:mm dd/MM/yyyy), in Vietnam's time.
+    static func time(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = GatewayJSON.vietnamTime
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        return String(format: "%02d:%02d ", parts.hour ?? 0, parts.minute ?? 0) + day(date)
     }
 
     /// The holder's name from a subject as the token watcher writes it ("CN=…, O=…"); the whole

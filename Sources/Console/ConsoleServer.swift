@@ -59,15 +59,18 @@ package final class ConsoleServer: Sendable {
     let setupCode: SetupCode
     let ca: BoxCA
     let counts: @Sendable () throws -> [DocumentState: Int]
+    /// The relay's status; nil when no `[upstream]` is configured.
+    let hub: (@Sendable () -> RelayStatus)?
     let tokens: (any TokenStatusSource)?
     let now: @Sendable () -> Date
     let logger: Logger
 
     package init(accounts: AccountStore, rules: AccountRules, setupCode: SetupCode, ca: BoxCA,
-                 counts: @escaping @Sendable () throws -> [DocumentState: Int], tokens: (any TokenStatusSource)?,
+                 counts: @escaping @Sendable () throws -> [DocumentState: Int], hub: (@Sendable () -> RelayStatus)? = nil,
+                 tokens: (any TokenStatusSource)?,
                  sessions: SessionRules = .init(), lockOut: LockOutRules = .init(),
                  now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
-        (self.accounts, self.rules, self.setupCode, self.ca, self.counts, self.tokens) = (accounts, rules, setupCode, ca, counts, tokens)
+        (self.accounts, self.rules, self.setupCode, self.ca, self.counts, self.hub, self.tokens) = (accounts, rules, setupCode, ca, counts, hub, tokens)
         (self.sessions, self.lockOut, self.now, self.logger) = (sessions, lockOut, now, logger)
     }
 

@@ -21,6 +21,7 @@ package enum Phrase: CaseIterable, Sendable {
     case caTitle, caExplain, caDownload, caFingerprint, caStepsWindows
     case failed, tooLarge
     case changePassword, currentPassword, newPassword, wrongCurrentPassword, passwordChanged, unlock, failedLogins, expires
+    case hub, hubNotConfigured, linkUp, linkDown, linkUnknown, since, lastSuccess, lastError, lane, queued, sending
 
     package func text(in language: Language) -> String {
         let (vi, en) = words
@@ -104,6 +105,17 @@ package enum Phrase: CaseIterable, Sendable {
         case .passwordChanged: ("Đã đổi mật khẩu. Hãy đăng nhập lại.", "The password was changed. Please log in again.")
         case .unlock: ("Xoá lần nhập sai", "Clear failed logins")
         case .failedLogins: ("Lần nhập sai", "Failed logins")
+        case .hub: ("Cấp trên", "Hub")
+        case .hubNotConfigured: ("Chưa cấu hình [upstream]: văn bản chờ trong hộp.", "No [upstream] configured: documents wait on the box.")
+        case .linkUp: ("đã kết nối", "up")
+        case .linkDown: ("MẤT KẾT NỐI", "DOWN")
+        case .linkUnknown: ("chưa thử", "not tried yet")
+        case .since: ("từ", "since")
+        case .lastSuccess: ("Gửi thành công gần nhất", "Last success")
+        case .lastError: ("Lỗi gần nhất", "Last error")
+        case .lane: ("Độ khẩn", "Lane")
+        case .queued: ("Chờ gửi", "Queued")
+        case .sending: ("Đang gửi", "Sending")
         case .expires: ("hết hạn", "expires")
         case .tooLarge: ("Nội dung gửi lên quá lớn.", "What was sent is too large.")
         case .failed: ("Có lỗi, chưa làm được. Hãy thử lại hoặc báo kỹ thuật viên.", "Something went wrong; nothing was done. Try again or tell the technician.")

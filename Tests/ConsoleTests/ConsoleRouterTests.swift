@@ -1,6 +1,7 @@
 // The console's routes in memory (Hummingbird's router test framework) over a real store, with a
 // clock the test moves: first run, login, session expiry, CSRF, roles, lock-out.
 @testable import Console
+import DocumentModel
 import Foundation
 import GatewayCore
 import HTTPTypes
@@ -85,7 +86,7 @@ final class ConsoleRouterTests: XCTestCase {
         func tokenStatus() async -> TokenServiceStatus { status }
     }
 
-    func withConsole(tokens: (any TokenStatusSource)? = nil, _ test: @escaping @Sendable (Rig) async throws -> Void) async throws {
+    func withConsole(tokens: (any TokenStatusSource)? = nil, hub: (@Sendable () -> RelayStatus)? = nil, _ test: @escaping @Sendable (Rig) async throws -> Void) async throws {
         let layout = StoreLayout(dataDirectory: directory)
         let store = try DocumentStore(layout: layout, limits: .init(), logger: Logger(label: "test"), ioPool: .singleton)
         let setupCode = SetupCode(layout: layout)
@@ -94,7 +95,7 @@ final class ConsoleRouterTests: XCTestCase {
         try ca.prepare(names: ServerNames(dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1]]), now: clock.now)
         let clock = clock
         let server = ConsoleServer(accounts: store.accounts, rules: AccountRules(leaderIdentities: []), setupCode: setupCode, ca: ca,
-                                   counts: { try store.countsByState() }, tokens: tokens, now: { clock.now }, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+                                   counts: { try store.countsByState() }, hub: hub, tokens: tokens, now: { clock.now }, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let application = Application(router: server.router())
         let (admin, other) = (admin, other)
         try await application.test(.router) { client in
@@ -315,6 +316,32 @@ final class ConsoleRouterTests: XCTestCase {
             XCTAssertTrue(page.contains("Nguyễn &lt;b&gt;Văn&lt;/b&gt; A — hết hạn 28/12/2027"), page)
             XCTAssertTrue(page.contains("Số lần nhập PIN còn lại: 3"), page)
             XCTAssertTrue(page.contains("<td>received</td><td>0</td>"), page)
+        }
+    }
+
+    func testTheOverviewShowsTheLinkToTheHub() async throws {
+        // The relay's status as `GET /v1/status` gives it (its JSON: the console reads the same value).
+        let json = """
+            {"link": "down", "hub": "https://hub.tinh.gov.vn:8443", "link_since": "2027-01-05T08:30:00+07:00",
+             "last_success_at": "2027-01-05T08:00:00+07:00", "last_error": "<timeout>", "last_error_at": "2027-01-05T08:31:00+07:00",
+             "lanes": [{"lane": "0", "name": "thường", "queued": 4, "sending": 1}], "warning": "2 văn bản chờ quá 4 giờ",
+             "max_queue_age_seconds": 14400, "inbox_received": 0}
+            """
+        let status = try GatewayJSON.decoder.decode(RelayStatus.self, from: Data(json.utf8))
+        try await withConsole(hub: { status }) { rig in
+            var browser = Browser(client: rig.client)
+            try await Self.setUpAdministrator(&browser, rig)
+            let page = try await browser.get("/").body
+            XCTAssertTrue(page.contains("https://hub.tinh.gov.vn:8443: MẤT KẾT NỐI — từ 08:30 05/01/2027"), page)
+            XCTAssertTrue(page.contains("Gửi thành công gần nhất: 08:00 05/01/2027"), page)
+            XCTAssertTrue(page.contains("&lt;timeout&gt;"), page)
+            XCTAssertTrue(page.contains("<td>thường</td><td>4</td><td>1</td>"), page)
+            XCTAssertTrue(page.contains("2 văn bản chờ quá 4 giờ"), page)
+        }
+        try await withConsole { rig in  // the same store, without a relay
+            var browser = Browser(client: rig.client)
+            try await Self.logIn(&browser, "admin", rig.admin)
+            do { let got = try await browser.get("/").body; XCTAssertTrue(got.contains("Chưa cấu hình [upstream]"), got) }
         }
     }
 
