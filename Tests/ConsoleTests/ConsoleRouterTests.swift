@@ -302,24 +302,7 @@ final class ConsoleRouterTests: XCTestCase {
         }
     }
 
-    func testTheOverviewShowsTheTokensHoldersExpiryAndTries() async throws {
-        let expiry = Date(timeIntervalSince1970: 1_830_000_000)  // 28/12/2027 in Vietnam
-        let token = TokenSummary(reader: "Virtual PCD 00 00", model: "SafeNet eToken 5110", usbID: nil, atr: "3B", piv: true,
-                                 certificates: [.init(slot: "9c", subject: "CN=Nguyễn <b>Văn</b> A,O=UBND xã", notAfter: expiry)],
-                                 pinTriesLeft: 3, pinBlocked: false, problem: nil, insertedAt: Date())
-        let tokens = FixedTokens(status: TokenServiceStatus(pcscd: "ok", readers: ["Virtual PCD 00 00"], tokens: [token]))
-        try await withConsole(tokens: tokens) { rig in
-            var browser = Browser(client: rig.client)
-            try await Self.setUpAdministrator(&browser, rig)
-            let page = try await browser.get("/").body
-            XCTAssertTrue(page.contains("SafeNet eToken 5110"), page)
-            XCTAssertTrue(page.contains("Nguyễn &lt;b&gt;Văn&lt;/b&gt; A — hết hạn 28/12/2027"), page)
-            XCTAssertTrue(page.contains("Số lần nhập PIN còn lại: 3"), page)
-            XCTAssertTrue(page.contains("<td>received</td><td>0</td>"), page)
-        }
-    }
-
-    func testTheOverviewShowsTheLinkToTheHub() async throws {
+    func testTheOverviewShowsTheHubAndTheTokens() async throws {
         // The relay's status as `GET /v1/status` gives it (its JSON: the console reads the same value).
         let json = """
             {"link": "down", "hub": "https://hub.tinh.gov.vn:8443", "link_since": "2027-01-05T08:30:00+07:00",
@@ -328,7 +311,12 @@ final class ConsoleRouterTests: XCTestCase {
              "max_queue_age_seconds": 14400, "inbox_received": 0}
             """
         let status = try GatewayJSON.decoder.decode(RelayStatus.self, from: Data(json.utf8))
-        try await withConsole(hub: { status }) { rig in
+        let expiry = Date(timeIntervalSince1970: 1_830_000_000)  // 28/12/2027 in Vietnam
+        let token = TokenSummary(reader: "Virtual PCD 00 00", model: "SafeNet eToken 5110", usbID: nil, atr: "3B", piv: true,
+                                 certificates: [.init(slot: "9c", subject: "CN=Nguyễn <b>Văn</b> A,O=UBND xã", notAfter: expiry)],
+                                 pinTriesLeft: 3, pinBlocked: false, problem: nil, insertedAt: Date())
+        let tokens = FixedTokens(status: TokenServiceStatus(pcscd: "ok", readers: ["Virtual PCD 00 00"], tokens: [token]))
+        try await withConsole(tokens: tokens, hub: { status }) { rig in
             var browser = Browser(client: rig.client)
             try await Self.setUpAdministrator(&browser, rig)
             let page = try await browser.get("/").body
@@ -337,6 +325,10 @@ final class ConsoleRouterTests: XCTestCase {
             XCTAssertTrue(page.contains("&lt;timeout&gt;"), page)
             XCTAssertTrue(page.contains("<td>thường</td><td>4</td><td>1</td>"), page)
             XCTAssertTrue(page.contains("2 văn bản chờ quá 4 giờ"), page)
+            XCTAssertTrue(page.contains("SafeNet eToken 5110"), page)
+            XCTAssertTrue(page.contains("Nguyễn &lt;b&gt;Văn&lt;/b&gt; A — hết hạn 28/12/2027"), page)
+            XCTAssertTrue(page.contains("Số lần nhập PIN còn lại: 3"), page)
+            XCTAssertTrue(page.contains("<td>received</td><td>0</td>"), page)
         }
         try await withConsole { rig in  // the same store, without a relay
             var browser = Browser(client: rig.client)
