@@ -337,6 +337,43 @@ final class ConsoleRouterTests: XCTestCase {
         }
     }
 
+    /// `<script>` in every field of every form, each refused for some reason so that the form
+    /// comes back with what was typed: never a raw `<script` on any page.
+    func testScriptInEveryFieldIsNeverEchoedUnescaped() async throws {
+        let script = "\"><script>alert(1)</script>"
+        try await withConsole { rig in
+            var pages: [String] = []
+            var browser = Browser(client: rig.client)
+            _ = try await browser.get("/setup")
+            let setupFields = ["code", "login", "display_name", "password", "password_again"]
+            pages.append(try await browser.post("/setup", Dictionary(uniqueKeysWithValues: setupFields.map { ($0, script) })).body)
+            let code = try XCTUnwrap(rig.server.setupCode.read())
+            pages.append(try await browser.post("/setup", ["code": code, "login": script, "display_name": script, "password": "x", "password_again": "y"]).body)
+            try await Self.setUpAdministrator(&browser, rig)
+            _ = try await browser.get("/users")
+            for role in ["van_thu", "lanh_dao", script] {
+                pages.append(try await browser.post("/users", ["login": script, "display_name": script, "role": role, "identity": script,
+                                                               "password": script, "password_again": script]).body)
+            }
+            pages.append(try await browser.post("/users", ["login": "ok", "display_name": script, "role": "lanh_dao", "identity": script,
+                                                           "password": rig.other, "password_again": rig.other]).body)
+            pages.append(try await browser.post("/users/disable", ["login": script]).body)
+            _ = try await browser.get("/password")
+            pages.append(try await browser.post("/password", ["current": script, "password": script, "password_again": script]).body)
+            pages.append(try await browser.get("/users?done=\(script.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)").body)
+            var stranger = Browser(client: rig.client)
+            _ = try await stranger.get("/login")
+            pages.append(try await stranger.post("/login", ["login": script, "password": script]).body)
+            pages.append(try await stranger.get("/login?lang=\(script.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)").body)
+            XCTAssertEqual(pages.count, 11)
+            for page in pages {
+                XCTAssertFalse(page.lowercased().contains("<script"), page)
+            }
+            XCTAssertTrue(pages.contains { $0.contains("&lt;script&gt;") }, "the typed text came back, escaped")
+            XCTAssertEqual(try rig.accounts.users().map(\.login), ["admin"], "nothing was added")
+        }
+    }
+
     func testTheLanguageIsVietnameseUnlessEnglishIsChosen() async throws {
         try await withConsole { rig in
             var browser = Browser(client: rig.client)
