@@ -65,4 +65,19 @@ final class ConsoleCommandLineTests: XCTestCase {
         XCTAssertEqual(try store.accounts.auditEntries().map(\.action).reversed(), ["user_add", "user_add", "password", "disable", "unlock"])
         XCTAssertTrue(try store.accounts.auditEntries().allSatisfy { $0.actor.hasPrefix("cli:") })
     }
+
+    /// `[console]` in `gatewayd config check`: a wrong address with its line, and what is served.
+    func testConfigCheckShowsTheConsole() throws {
+        let path = directory + "/check.toml"
+        func check(_ text: String) throws -> (status: Int32, out: String, err: String) {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return runProgram(ConsoleDaemonTests.binary, ["config", "check", path])
+        }
+        let wrong = try check("[console]\nlisten = \"8443\"\n")
+        XCTAssertEqual(wrong.status, 1)
+        XCTAssertTrue(wrong.err.contains("\(path):2: console.listen: \"8443\" is not HOST:PORT"), wrong.err)
+        XCTAssertTrue(try check("").out.contains("console = https://0.0.0.0:8443"))
+        XCTAssertTrue(try check("[console]\nenabled = false\n").out.contains("console = off"))
+        XCTAssertTrue(try check("[console]\nlisten = \"192.168.1.20:443\"\n").out.contains("console = https://192.168.1.20:443"))
+    }
 }
