@@ -21,11 +21,11 @@ package enum GatewayDaemon {
     /// `tokens`: the token watcher (a service of its own, and the source of the status's token
     /// list); nil runs the daemon without token support. `stopOverran`: called when the stop has
     /// taken `ShutdownDeadline.hardLimit` (the executable ends the process there).
+    /// `signing`: the tokens the signing stage opens and its view of the world (clock, revocation,
+    /// timestamps); nil runs the daemon without a signing stage.
     /// `doors`: more services over the recovered store and the relay (nil without `[upstream]`),
     /// started after the local API (gatewayd's console, a module of its own so that GatewayCore
     /// does not depend on it).
-    /// `signing`: the tokens the signing stage opens and its view of the world (clock, revocation,
-    /// timestamps); nil runs the daemon without a signing stage.
     package static func run(configuration: GatewayConfiguration, tokens: (any TokenStatusSource & Service)? = nil,
                             signing: (tokens: any SigningTokens, environment: SigningEnvironment)? = nil, logger: Logger,
                             stopOverran: @escaping @Sendable () -> Void = {},
