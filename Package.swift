@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        // bcrypt for the console's passwords (HummingbirdBcrypt only).
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", exact: "2.5.0"),
     ],
     targets: [
         // Pure vocabulary shared by the store, edXML and the relay: agency codes, priorities.
@@ -129,6 +131,33 @@ let package = Package(
             "GatewayCore", "TokenDriver", "Signing",
             .product(name: "X509", package: "swift-certificates"),
         ]),
+        // The clerks' console (issue 15, docs/console.md): HTTPS on the LAN, its own CA, people and
+        // sessions; apart from GatewayCore so the core links no bcrypt, no page and no TLS server.
+        .target(name: "Console", dependencies: [
+            "GatewayCore", "DocumentModel", "SigningPolicy", "DurableFiles",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "ConsoleTests", dependencies: [
+            "Console", "GatewayCore", "DocumentModel", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The token commands alone, for technicians: starts in milliseconds, without the daemon.
         .executableTarget(
             name: "gateway-token",
@@ -138,6 +167,7 @@ let package = Package(
             name: "gatewayd",
             dependencies: [
                 "GatewayCore",
+                "Console",
                 "DocumentModel",
                 "TokenDriver",
                 "TokenCommandLine",

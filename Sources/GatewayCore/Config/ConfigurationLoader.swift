@@ -70,10 +70,11 @@ package enum ConfigurationLoader {
         var issues: [ConfigurationIssue] = []
 
         static let sections: [String: Set<String>] = [
-            "": ["data_dir", "agency", "intake", "api", "upstream", "inbox", "signing", "trust", "log"],
+            "": ["data_dir", "agency", "intake", "api", "console", "upstream", "inbox", "signing", "trust", "log"],
             "agency": ["code", "name", "tax_code", "budget_code"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
             "api": ["socket", "socket_group", "tcp"],
+            "console": ["enabled", "listen"],
             "log": ["level"],
             "trust": ["anchors", "check_revocation", "recheck_interval"],
             "inbox": ["folder"],
@@ -166,6 +167,14 @@ package enum ConfigurationLoader {
                         }
                     } else {
                         issue("api.tcp", "\"\(tcp)\" is not HOST:PORT", hint: "e.g. tcp = \"127.0.0.1:8750\"; leave it out to serve on the Unix socket only")
+                    }
+                }
+            }
+            if let console = section("console") {
+                if let enabled = bool(console, "console", "enabled") { configuration.console.enabled = enabled }
+                if let listen = string(console, "console", "listen") {
+                    if TCPAddress(listen) != nil { configuration.console.listen = listen } else {
+                        issue("console.listen", "\"\(listen)\" is not HOST:PORT", hint: "e.g. listen = \"0.0.0.0:8443\"")
                     }
                 }
             }

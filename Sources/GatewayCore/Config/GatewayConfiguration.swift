@@ -88,6 +88,13 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var tcpAddress: String?
     }
 
+    /// `[console]`: the clerks' console over HTTPS on the office LAN (docs/console.md).
+    package struct Console: Sendable, Equatable {
+        package var enabled = true
+        /// `HOST:PORT`; every address of the box by default, so the office's PCs and phones reach it.
+        package var listen = "0.0.0.0:8443"
+    }
+
     /// The hub this box relays to (docs/protocol.md). With no `url` the relay does not run: the
     /// box keeps its documents queued.
     package struct Upstream: Sendable, Equatable {
@@ -119,6 +126,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var agency = Agency()
     package var intake = Intake()
     package var api = API()
+    package var console = Console()
     package var upstream = Upstream()
     package var signing = Signing()
     package var trust = Trust()

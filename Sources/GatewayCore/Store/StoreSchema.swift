@@ -192,6 +192,47 @@ enum StoreSchema {
             // its row; "could not be checked" ones are found again by their outcome.
             try db.alter(table: "relay_inbound") { t in t.add(column: "verdict", .text) }
         }
+        migrator.registerMigration("v11: the console's people") { db in
+            // The clerks' console (docs/console.md): its accounts, their sessions (the token only
+            // as its SHA-256, so a copy of the database opens no session), the failed logins the
+            // lock-out counts, and the audit of every login and every change to an account.
+            try db.create(table: "console_user") { t in
+                t.primaryKey("login", .text)
+                t.column("display_name", .text).notNull()
+                t.column("role", .text).notNull()
+                t.column("identity", .text)
+                t.column("password_hash", .text).notNull()
+                t.column("disabled", .boolean).notNull().defaults(to: false)
+                t.column("failed_logins", .integer).notNull().defaults(to: 0)
+                t.column("last_failed_at", .datetime)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(table: "console_session") { t in
+                t.primaryKey("token_sha256", .text)
+                t.column("login", .text).notNull().references("console_user", onDelete: .cascade)
+                t.column("csrf", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("last_seen_at", .datetime).notNull()
+                t.column("expires_at", .datetime).notNull()
+            }
+            try db.create(table: "console_login_failure") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("address", .text).notNull()
+                t.column("login", .text).notNull()
+                t.column("at", .datetime).notNull()
+            }
+            try db.create(index: "console_login_failure_address", on: "console_login_failure", columns: ["address", "at"])
+            try db.create(table: "console_audit") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("at", .datetime).notNull()
+                t.column("actor", .text).notNull()
+                t.column("action", .text).notNull()
+                t.column("subject", .text)
+                t.column("address", .text)
+                t.column("detail", .text)
+            }
+        }
         return migrator
     }
 }

@@ -17,6 +17,7 @@ struct Config: AsyncParsableCommand {
                 print("  data_dir = \(configuration.dataDirectory)")
                 print("  hot folder = \(configuration.intake.hotFolderEnabled ? configuration.hotFolderPath : "off")")
                 print("  socket = \(configuration.socketPath)\(configuration.api.tcpAddress.map { ", tcp = \($0)" } ?? "")")
+                print("  console = \(configuration.console.enabled ? "https://" + configuration.console.listen : "off")")
                 print("  max_document_size = \(ByteCountText.format(configuration.intake.maximumDocumentSize)), disk_reserve = \(ByteCountText.format(configuration.intake.diskReserve))")
                 let upstream = configuration.upstream
                 if let url = upstream.url {

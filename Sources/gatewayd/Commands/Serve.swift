@@ -1,5 +1,6 @@
 // `gatewayd serve`: the daemon in the foreground (the process set up here, the services in GatewayDaemon).
 import ArgumentParser
+import Console
 import DocumentSigning
 import Foundation
 import GatewayCore
@@ -27,9 +28,13 @@ struct Serve: AsyncParsableCommand {
         ProcessSetup.forDaemon()
         do {
             // A stop that overran its limit ends here; recovery at the next start repairs what it cut.
-            try await GatewayDaemon.run(configuration: configuration, tokens: TokenWatcher(logger: logger),
+            let tokens = TokenWatcher(logger: logger)
+            try await GatewayDaemon.run(configuration: configuration, tokens: tokens,
                                         signing: (PIVSigningTokens(), signingEnvironment(configuration, logger: logger)), logger: logger,
-                                        stopOverran: { _exit(1) })
+                                        stopOverran: { _exit(1) },
+                                        doors: { store, relay in
+                                            ConsoleDoor.services(configuration: configuration, store: store, relay: relay, tokens: tokens, logger: logger)
+                                        })
         } catch let error as StoreLock.Failure {
             throw CLI.fail(error.description)
         }

@@ -1,5 +1,6 @@
 // `gatewayd status`: the running daemon's state for the technician.
 import ArgumentParser
+import Console
 import DocumentModel
 import Foundation
 import GatewayCore
@@ -10,8 +11,9 @@ struct Status: AsyncParsableCommand {
     @OptionGroup var location: Location
 
     func run() async throws {
-        let status = try await CLI.call { try await LocalAPIClient(socketPath: try location.resolve().socketPath).status() }
-        if json { try CLI.printJSON(status); return }
+        let configuration = try await CLI.call { try location.resolve() }
+        let status = try await CLI.call { try await LocalAPIClient(socketPath: configuration.socketPath).status() }
+        if json { try CLI.printJSON(WithConsole(status: status, console: ConsoleSummary(configuration))); return }
         var lines = [
             "gatewayd \(status.version), pid \(status.pid), chạy từ / since \(GatewayJSON.format(status.startedAt))",
             "Thư mục dữ liệu / data dir: \(status.dataDirectory)",
@@ -56,6 +58,64 @@ struct Status: AsyncParsableCommand {
                 if let problem = token.problem { lines.append("    \(problem)") }
             }
         }
+        lines += consoleLines(configuration)
         print(lines.joined(separator: "\n"))
+    }
+
+    /// `status --json`: the daemon's answer with the console's part beside it (the setup code
+    /// only as waiting or not: the JSON goes to status files that are shown more widely).
+    struct WithConsole: Encodable {
+        let status: DaemonStatus
+        let console: ConsoleSummary
+
+        enum Key: String, CodingKey { case console }
+
+        func encode(to encoder: any Encoder) throws {
+            try status.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(console, forKey: .console)
+        }
+    }
+
+    struct ConsoleSummary: Encodable {
+        var enabled: Bool
+        var listen: String
+        var caSHA256: String?
+        var caSHA1: String?
+        var setupCodeWaiting: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case enabled, listen, caSHA256 = "ca_sha256", caSHA1 = "ca_sha1", setupCodeWaiting = "setup_code_waiting"
+        }
+
+        init(_ configuration: GatewayConfiguration) {
+            let ca = BoxCA(layout: configuration.layout)
+            let fingerprints = try? BoxCA.fingerprints(ofPEMFile: ca.caCertificatePath)
+            (enabled, listen) = (configuration.console.enabled, configuration.console.listen)
+            (caSHA256, caSHA1) = (fingerprints?.sha256, fingerprints?.sha1)
+            setupCodeWaiting = FileManager.default.fileExists(atPath: SetupCode(layout: configuration.layout).path)
+        }
+    }
+
+    /// The console's CA fingerprint — what the technician compares on each PC, never only the
+    /// page's own (an impostor would show one too) — and, until the first quản trị exists, the
+    /// setup code (readable by whoever may read the data directory).
+    func consoleLines(_ configuration: GatewayConfiguration) -> [String] {
+        guard configuration.console.enabled else { return ["Trang quản lý / console: tắt / disabled"] }
+        let ca = BoxCA(layout: configuration.layout)
+        var lines = ["Trang quản lý / console: https://\(configuration.console.listen)"]
+        if let fingerprints = try? BoxCA.fingerprints(ofPEMFile: ca.caCertificatePath) {
+            lines.append("  Chứng thư gốc / CA SHA-256: \(fingerprints.sha256)")
+            lines.append("  (Windows Thumbprint, SHA-1: \(fingerprints.sha1))")
+        } else {
+            lines.append("  Chứng thư gốc / CA: chưa tạo / not made yet (\(ca.caCertificatePath))")
+        }
+        let setup = SetupCode(layout: configuration.layout)
+        if let code = setup.read() {
+            lines.append("  Mã cài đặt (dùng một lần) / setup code (one use): \(code)")
+        } else if FileManager.default.fileExists(atPath: setup.path) {
+            lines.append("  Mã cài đặt / setup code: cần quyền đọc \(setup.path) / needs permission to read \(setup.path)")
+        }
+        return lines
     }
 }
