@@ -24,11 +24,12 @@ final class RunningDaemon {
         logPath = directory + "/gatewayd.log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         var arguments = ["serve", "--data-dir", dataDirectory]
-        if let config {
-            let path = directory + "/gatewayd.toml"
-            try config.write(toFile: path, atomically: true, encoding: .utf8)
-            arguments += ["--config", path]
-        }
+        // The console (on by default, 0.0.0.0:8443) is off here unless a test configures it:
+        // tests run many daemons at once, and none should open a port on the machine's LAN.
+        let config = (config ?? "").contains("[console]") ? config! : (config ?? "") + "\n[console]\nenabled = false\n"
+        let path = directory + "/gatewayd.toml"
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
+        arguments += ["--config", path]
         self.arguments = arguments
         try launch()
     }
