@@ -113,13 +113,18 @@ struct ConsoleService: Service {
     let certificate: ServerCertificate
     let logger: Logger
 
+    /// Connections served at once: office PCs and phones open a few each.
+    static let maximumConnections = 256
+
     func run() async throws {
         let logger = logger
         do {
             let application = Application(
                 router: server.router(),
                 server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(60))), tlsConfiguration: certificate.tlsConfiguration),
-                configuration: .init(address: .hostname(host, port: port), serverName: "gatewayd"),
+                // Bounded as the local API (issue 16): past the cap connections wait in the backlog.
+                configuration: .init(address: .hostname(host, port: port), serverName: "gatewayd",
+                                     availableConnectionsDelegate: .maximum(Self.maximumConnections, logger: logger)),
                 onServerRunning: { channel in
                     logger.notice("console listening", metadata: ["address": "\(host):\(channel.localAddress?.port ?? port)"])
                 },

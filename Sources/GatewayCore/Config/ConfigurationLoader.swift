@@ -73,7 +73,7 @@ package enum ConfigurationLoader {
             "": ["data_dir", "agency", "intake", "api", "console", "upstream", "inbox", "signing", "trust", "log"],
             "agency": ["code", "name", "tax_code", "budget_code"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
-            "api": ["socket", "socket_group", "tcp"],
+            "api": ["socket", "socket_group", "tcp", "max_connections", "idle_timeout"],
             "console": ["enabled", "listen"],
             "log": ["level"],
             "trust": ["anchors", "check_revocation", "recheck_interval"],
@@ -157,6 +157,14 @@ package enum ConfigurationLoader {
                     }
                 }
                 configuration.api.socketGroup = string(api, "api", "socket_group")
+                if let value = api["max_connections"] {
+                    if let number = value.int, (8...4096).contains(number) { configuration.api.maximumConnections = number } else {
+                        issue("api.max_connections", "must be a whole number from 8 to 4096", hint: "e.g. max_connections = 256 (the unit's LimitNOFILE is 8192)")
+                    }
+                }
+                if let timeout = duration(api, "api", "idle_timeout") {
+                    if timeout >= .seconds(1) { configuration.api.idleTimeout = timeout } else { issue("api.idle_timeout", "must be 1s or more", hint: "e.g. idle_timeout = \"30s\"") }
+                }
                 if let tcp = string(api, "api", "tcp") {
                     if let address = TCPAddress(tcp) {
                         // The local API has no authentication: it is for programs on this box.

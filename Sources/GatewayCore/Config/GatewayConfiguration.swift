@@ -86,6 +86,12 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var socketGroup: String?
         /// Optional TCP listener, `HOST:PORT` (e.g. `127.0.0.1:8750`). Off by default.
         package var tcpAddress: String?
+        /// Connections served at once per listener; more wait in the kernel's backlog, so a flood
+        /// of idle connections cannot take the file descriptors the store and the doors need.
+        package var maximumConnections = 256
+        /// A connection that sends nothing for this long (no request, or one half-sent) is closed;
+        /// a long poll whose request was read whole is not idle.
+        package var idleTimeout: Duration = .seconds(30)
     }
 
     /// `[console]`: the clerks' console over HTTPS on the office LAN (docs/console.md).

@@ -83,11 +83,16 @@ package enum GatewayDaemon {
         // We hold the data directory's lock, so a socket file left here is from a dead daemon.
         unlink(socketPath)
         let socketGroup = configuration.api.socketGroup
-        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()]))
+        // Bounded (issue 16): idle and half-sent requests are closed, and past the cap new
+        // connections wait in the backlog instead of taking descriptors from the store and doors.
+        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()],
+                                                                 idleTimeout: .nanoseconds(Int64(configuration.api.idleTimeout.nanoseconds))))
+        let connections = configuration.api.maximumConnections
         services.append(Application(
             router: api.router(),
             server: http1,
-            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "gatewayd"),
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "gatewayd",
+                                 availableConnectionsDelegate: .maximum(connections, logger: logger)),
             onServerRunning: { _ in
                 chmod(socketPath, 0o660)
                 if let socketGroup, let group = getgrnam(socketGroup) { chown(socketPath, getuid(), group.pointee.gr_gid) }
@@ -99,7 +104,8 @@ package enum GatewayDaemon {
             services.append(Application(
                 router: api.router(),
                 server: http1,
-                configuration: .init(address: .hostname(tcp.host, port: tcp.port), serverName: "gatewayd"),
+                configuration: .init(address: .hostname(tcp.host, port: tcp.port), serverName: "gatewayd",
+                                     availableConnectionsDelegate: .maximum(connections, logger: logger)),
                 onServerRunning: { _ in logger.notice("local API listening", metadata: ["tcp": "\(tcp.host):\(tcp.port)"]) },
                 logger: logger))
         }
