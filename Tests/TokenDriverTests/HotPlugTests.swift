@@ -82,11 +82,14 @@ final class HotPlugTests: XCTestCase {
         _ = try await daemon.log.first(within: 10) { $0.contains("pcscd unavailable") }
         // start-pcscd starts nothing while the old pcscd is still shutting down: wait for its exit
         // (a pidfd, readable when the process ends; not our child, so no waitpid).
+        // pgrep may list several (another session's private pcscd, killed alike): wait for each.
         let exited = runProgram("/usr/bin/env", ["python3", "-c", """
-            import os, select, sys
-            try: fd = os.pidfd_open(int(sys.argv[1]))
-            except ProcessLookupError: sys.exit(0)
-            sys.exit(0 if select.select([fd], [], [], 10)[0] else 1)
+            import os, select, sys, time
+            deadline = time.monotonic() + 10
+            for pid in sys.argv[1].split():
+                try: fd = os.pidfd_open(int(pid))
+                except ProcessLookupError: continue
+                if not select.select([fd], [], [], max(0, deadline - time.monotonic()))[0]: sys.exit(1)
             """, pcscd])
         XCTAssertEqual(exited.status, 0, "pcscd (\(pcscd)) did not exit within 10 s: \(exited.err)")
         // Exited, it may stay listed (a zombie) until init reaps it; start-pcscd counts only a live pcscd.
