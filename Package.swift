@@ -39,6 +39,8 @@ let package = Package(
     targets: [
         // Pure vocabulary shared by the store, edXML and the relay: agency codes, priorities.
         .target(name: "DocumentModel"),
+        // The log handler both daemons write through: control characters from outside escaped.
+        .target(name: "SafeLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // Durable files: write fully, fsync, rename, fsync the directory, hash a whole file.
         .target(name: "DurableFiles", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
@@ -167,6 +169,7 @@ let package = Package(
             name: "gatewayd",
             dependencies: [
                 "GatewayCore",
+                "SafeLogging",
                 "Console",
                 "DocumentModel",
                 "TokenDriver",
@@ -226,6 +229,7 @@ let package = Package(
         ]),
         .executableTarget(name: "hubd", dependencies: [
             "HubCore",
+            "SafeLogging",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

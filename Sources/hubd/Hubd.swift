@@ -3,6 +3,7 @@ import Foundation
 import HubCore
 import Hummingbird
 import Logging
+import SafeLogging
 import ServiceLifecycle
 
 /// hubd, the reference hub a district or province runs in front of its document system
@@ -23,7 +24,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = EscapingLogHandler(StreamLogHandler.standardError(label: label))
             handler.logLevel = ProcessInfo.processInfo.environment["HUBD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
             return handler
         }

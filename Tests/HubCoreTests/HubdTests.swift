@@ -286,6 +286,23 @@ final class HubdTests: XCTestCase, HubClientTesting {
         XCTAssertEqual(hub.storedPackages(), 1)
     }
 
+    /// Issue 16: a value from outside cannot plant a line in hubd's log. The tus `key`, logged
+    /// when an upload is created, carries a newline and a forged "package stored" line; the log
+    /// shows it escaped on the upload's own line.
+    func testAValueFromOutsideCannotPlantALineInTheLog() async throws {
+        let forged = "x\n2026-12-05T00:00:00+0000 notice hubd: key=forged [HubCore] package stored\u{202E}"
+        let created = hub.curl(["-X", "POST", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Length: 100",
+                                "-H", "Upload-Metadata: key " + Data(forged.utf8).base64EncodedString(), "/v1/uploads"])
+        XCTAssertEqual(created.http, 201, created.body)
+        var text = ""
+        XCTAssertTrue(waitUntil(changesIn: hub.directory) {
+            text = (try? String(contentsOfFile: hub.log, encoding: .utf8)) ?? ""
+            return text.contains("upload created")
+        })
+        XCTAssertFalse(text.split(separator: "\n").contains { $0.hasPrefix("2026-12-05T00:00:00") }, text)
+        XCTAssertTrue(text.contains("x\\u{A}2026-12-05T00:00:00") && text.contains("\\u{202E}"), text)
+    }
+
     func testAnInterruptedUploadResumedWithCurlSendsOnlyTheRest() async throws {
         var random = SystemRandomNumberGenerator()
         let payload = (0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &random) }

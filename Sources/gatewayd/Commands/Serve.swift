@@ -5,6 +5,7 @@ import DocumentSigning
 import Foundation
 import GatewayCore
 import Logging
+import SafeLogging
 import SessionTokens
 import TrustHTTP
 #if canImport(Glibc)
@@ -20,7 +21,7 @@ struct Serve: AsyncParsableCommand {
         do { configuration = try location.resolve() } catch { throw CLI.fail("\(error)") }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = EscapingLogHandler(StreamLogHandler.standardError(label: label))
             handler.logLevel = level
             return handler
         }
