@@ -178,7 +178,7 @@ extension ConsoleServer {
         guard !usable.isEmpty else { return "<p class=\"error\">\(visit.t(.noTokenToUse))</p>" }
         let picked = visit.form["reader"] ?? (usable.count == 1 ? usable[0].reader : nil)
         let items = usable.enumerated().map { index, token -> HTML in
-            let holders = HTML.join(token.certificates.map { "\(Self.commonName($0.subject)) — \(visit.t(.expires)) \(Self.day($0.notAfter))" },
+            let holders = HTML.join(token.certificates.map { "\($0.slot): \(Self.commonName($0.subject)) — \(visit.t(.expires)) \(Self.day($0.notAfter))" },
                                     separator: "<br>")
             let tries: HTML = token.pinTriesLeft.map { "<br>\(visit.t(.pinTriesLeft)): \($0)" } ?? ""
             let checked: HTML = picked == token.reader ? " checked" : ""

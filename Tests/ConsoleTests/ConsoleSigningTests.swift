@@ -137,7 +137,7 @@ final class ConsoleSigningTests: XCTestCase {
             XCTAssertTrue(page.body.contains("type=\"password\" autocomplete=\"off\""))
             XCTAssertTrue(page.body.contains("Quyết định &lt;script&gt;"), "the subject escaped")
             XCTAssertFalse(page.body.contains("<script>"))
-            XCTAssertTrue(page.body.contains("Nguyễn Văn An — "), "the token's holder")
+            XCTAssertTrue(page.body.contains("9c: Nguyễn Văn An — "), "the token's holder")
 
             // Without the form's token: refused, nothing opened.
             let forged = try await leader.post("/signing", Self.form(rig, reader: "mine", pin: pin), csrf: "forged")
