@@ -273,8 +273,8 @@ extension ConsoleServer {
         }
         let before = signing?.openedWith(status.id)
         var after: Int?
-        if let before, status.phase != .signing {
-            after = (await tokens?.tokenStatus())?.tokens.first { $0.reader == before.reader }?.pinTriesLeft
+        if let before, let reader = before.reader, status.phase != .signing {
+            after = await tokens?.reread(reader: reader)?.pinTriesLeft
         }
         let warnings = HTML.join(status.warnings.map { Layout.notice($0) })
         let body: HTML = """
