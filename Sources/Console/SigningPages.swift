@@ -38,7 +38,7 @@ enum SigningWord: CaseIterable {
     case title, noStage, nothingWaiting, choose, document, whereSignatures, openPDF, page, leaderBox, sealBox, noPreview
     case token, chooseToken, noTokenToUse, pin, sign, seal, chooseOne, pinRequired, noIdentity, sessionTitle, progress, signer
     case triesBefore, triesAfter, result, signed, refused, notSigned, stopped, finished, running, number, back
-    case returnToClerk, note, noteRequired, returned, noSession, state
+    case returnToClerk, note, noteRequired, returned, noSession, state, confirmLastTry
 
     var words: (String, String) {
         switch self {
@@ -83,6 +83,9 @@ enum SigningWord: CaseIterable {
         case .returned: ("Đã trả lại văn bản cho văn thư.", "The document was returned to the clerk.")
         case .noSession: ("Không có phiên ký này.", "No such signing session.")
         case .state: ("Trạng thái", "State")
+        case .confirmLastTry:
+            ("Token chỉ còn 1 lần nhập PIN: tôi xác nhận dùng lần cuối (sai nữa là token bị khoá)",
+             "The token has one PIN try left: I confirm using it (one more mistake blocks the token)")
         }
     }
 
@@ -187,7 +190,10 @@ extension ConsoleServer {
                 <strong>\(token.model ?? token.reader)</strong><br>\(holders)\(tries)</label>
                 """
         }
-        return "<fieldset><legend>\(visit.t(.chooseToken))</legend>\(items)</fieldset>"
+        // The stage uses a token's last try only when the person says so.
+        let lastTry: HTML = usable.contains { $0.pinTriesLeft == 1 }
+            ? "<label><input type=\"checkbox\" name=\"confirm_last_try\" value=\"1\"> \(visit.t(.confirmLastTry))</label>" : ""
+        return "<fieldset><legend>\(visit.t(.chooseToken))</legend>\(items)\(lastTry)</fieldset>"
     }
 
     /// The leader's "return to the clerk with a note", one small form per document (no script:
@@ -228,7 +234,8 @@ extension ConsoleServer {
         let triesBefore = (await tokens?.tokenStatus())?.tokens.first { $0.reader == reader }?.pinTriesLeft
         var bytes = Array(pinText.utf8)
         let pin = SessionPIN(consuming: &bytes)
-        let request = SigningSessionRequest(role: work.signs, documents: documents, reader: reader, openedBy: user.login, expectedIdentity: expected)
+        let request = SigningSessionRequest(role: work.signs, documents: documents, reader: reader, confirmLastTry: visit.form["confirm_last_try"] == "1",
+                                            openedBy: user.login, expectedIdentity: expected)
         let status: SigningSessionStatus
         do throws(SigningSessionRefusal) { status = try await stage.open(request, pin: pin) } catch {
             try accounts.audit(ConsoleAuditEntry(at: now(), actor: user.login, action: "signing_refused", address: visit.address, detail: error.code))

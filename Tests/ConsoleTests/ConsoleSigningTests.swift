@@ -75,7 +75,8 @@ final class ConsoleSigningTests: XCTestCase {
         let pki = try TestPKI(directory: directory)
         let mine = try pki.issue("an", subject: "/UID=\(Self.an)/CN=Nguyễn Văn An/C=VN", key: .p256)
         let other = try pki.issue("binh", subject: "/UID=\(Self.binh)/CN=Trần Thị Bình/C=VN", key: .p256)
-        let tokens = CountingTokens(["mine": (mine.key, mine.chain), "other": (other.key, other.chain)])
+        let seal = try pki.issue("seal", subject: "/UID=MST:0101234567/CN=UBND xã Hòa Tiến/O=UBND xã Hòa Tiến/C=VN", key: .p256)
+        let tokens = CountingTokens(["mine": (mine.key, mine.chain), "other": (other.key, other.chain), "seal": (seal.key, seal.chain)])
         var settings = SigningSettings()
         settings.leaders = [ConfiguredLeader(name: "Nguyễn Văn An", title: "CHỦ TỊCH", identity: SubjectIdentifier(Self.an)!),
                             ConfiguredLeader(name: "Trần Thị Bình", title: "PHÓ CHỦ TỊCH", identity: SubjectIdentifier(Self.binh)!)]
@@ -150,6 +151,12 @@ final class ConsoleSigningTests: XCTestCase {
             XCTAssertFalse(others.body.contains(pin), "the PIN is never echoed")
             XCTAssertEqual(rig.tokens.signatures.withLock { $0 }, 0)
             for id in rig.documents { XCTAssertEqual(try rig.store.document(id)?.state, .awaitingLeader) }
+
+            // A lãnh đạo's session is the leader's: the organization's token cannot seal in it.
+            let sealing = try await leader.post("/signing", Self.form(rig, reader: "seal", pin: pin))
+            XCTAssertEqual(sealing.status, .unprocessableContent, sealing.body)
+            XCTAssertTrue(sealing.body.contains("không ký thay lãnh đạo được"), sealing.body)
+            XCTAssertEqual(rig.tokens.signatures.withLock { $0 }, 0)
 
             // A văn thư seals, and cannot sign as the leader: the leader's token is refused in the seal's session.
             var clerk = ConsoleRouterTests.Browser(client: rig.client)
