@@ -151,7 +151,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "ConsoleTests", dependencies: [
-            "Console", "GatewayCore", "DocumentModel", "TestSupport",
+            "Console", "GatewayCore", "DocumentModel", "TestSupport", "Signing", "SigningPolicy",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -62,16 +62,19 @@ package final class ConsoleServer: Sendable {
     /// The relay's status; nil when no `[upstream]` is configured.
     let hub: (@Sendable () -> RelayStatus)?
     let tokens: (any TokenStatusSource)?
+    /// The documents and the signing stage for the signing pages (SigningPages.swift); nil: no such pages.
+    let signing: SigningDesk?
     let now: @Sendable () -> Date
     let logger: Logger
 
     package init(accounts: AccountStore, rules: AccountRules, setupCode: SetupCode, ca: BoxCA,
                  counts: @escaping @Sendable () throws -> [DocumentState: Int], hub: (@Sendable () -> RelayStatus)? = nil,
-                 tokens: (any TokenStatusSource)?,
+                 tokens: (any TokenStatusSource)?, signing: SigningDesk? = nil,
                  sessions: SessionRules = .init(), lockOut: LockOutRules = .init(),
                  now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         (self.accounts, self.rules, self.setupCode, self.ca, self.counts, self.hub, self.tokens) = (accounts, rules, setupCode, ca, counts, hub, tokens)
         (self.sessions, self.lockOut, self.now, self.logger) = (sessions, lockOut, now, logger)
+        self.signing = signing
     }
 
     package func router() -> Router<ConsoleContext> {
@@ -91,6 +94,12 @@ package final class ConsoleServer: Sendable {
         route(router, .post, "/users/unlock", .session(.quanTri), unlockUser)
         route(router, .get, "/password", .session(nil), passwordPage)
         route(router, .post, "/password", .session(nil), changePassword)
+        // Ký số / Signing (SigningPages.swift): lãnh đạo and văn thư, each in their own role.
+        route(router, .get, "/signing", .session(nil), signingPage)
+        route(router, .post, "/signing", .session(nil), openSigningSession)
+        route(router, .get, "/signing/sessions/{id}", .session(nil), signingSessionPage)
+        route(router, .post, "/signing/return", .session(.lanhDao), returnToClerk)
+        route(router, .get, "/signing/pdf", .session(nil), signingPDF)
         return router
     }
 
@@ -169,6 +178,7 @@ package final class ConsoleServer: Sendable {
             }
             if sessions.needsTouch(session, now: now) { try accounts.touch(session.tokenSHA256, at: now) }
             visit.page.viewer = (user, session.csrf)
+            visit.page.waiting = waitingCount(user)
             visit.session = session.tokenSHA256
         }
         return try await body(visit)

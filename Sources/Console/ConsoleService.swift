@@ -13,21 +13,22 @@ package enum ConsoleDoor {
     /// What `gatewayd serve` adds to its service group: nothing when `[console] enabled = false`,
     /// nor when its certificates cannot be made (a full disk): the box goes on taking documents
     /// in and sending them without its console.
-    package static func services(configuration: GatewayConfiguration, store: DocumentStore, relay: RelayService?,
+    package static func services(configuration: GatewayConfiguration, store: DocumentStore, relay: RelayService?, signing: SigningStage? = nil,
                                  tokens: (any TokenStatusSource)?, logger: Logger) -> [any Service] {
         guard configuration.console.enabled, let address = TCPAddress(configuration.console.listen) else {
             logger.notice("console disabled ([console] enabled = false)")
             return []
         }
         do {
-            return [try make(configuration: configuration, address: address, store: store, relay: relay, tokens: tokens, logger: logger)]
+            return [try make(configuration: configuration, address: address, store: store, relay: relay, signing: signing, tokens: tokens,
+                             logger: logger)]
         } catch {
             logger.critical("console not started: \(error)")
             return []
         }
     }
 
-    static func make(configuration: GatewayConfiguration, address: TCPAddress, store: DocumentStore, relay: RelayService?,
+    static func make(configuration: GatewayConfiguration, address: TCPAddress, store: DocumentStore, relay: RelayService?, signing: SigningStage?,
                      tokens: (any TokenStatusSource)?, logger: Logger) throws -> ConsoleService {
         let layout = configuration.layout
         let certificate = try ServerCertificate(ca: BoxCA(layout: layout), listenHost: address.host, logger: logger)
@@ -46,7 +47,7 @@ package enum ConsoleDoor {
         if let relay { hub = { relay.status() } }
         let server = ConsoleServer(accounts: accounts, rules: AccountRules(configuration), setupCode: setupCode, ca: certificate.ca,
                                    counts: { try store.countsByState() }, hub: hub, tokens: tokens,
-                                   logger: logger)
+                                   signing: SigningDesk(store: store, stage: signing), logger: logger)
         return ConsoleService(server: server, host: address.host, port: address.port, certificate: certificate, logger: logger)
     }
 }

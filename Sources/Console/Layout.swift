@@ -9,6 +9,10 @@ struct PageContext: Sendable {
     var viewer: (user: ConsoleUser, csrf: String)?
     /// The request's path, for the language link back to the same page.
     var path: String
+    /// "Chờ tôi xử lý": the documents waiting for the viewer's role (nil: none for this role).
+    var waiting: Int? = nil
+    /// Seconds after which the page reloads itself (a signing session's progress, without script).
+    var refresh: Int? = nil
 
     func t(_ phrase: Phrase) -> String { phrase.text(in: language) }
 }
@@ -21,8 +25,9 @@ enum Layout {
         if let (user, csrf) = context.viewer {
             nav.append("<a href=\"/\">\(context.t(.overview))</a>")
             if user.role == .quanTri { nav.append("<a href=\"/users\">\(context.t(.users))</a>") }
-            // The count comes with the signing pages (issue 15's next step).
-            nav.append("<span class=\"badge\" title=\"\(context.t(.waitingForMe))\">\(context.t(.waitingForMe)): —</span>")
+            if let waiting = context.waiting {
+                nav.append("<a href=\"/signing\" class=\"badge\" title=\"\(context.t(.waitingForMe))\">\(context.t(.waitingForMe)): <span id=\"waiting\">\(waiting)</span></a>")
+            }
             session = """
                 <a class="who" href="/password" title="\(context.t(.changePassword))">\(user.displayName)</a>\
                 <form method="post" action="/logout" class="inline">\(csrfField(csrf))\
@@ -32,7 +37,7 @@ enum Layout {
         return """
             <!DOCTYPE html>
             <html lang="\(language.rawValue)"><head><meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="viewport" content="width=device-width, initial-scale=1">\(context.refresh.map { "\n<meta http-equiv=\"refresh\" content=\"\($0)\">" as HTML } ?? "")
             <title>\(title) — \(context.t(.consoleTitle))</title>
             <style>\(HTML(raw: style))</style></head>
             <body><header><strong>\(context.t(.consoleTitle))</strong>
@@ -65,6 +70,10 @@ enum Layout {
         input,select,button{font:inherit;padding:.4em}button{cursor:pointer}
         form.inline{display:inline;margin:0}header form.inline button{background:none;border:1px solid #fff8}
         .error{color:#a00;font-weight:bold}.ok{color:#060}code{background:#eee;padding:0 .2em;word-break:break-all}
+        figure.sheet{margin:0;width:10em}.paper{position:relative;background:#fff;border:1px solid #888;box-shadow:2px 2px 0 #ccc}
+        .box{position:absolute;overflow:hidden;font-size:.55em;line-height:1.1;border:1px dashed}.leader{border-color:#036;background:#03f2}
+        .seal{border-color:#a00;border-radius:50%;background:#f002}figcaption{font-size:.8em;color:#555}
+        fieldset{background:#fff;border:1px solid #ddd;margin:.6em 0}label.token{display:block;padding:.3em 0}form.signing{display:grid;gap:.6em}
         @media (max-width:40em){main{padding:.5em}table{font-size:.9em}}
         """
 }

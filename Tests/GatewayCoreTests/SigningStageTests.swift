@@ -212,6 +212,32 @@ final class SigningStageTests: XCTestCase {
         XCTAssertEqual(tokens.card("other")?.pinChecks, 0)
     }
 
+    /// The console's lãnh đạo account is bound to one leader: another configured leader's token
+    /// is refused before any PIN try, and the account's own token signs.
+    func testAnotherLeadersTokenIsRefusedBeforeAnyPINWhenTheIdentityIsExpected() async throws {
+        let other = try card("other", subject: "/UID=CCCD:079999999999/CN=Trần Thị Bình/C=VN")
+        let tokens = KeyFileTokens(["other": other, "leader": try leaderCard()])
+        var settings = self.settings
+        settings.leaders.append(ConfiguredLeader(name: "Trần Thị Bình", title: "PHÓ CHỦ TỊCH", identity: SubjectIdentifier("CCCD:079999999999")!))
+        let stage = stage(tokens, settings: settings)
+        let id = try await submit("một")
+        let before = try fixture.snapshot()
+        let refusal = await refusal {
+            try await stage.open(SigningSessionRequest(role: .leader, reader: "other", openedBy: "an", expectedIdentity: Self.leaderIdentity),
+                                 pin: self.pin())
+        }
+        XCTAssertEqual(refusal?.code, "not_your_token")
+        XCTAssertTrue(refusal?.message.contains("Trần Thị Bình") ?? false, "\(String(describing: refusal))")
+        XCTAssertEqual(tokens.card("other")?.pinChecks, 0, "no PIN try spent")
+        XCTAssertEqual(try fixture.snapshot(), before)
+        let opened = try await stage.open(SigningSessionRequest(role: .leader, reader: "leader", openedBy: "an", expectedIdentity: Self.leaderIdentity),
+                                          pin: pin())
+        var status = opened
+        while status.phase == .signing { status = await stage.status(opened.id, after: status.results.count, until: .now + .seconds(60))! }
+        XCTAssertEqual(status.results.map(\.outcome), [.signed])
+        XCTAssertEqual(try fixture.store.document(id)?.state, .awaitingSeal)
+    }
+
     func testExpiredCertificateIsRefused() async throws {
         let tokens = KeyFileTokens(["leader": try leaderCard(days: -1)])
         _ = try await submit("một")

@@ -23,13 +23,14 @@ package enum GatewayDaemon {
     /// taken `ShutdownDeadline.hardLimit` (the executable ends the process there).
     /// `signing`: the tokens the signing stage opens and its view of the world (clock, revocation,
     /// timestamps); nil runs the daemon without a signing stage.
-    /// `doors`: more services over the recovered store and the relay (nil without `[upstream]`),
+    /// `doors`: more services over the recovered store, the relay (nil without `[upstream]`) and
+    /// the signing stage (nil without `signing`),
     /// started after the local API (gatewayd's console, a module of its own so that GatewayCore
     /// does not depend on it).
     package static func run(configuration: GatewayConfiguration, tokens: (any TokenStatusSource & Service)? = nil,
                             signing: (tokens: any SigningTokens, environment: SigningEnvironment)? = nil, logger: Logger,
                             stopOverran: @escaping @Sendable () -> Void = {},
-                            doors: (DocumentStore, RelayService?) throws -> [any Service] = { _, _ in [] }) async throws {
+                            doors: (DocumentStore, RelayService?, SigningStage?) throws -> [any Service] = { _, _, _ in [] }) async throws {
         let layout = configuration.layout
         let lock = try StoreLock(layout: layout)
         let ioPool = NIOThreadPool(numberOfThreads: 16)  // blocking file work: fsync, copies
@@ -109,7 +110,7 @@ package enum GatewayDaemon {
                 onServerRunning: { _ in logger.notice("local API listening", metadata: ["tcp": "\(tcp.host):\(tcp.port)"]) },
                 logger: logger))
         }
-        services.append(contentsOf: try doors(store, relay))
+        services.append(contentsOf: try doors(store, relay, stage))
         services.append(reconciler)  // near the end: among the first stopped at shutdown
         // Last in the list, so the first told of the shutdown: it bounds the whole stop.
         services.append(ShutdownDeadline(limit: ShutdownDeadline.hardLimit, logger: logger, overran: stopOverran))

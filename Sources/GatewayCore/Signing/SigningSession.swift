@@ -18,14 +18,18 @@ package struct SigningSessionRequest: Sendable, Codable, Equatable {
     package var confirmLastTry: Bool
     /// Who opened the session, for the history (`gatewayd sign-queue`, the console's user).
     package var openedBy: String
+    /// The identity (`CCCD:…`) the token's certificate must carry: a lãnh đạo's console account is
+    /// bound to one leader, who signs only with their own token. nil: any configured leader.
+    package var expectedIdentity: String?
 
     package init(role: SigningRole, documents: [DocumentID] = [], reader: String? = nil, key: String? = nil,
-                 confirmLastTry: Bool = false, openedBy: String) {
+                 confirmLastTry: Bool = false, openedBy: String, expectedIdentity: String? = nil) {
         (self.role, self.documents, self.reader, self.key, self.confirmLastTry, self.openedBy) = (role, documents, reader, key, confirmLastTry, openedBy)
+        self.expectedIdentity = expectedIdentity
     }
 
     enum CodingKeys: String, CodingKey {
-        case role, documents, reader, key, confirmLastTry = "confirm_last_try", openedBy = "opened_by"
+        case role, documents, reader, key, confirmLastTry = "confirm_last_try", openedBy = "opened_by", expectedIdentity = "expected_identity"
     }
 }
 

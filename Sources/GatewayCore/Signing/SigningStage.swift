@@ -94,6 +94,15 @@ package actor SigningStage {
             switch SignerCheck.decide(role: request.role, certificate: chain[0], leaders: settings.leaders, agency: settings.agency,
                                       revocation: standing.revocation, requireRevocation: settings.requireRevocation, now: environment.now()) {
             case .allowed(var allowed):
+                // Another leader's token, although that leader may sign: refused before any PIN is
+                // used, as the rules' refusals are (the console's lãnh đạo signs with their own only).
+                if let expected = request.expectedIdentity,
+                   !allowed.signer.identifiers.contains(where: { $0.description == expected }) {
+                    token.close()
+                    throw SigningSessionRefusal(
+                        code: "not_your_token",
+                        message: "token này là của \(allowed.signer.displayName) (\(allowed.signer.identifier)), không phải của bạn (\(expected)) — hãy cắm token của chính bạn / this token is \(allowed.signer.displayName)'s (\(allowed.signer.identifier)), not yours (\(expected)): plug in your own token")
+                }
                 // The rules' refusals come first (they say more: the wrong token, expired); then the chain.
                 if let refusal = standing.refusal {
                     token.close()

@@ -67,4 +67,12 @@ package struct TokenSummary: Sendable, Codable, Equatable {
 /// Provided by whatever watches the tokens (gatewayd's `TokenWatcher`).
 package protocol TokenStatusSource: Sendable {
     func tokenStatus() async -> TokenServiceStatus
+    /// The token in `reader` read again: its PIN tries change with a signing session, and the
+    /// status is otherwise read once per insertion. nil when no token is there.
+    func reread(reader: String) async -> TokenSummary?
+}
+
+extension TokenStatusSource {
+    /// Sources that never change by themselves (tests) answer with what they have.
+    package func reread(reader: String) async -> TokenSummary? { await tokenStatus().tokens.first { $0.reader == reader } }
 }

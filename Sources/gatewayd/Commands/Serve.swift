@@ -33,8 +33,9 @@ struct Serve: AsyncParsableCommand {
             try await GatewayDaemon.run(configuration: configuration, tokens: tokens,
                                         signing: (PIVSigningTokens(), signingEnvironment(configuration, logger: logger)), logger: logger,
                                         stopOverran: { _exit(1) },
-                                        doors: { store, relay in
-                                            ConsoleDoor.services(configuration: configuration, store: store, relay: relay, tokens: tokens, logger: logger)
+                                        doors: { store, relay, stage in
+                                            ConsoleDoor.services(configuration: configuration, store: store, relay: relay, signing: stage, tokens: tokens,
+                                                                 logger: logger)
                                         })
         } catch let error as StoreLock.Failure {
             throw CLI.fail(error.description)

@@ -61,6 +61,17 @@ actor TokenWatcher: Service, TokenStatusSource {
         }
     }
 
+    /// After a signing session, for its page's "tries left now": the card read again and kept
+    /// when it could be read (a card busy or gone keeps what was known; its removal is an event).
+    func reread(reader: String) async -> TokenSummary? {
+        guard let known = tokens[reader] else { return nil }
+        var summary = await identify(reader: reader, atr: []).value
+        guard summary.piv, tokens[reader] != nil else { return tokens[reader] }
+        (summary.atr, summary.insertedAt) = (known.atr, known.insertedAt)
+        tokens[reader] = summary
+        return summary
+    }
+
     private func identify(reader: String, atr: [UInt8]) async -> (value: TokenSummary, isGone: Bool) {
         let report: Result<TokenReport, PCSCError> = await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: Result { () throws(PCSCError) -> TokenReport in try TokenInventory.report(reader: reader) }) }

@@ -1,0 +1,196 @@
+import DocumentModel
+import Foundation
+import GatewayCore
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Signing
+import SigningPolicy
+import Synchronization
+import TestSupport
+import X509
+import XCTest
+@testable import Console
+
+/// The signing page's refusals in memory, over a real store and a real signing stage whose
+/// tokens are key files (the cards themselves are driven by scripts/browser-test): the role, the
+/// CSRF token, another leader's token refused before any PIN is used, a văn thư who cannot sign as
+/// a leader, "return to the clerk" with its note, the PIN never echoed.
+final class ConsoleSigningTests: XCTestCase {
+    static let an = "CCCD:001085012345"
+    static let binh = "CCCD:079999999999"
+
+    /// Tokens over key files that count their signatures: each one would use the PIN, so a
+    /// refusal must leave the count at 0.
+    final class CountingTokens: SigningTokens {
+        let cards: [String: (key: String, chain: String)]
+        let signatures = Mutex(0)
+        init(_ cards: [String: (key: String, chain: String)]) { self.cards = cards }
+
+        func open(reader: String?, key: String?, pin: SessionPIN, confirmLastTry: Bool) async throws(SessionTokenFailure) -> any SessionToken {
+            guard let reader, let card = cards[reader] else { throw .noToken(reader ?? "-") }
+            do { return Token(reader: reader, inner: try SoftwareKeySigner(keyFile: card.key, chainFile: card.chain), tokens: self) } catch {
+                throw .token("\(error)")
+            }
+        }
+
+        struct Token: SessionToken, Signer {
+            let reader: String
+            let inner: SoftwareKeySigner
+            let tokens: CountingTokens
+            var signer: any Signer { self }
+            var location: String { reader }
+            func close() {}
+            var certificateChain: [Certificate] { inner.certificateChain }
+            var keyType: SignerKeyType { inner.keyType }
+            func sign(digest: [UInt8], algorithm: SignatureAlgorithm) async throws -> [UInt8] {
+                tokens.signatures.withLock { $0 += 1 }
+                return try await inner.sign(digest: digest, algorithm: algorithm)
+            }
+        }
+    }
+
+    var directory = ""
+    let password = TestSecrets.value("password.console-other")
+    let pin = TestSecrets.value("pin.key-file-token")
+
+    override func setUp() {
+        directory = NSTemporaryDirectory() + "console-signing-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+
+    struct Rig: Sendable {
+        let client: any TestClientProtocol
+        let store: DocumentStore
+        let tokens: CountingTokens
+        let documents: [DocumentID]
+    }
+
+    func withSigning(_ test: @escaping @Sendable (Rig) async throws -> Void) async throws {
+        let layout = StoreLayout(dataDirectory: directory + "/box")
+        let store = try DocumentStore(layout: layout, limits: .init(), logger: Logger(label: "test"), ioPool: .singleton)
+        let pki = try TestPKI(directory: directory)
+        let mine = try pki.issue("an", subject: "/UID=\(Self.an)/CN=Nguyễn Văn An/C=VN", key: .p256)
+        let other = try pki.issue("binh", subject: "/UID=\(Self.binh)/CN=Trần Thị Bình/C=VN", key: .p256)
+        let seal = try pki.issue("seal", subject: "/UID=MST:0101234567/CN=UBND xã Hòa Tiến/O=UBND xã Hòa Tiến/C=VN", key: .p256)
+        let tokens = CountingTokens(["mine": (mine.key, mine.chain), "other": (other.key, other.chain), "seal": (seal.key, seal.chain)])
+        var settings = SigningSettings()
+        settings.leaders = [ConfiguredLeader(name: "Nguyễn Văn An", title: "CHỦ TỊCH", identity: SubjectIdentifier(Self.an)!),
+                            ConfiguredLeader(name: "Trần Thị Bình", title: "PHÓ CHỦ TỊCH", identity: SubjectIdentifier(Self.binh)!)]
+        let stage = SigningStage(store: store, tokens: tokens, settings: settings,
+                                 environment: SigningEnvironment(clockSynchronised: { true }), logger: Logger(label: "test"))
+        let ca = BoxCA(layout: layout)
+        try ca.prepare(names: ServerNames(dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1]]), now: Date())
+        let hash = Passwords.hash(password)
+        for (login, role, identity) in [("admin", ConsoleRole.quanTri, nil), ("an", .lanhDao, Self.an), ("clerk", .vanThu, nil)] {
+            try store.accounts.add(ConsoleUser(login: login, displayName: login, role: role, identity: identity, passwordHash: hash),
+                                   audit: ConsoleAuditEntry(at: Date(), actor: "test", action: "user_add", subject: login))
+        }
+        var documents: [DocumentID] = []
+        for subject in ["Quyết định <script>alert(1)</script>", "Thông báo"] {
+            let staged = try store.beginDocument(expectedSize: nil)
+            try staged.append(Array("%PDF-1.4\n% not a whole PDF: the page says its pages could not be read\n".utf8))
+            documents.append(try await store.commit(staged, IntakeRequest(
+                fileName: "\(subject).pdf", metadata: DocumentMetadata(recipients: [AgencyCode("000.00.20.H13")!], subject: subject,
+                                                                       signatures: [.leader, .organization]),
+                source: .api, intakeKey: nil, cause: "test")).document.id)
+        }
+        let status = TokenServiceStatus(pcscd: "ok", readers: ["mine", "other"], tokens: [
+            TokenSummary(reader: "mine", model: "PIV", usbID: nil, atr: "", piv: true,
+                         certificates: [.init(slot: "9c", subject: "CN=Nguyễn Văn An, UID=\(Self.an)", notAfter: Date() + 86400)],
+                         pinTriesLeft: 3, pinBlocked: false, problem: nil, insertedAt: Date()),
+        ])
+        let server = ConsoleServer(accounts: store.accounts, rules: AccountRules(leaderIdentities: [Self.an, Self.binh]), setupCode: SetupCode(layout: layout),
+                                   ca: ca, counts: { try store.countsByState() }, tokens: ConsoleRouterTests.FixedTokens(status: status),
+                                   signing: SigningDesk(store: store, stage: stage), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let application = Application(router: server.router())
+        let documentIDs = documents
+        try await application.test(.router) { client in
+            try await test(Rig(client: client, store: store, tokens: tokens, documents: documentIDs))
+        }
+    }
+
+    static func form(_ rig: Rig, reader: String, pin: String) -> [String: String] {
+        var fields = ["pin": pin, "reader": reader]
+        for id in rig.documents { fields["doc.\(id)"] = "1" }
+        return fields
+    }
+
+    func testTheSigningPageRefusesWhatItMust() async throws {
+        let (password, pin) = (password, pin)
+        try await withSigning { rig in
+            var nobody = ConsoleRouterTests.Browser(client: rig.client)
+            do { let got = try await nobody.get("/signing").location; XCTAssertEqual(got, "/login") }
+            do { let got = try await nobody.post("/signing", Self.form(rig, reader: "mine", pin: pin), csrf: "x").status; XCTAssertEqual(got, .forbidden) }
+
+            var admin = ConsoleRouterTests.Browser(client: rig.client)
+            try await ConsoleRouterTests.logIn(&admin, "admin", password)
+            do { let got = try await admin.get("/signing").status; XCTAssertEqual(got, .forbidden, "a quản trị neither signs nor seals") }
+
+            var leader = ConsoleRouterTests.Browser(client: rig.client)
+            try await ConsoleRouterTests.logIn(&leader, "an", password)
+            let page = try await leader.get("/signing")
+            XCTAssertEqual(page.status, .ok)
+            XCTAssertTrue(page.body.contains("<span id=\"waiting\">2</span>"), "the count in the header")
+            XCTAssertTrue(page.body.contains("type=\"password\" autocomplete=\"off\""))
+            XCTAssertTrue(page.body.contains("Quyết định &lt;script&gt;"), "the subject escaped")
+            XCTAssertFalse(page.body.contains("<script>"))
+            XCTAssertTrue(page.body.contains("9c: Nguyễn Văn An — "), "the token's holder")
+
+            // Without the form's token: refused, nothing opened.
+            let forged = try await leader.post("/signing", Self.form(rig, reader: "mine", pin: pin), csrf: "forged")
+            XCTAssertEqual(forged.status, .forbidden)
+
+            // Another leader's token: refused before any PIN is used, the PIN not echoed.
+            let others = try await leader.post("/signing", Self.form(rig, reader: "other", pin: pin))
+            XCTAssertEqual(others.status, .unprocessableContent, others.body)
+            XCTAssertTrue(others.body.contains("không phải của bạn"), others.body)
+            XCTAssertFalse(others.body.contains(pin), "the PIN is never echoed")
+            XCTAssertEqual(rig.tokens.signatures.withLock { $0 }, 0)
+            for id in rig.documents { XCTAssertEqual(try rig.store.document(id)?.state, .awaitingLeader) }
+
+            // A lãnh đạo's session is the leader's: the organization's token cannot seal in it.
+            let sealing = try await leader.post("/signing", Self.form(rig, reader: "seal", pin: pin))
+            XCTAssertEqual(sealing.status, .unprocessableContent, sealing.body)
+            XCTAssertTrue(sealing.body.contains("không ký thay lãnh đạo được"), sealing.body)
+            XCTAssertEqual(rig.tokens.signatures.withLock { $0 }, 0)
+
+            // A văn thư seals, and cannot sign as the leader: the leader's token is refused in the seal's session.
+            var clerk = ConsoleRouterTests.Browser(client: rig.client)
+            try await ConsoleRouterTests.logIn(&clerk, "clerk", password)
+            let clerkPage = try await clerk.get("/signing")
+            XCTAssertTrue(clerkPage.body.contains("<span id=\"waiting\">0</span>"), clerkPage.body)
+            var asLeader = Self.form(rig, reader: "mine", pin: pin)
+            asLeader["role"] = "leader"  // ignored: the account's role decides, and a văn thư's session seals
+            let refused = try await clerk.post("/signing", asLeader)
+            XCTAssertEqual(refused.status, .unprocessableContent, refused.body)
+            XCTAssertTrue(refused.body.contains("không đóng dấu của cơ quan được"), refused.body)
+            XCTAssertEqual(rig.tokens.signatures.withLock { $0 }, 0)
+            for id in rig.documents { XCTAssertEqual(try rig.store.document(id)?.state, .awaitingLeader) }
+            do { let got = try await clerk.post("/signing/return", ["id": rig.documents[0].description, "note": "x"]).status
+                 XCTAssertEqual(got, .forbidden, "only the leader returns a document") }
+
+            // The leader returns one with a note (none: refused); the other stays.
+            let noNote = try await leader.post("/signing/return", ["id": rig.documents[1].description, "note": "  "])
+            XCTAssertEqual(noNote.status, .badRequest)
+            let returned = try await leader.post("/signing/return", ["id": rig.documents[1].description, "note": "Thiếu số liệu thôn 3"])
+            XCTAssertEqual(returned.location, "/signing?done=returned", returned.body)
+            XCTAssertEqual(try rig.store.document(rig.documents[1])?.state, .returned)
+            let after = try await leader.get("/signing?done=returned")
+            XCTAssertTrue(after.body.contains("<span id=\"waiting\">1</span>"), after.body)
+
+            // Someone else's session is not found.
+            do { let got = try await clerk.get("/signing/sessions/S-none").status; XCTAssertEqual(got, .notFound) }
+        }
+    }
+
+    func testEveryWordHasBothLanguages() {
+        for word in SigningWord.allCases {
+            XCTAssertFalse(word.text(in: .vi).isEmpty, "\(word)")
+            XCTAssertFalse(word.text(in: .en).isEmpty, "\(word)")
+        }
+    }
+}
