@@ -74,3 +74,11 @@ package struct DocumentIntake: Sendable {
         return try await store.commit(staged, attachments: taken, request)
     }
 }
+
+extension DocumentIntake {
+    /// A new staged attachment, streamed into by a door that receives several files at once
+    /// (the console's upload form).
+    package func beginAttachment() throws(IntakeError) -> StagedDocument {
+        try store.beginAttachment(of: store.newDocumentID(), position: 1, expectedSize: nil)
+    }
+}
