@@ -163,8 +163,10 @@ extension ConsoleServer {
             }
             current = .skip
         }
+        // One iterator: a body can be read once, and after a refusal the rest is read from it.
+        var chunks = upload.body.makeAsyncIterator()
         do {
-            for try await chunk in upload.body {
+            while let chunk = try await chunks.next() {
                 try parser.feed(chunk.readableBytesView) { event in
                     switch event {
                     case .part(let part):
@@ -202,7 +204,7 @@ extension ConsoleServer {
             if case .file(_, let file) = current { file.staged.discard() }
             form.discard()
             // Read to the end, so that the browser sees the answer rather than a reset connection.
-            do { for try await _ in upload.body {} } catch {}
+            do { while try await chunks.next() != nil {} } catch {}
             if let intake = error as? IntakeError { throw .intake(intake) }
             throw .malformed
         }
