@@ -59,10 +59,11 @@ extension ConsoleServer {
 
     func inboxItemHTML(_ visit: Visit, _ item: InboundRecord, notice: HTML, reason: String? = nil) throws -> HTML {
         let hub = String(item.hubID)
-        // The verdict's own lines, each "Vietnamese / English": the half in the page's language.
+        // The verdict's own lines, as `thong-tin.txt` and `gatewayd inbox` show them: each finding
+        // in Vietnamese with its English on the next line (one wording for every place a clerk reads it).
         let lines = (item.verdict?.lines ?? [visit.t(.verdictPending)]).map { line -> HTML in
-            let (vi, en) = IncomingVerdict.halves(line)
-            return "<li>\(visit.language == .vi ? vi : en)</li>"
+            let english = line.hasPrefix("    (")
+            return "<li\(english ? HTML(" class=\"en\"") : "")>\(line.trimmingCharacters(in: .whitespaces))</li>"
         }
         let files = inboxFiles(item)?.names.map { name -> HTML in
             "<li><a href=\"/inbox/\(hub)/files/\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")\">\(name)</a></li>"
@@ -83,7 +84,7 @@ extension ConsoleServer {
             <table><tr><th>\(visit.t(.sender))</th><td>\(item.sender)</td></tr>
             <tr><th>\(visit.t(.receivedAt))</th><td>\(Self.date(item.storedAt))</td></tr>
             <tr><th>\(visit.t(.size))</th><td>\(Self.size(item.size))</td></tr></table>
-            <h2>\(visit.t(.verdict))</h2><ul>\(lines)</ul>
+            <h2>\(visit.t(.verdict))</h2><ul class="verdict">\(lines)</ul>
             <h2>\(visit.t(.files))</h2>\(files.isEmpty ? "<p>—</p>" : "<ul>\(files)</ul>")
             \(form)
             """

@@ -31,7 +31,7 @@ final class ConsoleDocumentPagesTests: XCTestCase {
 
     /// The console over a real store with the intake the daemon builds; documents at most 64 KiB,
     /// so that an oversized upload is cheap to make.
-    func withConsole(_ test: @escaping @Sendable (Rig) async throws -> Void) async throws {
+    func withConsole(inboxFolder: String? = nil, _ test: @escaping @Sendable (Rig) async throws -> Void) async throws {
         let layout = StoreLayout(dataDirectory: directory)
         let store = try DocumentStore(layout: layout, limits: .init(maximumDocumentSize: 64 * 1024, diskReserve: 0), logger: Logger(label: "test"),
                                       ioPool: .singleton)
@@ -43,7 +43,7 @@ final class ConsoleDocumentPagesTests: XCTestCase {
         let intake = DocumentIntake(store: store, parser: MetadataParser(directory: store), signedClaims: .unconfigured)
         let server = ConsoleServer(accounts: store.accounts, rules: AccountRules(leaderIdentities: []), setupCode: setupCode, ca: ca,
                                    counts: { try store.countsByState() }, hub: nil, tokens: nil,
-                                   documents: ConsoleDocuments(store: store, intake: intake, relay: nil, inboxFolder: nil),
+                                   documents: ConsoleDocuments(store: store, intake: intake, relay: nil, inboxFolder: inboxFolder),
                                    now: { clock.now }, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let application = Application(router: server.router())
         try await application.test(.router) { client in
@@ -276,6 +276,54 @@ final class ConsoleDocumentPagesTests: XCTestCase {
             XCTAssertEqual(try rig.store.document(id)?.version, 1)
             let file = try await clerk.get("/documents/\(id)/file")
             XCTAssertEqual(Array(file.body.utf8), replacement)
+        }
+    }
+
+    func testTheInboxShowsEachVerdictAndTheFilesAndRefusesWithoutARelay() async throws {
+        let inbox = directory + "/inbox"
+        try FileManager.default.createDirectory(atPath: inbox + "/2026-12-05 UBND huyện", withIntermediateDirectories: true)
+        try Data(Self.pdf).write(to: URL(fileURLWithPath: inbox + "/2026-12-05 UBND huyện/cong-van.pdf"))
+        try Data("<script>alert(1)</script>".utf8).write(to: URL(fileURLWithPath: inbox + "/2026-12-05 UBND huyện/trang.html"))
+        try await withConsole(inboxFolder: inbox) { rig in
+            // As the relay stores one: a document with a valid seal and a signature that is not valid.
+            let record = """
+                {"hub_id": 41, "kind": "document", "package_key": "k41", "sender": "000.00.00.H01 <script>", "sha256": "00", "size": 2048,
+                 "stored_at": 0, "folder": "2026-12-05 UBND huyện",
+                 "verdict": {"outcome": "invalid", "checked_at": 0, "history": [], "findings": [
+                   {"file": "cong-van.pdf", "signer": "UBND huyện", "outcome": "valid"},
+                   {"file": "cong-van.pdf", "signer": "Nguyễn Văn <b>A</b>", "outcome": "invalid",
+                    "reason": "tệp đã bị sửa sau khi ký / the file was changed after signing"}]}}
+                """
+            try rig.store.saveInbound(JSONDecoder().decode(InboundRecord.self, from: Data(record.utf8)))
+            var clerk = try await Self.clerk(rig)
+            let list = try await clerk.get("/inbox")
+            XCTAssertTrue(list.body.contains("/inbox/41"), list.body)
+            XCTAssertTrue(list.body.contains("không hợp lệ"))
+            XCTAssertTrue(list.body.contains("000.00.00.H01 &lt;script&gt;"))
+            let page = try await clerk.get("/inbox/41")
+            XCTAssertEqual(page.status, .ok)
+            for text in ["Chữ ký của UBND huyện trên tệp &quot;cong-van.pdf&quot;: hợp lệ",
+                         "Chữ ký của Nguyễn Văn &lt;b&gt;A&lt;/b&gt; trên tệp &quot;cong-van.pdf&quot;: không hợp lệ — tệp đã bị sửa sau khi ký",
+                         "/inbox/41/files/cong%2Dvan%2Epdf", "Chưa cấu hình [upstream]"] {
+                XCTAssertTrue(page.body.contains(text), "\(text) missing:\n\(page.body)")
+            }
+            XCTAssertFalse(page.body.contains("<script>") || page.body.contains("<b>A"))
+            let file = try await clerk.get("/inbox/41/files/cong-van.pdf")
+            XCTAssertEqual(Array(file.body.utf8), Self.pdf)
+            // A page from outside is only ever a download, never rendered by the console's origin.
+            var headers: HTTPFields = [.cookie: clerk.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")]
+            headers[.accept] = "text/html"
+            let html = try await rig.client.execute(uri: "/inbox/41/files/trang.html?inline=1", method: .get, headers: headers, body: nil)
+            XCTAssertEqual(html.headers[.contentType], "application/octet-stream")
+            XCTAssertTrue(html.headers[.contentDisposition]?.hasPrefix("attachment;") == true)
+            for path in ["/inbox/41/files/..%2F..%2Fgateway.sqlite", "/inbox/41/files/nothing.pdf", "/inbox/42", "/inbox/x"] {
+                let answer = try await clerk.get(path)
+                XCTAssertEqual(answer.status, .notFound, path)
+            }
+            // Without [upstream] a status cannot be sent: said, nothing recorded.
+            let refused = try await clerk.post("/inbox/41/status", ["code": "03"])
+            XCTAssertEqual(refused.status, .conflict)
+            XCTAssertTrue(refused.body.contains("Chưa cấu hình [upstream]"))
         }
     }
 
