@@ -5,6 +5,7 @@ import GatewayCore
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOPosix
 
 /// What the document pages work on: the store, the intake checks shared with the local API, the
 /// relay (nil without `[upstream]`: no inbox actions), and the inbox folder the relay places
@@ -66,7 +67,32 @@ extension ConsoleServer {
     /// A stored file for the browser: a PDF shown inline when asked (to print it), anything else
     /// only as a download (a file from outside is never rendered as a page of the console).
     static func file(path: String, name: String, inline: Bool) throws -> Response {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        // Streamed a quarter of a megabyte at a time, read on the thread pool (a document may be
+        // 100 MB; the event loop must not wait on the disk).
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw CocoaError(.fileReadNoSuchFile) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            close(descriptor)
+            throw CocoaError(.fileReadUnknown)
+        }
+        let size = Int(status.st_size)
+        let body = ResponseBody(contentLength: size) { writer in
+            defer { close(descriptor) }
+            var offset = 0
+            while offset < size {
+                let start = offset
+                let chunk = try await NIOThreadPool.singleton.runIfActive { () throws -> [UInt8] in
+                    var bytes = [UInt8](repeating: 0, count: min(256 * 1024, size - start))
+                    let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(start)) }
+                    guard count > 0 else { throw CocoaError(.fileReadUnknown) }
+                    return Array(bytes.prefix(count))
+                }
+                offset += chunk.count
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            try await writer.finish(nil)
+        }
         let isPDF = name.lowercased().hasSuffix(".pdf")
         var headers: HTTPFields = [
             .contentType: isPDF ? "application/pdf" : "application/octet-stream",
@@ -76,7 +102,7 @@ extension ConsoleServer {
         let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"
         let ascii = String(name.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.value >= 0x20 ? Character($0) : "_" })
         headers[.contentDisposition] = "\(inline && isPDF ? "inline" : "attachment"); filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: .ok, headers: headers, body: body)
     }
 
     static func date(_ date: Date) -> String {
