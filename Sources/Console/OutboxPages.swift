@@ -17,6 +17,9 @@ extension ConsoleServer {
         ("withdrawn", [.withdrawn], .stateWithdrawn),
     ]
     static let outboxPageSize = 50
+    /// File parts one form may carry: each holds a descriptor and staging space until the form
+    /// is checked (the metadata's own limit on attachments, lower, is told in words after).
+    static let uploadFileLimit = 32
 
     func outboxPage(_ visit: Visit) async throws -> Response {
         guard let documents else { return refusal(.notFound, .notFound, visit) }
@@ -155,6 +158,7 @@ extension ConsoleServer {
         enum Current { case text(String, [UInt8]), file(String, UploadedFile), skip }
         var current = Current.skip
         var textBytes = 0
+        var fileCount = 0
         func close() {
             switch current {
             case .text(let name, let bytes): if form.fields[name] == nil { form.fields[name] = String(decoding: bytes, as: UTF8.self) }
@@ -174,6 +178,8 @@ extension ConsoleServer {
                         if let isDocument = fileFields[part.name] {
                             // A file input left empty still sends a part, with no name and no bytes.
                             guard let name = part.fileName, !name.isEmpty else { return }
+                            fileCount += 1
+                            guard fileCount <= Self.uploadFileLimit else { throw MultipartError.malformed("more than \(Self.uploadFileLimit) files") }
                             let staged = isDocument ? try documents.store.beginDocument(expectedSize: nil) : try documents.intake.beginAttachment()
                             current = .file(part.name, UploadedFile(staged: staged, name: name, contentType: part.contentType))
                         } else if part.fileName == nil {

@@ -195,6 +195,9 @@ final class ConsoleDocumentPagesTests: XCTestCase {
             let again = try await Self.upload(clerk, "/outbox/new", Self.fields(subject: script, recipients: "", extra: [.file("file", "a.pdf", Self.pdf)]))
             XCTAssertTrue(again.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), again.body)
             // A body that is not multipart, or breaks off, is refused too.
+            let many = (0...ConsoleServer.uploadFileLimit).map { Part.file("attachments", "pl-\($0).txt", [1]) }
+            let tooMany = try await Self.upload(clerk, "/outbox/new", Self.fields(extra: [.file("file", "a.pdf", Self.pdf)] + many))
+            XCTAssertEqual(tooMany.status, .badRequest)
             let empty = try await Self.upload(clerk, "/outbox/new", [])
             XCTAssertEqual(empty.status, .badRequest)
             var headers: HTTPFields = [.contentType: "multipart/form-data; boundary=XyZ"]
