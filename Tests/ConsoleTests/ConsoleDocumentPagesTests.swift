@@ -2,6 +2,7 @@
 // the local API's checks, the document page, withdraw and replace, the inbox; roles, CSRF and
 // hostile input (acceptance 3) — each refusal changes nothing and echoes nothing raw.
 @testable import Console
+import DocumentModel
 import Foundation
 import GatewayCore
 import HTTPTypes
@@ -160,6 +161,21 @@ final class ConsoleDocumentPagesTests: XCTestCase {
             let actions = try rig.base.accounts.auditEntries(limit: 50).map(\.action)
             XCTAssertTrue(actions.contains("upload"), "\(actions)")
             XCTAssertTrue(actions.contains("csrf_refused"), "\(actions)")
+        }
+    }
+
+    func testRecipientsByNameFromTheHubsDirectory() async throws {
+        try await withConsole { rig in
+            try rig.store.replaceDirectory([AgencyDirectory.Entry(code: XCTUnwrap(AgencyCode("000.00.20.H13")), name: "UBND huyện <Mỹ Đức>")],
+                                           fetchedAt: Date())
+            var clerk = try await Self.clerk(rig)
+            let form = try await clerk.get("/outbox/new")
+            XCTAssertTrue(form.body.contains("<option value=\"000.00.20.H13\">UBND huyện &lt;Mỹ Đức&gt;</option>"), form.body)
+            let answer = try await Self.upload(clerk, "/outbox/new", Self.fields(recipients: "UBND huyện <Mỹ Đức>; 000.00.00.H01",
+                                                                                 extra: [.file("file", "a.pdf", Self.pdf)]))
+            let location = try XCTUnwrap(answer.location, answer.body)
+            let id = try XCTUnwrap(DocumentID(String(location.dropFirst("/documents/".count).prefix { $0 != "?" })))
+            XCTAssertEqual(try rig.store.document(id)?.metadata.recipients.map(\.description), ["000.00.20.H13", "000.00.00.H01"])
         }
     }
 
