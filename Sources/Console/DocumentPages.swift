@@ -11,13 +11,28 @@ import NIOPosix
 /// relay (nil without `[upstream]`: no inbox actions), and the inbox folder the relay places
 /// incoming documents in.
 package struct ConsoleDocuments: Sendable {
+    /// Records a clerk's status about an incoming document for the relay to send (hub number,
+    /// code, description, staff): `RelayService.recordClerkStatus`, the local API's own.
+    typealias StatusRecorder = @Sendable (Int64, String, String?, String?) async throws(RelayService.ClerkStatusRefusal) -> Void
+
     let store: DocumentStore
     let intake: DocumentIntake
-    let relay: RelayService?
+    /// nil without `[upstream]`: no status can be sent.
+    let recordStatus: StatusRecorder?
     let inboxFolder: String?
 
     package init(store: DocumentStore, intake: DocumentIntake, relay: RelayService?, inboxFolder: String?) {
-        (self.store, self.intake, self.relay, self.inboxFolder) = (store, intake, relay, inboxFolder)
+        var recorder: StatusRecorder?
+        if let relay {
+            recorder = { hubID, code, description, staff throws(RelayService.ClerkStatusRefusal) in
+                _ = try await relay.recordClerkStatus(hubID: hubID, code: code, description: description, staff: staff)
+            }
+        }
+        self.init(store: store, intake: intake, recordStatus: recorder, inboxFolder: inboxFolder)
+    }
+
+    init(store: DocumentStore, intake: DocumentIntake, recordStatus: StatusRecorder?, inboxFolder: String?) {
+        (self.store, self.intake, self.recordStatus, self.inboxFolder) = (store, intake, recordStatus, inboxFolder)
     }
 }
 

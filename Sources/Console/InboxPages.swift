@@ -71,7 +71,7 @@ extension ConsoleServer {
         var form: HTML = ""
         if let viewer = visit.page.viewer, viewer.user.role != .lanhDao {
             let options = Self.clerkStatuses.map { status -> HTML in "<option value=\"\(status.code)\">\(visit.language == .vi ? status.vi : status.en)</option>" }
-            form = documents?.relay == nil ? "<p>\(visit.t(.relayOff))</p>" : """
+            form = documents?.recordStatus == nil ? "<p>\(visit.t(.relayOff))</p>" : """
                 <h2>\(visit.t(.statusAction))</h2>
                 <form method="post" action="/inbox/\(hub)/status" class="stack">\(Layout.csrfField(viewer.csrf))
                 <select name="code">\(options)</select>
@@ -102,14 +102,13 @@ extension ConsoleServer {
     func inboxStatus(_ visit: Visit) async throws -> Response {
         if let refused = try clerk(visit, action: "inbox_status") { return refused }
         guard let item = try inboxItem(visit) else { return refusal(.notFound, .noSuchDocument, visit) }
-        guard let relay = documents?.relay else { return refusal(.conflict, .relayOff, visit) }
+        guard let record = documents?.recordStatus else { return refusal(.conflict, .relayOff, visit) }
         let code = visit.form["code"] ?? ""
         let description = visit.form["description"]?.trimmingCharacters(in: .whitespacesAndNewlines)
         let staff = visit.page.viewer?.user.displayName
         let subject = String(item.hubID)
-        let recorded: Result<OutgoingStatusRecord, RelayService.ClerkStatusRefusal>
-        do { recorded = .success(try await relay.recordClerkStatus(hubID: item.hubID, code: code, description: description?.isEmpty == true ? nil : description,
-                                                                 staff: staff)) }
+        let recorded: Result<Void, RelayService.ClerkStatusRefusal>
+        do { recorded = .success(try await record(item.hubID, code, description?.isEmpty == true ? nil : description, staff)) }
         catch { recorded = .failure(error) }
         let failure: String
         switch recorded {

@@ -10,6 +10,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Synchronization
 import TestSupport
 import XCTest
 
@@ -32,7 +33,7 @@ final class ConsoleDocumentPagesTests: XCTestCase {
 
     /// The console over a real store with the intake the daemon builds; documents at most 64 KiB,
     /// so that an oversized upload is cheap to make.
-    func withConsole(inboxFolder: String? = nil, _ test: @escaping @Sendable (Rig) async throws -> Void) async throws {
+    func withConsole(inboxFolder: String? = nil, recordStatus: ConsoleDocuments.StatusRecorder? = nil, _ test: @escaping @Sendable (Rig) async throws -> Void) async throws {
         let layout = StoreLayout(dataDirectory: directory)
         let store = try DocumentStore(layout: layout, limits: .init(maximumDocumentSize: 64 * 1024, diskReserve: 0), logger: Logger(label: "test"),
                                       ioPool: .singleton)
@@ -44,7 +45,7 @@ final class ConsoleDocumentPagesTests: XCTestCase {
         let intake = DocumentIntake(store: store, parser: MetadataParser(directory: store), signedClaims: .unconfigured)
         let server = ConsoleServer(accounts: store.accounts, rules: AccountRules(leaderIdentities: []), setupCode: setupCode, ca: ca,
                                    counts: { try store.countsByState() }, hub: nil, tokens: nil,
-                                   documents: ConsoleDocuments(store: store, intake: intake, relay: nil, inboxFolder: inboxFolder),
+                                   documents: ConsoleDocuments(store: store, intake: intake, recordStatus: recordStatus, inboxFolder: inboxFolder),
                                    now: { clock.now }, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let application = Application(router: server.router())
         try await application.test(.router) { client in
@@ -298,14 +299,9 @@ final class ConsoleDocumentPagesTests: XCTestCase {
         }
     }
 
-    func testTheInboxShowsEachVerdictAndTheFilesAndRefusesWithoutARelay() async throws {
-        let inbox = directory + "/inbox"
-        try FileManager.default.createDirectory(atPath: inbox + "/2026-12-05 UBND huyện", withIntermediateDirectories: true)
-        try Data(Self.pdf).write(to: URL(fileURLWithPath: inbox + "/2026-12-05 UBND huyện/cong-van.pdf"))
-        try Data("<script>alert(1)</script>".utf8).write(to: URL(fileURLWithPath: inbox + "/2026-12-05 UBND huyện/trang.html"))
-        try await withConsole(inboxFolder: inbox) { rig in
-            // As the relay stores one: a document with a valid seal and a signature that is not valid.
-            let record = """
+    /// An incoming document as the relay stores one: a valid seal and a signature that is not valid.
+    static func storeIncoming(_ store: DocumentStore) throws {
+        let record = """
                 {"hub_id": 41, "kind": "document", "package_key": "k41", "sender": "000.00.00.H01 <script>", "sha256": "00", "size": 2048,
                  "stored_at": 0, "folder": "2026-12-05 UBND huyện",
                  "verdict": {"outcome": "invalid", "checked_at": 0, "history": [], "findings": [
@@ -313,7 +309,46 @@ final class ConsoleDocumentPagesTests: XCTestCase {
                    {"file": "cong-van.pdf", "signer": "Nguyễn Văn <b>A</b>", "outcome": "invalid",
                     "reason": "tệp đã bị sửa sau khi ký / the file was changed after signing"}]}}
                 """
-            try rig.store.saveInbound(JSONDecoder().decode(InboundRecord.self, from: Data(record.utf8)))
+        try store.saveInbound(JSONDecoder().decode(InboundRecord.self, from: Data(record.utf8)))
+    }
+
+    func testInboxStatusesGoToTheRelayAndItsRefusalsAreTold() async throws {
+        let calls = Mutex<[String]>([])
+        let recorder: ConsoleDocuments.StatusRecorder = { hubID, code, description, staff throws(RelayService.ClerkStatusRefusal) in
+            calls.withLock { $0.append("\(hubID) \(code) \(description ?? "-") \(staff ?? "-")") }
+            if code == "02", description == nil { throw .reasonRequired }
+        }
+        try await withConsole(recordStatus: recorder) { rig in
+            try Self.storeIncoming(rig.store)
+            var clerk = try await Self.clerk(rig)
+            let page = try await clerk.get("/inbox/41")
+            for text in ["03 — Đã tiếp nhận, vào sổ", "04 — Đã phân công", "05 — Đang xử lý", "06 — Đã hoàn thành", "02 — Từ chối"] {
+                XCTAssertTrue(page.body.contains(text), text)
+            }
+            let forged = try await clerk.post("/inbox/41/status", ["code": "03"], csrf: "forged")
+            XCTAssertEqual(forged.status, .forbidden)
+            let registered = try await clerk.post("/inbox/41/status", ["code": "03"])
+            XCTAssertEqual(registered.location, "/inbox/41?done=status", registered.body)
+            let refused = try await clerk.post("/inbox/41/status", ["code": "02", "description": " "])
+            XCTAssertEqual(refused.status, .badRequest)
+            XCTAssertTrue(refused.body.contains("Từ chối (02) cần ghi lý do."), refused.body)
+            let withReason = try await clerk.post("/inbox/41/status", ["code": "02", "description": "Sai thẩm quyền <script>"])
+            XCTAssertEqual(withReason.status, .seeOther)
+            let unknown = try await clerk.post("/inbox/99/status", ["code": "03"])
+            XCTAssertEqual(unknown.status, .notFound)
+            XCTAssertEqual(calls.withLock { $0 }, ["41 03 - Văn thư", "41 02 - Văn thư", "41 02 Sai thẩm quyền <script> Văn thư"])
+            let actions = try rig.base.accounts.auditEntries(limit: 50).filter { $0.action.hasPrefix("inbox_status") }.map { "\($0.action) \($0.detail ?? "")" }
+            XCTAssertEqual(Set(actions), ["inbox_status 03", "inbox_status_refused 02", "inbox_status 02"])
+        }
+    }
+
+    func testTheInboxShowsEachVerdictAndTheFilesAndRefusesWithoutARelay() async throws {
+        let inbox = directory + "/inbox"
+        try FileManager.default.createDirectory(atPath: inbox + "/2026-12-05 UBND huyện", withIntermediateDirectories: true)
+        try Data(Self.pdf).write(to: URL(fileURLWithPath: inbox + "/2026-12-05 UBND huyện/cong-van.pdf"))
+        try Data("<script>alert(1)</script>".utf8).write(to: URL(fileURLWithPath: inbox + "/2026-12-05 UBND huyện/trang.html"))
+        try await withConsole(inboxFolder: inbox) { rig in
+            try Self.storeIncoming(rig.store)
             var clerk = try await Self.clerk(rig)
             let list = try await clerk.get("/inbox")
             XCTAssertTrue(list.body.contains("/inbox/41"), list.body)
