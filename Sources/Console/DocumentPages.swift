@@ -159,9 +159,10 @@ extension ConsoleServer {
             "<tr><th>\(visit.t(.signaturesNeeded))</th><td>\(metadata.requiredSignatures.map(\.rawValue).joined(separator: ", "))</td></tr>",
             "<tr><th>\(visit.t(.file))</th><td><a href=\"/documents/\(id.description)/file\">\(document.fileName)</a> (\(Self.size(document.size)), \(visit.t(.version)) \(document.version)) · <a href=\"/documents/\(id.description)/file?inline=1\">\(visit.t(.printHint))</a></td></tr>",
             "<tr><th>\(visit.t(.receivedAt))</th><td>\(Self.date(document.receivedAt))</td></tr>",
-            document.registerNumber.map { "<tr><th>\(visit.t(.registerNumber))</th><td>\(String(describing: $0))</td></tr>" } ?? "",
-            "<tr><th>\(visit.t(.stateReason))</th><td>\(document.stateReason)</td></tr>",
         ]
+        var more: [HTML] = []
+        if let number = document.registerNumber { more.append("<tr><th>\(visit.t(.registerNumber))</th><td>\(String(describing: number))</td></tr>") }
+        if let reason = document.stateReason { more.append("<tr><th>\(visit.t(.stateReason))</th><td>\(reason)</td></tr>") }
         let attachmentRows = attachments.map { attachment -> HTML in
             "<li><a href=\"/documents/\(id.description)/attachments/\(attachment.position)\">\(attachment.fileName)</a> (\(Self.size(attachment.size)))</li>"
         }
@@ -171,6 +172,10 @@ extension ConsoleServer {
         let historyRows = history.map { step -> HTML in
             "<tr><td>\(Self.date(step.at))</td><td>\(step.fromState.map { visit.t($0.phrase) }) → \(visit.t(step.toState.phrase))</td><td>\(step.cause)</td></tr>"
         }
+        // Each conditional piece typed as HTML: a String there would be escaped, as it should.
+        let attachmentList: HTML = attachmentRows.isEmpty ? "" : "<h2>\(visit.t(.attachmentsField))</h2><ul>\(attachmentRows)</ul>"
+        let signatureList: HTML = signatureRows.isEmpty ? "" : "<h2>\(visit.t(.signaturesMade))</h2><table>\(signatureRows)</table>"
+        let receiptLink: HTML = receipt == nil ? "" : "<p><a href=\"/documents/\(id.description)/receipt\">\(visit.t(.receipt))</a></p>"
         var actions: [HTML] = []
         if let viewer = visit.page.viewer, viewer.user.role != .lanhDao, document.state.isBeforeSigning {
             actions.append("""
@@ -187,11 +192,11 @@ extension ConsoleServer {
         let body: HTML = """
             \(notice)
             <p><strong>\(visit.t(document.state.phrase))</strong>\(Self.advice(document.state, visit))</p>
-            <table>\(rows)</table>
+            <table>\(rows)\(more)</table>
             <p>\(HTML.join(actions, separator: " "))</p>
-            \(attachmentRows.isEmpty ? "" : "<h2>\(visit.t(.attachmentsField))</h2><ul>\(attachmentRows)</ul>")
-            \(signatureRows.isEmpty ? "" : "<h2>\(visit.t(.signaturesMade))</h2><table>\(signatureRows)</table>")
-            \(receipt == nil ? "" : "<p><a href=\"/documents/\(id.description)/receipt\">\(visit.t(.receipt))</a></p>")
+            \(attachmentList)
+            \(signatureList)
+            \(receiptLink)
             <h2>\(visit.t(.history))</h2>
             <table><tr><th>\(visit.t(.when))</th><th>\(visit.t(.what))</th><th>\(visit.t(.stateReason))</th></tr>\(historyRows)</table>
             """

@@ -79,13 +79,14 @@ extension ConsoleServer {
                 <button type="submit">\(visit.t(.submit))</button></form>
                 """
         }
+        let fileList: HTML = files.isEmpty ? "<p>—</p>" : "<ul>\(files)</ul>"
         let body: HTML = """
             \(notice)
             <table><tr><th>\(visit.t(.sender))</th><td>\(item.sender)</td></tr>
             <tr><th>\(visit.t(.receivedAt))</th><td>\(Self.date(item.storedAt))</td></tr>
             <tr><th>\(visit.t(.size))</th><td>\(Self.size(item.size))</td></tr></table>
             <h2>\(visit.t(.verdict))</h2><ul class="verdict">\(lines)</ul>
-            <h2>\(visit.t(.files))</h2>\(files.isEmpty ? "<p>—</p>" : "<ul>\(files)</ul>")
+            <h2>\(visit.t(.files))</h2>\(fileList)
             \(form)
             """
         return Layout.page(title: "\(visit.t(.inbox)) \(hub)", body, visit.page)

@@ -60,20 +60,24 @@ extension ConsoleServer {
         if search.before != nil { paging.append("<a href=\"\(link(["before": nil]))\">\(visit.t(.firstPage))</a>") }
         if more, let last = found.last { paging.append("<a href=\"\(link(["before": last.id.description]))\">\(visit.t(.olderPage))</a>") }
         let canUpload = visit.page.viewer.map { $0.user.role != .lanhDao } ?? false
+        // Each conditional piece typed as HTML: a String there would be escaped, as it should.
+        let uploadLink: HTML = canUpload ? "<p><a class=\"button\" href=\"/outbox/new\">\(visit.t(.upload))</a></p>" : ""
+        let tabField: HTML = tab.map { "<input type=\"hidden\" name=\"state\" value=\"\($0.key)\">" } ?? ""
+        let table: HTML = rows.isEmpty ? "<p>\(visit.t(.noDocuments))</p>" : """
+            <table><tr><th>\(visit.t(.number))/\(visit.t(.notation))</th><th>\(visit.t(.subject))</th><th>\(visit.t(.recipients))</th>\
+            <th>\(visit.t(.receivedAt))</th><th>\(visit.t(.state))</th></tr>\(rows)</table>
+            """
         let body: HTML = """
-            \(canUpload ? "<p><a class=\"button\" href=\"/outbox/new\">\(visit.t(.upload))</a></p>" : "")
+            \(uploadLink)
             <nav class="tabs">\(HTML.join(tabs, separator: " · "))</nav>
             <form method="get" action="/outbox" class="search">\
-            \(tab.map { "<input type=\"hidden\" name=\"state\" value=\"\($0.key)\">" } ?? "")\
+            \(tabField)\
             <label>\(visit.t(.search)) <input name="q" value="\(query["q"])" maxlength="200" placeholder="\(visit.t(.number)), \(visit.t(.subject))"></label>
             <label>\(visit.t(.recipients)) <input name="recipient" value="\(query["recipient"])" maxlength="200"></label>
             <label>\(visit.t(.fromDate)) <input type="date" name="from" value="\(query["from"])"></label>
             <label>\(visit.t(.toDate)) <input type="date" name="to" value="\(query["to"])"></label>
             <button type="submit">\(visit.t(.search))</button></form>
-            \(rows.isEmpty ? "<p>\(visit.t(.noDocuments))</p>" : """
-            <table><tr><th>\(visit.t(.number))/\(visit.t(.notation))</th><th>\(visit.t(.subject))</th><th>\(visit.t(.recipients))</th>\
-            <th>\(visit.t(.receivedAt))</th><th>\(visit.t(.state))</th></tr>\(rows)</table>
-            """)
+            \(table)
             <p>\(HTML.join(paging, separator: " "))</p>
             """
         return Self.page(Layout.page(title: visit.t(.outbox), body, visit.page))

@@ -127,6 +127,16 @@ final class ConsoleDocumentPagesTests: XCTestCase {
 
             let page = try await clerk.get(location)
             XCTAssertEqual(page.status, .ok)
+            // Markup of the program's own is markup, not text (a conditional piece typed String would be escaped).
+            let outbox = try await clerk.get("/outbox")
+            for body in [page.body, outbox.body, form.body] {
+                for escapedMarkup in ["HTML(rendered", "&lt;p&gt;", "&lt;table", "&lt;h2", "&lt;ul", "&lt;input", "&lt;a "] {
+                    XCTAssertFalse(body.contains(escapedMarkup), "\(escapedMarkup) in:\n\(body)")
+                }
+            }
+            XCTAssertTrue(page.body.contains("<li><a href=\"/documents/\(id)/attachments/1\">phu-luc.pdf</a>"), page.body)
+            XCTAssertTrue(outbox.body.contains("<a class=\"button\" href=\"/outbox/new\">"), outbox.body)
+            XCTAssertTrue(outbox.body.contains("<table><tr><th>Số/Ký hiệu</th>"), outbox.body)
             for text in ["Báo cáo tháng 12", "phu-luc.pdf", "so-lieu.xlsx", "Lịch sử", "uploaded on the console by clerk", "Rút lại"] {
                 XCTAssertTrue(page.body.contains(text), "\(text) missing from the document page")
             }
@@ -356,6 +366,8 @@ final class ConsoleDocumentPagesTests: XCTestCase {
             XCTAssertTrue(list.body.contains("000.00.00.H01 &lt;script&gt;"))
             let page = try await clerk.get("/inbox/41")
             XCTAssertEqual(page.status, .ok)
+            XCTAssertTrue(page.body.contains("<ul><li><a href=\"/inbox/41/files/cong%2Dvan%2Epdf\">"), page.body)
+            XCTAssertFalse(page.body.contains("&lt;ul") || page.body.contains("&lt;li"), page.body)
             for text in ["Chữ ký của UBND huyện trên tệp &quot;cong-van.pdf&quot;: hợp lệ",
                          "Chữ ký của Nguyễn Văn &lt;b&gt;A&lt;/b&gt; trên tệp &quot;cong-van.pdf&quot;: không hợp lệ — tệp đã bị sửa sau khi ký",
                          "/inbox/41/files/cong%2Dvan%2Epdf", "Chưa cấu hình [upstream]"] {
