@@ -27,7 +27,7 @@ extension ConsoleServer {
             """
         }
         let body: HTML = rows.isEmpty ? "<p>\(visit.t(.inboxEmpty))</p>" : """
-            <table><tr><th>#</th><th>\(visit.t(.sender))</th><th>\(visit.t(.receivedAt))</th><th>\(visit.t(.verdict))</th><th>\(visit.t(.files))</th></tr>\
+            <table><tr><th>#</th><th>\(visit.t(.sender))</th><th>\(visit.t(.receivedAt))</th><th>\(visit.t(.verdict))</th><th>\(visit.t(.inboxFolder))</th></tr>\
             \(rows)</table>
             """
         return Self.page(Layout.page(title: visit.t(.inbox), body, visit.page))

@@ -29,7 +29,7 @@ package enum Phrase: CaseIterable, Sendable {
     case uploadRefused, fileRequired, subjectRequired, recipientsRequired, tooLargeUpload, malformedUpload, notNow, noSuchDocument
     case verdict, files, statusAction, statusReason, statusRecorded, relayOff, inboxEmpty, sender, receivedAt, size, version, registerNumber
     case stateReceived, stateAwaitingLeader, stateAwaitingSeal, stateReturned, stateSigned, stateQueued, stateSending, stateDelivered
-    case verdictPending, state, stateWithdrawn, stateRejected, stateQuarantined, adviceRejected, adviceQuarantined, adviceReturned, statusRefusedNeedsReason
+    case verdictPending, inboxFolder, state, stateWithdrawn, stateRejected, stateQuarantined, adviceRejected, adviceQuarantined, adviceReturned, statusRefusedNeedsReason
 
     package func text(in language: Language) -> String {
         let (vi, en) = words
@@ -183,6 +183,7 @@ package enum Phrase: CaseIterable, Sendable {
         case .size: ("Dung lượng", "Size")
         case .version: ("Phiên bản", "Version")
         case .registerNumber: ("Số đăng ký", "Register number")
+        case .inboxFolder: ("Thư mục trong văn bản đến", "Folder in the inbox share")
         case .verdictPending: ("Chưa kiểm tra chữ ký", "Signatures not checked yet")
         case .state: ("Trạng thái", "State")
         case .stateReceived: ("Mới nhận", "Received")
