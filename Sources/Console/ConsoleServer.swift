@@ -41,6 +41,9 @@ struct Visit: Sendable {
     var formToken: String?
     /// The session's key (its token's SHA-256), once the gate found it.
     var session: String?
+    /// A `multipart/form-data` upload's body, left unread by the gate (its CSRF token comes in
+    /// the form's action URL) for the page to stream into the store; nil for other requests.
+    var upload: (body: RequestBody, contentType: String?)?
 
     var language: Language { page.language }
     func t(_ phrase: Phrase) -> String { page.t(phrase) }
@@ -64,17 +67,21 @@ package final class ConsoleServer: Sendable {
     let tokens: (any TokenStatusSource)?
     /// The documents and the signing stage for the signing pages (SigningPages.swift); nil: no such pages.
     let signing: SigningDesk?
+    /// The store, intake and relay behind the document pages (DocumentPages.swift); nil in tests
+    /// of the foundation alone.
+    let documents: ConsoleDocuments?
     let now: @Sendable () -> Date
     let logger: Logger
 
     package init(accounts: AccountStore, rules: AccountRules, setupCode: SetupCode, ca: BoxCA,
                  counts: @escaping @Sendable () throws -> [DocumentState: Int], hub: (@Sendable () -> RelayStatus)? = nil,
-                 tokens: (any TokenStatusSource)?, signing: SigningDesk? = nil,
+                 tokens: (any TokenStatusSource)?, signing: SigningDesk? = nil, documents: ConsoleDocuments? = nil,
                  sessions: SessionRules = .init(), lockOut: LockOutRules = .init(),
                  now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         (self.accounts, self.rules, self.setupCode, self.ca, self.counts, self.hub, self.tokens) = (accounts, rules, setupCode, ca, counts, hub, tokens)
         (self.sessions, self.lockOut, self.now, self.logger) = (sessions, lockOut, now, logger)
         self.signing = signing
+        self.documents = documents
     }
 
     package func router() -> Router<ConsoleContext> {
@@ -100,17 +107,20 @@ package final class ConsoleServer: Sendable {
         route(router, .get, "/signing/sessions/{id}", .session(nil), signingSessionPage)
         route(router, .post, "/signing/return", .session(.lanhDao), returnToClerk)
         route(router, .get, "/signing/pdf", .session(nil), signingPDF)
+        // Outbox, upload, document and inbox pages (OutboxPages, DocumentPages, InboxPages).
+        addDocumentRoutes(router)
         return router
     }
 
-    private func route(_ router: Router<ConsoleContext>, _ method: HTTPRequest.Method, _ path: RouterPath, _ access: Access,
-                       _ body: @escaping @Sendable (Visit) async throws -> Response) {
-        router.on(path, method: method) { request, context in await self.handle(request, context, access, body) }
+    /// `multipart`: the body is left for the page (an upload), its CSRF token taken from the query.
+    func route(_ router: Router<ConsoleContext>, _ method: HTTPRequest.Method, _ path: RouterPath, _ access: Access, multipart: Bool = false,
+               _ body: @escaping @Sendable (Visit) async throws -> Response) {
+        router.on(path, method: method) { request, context in await self.handle(request, context, access, multipart: multipart, body) }
     }
 
     // MARK: the gate
 
-    func handle(_ request: Request, _ context: ConsoleContext, _ access: Access,
+    func handle(_ request: Request, _ context: ConsoleContext, _ access: Access, multipart: Bool = false,
                 _ body: @Sendable (Visit) async throws -> Response) async -> Response {
         let cookies = Self.cookies(request)
         let query = Self.parseForm(request.uri.query ?? "")
@@ -122,7 +132,7 @@ package final class ConsoleServer: Sendable {
         var visit = Visit(page: PageContext(language: language, viewer: nil, path: path), address: context.address, query: query)
         var response: Response
         do {
-            response = try await gate(request, cookies: cookies, access: access, visit: &visit, body)
+            response = try await gate(request, cookies: cookies, access: access, multipart: multipart, visit: &visit, body)
         } catch {
             logger.error("console request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             response = Self.page(.internalServerError, Layout.page(title: visit.t(.failed), Layout.notice(visit.t(.failed)), visit.page))
@@ -133,7 +143,7 @@ package final class ConsoleServer: Sendable {
         return response
     }
 
-    private func gate(_ request: Request, cookies: [String: String], access: Access, visit: inout Visit,
+    private func gate(_ request: Request, cookies: [String: String], access: Access, multipart: Bool, visit: inout Visit,
                       _ body: @Sendable (Visit) async throws -> Response) async throws -> Response {
         if access != .open {
             let ready = try accounts.administratorExists()
@@ -141,7 +151,14 @@ package final class ConsoleServer: Sendable {
             if ready && access == .setup { return Self.redirect("/login") }
         }
         let posted = request.method == .post
-        if posted {
+        if posted, multipart {
+            // A file is streamed to the store, never collected here. The form carries its token
+            // in its action URL, so that this gate checks it (and the session and role) before a
+            // byte of the body is read, as for every other form; the URL is never sent on in a
+            // Referer (the pages say no-referrer) and the token is the session's, not a password.
+            visit.form["csrf"] = visit.query["csrf"]
+            visit.upload = (request.body, request.headers[.contentType])
+        } else if posted {
             guard let buffer = try? await request.body.collect(upTo: Self.formLimit) else {
                 return refusal(.contentTooLarge, .tooLarge, visit)
             }

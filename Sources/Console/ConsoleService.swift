@@ -47,7 +47,10 @@ package enum ConsoleDoor {
         if let relay { hub = { relay.status() } }
         let server = ConsoleServer(accounts: accounts, rules: AccountRules(configuration), setupCode: setupCode, ca: certificate.ca,
                                    counts: { try store.countsByState() }, hub: hub, tokens: tokens,
-                                   signing: SigningDesk(store: store, stage: signing), logger: logger)
+                                   signing: SigningDesk(store: store, stage: signing),
+                                   documents: ConsoleDocuments(store: store, intake: DocumentIntake(configuration: configuration, store: store),
+                                                               relay: relay, inboxFolder: relay?.settings.inboxFolder),
+                                   logger: logger)
         return ConsoleService(server: server, host: address.host, port: address.port, certificate: certificate, logger: logger)
     }
 }

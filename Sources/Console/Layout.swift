@@ -24,6 +24,8 @@ enum Layout {
         var session: HTML = ""
         if let (user, csrf) = context.viewer {
             nav.append("<a href=\"/\">\(context.t(.overview))</a>")
+            nav.append("<a href=\"/outbox\">\(context.t(.outbox))</a>")
+            nav.append("<a href=\"/inbox\">\(context.t(.inbox))</a>")
             if user.role == .quanTri { nav.append("<a href=\"/users\">\(context.t(.users))</a>") }
             if let waiting = context.waiting {
                 nav.append("<a href=\"/signing\" class=\"badge\" title=\"\(context.t(.waitingForMe))\">\(context.t(.waitingForMe)): <span id=\"waiting\">\(waiting)</span></a>")

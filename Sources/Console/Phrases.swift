@@ -22,6 +22,14 @@ package enum Phrase: CaseIterable, Sendable {
     case failed, tooLarge
     case changePassword, currentPassword, newPassword, wrongCurrentPassword, passwordChanged, unlock, failedLogins, expires
     case hub, hubNotConfigured, linkUp, linkDown, linkUnknown, since, lastSuccess, lastError, lane, queued, sending
+    // The document pages: outbox, upload, document, inbox.
+    case outbox, inbox, document, upload, file, attachmentsField, subject, number, notation, documentType, priority, recipients, recipientsHint
+    case signaturesNeeded, signaturesDefault, search, fromDate, toDate, allStates, noDocuments, olderPage, firstPage, withdraw, withdrawDone
+    case replaceFile, replaceDone, download, printHint, receipt, history, when, what, signaturesMade, stateReason, whatToDo, uploadDone
+    case uploadRefused, fileRequired, subjectRequired, recipientsRequired, tooLargeUpload, malformedUpload, notNow, noSuchDocument
+    case verdict, files, statusAction, statusReason, statusRecorded, relayOff, inboxEmpty, sender, receivedAt, size, version, registerNumber
+    case stateReceived, stateAwaitingLeader, stateAwaitingSeal, stateReturned, stateSigned, stateQueued, stateSending, stateDelivered
+    case verdictPending, inboxFolder, state, stateWithdrawn, stateRejected, stateQuarantined, adviceRejected, adviceQuarantined, adviceReturned, statusRefusedNeedsReason
 
     package func text(in language: Language) -> String {
         let (vi, en) = words
@@ -117,6 +125,87 @@ package enum Phrase: CaseIterable, Sendable {
         case .queued: ("Chờ gửi", "Queued")
         case .sending: ("Đang gửi", "Sending")
         case .expires: ("hết hạn", "expires")
+        case .outbox: ("Văn bản đi", "Outbox")
+        case .inbox: ("Văn bản đến", "Inbox")
+        case .document: ("Văn bản", "Document")
+        case .upload: ("Tải lên văn bản mới", "Upload a new document")
+        case .file: ("Tệp văn bản (PDF)", "Document file (PDF)")
+        case .attachmentsField: ("Tệp đính kèm / phụ lục (có thể chọn nhiều)", "Attachments (several allowed)")
+        case .subject: ("Trích yếu", "Subject")
+        case .number: ("Số", "Number")
+        case .notation: ("Ký hiệu", "Notation")
+        case .documentType: ("Loại văn bản", "Document type")
+        case .priority: ("Độ khẩn", "Priority")
+        case .recipients: ("Nơi nhận", "Recipients")
+        case .recipientsHint: ("Mã định danh hoặc tên cơ quan, cách nhau bằng dấu chấm phẩy (;)", "Agency codes or names, separated by semicolons (;)")
+        case .signaturesNeeded: ("Chữ ký cần có", "Signatures needed")
+        case .signaturesDefault: ("Theo cấu hình của hộp", "As configured on the box")
+        case .search: ("Tìm", "Search")
+        case .fromDate: ("Từ ngày", "From")
+        case .toDate: ("Đến ngày", "To")
+        case .allStates: ("Tất cả", "All")
+        case .noDocuments: ("Không có văn bản nào.", "No documents.")
+        case .olderPage: ("Trang sau (cũ hơn) →", "Next page (older) →")
+        case .firstPage: ("← Trang đầu", "← First page")
+        case .withdraw: ("Rút lại (không gửi)", "Withdraw (do not send)")
+        case .withdrawDone: ("Đã rút lại văn bản.", "The document was withdrawn.")
+        case .replaceFile: ("Thay tệp", "Replace the file")
+        case .replaceDone: ("Đã thay tệp văn bản.", "The file was replaced.")
+        case .download: ("Tải xuống", "Download")
+        case .printHint: ("Mở tệp rồi in từ trình đọc PDF.", "Open the file and print it from the PDF reader.")
+        case .receipt: ("Biên nhận của cấp trên", "The hub's receipt")
+        case .history: ("Lịch sử", "History")
+        case .when: ("Thời điểm", "When")
+        case .what: ("Diễn biến", "What happened")
+        case .signaturesMade: ("Chữ ký đã ký trên hộp", "Signatures made on the box")
+        case .stateReason: ("Lý do", "Reason")
+        case .whatToDo: ("Cần làm", "What to do")
+        case .uploadDone: ("Đã nhận văn bản.", "The document was received.")
+        case .uploadRefused: ("Chưa nhận văn bản, không có gì thay đổi:", "The document was not taken; nothing changed:")
+        case .fileRequired: ("Hãy chọn tệp văn bản.", "Choose the document's file.")
+        case .subjectRequired: ("Hãy nhập trích yếu.", "Enter the subject.")
+        case .recipientsRequired: ("Hãy nhập nơi nhận.", "Enter the recipients.")
+        case .tooLargeUpload:
+            ("Tệp quá lớn: hộp không nhận tệp lớn như vậy. Hãy giảm dung lượng (ví dụ quét lại ở độ phân giải thấp hơn) rồi thử lại.",
+             "The file is too large for the box. Make it smaller (for example scan at a lower resolution) and try again.")
+        case .malformedUpload: ("Biểu mẫu gửi lên không đúng định dạng. Hãy tải lại trang và thử lại.", "The form was not sent correctly. Reload the page and try again.")
+        case .notNow: ("Văn bản đã ở trạng thái không cho phép việc này.", "The document's state no longer allows this.")
+        case .noSuchDocument: ("Không có văn bản này.", "No such document.")
+        case .verdict: ("Kết quả kiểm tra chữ ký", "Signature check")
+        case .files: ("Tệp", "Files")
+        case .statusAction: ("Gửi trạng thái xử lý lên cấp trên", "Send a handling status to the hub")
+        case .statusReason: ("Ghi chú / lý do (bắt buộc khi từ chối)", "Note / reason (required to refuse)")
+        case .statusRecorded: ("Đã ghi nhận trạng thái; hộp sẽ gửi lên cấp trên.", "The status was recorded; the box will send it to the hub.")
+        case .relayOff: ("Chưa cấu hình [upstream]: không gửi được trạng thái.", "[upstream] is not configured: statuses cannot be sent.")
+        case .inboxEmpty: ("Chưa có văn bản đến.", "No incoming documents yet.")
+        case .sender: ("Nơi gửi", "From")
+        case .receivedAt: ("Nhận lúc", "Received")
+        case .size: ("Dung lượng", "Size")
+        case .version: ("Phiên bản", "Version")
+        case .registerNumber: ("Số đăng ký", "Register number")
+        case .inboxFolder: ("Thư mục trong văn bản đến", "Folder in the inbox share")
+        case .verdictPending: ("Chưa kiểm tra chữ ký", "Signatures not checked yet")
+        case .state: ("Trạng thái", "State")
+        case .stateReceived: ("Mới nhận", "Received")
+        case .stateAwaitingLeader: ("Chờ lãnh đạo ký", "Awaiting the leader")
+        case .stateAwaitingSeal: ("Chờ đóng dấu", "Awaiting the seal")
+        case .stateReturned: ("Bị trả lại", "Returned")
+        case .stateSigned: ("Đã ký", "Signed")
+        case .stateQueued: ("Chờ gửi", "Queued")
+        case .stateSending: ("Đang gửi", "Sending")
+        case .stateDelivered: ("Đã gửi thành công", "Delivered")
+        case .stateWithdrawn: ("Đã rút lại", "Withdrawn")
+        case .stateRejected: ("Bị từ chối", "Rejected")
+        case .stateQuarantined: ("Bị cách ly", "Quarantined")
+        case .adviceRejected:
+            ("Sửa theo lý do bên dưới rồi tải lên lại thành văn bản mới; văn bản này sẽ không được gửi.",
+             "Fix what the reason says and upload it again as a new document; this one will not be sent.")
+        case .adviceQuarantined:
+            ("Tệp trong hộp bị hỏng hoặc không khớp: báo kỹ thuật viên (gatewayd store check) và tải lên lại.",
+             "The stored file is damaged or does not match: tell the technician (gatewayd store check) and upload it again.")
+        case .adviceReturned: ("Xem ghi chú của lãnh đạo, thay tệp nếu cần; văn bản sẽ quay lại chờ ký.",
+                               "Read the leader's note and replace the file if needed; the document then waits for signing again.")
+        case .statusRefusedNeedsReason: ("Từ chối (02) cần ghi lý do.", "A refusal (02) needs its reason.")
         case .tooLarge: ("Nội dung gửi lên quá lớn.", "What was sent is too large.")
         case .failed: ("Có lỗi, chưa làm được. Hãy thử lại hoặc báo kỹ thuật viên.", "Something went wrong; nothing was done. Try again or tell the technician.")
         }

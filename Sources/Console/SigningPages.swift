@@ -144,7 +144,7 @@ extension ConsoleServer {
         let body: HTML = """
             \(notices)
             <form method="post" action="/signing" class="signing">\(Layout.csrfField(csrf))
-            <table><tr><th>\(visit.t(.choose))</th><th>\(visit.t(.document))</th><th>\(visit.t(.whereSignatures))</th></tr>\(rows)</table>
+            <table><tr><th>\(visit.t(.choose))</th><th>\(visit.t(SigningWord.document))</th><th>\(visit.t(.whereSignatures))</th></tr>\(rows)</table>
             \(await tokenChoice(visit))
             <label>\(visit.t(.pin)) <input name="pin" type="password" autocomplete="off" required inputmode="numeric"></label>
             <button type="submit">\(visit.t(work.signs == .leader ? .sign : .seal))</button></form>
@@ -290,7 +290,7 @@ extension ConsoleServer {
             \(visit.t(.triesBefore)): \(before?.triesBefore.map(String.init) ?? "—")<br>
             \(visit.t(.triesAfter)): \(after.map(String.init) ?? "—")</p>
             <p>\(status.results.count)/\(status.total)</p>
-            <table><tr><th>\(visit.t(.document))</th><th>\(visit.t(.result))</th><th>\(visit.t(.number))</th><th>\(visit.t(.state))</th></tr>\(rows)</table>
+            <table><tr><th>\(visit.t(SigningWord.document))</th><th>\(visit.t(.result))</th><th>\(visit.t(SigningWord.number))</th><th>\(visit.t(SigningWord.state))</th></tr>\(rows)</table>
             <p><a href="/signing">\(visit.t(.back))</a></p>
             """
         return Self.page(Layout.page(title: visit.t(.sessionTitle), body, page))

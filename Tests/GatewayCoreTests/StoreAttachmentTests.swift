@@ -1,6 +1,7 @@
 import DocumentModel
 import DurableFiles
 import Foundation
+import TestSupport
 import XCTest
 @testable import GatewayCore
 

@@ -19,6 +19,8 @@ package struct LocalAPI: Sendable {
     /// How a submission's `"signed": true` is checked before it is committed.
     let signedClaims: SignedClaimCheck
     let queries: LocalAPIQueries
+    /// The checks and commit shared with the console's upload form.
+    let intake: DocumentIntake
     /// Attachments posted ahead of their document (`POST /v1/attachments`).
     let uploads = AttachmentUploads()
     let startedAt: Date
@@ -32,6 +34,7 @@ package struct LocalAPI: Sendable {
         self.signing = signing
         self.store = store
         self.queries = LocalAPIQueries(store: store)
+        self.intake = DocumentIntake(store: store, parser: parser, signedClaims: signedClaims)
         self.parser = parser
         self.hotFolder = hotFolder
         self.tokens = tokens
@@ -91,10 +94,7 @@ package struct LocalAPI: Sendable {
                 metadataBytes = Array(data)
             }
             parsed = try parser.parse(metadataBytes)
-            guard let name = parsed.fileName else {
-                throw IntakeError.invalidFileName("thiếu tên tệp (file_name)", "file_name is missing")
-            }
-            fileName = try FileNameRule.validate(name)
+            fileName = try DocumentIntake.fileName(of: parsed)
             idempotencyKey = try Self.idempotencyKey(request)
             // The attachments were posted under the submission's key (`POST /v1/attachments`).
             if !parsed.metadata.attachmentNames.isEmpty, idempotencyKey == nil {
@@ -102,52 +102,33 @@ package struct LocalAPI: Sendable {
                     "văn bản có tệp đính kèm cần Idempotency-Key (khóa đã dùng khi gửi các tệp đính kèm)",
                     "a document with attachments needs the Idempotency-Key its attachments were posted with", field: "attachments")
             }
-            if let clash = parsed.metadata.attachmentNames.first(where: { $0 == fileName }) {
-                throw IntakeError.invalidMetadata("tệp đính kèm \"\(clash)\" trùng tên với chính văn bản", "the attachment \"\(clash)\" is the document itself",
-                                                  field: "attachments")
-            }
         } catch {
             // Read the body to its end so the client sees our answer, not a reset connection.
             try? await drain(request)
             throw error
         }
         let staged = try await receive(request)
-        try await PDFIntakeCheck.check(staged, fileName: fileName, contentType: request.headers[.contentType], on: store.ioPool)
+        let contentType = request.headers[.contentType]
         var request = IntakeRequest(fileName: fileName, metadata: parsed.metadata, source: .api,
                                     intakeKey: idempotencyKey.map { "api:\($0)" }, cause: "submitted on the local API as \"\(fileName)\"")
-        var attachments: [StagedDocument] = []
-        if let key = idempotencyKey, !parsed.metadata.attachmentNames.isEmpty {
-            if (try? store.document(intakeKey: "api:\(key)")) != nil {
-                // A retry of a stored submission: its attachments were committed with it, and the
-                // commit answers the first document (or the key's conflict) without them.
-                request.metadata.attachments = nil
-            } else {
-                // Refused before its attachments are taken, so they stay staged for the next try.
-                guard staged.size > 0 else {
-                    staged.discard()
-                    throw IntakeError.emptyDocument
-                }
-                switch uploads.take(key: key, names: parsed.metadata.attachmentNames) {
-                case .success(let taken): attachments = taken
-                case .failure(let missing):
-                    staged.discard()
-                    throw missing
-                }
-                request.cause += " with \(attachments.count) attachment(s)"
-            }
+        var retry = false
+        if let key = idempotencyKey, !parsed.metadata.attachmentNames.isEmpty, (try? store.document(intakeKey: "api:\(key)")) != nil {
+            // A retry of a stored submission: its attachments were committed with it, and the
+            // commit answers the first document (or the key's conflict) without them.
+            request.metadata.attachments = nil
+            retry = true
         }
-        do throws(IntakeError) {
-            let files = zip(request.metadata.attachmentNames, attachments).map { SignedClaimCheck.File(path: $1.path, name: $0) }
-            request.cause += try await signedClaims.admit(&request.metadata, document: .init(path: staged.path, name: fileName), attachments: files)
-        } catch {
-            for refused in [staged] + attachments { refused.discard() }
-            throw error
+        let uploads = uploads
+        let receipt = try await intake.admit(staged, contentType: contentType, request: request) { () throws(IntakeError) -> [StagedDocument] in
+            guard let key = idempotencyKey, !parsed.metadata.attachmentNames.isEmpty, !retry else { return [] }
+            // Refused before its attachments are taken, so they stay staged for the next try.
+            guard staged.size > 0 else { throw IntakeError.emptyDocument }
+            return try uploads.take(key: key, names: parsed.metadata.attachmentNames).get()
         }
-        let receipt = try await store.commit(staged, attachments: attachments, request)
         if !receipt.duplicate {
             logger.info("document received on the local API", metadata: [
                 "document.id": "\(receipt.document.id)", "file": "\(fileName)", "document.size": "\(receipt.document.size)",
-                "attachments": "\(attachments.count)",
+                "attachments": "\(receipt.document.metadata.attachmentNames.count)",
             ])
         }
         return try json(DocumentView(document: receipt.document, duplicate: receipt.duplicate), status: receipt.duplicate ? .ok : .created)
@@ -182,15 +163,7 @@ package struct LocalAPI: Sendable {
             throw error
         }
         let staged = try await receive(request, attachment: true)
-        guard staged.size > 0 else {
-            staged.discard()
-            throw IntakeError.emptyDocument.inAttachment(name)
-        }
-        do throws(IntakeError) {
-            try await PDFIntakeCheck.check(staged, fileName: name, contentType: request.headers[.contentType], on: store.ioPool)
-        } catch {
-            throw error.code.isTransient ? error : error.inAttachment(name)
-        }
+        try await intake.checkAttachment(staged, name: name, contentType: request.headers[.contentType])
         try uploads.put(staged, key: key, name: name)
         return try json(AttachmentStaged(fileName: name, size: staged.size, idempotencyKey: key), status: .accepted)
     }

@@ -82,7 +82,7 @@ package struct IncomingVerdict: Sendable, Codable, Equatable {
     }
 
     /// "tiếng Việt / English" split at its first " / " (the form every reason here is written in).
-    static func halves(_ text: String) -> (String, String) {
+    package static func halves(_ text: String) -> (String, String) {
         guard let range = text.range(of: " / ") else { return (text, text) }
         return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
     }
