@@ -12,15 +12,13 @@ import XCTest
 /// that no longer match their listed hash, a document dated `2026/13/45`, a forged status — and
 /// shown to fail harmlessly while the next document is taken in the same turn.
 final class UnitRelayInboxTests: XCTestCase {
-    var fixture: StoreFixture!
-    let hub = InMemoryHub()
-    let clock = TestClock()
-    var context: RelayContext!
+    /// This box, the commune that writes to it (`StoreFixture.recipients`: our documents go to
+    /// it), and an enrolled box our documents never went to.
     static let box = "000.00.20.H14", neighbour = "000.00.20.H13", stranger = "000.00.20.H15"
+    let hub = InMemoryHub(), clock = TestClock()
+    var fixture: StoreFixture!, context: RelayContext!
 
-    override func setUpWithError() throws {
-        try makeContext()
-    }
+    override func setUpWithError() throws { try makeContext() }
 
     func makeContext(maximumIncomingSize: Int64 = 100_000, diskReserve: Int64 = 0) throws {
         if fixture == nil { fixture = try StoreFixture() }

@@ -188,7 +188,12 @@ package struct InboxService: Service {
             }
         }
         do {
-            let writer = InboxFolderWriter(folder: folder, layout: context.store.layout)
+            // The sender's name comes from the hub's directory: fetched now if the refresher has
+            // not yet (a document arriving first after enrolment would be named by its code).
+            if (try? context.store.directoryFetchedAt()) ?? nil == nil { try? await DirectoryRefresher(context: context).refresh() }
+            var writer = InboxFolderWriter(folder: folder, layout: context.store.layout)
+            writer.directory = Dictionary(((try? context.store.directoryEntries()) ?? []).map { ($0.code.description, $0.name) },
+                                          uniquingKeysWith: { first, _ in first })
             let name = try await writer.place(record, packagePath: context.store.layout.inboxPath(hubID: record.hubID))
             record.folder = name
             try context.store.saveInbound(record)
