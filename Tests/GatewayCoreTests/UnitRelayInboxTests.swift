@@ -111,6 +111,18 @@ final class UnitRelayInboxTests: XCTestCase {
         XCTAssertEqual(RelayService(context: context).status().inboxSetAside, [])
     }
 
+    func testASetAsideItemGoneFromTheHubIsDropped() async throws {
+        let (bytes, key) = try await document(number: "1")
+        hub.queue(bytes, key: key, from: Self.neighbour, listedSHA256: String(repeating: "0", count: 64))
+        let inbox = InboxService(context: context)
+        try await inbox.pollOnce()
+        XCTAssertEqual(RelayService(context: context).status().inboxSetAside?.count, 1)
+        hub.update { $0.inbox = [] }  // acknowledged by a restored copy of this box, say
+        clock.advance(seconds: 1)
+        try await inbox.pollOnce()
+        XCTAssertEqual(RelayService(context: context).status().inboxSetAside, [], "a 404 is not retried")
+    }
+
     func testTheDiskReserveSetsAnItemAsideUndownloaded() async throws {
         try makeContext(diskReserve: Int64.max / 2)
         let (bytes, key) = try await document(number: "1")

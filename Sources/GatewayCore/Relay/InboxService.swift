@@ -46,11 +46,18 @@ package struct InboxService: Service {
             try await receive(item)
             backlog.cleared(.item(item.id))
         } catch {
+            // The link failed: the item was not to blame, and is listed again by the next poll.
             if error.isLinkFailure { throw error }
-            let entry = backlog.setAside(.item(item.id), item: item, after: error, context: context)
-            context.logger.warning("incoming item set aside", metadata: [
-                "hub.id": "\(item.id)", "key": "\(item.key)", "from": "\(item.from)", "reason": "\(error)",
-                "failures": "\(entry.failures)", "retry_at": "\(entry.retryAt)"])
+            if error.httpStatus == 404 {
+                // Gone from the hub (taken or withdrawn meanwhile): nothing left to retry.
+                backlog.cleared(.item(item.id))
+                context.logger.notice("incoming item gone from the hub", metadata: ["hub.id": "\(item.id)", "key": "\(item.key)"])
+            } else {
+                let entry = backlog.setAside(.item(item.id), item: item, after: error, context: context)
+                context.logger.warning("incoming item set aside", metadata: [
+                    "hub.id": "\(item.id)", "key": "\(item.key)", "from": "\(item.from)", "reason": "\(error)",
+                    "failures": "\(entry.failures)", "retry_at": "\(entry.retryAt)"])
+            }
         }
         backlog.passed(item.id)
     }
