@@ -61,7 +61,9 @@ final class HubdHostileTests: XCTestCase, HubClientTesting {
         XCTAssertEqual(hub.header("Hub-Max-Package-Bytes", in: listing.headers), String(1 << 30))
         let item = try XCTUnwrap(try items(listing.body).first?["id"] as? Int)
         XCTAssertTrue(hub.curl(["/v1/inbox?after=\(item)"], as: "neighbour").body.contains(#""items":[]"#))
-        // Nobody but the commune it waits for can refuse it.
+        // Only the protocol's reasons; nobody but the commune it waits for can refuse it.
+        let unknown = #"{"code":"because","message_vi":"x","message_en":"x"}"#
+        XCTAssertEqual(hub.curl(["-X", "POST", "-H", "Content-Type: application/json", "--data", unknown, "/v1/inbox/\(item)/refuse"], as: "neighbour").http, 400)
         let reason = #"{"code":"too_large","message_vi":"Gói tin lớn hơn giới hạn của hộp","message_en":"The package is larger than the box accepts"}"#
         XCTAssertEqual(hub.curl(["-X", "POST", "-H", "Content-Type: application/json", "--data", reason, "/v1/inbox/\(item)/refuse"], as: "third").http, 404)
         XCTAssertEqual(hub.curl(["-X", "POST", "-H", "Content-Type: application/json", "--data", reason, "/v1/inbox/\(item)/refuse"], as: "neighbour").http, 204)

@@ -26,9 +26,14 @@ extension HubServer {
             let commune = try box(context).code
             let id = try context.parameters.require("id", as: Int64.self)
             let body = try await request.body.collect(upTo: 64 * 1024)
-            guard let refusal = try? JSONDecoder().decode(RelayInboxRefusal.self, from: Data(buffer: body)) else {
-                throw HubError(.badRequest, "Thân yêu cầu không phải lý do từ chối (JSON)", "The body is not a refusal (JSON)")
+            guard var refusal = try? JSONDecoder().decode(RelayInboxRefusal.self, from: Data(buffer: body)),
+                  Self.refusalCodes.contains(refusal.code) else {
+                throw HubError(.badRequest, "Thân yêu cầu không phải lý do từ chối (JSON, code: \(Self.refusalCodes.sorted().joined(separator: ", ")))",
+                               "The body is not a refusal (JSON, code: \(Self.refusalCodes.sorted().joined(separator: ", ")))")
             }
+            // The reason goes into a status's Description (at most 20,000 characters) and the log.
+            refusal.message_vi = String(refusal.message_vi.prefix(2000))
+            refusal.message_en = String(refusal.message_en.prefix(2000))
             if let refused = try await store.refuseInbox(commune: commune, id: id, reason: refusal.message, at: Date()) {
                 logger.notice("inbox item refused by its box", metadata: [
                     "commune": "\(commune)", "inbox.id": "\(id)", "package.key": "\(refused.key)", "from": "\(refused.from)", "reason": "\(refusal.code)"])
@@ -50,6 +55,8 @@ extension HubServer {
     }
 
     static let maxPackageBytesHeader = HTTPField.Name(RelayWire.Header.maxPackageBytes)!
+    /// Why a box may refuse an item for good; anything else it may retry is no refusal.
+    static let refusalCodes: Set<String> = Set([RelayErrorCode.tooLarge, .unreadablePackage, .invalidFields].map(\.rawValue))
 
     /// A document a box refused goes back to its sender as a status 02 "refused" from that box's
     /// agency, with the box's reason: built here (unsigned: the hub vouches for it with its
