@@ -181,8 +181,9 @@ final class UnitRelayInboxTests: XCTestCase {
         try fixture.store.queueForRelay(OutboundRecord(
             documentId: id, packageKey: key, packageSHA256: "", packageSize: 1, lane: .thuong, queuedAt: clock.now, uploadPath: nil,
             attempts: 0, nextAttemptAt: nil, lastError: nil, receipt: nil, deliveredAt: nil))
+        try fixture.store.replaceDirectory([.init(code: AgencyCode(Self.neighbour)!, name: "UBND xã Hòa Tiến")], fetchedAt: clock.now)
         func status(from: String) async throws -> [UInt8] {
-            let status = StatusPackage(from: Organization(organId: from), responseFor: ResponseFor(organId: Self.box, documentId: key),
+            let status = StatusPackage(from: Organization(organId: from, organName: "UBND tỉnh Quảng Trị"), responseFor: ResponseFor(organId: Self.box, documentId: key),
                                        statusCode: .refused, description: "Từ chối", timestamp: EdXMLTimestamp(clock.now).description)
             let path = fixture.directory + "/status-\(from).edxml"
             try await PackageWriter.write(status, to: path)
@@ -193,5 +194,6 @@ final class UnitRelayInboxTests: XCTestCase {
         try await InboxService(context: context).pollOnce()
         XCTAssertEqual(hub.snapshot.acknowledged, [forged, genuine], "both stored and acknowledged: a forgery is kept as evidence")
         XCTAssertEqual(try fixture.store.recipientStatuses(id).map(\.fromCode), [Self.neighbour])
+        XCTAssertEqual(try fixture.store.recipientStatuses(id).map(\.fromName), ["UBND xã Hòa Tiến"], "the directory's name, not the package's claim")
     }
 }

@@ -178,7 +178,9 @@ package struct InboxService: Service {
         logger.notice("status from a recipient", metadata: [
             "document.id": "\(id)", "from": "\(status.from.organId)", "status": "\(status.statusCode)"])
         let staff = [status.staffInfo?.staff, status.staffInfo?.department].compactMap { $0 }.joined(separator: ", ")
-        return RecipientStatusRecord(seq: nil, documentId: id, hubID: record.hubID, fromCode: status.from.organId, fromName: status.from.organName,
+        // Named by the hub's directory, not by the package's own OrganName (the sender's claim).
+        let name = ((try? context.store.directoryEntries()) ?? []).first { $0.code.description == status.from.organId }?.name
+        return RecipientStatusRecord(seq: nil, documentId: id, hubID: record.hubID, fromCode: status.from.organId, fromName: name,
                                      statusCode: status.statusCode.rawValue, description: status.description,
                                      staff: staff.isEmpty ? nil : staff, statusTime: status.timestamp, receivedAt: record.storedAt)
     }
