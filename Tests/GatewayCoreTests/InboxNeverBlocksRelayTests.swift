@@ -10,7 +10,8 @@ import XCTest
 /// posts through the real `hubd` (curl, an office certificate) and a running gatewayd box pulls.
 /// A package whose bytes at the hub no longer match their hash is set aside and taken once
 /// repaired; one stored at the hub before its fields were checked (a date `2026/13/45`) is refused
-/// back and the office receives that commune's 02; hubd now refuses such a package at submission;
+/// back and the office receives that commune's 02, as is one listed larger than the box accepts
+/// (never downloaded); hubd now refuses such a package at submission;
 /// and through it all the next document arrives in its normal time.
 ///
 /// Needs `hubd` (as RelayEndToEndTests), curl, openssl and sqlite3.
@@ -104,7 +105,7 @@ final class InboxNeverBlocksRelayTests: XCTestCase {
             + "\n--- hubd\n" + ((try? String(contentsOfFile: directory + "/hubd.log", encoding: .utf8)) ?? "")
     }
 
-    func testAlteredAndBadlyDatedItemsNeitherBlockTheInbox() async throws {
+    func testAlteredBadlyDatedAndOversizedItemsNeitherBlockTheInbox() async throws {
         try await startHub()
 
         // 1: its bytes at the hub altered after it was stored (same size, one byte).
@@ -124,6 +125,12 @@ final class InboxNeverBlocksRelayTests: XCTestCase {
                                                       "UPDATE packages SET sha256 = '\(try Self.sha256Hex(old))' WHERE file = '\(file)'"])
         XCTAssertEqual(updated.status, 0, updated.err)
 
+        // 5: listed at 1.5 GiB, as an older hubd (2 GiB limit) would have taken it; the box accepts 1 GiB.
+        let (_, large) = try await postAndFindStored("5")
+        let resized = runProgram("/usr/bin/sqlite3", [hubData + "/hub.sqlite",
+                                                      "UPDATE packages SET size = \(3 << 29) WHERE file = '\(URL(fileURLWithPath: large).lastPathComponent)'"])
+        XCTAssertEqual(resized.status, 0, resized.err)
+
         // Today's hubd refuses such a package at submission.
         let dated = directory + "/dated.edxml"
         try (try String(contentsOfFile: try await package(number: "4"), encoding: .utf8))
@@ -133,7 +140,7 @@ final class InboxNeverBlocksRelayTests: XCTestCase {
         XCTAssertTrue(refused.body.contains("invalid_fields"), refused.body)
 
         let box = try await startBox()
-        // Item 1 set aside with its reason, item 3 refused back: the box has been through both.
+        // Item 1 set aside with its reason, items 3 and 5 refused back: the box has been through them.
         try? await waitUntil(seconds: 30) { [self] in status()?.inboxSetAside?.contains { $0.what == "item 1" } ?? false }
         let aside = try XCTUnwrap(status()?.inboxSetAside?.first { $0.what == "item 1" }, log())
         XCTAssertTrue(aside.reason.contains("SHA-256"), aside.reason)
@@ -148,20 +155,32 @@ final class InboxNeverBlocksRelayTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(posted), 5, "within a long poll or two" + log())
         XCTAssertFalse(arrived("1"))
         XCTAssertFalse(arrived("3"))
+        XCTAssertFalse(arrived("5"))
 
-        // The office hears the commune's refusal of 3 as a status 02 with the reason.
-        try? await waitUntil(seconds: 30) { [self] in officeGet("/office/v1/received").contains(#""kind":"status""#) }
-        let received = officeGet("/office/v1/received")
-        XCTAssertTrue(received.contains(#""from":"\#(commune)""#), received)
-        let statusFile = directory + "/refusal.edxml"
-        let items = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(received.utf8)) as? [String: Any])?["items"] as? [[String: Any]])
-        let statusID = try XCTUnwrap(items.first { $0["kind"] as? String == "status" }?["id"] as? Int)
-        _ = runProgram("/usr/bin/curl", ["-sS", "--cacert", pki.root, "--cert", office.chain, "--key", office.key, "-o", statusFile,
-                                         "https://localhost:\(hubPort)/office/v1/received/\(statusID)"])
-        guard case .status(let refusal) = try await PackageReader.read(path: statusFile).package else { return XCTFail("not a status") }
-        XCTAssertEqual(refusal.statusCode, .refused)
-        XCTAssertEqual(refusal.from.organId, commune)
-        XCTAssertTrue(refusal.description?.contains("2026/13/45") ?? false, refusal.description ?? "")
+        // The office hears the commune's refusals of 3 and 5 as statuses 02 with their reasons
+        // (beside the 01 for 2).
+        func refusals() -> [String] {
+            let received = officeGet("/office/v1/received")
+            let items = (try? JSONSerialization.jsonObject(with: Data(received.utf8)) as? [String: Any])?["items"] as? [[String: Any]] ?? []
+            return items.filter { $0["kind"] as? String == "status" && $0["from"] as? String == commune }.compactMap { item -> String? in
+                guard let id = item["id"] as? Int else { return nil }
+                let body = officeGet("/office/v1/received/\(id)")
+                return body.contains("<StatusCode>02</StatusCode>") ? body : nil
+            }
+        }
+        try? await waitUntil(seconds: 30) { refusals().count == 2 }
+        var reasons: [String] = []
+        for body in refusals() {
+            let statusFile = directory + "/refusal-\(reasons.count).edxml"
+            try body.write(toFile: statusFile, atomically: true, encoding: .utf8)
+            guard case .status(let refusal) = try await PackageReader.read(path: statusFile).package else { return XCTFail("not a status") }
+            XCTAssertEqual(refusal.statusCode, .refused)
+            XCTAssertEqual(refusal.from.organId, commune)
+            reasons.append(refusal.description ?? "")
+        }
+        XCTAssertEqual(reasons.count, 2, log())
+        XCTAssertTrue(reasons.contains { $0.contains("2026/13/45") }, "\(reasons)")
+        XCTAssertTrue(reasons.contains { $0.contains("\(3 << 29) bytes") }, "\(reasons)")
 
         // The hub's copy of 1 repaired: the box takes it on its own retry, without a restart.
         try Data(good).write(to: URL(fileURLWithPath: altered))
