@@ -145,6 +145,8 @@ final class InboxNeverBlocksRelayTests: XCTestCase {
         let aside = try XCTUnwrap(status()?.inboxSetAside?.first { $0.what == "item 1" }, log())
         XCTAssertTrue(aside.reason.contains("SHA-256"), aside.reason)
         XCTAssertTrue(box.curl([], path: "/metrics").body.contains("gatewayd_relay_inbox_set_aside 1"))
+        let shown = box.cli(["status"]).out
+        XCTAssertTrue(shown.contains("set aside") && shown.contains("item 1 — "), shown)
 
         // The next document arrives in its normal time (the long poll is 2 s).
         let second = try await package(number: "2")
