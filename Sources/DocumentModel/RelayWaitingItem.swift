@@ -49,3 +49,22 @@ package struct RelayWaitingList: Codable, Sendable, Equatable {
 
     package init(items: [RelayWaitingItem]) { self.items = items }
 }
+
+/// Why a box refuses an inbox item it can never take (`POST /v1/inbox/{id}/refuse`, docs/protocol.md):
+/// larger than it accepts, unreadable, fields that break the rules. The hub stops offering the
+/// item and passes the reason to the sender as a status 02 "refused".
+package struct RelayInboxRefusal: Codable, Sendable, Equatable {
+    /// `too_large`, `unreadable_package` or `invalid_fields` (the hub's own codes, same meaning).
+    package var code: String
+    package var message_vi: String
+    package var message_en: String
+
+    package init(code: RelayErrorCode, vi: String, en: String) {
+        self.code = code.rawValue
+        message_vi = vi
+        message_en = en
+    }
+
+    /// "Tiếng Việt / English", as the status's Description carries it.
+    package var message: String { "\(message_vi) / \(message_en)" }
+}

@@ -31,6 +31,9 @@ package enum RelayWire {
         package static let clientCertificate = "Hub-Client-Certificate"
         package static let retryAfter = "Retry-After"
         package static let location = "Location"
+        /// The largest package the hub accepts (`limits.max_package_bytes`), on every inbox
+        /// listing: what a box may refuse as too large is what the hub would not take either.
+        package static let maxPackageBytes = "Hub-Max-Package-Bytes"
     }
 
     /// Every JSON body the hub writes (lists, deliveries, errors), configured in this one place:
@@ -62,6 +65,11 @@ package enum RelayErrorCode: String, Sendable, CaseIterable, Codable {
     case missingDocumentId = "missing_document_id"
     case missingRecipient = "missing_recipient"
     case noServedRecipient = "no_served_recipient"
+    /// Fields that break edXML's rules (a date that does not exist, an agency code of the wrong
+    /// form): refused at submission, never noted and passed on to a box that cannot answer it.
+    case invalidFields = "invalid_fields"
+    /// A status about a document the hub never delivered to the status's sender.
+    case notARecipient = "not_a_recipient"
     case busy
     case storage
     case `internal`
@@ -69,13 +77,13 @@ package enum RelayErrorCode: String, Sendable, CaseIterable, Codable {
     package var httpStatus: Int {
         switch self {
         case .badRequest: 400
-        case .unknownClient, .forwardedIdentity, .forbidden, .senderMismatch: 403
+        case .unknownClient, .forwardedIdentity, .forbidden, .senderMismatch, .notARecipient: 403
         case .notFound: 404
         case .keyConflict, .offsetMismatch: 409
         case .tusVersion: 412
         case .tooLarge: 413
         case .contentType: 415
-        case .unreadablePackage, .missingDocumentId, .missingRecipient, .noServedRecipient: 422
+        case .unreadablePackage, .missingDocumentId, .missingRecipient, .noServedRecipient, .invalidFields: 422
         case .busy: 429
         case .internal: 500
         case .storage: 503

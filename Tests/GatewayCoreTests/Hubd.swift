@@ -27,4 +27,54 @@ enum Hubd {
         }
         return hub
     }
+
+    /// hubd for a province (also its office, posting documents down through the office API) and
+    /// one commune it serves, its certificates from `pki`, its data in `directory/hub`.
+    static func startProvince(pki: TestPKI, directory: String, province: String, commune: String) async throws
+        -> (hub: Process, port: Int, office: TestPKI.Signer) {
+        let server = try pki.issue("hub", subject: "/CN=localhost/O=UBND tỉnh Quảng Trị", key: .p256,
+                                   extensions: "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        let office = try pki.issue("office", subject: "/CN=\(province)/O=UBND tỉnh Quảng Trị", key: .p256, extensions: clientExtensions)
+        let port = freeLoopbackPort()
+        let hub = try await start(config: """
+            [server]
+            listen = "127.0.0.1:\(port)"
+            client_ca = "\(pki.root)"
+            certificate = "\(server.chain)"
+            key = "\(server.key)"
+            [hub]
+            code = "\(province)"
+            name = "UBND tỉnh Quảng Trị"
+            data_directory = "\(directory)/hub"
+            handoff_directory = "\(directory)/handoff"
+            [office]
+            codes = ["\(province)"]
+            """ + [(province, "UBND tỉnh Quảng Trị", false), (commune, "UBND xã Hòa Tiến", true)].map { code, name, served in
+                "\n[[agency]]\ncode = \"\(code)\"\nname = \"\(name)\"\nserved = \(served)"
+            }.joined(), directory: directory, port: port)
+        return (hub, port, office)
+    }
+
+    static let clientExtensions = "keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n"
+
+    /// The configuration of the commune's box against `startProvince`'s hub, a certificate for
+    /// it issued by `pki`; `extra` is TOML appended (a `[trust]` table, say).
+    static func boxConfiguration(pki: TestPKI, commune: String, port: Int, extra: String = "") throws -> String {
+        let certificate = try pki.issue("box", subject: "/CN=\(commune)/O=UBND xã Hòa Tiến", key: .p256, extensions: clientExtensions)
+        return """
+            [agency]
+            code = "\(commune)"
+            name = "UBND xã Hòa Tiến"
+            [intake]
+            disk_reserve = 0
+            [upstream]
+            url = "https://localhost:\(port)"
+            ca_file = "\(pki.root)"
+            certificate = "\(certificate.chain)"
+            key = "\(certificate.key)"
+            long_poll = "2s"
+            retry_base = "200ms"
+            retry_cap = "2s"
+            """ + "\n" + extra
+    }
 }

@@ -28,6 +28,27 @@ final class InMemoryHub: HubTransport {
         /// Bytes the PATCHes carried, all uploads together (a resumption sends each byte once).
         var patchedBytes: Int64 = 0
         var directory: [AgencyDirectory.Entry] = []
+        /// What waits for this box: the item as listed, and the bytes a download gets (which may
+        /// differ from what the listing announces, as at a hub whose disk was tampered with).
+        var inbox: [(item: RelayWaitingItem, bytes: [UInt8])] = []
+        var acknowledged: [Int64] = []
+        var refused: [(id: Int64, refusal: RelayInboxRefusal)] = []
+        /// Bytes downloads delivered, all items together.
+        var downloadedBytes: Int64 = 0
+    }
+
+    /// Puts `bytes` in the box's inbox, listed with their true size and hash unless told
+    /// otherwise. Returns the item's id.
+    @discardableResult
+    func queue(_ bytes: [UInt8], kind: String = "document", key: String, from: String, listedSize: Int64? = nil, listedSHA256: String? = nil) -> Int64 {
+        state.withLock { state in
+            let id = (state.inbox.map(\.item.id).max() ?? 0) + 1
+            let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            let item = RelayWaitingItem(id: id, kind: kind, key: key, from: from, size: listedSize ?? Int64(bytes.count),
+                                        sha256: listedSHA256 ?? digest, queuedAt: "2026-11-21T21:40:12+07:00", file: nil)
+            state.inbox.append((item, bytes))
+            return id
+        }
     }
 
     let state = Mutex(State())
@@ -128,18 +149,42 @@ final class InMemoryHub: HubTransport {
         return snapshot.directory
     }
 
-    func pollInbox(wait: Duration) async throws(RelayError) -> [RelayWaitingItem] {
+    /// Answers at once, like hubd when something newer than `after` waits (and, in memory, when
+    /// nothing does: the tests drive each turn).
+    func pollInbox(wait: Duration, after: Int64) async throws(RelayError) -> [RelayWaitingItem] {
         try exchange("poll")
-        return []
+        return snapshot.inbox.map(\.item).filter { $0.id > after }
     }
 
+    /// Writes the item's bytes as RelayClient does, stopping past `maximumSize`.
     func downloadInboxItem(_ id: Int64, to file: String, maximumSize: Int64) async throws(RelayError) -> (sha256: String, size: Int64) {
         try exchange("download")
-        throw RelayError.fromHub(status: 404, body: [], retryAfter: nil)
+        guard let bytes = snapshot.inbox.first(where: { $0.item.id == id })?.bytes else {
+            throw RelayError.fromHub(status: 404, body: [], retryAfter: nil)
+        }
+        let sent = Array(bytes.prefix(Int(min(maximumSize + 1, Int64(bytes.count)))))
+        update { $0.downloadedBytes += Int64(sent.count) }
+        guard FileManager.default.createFile(atPath: file, contents: Data(sent)) else {
+            throw RelayError(kind: .transient, code: .store, vi: "không ghi được", en: "cannot write \(file)")
+        }
+        guard Int64(sent.count) <= maximumSize else { throw RelayError.protocolViolation("item larger than \(maximumSize) bytes") }
+        return (SHA256.hash(data: sent).map { String(format: "%02x", $0) }.joined(), Int64(sent.count))
     }
 
     func acknowledgeInboxItem(_ id: Int64) async throws(RelayError) {
         try exchange("ack")
+        update { state in
+            state.acknowledged.append(id)
+            state.inbox.removeAll { $0.item.id == id }
+        }
+    }
+
+    func refuseInboxItem(_ id: Int64, _ refusal: RelayInboxRefusal) async throws(RelayError) {
+        try exchange("refuse")
+        update { state in
+            state.refused.append((id, refusal))
+            state.inbox.removeAll { $0.item.id == id }
+        }
     }
 
     func shutdown() async {}

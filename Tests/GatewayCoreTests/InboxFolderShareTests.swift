@@ -11,7 +11,9 @@ import XCTest
 final class InboxFolderShareTests: XCTestCase {
     var fixture: StoreFixture!
     var inbox: String { fixture.directory + "/inbox" }
-    var writer: InboxFolderWriter { InboxFolderWriter(folder: inbox, layout: fixture.layout) }
+    var writer: InboxFolderWriter {
+        InboxFolderWriter(folder: inbox, layout: fixture.layout, directory: ["000.00.00.H41": "UBND tỉnh Quảng Trị"])
+    }
     let expectedName = "2026-11-20 125-QĐ-UBND UBND tỉnh Quảng Trị"
 
     override func setUp() async throws {

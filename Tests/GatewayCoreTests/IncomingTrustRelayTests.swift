@@ -42,53 +42,13 @@ final class IncomingTrustRelayTests: XCTestCase {
     /// hubd for the province and one commune, and the box, its `[trust] anchors` the test CA and
     /// its re-check interval short enough to be seen.
     func startHubAndBox() async throws -> RunningDaemon {
-        let d = directory
-        let server = try pki.issue("hub", subject: "/CN=localhost/O=UBND tỉnh Quảng Trị", key: .p256,
-                                   extensions: "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n")
-        let client = "keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n"
-        let boxCertificate = try pki.issue("box", subject: "/CN=\(commune)/O=UBND xã Hòa Tiến", key: .p256, extensions: client)
-        office = try pki.issue("office", subject: "/CN=\(province)/O=UBND tỉnh Quảng Trị", key: .p256, extensions: client)
-        hubPort = freeLoopbackPort()
-        hub = try await Hubd.start(config: """
-            [server]
-            listen = "127.0.0.1:\(hubPort)"
-            certificate = "\(server.chain)"
-            key = "\(server.key)"
-            client_ca = "\(pki.root)"
-            [hub]
-            code = "\(province)"
-            name = "UBND tỉnh Quảng Trị"
-            data_directory = "\(d)/hub"
-            handoff_directory = "\(d)/handoff"
-            [office]
-            codes = ["\(province)"]
-            [[agency]]
-            code = "\(province)"
-            name = "UBND tỉnh Quảng Trị"
-            served = false
-            [[agency]]
-            code = "\(commune)"
-            name = "UBND xã Hòa Tiến"
-            served = true
-            """, directory: d, port: hubPort)
-        let box = try RunningDaemon(config: """
-            [agency]
-            code = "\(commune)"
-            name = "UBND xã Hòa Tiến"
-            [intake]
-            disk_reserve = 0
-            [upstream]
-            url = "https://localhost:\(hubPort)"
-            ca_file = "\(pki.root)"
-            certificate = "\(boxCertificate.chain)"
-            key = "\(boxCertificate.key)"
-            long_poll = "2s"
-            retry_base = "200ms"
-            retry_cap = "2s"
+        let started = try await Hubd.startProvince(pki: pki, directory: directory, province: province, commune: commune)
+        (hub, hubPort, office) = (started.hub, started.port, started.office)
+        let box = try RunningDaemon(config: try Hubd.boxConfiguration(pki: pki, commune: commune, port: hubPort, extra: """
             [trust]
             anchors = ["\(pki.root)"]
             recheck_interval = "1s"
-            """)
+            """))
         self.box = box
         try await box.waitUntilReady()
         return box

@@ -36,6 +36,8 @@ enum GatewayMetrics {
             gauge("gatewayd_relay_last_success_timestamp_seconds", "Unix time of the last successful exchange with the hub (0: none yet).", [],
                   relay.lastSuccessAt?.timeIntervalSince1970 ?? 0)
             gauge("gatewayd_relay_inbox_received", "Items (documents and statuses) received from the hub.", [], Double(relay.inboxReceived))
+            gauge("gatewayd_relay_inbox_set_aside", "Incoming items and 01 statuses set aside, each retried on its own backoff.", [],
+                  Double(relay.inboxSetAside?.count ?? 0))
         }
         return registry.emitToBuffer()
     }

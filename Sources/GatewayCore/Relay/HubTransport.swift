@@ -18,13 +18,17 @@ package protocol HubTransport: Sendable {
     func fetchReceipt(_ receiptPath: String, worker: UploadWorker) async throws(RelayError) -> [UInt8]
     /// `GET /v1/directory`: the agencies the hub knows.
     func fetchDirectory() async throws(RelayError) -> [AgencyDirectory.Entry]
-    /// `GET /v1/inbox?wait=S`: answers when something is waiting, or empty after `wait`.
-    func pollInbox(wait: Duration) async throws(RelayError) -> [RelayWaitingItem]
+    /// `GET /v1/inbox?wait=S&after=N`: answers when something newer than item `after` is
+    /// waiting, or empty after `wait`.
+    func pollInbox(wait: Duration, after: Int64) async throws(RelayError) -> [RelayWaitingItem]
     /// `GET /v1/inbox/{id}` into `file` (created, written, fsynced; not renamed). Returns the
     /// SHA-256 (hex) and the size.
     func downloadInboxItem(_ id: Int64, to file: String, maximumSize: Int64) async throws(RelayError) -> (sha256: String, size: Int64)
     /// `POST /v1/inbox/{id}/ack`, only after the item is stored durably.
     func acknowledgeInboxItem(_ id: Int64) async throws(RelayError)
+    /// `POST /v1/inbox/{id}/refuse`: an item this box can never take, with the reason the hub
+    /// passes back to its sender.
+    func refuseInboxItem(_ id: Int64, _ refusal: RelayInboxRefusal) async throws(RelayError)
     /// Closes the connections; called once, when the relay stops.
     func shutdown() async
 }

@@ -9,10 +9,31 @@ import Foundation
 ///
 /// Pure: names and text from the package header. `InboxFolderWriter` does the file work.
 package enum InboxFolder {
-    /// The folder's name from the header (`InboxFolderName.name`).
-    package static func name(for header: MessageHeader, receivedAt: Date) -> String {
+    /// Who sent a document, as clerks are shown it: the agency code the hub vouches for (it
+    /// checked it against the sending box's certificate), named by the hub's directory; the name
+    /// the package gives itself (`From/OrganName`) is only the sender's claim — any enrolled box
+    /// could write "UBND tỉnh" there — shown beside, marked as such, never as the name.
+    package struct Sender: Sendable, Equatable {
+        package var code: String
+        /// The hub's directory's name for `code` (nil: not in the directory).
+        package var directoryName: String?
+        /// `From/OrganName` as the package states it.
+        package var claimedName: String?
+
+        package init(code: String, directoryName: String?, claimedName: String?) {
+            self.code = code
+            self.directoryName = directoryName
+            self.claimedName = claimedName
+        }
+
+        /// The directory's name, else the code.
+        package var shownName: String { directoryName ?? code }
+    }
+
+    /// The folder's name from the header and its sender (`InboxFolderName.name`).
+    package static func name(for header: MessageHeader, sender: Sender, receivedAt: Date) -> String {
         InboxFolderName.name(promulgationDate: header.promulgationInfo.date, number: header.code.number, notation: header.code.notation,
-                             sender: header.from.organName ?? header.from.organId, receivedAt: receivedAt)
+                             sender: sender.shownName, receivedAt: receivedAt)
     }
 
     package static func safeName(_ text: String) -> String { InboxFolderName.safeName(text) }
@@ -29,14 +50,16 @@ package enum InboxFolder {
     }
 
     /// `thong-tin.txt`: the register's fields, Vietnamese first with English beside.
-    package static func information(_ header: MessageHeader, key: String, hubID: Int64, receivedAt: Date,
+    package static func information(_ header: MessageHeader, sender: Sender, key: String, hubID: Int64, receivedAt: Date,
                                    attachments: [String], readError: String? = nil) -> String {
         var lines: [String] = []
         func add(_ vi: String, _ en: String, _ value: String?) {
             guard let value, !value.isEmpty else { return }
             lines.append("\(vi) / \(en): \(value)")
         }
-        add("Nơi gửi", "From", header.from.organName.map { "\($0) (\(header.from.organId))" } ?? header.from.organId)
+        add("Nơi gửi", "From", sender.directoryName.map { "\($0) (\(sender.code))" } ?? "\(sender.code) (không có trong danh bạ của hub / not in the hub's directory)")
+        add("Tên nơi gửi tự ghi trong gói, chưa được kiểm chứng", "Name the package gives, the sender's claim, not checked",
+            sender.claimedName.flatMap { $0 == sender.directoryName ? nil : $0 })
         add("Số, ký hiệu", "Number", header.code.description)
         add("Ngày ban hành", "Date", header.promulgationInfo.date)
         add("Loại văn bản", "Type", header.documentType.typeDetail ?? header.documentType.type)
@@ -71,6 +94,8 @@ package enum InboxFolder {
 struct InboxFolderWriter: Sendable {
     let folder: String
     let layout: StoreLayout
+    /// The hub's directory (code → name) as the store keeps it: the sender's name clerks see.
+    var directory: [String: String] = [:]
 
     /// A document's attachments not placed for the clerks, kept for the technician.
     func setAsideDirectory(hubID: Int64) -> String { layout.inboxDirectory + "/\(hubID).set-aside" }
@@ -99,13 +124,15 @@ struct InboxFolderWriter: Sendable {
             failure = "\(error)"
         }
         if let read, case .document(let package) = read.package {
-            name = InboxFolder.name(for: package.header, receivedAt: record.storedAt)
+            // The code the hub checked (its listing's `from`), not the package's own word.
+            let sender = InboxFolder.Sender(code: record.sender, directoryName: directory[record.sender], claimedName: package.header.from.organName)
+            name = InboxFolder.name(for: package.header, sender: sender, receivedAt: record.storedAt)
             // An invalid signature is marked in the name itself: the clerks must see the document,
             // and see at a glance that it cannot be trusted.
             if record.verdict?.outcome == .invalid { name += InboxFolder.invalidMark }
             let sorted = try sortAttachments(read.attachments, hubID: record.hubID)
             files = sorted.placed
-            text = InboxFolder.information(package.header, key: record.packageKey, hubID: record.hubID, receivedAt: record.storedAt,
+            text = InboxFolder.information(package.header, sender: sender, key: record.packageKey, hubID: record.hubID, receivedAt: record.storedAt,
                                            attachments: sorted.listed)
                 + sorted.note + InboxFolder.verdictText(record.verdict)
         } else {

@@ -24,17 +24,54 @@ package struct InboxService: Service {
         })
     }
 
-    /// What was left undone first (folders, statuses), then one long poll and what it brought.
+    /// What was left undone first (folders, statuses, items set aside whose time has come), then
+    /// one long poll and what it brought. Only a failure of the link itself ends the turn: an item
+    /// that fails is refused or set aside (`take`), and the next one is taken.
     package func pollOnce() async throws(RelayError) {
+        let backlog = context.inboxBacklog
         await recheckVerdicts()
         await placePendingInInboxFolder()
         try await sendPendingStatuses()
-        let items = try await context.hub.pollInbox(wait: context.settings.longPoll)
+        for item in backlog.dueItems(now: context.now()) where !Task.isCancelled { try await take(item) }
+        let items = try await context.hub.pollInbox(wait: context.settings.longPoll, after: backlog.cursor)
         // The link is back: a responder that could not be reached may answer now.
         if context.linkSucceeded() { await recheckVerdicts(now: true) }
-        for item in items where !Task.isCancelled { try await receive(item) }
+        for item in items where !Task.isCancelled { try await take(item) }
     }
 
+    /// One item: received, or set aside with its reason (retried on its own backoff).
+    func take(_ item: RelayWaitingItem) async throws(RelayError) {
+        let backlog = context.inboxBacklog
+        do {
+            try await receive(item)
+            backlog.cleared(.item(item.id))
+        } catch {
+            // The link failed: the item was not to blame, and is listed again by the next poll.
+            if error.isLinkFailure { throw error }
+            if error.httpStatus == 404 {
+                // Gone from the hub (taken or withdrawn meanwhile): nothing left to retry.
+                backlog.cleared(.item(item.id))
+                context.logger.notice("incoming item gone from the hub", metadata: ["hub.id": "\(item.id)", "key": "\(item.key)"])
+            } else {
+                let entry = backlog.setAside(.item(item.id), item: item, after: error, context: context)
+                context.logger.warning("incoming item set aside", metadata: [
+                    "hub.id": "\(item.id)", "key": "\(item.key)", "from": "\(item.from)", "reason": "\(error)",
+                    "failures": "\(entry.failures)", "retry_at": "\(entry.retryAt)"])
+            }
+        }
+        backlog.passed(item.id)
+    }
+
+    /// Refuses an item this box can never take; the hub passes the reason to its sender (a 02).
+    func refuse(_ item: RelayWaitingItem, _ code: RelayErrorCode, vi: String, en: String) async throws(RelayError) {
+        try await context.hub.refuseInboxItem(item.id, RelayInboxRefusal(code: code, vi: vi, en: en))
+        context.logger.warning("incoming item refused", metadata: [
+            "hub.id": "\(item.id)", "key": "\(item.key)", "from": "\(item.from)", "code": "\(code.rawValue)", "reason": "\(en)"])
+    }
+
+    /// Stores and acknowledges an item, or refuses it when it can never be taken (too large, not
+    /// readable, fields that break the rules); throws what may pass (the disk reserve reached,
+    /// bytes that do not match the listed hash), for `take` to set the item aside.
     func receive(_ item: RelayWaitingItem) async throws(RelayError) {
         let store = context.store, hub = context.hub
         let existing: InboundRecord?
@@ -49,11 +86,22 @@ package struct InboxService: Service {
             return
         }
         let layout = store.layout
+        let limit = context.settings.maximumIncomingSize
+        guard item.size <= limit else {
+            return try await refuse(item, .tooLarge, vi: "Gói tin \(item.size) byte, lớn hơn giới hạn \(limit) byte của hộp nhận",
+                                    en: "The package is \(item.size) bytes, more than the receiving box's limit of \(limit) bytes")
+        }
+        try checkReserve(for: item.size)
         let temporary = layout.temporaryDirectory + "/inbox-\(item.id).part"
-        let (sha256, size) = try await hub.downloadInboxItem(item.id, to: temporary, maximumSize: context.settings.maximumIncomingSize)
+        // No more than announced: bytes beyond it cannot match the listed hash anyway.
+        let (sha256, size) = try await hub.downloadInboxItem(item.id, to: temporary, maximumSize: item.size)
         guard sha256 == item.sha256.lowercased(), size == item.size else {
             POSIXFile.unlinkIfPresent(temporary)
             throw RelayError.protocolViolation("inbox item \(item.id): got \(size) bytes with SHA-256 \(sha256), announced \(item.size) and \(item.sha256)")
+        }
+        if let problem = await unusable(temporary) {
+            POSIXFile.unlinkIfPresent(temporary)
+            return try await refuse(item, problem.code, vi: problem.vi, en: problem.en)
         }
         var record = InboundRecord(hubID: item.id, kind: item.kind, packageKey: item.key, sender: item.from, sha256: sha256, size: size,
                                    storedAt: context.now(), ackedAt: nil, statusSentAt: nil, statusReceipt: nil, folder: nil)
@@ -72,8 +120,35 @@ package struct InboxService: Service {
         do { try store.saveInbound(record) } catch { throw .store(error) }
         if record.packageKind == .document {
             await placeInInboxFolder(&record)
-            try await sendArrivalStatus(&record)
+            try await answerArrival(&record)
         }
+    }
+
+    /// The disk reserve (`intake.disk_reserve`) holds for downloads too: an item that would eat
+    /// into it waits, set aside, until space is freed.
+    func checkReserve(for size: Int64) throws(RelayError) {
+        let reserve = context.settings.diskReserve
+        let free: Int64
+        do { free = try POSIXFile.freeBytes(at: context.store.layout.temporaryDirectory) } catch { throw .store(error) }
+        guard free - size >= reserve else {
+            throw RelayError(kind: .transient, code: .store,
+                             vi: "Không đủ chỗ trống: gói \(size) byte, còn trống \(free) byte, dự trữ \(reserve) byte",
+                             en: "Not enough free space: the package is \(size) bytes, \(free) bytes free, reserve \(reserve) bytes")
+        }
+    }
+
+    /// Why a downloaded package can never be taken: not readable, or fields that break edXML's
+    /// rules (a date that does not exist — no 01 could be built for it). Nil when it is usable.
+    func unusable(_ path: String) async -> (code: RelayErrorCode, vi: String, en: String)? {
+        let read: ReadResult
+        do { read = try await PackageReader.read(path: path) } catch {
+            return (.unreadablePackage, "Không đọc được gói edXML: \(error)", "Not a readable edXML package: \(error)")
+        }
+        guard read.findings.isEmpty else {
+            let list = read.findings.prefix(5).map(\.description).joined(separator: "; ")
+            return (.invalidFields, "Gói tin có trường không hợp lệ: \(list)", "The package has fields that break the rules: \(list)")
+        }
+        return nil
     }
 
     /// A status package about one of our documents, as a record to attach to it; nil (and a log
@@ -91,10 +166,21 @@ package struct InboxService: Service {
                 "hub.id": "\(record.hubID)", "for": "\(status.responseFor.documentId ?? status.responseFor.code ?? "")", "from": "\(status.from.organId)"])
             return nil
         }
+        // Only the document's recipients speak about it: another enrolled box's "02 refused"
+        // about our document is kept as a package and attached to nothing.
+        let recipients = ((try? context.store.document(id)) ?? nil)?.metadata.recipients.map(\.description) ?? []
+        guard recipients.contains(status.from.organId), record.sender == status.from.organId else {
+            logger.warning("status from an agency the document was not sent to, ignored", metadata: [
+                "hub.id": "\(record.hubID)", "document.id": "\(id)", "from": "\(status.from.organId)", "sent_by": "\(record.sender)",
+                "recipients": "\(recipients.joined(separator: ","))"])
+            return nil
+        }
         logger.notice("status from a recipient", metadata: [
             "document.id": "\(id)", "from": "\(status.from.organId)", "status": "\(status.statusCode)"])
         let staff = [status.staffInfo?.staff, status.staffInfo?.department].compactMap { $0 }.joined(separator: ", ")
-        return RecipientStatusRecord(seq: nil, documentId: id, hubID: record.hubID, fromCode: status.from.organId, fromName: status.from.organName,
+        // Named by the hub's directory, not by the package's own OrganName (the sender's claim).
+        let name = ((try? context.store.directoryEntries()) ?? []).first { $0.code.description == status.from.organId }?.name
+        return RecipientStatusRecord(seq: nil, documentId: id, hubID: record.hubID, fromCode: status.from.organId, fromName: name,
                                      statusCode: status.statusCode.rawValue, description: status.description,
                                      staff: staff.isEmpty ? nil : staff, statusTime: status.timestamp, receivedAt: record.storedAt)
     }
@@ -111,7 +197,12 @@ package struct InboxService: Service {
             }
         }
         do {
-            let writer = InboxFolderWriter(folder: folder, layout: context.store.layout)
+            // The sender's name comes from the hub's directory: fetched now if the refresher has
+            // not yet (a document arriving first after enrolment would be named by its code).
+            if (try? context.store.directoryFetchedAt()) ?? nil == nil { try? await DirectoryRefresher(context: context).refresh() }
+            var writer = InboxFolderWriter(folder: folder, layout: context.store.layout)
+            writer.directory = Dictionary(((try? context.store.directoryEntries()) ?? []).map { ($0.code.description, $0.name) },
+                                          uniquingKeysWith: { first, _ in first })
             let name = try await writer.place(record, packagePath: context.store.layout.inboxPath(hubID: record.hubID))
             record.folder = name
             try context.store.saveInbound(record)
@@ -165,10 +256,27 @@ package struct InboxService: Service {
         for var record in pending { await placeInInboxFolder(&record) }
     }
 
+    /// The 01s still owed, each when its own backoff allows: one that cannot be built or is
+    /// refused waits aside, and never holds the poll.
     func sendPendingStatuses() async throws(RelayError) {
         let pending: [InboundRecord]
         do { pending = try context.store.inboundAwaitingStatus() } catch { throw .store(error) }
-        for var record in pending { try await sendArrivalStatus(&record) }
+        for var record in pending where context.inboxBacklog.isDue(.status(record.hubID), now: context.now()) {
+            try await answerArrival(&record)
+        }
+    }
+
+    /// `sendArrivalStatus`, set aside on failure; only a failed link is thrown.
+    func answerArrival(_ record: inout InboundRecord) async throws(RelayError) {
+        do {
+            try await sendArrivalStatus(&record)
+            context.inboxBacklog.cleared(.status(record.hubID))
+        } catch {
+            if error.isLinkFailure { throw error }
+            let entry = context.inboxBacklog.setAside(.status(record.hubID), item: nil, after: error, context: context)
+            context.logger.warning("status 01 set aside", metadata: [
+                "hub.id": "\(record.hubID)", "reason": "\(error)", "failures": "\(entry.failures)", "retry_at": "\(entry.retryAt)"])
+        }
     }
 
     /// Status 01 "đã đến" for an incoming document, built and XML-signed with the box's key once

@@ -237,10 +237,11 @@ package final class RelayClient: HubTransport {
 
     // MARK: Inbox
 
-    /// `GET /v1/inbox?wait=S`: answers when something is waiting, or empty after `wait`.
-    package func pollInbox(wait: Duration) async throws(RelayError) -> [RelayWaitingItem] {
+    /// `GET /v1/inbox?wait=S&after=N`: answers when something newer than `after` is waiting, or
+    /// empty after `wait`.
+    package func pollInbox(wait: Duration, after: Int64) async throws(RelayError) -> [RelayWaitingItem] {
         let seconds = max(0, min(60, wait.components.seconds))
-        let answer = try await exchange(poller, request("/v1/inbox?wait=\(seconds)", method: .GET), deadline: .seconds(seconds + 60))
+        let answer = try await exchange(poller, request("/v1/inbox?wait=\(seconds)&after=\(after)", method: .GET), deadline: .seconds(seconds + 60))
         guard answer.status == 200 else { throw failure(answer) }
         do { return try JSONDecoder().decode(RelayWaitingList.self, from: Data(answer.body)).items } catch {
             throw .protocolViolation("inbox list is not the expected JSON (\(error))")
@@ -292,6 +293,15 @@ package final class RelayClient: HubTransport {
     package func acknowledgeInboxItem(_ id: Int64) async throws(RelayError) {
         var request = request("/v1/inbox/\(id)/ack", method: .POST)
         request.headers.add(name: "Content-Length", value: "0")
+        let answer = try await exchange(general, request)
+        guard answer.status == 204 || answer.status == 200 else { throw failure(answer) }
+    }
+
+    /// `POST /v1/inbox/{id}/refuse` with the reason as JSON.
+    package func refuseInboxItem(_ id: Int64, _ refusal: RelayInboxRefusal) async throws(RelayError) {
+        var request = request("/v1/inbox/\(id)/refuse", method: .POST)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        do { request.body = .bytes(try JSONEncoder().encode(refusal)) } catch { throw .protocolViolation("refusal not encodable: \(error)") }
         let answer = try await exchange(general, request)
         guard answer.status == 204 || answer.status == 200 else { throw failure(answer) }
     }

@@ -27,6 +27,8 @@ package final class RelayContext: Sendable {
     package let draw: @Sendable () -> Double
     let checkReceipt: ReceiptCheck
     let retryRule: RetryRule
+    /// Incoming items and 01 statuses set aside, each on its own backoff (`InboxBacklog`).
+    package let inboxBacklog = InboxBacklog()
     private let link = Mutex(RelayLinkState())
 
     /// Checks a receipt's signature, chain and fields against what was sent.

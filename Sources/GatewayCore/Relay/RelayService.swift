@@ -25,6 +25,8 @@ package final class RelayService: Sendable {
         /// Packages up to this size go in one `POST /v1/packages`; larger ones by tus.
         package var wholeSubmissionLimit: Int64 = 1 << 20
         package var maximumIncomingSize: Int64
+        /// Free space incoming downloads leave on the store's disk (`intake.disk_reserve`).
+        package var diskReserve: Int64 = 0
         /// Where clerks find incoming documents (`[inbox] folder`).
         package var inboxFolder: String
         /// Checks the signatures of what comes down (`[trust]`); without anchors every verdict is
@@ -46,7 +48,10 @@ package final class RelayService: Sendable {
             longPoll = upstream.longPoll
             parallelUploads = upstream.parallelUploads
             hubURL = upstream.url ?? ""
+            // 1 GiB, hubd's own default limit (announced as Hub-Max-Package-Bytes), unless the
+            // box's documents may be larger.
             maximumIncomingSize = max(configuration.intake.maximumDocumentSize * 2, 1 << 30)
+            diskReserve = configuration.intake.diskReserve
             inboxFolder = configuration.resolvedInboxFolder
             // Anchors that cannot be read were logged by the signing stage's loading at start.
             let anchors = CertificateStanding.anchors(configuration.trust.anchors).certificates
@@ -130,7 +135,10 @@ package final class RelayService: Sendable {
         return RelayStatus(link: link.link, hub: settings.hubURL, linkSince: link.since, lastSuccessAt: link.lastSuccessAt,
                            lastError: link.lastError, lastErrorAt: link.lastErrorAt, lanes: lanes, warning: warning?.message,
                            maximumQueueAgeSeconds: settings.ageRule.maximumAge.components.seconds, inboxReceived: inboxCount,
-                           oldestQueuedAt: queuedSince.min())
+                           oldestQueuedAt: queuedSince.min(),
+                           inboxSetAside: context.inboxBacklog.entries.map {
+                               .init(what: $0.key.description, reason: $0.reason, failures: $0.failures, retryAt: $0.retryAt)
+                           })
     }
 }
 

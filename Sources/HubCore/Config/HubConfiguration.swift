@@ -40,7 +40,10 @@ package struct HubConfiguration: Sendable, Equatable {
     /// (docs/hubd.md, "Behind nginx").
     package var proxyCodes: [String] = []
     package var agencies: [Agency] = []
-    package var maxPackageBytes: Int64 = 2 << 30
+    /// 1 GiB, the boxes' own default limit (gatewayd's `maximumIncomingSize`): a package the hub
+    /// takes is one every box takes, so none sits in an inbox that can never be emptied. Announced
+    /// in `Hub-Max-Package-Bytes` on every inbox listing.
+    package var maxPackageBytes: Int64 = 1 << 30
     /// Longest long poll a client may ask for.
     package var maxWaitSeconds = 60
     /// A connection that sends nothing for this long while a request is being read (a box whose

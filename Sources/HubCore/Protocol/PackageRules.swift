@@ -10,12 +10,15 @@ package struct PackageSummary: Sendable, Equatable {
     package var from: String
     /// Documents: every `To/OrganId`; statuses: the `ResponseFor/OrganId` (the original sender).
     package var recipients: [String]
+    /// Statuses: the document they are about (`ResponseFor/DocumentId`, else its `Code`).
+    package var about: String?
 
-    package init(kind: Kind, key: String, from: String, recipients: [String]) {
+    package init(kind: Kind, key: String, from: String, recipients: [String], about: String? = nil) {
         self.kind = kind
         self.key = key
         self.from = from
         self.recipients = recipients
+        self.about = about
     }
 
     /// Reads the summary off a parsed package, refusing what the hub cannot identify or route.
@@ -43,8 +46,17 @@ package struct PackageSummary: Sendable, Equatable {
             guard !recipient.isEmpty else {
                 throw HubError(.missingRecipient, "Gói trạng thái thiếu ResponseFor/OrganId", "The status package has no ResponseFor/OrganId")
             }
-            self.init(kind: .status, key: key, from: from, recipients: [recipient])
+            self.init(kind: .status, key: key, from: from, recipients: [recipient], about: document)
         }
+    }
+
+    /// Refuses a package whose fields break edXML's rules (the reader's findings): a recipient
+    /// could neither show nor answer it (a status 01 about a date that does not exist cannot be
+    /// built), so it is refused here, to its sender, rather than noted and passed on.
+    package static func checkFields(_ findings: [Finding]) throws(HubError) {
+        guard !findings.isEmpty else { return }
+        let list = findings.prefix(5).map(\.description).joined(separator: "; ")
+        throw HubError(.invalidFields, "Gói tin có trường không hợp lệ: \(list)", "The package has fields that break the rules: \(list)")
     }
 
     /// A box may only send as the agency its certificate names.

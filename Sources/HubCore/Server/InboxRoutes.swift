@@ -1,5 +1,8 @@
 import DocumentModel
+import DurableFiles
+import EdXML
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// The boxes' inboxes (docs/protocol.md, "Documents down"): a long poll for what waits, the
@@ -8,8 +11,35 @@ extension HubServer {
     func addInboxRoutes(to router: Router<HubRequestContext>) {
         router.get("/v1/inbox") { request, context in
             let commune = try box(context).code
-            let items = try await longPoll(queue: commune, request: request) { try await store.inbox(commune: commune) }
-            return try json(RelayWaitingList(items: items))
+            var after: Int64 = 0
+            if let text = request.uri.queryParameters.get("after") {
+                guard let value = Int64(text), value >= 0 else { throw HubError(.badRequest, "after phải là số ≥ 0", "after must be a number ≥ 0") }
+                after = value
+            }
+            let items = try await longPoll(queue: commune, request: request) { try await store.inbox(commune: commune, after: after) }
+            var response = try json(RelayWaitingList(items: items))
+            // The limit both ends apply: the box refuses above it what the hub would not take.
+            response.headers[Self.maxPackageBytesHeader] = String(configuration.maxPackageBytes)
+            return response
+        }
+        router.post("/v1/inbox/{id}/refuse") { request, context in
+            let commune = try box(context).code
+            let id = try context.parameters.require("id", as: Int64.self)
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            guard var refusal = try? JSONDecoder().decode(RelayInboxRefusal.self, from: Data(buffer: body)),
+                  Self.refusalCodes.contains(refusal.code) else {
+                throw HubError(.badRequest, "Thân yêu cầu không phải lý do từ chối (JSON, code: \(Self.refusalCodes.sorted().joined(separator: ", ")))",
+                               "The body is not a refusal (JSON, code: \(Self.refusalCodes.sorted().joined(separator: ", ")))")
+            }
+            // The reason goes into a status's Description (at most 20,000 characters) and the log.
+            refusal.message_vi = String(refusal.message_vi.prefix(2000))
+            refusal.message_en = String(refusal.message_en.prefix(2000))
+            if let refused = try await store.refuseInbox(commune: commune, id: id, reason: refusal.message, at: Date()) {
+                logger.notice("inbox item refused by its box", metadata: [
+                    "commune": "\(commune)", "inbox.id": "\(id)", "package.key": "\(refused.key)", "from": "\(refused.from)", "reason": "\(refusal.code)"])
+                try await passRefusalBack(commune: commune, document: refused, refusal: refusal)
+            }
+            return Response(status: .noContent)
         }
         router.get("/v1/inbox/{id}") { _, context in
             let package = try await store.inboxPackage(commune: try box(context).code, id: try context.parameters.require("id", as: Int64.self))
@@ -22,6 +52,32 @@ extension HubServer {
             logger.info("inbox item acknowledged", metadata: ["commune": "\(commune)", "inbox.id": "\(id)"])
             return Response(status: .noContent)
         }
+    }
+
+    static let maxPackageBytesHeader = HTTPField.Name(RelayWire.Header.maxPackageBytes)!
+    /// Why a box may refuse an item for good; anything else it may retry is no refusal.
+    static let refusalCodes: Set<String> = Set([RelayErrorCode.tooLarge, .unreadablePackage, .invalidFields].map(\.rawValue))
+
+    /// A document a box refused goes back to its sender as a status 02 "refused" from that box's
+    /// agency, with the box's reason: built here (unsigned: the hub vouches for it with its
+    /// receipt, the box never saw the document to sign anything about it) and accepted as if the
+    /// commune had sent it, so it is routed like any status (the sender's inbox, or the hand-off).
+    /// A refused status goes nowhere: answering a status would only start a loop.
+    func passRefusalBack(commune: String, document: (kind: String, key: String, from: String), refusal: RelayInboxRefusal) async throws {
+        guard document.kind == PackageSummary.Kind.document.rawValue else { return }
+        let name = try? store.directory().first { $0.code == commune }?.name
+        let status = StatusPackage(from: Organization(organId: commune, organName: name),
+                                   responseFor: ResponseFor(organId: document.from, documentId: document.key),
+                                   statusCode: .refused, description: refusal.message, timestamp: EdXMLTimestamp(Date()).description)
+        let path = store.newTemporaryPath()
+        do {
+            try await PackageWriter.write(status, to: path)
+        } catch {
+            POSIXFile.unlinkIfPresent(path)
+            throw error
+        }
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+        _ = try await accept(temporaryPath: path, size: size, role: .box(commune))
     }
 
     /// What waits in `queue`, answered at once when something does, else when something arrives

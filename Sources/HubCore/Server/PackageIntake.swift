@@ -39,6 +39,17 @@ extension HubServer {
         return try await accept(temporaryPath: path, size: file.size, role: role)
     }
 
+    /// A box's status only about a document the hub delivered to that box (or that it refused):
+    /// otherwise any enrolled box could answer "02 refused" for another commune's document.
+    func checkRecipient(_ summary: PackageSummary, commune: String) async throws {
+        guard summary.kind == .status else { return }
+        let about = summary.about ?? "", sender = summary.recipients.first ?? ""
+        guard try await store.wasDelivered(documentKey: about, from: sender, to: commune) else {
+            throw HubError(.notARecipient, "Hub chưa chuyển văn bản \(about) của \(sender) cho \(commune): không nhận trạng thái của đơn vị này về văn bản đó",
+                           "The hub never delivered \(about) from \(sender) to \(commune): it takes no status from \(commune) about it")
+        }
+    }
+
     func tooLarge() -> HubError {
         HubError(.tooLarge, "Gói tin lớn hơn giới hạn \(configuration.maxPackageBytes) byte",
                  "The package is larger than the limit of \(configuration.maxPackageBytes) bytes")
@@ -57,10 +68,12 @@ extension HubServer {
                 throw HubError(.unreadablePackage, "Không đọc được gói edXML: \(error)", "Not a readable edXML package: \(error)")
             }
             summary = try PackageSummary(read.package)
+            try PackageSummary.checkFields(read.findings)
             let served = try store.servedCommunes()
             switch role {
             case .box(let code):
                 try summary.checkSender(certificateCode: code)
+                try await checkRecipient(summary, commune: code)
                 routing = Routing.fromBox(summary, served: served)
             case .office:
                 routing = try Routing.fromOffice(summary, served: served)

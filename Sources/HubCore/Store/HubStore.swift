@@ -37,8 +37,18 @@ package final class HubStore: Sendable {
         package var commune: String
         package var state: String
         package var deliveredAt: String?
+        /// Why the commune's box refused it (state `refused`): "Tiếng Việt / English".
+        package var refusal: String?
 
-        enum CodingKeys: String, CodingKey { case id, commune, state, deliveredAt = "delivered_at" }
+        enum CodingKeys: String, CodingKey { case id, commune, state, deliveredAt = "delivered_at", refusal }
+
+        static func of(_ row: Row) -> Delivery {
+            let delivered: String? = row["delivered_at"]
+            let refused: String? = row["refused_at"]
+            return Delivery(id: row["id"], commune: row["commune"],
+                            state: refused != nil ? "refused" : delivered == nil ? "queued" : "delivered",
+                            deliveredAt: delivered.map(HubTime.display), refusal: row["refusal"])
+        }
     }
 
     /// One package waiting for someone (a commune's inbox, or the hand-off).
@@ -100,6 +110,11 @@ package final class HubStore: Sendable {
                     id TEXT PRIMARY KEY, owner TEXT NOT NULL, length INTEGER NOT NULL, metadata TEXT NOT NULL,
                     created_at TEXT NOT NULL, package_id INTEGER REFERENCES packages(id), refusal_code TEXT, refusal_vi TEXT, refusal_en TEXT);
                 """)
+        }
+        migrator.registerMigration("v2: refused inbox items") { db in
+            // A box refuses what it can never take (too large, fields that break the rules): the
+            // item leaves its inbox with the reason, which goes back to the sender (docs/protocol.md).
+            try db.execute(sql: "ALTER TABLE inbox ADD COLUMN refused_at TEXT; ALTER TABLE inbox ADD COLUMN refusal TEXT")
         }
         return migrator
     }
@@ -214,21 +229,49 @@ package final class HubStore: Sendable {
     }
 
     static func deliveries(_ db: Database, packageID: Int64) throws -> [Delivery] {
-        try Row.fetchAll(db, sql: "SELECT id, commune, delivered_at FROM inbox WHERE package_id = ? ORDER BY id", arguments: [packageID]).map {
-            let delivered: String? = $0["delivered_at"]
-            return Delivery(id: $0["id"], commune: $0["commune"], state: delivered == nil ? "queued" : "delivered",
-                            deliveredAt: delivered.map(HubTime.display))
-        }
+        try Row.fetchAll(db, sql: "SELECT id, commune, delivered_at, refused_at, refusal FROM inbox WHERE package_id = ? ORDER BY id",
+                         arguments: [packageID]).map(Delivery.of)
     }
 
     // MARK: inbox (boxes) and hand-off (office)
 
-    package func inbox(commune: String, limit: Int = 100) async throws -> [RelayWaitingItem] {
+    /// What waits for `commune`, after the item `after` (a box that set items aside asks only for
+    /// newer ones: the long poll then waits instead of answering at once with what it put aside).
+    package func inbox(commune: String, after: Int64 = 0, limit: Int = 100) async throws -> [RelayWaitingItem] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT i.id, p.kind, p.key, p.from_code, p.size, p.sha256, i.queued_at FROM inbox i JOIN packages p ON p.id = i.package_id
-                WHERE i.commune = ? AND i.delivered_at IS NULL ORDER BY i.id LIMIT ?
-                """, arguments: [commune, limit]).map { Self.item($0, file: nil) }
+                WHERE i.commune = ? AND i.delivered_at IS NULL AND i.refused_at IS NULL AND i.id > ? ORDER BY i.id LIMIT ?
+                """, arguments: [commune, after, limit]).map { Self.item($0, file: nil) }
+        }
+    }
+
+    /// The package a commune's box refused, when this call refused it (nil: refused before, the
+    /// refusal already went back; a delivered item cannot be refused any more).
+    package func refuseInbox(commune: String, id: Int64, reason: String, at date: Date) async throws -> (kind: String, key: String, from: String)? {
+        let result = try await database.write { db -> (found: Bool, package: (kind: String, key: String, from: String)?) in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT i.delivered_at, i.refused_at, p.kind, p.key, p.from_code FROM inbox i JOIN packages p ON p.id = i.package_id
+                WHERE i.id = ? AND i.commune = ?
+                """, arguments: [id, commune]) else { return (false, nil) }
+            let delivered: String? = row["delivered_at"], refused: String? = row["refused_at"]
+            guard delivered == nil, refused == nil else { return (true, nil) }
+            try db.execute(sql: "UPDATE inbox SET refused_at = ?, refusal = ? WHERE id = ?", arguments: [HubTime.storage(date), reason, id])
+            return (true, (row["kind"], row["key"], row["from_code"]))
+        }
+        guard result.found else { throw HubError.notFound("mục hộp thư \(id) / inbox item \(id)") }
+        return result.package
+    }
+
+    /// Whether the document `key` from `sender` was delivered to (or refused by) `commune`: the
+    /// only agencies whose statuses about it the hub accepts.
+    package func wasDelivered(documentKey key: String, from sender: String, to commune: String) async throws -> Bool {
+        try await database.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM inbox i JOIN packages p ON p.id = i.package_id
+                WHERE p.kind = 'document' AND p.key = ? AND p.from_code = ? AND i.commune = ?
+                AND (i.delivered_at IS NOT NULL OR i.refused_at IS NOT NULL))
+                """, arguments: [key, sender, commune]) ?? false
         }
     }
 
@@ -288,11 +331,7 @@ package final class HubStore: Sendable {
 
     package func delivery(id: Int64) async throws -> Delivery {
         guard let delivery = try await database.read({ db in
-            try Row.fetchOne(db, sql: "SELECT id, commune, delivered_at FROM inbox WHERE id = ?", arguments: [id]).map { row -> Delivery in
-                let delivered: String? = row["delivered_at"]
-                return Delivery(id: row["id"], commune: row["commune"], state: delivered == nil ? "queued" : "delivered",
-                                deliveredAt: delivered.map(HubTime.display))
-            }
+            try Row.fetchOne(db, sql: "SELECT id, commune, delivered_at, refused_at, refusal FROM inbox WHERE id = ?", arguments: [id]).map(Delivery.of)
         }) else { throw HubError.notFound("lần chuyển \(id) / delivery \(id)") }
         return delivery
     }

@@ -43,6 +43,9 @@ struct Status: AsyncParsableCommand {
                 lines.append("    \(lane.name.padding(toLength: 14, withPad: " ", startingAt: 0)) chờ / queued \(lane.queued), đang gửi / sending \(lane.sending)")
             }
             lines.append("  Đã nhận từ cấp trên / received from the hub: \(relay.inboxReceived)")
+            for aside in relay.inboxSetAside ?? [] {
+                lines.append("  Tạm gác, thử lại lúc / set aside, next try \(GatewayJSON.format(aside.retryAt)) (lần / failures \(aside.failures)): \(aside.what) — \(aside.reason)")
+            }
             if let warning = relay.warning { lines.append("  CẢNH BÁO / WARNING: \(warning)") }
         } else {
             lines.append("Cấp trên / upstream: chưa cấu hình / not configured")
