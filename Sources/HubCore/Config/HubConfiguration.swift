@@ -52,6 +52,11 @@ package struct HubConfiguration: Sendable, Equatable {
     /// A tus upload that receives nothing for this long is deleted with its bytes (tus expiration
     /// extension): a box that gave up, or was re-imaged, must not fill the hub's disk.
     package var uploadExpiryHours = 7 * 24
+    /// Connections whose TLS handshake has not finished: closed after this many seconds, and at
+    /// most so many per client address and in all (issue 16: a flood of bare connections).
+    package var handshakeTimeoutSeconds = 10
+    package var maxPendingHandshakesPerAddress = 16
+    package var maxPendingHandshakes = 512
 
     package init() {}
 
@@ -86,7 +91,8 @@ extension HubConfiguration {
             "receipts": ["key", "certificate"],
             "office": ["codes"],
             "proxy": ["codes"],
-            "limits": ["max_package_bytes", "max_wait_seconds", "idle_timeout_seconds", "upload_expiry_hours"],
+            "limits": ["max_package_bytes", "max_wait_seconds", "idle_timeout_seconds", "upload_expiry_hours",
+                       "handshake_timeout_seconds", "max_pending_handshakes_per_address", "max_pending_handshakes"],
         ]
         for key in table.keys where sections[key] == nil && key != "agency" {
             problems.append("khóa lạ / unknown key \"\(key)\"")
@@ -143,6 +149,9 @@ extension HubConfiguration {
         if let v = int(limits, "limits", "max_wait_seconds") { config.maxWaitSeconds = v }
         if let v = int(limits, "limits", "idle_timeout_seconds") { config.idleTimeoutSeconds = v }
         if let v = int(limits, "limits", "upload_expiry_hours") { config.uploadExpiryHours = v }
+        if let v = int(limits, "limits", "handshake_timeout_seconds") { config.handshakeTimeoutSeconds = v }
+        if let v = int(limits, "limits", "max_pending_handshakes_per_address") { config.maxPendingHandshakesPerAddress = v }
+        if let v = int(limits, "limits", "max_pending_handshakes") { config.maxPendingHandshakes = v }
 
         if let agencies = table["agency"] {
             if let array = agencies.array {
@@ -166,6 +175,9 @@ extension HubConfiguration {
         if !(1...3600).contains(config.maxWaitSeconds) { problems.append("limits.max_wait_seconds: 1–3600") }
         if !(1...3600).contains(config.idleTimeoutSeconds) { problems.append("limits.idle_timeout_seconds: 1–3600") }
         if !(1...8760).contains(config.uploadExpiryHours) { problems.append("limits.upload_expiry_hours: 1–8760") }
+        if !(1...120).contains(config.handshakeTimeoutSeconds) { problems.append("limits.handshake_timeout_seconds: 1–120") }
+        if !(1...4096).contains(config.maxPendingHandshakesPerAddress) { problems.append("limits.max_pending_handshakes_per_address: 1–4096") }
+        if !(1...65536).contains(config.maxPendingHandshakes) { problems.append("limits.max_pending_handshakes: 1–65536") }
         if config.maxPackageBytes < 1 { problems.append("limits.max_package_bytes phải dương / must be positive") }
         let codes = config.agencies.map(\.code)
         if Set(codes).count != codes.count { problems.append("agency: mã trùng / duplicate code") }

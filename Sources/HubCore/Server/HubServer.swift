@@ -49,9 +49,12 @@ package struct HubServer: Sendable {
     /// The application `hubd serve` runs; tests build the same.
     package func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let logger = self.logger
+        // Unfinished TLS handshakes bounded per address and in all, and timed out (HandshakeGuard).
+        let pending = PendingHandshakes(perAddress: configuration.maxPendingHandshakesPerAddress, total: configuration.maxPendingHandshakes,
+                                        timeout: .seconds(Int64(configuration.handshakeTimeoutSeconds)), logger: logger)
         return Application(
             router: router(),
-            server: try .tls(.http1(configuration: .init(additionalChannelHandlers: [TLSRefusalLogger(logger: logger)],
+            server: try .tls(.http1(configuration: .init(additionalChannelHandlers: [pending.handler(), TLSRefusalLogger(logger: logger)],
                                                          idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
                              tlsConfiguration: Self.tlsConfiguration(configuration)),
             configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "hubd"),
