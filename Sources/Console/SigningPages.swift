@@ -38,13 +38,15 @@ enum SigningWord: CaseIterable {
     case title, noStage, nothingWaiting, choose, document, whereSignatures, openPDF, page, leaderBox, sealBox, noPreview
     case token, chooseToken, noTokenToUse, pin, sign, seal, chooseOne, pinRequired, noIdentity, sessionTitle, progress, signer
     case triesBefore, triesAfter, result, signed, refused, notSigned, stopped, finished, running, number, back
-    case returnToClerk, note, noteRequired, returned, noSession, state, confirmLastTry
+    case returnToClerk, note, noteRequired, returned, noSession, state, confirmLastTry, oldestShown
 
     var words: (String, String) {
         switch self {
         case .title: ("Ký số", "Signing")
         case .noStage: ("Hộp này chưa bật khâu ký số (không có hỗ trợ token).", "This box has no signing stage (no token support).")
         case .nothingWaiting: ("Không có văn bản nào chờ bạn xử lý.", "No document is waiting for you.")
+        case .oldestShown: ("Chỉ hiện các văn bản chờ lâu nhất; ký xong các văn bản này thì các văn bản tiếp theo sẽ hiện ra. Tổng số đang chờ:",
+                            "Only the documents waiting longest are shown; once these are signed the next ones appear. Waiting in all:")
         case .choose: ("Chọn", "Choose")
         case .document: ("Văn bản", "Document")
         case .whereSignatures: ("Vị trí chữ ký", "Where the signatures go")
@@ -106,6 +108,9 @@ extension ConsoleServer {
         }
     }
 
+    /// Documents listed on the signing page at once (a session signs what is chosen among them).
+    static let signingPageLimit = 100
+
     /// "Chờ tôi xử lý" in the header: the documents waiting for the viewer's role.
     func waitingCount(_ user: ConsoleUser) -> Int? {
         guard signing != nil, let work = Self.signingWork(user.role) else { return nil }
@@ -124,8 +129,12 @@ extension ConsoleServer {
         guard let signing, let stage = signing.stage else {
             return Self.page(Layout.page(title: visit.t(.title), Layout.notice(visit.t(.noStage)), visit.page))
         }
-        let documents = try signing.store.waiting(in: work.waiting)
-        let notices: HTML = "\(Layout.notice(done, error: false))\(Layout.notice(problem))"
+        // The oldest first, at most a page's worth: thousands waiting (a backlog after holidays)
+        // must not make a page of megabytes and a preview per document (docs/PERFORMANCE.md).
+        let documents = try signing.store.waiting(in: work.waiting, limit: Self.signingPageLimit)
+        let waitingInAll = documents.count < Self.signingPageLimit ? documents.count : ((try? counts())?[work.waiting] ?? documents.count)
+        let more: HTML = waitingInAll > documents.count ? "<p>\(visit.t(.oldestShown)) \(String(waitingInAll))</p>" : ""
+        let notices: HTML = "\(Layout.notice(done, error: false))\(Layout.notice(problem))\(more)"
         guard !documents.isEmpty else {
             return Self.page(status, Layout.page(title: visit.t(.title), "\(notices)<p>\(visit.t(.nothingWaiting))</p>", visit.page))
         }

@@ -187,6 +187,32 @@ final class ConsoleSigningTests: XCTestCase {
         }
     }
 
+    /// A backlog (after the holidays, say) is listed a page at a time, the oldest first, with the
+    /// count of all that wait: not thousands of rows and previews in one page.
+    func testABacklogIsListedOldestFirstAPageAtATime() async throws {
+        let password = password
+        try await withSigning { rig in
+            for index in 0..<ConsoleServer.signingPageLimit {
+                let staged = try rig.store.beginDocument(expectedSize: nil)
+                try staged.append(Array("%PDF-1.4\n% backlog \(index)\n".utf8))
+                _ = try await rig.store.commit(staged, IntakeRequest(
+                    fileName: "Tồn \(index).pdf", metadata: DocumentMetadata(recipients: [AgencyCode("000.00.20.H13")!], subject: "Tồn \(index)",
+                                                                             signatures: [.leader, .organization]),
+                    source: .api, intakeKey: nil, cause: "test"))
+            }
+            var leader = ConsoleRouterTests.Browser(client: rig.client)
+            try await ConsoleRouterTests.logIn(&leader, "an", password)
+            let page = try await leader.get("/signing")
+            XCTAssertEqual(page.status, .ok)
+            let waiting = ConsoleServer.signingPageLimit + 2
+            XCTAssertTrue(page.body.contains("<span id=\"waiting\">\(waiting)</span>"), "the count in the header")
+            XCTAssertEqual(page.body.components(separatedBy: "type=\"checkbox\" name=\"doc.").count - 1, ConsoleServer.signingPageLimit)
+            XCTAssertTrue(page.body.contains("Tổng số đang chờ: \(waiting)"), "the note with the count")
+            XCTAssertTrue(page.body.contains("doc.\(rig.documents[0])"), "the oldest first")
+            XCTAssertFalse(page.body.contains("Tồn \(ConsoleServer.signingPageLimit - 1)<"), "the newest waits for the next page")
+        }
+    }
+
     func testEveryWordHasBothLanguages() {
         for word in SigningWord.allCases {
             XCTAssertFalse(word.text(in: .vi).isEmpty, "\(word)")
