@@ -64,8 +64,10 @@ extension ConsoleServer {
         ]
     }
 
-    /// One line in ConsoleServer.router(): every route of the table, behind the key's gate.
+    /// One line in ConsoleServer.router(): every route of the table, behind the key's gate, and
+    /// the quản trị's page of keys (APIKeyPages.swift).
     func addAPIRoutes(_ router: Router<ConsoleContext>) {
+        addAPIKeyPages(router)
         for route in apiRoutes() {
             router.on(RouterPath(Self.apiPrefix + route.path), method: route.method) { request, context in
                 await self.apiGate(request, context, route)
@@ -193,5 +195,19 @@ extension ConsoleServer {
         let list = ids.joined(separator: ",").addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "+", "="])) ?? ""
         struct Answer: Encodable { var url: String; var documents: [Waiting] }
         return try local.json(Answer(url: "https://\(host)/signing?documents=\(list)", documents: waiting), status: .created)
+    }
+}
+
+/// Making a key, the same from `gatewayd api-key add` and the console's API keys page: its
+/// name checked as a login is, a random token shown once to the quản trị, its SHA-256 stored.
+package enum APIKeys {
+    /// The token to give the software, or the problem with the name.
+    package static func add(name: String, role: APIKeyRole, by actor: String, address: String? = nil, rules: AccountRules,
+                            accounts: AccountStore, now: Date = Date()) throws -> Result<String, AccountProblem> {
+        if let problem = rules.check(login: name) { return .failure(problem) }
+        let token = Secrets.randomToken()
+        try accounts.addAPIKey(APIKeyRecord(name: name, role: role, createdAt: now, createdBy: actor), tokenSHA256: Secrets.sha256(token),
+                               audit: ConsoleAuditEntry(at: now, actor: actor, action: "api_key_add", subject: name, address: address, detail: role.rawValue))
+        return .success(token)
     }
 }
