@@ -83,6 +83,7 @@ extension ConsoleServer {
     func apiGate(_ request: Request, _ context: ConsoleContext, _ route: APIRoute) async -> Response {
         let path = request.uri.path
         var response: Response
+        var handled = false
         do {
             let key = try apiKey(request, context)
             if let role = route.role, key.role != role {
@@ -91,6 +92,7 @@ extension ConsoleServer {
                 throw APIError(status: .forbidden, code: "forbidden", vi: "Khóa API này không được làm việc này (vai trò \(key.role.rawValue))",
                                en: "This API key may not do this (role \(key.role.rawValue))")
             }
+            handled = true
             response = try await route.handler(request, context, key)
             // Every change made through a key is audited, as every action at the console is.
             if request.method == .post, (200..<300).contains(response.status.code) {
@@ -98,8 +100,9 @@ extension ConsoleServer {
                                                      address: context.address, detail: "\(request.method.rawValue) \(response.status.code)"))
             }
         } catch {
-            // The client sees our answer, not a reset connection, when refused before its body was read.
-            if request.method == .post { _ = try? await request.body.collect(upTo: .max) }
+            // Refused before the handler read the body: read it to its end, so that the client
+            // sees our answer rather than a reset connection (a body is iterated only once).
+            if !handled, request.method == .post { _ = try? await request.body.collect(upTo: .max) }
             response = APIError.response(for: error, path: path, logger: logger)
         }
         if response.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer realm=\"gatewayd\"" }
