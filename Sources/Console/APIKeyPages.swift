@@ -59,8 +59,8 @@ extension ConsoleServer {
             return try apiKeysPage(visit, notice: Layout.notice(visit.t(problem.phrase)), status: .badRequest)
         case .success(let token):
             let shown: HTML = """
-                <div class="notice ok"><p>\(Self.word(visit, "Khóa mới — chép ngay, sẽ không hiện lại:", "The new key — copy it now, it is not shown again:"))</p>\
-                <p><code>\(token)</code></p></div>
+                \(Layout.notice(Self.word(visit, "Khóa mới — chép ngay, sẽ không hiện lại:", "The new key — copy it now, it is not shown again:"), error: false))\
+                <p><code id="new-key">\(token)</code></p>
                 """
             var visit = visit
             visit.form = [:]

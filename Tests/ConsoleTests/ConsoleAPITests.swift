@@ -217,3 +217,34 @@ final class ConsoleAPITests: XCTestCase {
         }
     }
 }
+
+extension ConsoleAPITests {
+    func testAQuanTriMakesAKeyOnThePageSeesItOnceAndRevokesIt() async throws {
+        let clock = clock
+        try await withAPI { rig in
+            let base = ConsoleRouterTests.Rig(client: rig.client, server: rig.server, accounts: rig.accounts, clock: clock,
+                                              admin: TestSecrets.value("password.console-admin"), other: TestSecrets.value("password.console-other"))
+            var admin = ConsoleRouterTests.Browser(client: rig.client)
+            try await ConsoleRouterTests.setUpAdministrator(&admin, base)
+            try await ConsoleRouterTests.addClerk(&admin, base)
+            let users = try await admin.get("/users")
+            XCTAssertTrue(users.body.contains("href=\"/api-keys\""), users.body)
+            let made = try await admin.post("/api-keys", ["name": "qlvb", "role": "van_thu"])
+            XCTAssertEqual(made.status, .ok, made.body)
+            let key = try XCTUnwrap(made.body.range(of: "<code id=\"new-key\">").map { String(made.body[$0.upperBound...].prefix { $0 != "<" }) })
+            do { let got = try await rig.call(.get, "/api/v1/documents", key: key); XCTAssertEqual(got.status, .ok) }
+            let page = try await admin.get("/api-keys")
+            XCTAssertTrue(page.body.contains("qlvb") && !page.body.contains(key), "shown once")
+            do { let got = try await admin.post("/api-keys", ["name": "<script>", "role": "van_thu"]); XCTAssertEqual(got.status, .badRequest)
+                XCTAssertFalse(got.body.contains("<script>")) }
+            do { let got = try await admin.post("/api-keys", ["name": "qlvb"], csrf: "forged"); XCTAssertEqual(got.status, .forbidden) }
+            var clerk = ConsoleRouterTests.Browser(client: rig.client)
+            try await ConsoleRouterTests.logIn(&clerk, "clerk", base.other)
+            do { let got = try await clerk.get("/api-keys"); XCTAssertEqual(got.status, .forbidden) }
+            do { let got = try await admin.post("/api-keys/revoke", ["name": "qlvb"]); XCTAssertEqual(got.location, "/api-keys") }
+            do { let got = try await rig.call(.get, "/api/v1/documents", key: key); XCTAssertEqual(got.status, .unauthorized) }
+            let actions = try rig.accounts.auditEntries().filter { $0.subject == "qlvb" }.map { "\($0.actor) \($0.action)" }
+            XCTAssertEqual(Array(actions.prefix(2)), ["admin api_key_revoke", "admin api_key_add"])
+        }
+    }
+}
