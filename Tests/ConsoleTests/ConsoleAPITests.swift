@@ -248,3 +248,22 @@ extension ConsoleAPITests {
         }
     }
 }
+
+extension ConsoleSigningTests {
+    /// The link a signature request answers (`/signing?documents=ID`) opens the page with those
+    /// documents chosen and the others not; the PIN is typed there.
+    func testTheSignatureRequestsLinkChoosesItsDocuments() async throws {
+        let password = password
+        try await withSigning { rig in
+            var leader = ConsoleRouterTests.Browser(client: rig.client)
+            try await ConsoleRouterTests.logIn(&leader, "an", password)
+            let (asked, other) = (rig.documents[0], rig.documents[1])
+            let page = try await leader.get("/signing?documents=\(asked)")
+            XCTAssertEqual(page.status, .ok)
+            XCTAssertTrue(page.body.contains("id=\"doc.\(asked)\" checked>"), page.body)
+            XCTAssertTrue(page.body.contains("id=\"doc.\(other)\">"), page.body)
+            let all = try await leader.get("/signing")
+            XCTAssertTrue(all.body.contains("id=\"doc.\(other)\" checked>"), "without the link every document is chosen")
+        }
+    }
+}
