@@ -100,9 +100,18 @@ extension ConsoleServer {
                                                      address: context.address, detail: "\(request.method.rawValue) \(response.status.code)"))
             }
         } catch {
-            // Refused before the handler read the body: read it to its end, so that the client
-            // sees our answer rather than a reset connection (a body is iterated only once).
-            if !handled, request.method == .post { _ = try? await request.body.collect(upTo: .max) }
+            // Refused before the handler read the body: read and drop it, so that the client sees
+            // our answer rather than a reset connection (a body is iterated only once). Only so
+            // much: a caller without a key does not get to stream a whole document at us.
+            if !handled, request.method == .post {
+                var dropped = 0
+                do {
+                    for try await buffer in request.body {
+                        dropped += buffer.readableBytes
+                        if dropped > Self.apiBodyLimit { break }
+                    }
+                } catch {}
+            }
             response = APIError.response(for: error, path: path, logger: logger)
         }
         if response.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer realm=\"gatewayd\"" }
@@ -116,8 +125,8 @@ extension ConsoleServer {
                                     vi: "Cần khóa API hợp lệ (Authorization: Bearer …)", en: "A valid API key is needed (Authorization: Bearer …)")
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { throw unauthorized }
         let token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty, let key = try accounts.apiKey(tokenSHA256: Secrets.sha256(token)), key.revokedAt == nil else {
-            let known = token.isEmpty ? nil : try accounts.apiKey(tokenSHA256: Secrets.sha256(token))
+        let known = token.isEmpty ? nil : try accounts.apiKey(tokenSHA256: Secrets.sha256(token))
+        guard let key = known, key.revokedAt == nil else {
             try accounts.audit(ConsoleAuditEntry(at: now(), actor: known.map { "api:\($0.name)" } ?? "api:?", action: "api_key_refused",
                                                  subject: request.uri.path, address: context.address, detail: known == nil ? "unknown" : "revoked"))
             throw unauthorized

@@ -81,6 +81,10 @@ final class ConsoleAPITests: XCTestCase {
             XCTAssertEqual(Self.errorCode(none.json), "unauthorized")
             XCTAssertNotNil((none.json["error"] as? [String: Any])?["message_vi"], "the local API's error body")
             XCTAssertEqual(none.headers[.wwwAuthenticate], "Bearer realm=\"gatewayd\"")
+            // A document posted without a key: refused without being stored, its body dropped.
+            do { let got = try await rig.call(.post, "/api/v1/documents", key: nil, body: [UInt8](repeating: 0x25, count: 256 * 1024))
+                XCTAssertEqual(got.status, .unauthorized) }
+            XCTAssertEqual(try rig.store.countsByState().values.reduce(0, +), 0)
             do { let got = try await rig.call(.get, "/api/v1/documents", key: "not-a-key"); XCTAssertEqual(got.status, .unauthorized) }
             let key = try rig.key("qlvb")
             do { let got = try await rig.call(.get, "/api/v1/documents", key: key); XCTAssertEqual(got.status, .ok) }
