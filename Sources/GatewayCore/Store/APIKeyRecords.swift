@@ -47,6 +47,7 @@ extension AccountStore {
     /// A new key, stored by the SHA-256 of its token with its audit entry (`api_key_add`).
     package func addAPIKey(_ key: APIKeyRecord, tokenSHA256: String, audit: ConsoleAuditEntry) throws {
         try database.write { db in
+            try Self.requireKeys(db)
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM console_api_key WHERE name = ?)", arguments: [key.name]) == true {
                 throw APIKeyFailure.exists(key.name)
             }
@@ -59,6 +60,7 @@ extension AccountStore {
     /// Revoked for good: its token is refused from the next request on (`api_key_revoke`).
     package func revokeAPIKey(_ name: String, audit: ConsoleAuditEntry) throws {
         try database.write { db in
+            try Self.requireKeys(db)
             try db.execute(sql: "UPDATE console_api_key SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", arguments: [audit.at, name])
             if db.changesCount == 0 { throw APIKeyFailure.noSuchKey(name) }
             try Self.insert(audit, db)
@@ -66,7 +68,15 @@ extension AccountStore {
     }
 
     package func apiKeys() throws -> [APIKeyRecord] {
-        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM console_api_key ORDER BY name").map(APIKeyRecord.init) }
+        try database.read { db in
+            try Self.requireKeys(db)
+            return try Row.fetchAll(db, sql: "SELECT * FROM console_api_key ORDER BY name").map(APIKeyRecord.init)
+        }
+    }
+
+    /// `gatewayd api-key` beside a daemon older than migration v12: told to restart it, not SQLite's words.
+    static func requireKeys(_ db: Database) throws {
+        guard try db.tableExists("console_api_key") else { throw Failure.schemaMissing }
     }
 
     /// The key a token's SHA-256 names, revoked or not (the caller tells the two apart).
