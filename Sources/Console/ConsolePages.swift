@@ -275,6 +275,7 @@ extension ConsoleServer {
         }
         let body: HTML = """
             \(Layout.notice(done, error: false))\(Layout.notice(problem))
+            <p><a href="/api-keys">Khóa API / API keys</a></p>
             <h2>\(visit.t(.userList))</h2>
             <table><tr><th>\(visit.t(.login))</th><th>\(visit.t(.displayName))</th><th>\(visit.t(.role))</th><th>\(visit.t(.identity))</th><th></th><th>\(visit.t(.failedLogins))</th><th></th></tr>
             \(rows)</table>

@@ -109,6 +109,8 @@ package final class ConsoleServer: Sendable {
         route(router, .get, "/signing/pdf", .session(nil), signingPDF)
         // Outbox, upload, document and inbox pages (OutboxPages, DocumentPages, InboxPages).
         addDocumentRoutes(router)
+        // The commune software's API under /api/v1, by API key (APIRoutes.swift).
+        addAPIRoutes(router)
         return router
     }
 

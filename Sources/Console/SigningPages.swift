@@ -139,7 +139,9 @@ extension ConsoleServer {
             return Self.page(status, Layout.page(title: visit.t(.title), "\(notices)<p>\(visit.t(.nothingWaiting))</p>", visit.page))
         }
         // After a refusal the person's choice comes back; the first time every document is chosen.
-        let chosen = Set(visit.form.keys.filter { $0.hasPrefix("doc.") })
+        // A link from the API's signature request (`?documents=ID,ID`) chooses those.
+        let asked = (visit.query["documents"] ?? "").split(separator: ",").map { "doc.\($0)" }
+        let chosen = Set(visit.form.keys.filter { $0.hasPrefix("doc.") } + asked)
         let rows = documents.map { document -> HTML in
             let key = "doc.\(document.id)"
             let checked: HTML = chosen.isEmpty || chosen.contains(key) ? " checked" : ""

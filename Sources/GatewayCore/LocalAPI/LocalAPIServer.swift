@@ -18,7 +18,7 @@ package struct LocalAPI: Sendable {
     let signing: SigningStage?
     /// How a submission's `"signed": true` is checked before it is committed.
     let signedClaims: SignedClaimCheck
-    let queries: LocalAPIQueries
+    package let queries: LocalAPIQueries
     /// The checks and commit shared with the console's upload form.
     let intake: DocumentIntake
     /// Attachments posted ahead of their document (`POST /v1/attachments`).
@@ -80,7 +80,7 @@ package struct LocalAPI: Sendable {
     static let metadataHeader = HTTPField.Name("X-Gateway-Metadata")!
     static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
 
-    func submit(_ request: Request) async throws -> Response {
+    package func submit(_ request: Request) async throws -> Response {
         let parsed: MetadataParser.Parsed
         let fileName: String
         var idempotencyKey: String?
@@ -140,7 +140,7 @@ package struct LocalAPI: Sendable {
     /// `X-Gateway-File-Name` (base64 of UTF-8, like the metadata), the submission's
     /// `Idempotency-Key`; the body is the file. Staged, checked like a document (a `.pdf` must be
     /// a PDF the box can sign), and held for the document (`AttachmentUploads`).
-    func stageAttachment(_ request: Request) async throws -> Response {
+    package func stageAttachment(_ request: Request) async throws -> Response {
         let key: String
         let name: String
         do {
@@ -210,7 +210,7 @@ package struct LocalAPI: Sendable {
         for try await _ in request.body {}
     }
 
-    func list(_ request: Request) throws -> Response {
+    package func list(_ request: Request) throws -> Response {
         let query = request.uri.queryParameters
         for (key, _) in query where !["state", "limit", "before"].contains(String(key)) {
             throw APIError.badRequest("tham số không được hỗ trợ \"\(key)\"", "unknown query parameter \"\(key)\"")
@@ -232,20 +232,21 @@ package struct LocalAPI: Sendable {
     }
 
     /// `?limit=N` of the listings: 1–1000, 100 when absent.
-    static func limit(_ text: String?) throws -> Int {
+    package static func limit(_ text: String?) throws -> Int {
         guard let text else { return 100 }
         guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badRequest("limit phải từ 1 đến 1000", "limit must be 1–1000") }
         return value
     }
 
     /// What the hub brought down, newest first, with where each document is for the clerks.
-    func inbox(_ request: Request) throws -> Response {
+    /// `inboxFolder`: where the clerks' files are, when the caller knows better than the relay (the console's API in tests).
+    package func inbox(_ request: Request, inboxFolder: String? = nil) throws -> Response {
         let query = request.uri.queryParameters
         for (key, _) in query where key != "limit" {
             throw APIError.badRequest("tham số không được hỗ trợ \"\(key)\"", "unknown query parameter \"\(key)\"")
         }
         let limit = try Self.limit(query.get("limit"))
-        return try json(try queries.inbox(limit: limit, inboxFolder: relay?.settings.inboxFolder ?? ""))
+        return try json(try queries.inbox(limit: limit, inboxFolder: inboxFolder ?? relay?.settings.inboxFolder ?? ""))
     }
 
     /// A clerk's status about an incoming document (`{"code": "03", "description": …, "staff": …}`):
@@ -269,20 +270,7 @@ package struct LocalAPI: Sendable {
         case .success(let record):
             return try json(record, status: .accepted)
         case .failure(let error):
-            switch error {
-            case .noSuchDocument(let id):
-                throw APIError(status: .notFound, code: "not_found", vi: "Không có văn bản đến số \(id)", en: "No incoming document \(id)")
-            case .notAllowed(let code):
-                let allowed = RelayService.clerkStatusCodes.map(\.description).joined(separator: "; ")
-                throw APIError(status: .badRequest, code: "status_code", vi: "Mã trạng thái \"\(code)\" không dùng được; dùng: \(allowed)",
-                               en: "Status code \"\(code)\" cannot be sent; use: \(allowed)")
-            case .reasonRequired:
-                throw APIError(status: .badRequest, code: "reason_required", vi: "Từ chối (02) cần ghi lý do (description)",
-                               en: "A refusal (02) needs its reason (description)")
-            case .cannotBuild(let detail):
-                throw APIError(status: .internalServerError, code: "status_package", vi: "Không lập được gói trạng thái: \(detail)",
-                               en: "Cannot build the status package: \(detail)")
-            }
+            throw APIError(error)
         }
     }
 
@@ -298,7 +286,7 @@ package struct LocalAPI: Sendable {
                         body: .init(byteBuffer: ByteBuffer(bytes: der)))
     }
 
-    func show(_ text: String) throws -> Response {
+    package func show(_ text: String) throws -> Response {
         guard let id = DocumentID(text) else { throw APIError.badRequest("mã văn bản không hợp lệ \"\(text)\"", "\"\(text)\" is not a document id") }
         guard let view = try queries.document(id) else { throw APIError.notFound(text) }
         return try json(view)
@@ -326,7 +314,7 @@ package struct LocalAPI: Sendable {
         return status
     }
 
-    func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    package func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         var data = try GatewayJSON.encoder.encode(value)
         data.append(0x0A)
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -340,7 +328,7 @@ package struct APIError: Error, Sendable {
     let vi: String
     let en: String
 
-    init(status: HTTPResponse.Status, code: String, vi: String, en: String) {
+    package init(status: HTTPResponse.Status, code: String, vi: String, en: String) {
         (self.status, self.code, self.vi, self.en) = (status, code, vi, en)
     }
 
@@ -351,9 +339,44 @@ package struct APIError: Error, Sendable {
         self.init(status: status, code: code, vi: parts[0], en: english)
     }
 
+    /// A clerk's status refused by the relay, as both APIs answer it (the console's `/api/v1` too).
+    package init(_ refusal: RelayService.ClerkStatusRefusal) {
+        switch refusal {
+        case .noSuchDocument(let id):
+            self.init(status: .notFound, code: "not_found", vi: "Không có văn bản đến số \(id)", en: "No incoming document \(id)")
+        case .notAllowed(let code):
+            let allowed = RelayService.clerkStatusCodes.map(\.description).joined(separator: "; ")
+            self.init(status: .badRequest, code: "status_code", vi: "Mã trạng thái \"\(code)\" không dùng được; dùng: \(allowed)",
+                      en: "Status code \"\(code)\" cannot be sent; use: \(allowed)")
+        case .reasonRequired:
+            self.init(status: .badRequest, code: "reason_required", vi: "Từ chối (02) cần ghi lý do (description)",
+                      en: "A refusal (02) needs its reason (description)")
+        case .cannotBuild(let detail):
+            self.init(status: .internalServerError, code: "status_package", vi: "Không lập được gói trạng thái: \(detail)",
+                      en: "Cannot build the status package: \(detail)")
+        }
+    }
+
     static func badRequest(_ vi: String, _ en: String) -> APIError { APIError(status: .badRequest, code: "bad_request", vi: vi, en: en) }
-    static func notFound(_ id: String) -> APIError {
+    package static func notFound(_ id: String) -> APIError {
         APIError(status: .notFound, code: "not_found", vi: "Không có văn bản mã \(id)", en: "No document with id \(id)")
+    }
+
+    /// The JSON error body for `error` (also the console's `/api/v1`, which has its own context).
+    package static func response(for error: any Error, path: String, logger: Logger) -> Response {
+        switch error {
+        case let error as IntakeError:
+            return APIErrorMiddleware.body(HTTPResponse.Status(code: error.code.httpStatus), error.code.rawValue, error.messageVi, error.messageEn, error.field)
+        case let error as APIError:
+            return APIErrorMiddleware.body(error.status, error.code, error.vi, error.en, nil)
+        case let error as HTTPError where error.status == .notFound:
+            return APIErrorMiddleware.body(.notFound, "not_found", "Không có đường dẫn này", "No such route", nil)
+        case let error as HTTPError:
+            return APIErrorMiddleware.body(error.status, "bad_request", "Yêu cầu không hợp lệ", error.body ?? "Bad request", nil)
+        default:
+            logger.error("local API request failed", metadata: ["error": "\(error)", "path": "\(path)"])
+            return APIErrorMiddleware.body(.internalServerError, "internal", "Lỗi nội bộ; xem nhật ký của gatewayd", "Internal error; see the gatewayd log", nil)
+        }
     }
 }
 
@@ -366,17 +389,8 @@ struct APIErrorMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as IntakeError {
-            return Self.body(HTTPResponse.Status(code: error.code.httpStatus), error.code.rawValue, error.messageVi, error.messageEn, error.field)
-        } catch let error as APIError {
-            return Self.body(error.status, error.code, error.vi, error.en, nil)
-        } catch let error as HTTPError where error.status == .notFound {
-            return Self.body(.notFound, "not_found", "Không có đường dẫn này", "No such route", nil)
-        } catch let error as HTTPError {
-            return Self.body(error.status, "bad_request", "Yêu cầu không hợp lệ", error.body ?? "Bad request", nil)
         } catch {
-            logger.error("local API request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            return Self.body(.internalServerError, "internal", "Lỗi nội bộ; xem nhật ký của gatewayd", "Internal error; see the gatewayd log", nil)
+            return APIError.response(for: error, path: request.uri.path, logger: logger)
         }
     }
 

@@ -233,6 +233,19 @@ enum StoreSchema {
                 t.column("detail", .text)
             }
         }
+        migrator.registerMigration("v12: API keys") { db in
+            // The commune software's API keys on the console's HTTPS (docs/api.md): the key only
+            // as its SHA-256 (a copy of the database calls nothing), its role, and when it was
+            // revoked (kept, so the audit's names still mean something).
+            try db.create(table: "console_api_key") { t in
+                t.primaryKey("name", .text)
+                t.column("token_sha256", .text).notNull().unique()
+                t.column("role", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("created_by", .text).notNull()
+                t.column("revoked_at", .datetime)
+            }
+        }
         return migrator
     }
 }
