@@ -1,0 +1,108 @@
+import CPKCS11
+import Crypto
+import Dispatch
+import Signing
+import X509
+
+/// A `Signer` backed by a key on a PKCS#11 token, named by a `pkcs11:` URI: the certificate found
+/// by the URI's `id` (or `object`) and the private key with the same CKA_ID. Each signature reads
+/// the token's PIN flags first (a locked PIN or a final try unforced sends nothing, as PIV's
+/// PINPolicy does), logs in once, signs, and logs out, so no verified PIN is left on the token
+/// for another program. ECDSA answers DER (the token gives raw r‖s); RSA PKCS#1 v1.5 is signed
+/// as CKM_RSA_PKCS over the DigestInfo, which every module that signs RSA offers.
+package final class PKCS11Signer: Signer, @unchecked Sendable {
+    package let module: PKCS11Module
+    package let slot: CK_SLOT_ID
+    package let keyID: [UInt8]
+    package let certificateChain: [Certificate]
+    package let keyType: SignerKeyType
+    let pinSource: @Sendable () throws -> PIN
+    /// Module calls block: they run here, one at a time, never on the caller's executor.
+    private let queue = DispatchQueue(label: "gatewayd.pkcs11-signer")
+
+    /// Finds the token, certificate and key `uri` names. `intermediates`: the issuing CA's
+    /// certificates, which the token may not carry. `pin` is asked for each signature.
+    package init(module: PKCS11Module, uri: PKCS11URI, intermediates: [Certificate] = [], pin: @escaping @Sendable () throws -> PIN) throws {
+        let slots = try module.slots().filter { slot in
+            guard let token = slot.token else { return false }
+            return uri.matches(token) && (uri.slotID == nil || uri.slotID == slot.id)
+        }
+        guard let slot = slots.first else { throw PKCS11Error.notFound("token \(uri)") }
+        guard slots.count == 1 else { throw PKCS11Error.notFound("\(slots.count) tokens answer \(uri); name one (token=, serial=)") }
+        let session = try module.openSession(slot: slot.id)
+        let found = try session.certificates(id: uri.id, label: uri.object)
+        guard let certificate = found.first else { throw PKCS11Error.notFound("certificate \(uri)") }
+        guard found.count == 1 else { throw PKCS11Error.notFound("\(found.count) certificates answer \(uri); name one (id=)") }
+        let leaf = try Certificate(derEncoded: certificate.der)
+        guard let algorithm = TokenInventory.algorithm(of: leaf) else { throw PKCS11Error.unsupportedKey("\(uri)") }
+        self.module = module
+        self.slot = slot.id
+        self.keyID = certificate.id
+        self.certificateChain = [leaf] + intermediates
+        self.keyType = algorithm.keyType
+        self.pinSource = pin
+    }
+
+    package func sign(digest: [UInt8], algorithm: SignatureAlgorithm) async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try self.signNow(digest: digest, algorithm: algorithm) }) }
+        }
+    }
+
+    /// The blocking operation, for callers already off the async executors (the command line).
+    /// `force`: spend the token's final PIN try (the person said so explicitly).
+    package func signNow(digest: [UInt8], algorithm: SignatureAlgorithm, force: Bool = false) throws(PKCS11Error) -> [UInt8] {
+        guard keyType.algorithms.contains(algorithm) else { throw .request(.algorithmNotSupported(algorithm, key: keyType)) }
+        guard digest.count == algorithm.digest.length else { throw .request(.digestLength(expected: algorithm.digest.length, actual: digest.count)) }
+        let (input, mechanism): ([UInt8], CK_MECHANISM_TYPE)
+        switch algorithm.keyKind {
+        case .ecdsa: (input, mechanism) = (digest, PKCS11.CKM_ECDSA)
+        case .rsa:
+            // PSS needs CK_RSA_PKCS_PSS_PARAMS; not offered yet (docs/tokens.md).
+            guard !algorithm.isPSS else { throw .request(.algorithmNotSupported(algorithm, key: keyType)) }
+            (input, mechanism) = (algorithm.digest.digestInfoPrefix + digest, PKCS11.CKM_RSA_PKCS)
+        }
+        // Decided before any try is spent, as PIV's PINPolicy: the flags are all PKCS#11 gives.
+        let before = try module.tokenInfo(slot: slot)
+        if before.pinLocked { throw .pinLocked }
+        if before.pinFinalTry && !force { throw .lastTryRefused }
+        let pin: PIN
+        do { pin = try pinSource() } catch let error as PIN.FormatError { throw .pinFormat(error) } catch { throw .notFound("PIN: \(error)") }
+        let session = try module.openSession(slot: slot)
+        // The padded PIV form's digits only; the copy is zeroed by `withPaddedBytes`.
+        let login: PKCS11Error? = pin.withPaddedBytes { padded in
+            let digits = padded.prefix { $0 != 0xFF }
+            return digits.withUnsafeBufferPointer { bytes -> PKCS11Error? in
+                do throws(PKCS11Error) { try session.login(pin: bytes) } catch { return error }
+                return nil
+            }
+        }
+        switch login {
+        case nil: break
+        case .pinIncorrect?:
+            let after = try? module.tokenInfo(slot: slot)
+            if after?.pinLocked == true { throw .pinLocked }
+            throw .pinIncorrect(after: after?.pinFinalTry == true ? .finalTry : after?.pinCountLow == true ? .low : .unknown)
+        case let failure?: throw failure
+        }
+        defer { session.logout() }
+        let keys = try session.find(class: PKCS11.CKO_PRIVATE_KEY, id: keyID)
+        guard let key = keys.first else { throw .notFound("private key with the certificate's CKA_ID") }
+        let signature = try session.sign(input, key: key, mechanism: mechanism)
+        guard algorithm.keyKind == .ecdsa else { return signature }
+        return try Self.derECDSA(raw: signature, keyType: keyType)
+    }
+
+    /// PKCS#11 gives ECDSA as r‖s (each the curve's size); CMS wants DER `ECDSA-Sig-Value`.
+    static func derECDSA(raw: [UInt8], keyType: SignerKeyType) throws(PKCS11Error) -> [UInt8] {
+        do {
+            switch keyType {
+            case .ecdsaP256: return Array(try P256.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
+            case .ecdsaP384: return Array(try P384.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
+            case .rsa: return raw
+            }
+        } catch {
+            throw .unsupportedKey("ECDSA signature of \(raw.count) bytes from the token")
+        }
+    }
+}
