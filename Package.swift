@@ -199,7 +199,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // SessionTokens' tests are here, beside the scripted and the virtual cards they use.
-        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport", "SessionTokens", "GatewayCore"]),
+        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport", "SessionTokens", "GatewayCore", "DocumentSigning"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DocumentSigning", "TestSupport"]),
         .testTarget(name: "DocumentSigningTests", dependencies: [
             "DocumentSigning", "TrustHTTP", "Signing", "Inflate", "TestSupport",

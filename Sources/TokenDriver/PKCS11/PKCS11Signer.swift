@@ -63,9 +63,11 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
             (input, mechanism) = (algorithm.digest.digestInfoPrefix + digest, PKCS11.CKM_RSA_PKCS)
         }
         // Decided before any try is spent, as PIV's PINPolicy: the flags are all PKCS#11 gives.
-        let before = try module.tokenInfo(slot: slot)
-        if before.pinLocked { throw .pinLocked }
-        if before.pinFinalTry && !force { throw .lastTryRefused }
+        switch Self.decide(try module.tokenInfo(slot: slot), force: force) {
+        case .blocked: throw .pinLocked
+        case .refuseLastTry: throw .lastTryRefused
+        case .proceed: break
+        }
         let pin: PIN
         do { pin = try pinSource() } catch let error as PIN.FormatError { throw .pinFormat(error) } catch { throw .notFound("PIN: \(error)") }
         let session = try module.openSession(slot: slot)
@@ -91,6 +93,15 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         let signature = try session.sign(input, key: key, mechanism: mechanism)
         guard algorithm.keyKind == .ecdsa else { return signature }
         return try Self.derECDSA(raw: signature, keyType: keyType)
+    }
+
+    /// PIV's decision from the only facts PKCS#11 gives: CKF_USER_PIN_LOCKED is PIV's "blocked",
+    /// CKF_USER_PIN_FINAL_TRY its "1 try left"; COUNT_LOW alone (some tries gone, the token does
+    /// not say how many) proceeds, as PIV does with 2 or more tries left.
+    static func decide(_ token: PKCS11Module.TokenInfo, force: Bool) -> PINPolicy.Decision {
+        if token.pinLocked { return .blocked }
+        if token.pinFinalTry { return force ? .proceed : .refuseLastTry }
+        return .proceed
     }
 
     /// PKCS#11 gives ECDSA as r‖s (each the curve's size); CMS wants DER `ECDSA-Sig-Value`.
