@@ -173,6 +173,40 @@ final class SoftHSMTests: XCTestCase {
         XCTAssertFalse(try module.tokenInfo(slot: slot.id).pinCountLow)
     }
 
+    /// `gateway-token list --module …` (the same command as `gatewayd token list`): the
+    /// SoftHSM2 token with its keys' URIs, and a missing module or a library that is not PKCS#11
+    /// each named with its reason while the listing goes on.
+    func testTokenListShowsTheModulesTokensAndWhyAModuleCannotServe() throws {
+        let program = repositoryRoot.appendingPathComponent(".build/debug/gateway-token").path
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: program), "needs \(program) (swift build)")
+        let missing = "\(directory!)/no-such-module.so", notPKCS11 = "/usr/lib/x86_64-linux-gnu/libz.so.1"
+        let text = runProgram(program, ["list", "--module", missing, "--module", notPKCS11, "--module", Self.module])
+        XCTAssertEqual(text.status, 0, text.err)
+        XCTAssertTrue(text.out.contains("PKCS#11 \(missing): Không nạp được mô-đun PKCS#11"), text.out)
+        XCTAssertTrue(text.out.contains("PKCS#11 \(notPKCS11): Không nạp được mô-đun PKCS#11 \(notPKCS11) / cannot load the PKCS#11 module \(notPKCS11): không có C_GetFunctionList"), text.out)
+        XCTAssertTrue(text.out.contains("  Nguyen Van An — SoftHSM project SoftHSM v2, serial "), text.out)
+        XCTAssertTrue(text.out.contains("CN=Nguyễn Văn An"), text.out)
+        XCTAssertTrue(text.out.contains("Token chưa được khởi tạo / the token is not initialised"), "SoftHSM2's free slot: \(text.out)")
+
+        struct Listing: Decodable {
+            struct Module: Decodable { let module: String; let problem: String?; let tokens: [Token] }
+            struct Token: Decodable { let label: String; let login_required: Bool; let pin_count_low: Bool; let certificates: [Certificate] }
+            struct Certificate: Decodable { let slot: String; let key_type: String }
+            let pkcs11: [Module]
+        }
+        let json = runProgram(program, ["list", "--json", "--module", Self.module])
+        XCTAssertEqual(json.status, 0, json.err)
+        let listing = try JSONDecoder().decode(Listing.self, from: Data(json.out.utf8))
+        let token = try XCTUnwrap(listing.pkcs11.first?.tokens.first { $0.label == Self.label }, json.out)
+        XCTAssertTrue(token.login_required)
+        XCTAssertEqual(token.certificates.map(\.key_type).sorted(), ["ECC P-256", "RSA-2048"])
+        // Each key's URI, as `--signer pkcs11:` will take it, finds the key and signs.
+        let uri = try XCTUnwrap(token.certificates.first { $0.key_type == "ECC P-256" }?.slot)
+        XCTAssertTrue(uri.hasPrefix("pkcs11:token=Nguyen%20Van%20An;serial="), uri)
+        let signer = try PKCS11Signer(module: try PKCS11Module(path: Self.module), uri: try PKCS11URI(uri), pin: Self.pin("pin.softhsm-user"))
+        XCTAssertEqual(signer.keyID, [0x01])
+    }
+
     func testPAdESSignatureThroughPKCS11AcceptedByPdfsig() async throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/pdfsig"), "needs poppler-utils")
         let module = try PKCS11Module(path: Self.module)

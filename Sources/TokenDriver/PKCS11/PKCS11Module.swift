@@ -76,6 +76,8 @@ package final class PKCS11Module: @unchecked Sendable {
         package let flags: CK_FLAGS
 
         package var loginRequired: Bool { flags & PKCS11.CKF_LOGIN_REQUIRED != 0 }
+        /// False for a blank token (SoftHSM2's free slot, a new card before C_InitToken).
+        package var initialized: Bool { flags & PKCS11.CKF_TOKEN_INITIALIZED != 0 }
         /// At least one wrong user PIN since the last good one. PKCS#11 gives no count of tries:
         /// only these three flags, which a module may or may not set (SoftHSM2 sets COUNT_LOW only).
         package var pinCountLow: Bool { flags & PKCS11.CKF_USER_PIN_COUNT_LOW != 0 }
@@ -257,6 +259,7 @@ package enum PKCS11 {
     static let CKF_OS_LOCKING_OK: CK_FLAGS = 1 << 1
     static let CKF_SERIAL_SESSION: CK_FLAGS = 1 << 2
     static let CKF_LOGIN_REQUIRED: CK_FLAGS = 1 << 2
+    static let CKF_TOKEN_INITIALIZED: CK_FLAGS = 1 << 10
     static let CKF_USER_PIN_COUNT_LOW: CK_FLAGS = 1 << 16
     static let CKF_USER_PIN_FINAL_TRY: CK_FLAGS = 1 << 17
     static let CKF_USER_PIN_LOCKED: CK_FLAGS = 1 << 18
