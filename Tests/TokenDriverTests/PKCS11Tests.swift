@@ -80,6 +80,7 @@ final class SoftHSMTests: XCTestCase {
     var pki: TestPKI!
     var ecdsa: TestPKI.Signer!
     var rsa: TestPKI.Signer!
+    var p384: TestPKI.Signer!
 
     override func setUpWithError() throws {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.module) && FileManager.default.isExecutableFile(atPath: "/usr/bin/softhsm2-util")
@@ -96,7 +97,8 @@ final class SoftHSMTests: XCTestCase {
         pki = try TestPKI(directory: directory)
         ecdsa = try pki.issue("leader", key: .p256)
         rsa = try pki.issue("organization", subject: "/CN=UBND xã Hòa Tiến", key: .rsa2048)
-        for (signer, id) in [(ecdsa!, "01"), (rsa!, "02")] {
+        p384 = try pki.issue("secretary", subject: "/CN=Trần Thị Bình", key: .p384)
+        for (signer, id) in [(ecdsa!, "01"), (rsa!, "02"), (p384!, "03")] {
             try tool("/usr/bin/softhsm2-util", ["--import", signer.key, "--token", Self.label, "--label", "key-\(id)", "--id", id, "--pin", pin])
             try tool("/usr/bin/openssl", ["x509", "-in", signer.chain, "-outform", "DER", "-out", "\(directory!)/cert-\(id).der"])
             try tool("/usr/bin/pkcs11-tool", ["--module", Self.module, "--token-label", Self.label, "--login", "--pin", pin,
@@ -128,27 +130,31 @@ final class SoftHSMTests: XCTestCase {
 
         let slot = try XCTUnwrap(module.slots().first { $0.token?.label == Self.label })
         let certificates = try module.openSession(slot: slot.id).certificates()
-        XCTAssertEqual(Set(certificates.map(\.id)), [[0x01], [0x02]])
+        XCTAssertEqual(Set(certificates.map(\.id)), [[0x01], [0x02], [0x03]])
         let der = try Data(contentsOf: URL(fileURLWithPath: "\(directory!)/cert-01.der"))
         XCTAssertEqual(certificates.first { $0.id == [0x01] }?.der, Array(der), "the certificate openssl wrote, as the token gives it back")
     }
 
-    func testSignsP256AndRSAAndOpenSSLVerifies() async throws {
+    func testSignsP256P384RSAAndRSAPSSAndOpenSSLVerifies() async throws {
         let module = try PKCS11Module(path: Self.module)
-        for (signer, id, algorithm) in [(ecdsa!, "%01", SignatureAlgorithm.ecdsaSHA256), (rsa!, "%02", .rsaPKCS1SHA256)] {
+        let cases: [(TestPKI.Signer, String, SignatureAlgorithm)] = [
+            (ecdsa, "%01", .ecdsaSHA256), (rsa, "%02", .rsaPKCS1SHA256), (rsa, "%02", .rsaPSSSHA256), (p384, "%03", .ecdsaSHA384),
+        ]
+        for (signer, id, algorithm) in cases {
             let uri = try PKCS11URI("pkcs11:token=Nguyen%20Van%20An;id=\(id)")
             let token = try PKCS11Signer(module: module, uri: uri, pin: Self.pin("pin.softhsm-user"))
             let message = Array("Quyết định số 12/QĐ-UBND \(id)".utf8)
-            let digest = DigestAlgorithm.sha256.hash(message)
+            let digest = algorithm.digest.hash(message)
             let signature = try await token.sign(digest: digest, algorithm: algorithm)
             try Data(digest).write(to: URL(fileURLWithPath: "\(directory!)/digest"))
             try Data(signature).write(to: URL(fileURLWithPath: "\(directory!)/signature"))
             try tool("/usr/bin/openssl", ["x509", "-in", signer.chain, "-pubkey", "-noout", "-out", "\(directory!)/public.pem"])
             var arguments = ["pkeyutl", "-verify", "-pubin", "-inkey", "\(directory!)/public.pem", "-in", "\(directory!)/digest", "-sigfile", "\(directory!)/signature"]
             if algorithm.keyKind == .rsa { arguments += ["-pkeyopt", "digest:sha256"] }  // the DigestInfo around the digest
+            if algorithm.isPSS { arguments += ["-pkeyopt", "rsa_padding_mode:pss", "-pkeyopt", "rsa_pss_saltlen:32"] }
             let verified = runProgram("/usr/bin/openssl", arguments)
             XCTAssertTrue(verified.out.contains("Signature Verified Successfully"), "\(algorithm): \(verified.out) \(verified.err)")
-            XCTAssertEqual(token.keyType, algorithm.keyKind == .rsa ? .rsa(bits: 2048) : .ecdsaP256)
+            XCTAssertEqual(token.keyType, algorithm.keyKind == .rsa ? .rsa(bits: 2048) : algorithm == .ecdsaSHA384 ? .ecdsaP384 : .ecdsaP256)
         }
     }
 
@@ -199,7 +205,7 @@ final class SoftHSMTests: XCTestCase {
         let listing = try JSONDecoder().decode(Listing.self, from: Data(json.out.utf8))
         let token = try XCTUnwrap(listing.pkcs11.first?.tokens.first { $0.label == Self.label }, json.out)
         XCTAssertTrue(token.login_required)
-        XCTAssertEqual(token.certificates.map(\.key_type).sorted(), ["ECC P-256", "RSA-2048"])
+        XCTAssertEqual(token.certificates.map(\.key_type).sorted(), ["ECC P-256", "ECC P-384", "RSA-2048"])
         // Each key's URI, as `--signer pkcs11:` will take it, finds the key and signs.
         let uri = try XCTUnwrap(token.certificates.first { $0.key_type == "ECC P-256" }?.slot)
         XCTAssertTrue(uri.hasPrefix("pkcs11:token=Nguyen%20Van%20An;serial="), uri)

@@ -219,11 +219,16 @@ package final class PKCS11Session: @unchecked Sendable {
 
     func logout() { _ = module.functions.C_Logout?(handle) }
 
-    /// Signs `data` with `key` through `mechanism` (parameters: none, for the mechanisms used here).
-    func sign(_ data: [UInt8], key: CK_OBJECT_HANDLE, mechanism: CK_MECHANISM_TYPE) throws(PKCS11Error) -> [UInt8] {
-        var mechanismValue = CK_MECHANISM(mechanism: mechanism, pParameter: nil, ulParameterLen: 0)
+    /// Signs `data` with `key` through `mechanism`; `pss`: the parameters of CKM_RSA_PKCS_PSS.
+    func sign(_ data: [UInt8], key: CK_OBJECT_HANDLE, mechanism: CK_MECHANISM_TYPE, pss: CK_RSA_PKCS_PSS_PARAMS? = nil) throws(PKCS11Error) -> [UInt8] {
         let functions = module.functions
-        try module.check(functions.C_SignInit?(handle, &mechanismValue, key), "C_SignInit")
+        var parameters = pss ?? CK_RSA_PKCS_PSS_PARAMS()
+        let initialized = withUnsafeMutableBytes(of: &parameters) { bytes in
+            var mechanismValue = CK_MECHANISM(mechanism: mechanism, pParameter: pss == nil ? nil : bytes.baseAddress,
+                                              ulParameterLen: pss == nil ? 0 : CK_ULONG(bytes.count))
+            return functions.C_SignInit?(handle, &mechanismValue, key)
+        }
+        try module.check(initialized, "C_SignInit")
         var input = data
         var length: CK_ULONG = 0
         // C_Sign with no buffer asks the length and keeps the operation open (PKCS#11 §5.2).
@@ -276,4 +281,11 @@ package enum PKCS11 {
 
     static let CKM_RSA_PKCS: CK_MECHANISM_TYPE = 0x1
     static let CKM_ECDSA: CK_MECHANISM_TYPE = 0x1041
+    static let CKM_RSA_PKCS_PSS: CK_MECHANISM_TYPE = 0xD
+    static let CKM_SHA256: CK_MECHANISM_TYPE = 0x250
+    static let CKM_SHA384: CK_MECHANISM_TYPE = 0x260
+    static let CKM_SHA512: CK_MECHANISM_TYPE = 0x270
+    static let CKG_MGF1_SHA256: CK_RSA_PKCS_MGF_TYPE = 2
+    static let CKG_MGF1_SHA384: CK_RSA_PKCS_MGF_TYPE = 3
+    static let CKG_MGF1_SHA512: CK_RSA_PKCS_MGF_TYPE = 4
 }

@@ -9,7 +9,8 @@ import X509
 /// the token's PIN flags first (a locked PIN or a final try unforced sends nothing, as PIV's
 /// PINPolicy does), logs in once, signs, and logs out, so no verified PIN is left on the token
 /// for another program. ECDSA answers DER (the token gives raw r‖s); RSA PKCS#1 v1.5 is signed
-/// as CKM_RSA_PKCS over the DigestInfo, which every module that signs RSA offers.
+/// as CKM_RSA_PKCS over the DigestInfo, which every module that signs RSA offers; RSA-PSS as
+/// CKM_RSA_PKCS_PSS over the digest.
 package final class PKCS11Signer: Signer, @unchecked Sendable {
     package let module: PKCS11Module
     package let slot: CK_SLOT_ID
@@ -55,12 +56,19 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         guard keyType.algorithms.contains(algorithm) else { throw .request(.algorithmNotSupported(algorithm, key: keyType)) }
         guard digest.count == algorithm.digest.length else { throw .request(.digestLength(expected: algorithm.digest.length, actual: digest.count)) }
         let (input, mechanism): ([UInt8], CK_MECHANISM_TYPE)
+        var pss: CK_RSA_PKCS_PSS_PARAMS?
         switch algorithm.keyKind {
         case .ecdsa: (input, mechanism) = (digest, PKCS11.CKM_ECDSA)
-        case .rsa:
-            // PSS needs CK_RSA_PKCS_PSS_PARAMS; not offered yet (docs/tokens.md).
-            guard !algorithm.isPSS else { throw .request(.algorithmNotSupported(algorithm, key: keyType)) }
-            (input, mechanism) = (algorithm.digest.digestInfoPrefix + digest, PKCS11.CKM_RSA_PKCS)
+        case .rsa where algorithm.isPSS:
+            // The token pads: MGF1 with the same hash, a salt as long as the digest (RFC 8017
+            // §9.1, what CMS's RSASSA-PSS parameters in this project say: RSAPadding.pss).
+            (input, mechanism) = (digest, PKCS11.CKM_RSA_PKCS_PSS)
+            pss = switch algorithm.digest {
+            case .sha256: CK_RSA_PKCS_PSS_PARAMS(hashAlg: PKCS11.CKM_SHA256, mgf: PKCS11.CKG_MGF1_SHA256, sLen: 32)
+            case .sha384: CK_RSA_PKCS_PSS_PARAMS(hashAlg: PKCS11.CKM_SHA384, mgf: PKCS11.CKG_MGF1_SHA384, sLen: 48)
+            case .sha512: CK_RSA_PKCS_PSS_PARAMS(hashAlg: PKCS11.CKM_SHA512, mgf: PKCS11.CKG_MGF1_SHA512, sLen: 64)
+            }
+        case .rsa: (input, mechanism) = (algorithm.digest.digestInfoPrefix + digest, PKCS11.CKM_RSA_PKCS)
         }
         // Decided before any try is spent, as PIV's PINPolicy: the flags are all PKCS#11 gives.
         switch Self.decide(try module.tokenInfo(slot: slot), force: force) {
@@ -90,7 +98,7 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         defer { session.logout() }
         let keys = try session.find(class: PKCS11.CKO_PRIVATE_KEY, id: keyID)
         guard let key = keys.first else { throw .notFound("private key with the certificate's CKA_ID") }
-        let signature = try session.sign(input, key: key, mechanism: mechanism)
+        let signature = try session.sign(input, key: key, mechanism: mechanism, pss: pss)
         guard algorithm.keyKind == .ecdsa else { return signature }
         return try Self.derECDSA(raw: signature, keyType: keyType)
     }
