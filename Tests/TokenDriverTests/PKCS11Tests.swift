@@ -118,7 +118,8 @@ final class SoftHSMTests: XCTestCase {
     static func pin(_ name: String) -> @Sendable () throws -> PIN { { try PIN(TestSecrets.value(name)) } }
 
     func testSlotsTokensAndCertificates() throws {
-        let module = try PKCS11Module(path: Self.module)
+        let module = try PKCS11Module.load(path: Self.module)
+        XCTAssertTrue(try PKCS11Module.load(path: Self.module) === module, "one instance per module: one C_Initialize, one C_Finalize")
         let tokens = try module.slots().compactMap(\.token).filter { !$0.label.isEmpty }
         XCTAssertEqual(tokens.map(\.label), [Self.label])
         let token = try XCTUnwrap(tokens.first)
@@ -136,7 +137,7 @@ final class SoftHSMTests: XCTestCase {
     }
 
     func testSignsP256P384RSAAndRSAPSSAndOpenSSLVerifies() async throws {
-        let module = try PKCS11Module(path: Self.module)
+        let module = try PKCS11Module.load(path: Self.module)
         let cases: [(TestPKI.Signer, String, SignatureAlgorithm)] = [
             (ecdsa, "%01", .ecdsaSHA256), (rsa, "%02", .rsaPKCS1SHA256), (rsa, "%02", .rsaPSSSHA256), (p384, "%03", .ecdsaSHA384),
         ]
@@ -159,7 +160,7 @@ final class SoftHSMTests: XCTestCase {
     }
 
     func testWrongPINIsReportedAndTheTokenSaysSo() async throws {
-        let module = try PKCS11Module(path: Self.module)
+        let module = try PKCS11Module.load(path: Self.module)
         let uri = try PKCS11URI("pkcs11:token=Nguyen%20Van%20An;id=%01")
         let wrong = try PKCS11Signer(module: module, uri: uri, pin: Self.pin("pin.softhsm-wrong"))
         let digest = DigestAlgorithm.sha256.hash(Array("x".utf8))
@@ -209,13 +210,13 @@ final class SoftHSMTests: XCTestCase {
         // Each key's URI, as `--signer pkcs11:` will take it, finds the key and signs.
         let uri = try XCTUnwrap(token.certificates.first { $0.key_type == "ECC P-256" }?.slot)
         XCTAssertTrue(uri.hasPrefix("pkcs11:token=Nguyen%20Van%20An;serial="), uri)
-        let signer = try PKCS11Signer(module: try PKCS11Module(path: Self.module), uri: try PKCS11URI(uri), pin: Self.pin("pin.softhsm-user"))
+        let signer = try PKCS11Signer(module: try PKCS11Module.load(path: Self.module), uri: try PKCS11URI(uri), pin: Self.pin("pin.softhsm-user"))
         XCTAssertEqual(signer.keyID, [0x01])
     }
 
     func testPAdESSignatureThroughPKCS11AcceptedByPdfsig() async throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/pdfsig"), "needs poppler-utils")
-        let module = try PKCS11Module(path: Self.module)
+        let module = try PKCS11Module.load(path: Self.module)
         let signer = try PKCS11Signer(module: module, uri: PKCS11URI("pkcs11:token=Nguyen%20Van%20An;id=%01"), pin: Self.pin("pin.softhsm-user"))
         let input = "\(directory!)/input.pdf", output = "\(directory!)/signed.pdf"
         try Data(SamplePDF.bytes()).write(to: URL(fileURLWithPath: input))

@@ -34,7 +34,7 @@ package struct PKCS11ModuleReport: Sendable, Codable {
         let module: PKCS11Module
         let slots: [PKCS11Module.Slot]
         do {
-            module = try PKCS11Module(path: modulePath)
+            module = try PKCS11Module.load(path: modulePath)
             slots = try module.slots()
         } catch {
             report.problem = error.description

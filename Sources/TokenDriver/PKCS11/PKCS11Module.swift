@@ -15,7 +15,24 @@ package final class PKCS11Module: @unchecked Sendable {
     /// (`CKR_CRYPTOKI_ALREADY_INITIALIZED`): finalising it then would pull it from under them.
     private let owned: Bool
 
-    package init(path: String) throws(PKCS11Error) {
+    /// The module at `path`, loaded once per process: PKCS#11 state (initialisation, logins) is
+    /// per process, so a second instance's C_Finalize would pull the module from under the first.
+    /// The instance lives while someone holds it; the next `load` after that initialises again.
+    package static func load(path: String) throws(PKCS11Error) -> PKCS11Module {
+        loadedLock.lock()
+        defer { loadedLock.unlock() }
+        loaded = loaded.filter { $0.value.module != nil }
+        if let module = loaded[path]?.module { return module }
+        let module = try PKCS11Module(path: path)
+        loaded[path] = WeakModule(module: module)
+        return module
+    }
+
+    private struct WeakModule { weak var module: PKCS11Module? }
+    private static let loadedLock = NSLock()
+    nonisolated(unsafe) private static var loaded: [String: WeakModule] = [:]  // under loadedLock
+
+    private init(path: String) throws(PKCS11Error) {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "dlopen"
             throw .module(path: path, reason: reason)
