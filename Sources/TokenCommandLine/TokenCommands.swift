@@ -51,7 +51,7 @@ package struct Token: AsyncParsableCommand {
             for report in pkcs11 {
                 print("PKCS#11 \(report.module): " + (report.problem ?? (report.tokens.isEmpty ? "không có token / no token" : "\(report.tokens.count) token")))
                 for token in report.tokens {
-                    print("  \(token.label) — \(token.manufacturer) \(token.model), serial \(token.serial)")
+                    print("  \(token.label.isEmpty ? "(không nhãn / no label)" : token.label) — \(token.manufacturer) \(token.model), serial \(token.serial)")
                     if token.pinLocked { print("    PIN: BỊ KHÓA / BLOCKED") } else if token.pinFinalTry {
                         print("    PIN: còn 1 lần thử / 1 try left")
                     } else if token.pinCountLow { print("    PIN: đã nhập sai, còn ít lần thử / wrong PIN entered, few tries left") }
