@@ -52,9 +52,10 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
 
     /// The blocking operation, for callers already off the async executors (the command line).
     /// `force`: spend the token's final PIN try (the person said so explicitly).
-    package func signNow(digest: [UInt8], algorithm: SignatureAlgorithm, force: Bool = false) throws(PKCS11Error) -> [UInt8] {
-        guard keyType.algorithms.contains(algorithm) else { throw .request(.algorithmNotSupported(algorithm, key: keyType)) }
-        guard digest.count == algorithm.digest.length else { throw .request(.digestLength(expected: algorithm.digest.length, actual: digest.count)) }
+    /// Throws `PKCS11Error`, or what the PIN source threw (the person cancelled, no terminal …).
+    package func signNow(digest: [UInt8], algorithm: SignatureAlgorithm, force: Bool = false) throws -> [UInt8] {
+        guard keyType.algorithms.contains(algorithm) else { throw PKCS11Error.request(.algorithmNotSupported(algorithm, key: keyType)) }
+        guard digest.count == algorithm.digest.length else { throw PKCS11Error.request(.digestLength(expected: algorithm.digest.length, actual: digest.count)) }
         let (input, mechanism): ([UInt8], CK_MECHANISM_TYPE)
         var pss: CK_RSA_PKCS_PSS_PARAMS?
         switch algorithm.keyKind {
@@ -72,12 +73,12 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         }
         // Decided before any try is spent, as PIV's PINPolicy: the flags are all PKCS#11 gives.
         switch Self.decide(try module.tokenInfo(slot: slot), force: force) {
-        case .blocked: throw .pinLocked
-        case .refuseLastTry: throw .lastTryRefused
+        case .blocked: throw PKCS11Error.pinLocked
+        case .refuseLastTry: throw PKCS11Error.lastTryRefused
         case .proceed: break
         }
         let pin: PIN
-        do { pin = try pinSource() } catch let error as PIN.FormatError { throw .pinFormat(error) } catch { throw .notFound("PIN: \(error)") }
+        do { pin = try pinSource() } catch let error as PIN.FormatError { throw PKCS11Error.pinFormat(error) }
         let session = try module.openSession(slot: slot)
         // The padded PIV form's digits only; the copy is zeroed by `withPaddedBytes`.
         let login: PKCS11Error? = pin.withPaddedBytes { padded in
@@ -91,13 +92,13 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         case nil: break
         case .pinIncorrect?:
             let after = try? module.tokenInfo(slot: slot)
-            if after?.pinLocked == true { throw .pinLocked }
-            throw .pinIncorrect(after: after?.pinFinalTry == true ? .finalTry : after?.pinCountLow == true ? .low : .unknown)
+            if after?.pinLocked == true { throw PKCS11Error.pinLocked }
+            throw PKCS11Error.pinIncorrect(after: after?.pinFinalTry == true ? .finalTry : after?.pinCountLow == true ? .low : .unknown)
         case let failure?: throw failure
         }
         defer { session.logout() }
         let keys = try session.find(class: PKCS11.CKO_PRIVATE_KEY, id: keyID)
-        guard let key = keys.first else { throw .notFound("private key with the certificate's CKA_ID") }
+        guard let key = keys.first else { throw PKCS11Error.notFound("private key with the certificate's CKA_ID") }
         let signature = try session.sign(input, key: key, mechanism: mechanism, pss: pss)
         guard algorithm.keyKind == .ecdsa else { return signature }
         return try Self.derECDSA(raw: signature, keyType: keyType)
