@@ -162,6 +162,7 @@ final class SoftHSMTests: XCTestCase {
     func testWrongPINIsReportedAndTheTokenSaysSo() async throws {
         let module = try PKCS11Module.load(path: Self.module)
         let uri = try PKCS11URI("pkcs11:token=Nguyen%20Van%20An;id=%01")
+        let before = try FileManager.default.contentsOfDirectory(atPath: directory)
         let wrong = try PKCS11Signer(module: module, uri: uri, pin: Self.pin("pin.softhsm-wrong"))
         let digest = DigestAlgorithm.sha256.hash(Array("x".utf8))
         do {
@@ -220,6 +221,16 @@ final class SoftHSMTests: XCTestCase {
         let signer = try PKCS11Signer(module: module, uri: PKCS11URI("pkcs11:token=Nguyen%20Van%20An;id=%01"), pin: Self.pin("pin.softhsm-user"))
         let input = "\(directory!)/input.pdf", output = "\(directory!)/signed.pdf"
         try Data(SamplePDF.bytes()).write(to: URL(fileURLWithPath: input))
+        // A wrong PIN fails the signature and leaves no file behind, not even a partial one.
+        let before = try FileManager.default.contentsOfDirectory(atPath: directory)
+        let wrong = try PKCS11Signer(module: module, uri: PKCS11URI("pkcs11:token=Nguyen%20Van%20An;id=%01"), pin: Self.pin("pin.softhsm-wrong"))
+        do {
+            _ = try await PAdESSigner.sign(input: input, output: output, signer: wrong, algorithm: .ecdsaSHA256)
+            XCTFail("signed with a wrong PIN")
+        } catch let error as PKCS11Error {
+            XCTAssertEqual(error, .pinIncorrect(after: .low))
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(), before.sorted())
         _ = try await PAdESSigner.sign(input: input, output: output, signer: signer, algorithm: .ecdsaSHA256)
         let pdfsig = runProgram("/usr/bin/pdfsig", [output])
         XCTAssertTrue(pdfsig.out.contains("Signature Validation: Signature is Valid."), "\(pdfsig.out) \(pdfsig.err)")
