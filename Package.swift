@@ -103,6 +103,8 @@ let package = Package(
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
         .systemLibrary(name: "CPCSCLite", pkgConfig: "libpcsclite", providers: [.apt(["libpcsclite-dev"])]),
+        // The PKCS#11 header only: modules are loaded with dlopen, none is linked (issue 18).
+        .systemLibrary(name: "CPKCS11", providers: [.apt(["libp11-kit-dev"])]),
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // zlib inflate with a ceiling: gzipped certificates on tokens, FlateDecode in PDFs.
@@ -115,7 +117,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "TokenDriver", dependencies: [
-            "CPCSCLite", "CLibUSB", "Inflate", "Signing",
+            "CPCSCLite", "CPKCS11", "CLibUSB", "Inflate", "Signing",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -197,7 +199,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // SessionTokens' tests are here, beside the scripted and the virtual cards they use.
-        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport", "SessionTokens", "GatewayCore"]),
+        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport", "SessionTokens", "GatewayCore", "DocumentSigning"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DocumentSigning", "TestSupport"]),
         .testTarget(name: "DocumentSigningTests", dependencies: [
             "DocumentSigning", "TrustHTTP", "Signing", "Inflate", "TestSupport",

@@ -18,18 +18,53 @@ package struct Token: AsyncParsableCommand {
     // binary at start-up (docs/architecture.md, "The token tool").
     package static let configuration = CommandConfiguration(
         commandName: "token",
-        abstract: "Token ký số / USB signing tokens (PIV over PC/SC).",
+        abstract: "Token ký số / USB signing tokens (PIV over PC/SC; PKCS#11 modules with token list --module).",
         subcommands: [List.self, Sign.self, Cert.self, UdevRules.self])
 
     package struct List: AsyncParsableCommand {
         package init() {}
         package static let configuration = CommandConfiguration(commandName: "list", abstract: "Liệt kê đầu đọc và token / readers, tokens, certificates, PIN tries left.")
         @Flag(help: "JSON output.") var json = false
+        @Option(name: .customLong("module"), help: "Also list the tokens of this PKCS#11 module (a path; repeatable). With --json the output is then {\"piv\": [...], \"pkcs11\": [...]}.")
+        var modules: [String] = []
 
         package func run() async throws {
+            if !modules.isEmpty { try listWithModules(); return }
             let reports: [TokenReport]
             do { reports = try TokenInventory.scan() } catch { throw TokenCommandLine.fail(error.description) }
             if json { try TokenCommandLine.printJSON(reports); return }
+            printPIV(reports)
+        }
+
+        /// PIV readers and PKCS#11 modules side by side; neither side's failure hides the other.
+        private func listWithModules() throws {
+            var piv: [TokenReport] = []
+            var pivProblem: String?
+            do { piv = try TokenInventory.scan() } catch { pivProblem = error.description }
+            let pkcs11 = modules.map { PKCS11ModuleReport.scan(modulePath: $0) }
+            if json {
+                struct Both: Encodable { let piv: [TokenReport]; let pkcs11: [PKCS11ModuleReport] }
+                try TokenCommandLine.printJSON(Both(piv: piv, pkcs11: pkcs11))
+                return
+            }
+            if let pivProblem { print("PIV: \(pivProblem)") } else { printPIV(piv) }
+            for report in pkcs11 {
+                print("PKCS#11 \(report.module): " + (report.problem ?? (report.tokens.isEmpty ? "không có token / no token" : "\(report.tokens.count) token")))
+                for token in report.tokens {
+                    print("  \(token.label.isEmpty ? "(không nhãn / no label)" : token.label) — \(token.manufacturer) \(token.model), serial \(token.serial)")
+                    if token.pinLocked { print("    PIN: BỊ KHÓA / BLOCKED") } else if token.pinFinalTry {
+                        print("    PIN: còn 1 lần thử / 1 try left")
+                    } else if token.pinCountLow { print("    PIN: đã nhập sai, còn ít lần thử / wrong PIN entered, few tries left") }
+                    if token.pinToBeChanged { print("    PIN: cần đổi mã PIN / the PIN must be changed") }
+                    for certificate in token.certificates {
+                        print("    \(certificate.slot): \(certificate.subject) — \(certificate.keyType), hết hạn / expires \(GatewayJSON.format(certificate.notAfter))")
+                    }
+                    if let problem = token.problem { print("    \(problem)") }
+                }
+            }
+        }
+
+        private func printPIV(_ reports: [TokenReport]) {
             if reports.isEmpty { print("Không có đầu đọc nào / no reader connected") }
             for report in reports {
                 let model = report.usb.map { "\($0.displayName) (USB \($0.idText)) — " } ?? ""

@@ -104,9 +104,14 @@ package enum TokenInventory {
     }
 
     static func describe(_ der: [UInt8], slot: PIV.Slot) throws -> TokenReport.CertificateReport {
+        try describe(der, place: slot.rawValue)
+    }
+
+    /// `place`: where the key is — a PIV slot, or a PKCS#11 key's `pkcs11:` URI.
+    static func describe(_ der: [UInt8], place: String) throws -> TokenReport.CertificateReport {
         let certificate = try Certificate(derEncoded: der)
         return TokenReport.CertificateReport(
-            slot: slot.rawValue, subject: certificate.subject.description, issuer: certificate.issuer.description,
+            slot: place, subject: certificate.subject.description, issuer: certificate.issuer.description,
             serial: certificate.serialNumber.description, notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter,
             keyType: keyType(of: certificate), sha256: SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined())
     }

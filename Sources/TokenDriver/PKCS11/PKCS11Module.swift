@@ -1,0 +1,308 @@
+import CPKCS11
+import Foundation
+
+/// A PKCS#11 module (opensc-pkcs11.so, SoftHSM2's libsofthsm2.so, a CA vendor's library) loaded
+/// with `dlopen` from its path and reached only through the function list it hands back, so no
+/// module is linked and a box can use whichever one serves its token (issue 18).
+/// `C_Initialize` runs with `CKF_OS_LOCKING_OK` (the module may be called from several threads;
+/// it locks with the system's mutexes) and `C_Finalize` when the value goes away.
+/// `@unchecked Sendable`: the function list is immutable once loaded and the module locks itself.
+package final class PKCS11Module: @unchecked Sendable {
+    package let path: String
+    private let handle: UnsafeMutableRawPointer
+    let functions: CK_FUNCTION_LIST
+    /// False when another user in this process had initialised the module already
+    /// (`CKR_CRYPTOKI_ALREADY_INITIALIZED`): finalising it then would pull it from under them.
+    private let owned: Bool
+
+    /// The module at `path`, loaded once per process: PKCS#11 state (initialisation, logins) is
+    /// per process, so a second instance's C_Finalize would pull the module from under the first.
+    /// The instance lives while someone holds it; the next `load` after that initialises again.
+    package static func load(path: String) throws(PKCS11Error) -> PKCS11Module {
+        loadedLock.lock()
+        defer { loadedLock.unlock() }
+        loaded = loaded.filter { $0.value.module != nil }
+        if let module = loaded[path]?.module { return module }
+        let module = try PKCS11Module(path: path)
+        loaded[path] = WeakModule(module: module)
+        return module
+    }
+
+    private struct WeakModule { weak var module: PKCS11Module? }
+    private static let loadedLock = NSLock()
+    nonisolated(unsafe) private static var loaded: [String: WeakModule] = [:]  // under loadedLock
+
+    private init(path: String) throws(PKCS11Error) {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "dlopen"
+            throw .module(path: path, reason: reason)
+        }
+        typealias GetFunctionList = @convention(c) (UnsafeMutablePointer<UnsafeMutablePointer<CK_FUNCTION_LIST>?>?) -> CK_RV
+        guard let symbol = dlsym(handle, "C_GetFunctionList") else {
+            dlclose(handle)
+            throw .module(path: path, reason: "không có C_GetFunctionList, không phải mô-đun PKCS#11 / no C_GetFunctionList: not a PKCS#11 module")
+        }
+        let getFunctionList = unsafeBitCast(symbol, to: GetFunctionList.self)
+        var list: UnsafeMutablePointer<CK_FUNCTION_LIST>?
+        let rv = getFunctionList(&list)
+        guard rv == PKCS11.CKR_OK, let list, list.pointee.version.major == 2 else {
+            dlclose(handle)
+            throw .module(path: path, reason: "C_GetFunctionList: \(PKCS11Error.name(of: rv))")
+        }
+        var arguments = CK_C_INITIALIZE_ARGS()
+        arguments.flags = PKCS11.CKF_OS_LOCKING_OK
+        let initialized = withUnsafeMutablePointer(to: &arguments) { list.pointee.C_Initialize?(UnsafeMutableRawPointer($0)) } ?? PKCS11.CKR_FUNCTION_NOT_SUPPORTED
+        guard initialized == PKCS11.CKR_OK || initialized == PKCS11.CKR_CRYPTOKI_ALREADY_INITIALIZED else {
+            dlclose(handle)
+            throw .module(path: path, reason: "C_Initialize: \(PKCS11Error.name(of: initialized))")
+        }
+        self.path = path
+        self.handle = handle
+        self.functions = list.pointee
+        self.owned = initialized == PKCS11.CKR_OK
+    }
+
+    deinit {
+        if owned { _ = functions.C_Finalize?(nil) }
+        // Not dlclose'd: a module's own threads or atexit handlers may still point into it, and a
+        // box loads each module once for its lifetime.
+        _ = handle
+    }
+
+    /// Throws the named failure unless `rv` is CKR_OK.
+    func check(_ rv: CK_RV?, _ function: String) throws(PKCS11Error) {
+        let rv = rv ?? PKCS11.CKR_FUNCTION_NOT_SUPPORTED
+        guard rv == PKCS11.CKR_OK else { throw PKCS11Error(rv: rv, function: function) }
+    }
+
+    // MARK: slots and tokens
+
+    package struct Slot: Sendable, Equatable {
+        package let id: CK_SLOT_ID
+        package let description: String
+        package let manufacturer: String
+        /// The token in the slot, when one is present.
+        package let token: TokenInfo?
+    }
+
+    package struct TokenInfo: Sendable, Equatable {
+        package let label: String
+        package let manufacturer: String
+        package let model: String
+        package let serial: String
+        package let flags: CK_FLAGS
+
+        package var loginRequired: Bool { flags & PKCS11.CKF_LOGIN_REQUIRED != 0 }
+        /// False for a blank token (SoftHSM2's free slot, a new card before C_InitToken).
+        package var initialized: Bool { flags & PKCS11.CKF_TOKEN_INITIALIZED != 0 }
+        /// At least one wrong user PIN since the last good one. PKCS#11 gives no count of tries:
+        /// only these three flags, which a module may or may not set (SoftHSM2 sets COUNT_LOW only).
+        package var pinCountLow: Bool { flags & PKCS11.CKF_USER_PIN_COUNT_LOW != 0 }
+        package var pinFinalTry: Bool { flags & PKCS11.CKF_USER_PIN_FINAL_TRY != 0 }
+        package var pinLocked: Bool { flags & PKCS11.CKF_USER_PIN_LOCKED != 0 }
+        package var pinToBeChanged: Bool { flags & PKCS11.CKF_USER_PIN_TO_BE_CHANGED != 0 }
+    }
+
+    /// The module's slots (`tokenPresent`: only those holding a token), each with its token's facts.
+    package func slots(tokenPresent: Bool = true) throws(PKCS11Error) -> [Slot] {
+        var count: CK_ULONG = 0
+        let present: CK_BBOOL = tokenPresent ? 1 : 0
+        try check(functions.C_GetSlotList?(present, nil, &count), "C_GetSlotList")
+        var ids = [CK_SLOT_ID](repeating: 0, count: Int(count))
+        try check(functions.C_GetSlotList?(present, &ids, &count), "C_GetSlotList")
+        var slots: [Slot] = []
+        for id in ids.prefix(Int(count)) {
+            var info = CK_SLOT_INFO()
+            try check(functions.C_GetSlotInfo?(id, &info), "C_GetSlotInfo")
+            let token = info.flags & PKCS11.CKF_TOKEN_PRESENT != 0 ? try tokenInfo(slot: id) : nil
+            slots.append(Slot(id: id, description: Self.text(info.slotDescription), manufacturer: Self.text(info.manufacturerID), token: token))
+        }
+        return slots
+    }
+
+    /// The token's facts now (its PIN flags change with each login).
+    package func tokenInfo(slot: CK_SLOT_ID) throws(PKCS11Error) -> TokenInfo {
+        var info = CK_TOKEN_INFO()
+        try check(functions.C_GetTokenInfo?(slot, &info), "C_GetTokenInfo")
+        return TokenInfo(label: Self.text(info.label), manufacturer: Self.text(info.manufacturerID), model: Self.text(info.model),
+                         serial: Self.text(info.serialNumber), flags: info.flags)
+    }
+
+    /// PKCS#11's fixed-width texts: UTF-8 padded with blanks, not NUL-terminated.
+    static func text<T>(_ field: T) -> String {
+        withUnsafeBytes(of: field) { bytes in
+            var end = bytes.count
+            while end > 0, bytes[end - 1] == 0x20 || bytes[end - 1] == 0 { end -= 1 }
+            return String(decoding: bytes.prefix(end), as: UTF8.self)
+        }
+    }
+
+    /// A read-only session on the token in `slot`, closed when the value goes away.
+    package func openSession(slot: CK_SLOT_ID) throws(PKCS11Error) -> PKCS11Session {
+        var session: CK_SESSION_HANDLE = 0
+        try check(functions.C_OpenSession?(slot, PKCS11.CKF_SERIAL_SESSION, nil, nil, &session), "C_OpenSession")
+        return PKCS11Session(module: self, slot: slot, handle: session)
+    }
+}
+
+/// One session with a token. Not shared between threads: a signer keeps its own and serialises.
+package final class PKCS11Session: @unchecked Sendable {
+    package let module: PKCS11Module
+    package let slot: CK_SLOT_ID
+    let handle: CK_SESSION_HANDLE
+
+    init(module: PKCS11Module, slot: CK_SLOT_ID, handle: CK_SESSION_HANDLE) {
+        self.module = module
+        self.slot = slot
+        self.handle = handle
+    }
+
+    deinit { _ = module.functions.C_CloseSession?(handle) }
+
+    /// The objects of class `objectClass`, with `id` (CKA_ID) when given.
+    package func find(class objectClass: CK_OBJECT_CLASS, id: [UInt8]? = nil, label: String? = nil) throws(PKCS11Error) -> [CK_OBJECT_HANDLE] {
+        var classValue = objectClass
+        var idValue = id ?? []
+        var labelValue = Array((label ?? "").utf8)
+        let module = self.module
+        let functions = module.functions
+        let session = handle
+        let result: Result<[CK_OBJECT_HANDLE], PKCS11Error> = withUnsafeMutableBytes(of: &classValue) { classBytes in
+            idValue.withUnsafeMutableBytes { idBytes in
+                labelValue.withUnsafeMutableBytes { labelBytes in
+                    var template = [CK_ATTRIBUTE(type: PKCS11.CKA_CLASS, pValue: classBytes.baseAddress, ulValueLen: CK_ULONG(classBytes.count))]
+                    if id != nil { template.append(CK_ATTRIBUTE(type: PKCS11.CKA_ID, pValue: idBytes.baseAddress, ulValueLen: CK_ULONG(idBytes.count))) }
+                    if label != nil { template.append(CK_ATTRIBUTE(type: PKCS11.CKA_LABEL, pValue: labelBytes.baseAddress, ulValueLen: CK_ULONG(labelBytes.count))) }
+                    return Result(catching: { () throws(PKCS11Error) -> [CK_OBJECT_HANDLE] in
+                        try module.check(functions.C_FindObjectsInit?(session, &template, CK_ULONG(template.count)), "C_FindObjectsInit")
+                        defer { _ = functions.C_FindObjectsFinal?(session) }
+                        var found: [CK_OBJECT_HANDLE] = []
+                        var batch = [CK_OBJECT_HANDLE](repeating: 0, count: 16)
+                        while true {
+                            var count: CK_ULONG = 0
+                            try module.check(functions.C_FindObjects?(session, &batch, CK_ULONG(batch.count), &count), "C_FindObjects")
+                            if count == 0 { break }
+                            found += batch.prefix(Int(count))
+                        }
+                        return found
+                    })
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// One attribute's value, or nil when the object has none (or keeps it secret).
+    package func attribute(_ type: CK_ATTRIBUTE_TYPE, of object: CK_OBJECT_HANDLE) throws(PKCS11Error) -> [UInt8]? {
+        var attribute = CK_ATTRIBUTE(type: type, pValue: nil, ulValueLen: 0)
+        let first = module.functions.C_GetAttributeValue?(handle, object, &attribute, 1) ?? PKCS11.CKR_FUNCTION_NOT_SUPPORTED
+        if first == PKCS11.CKR_ATTRIBUTE_TYPE_INVALID || first == PKCS11.CKR_ATTRIBUTE_SENSITIVE { return nil }
+        try module.check(first, "C_GetAttributeValue")
+        if attribute.ulValueLen == PKCS11.CK_UNAVAILABLE_INFORMATION { return nil }
+        var value = [UInt8](repeating: 0, count: Int(attribute.ulValueLen))
+        let rv = value.withUnsafeMutableBytes { bytes in
+            attribute.pValue = bytes.baseAddress
+            return module.functions.C_GetAttributeValue?(handle, object, &attribute, 1)
+        }
+        try module.check(rv, "C_GetAttributeValue")
+        return Array(value.prefix(Int(attribute.ulValueLen)))
+    }
+
+    /// The certificates on the token: CKA_ID (which names the key beside it), label and DER.
+    package struct CertificateObject: Sendable, Equatable {
+        package let id: [UInt8]
+        package let label: String
+        package let der: [UInt8]
+    }
+
+    package func certificates(id: [UInt8]? = nil, label: String? = nil) throws(PKCS11Error) -> [CertificateObject] {
+        var certificates: [CertificateObject] = []
+        for object in try find(class: PKCS11.CKO_CERTIFICATE, id: id, label: label) {
+            guard let der = try attribute(PKCS11.CKA_VALUE, of: object), !der.isEmpty else { continue }
+            let id = try attribute(PKCS11.CKA_ID, of: object) ?? []
+            let label = try attribute(PKCS11.CKA_LABEL, of: object).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            certificates.append(CertificateObject(id: id, label: label, der: der))
+        }
+        return certificates
+    }
+
+    /// Logs the user in with `pin`'s bytes (lent, not kept). `CKR_USER_ALREADY_LOGGED_IN` is not a
+    /// failure: another session of this process logged in (PKCS#11 logins are per token, not per session).
+    func login(pin: UnsafeBufferPointer<UInt8>) throws(PKCS11Error) {
+        let rv = module.functions.C_Login?(handle, PKCS11.CKU_USER, UnsafeMutablePointer(mutating: pin.baseAddress), CK_ULONG(pin.count))
+        if rv == PKCS11.CKR_USER_ALREADY_LOGGED_IN { return }
+        try module.check(rv, "C_Login")
+    }
+
+    func logout() { _ = module.functions.C_Logout?(handle) }
+
+    /// Signs `data` with `key` through `mechanism`; `pss`: the parameters of CKM_RSA_PKCS_PSS.
+    func sign(_ data: [UInt8], key: CK_OBJECT_HANDLE, mechanism: CK_MECHANISM_TYPE, pss: CK_RSA_PKCS_PSS_PARAMS? = nil) throws(PKCS11Error) -> [UInt8] {
+        let functions = module.functions
+        var parameters = pss ?? CK_RSA_PKCS_PSS_PARAMS()
+        let initialized = withUnsafeMutableBytes(of: &parameters) { bytes in
+            var mechanismValue = CK_MECHANISM(mechanism: mechanism, pParameter: pss == nil ? nil : bytes.baseAddress,
+                                              ulParameterLen: pss == nil ? 0 : CK_ULONG(bytes.count))
+            return functions.C_SignInit?(handle, &mechanismValue, key)
+        }
+        try module.check(initialized, "C_SignInit")
+        var input = data
+        var length: CK_ULONG = 0
+        // C_Sign with no buffer asks the length and keeps the operation open (PKCS#11 §5.2).
+        try module.check(functions.C_Sign?(handle, &input, CK_ULONG(input.count), nil, &length), "C_Sign")
+        var signature = [UInt8](repeating: 0, count: Int(length))
+        try module.check(functions.C_Sign?(handle, &input, CK_ULONG(input.count), &signature, &length), "C_Sign")
+        return Array(signature.prefix(Int(length)))
+    }
+}
+
+/// The PKCS#11 2.40 constants used here, spelled out: the header's macros (`(1UL << 2)`) do not
+/// all reach Swift, and one list keeps the values we depend on in sight.
+package enum PKCS11 {
+    static let CKR_OK: CK_RV = 0x0
+    static let CKR_FUNCTION_NOT_SUPPORTED: CK_RV = 0x54
+    static let CKR_CRYPTOKI_ALREADY_INITIALIZED: CK_RV = 0x191
+    static let CKR_ATTRIBUTE_SENSITIVE: CK_RV = 0x11
+    static let CKR_ATTRIBUTE_TYPE_INVALID: CK_RV = 0x12
+    static let CKR_DEVICE_REMOVED: CK_RV = 0x32
+    static let CKR_PIN_INCORRECT: CK_RV = 0xA0
+    static let CKR_PIN_INVALID: CK_RV = 0xA1
+    static let CKR_PIN_LEN_RANGE: CK_RV = 0xA2
+    static let CKR_PIN_EXPIRED: CK_RV = 0xA3
+    static let CKR_PIN_LOCKED: CK_RV = 0xA4
+    static let CKR_SESSION_HANDLE_INVALID: CK_RV = 0xB3
+    static let CKR_TOKEN_NOT_PRESENT: CK_RV = 0xE0
+    static let CKR_TOKEN_NOT_RECOGNIZED: CK_RV = 0xE1
+    static let CKR_USER_ALREADY_LOGGED_IN: CK_RV = 0x100
+    static let CKR_USER_NOT_LOGGED_IN: CK_RV = 0x101
+    static let CKR_USER_PIN_NOT_INITIALIZED: CK_RV = 0x102
+
+    static let CKF_TOKEN_PRESENT: CK_FLAGS = 1 << 0
+    static let CKF_OS_LOCKING_OK: CK_FLAGS = 1 << 1
+    static let CKF_SERIAL_SESSION: CK_FLAGS = 1 << 2
+    static let CKF_LOGIN_REQUIRED: CK_FLAGS = 1 << 2
+    static let CKF_TOKEN_INITIALIZED: CK_FLAGS = 1 << 10
+    static let CKF_USER_PIN_COUNT_LOW: CK_FLAGS = 1 << 16
+    static let CKF_USER_PIN_FINAL_TRY: CK_FLAGS = 1 << 17
+    static let CKF_USER_PIN_LOCKED: CK_FLAGS = 1 << 18
+    static let CKF_USER_PIN_TO_BE_CHANGED: CK_FLAGS = 1 << 19
+
+    static let CKU_USER: CK_USER_TYPE = 1
+    static let CKO_CERTIFICATE: CK_OBJECT_CLASS = 1
+    static let CKO_PRIVATE_KEY: CK_OBJECT_CLASS = 3
+    static let CKA_CLASS: CK_ATTRIBUTE_TYPE = 0x0
+    static let CKA_LABEL: CK_ATTRIBUTE_TYPE = 0x3
+    static let CKA_VALUE: CK_ATTRIBUTE_TYPE = 0x11
+    static let CKA_ID: CK_ATTRIBUTE_TYPE = 0x102
+    static let CK_UNAVAILABLE_INFORMATION: CK_ULONG = ~0
+
+    static let CKM_RSA_PKCS: CK_MECHANISM_TYPE = 0x1
+    static let CKM_ECDSA: CK_MECHANISM_TYPE = 0x1041
+    static let CKM_RSA_PKCS_PSS: CK_MECHANISM_TYPE = 0xD
+    static let CKM_SHA256: CK_MECHANISM_TYPE = 0x250
+    static let CKM_SHA384: CK_MECHANISM_TYPE = 0x260
+    static let CKM_SHA512: CK_MECHANISM_TYPE = 0x270
+    static let CKG_MGF1_SHA256: CK_RSA_PKCS_MGF_TYPE = 2
+    static let CKG_MGF1_SHA384: CK_RSA_PKCS_MGF_TYPE = 3
+    static let CKG_MGF1_SHA512: CK_RSA_PKCS_MGF_TYPE = 4
+}

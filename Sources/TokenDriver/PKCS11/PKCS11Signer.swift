@@ -1,0 +1,128 @@
+import CPKCS11
+import Crypto
+import Dispatch
+import Signing
+import X509
+
+/// A `Signer` backed by a key on a PKCS#11 token, named by a `pkcs11:` URI: the certificate found
+/// by the URI's `id` (or `object`) and the private key with the same CKA_ID. Each signature reads
+/// the token's PIN flags first (a locked PIN or a final try unforced sends nothing, as PIV's
+/// PINPolicy does), logs in once, signs, and logs out, so no verified PIN is left on the token
+/// for another program. ECDSA answers DER (the token gives raw r‖s); RSA PKCS#1 v1.5 is signed
+/// as CKM_RSA_PKCS over the DigestInfo, which every module that signs RSA offers; RSA-PSS as
+/// CKM_RSA_PKCS_PSS over the digest.
+package final class PKCS11Signer: Signer, @unchecked Sendable {
+    package let module: PKCS11Module
+    package let slot: CK_SLOT_ID
+    package let keyID: [UInt8]
+    package let certificateChain: [Certificate]
+    package let keyType: SignerKeyType
+    let pinSource: @Sendable () throws -> PIN
+    /// Module calls block: they run here, one at a time, never on the caller's executor.
+    private let queue = DispatchQueue(label: "gatewayd.pkcs11-signer")
+
+    /// Finds the token, certificate and key `uri` names. `intermediates`: the issuing CA's
+    /// certificates, which the token may not carry. `pin` is asked for each signature.
+    package init(module: PKCS11Module, uri: PKCS11URI, intermediates: [Certificate] = [], pin: @escaping @Sendable () throws -> PIN) throws {
+        let slots = try module.slots().filter { slot in
+            guard let token = slot.token else { return false }
+            return uri.matches(token) && (uri.slotID == nil || uri.slotID == slot.id)
+        }
+        guard let slot = slots.first else { throw PKCS11Error.notFound("token \(uri)") }
+        guard slots.count == 1 else { throw PKCS11Error.notFound("\(slots.count) tokens answer \(uri); name one (token=, serial=)") }
+        let session = try module.openSession(slot: slot.id)
+        let found = try session.certificates(id: uri.id, label: uri.object)
+        guard let certificate = found.first else { throw PKCS11Error.notFound("certificate \(uri)") }
+        guard found.count == 1 else { throw PKCS11Error.notFound("\(found.count) certificates answer \(uri); name one (id=)") }
+        let leaf = try Certificate(derEncoded: certificate.der)
+        guard let algorithm = TokenInventory.algorithm(of: leaf) else { throw PKCS11Error.unsupportedKey("\(uri)") }
+        self.module = module
+        self.slot = slot.id
+        self.keyID = certificate.id
+        self.certificateChain = [leaf] + intermediates
+        self.keyType = algorithm.keyType
+        self.pinSource = pin
+    }
+
+    package func sign(digest: [UInt8], algorithm: SignatureAlgorithm) async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try self.signNow(digest: digest, algorithm: algorithm) }) }
+        }
+    }
+
+    /// The blocking operation, for callers already off the async executors (the command line).
+    /// `force`: spend the token's final PIN try (the person said so explicitly).
+    /// Throws `PKCS11Error`, or what the PIN source threw (the person cancelled, no terminal …).
+    package func signNow(digest: [UInt8], algorithm: SignatureAlgorithm, force: Bool = false) throws -> [UInt8] {
+        guard keyType.algorithms.contains(algorithm) else { throw PKCS11Error.request(.algorithmNotSupported(algorithm, key: keyType)) }
+        guard digest.count == algorithm.digest.length else { throw PKCS11Error.request(.digestLength(expected: algorithm.digest.length, actual: digest.count)) }
+        let (input, mechanism): ([UInt8], CK_MECHANISM_TYPE)
+        var pss: CK_RSA_PKCS_PSS_PARAMS?
+        switch algorithm.keyKind {
+        case .ecdsa: (input, mechanism) = (digest, PKCS11.CKM_ECDSA)
+        case .rsa where algorithm.isPSS:
+            // The token pads: MGF1 with the same hash, a salt as long as the digest (RFC 8017
+            // §9.1, what CMS's RSASSA-PSS parameters in this project say: RSAPadding.pss).
+            (input, mechanism) = (digest, PKCS11.CKM_RSA_PKCS_PSS)
+            pss = switch algorithm.digest {
+            case .sha256: CK_RSA_PKCS_PSS_PARAMS(hashAlg: PKCS11.CKM_SHA256, mgf: PKCS11.CKG_MGF1_SHA256, sLen: 32)
+            case .sha384: CK_RSA_PKCS_PSS_PARAMS(hashAlg: PKCS11.CKM_SHA384, mgf: PKCS11.CKG_MGF1_SHA384, sLen: 48)
+            case .sha512: CK_RSA_PKCS_PSS_PARAMS(hashAlg: PKCS11.CKM_SHA512, mgf: PKCS11.CKG_MGF1_SHA512, sLen: 64)
+            }
+        case .rsa: (input, mechanism) = (algorithm.digest.digestInfoPrefix + digest, PKCS11.CKM_RSA_PKCS)
+        }
+        // Decided before any try is spent, as PIV's PINPolicy: the flags are all PKCS#11 gives.
+        switch Self.decide(try module.tokenInfo(slot: slot), force: force) {
+        case .blocked: throw PKCS11Error.pinLocked
+        case .refuseLastTry: throw PKCS11Error.lastTryRefused
+        case .proceed: break
+        }
+        let pin: PIN
+        do { pin = try pinSource() } catch let error as PIN.FormatError { throw PKCS11Error.pinFormat(error) }
+        let session = try module.openSession(slot: slot)
+        // The padded PIV form's digits only; the copy is zeroed by `withPaddedBytes`.
+        let login: PKCS11Error? = pin.withPaddedBytes { padded in
+            let digits = padded.prefix { $0 != 0xFF }
+            return digits.withUnsafeBufferPointer { bytes -> PKCS11Error? in
+                do throws(PKCS11Error) { try session.login(pin: bytes) } catch { return error }
+                return nil
+            }
+        }
+        switch login {
+        case nil: break
+        case .pinIncorrect?:
+            let after = try? module.tokenInfo(slot: slot)
+            if after?.pinLocked == true { throw PKCS11Error.pinLocked }
+            throw PKCS11Error.pinIncorrect(after: after?.pinFinalTry == true ? .finalTry : after?.pinCountLow == true ? .low : .unknown)
+        case let failure?: throw failure
+        }
+        defer { session.logout() }
+        let keys = try session.find(class: PKCS11.CKO_PRIVATE_KEY, id: keyID)
+        guard let key = keys.first else { throw PKCS11Error.notFound("private key with the certificate's CKA_ID") }
+        let signature = try session.sign(input, key: key, mechanism: mechanism, pss: pss)
+        guard algorithm.keyKind == .ecdsa else { return signature }
+        return try Self.derECDSA(raw: signature, keyType: keyType)
+    }
+
+    /// PIV's decision from the only facts PKCS#11 gives: CKF_USER_PIN_LOCKED is PIV's "blocked",
+    /// CKF_USER_PIN_FINAL_TRY its "1 try left"; COUNT_LOW alone (some tries gone, the token does
+    /// not say how many) proceeds, as PIV does with 2 or more tries left.
+    static func decide(_ token: PKCS11Module.TokenInfo, force: Bool) -> PINPolicy.Decision {
+        if token.pinLocked { return .blocked }
+        if token.pinFinalTry { return force ? .proceed : .refuseLastTry }
+        return .proceed
+    }
+
+    /// PKCS#11 gives ECDSA as r‖s (each the curve's size); CMS wants DER `ECDSA-Sig-Value`.
+    static func derECDSA(raw: [UInt8], keyType: SignerKeyType) throws(PKCS11Error) -> [UInt8] {
+        do {
+            switch keyType {
+            case .ecdsaP256: return Array(try P256.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
+            case .ecdsaP384: return Array(try P384.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
+            case .rsa: return raw
+            }
+        } catch {
+            throw .unsupportedKey("ECDSA signature of \(raw.count) bytes from the token")
+        }
+    }
+}
