@@ -37,6 +37,20 @@ extension StoreTests {
         XCTAssertEqual(full.quarantined.count, history)
     }
 
+    /// The console's outbox tab (one state, newest first, a page): walked in order on
+    /// `document_state_id` (migration v13), not sorted whole first.
+    func testAStateTabIsReadInIndexOrder() async throws {
+        let store = fixture.store
+        let search = DocumentSearch(states: [.delivered], limit: 50)
+        _ = try store.search(search)
+        let plan = try await store.database.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT * FROM document WHERE state IN ('delivered') ORDER BY id DESC LIMIT 50")
+                .map { $0["detail"] as String }.joined(separator: " ")
+        }
+        XCTAssertTrue(plan.contains("document_state_id"), plan)
+        XCTAssertFalse(plan.contains("TEMP B-TREE"), plan)
+    }
+
     /// A transient document whose content is gone is quarantined at start-up, not resumed.
     func testStartUpQuarantinesATransientDocumentWithoutContent() async throws {
         let sending = try await fixture.submit([7, 8, 9], signed: true).document

@@ -246,6 +246,12 @@ enum StoreSchema {
                 t.column("revoked_at", .datetime)
             }
         }
+        migrator.registerMigration("v13: documents of a state, newest first") { db in
+            // The console's outbox tabs: one state, newest first, a page at a time. On
+            // `document_state` (state, priority) SQLite sorted every document of the state before
+            // the first page (229 ms for a tab of 10,000: bench-console); this walks in order.
+            try db.create(index: "document_state_id", on: "document", columns: ["state", "id"])
+        }
         return migrator
     }
 }
