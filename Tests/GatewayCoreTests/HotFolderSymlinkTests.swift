@@ -52,6 +52,17 @@ final class HotFolderSymlinkTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: rejected + "/rong.pdf"))
     }
 
+    /// A FIFO where the sidecar should be: opening it used to block the intake for good (nobody
+    /// writes to it). It is opened without blocking, found not a regular file, and refused.
+    func testAFIFONamedLikeASidecarDoesNotBlockTheIntake() async throws {
+        XCTAssertEqual(mkfifo(folder + "/qd.json", 0o644), 0)
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/qd.pdf", contents: Data(SamplePDF.bytes("Quyet dinh"))))
+        let outcome = await intake.process(Array("qd.pdf".utf8))
+        XCTAssertEqual(outcome, .rejected(.unreadableSidecar))
+        let text = try String(contentsOfFile: rejected + "/qd.pdf.error.txt", encoding: .utf8)
+        XCTAssertTrue(text.contains("không phải tệp thường") && text.contains("not a regular file"), text)
+    }
+
     func testRejectedReplacedByALinkToADirectoryElsewhereReceivesNothing() async throws {
         let elsewhere = fixture.directory + "/elsewhere"
         try POSIXFile.makeDirectory(elsewhere)

@@ -75,11 +75,16 @@ extension HotFolderIntake {
         let path = cPath(settings.folder, raw)
         var info = stat()
         guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return .refused(IntakeError.notARegularFile.inAttachment(fileName)) }
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        // Not blocked by a FIFO swapped in after the lstat: its type is checked on what was opened.
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return .refused(IntakeError.unreadableFile(String(cString: strerror(errno))).inAttachment(fileName)) }
         guard fstat(fd, &info) == 0, !Self.isOpenForWriting(fd) else {
             close(fd)
             return .busy
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            return .refused(IntakeError.notARegularFile.inAttachment(fileName))
         }
         let refusal: IntakeError? = if info.st_size == 0 {
             IntakeError.emptyDocument

@@ -11,12 +11,18 @@ extension HotFolderIntake {
     /// A sidecar's bytes, checked to be a JSON object of reasonable size.
     func readSidecar(_ sidecar: [UInt8]) throws(IntakeError) -> [UInt8] {
         let sidecarName = String(decoding: sidecar, as: UTF8.self)
-        let fd = open(cPath(settings.folder, sidecar), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        // O_NONBLOCK and the type checked on what was opened: a FIFO named like a sidecar must not
+        // block the intake (issue 16).
+        let fd = open(cPath(settings.folder, sidecar), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
             throw .unreadableSidecar(sidecarName, "không mở được tệp (\(reason))", "cannot open it (\(reason))")
         }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .unreadableSidecar(sidecarName, "không phải tệp thường", "it is not a regular file")
+        }
         let limit = 256 * 1024  // metadata is a few hundred bytes; anything this big is not a sidecar
         var bytes = [UInt8](repeating: 0, count: limit + 1)
         let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }

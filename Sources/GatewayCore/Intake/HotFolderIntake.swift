@@ -228,10 +228,13 @@ package final class HotFolderIntake: Service, Sendable {
         guard (info.st_mode & S_IFMT) == S_IFREG else { return reject(.notARegularFile) }
         let fileName: String
         do { fileName = try FileNameRule.validate(name) } catch { return reject(error) }
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO a share user swapped in after the lstat above must not block the
+        // intake in open(); the type is checked again on what was opened (issue 16).
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return reject(.unreadableFile(String(cString: strerror(errno)))) }
         defer { close(fd) }
         guard fstat(fd, &info) == 0 else { return .deferred(.storeUnavailable) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return reject(.notARegularFile) }
         if Self.isOpenForWriting(fd) { return deferred(displayName, .fileStillBeingWritten) }
 
         let intakeKey = "hot_folder:\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec):\(fileName)"
