@@ -236,4 +236,31 @@ final class SoftHSMTests: XCTestCase {
         XCTAssertTrue(pdfsig.out.contains("Signature Validation: Signature is Valid."), "\(pdfsig.out) \(pdfsig.err)")
         XCTAssertTrue(pdfsig.out.contains("Nguyễn Văn An"), pdfsig.out)
     }
+
+    /// `gatewayd sign --signer pkcs11:…` (issue 18): the same command as for a PIV token, the key
+    /// named by its URI, the module by the URI's `module-path`, the PIN from a file; pdfsig judges.
+    /// A PIN in the URI is refused before anything is opened.
+    func testGatewaydSignsWithAKeyNamedByItsPKCS11URI() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/pdfsig"), "needs poppler-utils")
+        let gatewayd = repositoryRoot.appendingPathComponent(".build/debug/gatewayd").path
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: gatewayd), "needs .build/debug/gatewayd")
+        let input = "\(directory!)/to-trinh.pdf", output = "\(directory!)/to-trinh-signed.pdf", pinFile = "\(directory!)/pin"
+        try Data(SamplePDF.bytes("To trinh")).write(to: URL(fileURLWithPath: input))
+        try (TestSecrets.value("pin.softhsm-user") + "\n").write(toFile: pinFile, atomically: true, encoding: .utf8)
+        let uri = "pkcs11:token=Nguyen%20Van%20An;id=%01?module-path=\(Self.module)"
+        let signed = runProgram(gatewayd, ["sign", input, "--signer", uri, "--pin-file", pinFile, "--out", output])
+        XCTAssertEqual(signed.status, 0, signed.out + signed.err)
+        let pdfsig = runProgram("/usr/bin/pdfsig", [output])
+        XCTAssertTrue(pdfsig.out.contains("Signature Validation: Signature is Valid."), "\(pdfsig.out) \(pdfsig.err)")
+        XCTAssertTrue(pdfsig.out.contains("Nguyễn Văn An"), pdfsig.out)
+
+        let withPIN = runProgram(gatewayd, ["sign", input, "--signer", "pkcs11:token=Nguyen%20Van%20An;id=%01?pin-value=\(TestSecrets.value("pin.malformed-1"))&module-path=\(Self.module)",
+                                            "--out", "\(directory!)/never.pdf"])
+        XCTAssertNotEqual(withPIN.status, 0)
+        XCTAssertTrue(withPIN.err.contains("never taken from a URI"), withPIN.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory!)/never.pdf"))
+        let noModule = runProgram(gatewayd, ["sign", input, "--signer", "pkcs11:token=Nguyen%20Van%20An;id=%01", "--out", "\(directory!)/never.pdf"])
+        XCTAssertNotEqual(noModule.status, 0)
+        XCTAssertTrue(noModule.err.contains("--module"), noModule.err)
+    }
 }

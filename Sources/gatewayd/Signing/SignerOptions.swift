@@ -10,28 +10,33 @@ import TokenDriver
 import X509
 
 struct SignerOptions: ParsableArguments {
-    @Option(help: "token:9a|9c|9d|9e (the PIV token's slot) or key:KEY.pem (a key file: development, tests, the demo).") var signer: String?
+    @Option(help: "token:9a|9c|9d|9e (the PIV token's slot), pkcs11:URI (RFC 7512, e.g. pkcs11:token=…;id=%01, a key on a PKCS#11 token; the module by --module or the URI's ?module-path=), or key:KEY.pem (a key file: development, tests, the demo).") var signer: String?
     @Option(help: "Certificate chain (PEM): for key:, the key's certificate first, then its issuers; for token:, its issuers only (the token holds its own).")
     var cert: String?
     @Option(help: "Reader name, for token: (default: the first reader with a PIV token).") var reader: String?
-    @Option(name: .customLong("pin-file"), help: "For token:, a file whose first line is the PIN (scripts, tests; default: asked on the terminal).") var pinFile: String?
+    @Option(name: .customLong("pin-file"), help: "For token: and pkcs11:, a file whose first line is the PIN (scripts, tests; default: asked on the terminal).") var pinFile: String?
+    @Option(help: "For pkcs11:, the PKCS#11 module (e.g. /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so), unless the URI names it.") var module: String?
 
     enum Spec: Equatable {
         case token(PIV.Slot)
         case key(String)
+        case pkcs11(PKCS11URI)
     }
 
     /// `token:SLOT` or `key:PATH`. A bare path (what `edxml pack --signer` took before) is refused
     /// rather than guessed: it would read as a key file where `gatewayd sign` wants a prefix.
     static func parse(_ text: String) throws -> Spec {
         if text.hasPrefix("key:"), text.count > 4 { return .key(String(text.dropFirst(4))) }
+        if text.hasPrefix("pkcs11:") {
+            do { return .pkcs11(try PKCS11URI(text)) } catch { throw CLI.fail("--signer: \(error.description)") }
+        }
         if text.hasPrefix("token:") {
             guard let slot = PIV.Slot(rawValue: text.dropFirst(6).lowercased()) else {
                 throw CLI.fail("--signer \(text): slot phải là 9a, 9c, 9d hoặc 9e / the slot must be 9a, 9c, 9d or 9e")
             }
             return .token(slot)
         }
-        throw CLI.fail("--signer \(text): hãy viết key:\(text) cho tệp khóa, hoặc token:9c cho token / write key:\(text) for a key file, or token:9c for the token")
+        throw CLI.fail("--signer \(text): hãy viết key:\(text) cho tệp khóa, token:9c cho token PIV, hoặc pkcs11:… / write key:\(text) for a key file, token:9c for a PIV token, or pkcs11:…")
     }
 
     /// The signer, or nil when no --signer is given (an unsigned package).
@@ -45,6 +50,20 @@ struct SignerOptions: ParsableArguments {
             guard let cert else { throw CLI.fail("--cert: cần chứng thư của khóa / the key's certificate chain is needed") }
             do { return try SoftwareKeySigner(keyFile: keyFile, chainFile: cert) } catch let error as SignerError {
                 throw CLI.fail(error.description)
+            }
+        case .pkcs11(let uri):
+            guard let path = module ?? uri.modulePath else {
+                throw CLI.fail("--signer pkcs11:…: cần --module (thư viện PKCS#11 của token) / --module is needed (the token's PKCS#11 library)")
+            }
+            let chain = try cert.map(Self.readChain) ?? []
+            let pinFile = pinFile
+            do {
+                let loaded = try PKCS11Module.load(path: path)
+                return try PKCS11Signer(module: loaded, uri: uri, intermediates: chain) { () throws -> PIN in
+                    do { return try PIN(try Token.Sign.readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw CLI.fail(error.description) }
+                }
+            } catch {
+                throw Self.failure(error)
             }
         case .token(let slot):
             let chain = try cert.map(Self.readChain) ?? []
@@ -75,6 +94,7 @@ struct SignerOptions: ParsableArguments {
         case let failure as PIVToken.Failure: CLI.fail(failure.description)
         case let error as PCSCError: CLI.fail(error.description)
         case let error as SignerError: CLI.fail(error.description)
+        case let error as PKCS11Error: CLI.fail(error.description)
         default: error
         }
     }
