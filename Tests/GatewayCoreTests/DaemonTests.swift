@@ -244,6 +244,30 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o660)
     }
 
+    /// Issue 16: `socket_group` works — the socket is that group's (0660) and its directory lets
+    /// the group through (0710) and no more — and a group the box lacks stops the start, said.
+    func testSocketGroupReachesTheSocketAndAMissingGroupStopsTheStart() async throws {
+        guard let nogroup = getgrnam("nogroup")?.pointee.gr_gid else { throw XCTSkip("no group \"nogroup\" here") }
+        let grouped = try RunningDaemon(config: "[intake]\ndisk_reserve = 0\n[api]\nsocket_group = \"nogroup\"\n")
+        defer { grouped.stop() }
+        try await grouped.waitUntilReady()
+        var socket = stat(), directory = stat()
+        XCTAssertEqual(stat(grouped.socket, &socket), 0)
+        XCTAssertEqual(stat((grouped.socket as NSString).deletingLastPathComponent, &directory), 0)
+        XCTAssertEqual(socket.st_gid, nogroup)
+        XCTAssertEqual(socket.st_mode & 0o777, 0o660)
+        XCTAssertEqual(directory.st_gid, nogroup)
+        XCTAssertEqual(directory.st_mode & 0o777, 0o710, "the group passes through to the socket, lists nothing")
+
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("gw-nogroup-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: missing, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: missing) }
+        try "[api]\nsocket_group = \"khong-co-nhom-nay\"\n[console]\nenabled = false\n".write(toFile: missing + "/gatewayd.toml", atomically: true, encoding: .utf8)
+        let refused = runProgram(RunningDaemon.binary, ["serve", "--config", missing + "/gatewayd.toml", "--data-dir", missing + "/data"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.err.contains("\"khong-co-nhom-nay\" is not a group on this box"), refused.err)
+    }
+
     func testSecondDaemonOnTheSameDataDirectoryIsRefused() throws {
         let second = runProgram(RunningDaemon.binary, ["serve", "--data-dir", daemon.dataDirectory])
         XCTAssertNotEqual(second.status, 0)

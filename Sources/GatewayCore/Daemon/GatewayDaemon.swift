@@ -80,10 +80,10 @@ package enum GatewayDaemon {
                            signedClaims: signedClaims, logger: logger)
 
         let socketPath = configuration.socketPath
-        try POSIXFile.makeDirectory((socketPath as NSString).deletingLastPathComponent, mode: 0o770)
+        let socketGroup = try socketGroupID(configuration.api.socketGroup)
+        try prepareSocketDirectory((socketPath as NSString).deletingLastPathComponent, group: socketGroup)
         // We hold the data directory's lock, so a socket file left here is from a dead daemon.
         unlink(socketPath)
-        let socketGroup = configuration.api.socketGroup
         // Bounded (issue 16): idle and half-sent requests are closed, and past the cap new
         // connections wait in the backlog instead of taking descriptors from the store and doors.
         let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()],
@@ -96,7 +96,10 @@ package enum GatewayDaemon {
                                  availableConnectionsDelegate: .maximum(connections, logger: logger)),
             onServerRunning: { _ in
                 chmod(socketPath, 0o660)
-                if let socketGroup, let group = getgrnam(socketGroup) { chown(socketPath, getuid(), group.pointee.gr_gid) }
+                if let socketGroup, chown(socketPath, getuid(), socketGroup) != 0 {
+                    logger.critical("the local API's socket could not be given its group: \(String(cString: strerror(errno)))",
+                                    metadata: ["socket": "\(socketPath)", "gid": "\(socketGroup)"])
+                }
                 logger.notice("local API listening", metadata: ["socket": "\(socketPath)"])
                 reconciler.doorsOpened()
             },
@@ -133,6 +136,28 @@ package enum GatewayDaemon {
 }
 
 extension GatewayDaemon {
+    /// `[api] socket_group` as a group id; a group the box does not have stops the start with the
+    /// reason, rather than leaving the commune's software without the socket it was promised.
+    static func socketGroupID(_ name: String?) throws -> gid_t? {
+        guard let name else { return nil }
+        guard let group = getgrnam(name) else {
+            throw ConfigurationErrors(path: "[api] socket_group", issues: [ConfigurationIssue(
+                key: "api.socket_group", line: nil, message: "\"\(name)\" is not a group on this box", hint: "groupadd \(name), or leave socket_group out")])
+        }
+        return group.pointee.gr_gid
+    }
+
+    /// The socket's directory: its owner's, and with `socket_group` that group's to pass through
+    /// (mode 0710) and nothing more: its members reach the socket but cannot list or replace what
+    /// is there. Set at every start, so a directory made by an older version is brought in line.
+    static func prepareSocketDirectory(_ path: String, group: gid_t?) throws {
+        try POSIXFile.makeDirectory(path, mode: 0o710)
+        if let group, chown(path, getuid(), group) != 0 {
+            throw SystemCallError(call: "chown", path: path, errno: errno)
+        }
+        guard chmod(path, 0o710) == 0 else { throw SystemCallError(call: "chmod", path: path, errno: errno) }
+    }
+
     /// The signing stage with its settings read (what cannot be read is logged: the box still
     /// takes documents in), and, when the commune's agency code is known, the queueing of sealed
     /// documents under the organization's token.
