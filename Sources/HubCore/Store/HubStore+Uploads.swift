@@ -1,0 +1,86 @@
+import DocumentModel
+import DurableFiles
+import Foundation
+import GRDB
+import Logging
+
+/// The tus uploads in the hub's store (split from HubStore.swift by purpose): created, appended
+/// to, finished into a package, expired.
+extension HubStore {
+    package func createUpload(owner: String, length: Int64, metadata: [String: String], at date: Date) async throws -> String {
+        let id = UUID().uuidString.lowercased()
+        let file = try AppendingFile(path: layout.upload(id), create: true)
+        try file.finish()
+        try POSIXFile.fsyncDirectory(layout.uploads)
+        let metadataText = String(decoding: try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]), as: UTF8.self)
+        try await database.write { db in
+            try db.execute(sql: "INSERT INTO uploads (id, owner, length, metadata, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, owner, length, metadataText, HubTime.storage(date)])
+        }
+        return id
+    }
+
+    /// The upload, if it exists and belongs to `owner` (another box's upload is "not found").
+    package func upload(id: String, owner: String) async throws -> Upload {
+        guard let upload = try await database.read({ db in
+            try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE id = ? AND owner = ?", arguments: [id, owner]).map { row -> Upload in
+                var refusal: HubError?
+                if let code: String = row["refusal_code"] {
+                    refusal = HubError(HubError.Code(rawValue: code) ?? .internal, row["refusal_vi"] ?? "", row["refusal_en"] ?? "")
+                }
+                return Upload(id: row["id"], owner: row["owner"], length: row["length"], packageID: row["package_id"], refusal: refusal)
+            }
+        }) else { throw HubError.notFound("tải lên \(id) / upload \(id)") }
+        return upload
+    }
+
+    /// When an unfinished upload last received bytes: its part file's modification time (each
+    /// PATCH appends), so no database write per PATCH is needed to know it.
+    package func lastActivity(ofUpload id: String) -> Date? {
+        var info = stat()
+        guard stat(layout.upload(id), &info) == 0 else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec) + TimeInterval(info.st_mtim.tv_nsec) / 1e9)
+    }
+
+    /// The tus expiration extension: unfinished uploads silent since before `cutoff` are deleted,
+    /// bytes and row; finished ones (their receipt or refusal already fetched, or fetchable again by
+    /// submitting anew — the package itself is kept) lose their row after the same time. A box that
+    /// comes back later finds its upload gone (404) and starts again; nothing it was acknowledged
+    /// for is touched.
+    package func expireUploads(before cutoff: Date) async throws -> (uploads: Int, bytes: Int64) {
+        let rows = try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, created_at, package_id IS NULL AND refusal_code IS NULL AS open FROM uploads").map {
+                (id: $0["id"] as String, createdAt: $0["created_at"] as String, open: $0["open"] as Bool)
+            }
+        }
+        let cutoffText = HubTime.storage(cutoff)
+        var expired: [String] = [], bytes: Int64 = 0
+        for row in rows {
+            if row.open {
+                // No part file: an upload created and never written, judged by its creation time.
+                let last = lastActivity(ofUpload: row.id)
+                guard last.map({ $0 < cutoff }) ?? (row.createdAt < cutoffText) else { continue }
+                bytes += POSIXFile.size(layout.upload(row.id)) ?? 0
+            } else {
+                guard row.createdAt < cutoffText else { continue }
+            }
+            expired.append(row.id)
+        }
+        guard !expired.isEmpty else { return (0, 0) }
+        let doomed = expired
+        // Row first, then the file: a crash in between leaves a file without a row, which nothing
+        // reads (and the next pass does not see); never a row whose bytes were deleted under it.
+        try await database.write { db in
+            for id in doomed { try db.execute(sql: "DELETE FROM uploads WHERE id = ?", arguments: [id]) }
+        }
+        for id in expired { POSIXFile.unlinkIfPresent(layout.upload(id)) }
+        return (expired.count, bytes)
+    }
+
+    package func finishUpload(id: String, packageID: Int64?, refusal: HubError?) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE uploads SET package_id = ?, refusal_code = ?, refusal_vi = ?, refusal_en = ? WHERE id = ?",
+                           arguments: [packageID, refusal?.code.rawValue, refusal?.vi, refusal?.en, id])
+        }
+    }
+}
