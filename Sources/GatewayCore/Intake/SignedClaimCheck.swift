@@ -76,11 +76,10 @@ package struct SignedClaimCheck: Sendable {
                 "hộp chưa cài gốc tin cậy ([trust] anchors) nên không kiểm tra được chữ ký — báo kỹ thuật viên",
                 "no trust anchors are configured ([trust] anchors), so the signatures cannot be checked: tell the technician")
         }
-        let names = Set(attachments.map(\.name))
         let signatureFiles = Dictionary(attachments.map { ($0.name, $0.path) }, uniquingKeysWith: { first, _ in first })
         var notes: [String] = []
 
-        let main = try await judged(document, detached: signatureFiles[document.name + ".p7s"], notes: &notes)
+        let main = try judged(document, await signatures(of: document, detached: signatureFiles[document.name + ".p7s"]), notes: &notes)
         let roles = main.compactMap(role)
         let sealed = roles.contains(.organization)
         if !sealed && !roles.contains(.leader) {
@@ -90,22 +89,17 @@ package struct SignedClaimCheck: Sendable {
                 "the document carries neither this commune's organization signature (\(identity)) nor a configured leader's ([[signing.leaders]]); signed by: \(who)")
         }
         for attachment in attachments where !attachment.name.lowercased().hasSuffix(".p7s") {
-            let detached = names.contains(attachment.name + ".p7s") ? signatureFiles[attachment.name + ".p7s"] : nil
-            do {
-                _ = try await judged(attachment, detached: detached, notes: &notes)
-            } catch let error where error.code == .signedClaimRefused && !sealed {
-                // Waiting for the seal: the seal session signs the attachments (AttachmentSigning);
-                // an unsigned one is expected, a broken signature is not.
-                if await signatures(of: attachment, detached: detached).isEmpty { continue }
-                throw error
-            }
+            let found = await signatures(of: attachment, detached: signatureFiles[attachment.name + ".p7s"])
+            // Waiting for the seal: the seal session signs the attachments (AttachmentSigning);
+            // an unsigned one is expected, a broken signature is not.
+            if found.isEmpty && !sealed { continue }
+            _ = try judged(attachment, found, notes: &notes)
         }
         return Outcome(sealed: sealed, signers: main.compactMap { $0.signer.map(IncomingVerifier.displayName) }, notes: notes)
     }
 
     /// The signatures of one file, each valid — or the refusal naming the first that is not.
-    func judged(_ file: File, detached: String?, notes: inout [String]) async throws(IntakeError) -> [SignatureVerification] {
-        let signatures = await signatures(of: file, detached: detached)
+    func judged(_ file: File, _ signatures: [SignatureVerification], notes: inout [String]) throws(IntakeError) -> [SignatureVerification] {
         guard !signatures.isEmpty else {
             throw IntakeError.signedClaimRefused("tệp \"\(file.name)\" chưa được ký số", "the file \"\(file.name)\" is not digitally signed")
         }
