@@ -94,7 +94,9 @@ package enum BootConfigurationLoader {
     /// elsewhere does not cost the technician the key on another line.
     package static func salvage(_ text: String) -> (keys: [SSHPublicKey], hostname: String?) {
         if let table = try? TOMLTable(string: text) {
-            let keys = table["ssh"]?.table?["keys"]?.array?.compactMap { $0.string.flatMap { try? SSHPublicKey($0) } } ?? []
+            let value = table["ssh"]?.table?["keys"]
+            let texts = value?.array?.compactMap(\.string) ?? value?.string.map { [$0] } ?? []
+            let keys = texts.compactMap { try? SSHPublicKey($0) }
             let hostname = table["box"]?.table?["hostname"]?.string.flatMap(HostName.label)
             return (keys, hostname)
         }
