@@ -48,10 +48,12 @@ package struct BootStatus {
         self.lines = lines
     }
 
-    /// What the file is written as: BOM, CRLF.
-    package var fileBytes: [UInt8] { [0xEF, 0xBB, 0xBF] + Array((lines.joined(separator: "\r\n") + "\r\n").utf8) }
+    /// What the file is written as: BOM, CRLF (also where a message held a line break of its own).
+    package var fileBytes: [UInt8] {
+        [0xEF, 0xBB, 0xBF] + Array(text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0 + "\r\n" }.joined().utf8)
+    }
     /// What the serial console gets.
-    package var text: String { lines.joined(separator: "\n") + "\n" }
+    package var text: String { lines.joined(separator: "\n").replacingOccurrences(of: "\r\n", with: "\n") + "\n" }
 
     static func describe(_ boot: BootConfiguration) -> [String] {
         var lines: [String] = []

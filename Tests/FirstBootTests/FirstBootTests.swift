@@ -118,6 +118,7 @@ final class FirstBootTests: XCTestCase {
         XCTAssertEqual(Array(bytes.prefix(3)), [0xEF, 0xBB, 0xBF], "UTF-8 with BOM for Notepad")
         XCTAssertFalse(text.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "CRLF only")
         XCTAssertTrue(text.contains("ĐÃ ÁP DỤNG gateway.toml / RESULT: gateway.toml APPLIED"), text)
+        XCTAssertTrue(text.contains("Cơ quan / agency: 000.00.20.H13 — UBND xã Hòa Tiến\r\n"), "diacritics survive: \(text)")
         XCTAssertTrue(text.contains("https://hoa-tien.local:8443/") && text.contains("https://192.168.1.20:8443/"), text)
         let fingerprints = try BoxCA.fingerprints(ofPEMFile: root + "/var/lib/gatewayd/console/ca.pem")
         XCTAssertTrue(text.contains("CA SHA-256: \(fingerprints.sha256)"), text)

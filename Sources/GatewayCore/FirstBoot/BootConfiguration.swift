@@ -1,6 +1,7 @@
 // gateway.toml (issue 19, docs/configuration.md): the one file a technician edits on the box's
 // FAT partition — the daemon's own sections plus the box's network, clock, SSH keys, name and
 // one-time secrets — read with the daemon's own loader and rules, never a second parser.
+import DurableFiles
 import Foundation
 import TOMLKit
 
@@ -116,7 +117,14 @@ package struct BootFileText: Sendable {
     package var text: String
     package var bom: [UInt8]
 
+    /// A technician's file is a few kilobytes; anything near this is not one.
+    static let limit: Int64 = 1 << 20
+
     package static func read(_ path: String) throws(ConfigurationErrors) -> BootFileText {
+        if let size = POSIXFile.size(path), size > limit {
+            throw ConfigurationErrors(path: path, issues: [ConfigurationIssue(
+                message: "tệp quá lớn (\(size) byte) / the file is too large (\(size) bytes)", hint: "gateway.toml is a few kilobytes of text")])
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationErrors(path: path, issues: [ConfigurationIssue(
                 message: "không đọc được tệp / cannot read the file", hint: "put gateway.toml on the GATEWAY partition (the one Windows shows)")])
