@@ -44,6 +44,9 @@ package struct BootStatus {
             lines.append("  Chứng thư gốc / CA SHA-256: \(fingerprints.sha256)")
             lines.append("  (Windows Thumbprint, SHA-1: \(fingerprints.sha1))")
             lines.append("  So vân tay này trên mỗi máy trước khi cài chứng thư / compare this fingerprint on each PC before installing the CA")
+        } else if let problem = report.caProblem, report.inForce.daemon.console.enabled {
+            lines.append("  Chứng thư gốc / CA: chưa tạo được lúc này, gatewayd tạo khi khởi động; xem vân tay bằng `gatewayd status`")
+            lines.append("    not made now, gatewayd makes it when it starts; `gatewayd status` shows its fingerprint (\(problem))")
         }
         self.lines = lines
     }

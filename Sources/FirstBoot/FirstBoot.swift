@@ -33,6 +33,9 @@ package struct BootReport: Sendable {
     package var secretsBlanked: [String] = []
     package var consoleAddresses: [String] = []
     package var caFingerprints: (sha256: String, sha1: String)?
+    /// Why the console's CA could not be made now (the daemon makes it when it starts: not an
+    /// error of the configuration).
+    package var caProblem: String?
 
     /// 0 applied, 1 the last good one kept (or applying failed), 2 the fallback.
     package var exitCode: Int32 {
@@ -129,7 +132,7 @@ package struct FirstBoot {
             try writer.adopt(BoxCA(layout: daemon.layout).directory)
             report.caFingerprints = try BoxCA.fingerprints(ofPEMFile: ca.caCertificatePath)
         } catch {
-            report.problems.append("chứng thư của trang quản lý / the console's certificate: \(error)")
+            report.caProblem = "\(error)"
         }
         let port = TCPAddress(daemon.console.listen)?.port ?? 8443
         let name = report.inForce.hostname ?? (isLiveSystem ? Self.currentHostname()

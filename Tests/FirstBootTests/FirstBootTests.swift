@@ -220,6 +220,17 @@ final class FirstBootTests: XCTestCase {
         XCTAssertNotNil(read("/etc/gatewayd/gateway.toml.last-good"))
     }
 
+    func testACAThatCannotBeMadeNowIsLeftToTheDaemon() throws {
+        // The data partition not writable yet (here: not even a directory).
+        try FileManager.default.createDirectory(atPath: root + "/var/lib", withIntermediateDirectories: true)
+        try "".write(toFile: root + "/var/lib/gatewayd", atomically: false, encoding: .utf8)
+        try writeBootFile("[box]\nhostname = \"hoa-tien\"\n")
+        let report = boot()
+        XCTAssertEqual(report.exitCode, 0, "\(report.problems)")
+        XCTAssertNotNil(report.caProblem)
+        XCTAssertTrue(try status().text.contains("gatewayd makes it when it starts"))
+    }
+
     func testAMissingFileOnAFreshBoxFallsBack() throws {
         let report = boot()
         XCTAssertEqual(report.exitCode, 2)
