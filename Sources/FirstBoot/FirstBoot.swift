@@ -71,7 +71,7 @@ package struct FirstBoot {
             report.inForce = boot
             writer = ManagedFileWriter(root: root, dataDirectory: boot.daemon.dataDirectory)
             do {
-                report.written = try writer.apply(BootFiles.files(for: boot))
+                try writer.apply(BootFiles.files(for: boot), changed: &report.written)
                 // The copy kept is the file as it will be once its secrets are blanked.
                 let lastGood = ManagedFile(path: BootFiles.lastGood, contents: Array(boot.blankedText.utf8), mode: 0o600, owner: .root)
                 if try writer.place(lastGood, at: writer.rooted(lastGood.path)) { report.written.append(lastGood.path) }
@@ -118,7 +118,7 @@ package struct FirstBoot {
             report.inForce = BootFiles.fallback(keys: salvaged.keys, hostname: salvaged.hostname)
         }
         writer = ManagedFileWriter(root: root, dataDirectory: report.inForce.daemon.dataDirectory)
-        do { report.written = try writer.apply(BootFiles.files(for: report.inForce)) } catch { report.problems.append("\(error)") }
+        do { try writer.apply(BootFiles.files(for: report.inForce), changed: &report.written) } catch { report.problems.append("\(error)") }
     }
 
     /// The console's CA made now if it is not yet (so trang-thai.txt has its fingerprint from the

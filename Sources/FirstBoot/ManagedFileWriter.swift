@@ -18,9 +18,10 @@ struct ManagedFileWriter {
     /// A path on the box as it is under `root`.
     func rooted(_ path: String) -> String { root == "/" ? path : (root.hasSuffix("/") ? String(root.dropLast()) : root) + path }
 
-    /// Applies `files` in order; returns the box paths that changed.
-    func apply(_ files: [ManagedFile]) throws -> [String] {
-        try files.compactMap { file in try place(file, at: rooted(file.path)) ? file.path : nil }
+    /// Applies `files` in order, adding to `changed` the box paths written, removed or fixed
+    /// (those before a failure too: the report must not say "no change" when some were made).
+    func apply(_ files: [ManagedFile], changed: inout [String]) throws {
+        for file in files where try place(file, at: rooted(file.path)) { changed.append(file.path) }
     }
 
     /// Writes, removes or fixes the mode of one file at `fullPath` when it differs; true when it did.

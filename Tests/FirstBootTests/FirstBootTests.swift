@@ -231,6 +231,19 @@ final class FirstBootTests: XCTestCase {
         XCTAssertTrue(try status().text.contains("gatewayd makes it when it starts"))
     }
 
+    func testASecretThatCannotBeHandedOverIsNotBlanked() throws {
+        try FileManager.default.createDirectory(atPath: root + "/var/lib", withIntermediateDirectories: true)
+        try "".write(toFile: root + "/var/lib/gatewayd", atomically: false, encoding: .utf8)
+        try writeBootFile("[box]\nhostname = \"hoa-tien\"\n[enrolment]\ntoken = \"T-1\"\n")
+        let report = boot()
+        XCTAssertEqual(report.exitCode, 1)
+        XCTAssertFalse(report.problems.isEmpty)
+        XCTAssertTrue(report.written.contains("/etc/hostname"), "what was written is said: \(report.written)")
+        XCTAssertTrue(try String(contentsOfFile: bootFile, encoding: .utf8).contains("T-1"), "kept until it is handed over")
+        XCTAssertNil(read("/etc/gatewayd/gateway.toml.last-good"))
+        XCTAssertTrue(try status().text.contains("NOT FULLY APPLIED"))
+    }
+
     func testAMissingFileOnAFreshBoxFallsBack() throws {
         let report = boot()
         XCTAssertEqual(report.exitCode, 2)
