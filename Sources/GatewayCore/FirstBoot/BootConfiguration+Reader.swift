@@ -69,7 +69,8 @@ extension ConfigurationLoader.Reader {
         }
         guard let address else {
             if dhcp == false {
-                issue("network.address", "dhcp = false cần địa chỉ tĩnh / dhcp = false needs a fixed address", hint: "e.g. address = \"192.168.1.20/24\"")
+                // Said at `dhcp`: the line that is there (the address is what is missing).
+                issue("network.dhcp", "dhcp = false cần địa chỉ tĩnh (address) / dhcp = false needs a fixed address", hint: "e.g. address = \"192.168.1.20/24\"")
             } else if gateway != nil {
                 issue("network.gateway", "cổng mạng chỉ dùng với địa chỉ tĩnh / a gateway goes with a fixed address", hint: "add address = \"192.168.1.20/24\" and dhcp = false")
             }
