@@ -162,6 +162,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `gatewayd firstboot` (issue 19): gateway.toml from the FAT partition applied to the box.
+        .target(name: "FirstBoot", dependencies: ["GatewayCore", "Console", "DurableFiles"]),
+        .testTarget(name: "FirstBootTests", dependencies: ["FirstBoot", "GatewayCore", "Console", "DurableFiles", "TestSupport"]),
         // The token commands alone, for technicians: starts in milliseconds, without the daemon.
         .executableTarget(
             name: "gateway-token",
@@ -173,6 +176,7 @@ let package = Package(
                 "GatewayCore",
                 "SafeLogging",
                 "Console",
+                "FirstBoot",
                 "DocumentModel",
                 "TokenDriver",
                 "TokenCommandLine",

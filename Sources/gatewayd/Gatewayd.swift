@@ -16,7 +16,7 @@ struct Gatewayd: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, Submit.self, Queue.self, Show.self, Inbox.self, Directory.self, Status.self, Store.self, Config.self,
-            Token.self, Sign.self, SignQueue.self, Return.self, Withdraw.self, Replace.self, Register.self, Verify.self, EdXMLCommand.self, User.self, APIKey.self,
+            Token.self, FirstBootCommand.self, Sign.self, SignQueue.self, Return.self, Withdraw.self, Replace.self, Register.self, Verify.self, EdXMLCommand.self, User.self, APIKey.self,
         ])
 
     /// ArgumentParser answers `gatewayd no-such-command --help` with the top-level help and

@@ -49,24 +49,32 @@ package enum ConfigurationLoader {
     }
 
     package static func parse(_ text: String, path: String = "<config>") throws -> GatewayConfiguration {
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationErrors(path: path, issues: [ConfigurationIssue(
-                line: error.source.begin.line, message: "not valid TOML: \(error.description)",
-                hint: "strings need double quotes, e.g. name = \"UBND xã Hòa Tiến\"")])
-        }
+        let table = try self.table(text, path: path)
         var reader = Reader(table: table, locator: KeyLocator(text: text))
         let configuration = reader.read()
         if !reader.issues.isEmpty { throw ConfigurationErrors(path: path, issues: reader.issues) }
         return configuration
     }
 
+    /// The TOML itself, or the line where it stops being TOML.
+    static func table(_ text: String, path: String) throws(ConfigurationErrors) -> TOMLTable {
+        do {
+            return try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationErrors(path: path, issues: [ConfigurationIssue(
+                line: error.source.begin.line, message: "not valid TOML: \(error.description)",
+                hint: "strings need double quotes, e.g. name = \"UBND xã Hòa Tiến\"")])
+        } catch {
+            throw ConfigurationErrors(path: path, issues: [ConfigurationIssue(message: "not valid TOML: \(error)", hint: nil)])
+        }
+    }
+
     /// Walks the table, collecting every issue rather than stopping at the first.
     struct Reader {
         let table: TOMLTable
         let locator: KeyLocator
+        /// Keys a file of another kind adds to `sections` (gateway.toml's `[network]`, …).
+        var extraKeys: [String: Set<String>] = [:]
         var issues: [ConfigurationIssue] = []
 
         static let sections: [String: Set<String>] = [
@@ -309,7 +317,7 @@ package enum ConfigurationLoader {
 
         /// `label` names the table in the issue when it is not `section` itself (`signing.leaders[2]`).
         mutating func checkKeys(_ table: TOMLTable, section: String, label: String? = nil) {
-            let known = Self.sections[section] ?? []
+            let known = (Self.sections[section] ?? []).union(extraKeys[section] ?? [])
             for key in table.keys.sorted() where !known.contains(key) {
                 let full = join(label ?? section, key)
                 let suggestion = known.min { editDistance($0, key) < editDistance($1, key) }
