@@ -73,7 +73,7 @@ package enum ConfigurationLoader {
             "": ["data_dir", "agency", "intake", "api", "console", "upstream", "inbox", "signing", "trust", "log"],
             "agency": ["code", "name", "tax_code", "budget_code"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
-            "api": ["socket", "socket_group", "tcp", "max_connections", "idle_timeout"],
+            "api": ["socket", "socket_group", "tcp", "metrics_listen", "max_connections", "idle_timeout"],
             "console": ["enabled", "listen"],
             "log": ["level"],
             "trust": ["anchors", "check_revocation", "recheck_interval"],
@@ -175,6 +175,11 @@ package enum ConfigurationLoader {
                         }
                     } else {
                         issue("api.tcp", "\"\(tcp)\" is not HOST:PORT", hint: "e.g. tcp = \"127.0.0.1:8750\"; leave it out to serve on the Unix socket only")
+                    }
+                }
+                if let metrics = string(api, "api", "metrics_listen") {
+                    if TCPAddress(metrics) != nil { configuration.api.metricsAddress = metrics } else {
+                        issue("api.metrics_listen", "\"\(metrics)\" is not HOST:PORT", hint: "e.g. metrics_listen = \"0.0.0.0:9750\" for the province's Prometheus")
                     }
                 }
             }

@@ -86,6 +86,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var socketGroup: String?
         /// Optional TCP listener, `HOST:PORT` (e.g. `127.0.0.1:8750`). Off by default.
         package var tcpAddress: String?
+        /// Optional TCP listener, `HOST:PORT`, serving `GET /metrics` and nothing else, for the
+        /// province's monitoring: counts and states, no document and no write, so any address.
+        package var metricsAddress: String?
         /// Connections served at once per listener; more wait in the kernel's backlog, so a flood
         /// of idle connections cannot take the file descriptors the store and the doors need.
         package var maximumConnections = 256

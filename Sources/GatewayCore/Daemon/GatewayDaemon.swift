@@ -104,13 +104,16 @@ package enum GatewayDaemon {
                 reconciler.doorsOpened()
             },
             logger: logger))
-        if let tcp = configuration.api.tcpAddress.flatMap(TCPAddress.init) {
+        // The loopback API, and the read-only metrics listener: each with the same bounds.
+        for (address, router, what) in [(configuration.api.tcpAddress, api.router(), "local API"),
+                                         (configuration.api.metricsAddress, api.metricsRouter(), "metrics")] {
+            guard let tcp = address.flatMap(TCPAddress.init) else { continue }
             services.append(Application(
-                router: api.router(),
+                router: router,
                 server: http1,
                 configuration: .init(address: .hostname(tcp.host, port: tcp.port), serverName: "gatewayd",
                                      availableConnectionsDelegate: .maximum(connections, logger: logger)),
-                onServerRunning: { _ in logger.notice("local API listening", metadata: ["tcp": "\(tcp.host):\(tcp.port)"]) },
+                onServerRunning: { _ in logger.notice("\(what) listening", metadata: ["tcp": "\(tcp.host):\(tcp.port)"]) },
                 logger: logger))
         }
         services.append(contentsOf: try doors(store, relay, stage))
