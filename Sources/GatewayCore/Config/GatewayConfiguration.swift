@@ -142,6 +142,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
     /// `[inbox] folder`: where incoming documents are shown to clerks, one folder each (the
     /// counterpart of the hot folder); `nil` means `<data-dir>/inbox`.
     package var inboxFolder: String?
+    /// `[share] group`: the Samba users' group, given to the shared folders the daemon makes
+    /// (`SharedFolders`); nil leaves them the daemon's group.
+    package var shareGroup: String?
     package var logLevel: String = "info"
 
     package init() {}
