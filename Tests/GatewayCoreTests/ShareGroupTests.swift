@@ -6,7 +6,7 @@ import XCTest
 /// daemon's (which reaches the store) and the socket's. Folders the daemon makes — the hot
 /// folder, its `rejected/`, the inbox folder — are that group's with mode 2770, so what a Samba
 /// user creates inside keeps the group; a link planted at `rejected/` lends its target nothing;
-/// a group the box lacks stops the start, said.
+/// a group the box lacks stops the start, said (and `config check` warns).
 final class ShareGroupTests: XCTestCase {
     func daemon(share: String, in directory: String) throws -> RunningDaemon {
         try RunningDaemon(config: """
@@ -74,6 +74,9 @@ final class ShareGroupTests: XCTestCase {
         let refused = runProgram(RunningDaemon.binary, ["serve", "--config", directory + "/gatewayd.toml", "--data-dir", directory + "/data"])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.err.contains("\"khong-co-nhom-nay\" is not a group on this box") && refused.err.contains("[share] group"), refused.err)
+        // `config check` (the unit's ExecStartPre) says so beforehand.
+        let check = runProgram(RunningDaemon.binary, ["config", "check", directory + "/gatewayd.toml"])
+        XCTAssertTrue(check.out.contains("WARNING: share.group \"khong-co-nhom-nay\" is not a group on this box"), check.out + check.err)
     }
 
     func temporaryDirectory() throws -> String {
