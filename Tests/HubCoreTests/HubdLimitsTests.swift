@@ -71,6 +71,7 @@ final class HubdLimitsTests: XCTestCase, HubClientTesting {
         let log = (try? String(contentsOfFile: hub.log, encoding: .utf8)) ?? ""
         let lines = log.components(separatedBy: "uploads refused: a box holds too many unfinished uploads").count - 1
         XCTAssertTrue((1...2).contains(lines), "\(lines) refusal lines:\n\(log)")
+        XCTAssertFalse(log.contains("request failed"), "a refusal logged once per request:\n\(log)")
     }
 
     /// A real TLS client (openssl s_client, with a box's certificate) sends half a request head
