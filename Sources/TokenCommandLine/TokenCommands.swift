@@ -208,8 +208,10 @@ package struct Token: AsyncParsableCommand {
         package static let configuration = CommandConfiguration(
             commandName: "udev-rules",
             abstract: "In luật udev cho các token đã biết / print the udev rules for the known token models.",
-            discussion: "The committed udev/70-commune-gateway-tokens.rules is this output for the group gatewayd; see udev/README.md.")
-        @Option(help: "The group the daemon runs in.") var group = "gatewayd"
+            discussion: "The committed udev/70-commune-gateway-tokens.rules is this output for the group gatewayd-tokens; see udev/README.md.")
+        /// A group of the tokens' own, not the daemon's `gatewayd` (issue 16): whoever may read
+        /// the store need not reach the tokens. The unit gives the daemon it as a supplementary group.
+        @Option(help: "The group given the tokens' USB nodes (the daemon is a member).") var group = "gatewayd-tokens"
 
         package func run() async throws {
             // The name goes between quotes in the rules: only what a Unix group name may hold.

@@ -60,10 +60,11 @@ final class RelayEndToEndTests: XCTestCase {
     /// own port, or a fault proxy's).
     /// `hubNames`: the hub certificate's subjectAltName; `boxCode`: the CN of the box's certificate
     /// (the box's configured code stays 000.00.20.H13); `boxTrustsOtherCA`: the box's `ca_file` is
-    /// a CA that did not issue the hub's certificate.
+    /// a CA that did not issue the hub's certificate; `caRotation`: the file holds that other CA
+    /// first and the hub's CA second (the old and the new CA while the hub's CA is rotated).
     func startHubAndBox(maximumDocumentSize: String = "100 MB", throughProxy proxyArguments: [String]? = nil,
                         hubNames: String = "DNS:localhost,IP:127.0.0.1", boxCode: String = "000.00.20.H13",
-                        boxTrustsOtherCA: Bool = false, hubCertificateDays: Int = 10) async throws -> RunningDaemon {
+                        boxTrustsOtherCA: Bool = false, caRotation: Bool = false, hubCertificateDays: Int = 10) async throws -> RunningDaemon {
         let d = directory
         pki = try TestPKI(directory: d, name: "ca", subject: "/CN=Relay test CA/O=Sở TT&TT (thử nghiệm)")
         let server = try pki.issue("hub", subject: "/CN=localhost/O=UBND tỉnh Quảng Trị", key: .p256, extensions: """
@@ -132,6 +133,16 @@ final class RelayEndToEndTests: XCTestCase {
             try await waitUntil(seconds: 60) { [upstreamPort] in isListening(onLoopbackPort: upstreamPort) }
         }
 
+        var caFile = pki.root
+        if boxTrustsOtherCA || caRotation {
+            let other = try TestPKI(directory: d, name: "other-ca").root
+            caFile = other
+            if caRotation {
+                caFile = d + "/rotating-ca.pem"
+                try (try String(contentsOfFile: other, encoding: .utf8) + String(contentsOfFile: pki.root, encoding: .utf8))
+                    .write(toFile: caFile, atomically: true, encoding: .utf8)
+            }
+        }
         let seal = try issueSeal(code: "000.00.20.H13", name: "UBND xã Hòa Tiến")
         let box = try RunningDaemon(config: """
             [agency]
@@ -148,7 +159,7 @@ final class RelayEndToEndTests: XCTestCase {
 
             [upstream]
             url = "https://localhost:\(upstreamPort)"
-            ca_file = "\(boxTrustsOtherCA ? try TestPKI(directory: d, name: "other-ca").root : pki.root)"
+            ca_file = "\(caFile)"
             certificate = "\(boxCertificate.chain)"
             key = "\(boxCertificate.key)"
             long_poll = "5s"

@@ -103,6 +103,36 @@ final class HubStoreTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: layout.upload(active)))
     }
 
+    /// A box's quota of unfinished uploads (issue 16) counts only its own open ones: full, it is
+    /// refused (and no part file is left); another box is not; once its silent uploads expire it
+    /// may upload again.
+    func testTheUploadQuotaCountsABoxsOpenUploadsAndFreesWhenTheyExpire() async throws {
+        let store = try open()
+        let quota = HubStore.UploadTotals(uploads: 2, bytes: 1000)
+        let old = Date().addingTimeInterval(-8 * 86400)
+        // Silent for eight days: created then, and their (empty) part files untouched since.
+        var times = [timespec(tv_sec: Int(old.timeIntervalSince1970), tv_nsec: 0), timespec(tv_sec: Int(old.timeIntervalSince1970), tv_nsec: 0)]
+        for _ in 0..<2 {
+            let id = try await store.createUpload(owner: "000.00.20.H13", length: 400, metadata: [:], at: old, quota: quota)
+            XCTAssertEqual(utimensat(AT_FDCWD, store.layout.upload(id), &times, 0), 0)
+        }
+        let partFiles = { (try? FileManager.default.contentsOfDirectory(atPath: store.layout.uploads).count) ?? -1 }
+        let before = partFiles()
+        do {
+            _ = try await store.createUpload(owner: "000.00.20.H13", length: 1, metadata: [:], at: Date(), quota: quota)
+            XCTFail("a third upload is past the quota")
+        } catch let reached as HubStore.UploadQuotaReached {
+            XCTAssertEqual(reached.held, HubStore.UploadTotals(uploads: 2, bytes: 800))
+        }
+        XCTAssertEqual(partFiles(), before, "a refused upload leaves no part file")
+        _ = try await store.createUpload(owner: "000.00.20.H14", length: 1000, metadata: [:], at: Date(), quota: quota)
+
+        _ = try await store.expireUploads(before: Date().addingTimeInterval(-7 * 86400))
+        let held = try await store.openUploads(owner: "000.00.20.H13")
+        XCTAssertEqual(held, HubStore.UploadTotals(uploads: 0, bytes: 0))
+        _ = try await store.createUpload(owner: "000.00.20.H13", length: 1000, metadata: [:], at: Date(), quota: quota)
+    }
+
     func testASecondCommitUnderTheSameKeyReturnsTheFirstAndLeavesNoFile() async throws {
         let store = try open()
         let first = try await store.commit(temporaryPath: temporaryPackage(store, "một"), summary: summary, sha256: "aa", size: 4,

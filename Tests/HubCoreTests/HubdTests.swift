@@ -30,8 +30,9 @@ final class RunningHub: @unchecked Sendable {
     var handoff: String { directory + "/handoff" }
     var log: String { directory + "/hubd.log" }
 
-    /// `extraConfiguration`: TOML appended to the test configuration (e.g. a `[proxy]` table).
-    init(extraConfiguration: String = "") throws {
+    /// `extraConfiguration`: TOML appended to the test configuration (e.g. a `[proxy]` table);
+    /// `limits`: the `[limits]` table's lines.
+    init(extraConfiguration: String = "", limits: String = "idle_timeout_seconds = 5") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hubd-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         clients = try TestPKI(directory: directory, name: "clients-ca", subject: "/CN=Clients CA/O=Sở TT&TT (thử nghiệm)")
@@ -62,7 +63,7 @@ final class RunningHub: @unchecked Sendable {
             [office]
             codes = ["\(Self.hubCode)"]
             [limits]
-            idle_timeout_seconds = 5
+            \(limits)
             [[agency]]
             code = "\(Self.hubCode)"
             name = "UBND tỉnh Quảng Trị"
@@ -188,11 +189,11 @@ extension HubClientTesting {
     var files: String { hub.directory }
 
     /// The real hubd, ready, or a skip naming what it needs.
-    func startHub(extraConfiguration: String = "") async throws -> RunningHub {
+    func startHub(extraConfiguration: String = "", limits: String = "idle_timeout_seconds = 5") async throws -> RunningHub {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningHub.binary), "needs .build/debug/hubd: run `swift build --product hubd` first")
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl (apt-get install curl)")
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl")
-        let hub = try RunningHub(extraConfiguration: extraConfiguration)
+        let hub = try RunningHub(extraConfiguration: extraConfiguration, limits: limits)
         try await hub.waitUntilReady()
         return hub
     }

@@ -132,6 +132,16 @@ final class UnitHubRulesTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("limits.max_wait"), "\($0)")
         }
         XCTAssertThrowsError(try HubConfiguration.parse(text.replacingOccurrences(of: "listen = \"127.0.0.1:9443\"", with: "listen = \"9443\"")))
+        // Issue 16's limits: per-box upload quotas (never below the package limit) and the header timeout.
+        XCTAssertEqual(config.maxOpenUploadsPerBox, 32)
+        XCTAssertEqual(config.maxOpenUploadBytesPerBox, 4 << 30)
+        XCTAssertEqual(config.headerTimeoutSeconds, 10)
+        let limited = try HubConfiguration.parse(text + "\n[limits]\nmax_open_uploads_per_box = 3\nmax_open_upload_bytes_per_box = 2147483648\nheader_timeout_seconds = 2\n")
+        XCTAssertEqual([limited.maxOpenUploadsPerBox, Int(limited.maxOpenUploadBytesPerBox), limited.headerTimeoutSeconds], [3, 2 << 30, 2])
+        XCTAssertThrowsError(try HubConfiguration.parse(text + "\n[limits]\nmax_open_upload_bytes_per_box = 1000\n")) {
+            XCTAssertTrue("\($0)".contains("max_open_upload_bytes_per_box"), "\($0)")
+        }
+        XCTAssertThrowsError(try HubConfiguration.parse(text + "\n[limits]\nheader_timeout_seconds = 0\n"))
         XCTAssertThrowsError(try HubConfiguration.parse("[hub]\ncode = \"x\"\n")) { XCTAssertTrue("\($0)".contains("hub.name")) }
         // Front proxies (docs/hubd.md, "Behind nginx"): none by default; a proxy's CN may not also
         // be a commune or the office.

@@ -33,10 +33,10 @@ final class TokenModelTests: XCTestCase {
     /// `gatewayd token udev-rules > udev/70-commune-gateway-tokens.rules`).
     func testCommittedUdevRulesMatchTheTable() throws {
         let committed = try String(contentsOf: repositoryRoot.appendingPathComponent("udev/70-commune-gateway-tokens.rules"), encoding: .utf8)
-        XCTAssertEqual(committed, TokenModel.udevRules(group: "gatewayd"), "udev rules out of date: regenerate them (udev/README.md)")
+        XCTAssertEqual(committed, TokenModel.udevRules(group: "gatewayd-tokens"), "udev rules out of date: regenerate them (udev/README.md)")
         let rules = committed.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
         XCTAssertEqual(rules.count, TokenModel.table.count + 1, "one rule per model, plus the CCID-class rule")
-        for rule in rules { XCTAssertTrue(rule.hasSuffix("MODE=\"0660\", GROUP=\"gatewayd\", TAG+=\"systemd\""), String(rule)) }
+        for rule in rules { XCTAssertTrue(rule.hasSuffix("MODE=\"0660\", GROUP=\"gatewayd-tokens\", TAG+=\"systemd\""), String(rule)) }
     }
 
     /// libusb on this machine: the enumeration works (a container may show no device at all), and

@@ -78,14 +78,15 @@ package enum ConfigurationLoader {
         var issues: [ConfigurationIssue] = []
 
         static let sections: [String: Set<String>] = [
-            "": ["data_dir", "agency", "intake", "api", "console", "upstream", "inbox", "signing", "trust", "log"],
+            "": ["data_dir", "agency", "intake", "api", "console", "upstream", "inbox", "share", "signing", "trust", "log"],
             "agency": ["code", "name", "tax_code", "budget_code"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
-            "api": ["socket", "socket_group", "tcp", "max_connections", "idle_timeout"],
+            "api": ["socket", "socket_group", "tcp", "metrics_listen", "max_connections", "idle_timeout"],
             "console": ["enabled", "listen"],
             "log": ["level"],
             "trust": ["anchors", "check_revocation", "recheck_interval"],
             "inbox": ["folder"],
+            "share": ["group"],
             "upstream": ["url", "ca_file", "certificate", "key", "hub_key_sha256", "connect_timeout", "idle_timeout",
                          "long_poll", "parallel_uploads", "retry_base", "retry_cap", "max_queue_age"],
             "signing": ["signatures", "numbering", "clock", "require_revocation", "session_timeout", "seal_image", "seal_width_mm",
@@ -102,6 +103,7 @@ package enum ConfigurationLoader {
                     issue("data_dir", "must be an absolute path, found \"\(value)\"", hint: "e.g. data_dir = \"/var/lib/gatewayd\"")
                 }
             }
+            if let share = section("share") { configuration.shareGroup = string(share, "share", "group") }
             if let inbox = section("inbox"), let path = string(inbox, "inbox", "folder") {
                 if path.hasPrefix("/") { configuration.inboxFolder = path } else {
                     issue("inbox.folder", "must be an absolute path, found \"\(path)\"", hint: "e.g. folder = \"/srv/vanban/den\"")
@@ -183,6 +185,11 @@ package enum ConfigurationLoader {
                         }
                     } else {
                         issue("api.tcp", "\"\(tcp)\" is not HOST:PORT", hint: "e.g. tcp = \"127.0.0.1:8750\"; leave it out to serve on the Unix socket only")
+                    }
+                }
+                if let metrics = string(api, "api", "metrics_listen") {
+                    if TCPAddress(metrics) != nil { configuration.api.metricsAddress = metrics } else {
+                        issue("api.metrics_listen", "\"\(metrics)\" is not HOST:PORT", hint: "e.g. metrics_listen = \"0.0.0.0:9750\" for the province's Prometheus")
                     }
                 }
             }

@@ -86,6 +86,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var socketGroup: String?
         /// Optional TCP listener, `HOST:PORT` (e.g. `127.0.0.1:8750`). Off by default.
         package var tcpAddress: String?
+        /// Optional TCP listener, `HOST:PORT`, serving `GET /metrics` and nothing else, for the
+        /// province's monitoring: counts and states, no document and no write, so any address.
+        package var metricsAddress: String?
         /// Connections served at once per listener; more wait in the kernel's backlog, so a flood
         /// of idle connections cannot take the file descriptors the store and the doors need.
         package var maximumConnections = 256
@@ -139,6 +142,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
     /// `[inbox] folder`: where incoming documents are shown to clerks, one folder each (the
     /// counterpart of the hot folder); `nil` means `<data-dir>/inbox`.
     package var inboxFolder: String?
+    /// `[share] group`: the Samba users' group, given to the shared folders the daemon makes
+    /// (`SharedFolders`); nil leaves them the daemon's group.
+    package var shareGroup: String?
     package var logLevel: String = "info"
 
     package init() {}

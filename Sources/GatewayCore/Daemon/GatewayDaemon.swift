@@ -52,6 +52,11 @@ package enum GatewayDaemon {
                                     defaultSignatures: configuration.signing.defaultSignatures)
         // One check of "signed" claims for both doors, against [trust], the leaders and [agency].
         let signedClaims = SignedClaimCheck(configuration: configuration)
+        if let shareGroup = try groupID(configuration.shareGroup, key: "share.group") {
+            try SharedFolders.prepare(hotFolder: configuration.intake.hotFolderEnabled ? configuration.hotFolderPath : nil,
+                                      inboxFolder: configuration.upstream.isConfigured ? configuration.resolvedInboxFolder : nil,
+                                      group: shareGroup, logger: logger)
+        }
         var services: [any Service] = []
         var hotFolder: HotFolderIntake?
         if configuration.intake.hotFolderEnabled {
@@ -80,7 +85,7 @@ package enum GatewayDaemon {
                            signedClaims: signedClaims, logger: logger)
 
         let socketPath = configuration.socketPath
-        let socketGroup = try socketGroupID(configuration.api.socketGroup)
+        let socketGroup = try groupID(configuration.api.socketGroup, key: "api.socket_group")
         try prepareSocketDirectory((socketPath as NSString).deletingLastPathComponent, group: socketGroup)
         // We hold the data directory's lock, so a socket file left here is from a dead daemon.
         unlink(socketPath)
@@ -104,13 +109,16 @@ package enum GatewayDaemon {
                 reconciler.doorsOpened()
             },
             logger: logger))
-        if let tcp = configuration.api.tcpAddress.flatMap(TCPAddress.init) {
+        // The loopback API, and the read-only metrics listener: each with the same bounds.
+        for (address, router, what) in [(configuration.api.tcpAddress, api.router(), "local API"),
+                                         (configuration.api.metricsAddress, api.metricsRouter(), "metrics")] {
+            guard let tcp = address.flatMap(TCPAddress.init) else { continue }
             services.append(Application(
-                router: api.router(),
+                router: router,
                 server: http1,
                 configuration: .init(address: .hostname(tcp.host, port: tcp.port), serverName: "gatewayd",
                                      availableConnectionsDelegate: .maximum(connections, logger: logger)),
-                onServerRunning: { _ in logger.notice("local API listening", metadata: ["tcp": "\(tcp.host):\(tcp.port)"]) },
+                onServerRunning: { _ in logger.notice("\(what) listening", metadata: ["tcp": "\(tcp.host):\(tcp.port)"]) },
                 logger: logger))
         }
         services.append(contentsOf: try doors(store, relay, stage))
@@ -136,13 +144,15 @@ package enum GatewayDaemon {
 }
 
 extension GatewayDaemon {
-    /// `[api] socket_group` as a group id; a group the box does not have stops the start with the
-    /// reason, rather than leaving the commune's software without the socket it was promised.
-    static func socketGroupID(_ name: String?) throws -> gid_t? {
+    /// A configured group (`[api] socket_group`, `[share] group`) as its id; a group the box
+    /// does not have stops the start with the reason, rather than leaving the commune's software
+    /// or its clerks without what they were promised.
+    static func groupID(_ name: String?, key: String) throws -> gid_t? {
         guard let name else { return nil }
         guard let group = getgrnam(name) else {
-            throw ConfigurationErrors(path: "[api] socket_group", issues: [ConfigurationIssue(
-                key: "api.socket_group", line: nil, message: "\"\(name)\" is not a group on this box", hint: "groupadd \(name), or leave socket_group out")])
+            let parts = key.split(separator: ".")
+            throw ConfigurationErrors(path: "[\(parts[0])] \(parts[parts.count - 1])", issues: [ConfigurationIssue(
+                key: key, line: nil, message: "\"\(name)\" is not a group on this box", hint: "groupadd \(name), or leave \(parts[parts.count - 1]) out")])
         }
         return group.pointee.gr_gid
     }

@@ -42,6 +42,15 @@ package struct LocalAPI: Sendable {
         self.logger = logger
     }
 
+    /// `[api] metrics_listen`'s routes: `GET /metrics` alone (anything else is 404), so the
+    /// listener may face the province's monitoring without opening the API to it.
+    package func metricsRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(APIErrorMiddleware(logger: logger))
+        router.get("/metrics") { _, _ in try await metrics() }
+        return router
+    }
+
     /// The routes with their error handling (middleware first: Hummingbird applies a middleware
     /// only to routes added after it).
     package func router() -> Router<BasicRequestContext> {

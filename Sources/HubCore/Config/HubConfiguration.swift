@@ -57,6 +57,15 @@ package struct HubConfiguration: Sendable, Equatable {
     package var handshakeTimeoutSeconds = 10
     package var maxPendingHandshakesPerAddress = 16
     package var maxPendingHandshakes = 512
+    /// A connection whose TLS handshake finished but whose first request head has not arrived
+    /// this long after is closed (issue 16: a client dribbling a request head would otherwise
+    /// hold its connection as long as each byte comes within the idle timeout).
+    package var headerTimeoutSeconds = 10
+    /// What one box may hold at the hub in unfinished tus uploads: how many, and the sum of their
+    /// declared lengths (issue 16: one box must not fill the hub's disk with uploads it never
+    /// finishes). Past either a new upload is refused with 429; other boxes are not affected.
+    package var maxOpenUploadsPerBox = 32
+    package var maxOpenUploadBytesPerBox: Int64 = 4 << 30
 
     package init() {}
 
@@ -92,7 +101,8 @@ extension HubConfiguration {
             "office": ["codes"],
             "proxy": ["codes"],
             "limits": ["max_package_bytes", "max_wait_seconds", "idle_timeout_seconds", "upload_expiry_hours",
-                       "handshake_timeout_seconds", "max_pending_handshakes_per_address", "max_pending_handshakes"],
+                       "handshake_timeout_seconds", "max_pending_handshakes_per_address", "max_pending_handshakes",
+                       "max_open_uploads_per_box", "max_open_upload_bytes_per_box", "header_timeout_seconds"],
         ]
         for key in table.keys where sections[key] == nil && key != "agency" {
             problems.append("khóa lạ / unknown key \"\(key)\"")
@@ -152,6 +162,9 @@ extension HubConfiguration {
         if let v = int(limits, "limits", "handshake_timeout_seconds") { config.handshakeTimeoutSeconds = v }
         if let v = int(limits, "limits", "max_pending_handshakes_per_address") { config.maxPendingHandshakesPerAddress = v }
         if let v = int(limits, "limits", "max_pending_handshakes") { config.maxPendingHandshakes = v }
+        if let v = int(limits, "limits", "max_open_uploads_per_box") { config.maxOpenUploadsPerBox = v }
+        if let v = int(limits, "limits", "max_open_upload_bytes_per_box") { config.maxOpenUploadBytesPerBox = Int64(v) }
+        if let v = int(limits, "limits", "header_timeout_seconds") { config.headerTimeoutSeconds = v }
 
         if let agencies = table["agency"] {
             if let array = agencies.array {
@@ -179,6 +192,12 @@ extension HubConfiguration {
         if !(1...4096).contains(config.maxPendingHandshakesPerAddress) { problems.append("limits.max_pending_handshakes_per_address: 1–4096") }
         if !(1...65536).contains(config.maxPendingHandshakes) { problems.append("limits.max_pending_handshakes: 1–65536") }
         if config.maxPackageBytes < 1 { problems.append("limits.max_package_bytes phải dương / must be positive") }
+        if !(1...100_000).contains(config.maxOpenUploadsPerBox) { problems.append("limits.max_open_uploads_per_box: 1–100000") }
+        // Below the package limit, a box could never upload its largest allowed package.
+        if config.maxOpenUploadBytesPerBox < config.maxPackageBytes {
+            problems.append("limits.max_open_upload_bytes_per_box phải ≥ max_package_bytes / must be at least max_package_bytes")
+        }
+        if !(1...120).contains(config.headerTimeoutSeconds) { problems.append("limits.header_timeout_seconds: 1–120") }
         let codes = config.agencies.map(\.code)
         if Set(codes).count != codes.count { problems.append("agency: mã trùng / duplicate code") }
         // A proxy only relays: were its CN also a commune or the office, every request it

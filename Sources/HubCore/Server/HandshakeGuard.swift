@@ -17,39 +17,29 @@ final class PendingHandshakes: Sendable {
     let perAddress: Int
     let total: Int
     let timeout: TimeAmount
-    let logger: Logger
+    let refusals: RefusalLog
     private let state = NIOLockedValueBox(State())
 
     struct State {
         var byAddress: [String: Int] = [:]
         var count = 0
-        var refusedSinceLog = 0
-        var lastLog: NIODeadline = .distantPast
     }
 
     init(perAddress: Int, total: Int, timeout: TimeAmount, logger: Logger) {
-        (self.perAddress, self.total, self.timeout, self.logger) = (perAddress, total, timeout, logger)
+        (self.perAddress, self.total, self.timeout) = (perAddress, total, timeout)
+        refusals = RefusalLog("connections refused before their TLS handshake: too many unfinished handshakes", logger: logger)
     }
 
     /// Counts one more unfinished handshake from `address`, or says no.
     func enter(_ address: String) -> Bool {
-        let (admitted, report) = state.withLockedValue { state -> (Bool, Int?) in
-            if state.count < total, state.byAddress[address, default: 0] < perAddress {
-                state.count += 1
-                state.byAddress[address, default: 0] += 1
-                return (true, nil)
-            }
-            state.refusedSinceLog += 1
-            // One line per ten seconds at most: a flood must not become a flood of log lines.
-            let now = NIODeadline.now()
-            guard now - state.lastLog >= .seconds(10) else { return (false, nil) }
-            defer { (state.refusedSinceLog, state.lastLog) = (0, now) }
-            return (false, state.refusedSinceLog)
+        let admitted = state.withLockedValue { state -> Bool in
+            guard state.count < total, state.byAddress[address, default: 0] < perAddress else { return false }
+            state.count += 1
+            state.byAddress[address, default: 0] += 1
+            return true
         }
-        if let report {
-            logger.warning("connections refused before their TLS handshake: too many unfinished handshakes", metadata: [
-                "refused": "\(report)", "last_peer": "\(address)", "per_address": "\(perAddress)", "total": "\(total)",
-            ])
+        if !admitted {
+            refusals.refused(["last_peer": "\(address)", "per_address": "\(perAddress)", "total": "\(total)"])
         }
         return admitted
     }

@@ -15,12 +15,15 @@ package struct HubServer: Sendable {
     let activeUploads = ActiveUploads()
     let bodiesInFlight = BodiesInFlight()
     let logger: Logger
+    /// Uploads refused by a box's quota, logged on one line per ten seconds at most.
+    let quotaRefusals: RefusalLog
     let forwarded: ForwardedIdentity
     static let officeQueue = "office"
 
     package init(configuration: HubConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        quotaRefusals = RefusalLog("uploads refused: a box holds too many unfinished uploads", logger: logger)
         store = try HubStore(dataDirectory: configuration.dataDirectory, handoffDirectory: configuration.resolvedHandoffDirectory,
                              agencies: configuration.agencies, logger: logger)
         receipts = try ReceiptSigner(keyFile: configuration.receiptKey ?? configuration.key,
@@ -52,9 +55,12 @@ package struct HubServer: Sendable {
         // Unfinished TLS handshakes bounded per address and in all, and timed out (HandshakeGuard).
         let pending = PendingHandshakes(perAddress: configuration.maxPendingHandshakesPerAddress, total: configuration.maxPendingHandshakes,
                                         timeout: .seconds(Int64(configuration.handshakeTimeoutSeconds)), logger: logger)
+        // Then the first request head, within the header timeout (HeaderTimeout).
+        let headerTimeout = configuration.headerTimeoutSeconds
         return Application(
             router: router(),
-            server: try .tls(.http1(configuration: .init(additionalChannelHandlers: [pending.handler(), TLSRefusalLogger(logger: logger)],
+            server: try .tls(.http1(configuration: .init(additionalChannelHandlers: [pending.handler(), TLSRefusalLogger(logger: logger),
+                                                                                     HeaderTimeout(timeout: .seconds(Int64(headerTimeout)))],
                                                          idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
                              tlsConfiguration: Self.tlsConfiguration(configuration)),
             configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "hubd"),

@@ -42,7 +42,11 @@ struct HubErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HubError {
-            if error.code.retry { logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"]) }
+            // `busy` is a client's to retry later, logged where it arises if at all (a quota refusal
+            // on one line per ten seconds): a line per refusal would let a looping box flood the log.
+            if error.code.retry, error.code != .busy {
+                logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            }
             var response = error.response
             // tus core: every answer on the upload routes says which version the server speaks.
             if request.uri.path.hasPrefix("/v1/uploads") { response.headers[HubServer.tusResumable] = Tus.version }

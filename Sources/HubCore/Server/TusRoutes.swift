@@ -41,6 +41,21 @@ extension HubServer {
         }
     }
 
+    var uploadQuota: HubStore.UploadTotals {
+        .init(uploads: configuration.maxOpenUploadsPerBox, bytes: configuration.maxOpenUploadBytesPerBox)
+    }
+
+    /// 429 with what the box holds and what it may (retried later: finishing or expiring its
+    /// uploads frees room), logged on one line per ten seconds at most.
+    func quotaRefusal(owner: String, held: HubStore.UploadTotals) -> HubError {
+        let quota = uploadQuota
+        quotaRefusals.refused(["by": "\(owner)", "uploads": "\(held.uploads)", "bytes": "\(held.bytes)",
+                               "max_uploads": "\(quota.uploads)", "max_bytes": "\(quota.bytes)"])
+        return HubError(.busy,
+                        "Hộp này đã giữ quá nhiều tải lên chưa xong tại hub (\(held.uploads) tải lên, \(held.bytes) byte; tối đa \(quota.uploads) và \(quota.bytes) byte): hãy hoàn tất chúng hoặc chờ chúng hết hạn",
+                        "This box holds too many unfinished uploads at the hub (\(held.uploads) uploads, \(held.bytes) bytes; at most \(quota.uploads) and \(quota.bytes) bytes): finish them or let them expire")
+    }
+
     /// When an unfinished upload silent since `lastActivity` will be deleted (tus expiration).
     func expiry(after lastActivity: Date) -> String {
         Tus.httpDate(lastActivity.addingTimeInterval(TimeInterval(configuration.uploadExpiryHours) * 3600))
@@ -51,7 +66,12 @@ extension HubServer {
         let length = try Tus.parseNonNegative(request.headers[Self.uploadLength], name: RelayWire.Header.uploadLength)
         guard length <= configuration.maxPackageBytes else { throw tooLarge() }
         let metadata = try Tus.parseMetadata(request.headers[Self.uploadMetadata])
-        let id = try await store.createUpload(owner: owner, length: length, metadata: metadata, at: Date())
+        let id: String
+        do {
+            id = try await store.createUpload(owner: owner, length: length, metadata: metadata, at: Date(), quota: uploadQuota)
+        } catch let reached as HubStore.UploadQuotaReached {
+            throw quotaRefusal(owner: owner, held: reached.held)
+        }
         logger.info("upload created", metadata: ["upload.id": "\(id)", "by": "\(owner)", "length": "\(length)", "key": "\(metadata["key"] ?? "")"])
         return Response(status: .created, headers: [.location: "/v1/uploads/\(id)", Self.tusResumable: Tus.version,
                                                      Self.uploadExpires: expiry(after: Date())])

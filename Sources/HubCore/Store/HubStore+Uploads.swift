@@ -7,17 +7,59 @@ import Logging
 /// The tus uploads in the hub's store (split from HubStore.swift by purpose): created, appended
 /// to, finished into a package, expired.
 extension HubStore {
-    package func createUpload(owner: String, length: Int64, metadata: [String: String], at date: Date) async throws -> String {
+    /// A box's unfinished uploads: how many, and the sum of their declared lengths
+    /// (`Upload-Length`, what they may still grow to). As a quota, what one box may hold (issue
+    /// 16: one box, by mistake or malice, must not fill the hub's disk with uploads it never
+    /// finishes, for a week each).
+    package struct UploadTotals: Sendable, Equatable {
+        package var uploads: Int
+        package var bytes: Int64
+
+        package init(uploads: Int, bytes: Int64) { (self.uploads, self.bytes) = (uploads, bytes) }
+    }
+
+    /// A new upload would take its box past its quota; what the box holds now.
+    package struct UploadQuotaReached: Error {
+        package let held: UploadTotals
+    }
+
+    /// Throws `UploadQuotaReached` when `quota` is given and the owner's unfinished uploads plus
+    /// this one would exceed it (checked in the transaction that inserts the row, so concurrent
+    /// creations cannot both slip under the limit).
+    package func createUpload(owner: String, length: Int64, metadata: [String: String], at date: Date, quota: UploadTotals? = nil) async throws -> String {
         let id = UUID().uuidString.lowercased()
         let file = try AppendingFile(path: layout.upload(id), create: true)
         try file.finish()
         try POSIXFile.fsyncDirectory(layout.uploads)
         let metadataText = String(decoding: try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]), as: UTF8.self)
-        try await database.write { db in
-            try db.execute(sql: "INSERT INTO uploads (id, owner, length, metadata, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, owner, length, metadataText, HubTime.storage(date)])
+        do {
+            try await database.write { db in
+                if let quota {
+                    let held = try Self.openUploads(db, owner: owner)
+                    guard held.uploads < quota.uploads, held.bytes + length <= quota.bytes else { throw UploadQuotaReached(held: held) }
+                }
+                try db.execute(sql: "INSERT INTO uploads (id, owner, length, metadata, created_at) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [id, owner, length, metadataText, HubTime.storage(date)])
+            }
+        } catch {
+            POSIXFile.unlinkIfPresent(layout.upload(id))
+            throw error
         }
         return id
+    }
+
+    /// The owner's unfinished uploads: neither finished into a package nor refused (expired ones
+    /// have no row).
+    package func openUploads(owner: String) async throws -> UploadTotals {
+        try await database.read { db in try Self.openUploads(db, owner: owner) }
+    }
+
+    private static func openUploads(_ db: Database, owner: String) throws -> UploadTotals {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*) AS uploads, COALESCE(SUM(length), 0) AS bytes FROM uploads
+            WHERE owner = ? AND package_id IS NULL AND refusal_code IS NULL
+            """, arguments: [owner])
+        return UploadTotals(uploads: row?["uploads"] ?? 0, bytes: row?["bytes"] ?? 0)
     }
 
     /// The upload, if it exists and belongs to `owner` (another box's upload is "not found").

@@ -169,7 +169,7 @@ extension TokenModel {
     /// read the manufacturer and product strings (pcscd runs as root and needs no rule), and
     /// `TAG+="systemd"`, so systemd makes a `.device` unit of each token that units can be
     /// ordered after or bound to. `udev/70-commune-gateway-tokens.rules` is exactly this for the
-    /// group `gatewayd`.
+    /// group `gatewayd-tokens`.
     ///
     /// `group` is written into the rules as it is, between double quotes: it must be a plain
     /// group name (letters, digits, `_`, `-`, `.`), which the caller checks.

@@ -17,8 +17,10 @@ struct Config: AsyncParsableCommand {
                 print("  data_dir = \(configuration.dataDirectory)")
                 print("  hot folder = \(configuration.intake.hotFolderEnabled ? configuration.hotFolderPath : "off")")
                 print("  socket = \(configuration.socketPath)\(configuration.api.tcpAddress.map { ", tcp = \($0)" } ?? "")")
-                if let group = configuration.api.socketGroup, getgrnam(group) == nil {
-                    print("  WARNING: api.socket_group \"\(group)\" is not a group on this box: gatewayd will not start (groupadd it, or leave it out)")
+                for (key, group) in [("api.socket_group", configuration.api.socketGroup), ("share.group", configuration.shareGroup)] {
+                    if let group, getgrnam(group) == nil {
+                        print("  WARNING: \(key) \"\(group)\" is not a group on this box: gatewayd will not start (groupadd it, or leave it out)")
+                    }
                 }
                 print("  console = \(configuration.console.enabled ? "https://" + configuration.console.listen : "off")")
                 print("  max_document_size = \(ByteCountText.format(configuration.intake.maximumDocumentSize)), disk_reserve = \(ByteCountText.format(configuration.intake.diskReserve))")
