@@ -70,18 +70,21 @@ package final class ConsoleServer: Sendable {
     /// The store, intake and relay behind the document pages (DocumentPages.swift); nil in tests
     /// of the foundation alone.
     let documents: ConsoleDocuments?
+    /// The overview's warnings' facts (OverviewWarnings.swift); nil: no warnings shown.
+    let watch: OverviewWatch?
     let now: @Sendable () -> Date
     let logger: Logger
 
     package init(accounts: AccountStore, rules: AccountRules, setupCode: SetupCode, ca: BoxCA,
                  counts: @escaping @Sendable () throws -> [DocumentState: Int], hub: (@Sendable () -> RelayStatus)? = nil,
                  tokens: (any TokenStatusSource)?, signing: SigningDesk? = nil, documents: ConsoleDocuments? = nil,
-                 sessions: SessionRules = .init(), lockOut: LockOutRules = .init(),
+                 watch: OverviewWatch? = nil, sessions: SessionRules = .init(), lockOut: LockOutRules = .init(),
                  now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         (self.accounts, self.rules, self.setupCode, self.ca, self.counts, self.hub, self.tokens) = (accounts, rules, setupCode, ca, counts, hub, tokens)
         (self.sessions, self.lockOut, self.now, self.logger) = (sessions, lockOut, now, logger)
         self.signing = signing
         self.documents = documents
+        self.watch = watch
     }
 
     package func router() -> Router<ConsoleContext> {
