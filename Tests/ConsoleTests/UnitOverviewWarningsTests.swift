@@ -79,4 +79,13 @@ final class UnitOverviewWarningsTests: XCTestCase {
         let kinds = watch.limits.warnings(later, now: Date() + 10 * 86400).map(\.kind).filter { $0 != .diskLow && $0 != .diskFull }
         XCTAssertEqual(kinds, [.awaitingLeader, .certificateExpired])
     }
+
+    func testTheLimitsComeFromTheConsoleSection() throws {
+        let configuration = try ConfigurationLoader.parse("[console]\nwarn_signature_days = 3\nwarn_seal_days = 2\nwarn_undelivered_hours = 8\n")
+        let limits = WarningLimits(configuration.console)
+        XCTAssertEqual([limits.signatureDays, limits.sealDays, limits.undeliveredHours, limits.certificateDays], [3, 2, 8, 30])
+        XCTAssertEqual(WarningLimits(try ConfigurationLoader.parse("").console), WarningLimits())
+        XCTAssertThrowsError(try ConfigurationLoader.parse("[console]\nwarn_seal_days = 0\n"))
+        XCTAssertThrowsError(try ConfigurationLoader.parse("[console]\nwarn_seal_days = \"1\"\n"))
+    }
 }
