@@ -154,7 +154,10 @@ extension ConsoleServer {
                                  audit: ConsoleAuditEntry(at: now, actor: user.login, action: "login", address: visit.address),
                                  forgetBefore: now.addingTimeInterval(-2 * lockOut.addressWindow))
         logger.notice("console: login", metadata: ["login": "\(user.login)", "address": "\(visit.address)"])
-        var response = Self.redirect("/")
+        // A password an administrator reset is replaced by the owner's own before anything else.
+        let reset = try accounts.passwordWasReset(user.login)
+        mustChangePassword.withLock { if reset { $0.insert(user.login) } else { $0.remove(user.login) } }
+        var response = Self.redirect(reset ? "/password?reset=1" : "/")
         response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.sessionCookie, token)))
         return response
     }
@@ -186,9 +189,10 @@ extension ConsoleServer {
         let rows = try accounts.users().map { user -> HTML in
             let toggle = user.disabled ? action("/users/enable", user.login, .enable) : action("/users/disable", user.login, .disable)
             let unlock = user.failedLogins > 0 ? action("/users/unlock", user.login, .unlock) : ""
+            let reset: HTML = "<a href=\"/users/password?login=\(user.login)\">\(Self.word(visit, "Đặt lại mật khẩu", "Reset the password"))</a>"
             return """
                 <tr><td>\(user.login)</td><td>\(user.displayName)</td><td>\(visit.t(user.role.phrase))</td><td>\(user.identity ?? "")</td>\
-                <td>\(visit.t(user.disabled ? .disabled : .active))</td><td>\(user.failedLogins)</td><td>\(toggle) \(unlock)</td></tr>
+                <td>\(visit.t(user.disabled ? .disabled : .active))</td><td>\(user.failedLogins)</td><td>\(toggle) \(unlock) \(reset)</td></tr>
                 """
         }
         let roles = ConsoleRole.allCases.map { role -> HTML in
@@ -276,7 +280,9 @@ extension ConsoleServer {
     }
 
     func passwordPage(_ visit: Visit) async throws -> Response {
-        passwordForm(visit, problem: nil)
+        guard visit.query["reset"] == "1" else { return passwordForm(visit, problem: nil) }
+        return passwordForm(visit, problem: Self.word(visit, "Quản trị đã đặt lại mật khẩu của bạn: hãy đặt mật khẩu mới của riêng bạn.",
+                                                      "An administrator reset your password: choose a new one of your own."))
     }
 
     func passwordForm(_ visit: Visit, problem: String?, status: HTTPResponse.Status = .ok) -> Response {
@@ -311,6 +317,7 @@ extension ConsoleServer {
         let newHash = try await slow { Passwords.hash(password) }
         try accounts.setPassword(user.login, hash: newHash, audit: ConsoleAuditEntry(at: now, actor: user.login, action: "password", subject: user.login,
                                                                                     address: visit.address))
+        mustChangePassword.withLock { _ = $0.remove(user.login) }
         logger.notice("console: password changed", metadata: ["login": "\(user.login)"])
         var response = Self.redirect("/login?done=password")
         response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.sessionCookie, "", maxAge: 0)))

@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 package struct ConsoleContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
@@ -74,6 +75,9 @@ package final class ConsoleServer: Sendable {
     let watch: OverviewWatch?
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Accounts whose password an administrator reset, seen at their login (`passwordWasReset`):
+    /// until they choose their own, every page leads to /password.
+    let mustChangePassword = Mutex<Set<String>>([])
 
     package init(accounts: AccountStore, rules: AccountRules, setupCode: SetupCode, ca: BoxCA,
                  counts: @escaping @Sendable () throws -> [DocumentState: Int], hub: (@Sendable () -> RelayStatus)? = nil,
@@ -112,6 +116,8 @@ package final class ConsoleServer: Sendable {
         route(router, .get, "/signing/pdf", .session(nil), signingPDF)
         // Outbox, upload, document and inbox pages (OutboxPages, DocumentPages, InboxPages).
         addDocumentRoutes(router)
+        // Quản trị / Administration (AdminPages.swift): password reset, images, directory.
+        addAdminRoutes(router)
         // The commune software's API under /api/v1, by API key (APIRoutes.swift).
         addAPIRoutes(router)
         return router
@@ -194,6 +200,9 @@ package final class ConsoleServer: Sendable {
                 return posted ? refusal(.forbidden, .loginRequired, visit) : Self.redirect("/login")
             }
             if let role, user.role != role { return refusal(.forbidden, .forbidden, visit) }
+            if visit.page.path != "/password", visit.page.path != "/logout", mustChangePassword.withLock({ $0.contains(user.login) }) {
+                return posted ? refusal(.forbidden, .forbidden, visit) : Self.redirect("/password?reset=1")
+            }
             if posted, !Secrets.equal(visit.form["csrf"] ?? "", session.csrf) {
                 try accounts.audit(ConsoleAuditEntry(at: now, actor: user.login, action: "csrf_refused", subject: request.uri.path, address: visit.address))
                 return refusal(.forbidden, .csrfRefused, visit)

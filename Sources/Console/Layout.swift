@@ -26,7 +26,10 @@ enum Layout {
             nav.append("<a href=\"/\">\(context.t(.overview))</a>")
             nav.append("<a href=\"/outbox\">\(context.t(.outbox))</a>")
             nav.append("<a href=\"/inbox\">\(context.t(.inbox))</a>")
-            if user.role == .quanTri { nav.append("<a href=\"/users\">\(context.t(.users))</a>") }
+            if user.role == .quanTri {
+                nav.append("<a href=\"/users\">\(context.t(.users))</a>")
+                nav.append("<a href=\"/admin\">\(context.language == .vi ? "Quản trị" : "Administration")</a>")
+            }
             if let waiting = context.waiting {
                 nav.append("<a href=\"/signing\" class=\"badge\" title=\"\(context.t(.waitingForMe))\">\(context.t(.waitingForMe)): <span id=\"waiting\">\(waiting)</span></a>")
             }
