@@ -58,8 +58,12 @@ extension ConsoleServer {
     func resetPassword(_ visit: Visit) async throws -> Response {
         guard let (admin, _) = visit.page.viewer else { return Self.redirect("/login") }
         let login = visit.form["login"] ?? "", password = visit.form["password"] ?? ""
-        guard try accounts.user(login) != nil else { return refusal(.notFound, .notFound, visit) }
+        guard try accounts.user(login) != nil else {
+            try audit(visit, "password_reset_refused", subject: login, detail: "no such user")
+            return refusal(.notFound, .notFound, visit)
+        }
         if let problem = rules.check(password: password, again: visit.form["password_again"] ?? "") {
+            try audit(visit, "password_reset_refused", subject: login, detail: "\(problem)")
             return try resetPasswordPage(visit, problem: visit.t(problem.phrase), status: .badRequest)
         }
         let hash = try await slow { Passwords.hash(password) }

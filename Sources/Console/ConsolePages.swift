@@ -84,7 +84,9 @@ extension ConsoleServer {
                                     existing: try accounts.users())
         let accepted: (user: ConsoleUser, password: String)
         switch checked {
-        case .failure(let problem): return try setupForm(visit, problem: visit.t(problem.phrase), status: .badRequest)
+        case .failure(let problem):
+            try accounts.audit(ConsoleAuditEntry(at: now, actor: "(setup)", action: "setup_refused", address: visit.address, detail: "\(problem)"))
+            return try setupForm(visit, problem: visit.t(problem.phrase), status: .badRequest)
         case .success(let value): accepted = value
         }
         var user = accepted.user
@@ -225,6 +227,7 @@ extension ConsoleServer {
                                     passwordAgain: visit.form["password_again"] ?? "", existing: try accounts.users())
         switch checked {
         case .failure(let problem):
+            try audit(visit, "user_add_refused", subject: visit.form["login"], detail: "\(problem)")
             return try usersList(visit, problem: visit.t(problem.phrase), status: .badRequest)
         case .success(let accepted):
             var user = accepted.user
@@ -234,6 +237,7 @@ extension ConsoleServer {
                 try accounts.add(user, audit: ConsoleAuditEntry(at: now(), actor: admin.login, action: "user_add", subject: user.login,
                                                                 address: visit.address, detail: user.role.rawValue))
             } catch AccountStore.Failure.exists {
+                try audit(visit, "user_add_refused", subject: user.login, detail: "exists")
                 return try usersList(visit, problem: visit.t(.userExists), status: .badRequest)
             }
             logger.notice("console: user added", metadata: ["login": "\(user.login)", "role": "\(user.role.rawValue)", "by": "\(admin.login)"])
@@ -245,11 +249,15 @@ extension ConsoleServer {
         guard let (admin, _) = visit.page.viewer else { return Self.redirect("/login") }
         let login = visit.form["login"] ?? ""
         // An administrator does not lock themself out (the last one would leave nobody to undo it).
-        if disabled && login == admin.login { return refusal(.badRequest, .forbidden, visit) }
+        if disabled && login == admin.login {
+            try audit(visit, "disable_refused", subject: login, detail: "oneself")
+            return refusal(.badRequest, .forbidden, visit)
+        }
         do {
             try accounts.setDisabled(login, disabled, audit: ConsoleAuditEntry(at: now(), actor: admin.login, action: disabled ? "disable" : "enable",
                                                                                subject: login, address: visit.address))
         } catch AccountStore.Failure.noSuchUser {
+            try audit(visit, disabled ? "disable_refused" : "enable_refused", subject: login, detail: "no such user")
             return refusal(.notFound, .notFound, visit)
         }
         logger.notice("console: user \(disabled ? "disabled" : "enabled")", metadata: ["login": "\(login)", "by": "\(admin.login)"])
@@ -266,6 +274,7 @@ extension ConsoleServer {
         do {
             try accounts.unlock(login, audit: ConsoleAuditEntry(at: now(), actor: admin.login, action: "unlock", subject: login, address: visit.address))
         } catch AccountStore.Failure.noSuchUser {
+            try audit(visit, "unlock_refused", subject: login, detail: "no such user")
             return refusal(.notFound, .notFound, visit)
         }
         return Self.redirect("/users?done=changed")
@@ -303,10 +312,14 @@ extension ConsoleServer {
         let now = now()
         let current = visit.form["current"] ?? "", password = visit.form["password"] ?? ""
         if let problem = rules.check(password: password, again: visit.form["password_again"] ?? "") {
+            try audit(visit, "password_refused", subject: user.login, detail: "\(problem)")
             return passwordForm(visit, problem: visit.t(problem.phrase), status: .badRequest)
         }
         if let refused = try addressRefusal(visit, now: now, login: user.login) { return refusal(.tooManyRequests, refused, visit) }
-        if lockOut.accountRefusedUntil(user, now: now) != nil { return passwordForm(visit, problem: visit.t(.accountDelayed), status: .tooManyRequests) }
+        if lockOut.accountRefusedUntil(user, now: now) != nil {
+            try audit(visit, "password_refused", subject: user.login, detail: "account delay")
+            return passwordForm(visit, problem: visit.t(.accountDelayed), status: .tooManyRequests)
+        }
         let hash = user.passwordHash
         guard try await slow({ Passwords.verify(current, hash: hash) }) else {
             try accounts.recordFailure(login: user.login, address: visit.address,

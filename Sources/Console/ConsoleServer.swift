@@ -183,6 +183,8 @@ package final class ConsoleServer: Sendable {
             // (double submit), which another site can neither read nor set.
             if posted {
                 guard let expected = cookies[Self.formCookie], expected.count >= 32, Secrets.equal(visit.form["csrf"] ?? "", expected) else {
+                    try accounts.audit(ConsoleAuditEntry(at: now(), actor: access == .setup ? "(setup)" : visit.form["login"] ?? "?", action: "csrf_refused",
+                                                         subject: request.uri.path, address: visit.address))
                     return refusal(.forbidden, .csrfRefused, visit)
                 }
                 visit.formToken = expected
@@ -199,7 +201,11 @@ package final class ConsoleServer: Sendable {
                                                                                        address: visit.address))
                 return posted ? refusal(.forbidden, .loginRequired, visit) : Self.redirect("/login")
             }
-            if let role, user.role != role { return refusal(.forbidden, .forbidden, visit) }
+            if let role, user.role != role {
+                try accounts.audit(ConsoleAuditEntry(at: now, actor: user.login, action: "forbidden", subject: request.uri.path, address: visit.address,
+                                                     detail: "role \(user.role.rawValue)"))
+                return refusal(.forbidden, .forbidden, visit)
+            }
             if visit.page.path != "/password", visit.page.path != "/logout", mustChangePassword.withLock({ $0.contains(user.login) }) {
                 return posted ? refusal(.forbidden, .forbidden, visit) : Self.redirect("/password?reset=1")
             }

@@ -227,18 +227,31 @@ extension ConsoleServer {
     /// One PIN for the batch. Its bytes go into the session's `SessionPIN` (which zeroes the
     /// array it is made from); the form is not kept, logged, or shown again.
     func openSigningSession(_ visit: Visit) async throws -> Response {
-        guard let (user, _) = visit.page.viewer, let work = Self.signingWork(user.role) else { return refusal(.forbidden, .forbidden, visit) }
-        guard let signing, let stage = signing.stage else { return try await signingForm(visit, problem: visit.t(.noStage), status: .conflict) }
+        guard let (user, _) = visit.page.viewer, let work = Self.signingWork(user.role) else {
+            try audit(visit, "signing_refused", subject: nil, detail: "role")
+            return refusal(.forbidden, .forbidden, visit)
+        }
+        guard let signing, let stage = signing.stage else {
+            try audit(visit, "signing_refused", subject: nil, detail: "no_stage")
+            return try await signingForm(visit, problem: visit.t(.noStage), status: .conflict)
+        }
         let documents = visit.form.keys.filter { $0.hasPrefix("doc.") }.compactMap { DocumentID(String($0.dropFirst(4))) }.sorted()
-        guard !documents.isEmpty else { return try await signingForm(visit, problem: visit.t(.chooseOne), status: .badRequest) }
+        guard !documents.isEmpty else {
+            try audit(visit, "signing_refused", subject: nil, detail: "no_document")
+            return try await signingForm(visit, problem: visit.t(.chooseOne), status: .badRequest)
+        }
         guard let pinText = visit.form["pin"], !pinText.isEmpty else {
+            try audit(visit, "signing_refused", subject: nil, detail: "no_pin")
             return try await signingForm(visit, problem: visit.t(.pinRequired), status: .badRequest)
         }
         // A lãnh đạo signs with their own token only: the stage compares the certificate with the
         // account's identity before any PIN is used.
         var expected: String?
         if work.signs == .leader {
-            guard let identity = user.identity else { return try await signingForm(visit, problem: visit.t(.noIdentity), status: .forbidden) }
+            guard let identity = user.identity else {
+                try audit(visit, "signing_refused", subject: nil, detail: "no_identity")
+                return try await signingForm(visit, problem: visit.t(.noIdentity), status: .forbidden)
+            }
             expected = identity
         }
         let reader = visit.form["reader"].flatMap { $0.isEmpty ? nil : $0 }
@@ -311,13 +324,20 @@ extension ConsoleServer {
 
     func returnToClerk(_ visit: Visit) async throws -> Response {
         guard let (user, _) = visit.page.viewer, let signing else { return refusal(.forbidden, .forbidden, visit) }
-        guard let id = visit.form["id"].flatMap(DocumentID.init) else { return refusal(.notFound, .notFound, visit) }
+        guard let id = visit.form["id"].flatMap(DocumentID.init) else {
+            try audit(visit, "return_refused", subject: visit.form["id"], detail: "no such document")
+            return refusal(.notFound, .notFound, visit)
+        }
         let note = (visit.form["note"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !note.isEmpty else { return try await signingForm(visit, problem: visit.t(.noteRequired), status: .badRequest) }
+        guard !note.isEmpty else {
+            try audit(visit, "return_refused", subject: id.description, detail: "no note")
+            return try await signingForm(visit, problem: visit.t(.noteRequired), status: .badRequest)
+        }
         let cause = "trả lại cho văn thư / returned to the clerk bởi / by \(user.login) — \(note)"
         do {
             _ = try signing.store.act(on: id, to: .returned, cause: cause, at: now())
         } catch let error as SigningStoreError {
+            try audit(visit, "return_refused", subject: id.description, detail: error.description)
             return try await signingForm(visit, problem: error.description, status: .conflict)
         }
         try accounts.audit(ConsoleAuditEntry(at: now(), actor: user.login, action: "return", subject: id.description, address: visit.address))

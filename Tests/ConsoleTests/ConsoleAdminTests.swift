@@ -53,6 +53,8 @@ final class ConsoleAdminTests: XCTestCase {
                                    counts: { try store.countsByState() },
                                    tokens: ConsoleRouterTests.FixedTokens(status: TokenServiceStatus(pcscd: "ok", readers: ["r"], tokens: [token])),
                                    signing: SigningDesk(store: store, stage: stage),
+                                   documents: ConsoleDocuments(store: store, intake: DocumentIntake(store: store, parser: MetadataParser(directory: store),
+                                                                                                    signedClaims: .unconfigured), relay: nil, inboxFolder: nil),
                                    watch: OverviewWatch(store: store, limits: WarningLimits(), boxCertificate: nil),
                                    now: { clock.now }, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         try await Application(router: server.router()).test(.router) { client in
@@ -198,6 +200,56 @@ final class ConsoleAdminTests: XCTestCase {
             XCTAssertTrue(page.contains("<h2>Cảnh báo</h2>"), page)
             XCTAssertTrue(page.contains("data-warning=\"certificateExpiring\""), page)
             XCTAssertTrue(page.contains("Chứng thư số của Nguyễn Văn An (token eToken) hết hạn ngày"), page)
+        }
+    }
+
+    /// Every login and every form of the console, each answered with a refusal (the cheapest way
+    /// through every handler) or done, leaves at least one audit entry naming who and from where.
+    func testEveryLoginAndEveryFormLeavesAnAuditEntry() async throws {
+        try await withConsole { rig in
+            let (admin, clerk) = try await Self.people(rig)
+            let accounts = rig.base.accounts
+            func count() throws -> Int { try accounts.auditEntries(limit: 100_000).count }
+            var adding = admin
+            _ = try await adding.post("/users", ["login": "an", "display_name": "An", "role": "lanh_dao", "identity": Self.an,
+                                                "password": rig.base.other, "password_again": rig.base.other])
+            var leader = Browser(client: rig.client)
+            try await ConsoleRouterTests.logIn(&leader, "an", rig.base.other)
+            typealias Part = ConsoleDocumentPagesTests.Part
+            let forms: [(who: String, path: String, fields: [String: String]?, parts: [Part]?)] = [
+                ("admin", "/users", [:], nil), ("admin", "/users/disable", ["login": "admin"], nil), ("admin", "/users/enable", ["login": "nobody"], nil),
+                ("admin", "/users/unlock", ["login": "nobody"], nil), ("admin", "/users/password", ["login": "nobody"], nil),
+                ("admin", "/api-keys", ["name": ""], nil), ("admin", "/api-keys/revoke", ["name": "nobody"], nil),
+                ("admin", "/admin/images", nil, [.field("which", "seal"), .file("image", "x.png", [1, 2, 3])]),
+                ("admin", "/password", ["password": "x"], nil), ("clerk", "/users", [:], nil),
+                ("clerk", "/signing", [:], nil), ("clerk", "/documents/999/withdraw", [:], nil),
+                ("clerk", "/documents/999/replace", nil, [.file("file", "a.pdf", ConsoleDocumentPagesTests.pdf)]),
+                ("clerk", "/inbox/999/status", ["code": "03"], nil), ("clerk", "/outbox/new", nil, [.field("subject", "")]),
+                ("an", "/signing", ["doc.1": "1"], nil), ("an", "/signing/return", [:], nil), ("an", "/documents/999/withdraw", [:], nil),
+            ]
+            for form in forms {
+                let before = try count()
+                let browser = form.who == "admin" ? admin : form.who == "clerk" ? clerk : leader
+                var posting = browser
+                if let fields = form.fields { _ = try await posting.post(form.path, fields) } else if let parts = form.parts {
+                    _ = try await ConsoleDocumentPagesTests.upload(browser, form.path, parts)
+                }
+                let after = try accounts.auditEntries(limit: 100_000)
+                XCTAssertGreaterThan(after.count, before, "\(form.who) POST \(form.path) left no audit entry")
+                XCTAssertEqual(after.first?.actor, form.who, form.path)
+            }
+            // Logins: refused without the form's token, failed, done; and the logout.
+            var someone = Browser(client: rig.client)
+            for (fields, csrf, action) in [(["login": "clerk", "password": rig.base.other], "x", "csrf_refused"),
+                                           (["login": "clerk", "password": "wrong"], nil, "login_failed"),
+                                           (["login": "clerk", "password": rig.base.other], nil, "login")] {
+                _ = try await someone.get("/login")
+                _ = try await someone.post("/login", fields, csrf: csrf)
+                XCTAssertEqual(try accounts.auditEntries(limit: 1).first?.action, action)
+            }
+            _ = try await someone.get("/")
+            _ = try await someone.post("/logout", [:])
+            XCTAssertEqual(try accounts.auditEntries(limit: 1).first?.action, "logout")
         }
     }
 }
