@@ -52,10 +52,12 @@ extension ConsoleServer {
             made = try APIKeys.add(name: visit.form["name"] ?? "", role: role, by: admin.login, address: visit.address, rules: rules,
                                    accounts: accounts, now: now())
         } catch let failure as AccountStore.APIKeyFailure {
+            try audit(visit, "api_key_add_refused", subject: visit.form["name"], detail: "\(failure)")
             return try apiKeysPage(visit, notice: Layout.notice(failure.description), status: .badRequest)
         }
         switch made {
         case .failure(let problem):
+            try audit(visit, "api_key_add_refused", subject: visit.form["name"], detail: "\(problem)")
             return try apiKeysPage(visit, notice: Layout.notice(visit.t(problem.phrase)), status: .badRequest)
         case .success(let token):
             let shown: HTML = """
@@ -75,6 +77,7 @@ extension ConsoleServer {
             try accounts.revokeAPIKey(name, audit: ConsoleAuditEntry(at: now(), actor: admin.login, action: "api_key_revoke", subject: name,
                                                                     address: visit.address))
         } catch let failure as AccountStore.APIKeyFailure {
+            try audit(visit, "api_key_revoke_refused", subject: name, detail: "\(failure)")
             return try apiKeysPage(visit, notice: Layout.notice(failure.description), status: .badRequest)
         }
         return Self.redirect("/api-keys")

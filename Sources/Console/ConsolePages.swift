@@ -1,5 +1,5 @@
-// The console's pages so far: the CA and its instructions, first-run setup, login and logout,
-// the overview, and the users (quản trị).
+// The console's first pages: the CA and its instructions, first-run setup, login and logout,
+// and the users (quản trị). The overview is OverviewPage.swift.
 import DocumentModel
 import Foundation
 import GatewayCore
@@ -84,7 +84,9 @@ extension ConsoleServer {
                                     existing: try accounts.users())
         let accepted: (user: ConsoleUser, password: String)
         switch checked {
-        case .failure(let problem): return try setupForm(visit, problem: visit.t(problem.phrase), status: .badRequest)
+        case .failure(let problem):
+            try accounts.audit(ConsoleAuditEntry(at: now, actor: "(setup)", action: "setup_refused", address: visit.address, detail: "\(problem)"))
+            return try setupForm(visit, problem: visit.t(problem.phrase), status: .badRequest)
         case .success(let value): accepted = value
         }
         var user = accepted.user
@@ -154,7 +156,10 @@ extension ConsoleServer {
                                  audit: ConsoleAuditEntry(at: now, actor: user.login, action: "login", address: visit.address),
                                  forgetBefore: now.addingTimeInterval(-2 * lockOut.addressWindow))
         logger.notice("console: login", metadata: ["login": "\(user.login)", "address": "\(visit.address)"])
-        var response = Self.redirect("/")
+        // A password an administrator reset is replaced by the owner's own before anything else.
+        let reset = try accounts.passwordWasReset(user.login)
+        mustChangePassword.withLock { if reset { $0.insert(user.login) } else { $0.remove(user.login) } }
+        var response = Self.redirect(reset ? "/password?reset=1" : "/")
         response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.sessionCookie, token)))
         return response
     }
@@ -166,84 +171,6 @@ extension ConsoleServer {
         var response = Self.redirect("/login")
         response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.sessionCookie, "", maxAge: 0)))
         return response
-    }
-
-    // MARK: overview
-
-    func overview(_ visit: Visit) async throws -> Response {
-        guard let (user, _) = visit.page.viewer else { return Self.redirect("/login") }
-        let counts = try self.counts()
-        let rows = DocumentState.allCases.map { state -> HTML in "<tr><td>\(state.rawValue)</td><td>\(counts[state] ?? 0)</td></tr>" }
-        var tokenPart: HTML = ""
-        if let tokens {
-            let status = await tokens.tokenStatus()
-            var items: [HTML] = status.tokens.map { token in
-                let certificates = token.certificates.map { certificate -> HTML in
-                    "<br>\(Self.commonName(certificate.subject)) — \(visit.t(.expires)) \(Self.day(certificate.notAfter))"
-                }
-                let tries: HTML = token.pinTriesLeft.map { "<br>\(visit.t(.pinTriesLeft)): \($0)" } ?? ""
-                let problem: HTML = token.problem.map { "<br><span class=\"error\">\($0)</span>" } ?? ""
-                return "<li><strong>\(token.model ?? token.reader)</strong>\(certificates)\(tries)\(problem)</li>"
-            }
-            if items.isEmpty { items = ["<li>\(visit.t(.noTokens))</li>"] }
-            let service: HTML = status.pcscd == "ok" ? "" : Layout.notice(visit.t(.noTokenService))
-            tokenPart = "<h2>\(visit.t(.tokens))</h2>\(service)<ul>\(items)</ul>"
-        }
-        let body: HTML = """
-            <p>\(visit.t(.loggedInAs)): <strong>\(user.displayName)</strong> (\(user.login), \(visit.t(user.role.phrase)))</p>
-            \(hubPart(visit))
-            <h2>\(visit.t(.documentsByState))</h2>
-            <table>\(rows)</table>
-            \(tokenPart)
-            """
-        return Self.page(Layout.page(title: visit.t(.overview), body, visit.page))
-    }
-
-    /// The link to the hub: up or down since when, the last success and error, the queue per lane.
-    func hubPart(_ visit: Visit) -> HTML {
-        guard let status = hub?() else { return "<h2>\(visit.t(.hub))</h2><p>\(visit.t(.hubNotConfigured))</p>" }
-        let link: Phrase = switch status.link {
-        case .up: .linkUp
-        case .down: .linkDown
-        case .unknown: .linkUnknown
-        }
-        let since: HTML = status.linkSince.map { " — \(visit.t(.since)) \(Self.time($0))" } ?? ""
-        let success: HTML = "<br>\(visit.t(.lastSuccess)): \(status.lastSuccessAt.map(Self.time) ?? "—")"
-        let error: HTML = status.lastError.map { "<br>\(visit.t(.lastError)): \(status.lastErrorAt.map(Self.time) ?? "") \($0)" } ?? ""
-        let warning: HTML = Layout.notice(status.warning)
-        let lanes = status.lanes.map { lane -> HTML in "<tr><td>\(lane.name)</td><td>\(lane.queued)</td><td>\(lane.sending)</td></tr>" }
-        return """
-            <h2>\(visit.t(.hub))</h2>
-            <p class="\(status.link == .down ? "error" : "ok")">\(status.hub ?? "—"): \(visit.t(link))\(since)</p>
-            <p>\(success)\(error)</p>\(warning)
-            <table><tr><th>\(visit.t(.lane))</th><th>\(visit.t(.queued))</th><th>\(visit.t(.sending))</th></tr>\(lanes)</table>
-            """
-    }
-
-    /// A moment as Vietnam writes it (HH:mm dd/MM/yyyy), in Vietnam's time.
-    static func time(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = GatewayJSON.vietnamTime
-        let parts = calendar.dateComponents([.hour, .minute], from: date)
-        return String(format: "%02d:%02d ", parts.hour ?? 0, parts.minute ?? 0) + day(date)
-    }
-
-    /// The holder's name from a subject as the token watcher writes it ("CN=…, O=…"); the whole
-    /// subject when it has no CN.
-    static func commonName(_ subject: String) -> String {
-        for part in subject.split(separator: ",") {
-            let trimmed = part.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("CN=") { return String(trimmed.dropFirst(3)) }
-        }
-        return subject
-    }
-
-    /// A day as Vietnam writes it (dd/MM/yyyy), in Vietnam's time.
-    static func day(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = GatewayJSON.vietnamTime
-        let parts = calendar.dateComponents([.day, .month, .year], from: date)
-        return String(format: "%02d/%02d/%04d", parts.day ?? 0, parts.month ?? 0, parts.year ?? 0)
     }
 
     // MARK: users
@@ -264,9 +191,10 @@ extension ConsoleServer {
         let rows = try accounts.users().map { user -> HTML in
             let toggle = user.disabled ? action("/users/enable", user.login, .enable) : action("/users/disable", user.login, .disable)
             let unlock = user.failedLogins > 0 ? action("/users/unlock", user.login, .unlock) : ""
+            let reset: HTML = "<a href=\"/users/password?login=\(user.login)\">\(Self.word(visit, "Đặt lại mật khẩu", "Reset the password"))</a>"
             return """
                 <tr><td>\(user.login)</td><td>\(user.displayName)</td><td>\(visit.t(user.role.phrase))</td><td>\(user.identity ?? "")</td>\
-                <td>\(visit.t(user.disabled ? .disabled : .active))</td><td>\(user.failedLogins)</td><td>\(toggle) \(unlock)</td></tr>
+                <td>\(visit.t(user.disabled ? .disabled : .active))</td><td>\(user.failedLogins)</td><td>\(toggle) \(unlock) \(reset)</td></tr>
                 """
         }
         let roles = ConsoleRole.allCases.map { role -> HTML in
@@ -299,6 +227,7 @@ extension ConsoleServer {
                                     passwordAgain: visit.form["password_again"] ?? "", existing: try accounts.users())
         switch checked {
         case .failure(let problem):
+            try audit(visit, "user_add_refused", subject: visit.form["login"], detail: "\(problem)")
             return try usersList(visit, problem: visit.t(problem.phrase), status: .badRequest)
         case .success(let accepted):
             var user = accepted.user
@@ -308,6 +237,7 @@ extension ConsoleServer {
                 try accounts.add(user, audit: ConsoleAuditEntry(at: now(), actor: admin.login, action: "user_add", subject: user.login,
                                                                 address: visit.address, detail: user.role.rawValue))
             } catch AccountStore.Failure.exists {
+                try audit(visit, "user_add_refused", subject: user.login, detail: "exists")
                 return try usersList(visit, problem: visit.t(.userExists), status: .badRequest)
             }
             logger.notice("console: user added", metadata: ["login": "\(user.login)", "role": "\(user.role.rawValue)", "by": "\(admin.login)"])
@@ -319,11 +249,15 @@ extension ConsoleServer {
         guard let (admin, _) = visit.page.viewer else { return Self.redirect("/login") }
         let login = visit.form["login"] ?? ""
         // An administrator does not lock themself out (the last one would leave nobody to undo it).
-        if disabled && login == admin.login { return refusal(.badRequest, .forbidden, visit) }
+        if disabled && login == admin.login {
+            try audit(visit, "disable_refused", subject: login, detail: "oneself")
+            return refusal(.badRequest, .forbidden, visit)
+        }
         do {
             try accounts.setDisabled(login, disabled, audit: ConsoleAuditEntry(at: now(), actor: admin.login, action: disabled ? "disable" : "enable",
                                                                                subject: login, address: visit.address))
         } catch AccountStore.Failure.noSuchUser {
+            try audit(visit, disabled ? "disable_refused" : "enable_refused", subject: login, detail: "no such user")
             return refusal(.notFound, .notFound, visit)
         }
         logger.notice("console: user \(disabled ? "disabled" : "enabled")", metadata: ["login": "\(login)", "by": "\(admin.login)"])
@@ -340,6 +274,7 @@ extension ConsoleServer {
         do {
             try accounts.unlock(login, audit: ConsoleAuditEntry(at: now(), actor: admin.login, action: "unlock", subject: login, address: visit.address))
         } catch AccountStore.Failure.noSuchUser {
+            try audit(visit, "unlock_refused", subject: login, detail: "no such user")
             return refusal(.notFound, .notFound, visit)
         }
         return Self.redirect("/users?done=changed")
@@ -354,7 +289,9 @@ extension ConsoleServer {
     }
 
     func passwordPage(_ visit: Visit) async throws -> Response {
-        passwordForm(visit, problem: nil)
+        guard visit.query["reset"] == "1" else { return passwordForm(visit, problem: nil) }
+        return passwordForm(visit, problem: Self.word(visit, "Quản trị đã đặt lại mật khẩu của bạn: hãy đặt mật khẩu mới của riêng bạn.",
+                                                      "An administrator reset your password: choose a new one of your own."))
     }
 
     func passwordForm(_ visit: Visit, problem: String?, status: HTTPResponse.Status = .ok) -> Response {
@@ -375,10 +312,14 @@ extension ConsoleServer {
         let now = now()
         let current = visit.form["current"] ?? "", password = visit.form["password"] ?? ""
         if let problem = rules.check(password: password, again: visit.form["password_again"] ?? "") {
+            try audit(visit, "password_refused", subject: user.login, detail: "\(problem)")
             return passwordForm(visit, problem: visit.t(problem.phrase), status: .badRequest)
         }
         if let refused = try addressRefusal(visit, now: now, login: user.login) { return refusal(.tooManyRequests, refused, visit) }
-        if lockOut.accountRefusedUntil(user, now: now) != nil { return passwordForm(visit, problem: visit.t(.accountDelayed), status: .tooManyRequests) }
+        if lockOut.accountRefusedUntil(user, now: now) != nil {
+            try audit(visit, "password_refused", subject: user.login, detail: "account delay")
+            return passwordForm(visit, problem: visit.t(.accountDelayed), status: .tooManyRequests)
+        }
         let hash = user.passwordHash
         guard try await slow({ Passwords.verify(current, hash: hash) }) else {
             try accounts.recordFailure(login: user.login, address: visit.address,
@@ -389,6 +330,7 @@ extension ConsoleServer {
         let newHash = try await slow { Passwords.hash(password) }
         try accounts.setPassword(user.login, hash: newHash, audit: ConsoleAuditEntry(at: now, actor: user.login, action: "password", subject: user.login,
                                                                                     address: visit.address))
+        mustChangePassword.withLock { _ = $0.remove(user.login) }
         logger.notice("console: password changed", metadata: ["login": "\(user.login)"])
         var response = Self.redirect("/login?done=password")
         response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.sessionCookie, "", maxAge: 0)))

@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 package struct ConsoleContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
@@ -70,18 +71,24 @@ package final class ConsoleServer: Sendable {
     /// The store, intake and relay behind the document pages (DocumentPages.swift); nil in tests
     /// of the foundation alone.
     let documents: ConsoleDocuments?
+    /// The overview's warnings' facts (OverviewWarnings.swift); nil: no warnings shown.
+    let watch: OverviewWatch?
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Accounts whose password an administrator reset, seen at their login (`passwordWasReset`):
+    /// until they choose their own, every page leads to /password.
+    let mustChangePassword = Mutex<Set<String>>([])
 
     package init(accounts: AccountStore, rules: AccountRules, setupCode: SetupCode, ca: BoxCA,
                  counts: @escaping @Sendable () throws -> [DocumentState: Int], hub: (@Sendable () -> RelayStatus)? = nil,
                  tokens: (any TokenStatusSource)?, signing: SigningDesk? = nil, documents: ConsoleDocuments? = nil,
-                 sessions: SessionRules = .init(), lockOut: LockOutRules = .init(),
+                 watch: OverviewWatch? = nil, sessions: SessionRules = .init(), lockOut: LockOutRules = .init(),
                  now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         (self.accounts, self.rules, self.setupCode, self.ca, self.counts, self.hub, self.tokens) = (accounts, rules, setupCode, ca, counts, hub, tokens)
         (self.sessions, self.lockOut, self.now, self.logger) = (sessions, lockOut, now, logger)
         self.signing = signing
         self.documents = documents
+        self.watch = watch
     }
 
     package func router() -> Router<ConsoleContext> {
@@ -109,6 +116,8 @@ package final class ConsoleServer: Sendable {
         route(router, .get, "/signing/pdf", .session(nil), signingPDF)
         // Outbox, upload, document and inbox pages (OutboxPages, DocumentPages, InboxPages).
         addDocumentRoutes(router)
+        // Quản trị / Administration (AdminPages.swift): password reset, images, directory.
+        addAdminRoutes(router)
         // The commune software's API under /api/v1, by API key (APIRoutes.swift).
         addAPIRoutes(router)
         return router
@@ -174,6 +183,8 @@ package final class ConsoleServer: Sendable {
             // (double submit), which another site can neither read nor set.
             if posted {
                 guard let expected = cookies[Self.formCookie], expected.count >= 32, Secrets.equal(visit.form["csrf"] ?? "", expected) else {
+                    try accounts.audit(ConsoleAuditEntry(at: now(), actor: access == .setup ? "(setup)" : visit.form["login"] ?? "?", action: "csrf_refused",
+                                                         subject: request.uri.path, address: visit.address))
                     return refusal(.forbidden, .csrfRefused, visit)
                 }
                 visit.formToken = expected
@@ -190,7 +201,14 @@ package final class ConsoleServer: Sendable {
                                                                                        address: visit.address))
                 return posted ? refusal(.forbidden, .loginRequired, visit) : Self.redirect("/login")
             }
-            if let role, user.role != role { return refusal(.forbidden, .forbidden, visit) }
+            if let role, user.role != role {
+                try accounts.audit(ConsoleAuditEntry(at: now, actor: user.login, action: "forbidden", subject: request.uri.path, address: visit.address,
+                                                     detail: "role \(user.role.rawValue)"))
+                return refusal(.forbidden, .forbidden, visit)
+            }
+            if visit.page.path != "/password", visit.page.path != "/logout", mustChangePassword.withLock({ $0.contains(user.login) }) {
+                return posted ? refusal(.forbidden, .forbidden, visit) : Self.redirect("/password?reset=1")
+            }
             if posted, !Secrets.equal(visit.form["csrf"] ?? "", session.csrf) {
                 try accounts.audit(ConsoleAuditEntry(at: now, actor: user.login, action: "csrf_refused", subject: request.uri.path, address: visit.address))
                 return refusal(.forbidden, .csrfRefused, visit)

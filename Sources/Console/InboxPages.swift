@@ -102,8 +102,14 @@ extension ConsoleServer {
 
     func inboxStatus(_ visit: Visit) async throws -> Response {
         if let refused = try clerk(visit, action: "inbox_status") { return refused }
-        guard let item = try inboxItem(visit) else { return refusal(.notFound, .noSuchDocument, visit) }
-        guard let record = documents?.recordStatus else { return refusal(.conflict, .relayOff, visit) }
+        guard let item = try inboxItem(visit) else {
+            try audit(visit, "inbox_status_refused", subject: visit.page.path, detail: "no such document")
+            return refusal(.notFound, .noSuchDocument, visit)
+        }
+        guard let record = documents?.recordStatus else {
+            try audit(visit, "inbox_status_refused", subject: String(item.hubID), detail: "relay off")
+            return refusal(.conflict, .relayOff, visit)
+        }
         let code = visit.form["code"] ?? ""
         let description = visit.form["description"]?.trimmingCharacters(in: .whitespacesAndNewlines)
         let staff = visit.page.viewer?.user.displayName
@@ -118,7 +124,9 @@ extension ConsoleServer {
             return Self.redirect("/inbox/\(subject)?done=status")
         case .failure(.reasonRequired): failure = visit.t(.statusRefusedNeedsReason)
         case .failure(.notAllowed): failure = visit.t(.malformedUpload)
-        case .failure(.noSuchDocument): return refusal(.notFound, .noSuchDocument, visit)
+        case .failure(.noSuchDocument):
+            try audit(visit, "inbox_status_refused", subject: subject, detail: "no such document")
+            return refusal(.notFound, .noSuchDocument, visit)
         case .failure(.cannotBuild): failure = visit.t(.failed)
         }
         try audit(visit, "inbox_status_refused", subject: subject, detail: code)

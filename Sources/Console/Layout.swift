@@ -26,7 +26,10 @@ enum Layout {
             nav.append("<a href=\"/\">\(context.t(.overview))</a>")
             nav.append("<a href=\"/outbox\">\(context.t(.outbox))</a>")
             nav.append("<a href=\"/inbox\">\(context.t(.inbox))</a>")
-            if user.role == .quanTri { nav.append("<a href=\"/users\">\(context.t(.users))</a>") }
+            if user.role == .quanTri {
+                nav.append("<a href=\"/users\">\(context.t(.users))</a>")
+                nav.append("<a href=\"/admin\">\(context.language == .vi ? "Quản trị" : "Administration")</a>")
+            }
             if let waiting = context.waiting {
                 nav.append("<a href=\"/signing\" class=\"badge\" title=\"\(context.t(.waitingForMe))\">\(context.t(.waitingForMe)): <span id=\"waiting\">\(waiting)</span></a>")
             }
@@ -74,7 +77,7 @@ enum Layout {
         .error{color:#a00;font-weight:bold}.ok{color:#060}code{background:#eee;padding:0 .2em;word-break:break-all}
         figure.sheet{margin:0;width:10em}.paper{position:relative;background:#fff;border:1px solid #888;box-shadow:2px 2px 0 #ccc}
         .box{position:absolute;overflow:hidden;font-size:.55em;line-height:1.1;border:1px dashed}.leader{border-color:#036;background:#03f2}
-        .seal{border-color:#a00;border-radius:50%;background:#f002}figcaption{font-size:.8em;color:#555}
+        .seal{border-color:#a00;border-radius:50%;background:#f002}.drag{cursor:move;touch-action:none}figcaption{font-size:.8em;color:#555}
         fieldset{background:#fff;border:1px solid #ddd;margin:.6em 0}label.token{display:block;padding:.3em 0}form.signing{display:grid;gap:.6em}
         @media (max-width:40em){main{padding:.5em}table{font-size:.9em}}
         """

@@ -305,6 +305,7 @@ extension ConsoleServer {
     func withdraw(_ visit: Visit) async throws -> Response {
         if let refused = try clerk(visit, action: "withdraw") { return refused }
         guard let documents, let id = Self.documentID(visit), try documents.store.document(id) != nil else {
+            try audit(visit, "withdraw_refused", subject: visit.page.path, detail: "no such document")
             return refusal(.notFound, .noSuchDocument, visit)
         }
         let login = visit.page.viewer?.user.login ?? "?"
@@ -321,6 +322,7 @@ extension ConsoleServer {
     func replace(_ visit: Visit) async throws -> Response {
         if let refused = try clerk(visit, action: "replace") { return refused }
         guard let documents, let id = Self.documentID(visit), let document = try documents.store.document(id) else {
+            try audit(visit, "replace_refused", subject: visit.page.path, detail: "no such document")
             return refusal(.notFound, .noSuchDocument, visit)
         }
         let form: UploadedForm

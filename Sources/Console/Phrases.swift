@@ -14,7 +14,7 @@ package enum Phrase: CaseIterable, Sendable {
     case login, loginTitle, password, passwordAgain, displayName, role, identity, submit
     case wrongLogin, tooManyFromAddress, accountDelayed, loginRequired, forbidden, csrfRefused, notFound
     case setupTitle, setupExplain, setupCode, wrongSetupCode, setupDone
-    case loggedInAs, documentsByState, tokens, noTokens, pinTriesLeft, noTokenService
+    case loggedInAs, documentsByState, tokens, noTokens, pinTriesLeft, noTokenService, warnings, noWarnings
     case userList, addUser, disable, enable, disabled, active, userAdded, userChanged
     case invalidLogin, invalidDisplayName, passwordTooShort, passwordsDiffer, identityRequired, identityNotALeader, identityTaken, userExists
     case roleVanThu, roleLanhDao, roleQuanTri
@@ -177,6 +177,8 @@ package enum Phrase: CaseIterable, Sendable {
         case .statusReason: ("Ghi chú / lý do (bắt buộc khi từ chối)", "Note / reason (required to refuse)")
         case .statusRecorded: ("Đã ghi nhận trạng thái; hộp sẽ gửi lên cấp trên.", "The status was recorded; the box will send it to the hub.")
         case .relayOff: ("Chưa cấu hình [upstream]: không gửi được trạng thái.", "[upstream] is not configured: statuses cannot be sent.")
+        case .warnings: ("Cảnh báo", "Warnings")
+        case .noWarnings: ("Không có cảnh báo nào.", "No warnings.")
         case .inboxEmpty: ("Chưa có văn bản đến.", "No incoming documents yet.")
         case .sender: ("Nơi gửi", "From")
         case .receivedAt: ("Nhận lúc", "Received")

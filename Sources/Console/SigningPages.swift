@@ -149,7 +149,7 @@ extension ConsoleServer {
                 <tr><td><input type="checkbox" name="\(key)" value="1" id="\(key)"\(checked)></td>
                 <td><label for="\(key)"><strong>\(document.metadata.subject ?? document.fileName)</strong></label><br>
                 <small>\(document.fileName)</small><br><a href="/signing/pdf?id=\(document.id.description)" target="_blank">\(visit.t(.openPDF))</a></td>
-                <td>\(previewFigure(stage.preview(document), visit))</td></tr>
+                <td>\(previewFigure(stage.preview(document), visit, document: work.signs == .leader ? document.id : nil))</td></tr>
                 """
         }
         let body: HTML = """
@@ -159,14 +159,18 @@ extension ConsoleServer {
             \(await tokenChoice(visit))
             <label>\(visit.t(.pin)) <input name="pin" type="password" autocomplete="off" required inputmode="numeric"></label>
             <button type="submit">\(visit.t(work.signs == .leader ? .sign : .seal))</button></form>
-            \(work.signs == .leader ? returnForms(documents, csrf: csrf, visit) : "")
+            \(work.signs == .leader ? returnForms(documents, csrf: csrf, visit) : "")\(work.signs == .leader ? SigningDrag.element : "")
             """
-        return Self.page(status, Layout.page(title: visit.t(.title), body, visit.page))
+        var response = Self.page(status, Layout.page(title: visit.t(.title), body, visit.page))
+        // The leader's page runs one script, drag to move (SigningDrag.swift), allowed by its hash.
+        if work.signs == .leader { response.headers[.contentSecurityPolicy] = SigningDrag.contentSecurityPolicy }
+        return response
     }
 
     /// The page that will carry the signatures as an outline to scale, with the boxes where the
     /// leader's image and the seal go (DECISION in docs/console.md: no pdf.js, no rendering).
-    func previewFigure(_ preview: SignaturePreview?, _ visit: Visit) -> HTML {
+    /// With `document`, the leader's box may be dragged (SigningDrag.swift) into its `rect.ID` field.
+    func previewFigure(_ preview: SignaturePreview?, _ visit: Visit, document: DocumentID? = nil) -> HTML {
         guard let preview else { return "<small>\(visit.t(.noPreview))</small>" }
         let (left, bottom) = (preview.box[0], preview.box[1])
         let (width, height) = (max(preview.box[2] - left, 1), max(preview.box[3] - bottom, 1))
@@ -175,11 +179,18 @@ extension ConsoleServer {
             guard rect.count == 4 else { return "" }
             let style = String(format: "left:%.2f%%;top:%.2f%%;width:%.2f%%;height:%.2f%%", (rect[0] - left) / width * 100,
                                (height - (rect[1] - bottom) - rect[3]) / height * 100, rect[2] / width * 100, rect[3] / height * 100)
-            return "<span class=\"box \(kind)\" style=\"\(style)\" title=\"\(visit.t(label))\">\(visit.t(label))</span>"
+            let points = HTML(raw: rect.map { String(format: "%.1f", $0) }.joined(separator: ","))
+            return "<span class=\"box \(kind)\" style=\"\(style)\" title=\"\(visit.t(label))\" data-rect=\"\(points)\">\(visit.t(label))</span>"
         }
         let ratio = String(format: "%.2f", height / width * 100)
+        var drag: (attributes: HTML, field: HTML) = ("", "")
+        if let document, preview.leader != nil {
+            let box = HTML(raw: preview.box.map { String(format: "%.1f", $0) }.joined(separator: ","))
+            drag = (" data-doc=\"\(document.description)\" data-box=\"\(box)\"",
+                    "<input type=\"hidden\" name=\"rect.\(document.description)\" id=\"rect.\(document.description)\" value=\"\">")
+        }
         return """
-            <figure class="sheet"><div class="paper" style="padding-top:\(ratio)%">\(preview.leader.map { place($0, "leader", .leaderBox) } ?? "")\
+            <figure class="sheet">\(drag.field)<div class="paper" style="padding-top:\(ratio)%"\(drag.attributes)>\(preview.leader.map { place($0, "leader", .leaderBox) } ?? "")\
             \(preview.seal.map { place($0, "seal", .sealBox) } ?? "")</div>
             <figcaption>\(visit.t(.page)) \(preview.page)/\(preview.pages)</figcaption></figure>
             """
@@ -227,18 +238,35 @@ extension ConsoleServer {
     /// One PIN for the batch. Its bytes go into the session's `SessionPIN` (which zeroes the
     /// array it is made from); the form is not kept, logged, or shown again.
     func openSigningSession(_ visit: Visit) async throws -> Response {
-        guard let (user, _) = visit.page.viewer, let work = Self.signingWork(user.role) else { return refusal(.forbidden, .forbidden, visit) }
-        guard let signing, let stage = signing.stage else { return try await signingForm(visit, problem: visit.t(.noStage), status: .conflict) }
+        guard let (user, _) = visit.page.viewer, let work = Self.signingWork(user.role) else {
+            try audit(visit, "signing_refused", subject: nil, detail: "role")
+            return refusal(.forbidden, .forbidden, visit)
+        }
+        guard let signing, let stage = signing.stage else {
+            try audit(visit, "signing_refused", subject: nil, detail: "no_stage")
+            return try await signingForm(visit, problem: visit.t(.noStage), status: .conflict)
+        }
         let documents = visit.form.keys.filter { $0.hasPrefix("doc.") }.compactMap { DocumentID(String($0.dropFirst(4))) }.sorted()
-        guard !documents.isEmpty else { return try await signingForm(visit, problem: visit.t(.chooseOne), status: .badRequest) }
+        guard !documents.isEmpty else {
+            try audit(visit, "signing_refused", subject: nil, detail: "no_document")
+            return try await signingForm(visit, problem: visit.t(.chooseOne), status: .badRequest)
+        }
         guard let pinText = visit.form["pin"], !pinText.isEmpty else {
+            try audit(visit, "signing_refused", subject: nil, detail: "no_pin")
             return try await signingForm(visit, problem: visit.t(.pinRequired), status: .badRequest)
         }
         // A lãnh đạo signs with their own token only: the stage compares the certificate with the
         // account's identity before any PIN is used.
         var expected: String?
         if work.signs == .leader {
-            guard let identity = user.identity else { return try await signingForm(visit, problem: visit.t(.noIdentity), status: .forbidden) }
+            if let problem = try placeDraggedBoxes(visit, documents, signing, stage) {
+                try audit(visit, "signing_refused", subject: nil, detail: "place")
+                return try await signingForm(visit, problem: problem, status: .badRequest)
+            }
+            guard let identity = user.identity else {
+                try audit(visit, "signing_refused", subject: nil, detail: "no_identity")
+                return try await signingForm(visit, problem: visit.t(.noIdentity), status: .forbidden)
+            }
             expected = identity
         }
         let reader = visit.form["reader"].flatMap { $0.isEmpty ? nil : $0 }
@@ -311,13 +339,20 @@ extension ConsoleServer {
 
     func returnToClerk(_ visit: Visit) async throws -> Response {
         guard let (user, _) = visit.page.viewer, let signing else { return refusal(.forbidden, .forbidden, visit) }
-        guard let id = visit.form["id"].flatMap(DocumentID.init) else { return refusal(.notFound, .notFound, visit) }
+        guard let id = visit.form["id"].flatMap(DocumentID.init) else {
+            try audit(visit, "return_refused", subject: visit.form["id"], detail: "no such document")
+            return refusal(.notFound, .notFound, visit)
+        }
         let note = (visit.form["note"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !note.isEmpty else { return try await signingForm(visit, problem: visit.t(.noteRequired), status: .badRequest) }
+        guard !note.isEmpty else {
+            try audit(visit, "return_refused", subject: id.description, detail: "no note")
+            return try await signingForm(visit, problem: visit.t(.noteRequired), status: .badRequest)
+        }
         let cause = "trả lại cho văn thư / returned to the clerk bởi / by \(user.login) — \(note)"
         do {
             _ = try signing.store.act(on: id, to: .returned, cause: cause, at: now())
         } catch let error as SigningStoreError {
+            try audit(visit, "return_refused", subject: id.description, detail: error.description)
             return try await signingForm(visit, problem: error.description, status: .conflict)
         }
         try accounts.audit(ConsoleAuditEntry(at: now(), actor: user.login, action: "return", subject: id.description, address: visit.address))

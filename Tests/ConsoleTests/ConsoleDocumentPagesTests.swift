@@ -348,7 +348,7 @@ final class ConsoleDocumentPagesTests: XCTestCase {
             XCTAssertEqual(unknown.status, .notFound)
             XCTAssertEqual(calls.withLock { $0 }, ["41 03 - Văn thư", "41 02 - Văn thư", "41 02 Sai thẩm quyền <script> Văn thư"])
             let actions = try rig.base.accounts.auditEntries(limit: 50).filter { $0.action.hasPrefix("inbox_status") }.map { "\($0.action) \($0.detail ?? "")" }
-            XCTAssertEqual(Set(actions), ["inbox_status 03", "inbox_status_refused 02", "inbox_status 02"])
+            XCTAssertEqual(Set(actions), ["inbox_status 03", "inbox_status_refused 02", "inbox_status 02", "inbox_status_refused no such document"])
         }
     }
 

@@ -82,7 +82,7 @@ package enum ConfigurationLoader {
             "agency": ["code", "name", "tax_code", "budget_code"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
             "api": ["socket", "socket_group", "tcp", "metrics_listen", "max_connections", "idle_timeout"],
-            "console": ["enabled", "listen"],
+            "console": ["enabled", "listen", "warn_signature_days", "warn_seal_days", "warn_undelivered_hours"],
             "log": ["level"],
             "trust": ["anchors", "check_revocation", "recheck_interval"],
             "inbox": ["folder"],
@@ -198,6 +198,13 @@ package enum ConfigurationLoader {
                 if let listen = string(console, "console", "listen") {
                     if TCPAddress(listen) != nil { configuration.console.listen = listen } else {
                         issue("console.listen", "\"\(listen)\" is not HOST:PORT", hint: "e.g. listen = \"0.0.0.0:8443\"")
+                    }
+                }
+                for (key, path) in [("warn_signature_days", \GatewayConfiguration.Console.warnSignatureDays), ("warn_seal_days", \.warnSealDays),
+                                    ("warn_undelivered_hours", \.warnUndeliveredHours)] {
+                    guard let value = console[key] else { continue }
+                    if let number = value.int, number >= 1, number <= 1000 { configuration.console[keyPath: path] = Int(number) } else {
+                        issue("console.\(key)", "must be a whole number from 1 to 1000", hint: "e.g. \(key) = 2")
                     }
                 }
             }

@@ -102,6 +102,14 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var enabled = true
         /// `HOST:PORT`; every address of the box by default, so the office's PCs and phones reach it.
         package var listen = "0.0.0.0:8443"
+        /// The overview's warnings (docs/console.md, "Overview warnings"; Decision 28/2018/QĐ-TTg
+        /// wants a signed document sent the same day, at the latest the next working day):
+        /// a document awaiting the leader more than this many working days,
+        package var warnSignatureDays = 2
+        /// awaiting the seal more than this many working days,
+        package var warnSealDays = 1
+        /// signed or queued but not delivered for more than this many hours.
+        package var warnUndeliveredHours = 4
     }
 
     /// The hub this box relays to (docs/protocol.md). With no `url` the relay does not run: the

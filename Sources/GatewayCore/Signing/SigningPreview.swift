@@ -30,7 +30,7 @@ extension SigningStage {
         guard let box = try? document.page(page).box, box.count == 4 else { return nil }
         let roles = record.metadata.signatures ?? [.leader, .organization]
         let leaderBox = record.metadata.rect ?? SigningSettings.leaderBox
-        let (width, height) = settings.seal.map { ($0.width, $0.height) } ?? (Self.defaultSealSide, Self.defaultSealSide)
+        let (width, height) = images.seal.map { ($0.width, $0.height) } ?? (Self.defaultSealSide, Self.defaultSealSide)
         return SignaturePreview(
             page: page, pages: pages, box: box, leader: roles.contains(.leader) ? leaderBox : nil,
             seal: roles.contains(.organization) ? SignatureAppearance.sealRectangle(signatureImage: leaderBox, sealWidth: width, sealHeight: height) : nil)

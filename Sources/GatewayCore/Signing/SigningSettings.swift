@@ -17,8 +17,12 @@ package struct SigningSettings: Sendable {
     /// Địa danh written as the signatures' location.
     package var place: String?
     /// The leaders' signature images, by identity text (`CCCD:…`).
-    package var signatureImages: [String: PNGImage] = [:]
+    package var signatureImages: [String: AppearanceImages.Image] = [:]
     package var seal: Seal?
+    /// The seal's real width when its PNG has no pHYs resolution (`[signing] seal_width_mm`).
+    package var sealWidthMillimetres: Double?
+    /// Where uploaded images are kept (`AppearanceImages`); nil: not kept.
+    package var imageDirectory: String?
     package var font: TrueTypeFont?
 
     /// The organization's seal and its real size in points.
@@ -26,6 +30,8 @@ package struct SigningSettings: Sendable {
         package var image: PNGImage
         package var width: Double
         package var height: Double
+        /// The file's bytes, for the console to show it.
+        package var bytes: [UInt8] = []
 
         package init(image: PNGImage, widthMillimetres: Double? = nil) throws {
             let size: (width: Double, height: Double)
@@ -64,15 +70,29 @@ package struct SigningSettings: Sendable {
             }
             return Array(data)
         }
+        settings.sealWidthMillimetres = signing.sealWidthMillimetres
+        let uploads = AppearanceImages.directory(dataDirectory: configuration.dataDirectory)
+        settings.imageDirectory = uploads
         for leader in signing.leaders {
+            let identity = leader.identity.description
+            // An image uploaded in the console wins over the configured file.
+            if let (png, bytes) = AppearanceImages.uploaded(AppearanceImages.signatureFile(identity), in: uploads) {
+                settings.signatureImages[identity] = .init(png: png, bytes: bytes)
+                continue
+            }
             guard let path = leader.signatureImage, let bytes = read(path) else { continue }
-            do { settings.signatureImages[leader.identity.description] = try PNGImage(bytes: bytes) } catch {
+            do { settings.signatureImages[identity] = .init(png: try PNGImage(bytes: bytes), bytes: bytes) } catch {
                 problems.append("\(path): \(error.description)")
             }
         }
-        if let path = signing.sealImage, let bytes = read(path) {
-            do { settings.seal = try Seal(image: try PNGImage(bytes: bytes), widthMillimetres: signing.sealWidthMillimetres) } catch {
-                problems.append("\(path): \(error)")
+        var sealBytes = AppearanceImages.uploaded(AppearanceImages.sealFile, in: uploads)?.1
+        if sealBytes == nil, let path = signing.sealImage { sealBytes = read(path) }
+        if let bytes = sealBytes {
+            do {
+                settings.seal = try Seal(image: try PNGImage(bytes: bytes), widthMillimetres: signing.sealWidthMillimetres)
+                settings.seal?.bytes = bytes
+            } catch {
+                problems.append("\(signing.sealImage ?? AppearanceImages.sealFile): \(error)")
             }
         }
         if let bytes = read(signing.font) {

@@ -23,7 +23,7 @@ extension SigningStage {
         switch authorization.signatory {
         case .leader(let leader):
             options.reason = FileSigning.Role.leader.reason
-            if let image = settings.signatureImages[leader.identity.description] {
+            if let image = images.signature(for: leader.identity.description)?.png {
                 options.appearance = SignatureAppearance(content: .image(image, lines: []), rectangle: leaderBox)
             } else if let font = settings.font {
                 options.appearance = SignatureAppearance(
@@ -32,7 +32,7 @@ extension SigningStage {
             }
         case .organization:
             options.reason = FileSigning.Role.organization.reason + (number.map { " — Số \($0.reference), \($0.vietnameseDate)" } ?? "")
-            if let seal = settings.seal {
+            if let seal = images.seal {
                 options.appearance = SignatureAppearance(content: .seal(seal.image, width: seal.width, height: seal.height))
             }
         }

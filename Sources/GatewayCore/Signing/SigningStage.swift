@@ -45,6 +45,8 @@ package actor SigningStage {
     let store: DocumentStore
     let tokens: any SigningTokens
     let settings: SigningSettings
+    /// The appearance images as uploaded since the start (the console's Quản trị page).
+    package nonisolated let images: AppearanceImages
     let environment: SigningEnvironment
     let logger: Logger
     /// Moves after a seal: signed → queued, with the envelope signed by the same token
@@ -61,6 +63,7 @@ package actor SigningStage {
     package init(store: DocumentStore, tokens: any SigningTokens, settings: SigningSettings, environment: SigningEnvironment,
                  logger: Logger, afterSeal: (@Sendable (DocumentRecord, any Signer) async throws -> Void)? = nil) {
         (self.store, self.tokens, self.settings, self.environment, self.logger, self.afterSeal) = (store, tokens, settings, environment, logger, afterSeal)
+        images = AppearanceImages(settings: settings)
     }
 
     // MARK: Opening

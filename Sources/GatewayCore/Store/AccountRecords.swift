@@ -157,14 +157,27 @@ package final class AccountStore: Sendable {
         }
     }
 
+    /// Whether the account's password was last set by an administrator (`password_reset`) rather
+    /// than by its owner (`password`): the owner must then choose a new one after logging in.
+    /// Told by the audit, which commits with each change (no column of its own).
+    package func passwordWasReset(_ login: String) throws -> Bool {
+        try database.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT action FROM console_audit WHERE subject = ? AND action IN ('password', 'password_reset', 'user_add')
+                ORDER BY seq DESC LIMIT 1
+                """, arguments: [login]) == "password_reset"
+        }
+    }
+
     private func update(_ login: String, audit: ConsoleAuditEntry, sql: String, _ arguments: StatementArguments,
                         also: ((Database) throws -> Void)? = nil) throws {
         try database.write { db in
             try db.execute(sql: sql, arguments: arguments)
             if db.changesCount == 0 { throw Failure.noSuchUser(login) }
             try also?(db)
-            // A new password or a disabled account ends the sessions opened with the old state.
-            if audit.action == "password" || audit.action == "disable" {
+            // A new password (one's own, or reset by an administrator) or a disabled account ends
+            // the sessions opened with the old state.
+            if ["password", "password_reset", "disable"].contains(audit.action) {
                 try db.execute(sql: "DELETE FROM console_session WHERE login = ?", arguments: [login])
             }
             try Self.insert(audit, db)
