@@ -19,7 +19,7 @@ package struct Token: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "token",
         abstract: "Token ký số / USB signing tokens (PIV over PC/SC; PKCS#11 modules with token list --module).",
-        subcommands: [List.self, Sign.self, Cert.self, UdevRules.self])
+        subcommands: [List.self, Sign.self, Cert.self, ChangePIN.self, UdevRules.self])
 
     package struct List: AsyncParsableCommand {
         package init() {}
@@ -145,7 +145,7 @@ package struct Token: AsyncParsableCommand {
         package init() {}
         package static let configuration = CommandConfiguration(
             commandName: "sign",
-            abstract: "Ký giá trị băm của một tệp trên token / sign the digest of a file on the token.",
+            abstract: "Ký giá trị băm của một tệp trên token / sign the digest of a file on the token (PIV, or PKCS#11 with --pkcs11).",
             discussion: "Writes the raw signature (PKCS#1 v1.5 or PSS for RSA, DER for ECDSA): `openssl dgst -sha256 -verify PUB -signature SIG FILE` checks it. The PIN is read from --pin-file or asked on the terminal; it is tried once, never when one try is left unless --force. GATEWAYD_APDU_TRACE=1 traces the APDUs (PINs redacted) on standard error.")
         @OptionGroup var selection: Selection
         @Option(name: .customLong("in"), help: "The file to sign.") var input: String
@@ -153,20 +153,10 @@ package struct Token: AsyncParsableCommand {
         @Option(help: "rsa-pkcs1-sha256, rsa-pss-sha256, ecdsa-sha256, ecdsa-sha384 … (default: the key's preferred one).") var algorithm: String?
         @Option(name: .customLong("pin-file"), help: "A file whose first line is the PIN (tests, scripts).") var pinFile: String?
         @Flag(help: "Try the PIN even when only one try is left.") var force = false
+        @OptionGroup var pkcs11: PKCS11Selection
 
         package func run() async throws {
-            let slot = try selection.pivSlot
-            let pinFile = pinFile
-            let signer: PIVSigner
-            do {
-                signer = try PIVSigner(reader: try selection.readerName(), slot: slot) { () throws -> PIN in
-                    do { return try PIN(try Self.readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw TokenCommandLine.fail(error.description) }
-                }
-            } catch let failure as PIVToken.Failure {
-                throw TokenCommandLine.fail(failure.description)
-            } catch let error as PCSCError {
-                throw TokenCommandLine.fail(error.description)
-            }
+            let signer = try makeSigner()
             let chosen: SignatureAlgorithm
             if let algorithm {
                 guard let named = SignatureAlgorithm(rawValue: algorithm) else {
@@ -189,6 +179,8 @@ package struct Token: AsyncParsableCommand {
             } catch let failure as PIVToken.Failure {
                 throw TokenCommandLine.fail(failure.description)
             } catch let error as PCSCError {
+                throw TokenCommandLine.fail(error.description)
+            } catch let error as PKCS11Error {
                 throw TokenCommandLine.fail(error.description)
             }
         }

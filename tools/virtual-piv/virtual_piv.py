@@ -12,23 +12,26 @@ the awkward behaviour of real tokens. OpenSC's PIV driver accepts it (scripts/ch
 --import-9x puts a given key and certificate in the slot instead (a test CA's certificate, with
 the subject a test needs): they replace what the slot held in DIR, as an import on a token does.
 DIR receives key-9x.pem and cert-9x.pem / cert-9x.der for each key (made on first start, kept
-after), state.json (the PIN tries left, so a test reads the card's own counter) and `connected`,
+after), state.json (the PIN tries left, so a test reads the card's own counter, and the PIN as
+changed by CHANGE REFERENCE DATA) and `connected`,
 an empty file written the moment the card reaches the reader. On standard output it says
 `connected` then, and `signing` when a private-key operation starts, so a test can wait for
 those moments instead of sleeping. The card leaves
 the reader (closes the connection) on SIGTERM. Keys are generated per DIR; nothing here is a
 secret. docs/virtual-piv.md describes what the card implements.
 
-vpcd protocol: every message is a 2-byte big-endian length, then the payload. A 1-byte payload is
-a control: 0 power off, 1 power on, 2 reset, 4 "send your ATR"; anything else is a C-APDU, answered
-with an R-APDU.
+The vpcd protocol is in vpcd.py, the TLV and FASC-N codecs in piv_codecs.py, beside this file.
 """
-import argparse, datetime, hashlib, json, os, signal, socket, struct, sys, time, uuid
+import argparse, datetime, hashlib, json, os, signal, sys, time, uuid
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa, utils
 from cryptography.x509.oid import NameOID
+
+# Beside this file (python puts a script's folder on sys.path).
+import vpcd
+from piv_codecs import fasc_n, parse_tlvs, tlv
 
 PIV_AID = bytes.fromhex("A000000308000010000100")  # NIST RID, PIX 00001000, version 0100
 NIST_RID = PIV_AID[:5]
@@ -58,57 +61,6 @@ INS_NOT_SUPPORTED = b"\x6D\x00"
 CLA_NOT_SUPPORTED = b"\x6E\x00"
 
 
-def tlv(tag, value):
-    n = len(value)
-    if n < 0x80:
-        length = bytes([n])
-    elif n < 0x100:
-        length = bytes([0x81, n])
-    else:
-        length = bytes([0x82, n >> 8, n & 0xFF])
-    return tag + length + value
-
-
-def parse_tlvs(data):
-    """One level of single-byte-tag BER-TLVs (all the PIV commands carry); ValueError if malformed."""
-    items, i = {}, 0
-    while i < len(data):
-        if i + 2 > len(data):
-            raise ValueError("truncated TLV")
-        tag, first = data[i:i + 1], data[i + 1]
-        i += 2
-        if first < 0x80:
-            n = first
-        else:
-            k = first & 0x7F
-            n = int.from_bytes(data[i:i + k], "big")
-            i += k
-        if i + n > len(data):
-            raise ValueError("TLV longer than its data")
-        items[tag] = data[i:i + n]
-        i += n
-    return items
-
-
-def fasc_n(agency, system, credential, series, issue, person, category, organization, association):
-    """The 25-byte FASC-N (TIG SCEPACS): 40 characters of 5 bits, each a BCD digit sent least
-    significant bit first plus an odd-parity bit, framed by start/separator/end sentinels and ended
-    by a longitudinal redundancy character (the XOR of the others)."""
-    start, separator, end = 0xB, 0xD, 0xF
-    digits = lambda text: [int(c) for c in text]
-    characters = ([start] + digits(agency) + [separator] + digits(system) + [separator] + digits(credential)
-                  + [separator] + digits(series) + [separator] + digits(issue) + [separator]
-                  + digits(person + category + organization + association) + [end])
-    lrc = 0
-    for character in characters:
-        lrc ^= character
-    bits = ""
-    for character in characters + [lrc]:
-        data = [(character >> k) & 1 for k in range(4)]
-        bits += "".join(map(str, data)) + str(1 - sum(data) % 2)
-    return int(bits, 2).to_bytes(25, "big")
-
-
 def kind_of(key):
     if isinstance(key, rsa.RSAPrivateKey):
         return f"rsa{key.key_size}"
@@ -129,9 +81,11 @@ class Card:
         self.objects = self.data_objects()
         self.state_path = os.path.join(self.dir, "state.json")
         if os.path.exists(self.state_path):
-            self.tries = json.load(open(self.state_path))["tries"]
+            state = json.load(open(self.state_path))
+            # A card plugged back in keeps the PIN it was changed to (CHANGE REFERENCE DATA).
+            self.tries, self.pin = state["tries"], state.get("pin", args.pin)
         else:
-            self.tries = args.tries
+            self.tries, self.pin = args.tries, args.pin
             self.save()
         self.power_on()
 
@@ -202,7 +156,10 @@ class Card:
         return objects
 
     def save(self):
-        json.dump({"tries": self.tries}, open(self.state_path, "w"))
+        # Written whole then renamed: a test reading the counter never sees half a file.
+        with open(self.state_path + ".new", "w") as file:
+            json.dump({"tries": self.tries, "pin": self.pin}, file)
+        os.replace(self.state_path + ".new", self.state_path)
 
     def power_on(self):
         self.selected = False
@@ -273,6 +230,8 @@ class Card:
                 return self.get_data(p1, p2, data, le, extended)
             if ins == 0x20:
                 return self.verify(p1, p2, data)
+            if ins == 0x24:
+                return self.change_reference_data(p1, p2, data)
             if ins == 0x87:
                 return self.general_authenticate(p1, p2, data, le, extended)
         except ValueError:  # malformed TLVs, or a point not on the curve
@@ -315,18 +274,50 @@ class Card:
             return PIN_BLOCKED
         if len(data) != 8:
             return WRONG_DATA
-        if data == self.args.pin.encode().ljust(8, b"\xFF"):
-            self.tries = self.args.tries
-            self.save()
-            self.verified = True
-            self.pin_always = True
-            return OK
+        if not self.check_pin(data):
+            return self.wrong_pin()
+        self.verified = True
+        self.pin_always = True
+        return OK
+
+    def check_pin(self, padded):
+        """Whether `padded` (8 bytes) is the PIN; a right one restores the tries."""
+        if padded != self.pin.encode().ljust(8, b"\xFF"):
+            return False
+        self.tries = self.args.tries
+        self.save()
+        return True
+
+    def wrong_pin(self):
+        """One try spent: 63Cx with the tries left (6983 at zero with --block-at-zero-as-6983)."""
         self.tries -= 1
         self.save()
         self.verified = False
         if self.tries == 0 and self.args.block_at_zero_as_6983:
             return PIN_BLOCKED
         return bytes([0x63, 0xC0 | self.tries])
+
+    def change_reference_data(self, p1, p2, data):
+        """CHANGE REFERENCE DATA of the application PIN (Part 2 §3.2.2): the current PIN then the
+        new one, each padded to 8 bytes. A wrong current PIN costs a try as VERIFY's does; the new
+        one must be 6 to 8 digits (Part 2 §3.2.1's PIN format), else 6A80 and nothing changes."""
+        if p2 != 0x80:
+            return REFERENCE_NOT_FOUND
+        if p1 != 0x00:
+            return WRONG_P1_P2
+        if self.tries == 0:
+            return PIN_BLOCKED
+        if len(data) != 16:
+            return WRONG_DATA
+        new = data[8:].rstrip(b"\xFF")
+        if not 6 <= len(new) <= 8 or not new.isdigit() or b"\xFF" in new:
+            return WRONG_DATA
+        if not self.check_pin(data[:8]):
+            return self.wrong_pin()
+        self.pin = new.decode()
+        self.save()
+        self.verified = True  # the current PIN was verified by this command
+        return OK
 
     def general_authenticate(self, p1, slot, data, le, extended):
         """Signature (81 challenge) with any key, or ECDH (85 exponentiation, the other party's
@@ -396,45 +387,7 @@ def main():
     # A parent may have started us with signals blocked (Foundation's Process passes its thread's
     # mask on): unblock them, or SIGTERM would never take the card out.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    # vpcd takes one card per reader and a backlog of none: while it is still letting go of the
-    # previous card, a new one is refused for a moment. Keep trying, as a hand re-seats a token.
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            connection = socket.create_connection((args.host, args.port), timeout=None)
-            break
-        except ConnectionRefusedError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    signal.signal(signal.SIGTERM, lambda *_: (connection.close(), sys.exit(0)))
-    # The moment the card reached the reader, for tests that time how fast an insertion is seen.
-    open(os.path.join(args.dir, "connected"), "w").close()
-    print("connected", flush=True)
-
-    def reply(data):
-        connection.sendall(struct.pack(">H", len(data)) + data)
-
-    def receive(n):
-        # vpcd writes a message's length and its payload separately: unless we acknowledge at
-        # once, the payload waits for our delayed ACK (Nagle's algorithm), some 40 ms an APDU.
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-        return connection.recv(n, socket.MSG_WAITALL)
-
-    while True:
-        head = receive(2)
-        if len(head) < 2:
-            return
-        (length,) = struct.unpack(">H", head)
-        message = receive(length) if length else b""
-        if length == 1:
-            if message[0] in (0, 1, 2):
-                card.power_on()
-            elif message[0] == 4:
-                reply(ATR)
-            continue
-        reply(card.handle(message))
-
+    vpcd.serve(card, args.host, args.port, args.dir, ATR)
 
 if __name__ == "__main__":
     main()

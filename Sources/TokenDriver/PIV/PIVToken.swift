@@ -150,12 +150,19 @@ package final class PIVToken: @unchecked Sendable {
             }
         } catch let error as PCSCError where error.isRecoverable {
             throw .connectionLost(error)  // SCardBeginTransaction on a reset or stale connection
-        } catch let error as Failure {
-            throw error
-        } catch let error as PCSCError {
-            throw .transport(error)
         } catch {
-            throw .malformed("\(error)")
+            throw Failure(error)
+        }
+    }
+}
+
+extension PIVToken.Failure {
+    /// What a transaction's body or PC/SC threw, as the token's failure.
+    init(_ error: any Error) {
+        switch error {
+        case let failure as PIVToken.Failure: self = failure
+        case let error as PCSCError: self = .transport(error)
+        default: self = .malformed("\(error)")
         }
     }
 }

@@ -1,0 +1,112 @@
+// `gatewayd token change-pin` (and `gateway-token change-pin`): the holder changes the token's PIN
+// — a PIV token by CHANGE REFERENCE DATA, a PKCS#11 token by C_SetPIN (TokenDriver's
+// `TokenPINChanger`) — with a signature's care: the current PIN tried once, never on the final try
+// unless --force, the new one typed twice. PINs come from files or the terminal, never from the
+// command line (which `ps` and shell histories show), and never pass through a String.
+import ArgumentParser
+import Foundation
+import TokenDriver
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Token {
+    package struct ChangePIN: AsyncParsableCommand {
+        package init() {}
+        package static let configuration = CommandConfiguration(
+            commandName: "change-pin",
+            abstract: "Đổi mã PIN của token / change the token's PIN (PIV, or PKCS#11 with --pkcs11).",
+            discussion: """
+                The current PIN is read from --pin-file or asked on the terminal; the new one from \
+                --new-pin-file or asked twice. A PIN has 6 to 8 digits. The current PIN is tried once: \
+                a wrong one costs a try and changes nothing, and it is not tried when one try is left \
+                unless --force. Without --pkcs11, the PIV token in --reader (default: the first reader \
+                with a PIV token).
+                """)
+        @Option(help: "PIV: the reader's name (default: the first reader with a PIV token).") var reader: String?
+        @OptionGroup var pkcs11: PKCS11Selection
+        @Option(name: .customLong("pin-file"), help: "A file whose first line is the current PIN (scripts, tests).") var pinFile: String?
+        @Option(name: .customLong("new-pin-file"), help: "A file whose first line is the new PIN (scripts, tests).") var newPINFile: String?
+        @Flag(help: "Try the current PIN even when only one try is left.") var force = false
+
+        package func run() async throws {
+            let changer = try makeChanger()
+            let old = try PINEntry.read(prompt: "Mã PIN hiện tại / current PIN: ", file: pinFile)
+            let new = try PINEntry.readNew(file: newPINFile)
+            if old.matches(new) { throw TokenCommandLine.fail("Mã PIN mới trùng mã PIN hiện tại / the new PIN is the current one") }
+            do { try changer.changePIN(old: old, new: new, force: force) } catch {
+                throw TokenCommandLine.fail(TokenCommandLine.message(error))
+            }
+            print("Đã đổi mã PIN / PIN changed: \(changer.location)")
+        }
+
+        func makeChanger() throws -> any TokenPINChanger {
+            guard let (module, uri) = try pkcs11.resolve() else { return PIVPINChanger(reader: try reader ?? Token.Selection.firstPIVReader()) }
+            if reader != nil { throw TokenCommandLine.fail("--reader là cho token PIV, không dùng với --pkcs11 / --reader is for a PIV token, not with --pkcs11") }
+            do { return try PKCS11PINChanger(module: module, uri: uri) } catch { throw TokenCommandLine.fail(error.description) }
+        }
+    }
+}
+
+extension TokenCommandLine {
+    /// A token's failure as the clerk reads it; anything else as it describes itself.
+    static func message(_ error: any Error) -> String {
+        switch error {
+        case let failure as PIVToken.Failure: failure.description
+        case let error as PKCS11Error: error.description
+        case let error as PCSCError: error.description
+        default: "\(error)"
+        }
+    }
+}
+
+/// PINs typed on the terminal or read from a file, made into `PIN`s from their bytes: the bytes
+/// read are zeroed once copied, and no String ever holds them.
+enum PINEntry {
+    static func read(prompt: String, file: String?) throws -> PIN {
+        var bytes = try file.map(firstLine) ?? typed(prompt)
+        defer { zero(&bytes) }
+        return try pin(bytes)
+    }
+
+    /// The new PIN: from `file`, or typed twice (the two must be the same).
+    static func readNew(file: String?) throws -> PIN {
+        if let file { return try read(prompt: "", file: file) }
+        var first = try typed("Mã PIN mới / new PIN: ")
+        defer { zero(&first) }
+        let check = try pin(first)  // a malformed PIN is said at once, not after the second entry
+        var second = try typed("Nhập lại mã PIN mới / the new PIN again: ")
+        defer { zero(&second) }
+        guard first == second else { throw TokenCommandLine.fail("Hai lần nhập mã PIN mới khác nhau / the two new PINs differ") }
+        return check
+    }
+
+    static func pin(_ bytes: [UInt8]) throws -> PIN {
+        do { return try bytes.withUnsafeBufferPointer { try PIN(bytes: $0) } } catch let error as PIN.FormatError {
+            throw TokenCommandLine.fail(error.description)
+        }
+    }
+
+    /// The file's first line, as bytes.
+    static func firstLine(_ path: String) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path), var data = try? handle.read(upToCount: 4096) else {
+            throw TokenCommandLine.fail("Không đọc được tệp PIN / cannot read the PIN file \(path)")
+        }
+        try? handle.close()
+        defer { data.resetBytes(in: 0..<data.count) }
+        return Array(data.prefix { $0 != 0x0A && $0 != 0x0D })
+    }
+
+    /// What the person typed (no echo), copied out of getpass's static buffer, which is then zeroed.
+    static func typed(_ prompt: String) throws -> [UInt8] {
+        guard let entered = getpass(prompt) else { throw TokenCommandLine.fail("Không đọc được mã PIN / no PIN entered") }
+        let length = strlen(entered)
+        let bytes = Array(UnsafeRawBufferPointer(start: entered, count: length))
+        memset(entered, 0, length)
+        return bytes
+    }
+
+    static func zero(_ bytes: inout [UInt8]) {
+        for index in bytes.indices { bytes[index] = 0 }
+    }
+}

@@ -1,0 +1,55 @@
+// `--pkcs11 URI` and `--module PATH` of the token commands (`token sign`, `token change-pin`): a
+// token on a PKCS#11 module instead of the PIV token in a reader. One parser for both commands.
+import ArgumentParser
+import Signing
+import TokenDriver
+
+package struct PKCS11Selection: ParsableArguments {
+    package init() {}
+    @Option(name: .customLong("pkcs11"), help: "A token (and for sign, its key) on a PKCS#11 module, named by its RFC 7512 URI (pkcs11:token=…;id=%01), instead of the PIV token.")
+    var uri: String?
+    @Option(help: "With --pkcs11, the PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so), unless the URI names it (?module-path=).")
+    var module: String?
+
+    /// The module, loaded, and the URI; nil without --pkcs11.
+    func resolve() throws -> (PKCS11Module, PKCS11URI)? {
+        guard let uri else {
+            if module != nil { throw TokenCommandLine.fail("--module cần --pkcs11 / --module needs --pkcs11") }
+            return nil
+        }
+        let parsed: PKCS11URI
+        do { parsed = try PKCS11URI(uri) } catch { throw TokenCommandLine.fail("--pkcs11: \(error.description)") }
+        guard let path = module ?? parsed.modulePath else {
+            throw TokenCommandLine.fail("--pkcs11: cần --module (thư viện PKCS#11 của token) / --module is needed (the token's PKCS#11 library)")
+        }
+        do { return (try PKCS11Module.load(path: path), parsed) } catch { throw TokenCommandLine.fail(error.description) }
+    }
+}
+
+/// The two signers `token sign` drives, with their blocking call (the command is off the async
+/// executors) and its `force` for the final PIN try.
+protocol BlockingSigner: Signer {
+    func signNow(digest: [UInt8], algorithm: SignatureAlgorithm, force: Bool) throws -> [UInt8]
+}
+
+extension PIVSigner: BlockingSigner {}
+extension PKCS11Signer: BlockingSigner {}
+
+extension Token.Sign {
+    /// The PKCS#11 key --pkcs11 names, or else the PIV token's slot; the PIN asked at each signature.
+    func makeSigner() throws -> any BlockingSigner {
+        let pinFile = pinFile
+        let pin = { @Sendable () throws -> PIN in
+            do { return try PIN(try Self.readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw TokenCommandLine.fail(error.description) }
+        }
+        do {
+            if let (module, uri) = try pkcs11.resolve() { return try PKCS11Signer(module: module, uri: uri, pin: pin) }
+            let slot = try selection.pivSlot
+            return try PIVSigner(reader: try selection.readerName(), slot: slot, pin: pin)
+        } catch let exit as ExitCode {
+            throw exit  // already said
+        } catch {
+            throw TokenCommandLine.fail(TokenCommandLine.message(error))
+        }
+    }
+}
