@@ -114,6 +114,8 @@ package final class ConsoleServer: Sendable {
         route(router, .get, "/signing/sessions/{id}", .session(nil), signingSessionPage)
         route(router, .post, "/signing/return", .session(.lanhDao), returnToClerk)
         route(router, .get, "/signing/pdf", .session(nil), signingPDF)
+        route(router, .get, "/signing/pin", .session(nil), pinChangePage)
+        route(router, .post, "/signing/pin", .session(nil), changeTokenPIN)
         // Outbox, upload, document and inbox pages (OutboxPages, DocumentPages, InboxPages).
         addDocumentRoutes(router)
         // Quản trị / Administration (AdminPages.swift): password reset, images, directory.

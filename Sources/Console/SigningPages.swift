@@ -135,8 +135,9 @@ extension ConsoleServer {
         let waitingInAll = documents.count < Self.signingPageLimit ? documents.count : ((try? counts())?[work.waiting] ?? documents.count)
         let more: HTML = waitingInAll > documents.count ? "<p>\(visit.t(.oldestShown)) \(String(waitingInAll))</p>" : ""
         let notices: HTML = "\(Layout.notice(done, error: false))\(Layout.notice(problem))\(more)"
+        let pinLink: HTML = "<p><a href=\"/signing/pin\">\(visit.t(PINWord.linkText))</a></p>"
         guard !documents.isEmpty else {
-            return Self.page(status, Layout.page(title: visit.t(.title), "\(notices)<p>\(visit.t(.nothingWaiting))</p>", visit.page))
+            return Self.page(status, Layout.page(title: visit.t(.title), "\(notices)<p>\(visit.t(.nothingWaiting))</p>\(pinLink)", visit.page))
         }
         // After a refusal the person's choice comes back; the first time every document is chosen.
         // A link from the API's signature request (`?documents=ID,ID`) chooses those.
@@ -159,7 +160,7 @@ extension ConsoleServer {
             \(await tokenChoice(visit))
             <label>\(visit.t(.pin)) <input name="pin" type="password" autocomplete="off" required inputmode="numeric"></label>
             <button type="submit">\(visit.t(work.signs == .leader ? .sign : .seal))</button></form>
-            \(work.signs == .leader ? returnForms(documents, csrf: csrf, visit) : "")\(work.signs == .leader ? SigningDrag.element : "")
+            \(pinLink)\(work.signs == .leader ? returnForms(documents, csrf: csrf, visit) : "")\(work.signs == .leader ? SigningDrag.element : "")
             """
         var response = Self.page(status, Layout.page(title: visit.t(.title), body, visit.page))
         // The leader's page runs one script, drag to move (SigningDrag.swift), allowed by its hash.

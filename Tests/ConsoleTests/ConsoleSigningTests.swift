@@ -35,6 +35,15 @@ final class ConsoleSigningTests: XCTestCase {
             }
         }
 
+        /// PIN changes asked for, and the PIN a change must give as current (the test PIN).
+        let pinChanges = Mutex(0)
+        func changePIN(reader: String?, key: String?, current: SessionPIN, new: SessionPIN, confirmLastTry: Bool) async throws(SessionTokenFailure) {
+            guard let reader, cards[reader] != nil else { throw .noToken(reader ?? "-") }
+            let expected = Array(TestSecrets.value("pin.key-file-token").utf8)
+            guard current.withBytes({ $0.map(Array.init) == expected }) else { throw .wrongPIN(triesLeft: 2) }
+            pinChanges.withLock { $0 += 1 }
+        }
+
         struct Token: SessionToken, Signer {
             let reader: String
             let inner: SoftwareKeySigner
@@ -214,8 +223,70 @@ final class ConsoleSigningTests: XCTestCase {
         }
     }
 
+    /// "Đổi mã PIN": the holder changes their own token's PIN; a typing mistake costs no try, and
+    /// nobody changes (and so risks locking) a token that is not theirs.
+    func testTheTokensPINIsChangedByItsHolderOnly() async throws {
+        let (password, pin) = (password, pin)
+        let newPIN = "24681357"
+        try await withSigning { rig in
+            func form(_ reader: String, current: String, new: String = newPIN, again: String = newPIN) -> [String: String] {
+                ["reader": reader, "current_pin": current, "new_pin": new, "new_pin_again": again]
+            }
+            var nobody = ConsoleRouterTests.Browser(client: rig.client)
+            do { let got = try await nobody.get("/signing/pin").location; XCTAssertEqual(got, "/login") }
+            var admin = ConsoleRouterTests.Browser(client: rig.client)
+            try await ConsoleRouterTests.logIn(&admin, "admin", password)
+            do { let got = try await admin.get("/signing/pin").status; XCTAssertEqual(got, .forbidden, "a quản trị holds no token") }
+
+            var leader = ConsoleRouterTests.Browser(client: rig.client)
+            try await ConsoleRouterTests.logIn(&leader, "an", password)
+            let page = try await leader.get("/signing/pin")
+            XCTAssertEqual(page.status, .ok)
+            XCTAssertEqual(page.body.components(separatedBy: "type=\"password\"").count - 1, 3, "the current PIN and the new one twice")
+            let signingPage = try await leader.get("/signing")
+            XCTAssertTrue(signingPage.body.contains("href=\"/signing/pin\""), "linked from the signing page")
+
+            do { let got = try await leader.post("/signing/pin", form("mine", current: pin), csrf: "forged").status; XCTAssertEqual(got, .forbidden) }
+            let mismatch = try await leader.post("/signing/pin", form("mine", current: pin, again: "13572468"))
+            XCTAssertEqual(mismatch.status, .badRequest)
+            XCTAssertTrue(mismatch.body.contains("không giống nhau"), mismatch.body)
+            let others = try await leader.post("/signing/pin", form("other", current: pin))
+            XCTAssertEqual(others.status, .unprocessableContent, others.body)
+            XCTAssertTrue(others.body.contains("chỉ đổi PIN token của chính bạn"), others.body)
+            XCTAssertFalse(others.body.contains(pin) || others.body.contains(newPIN), "no PIN is echoed")
+            let seal = try await leader.post("/signing/pin", form("seal", current: pin))
+            XCTAssertEqual(seal.status, .unprocessableContent, "the organization's token is not a lãnh đạo's")
+            XCTAssertEqual(rig.tokens.pinChanges.withLock { $0 }, 0, "nothing reached a token")
+
+            let wrong = try await leader.post("/signing/pin", form("mine", current: "99999999"))
+            XCTAssertTrue(wrong.body.contains("Sai mã PIN, còn 2 lần thử"), wrong.body)
+            let changed = try await leader.post("/signing/pin", form("mine", current: pin))
+            XCTAssertEqual(changed.location, "/signing/pin?done=changed", changed.body)
+            XCTAssertEqual(rig.tokens.pinChanges.withLock { $0 }, 1)
+            let donePage = try await leader.get("/signing/pin?done=changed")
+            XCTAssertTrue(donePage.body.contains("Đã đổi mã PIN"))
+
+            var clerk = ConsoleRouterTests.Browser(client: rig.client)
+            try await ConsoleRouterTests.logIn(&clerk, "clerk", password)
+            _ = try await clerk.get("/signing/pin")
+            let leaders = try await clerk.post("/signing/pin", form("mine", current: pin))
+            XCTAssertEqual(leaders.status, .unprocessableContent, "a văn thư cannot change a leader's PIN")
+            XCTAssertEqual(rig.tokens.pinChanges.withLock { $0 }, 1)
+
+            let audit = try rig.store.accounts.auditEntries().filter { $0.action.hasPrefix("pin_change") }.map { "\($0.actor) \($0.action) \($0.detail ?? "")" }
+            XCTAssertTrue(audit.contains("an pin_change "), "\(audit)")
+            XCTAssertTrue(audit.contains("an pin_change_refused not_your_token"), "\(audit)")
+            XCTAssertTrue(audit.contains("an pin_change_refused mismatch"), "\(audit)")
+            XCTAssertTrue(audit.contains("clerk pin_change_refused person-certificate-in-seal-session"), "\(audit)")
+        }
+    }
+
     func testEveryWordHasBothLanguages() {
         for word in SigningWord.allCases {
+            XCTAssertFalse(word.text(in: .vi).isEmpty, "\(word)")
+            XCTAssertFalse(word.text(in: .en).isEmpty, "\(word)")
+        }
+        for word in PINWord.allCases {
             XCTAssertFalse(word.text(in: .vi).isEmpty, "\(word)")
             XCTAssertFalse(word.text(in: .en).isEmpty, "\(word)")
         }

@@ -56,6 +56,30 @@ final class KeyFileTokens: SigningTokens, @unchecked Sendable {
         try result.get()
     }
 
+    /// A PIN change as a card does it: the tries rule, the current PIN compared (a wrong one
+    /// costs a try and changes nothing), then the new one kept.
+    func changePIN(reader: String?, key: String?, current: SessionPIN, new: SessionPIN, confirmLastTry: Bool) async throws(SessionTokenFailure) {
+        guard let reader else { throw .noToken("no reader named") }
+        let result: Result<Void, SessionTokenFailure> = cards.withLock { cards in
+            guard var card = cards[reader] else { return .failure(.noToken(reader)) }
+            defer { cards[reader] = card }
+            if card.triesLeft == 0 { return .failure(.blocked) }
+            if card.triesLeft == 1, !confirmLastTry { return .failure(.lastTryNeedsConfirmation) }
+            card.pinChecks += 1
+            guard current.withBytes({ $0.map(Array.init) == card.pin }) else {
+                card.triesLeft -= 1
+                return .failure(card.triesLeft == 0 ? .blocked : .wrongPIN(triesLeft: card.triesLeft))
+            }
+            guard let replacement = new.withBytes({ $0.map(Array.init) }), (6...8).contains(replacement.count) else {
+                return .failure(.pinFormat("the new PIN must have 6 to 8 characters"))
+            }
+            card.triesLeft = 3
+            card.pin = replacement
+            return .success(())
+        }
+        try result.get()
+    }
+
     struct Token: SessionToken {
         let reader: String
         let inner: SoftwareKeySigner

@@ -55,7 +55,8 @@ package actor SigningStage {
 
     private var sessions: [String: SigningSessionStatus] = [:]
     private var finishedOrder: [String] = []
-    private var running: String?
+    /// The session (or PIN change: `SigningStage+PIN.swift`) holding the tokens; one at a time.
+    var running: String?
     /// Wakes those following a session's progress (`status(_:after:)`).
     private let progress = ChangeSignal()
     static let keptSessions = 32

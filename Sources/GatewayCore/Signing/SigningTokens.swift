@@ -14,6 +14,12 @@ package protocol SigningTokens: Sendable {
     /// only: no PIN is sent here, so a token that may not sign in the session's role is refused
     /// before any try is spent. The PIN is used by each signature (`SessionToken.signer`).
     func open(reader: String?, key: String?, pin: SessionPIN, confirmLastTry: Bool) async throws(SessionTokenFailure) -> any SessionToken
+
+    /// Changes the holder's PIN on the token in `reader` that holds `key` (nil as for `open`): the
+    /// tries left are read first, the final try is used only with `confirmLastTry`, a blocked PIN
+    /// sends nothing, a wrong current PIN costs exactly one try and changes nothing (it is never
+    /// retried). The PINs are lent for the call; the caller wipes them (`SigningStage.changePIN`).
+    func changePIN(reader: String?, key: String?, current: SessionPIN, new: SessionPIN, confirmLastTry: Bool) async throws(SessionTokenFailure)
 }
 
 /// An opened token for one session. `close()` ends it: the connection is dropped and the PIN
