@@ -97,6 +97,36 @@ extension SoftHSMTests {
         }
     }
 
+    /// A key with CKA_ALWAYS_AUTHENTICATE (written by pkcs11-tool --always-auth, with a certificate
+    /// of its own beside it): each signature gets the context-specific login after the session's
+    /// one C_Login, and the signatures verify.
+    func testAnAlwaysAuthenticateKeyGetsTheContextSpecificLoginForEachSignature() throws {
+        let pin = TestSecrets.value("pin.softhsm-user")
+        let d = directory!
+        try tool("/usr/bin/openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", d + "/always.pem"])
+        try tool("/usr/bin/openssl", ["pkcs8", "-topk8", "-nocrypt", "-in", d + "/always.pem", "-outform", "DER", "-out", d + "/always.p8"])
+        try tool("/usr/bin/openssl", ["req", "-new", "-x509", "-key", d + "/always.pem", "-subj", "/CN=Always", "-days", "2", "-outform", "DER", "-out", d + "/always.der"])
+        for (file, type) in [("always.p8", "privkey"), ("always.der", "cert")] {
+            try tool("/usr/bin/pkcs11-tool", ["--module", Self.module, "--token-label", Self.label, "--login", "--pin", pin, "--write-object", d + "/" + file,
+                                              "--type", type, "--id", "04"] + (type == "privkey" ? ["--always-auth"] : []))
+        }
+        let module = try PKCS11Module.load(path: Self.module)
+        let signer = try PKCS11Signer(module: module, uri: PKCS11URI("pkcs11:token=Nguyen%20Van%20An;id=%04")) { throw PKCS11Error.sessionEnded }
+        let session = sessionPIN("pin.softhsm-user")
+        var lent = 0
+        let lend: PKCS11SigningSession.PINLender = { use in lent += 1; return session.withBytes { use($0) } }
+        let signing = try PKCS11SigningSession(signer: signer, force: false, pin: lend)
+        defer { signing.close() }
+        XCTAssertTrue(signing.alwaysAuthenticate)
+        let publicKey = try XCTUnwrap(P256.Signing.PublicKey(signer.certificateChain[0].publicKey))
+        for text in ["một", "hai"] {
+            let message = Array(text.utf8)
+            let signature = try signing.sign(digest: Array(SHA256.hash(data: message)), algorithm: .ecdsaSHA256, pin: lend)
+            XCTAssertTrue(publicKey.isValidSignature(try P256.Signing.ECDSASignature(derRepresentation: signature), for: message))
+        }
+        XCTAssertEqual(lent, 3, "the session's C_Login, then one context-specific login per signature")
+    }
+
     func testFailuresHaveTheStagesNames() {
         let cases: [(PKCS11Error, SessionTokenFailure)] = [
             (.pinIncorrect(after: .finalTry), .wrongPIN(triesLeft: 1)), (.pinIncorrect(after: .low), .wrongPIN(triesLeft: nil)),
