@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import GatewayCore
 
@@ -52,5 +53,35 @@ final class UnitTokensConfigurationTests: XCTestCase {
                               "tokens.module_for[2].atr", "tokens.module_for[3]", "tokens.module_for[4].module"], "\(found)")
         XCTAssertTrue(found[0].message.contains("đường dẫn tuyệt đối / item 1 must be an absolute path"), "\(found[0])")
         XCTAssertTrue(found[5].message.contains("needs atr or usb"), "\(found[5])")
+    }
+
+    /// `gatewayd config check`: each module that cannot serve is a warning with its reason (the
+    /// file is still valid: the daemon starts and serves the other tokens).
+    func testConfigCheckWarnsAboutEachModuleThatCannotServe() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningDaemon.binary), "needs .build/debug/gatewayd")
+        let directory = NSTemporaryDirectory() + "tokens-config-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "not a module\n".write(toFile: directory + "/text.so", atomically: true, encoding: .utf8)
+        try """
+            [tokens]
+            modules = ["\(directory)/missing.so", "\(directory)/text.so"]
+            opensc_module = "\(directory)/no-opensc.so"
+
+            [[tokens.module_for]]
+            name = "VNPT-CA token"
+            usb = "096e:0807"
+            module = "/lib/x86_64-linux-gnu/libc.so.6"
+            """.write(toFile: directory + "/gatewayd.toml", atomically: true, encoding: .utf8)
+        let result = runProgram(RunningDaemon.binary, ["config", "check", directory + "/gatewayd.toml"])
+        XCTAssertEqual(result.status, 0, result.err)
+        for line in [
+            "WARNING: tokens.modules: không có tệp / no such file: \(directory)/missing.so",
+            "WARNING: tokens.modules: không phải thư viện ELF, không phải mô-đun PKCS#11 / not an ELF library, so not a PKCS#11 module: \(directory)/text.so",
+            "WARNING: tokens.module_for[1] (VNPT-CA token, usb 096e:0807): không có C_GetFunctionList",
+            "NOTE: OpenSC's module \(directory)/no-opensc.so is not installed",
+        ] {
+            XCTAssertTrue(result.out.contains(line), "“\(line)” missing from:\n\(result.out)")
+        }
     }
 }

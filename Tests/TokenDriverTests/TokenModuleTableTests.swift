@@ -44,6 +44,8 @@ final class TokenModuleTableTests: XCTestCase {
         let libc = "/lib/x86_64-linux-gnu/libc.so.6"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: libc), "needs \(libc)")
         XCTAssertNil(PKCS11ModuleFile.problem(libc), "an ELF library of this machine")
+        XCTAssertTrue(PKCS11ModuleFile.checked(libc)?.contains("no C_GetFunctionList") == true, "but not PKCS#11")
+        if FileManager.default.fileExists(atPath: "/usr/lib/softhsm/libsofthsm2.so") { XCTAssertNil(PKCS11ModuleFile.checked("/usr/lib/softhsm/libsofthsm2.so")) }
         for (path, words) in [(libc, "no C_GetFunctionList: not a PKCS#11 module"), (text, "not an ELF library"), ("/nonexistent/vendor.so", "no such file")] {
             XCTAssertThrowsError(try PKCS11Module.load(path: path)) { error in
                 XCTAssertTrue("\(error)".contains(words) && "\(error)".contains("cannot load the PKCS#11 module \(path)"), "\(error)")

@@ -105,6 +105,20 @@ package enum PKCS11ModuleFile {
         return nil
     }
 
+    /// `problem(path)`, then whether the library exports `C_GetFunctionList` (opened and closed
+    /// again, nothing initialised): for `config check`, which must not start a module.
+    package static func checked(_ path: String) -> String? {
+        if let problem = problem(path) { return problem }
+        guard let handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL) else {
+            return "không nạp được / cannot load \(path): " + (dlerror().map { String(cString: $0) } ?? "dlopen")
+        }
+        defer { dlclose(handle) }
+        guard dlsym(handle, "C_GetFunctionList") != nil else {
+            return "không có C_GetFunctionList, không phải mô-đun PKCS#11 / no C_GetFunctionList: not a PKCS#11 module: \(path)"
+        }
+        return nil
+    }
+
     #if arch(arm64)
     static let hostMachine: UInt16 = 183
     #else

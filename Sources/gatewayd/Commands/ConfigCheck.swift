@@ -66,7 +66,7 @@ extension Config.Check {
     static func tokenLines(_ tokens: GatewayConfiguration.Tokens) -> [String] {
         var lines: [String] = []
         func check(_ key: String, _ path: String) {
-            if let problem = PKCS11ModuleFile.problem(path) {
+            if let problem = PKCS11ModuleFile.checked(path) {
                 lines.append("WARNING: \(key): \(problem)")
             } else {
                 lines.append("\(key) = \(path)")
