@@ -17,7 +17,8 @@ extension SigningEndToEndTests {
     /// same ones the virtual card would carry: testpki.py's, with CCCD:001085012345 in the UID),
     /// and the daemon restarted with `[tokens] modules` naming SoftHSM2. SOFTHSM2_CONF reaches the
     /// daemon through the environment it inherits.
-    func serveTheLeaderFromSoftHSM() async throws -> String {
+    /// `moreTokens`: more of the `[tokens]` configuration (`[[tokens.module_for]]` tables).
+    func serveTheLeaderFromSoftHSM(moreTokens: String = "") async throws -> String {
         let tokens = directory + "/softhsm"
         try FileManager.default.createDirectory(atPath: tokens + "/tokens", withIntermediateDirectories: true)
         try "directories.tokendir = \(tokens)/tokens\nobjectstore.backend = file\nlog.level = ERROR\n"
@@ -42,7 +43,7 @@ extension SigningEndToEndTests {
         // goes on serving the other tokens.
         try "not a module\n".write(toFile: tokens + "/text-module.so", atomically: true, encoding: .utf8)
         let modules = ["/nonexistent/vendor-pkcs11.so", "/lib/x86_64-linux-gnu/libc.so.6", tokens + "/text-module.so", Self.softHSM]
-        tokensTable = "[tokens]\nmodules = [" + modules.map { "\"\($0)\"" }.joined(separator: ", ") + "]\n"
+        tokensTable = "[tokens]\nmodules = [" + modules.map { "\"\($0)\"" }.joined(separator: ", ") + "]\n" + moreTokens
         try await startBox(clock: "trust_local_clock")
         return pin
     }
@@ -102,6 +103,42 @@ extension SigningEndToEndTests {
         XCTAssertTrue(shown.out.contains("[Virtual PCD 00 01, slot 9c]"), shown.out)
         let daemonLog = try String(contentsOfFile: box.logPath, encoding: .utf8)
         XCTAssertFalse(daemonLog.contains(softHSMPIN), "a PIN in the daemon's log")
+    }
+
+    /// "Which module serves which token" through the daemon: `[[tokens.module_for]]` names OpenSC's
+    /// module for the virtual card's ATR, so the văn thư's session reaches the organization's card
+    /// through PKCS#11 (the reader's slot in opensc-pkcs11.so) instead of PIV: the status says so,
+    /// the seal and the envelope are signed through OpenSC with the card's own PIN counter intact,
+    /// and pdfsig finds both signatures valid at the hub.
+    func testAConfiguredModuleServesTheOrganizationsCardByItsATR() async throws {
+        let openSC = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: openSC) && FileManager.default.fileExists(atPath: Self.softHSM)
+                          && FileManager.default.isExecutableFile(atPath: "/usr/bin/pkcs11-tool"), "needs softhsm2 and opensc (scripts/install-deps)")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/pdfsig"), "needs pdfsig (poppler-utils)")
+        let softHSMPIN = try await serveTheLeaderFromSoftHSM(moreTokens: """
+
+            [[tokens.module_for]]
+            name = "virtual PIV card through OpenSC"
+            atr = "3BF81300008131FE15"
+            module = "\(openSC)"
+            """)
+        let card = try insertCard("organization", reader: Self.sealReader)
+        let status = box.cli(["status"])
+        XCTAssertTrue(status.out.contains("\(Self.readers[Self.sealReader]): PKCS#11 \(openSC)"), status.out)
+        let id = try await drop("Quyết định", subject: "Về việc qua OpenSC")
+        let leader = try signQueue(["--role", "leader", "--key", "pkcs11:token=Lanh%20dao;id=%01"], pin: softHSMPIN)
+        XCTAssertEqual(leader.status, 0, leader.out)
+        let seal = try signQueue("organization", reader: Self.sealReader)
+        XCTAssertEqual(seal.status, 0, seal.out + logText(box.logPath))
+        XCTAssertTrue(seal.out.contains("(\(openSC))"), "the session names OpenSC's module: \(seal.out)")
+        XCTAssertEqual(try triesLeft(card), 3, "the right PIN, through OpenSC's logins, costs no try")
+        try? await waitUntil(seconds: 60) { [self] in try record(id).state == .delivered }
+        XCTAssertEqual(try record(id).state, .delivered, logText(box.logPath))
+        let package = hubData + "/packages/" + (try XCTUnwrap(hubPackages().first))
+        let unpacked = directory + "/at-hub"
+        XCTAssertEqual(box.cli(["edxml", "unpack", package, "--dir", unpacked], data: false).status, 0)
+        let poppler = runProgram("/usr/bin/pdfsig", [unpacked + "/Quyết định.pdf"])
+        XCTAssertEqual(poppler.out.components(separatedBy: "Signature Validation: Signature is Valid.").count - 1, 2, poppler.out + poppler.err)
     }
 
     /// `gatewayd sign-queue ARGUMENTS`, the PIN on standard input.

@@ -31,10 +31,9 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         guard let slot = slots.first else { throw PKCS11Error.notFound("token \(uri)") }
         guard slots.count == 1 else { throw PKCS11Error.notFound("\(slots.count) tokens answer \(uri); name one (token=, serial=)") }
         let session = try module.openSession(slot: slot.id)
-        let found = try session.certificates(id: uri.id, label: uri.object)
-        guard let certificate = found.first else { throw PKCS11Error.notFound("certificate \(uri)") }
+        let found = try Self.signingCertificates(try session.certificates(id: uri.id, label: uri.object))
+        guard let (certificate, leaf) = found.first else { throw PKCS11Error.notFound("certificate \(uri)") }
         guard found.count == 1 else { throw PKCS11Error.notFound("\(found.count) certificates answer \(uri); name one (id=)") }
-        let leaf = try Certificate(derEncoded: certificate.der)
         guard let algorithm = TokenInventory.algorithm(of: leaf) else { throw PKCS11Error.unsupportedKey("\(uri)") }
         self.module = module
         self.slot = slot.id
@@ -42,6 +41,17 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         self.certificateChain = [leaf] + intermediates
         self.keyType = algorithm.keyType
         self.pinSource = pin
+    }
+
+    /// The certificates a key not named by `id=` may be: when a token carries several (a PIV card
+    /// through OpenSC: authentication, signature …), those whose key usage allows non-repudiation,
+    /// what a signing certificate of a Vietnamese CA (and PIV's slot 9C) carries; all of them if
+    /// none does. A certificate that does not parse is an error (the token's, named).
+    static func signingCertificates(_ objects: [PKCS11Session.CertificateObject]) throws -> [(PKCS11Session.CertificateObject, Certificate)] {
+        let parsed = try objects.map { object in (object, try Certificate(derEncoded: object.der)) }
+        guard parsed.count > 1 else { return parsed }
+        let signing = parsed.filter { (try? $0.1.extensions.keyUsage)??.nonRepudiation == true }
+        return signing.isEmpty ? parsed : signing
     }
 
     package func sign(digest: [UInt8], algorithm: SignatureAlgorithm) async throws -> [UInt8] {
