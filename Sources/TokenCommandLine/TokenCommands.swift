@@ -27,21 +27,41 @@ package struct Token: AsyncParsableCommand {
         @Flag(help: "JSON output.") var json = false
         @Option(name: .customLong("module"), help: "Also list the tokens of this PKCS#11 module (a path; repeatable). With --json the output is then {\"piv\": [...], \"pkcs11\": [...]}.")
         var modules: [String] = []
+        @Option(name: .customLong("opensc-module"), help: "OpenSC's module, for the cards OpenSC supports (default: Debian's).")
+        var openSCModule = TokenModuleTable().openSCModule
 
         package func run() async throws {
-            if !modules.isEmpty { try listWithModules(); return }
-            let reports: [TokenReport]
-            do { reports = try TokenInventory.scan() } catch { throw TokenCommandLine.fail(error.description) }
-            if json { try TokenCommandLine.printJSON(reports); return }
-            printPIV(reports)
+            var piv: [TokenReport] = []
+            var pivProblem: String?
+            do { piv = try TokenInventory.scan() } catch {
+                if modules.isEmpty { throw TokenCommandLine.fail(error.description) }
+                pivProblem = error.description
+            }
+            // The modules asked for, and those that serve a card in a reader (OpenSC's for an ePass2003).
+            let listed = serve(&piv).reduce(into: modules) { listed, module in if !listed.contains(module) { listed.append(module) } }
+            if listed.isEmpty {
+                if json { try TokenCommandLine.printJSON(piv) } else { printPIV(piv) }
+                return
+            }
+            try listWithModules(piv: piv, pivProblem: pivProblem, pkcs11: listed.map { PKCS11ModuleReport.scan(modulePath: $0) })
+        }
+
+        /// Says which backend and module serve each card (`TokenModuleTable`); answers the modules
+        /// that serve one.
+        private func serve(_ reports: inout [TokenReport]) -> [String] {
+            let table = TokenModuleTable(openSCModule: openSCModule)
+            var serving: [String] = []
+            for index in reports.indices where reports[index].cardPresent {
+                let chosen = table.serving(atr: reports[index].atr, usb: reports[index].usb?.idText, piv: reports[index].piv)
+                (reports[index].backend, reports[index].module) = (chosen.backend, chosen.module)
+                if case .none = chosen { reports[index].problem = chosen.description }
+                if let module = chosen.module { serving.append(module) }
+            }
+            return serving
         }
 
         /// PIV readers and PKCS#11 modules side by side; neither side's failure hides the other.
-        private func listWithModules() throws {
-            var piv: [TokenReport] = []
-            var pivProblem: String?
-            do { piv = try TokenInventory.scan() } catch { pivProblem = error.description }
-            let pkcs11 = modules.map { PKCS11ModuleReport.scan(modulePath: $0) }
+        private func listWithModules(piv: [TokenReport], pivProblem: String?, pkcs11: [PKCS11ModuleReport]) throws {
             if json {
                 struct Both: Encodable { let piv: [TokenReport]; let pkcs11: [PKCS11ModuleReport] }
                 try TokenCommandLine.printJSON(Both(piv: piv, pkcs11: pkcs11))
@@ -70,6 +90,11 @@ package struct Token: AsyncParsableCommand {
                 let model = report.usb.map { "\($0.displayName) (USB \($0.idText)) — " } ?? ""
                 print("\(model)\(report.reader): " + (report.cardPresent ? (report.piv ? "token PIV" : "thẻ không phải PIV / not PIV") : "trống / empty"))
                 if let atr = report.atr { print("  ATR \(atr)") }
+                switch (report.backend, report.module) {
+                case ("piv"?, _): print("  phục vụ bởi / served by: PIV")
+                case ("pkcs11"?, let module?): print("  phục vụ bởi / served by: PKCS#11 \(module)")
+                default: break
+                }
                 if report.pinBlocked == true { print("  PIN: BỊ KHÓA / BLOCKED") } else if let tries = report.pinTriesLeft {
                     print("  PIN: còn \(tries) lần thử / \(tries) tries left")
                 }

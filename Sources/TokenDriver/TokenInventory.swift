@@ -34,9 +34,14 @@ package struct TokenReport: Sendable, Codable {
     package var certificates: [CertificateReport]
     /// Why a present card could not be read (not PIV, busy, …).
     package var problem: String?
+    /// Which backend serves the card ("piv", "pkcs11", "none") and through which module, when the
+    /// caller asked `TokenModuleTable` (`token list` does; the scan itself does not).
+    package var backend: String?
+    package var module: String?
 
     enum CodingKeys: String, CodingKey {
         case reader, usb, cardPresent = "card_present", atr, piv, pinTriesLeft = "pin_tries_left", pinBlocked = "pin_blocked", certificates, problem
+        case backend, module
     }
 }
 

@@ -126,6 +126,8 @@ final class SigningEndToEndTests: XCTestCase {
 
     /// The `[upstream]` table pointing at the test's hubd.
     var upstream = ""
+    /// A `[tokens]` table, when a test serves a token through a PKCS#11 module.
+    var tokensTable = ""
 
     /// The box, configured as the lead's demo is: the commune 000.00.20.H14, one leader, the seal;
     /// `clock`: `[signing] clock`.
@@ -155,6 +157,8 @@ final class SigningEndToEndTests: XCTestCase {
             title = "CHỦ TỊCH"
             identity = "CCCD:001085012345"
             signature_image = "\(d)/leader.png"
+
+            \(tokensTable)
             """)
         try await box.waitUntilReady()
     }
@@ -246,21 +250,8 @@ final class SigningEndToEndTests: XCTestCase {
     /// `gatewayd sign-queue` as a clerk runs it, the PIN on standard input (not a terminal).
     func signQueue(_ role: String, reader: Int, pin: String = SigningEndToEndTests.pin, confirmLastTry: Bool = false,
                    _ ids: [DocumentID] = []) throws -> (status: Int32, out: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: RunningDaemon.binary)
-        process.arguments = ["sign-queue", "--role", role, "--reader", Self.readers[reader]] + (confirmLastTry ? ["--confirm-last-try"] : [])
-            + ids.map(\.description) + ["--data-dir", box.dataDirectory]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data((pin + "\n").utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertFalse(text.contains(pin), "the PIN is never echoed")
-        return (process.terminationStatus, text)
+        try signQueue(["--role", role, "--reader", Self.readers[reader]] + (confirmLastTry ? ["--confirm-last-try"] : []) + ids.map(\.description),
+                      pin: pin)
     }
 
     func hubPackages() -> [String] {
@@ -579,6 +570,6 @@ final class SigningEndToEndTests: XCTestCase {
 }
 
 /// A log file's text for a failure message.
-private func logText(_ path: String) -> String {
+func logText(_ path: String) -> String {
     "\n--- \(path):\n" + ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "(none)")
 }

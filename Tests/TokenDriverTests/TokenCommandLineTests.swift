@@ -34,6 +34,7 @@ final class TokenCommandLineTests: XCTestCase {
         let reports = try JSONDecoder().decode([TokenReportProbe].self, from: Data(result.out.utf8))
         let token = try XCTUnwrap(reports.first { $0.card_present && $0.piv })
         XCTAssertEqual(token.pin_tries_left, 3)
+        XCTAssertEqual(token.backend, "piv")
         XCTAssertEqual(token.certificates.map(\.slot), ["9a", "9c"])
         XCTAssertEqual(token.certificates.map(\.key_type), ["RSA-2048", "ECC P-256"])
         XCTAssertTrue(token.certificates[0].subject.contains("CN=Nguyễn Văn An"), token.certificates[0].subject)
@@ -150,4 +151,6 @@ struct TokenReportProbe: Decodable {
     var piv: Bool
     var pin_tries_left: Int?
     var certificates: [Certificate]
+    /// Which backend serves the card (issue 18): "piv" for the virtual PIV card.
+    var backend: String?
 }

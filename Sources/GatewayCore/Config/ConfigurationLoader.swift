@@ -78,7 +78,7 @@ package enum ConfigurationLoader {
         var issues: [ConfigurationIssue] = []
 
         static let sections: [String: Set<String>] = [
-            "": ["data_dir", "agency", "intake", "api", "console", "upstream", "inbox", "share", "signing", "trust", "log"],
+            "": ["data_dir", "agency", "intake", "api", "console", "upstream", "inbox", "share", "signing", "trust", "tokens", "log"],
             "agency": ["code", "name", "tax_code", "budget_code"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
             "api": ["socket", "socket_group", "tcp", "metrics_listen", "max_connections", "idle_timeout"],
@@ -93,6 +93,9 @@ package enum ConfigurationLoader {
                         "font", "tsa_url", "default_notation", "place", "leaders"],
             // `[[signing.leaders]]`: one table per leader.
             "signing.leaders": ["name", "title", "identity", "signature_image"],
+            "tokens": ["modules", "opensc_module", "module_for"],
+            // `[[tokens.module_for]]`: one table per token model served by a named module.
+            "tokens.module_for": ["atr", "usb", "name", "module"],
         ]
 
         mutating func read() -> GatewayConfiguration {
@@ -210,6 +213,7 @@ package enum ConfigurationLoader {
             }
             if let upstream = section("upstream") { readUpstream(upstream, into: &configuration.upstream) }
             if let signing = section("signing") { readSigning(signing, into: &configuration.signing) }
+            if let tokens = section("tokens") { readTokens(tokens, into: &configuration.tokens) }
             if let trust = section("trust") {
                 if let list = trust["anchors"] {
                     if let array = list.array {

@@ -35,7 +35,8 @@ package protocol SessionToken: Sendable {
 /// Why a session cannot go on: each one ends the session (a wrong PIN is never retried).
 package enum SessionTokenFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case noToken(String)
-    case wrongPIN(triesLeft: Int)
+    /// nil: the token does not say how many tries are left (a PKCS#11 token sets flags, not a count).
+    case wrongPIN(triesLeft: Int?)
     /// One try left and the person did not confirm using it.
     case lastTryNeedsConfirmation
     case blocked
@@ -46,7 +47,9 @@ package enum SessionTokenFailure: Error, Sendable, Equatable, CustomStringConver
     package var description: String {
         switch self {
         case .noToken(let detail): "Không thấy token / no token: \(detail)"
-        case .wrongPIN(let tries): "Sai mã PIN, còn \(tries) lần thử — phiên ký dừng / wrong PIN, \(tries) tries left: the session stops"
+        case .wrongPIN(let tries?): "Sai mã PIN, còn \(tries) lần thử — phiên ký dừng / wrong PIN, \(tries) tries left: the session stops"
+        case .wrongPIN(nil):
+            "Sai mã PIN; token không cho biết còn bao nhiêu lần thử — phiên ký dừng / wrong PIN; the token does not say how many tries are left: the session stops"
         case .lastTryNeedsConfirmation:
             "Chỉ còn 1 lần thử PIN: cần xác nhận rõ ràng để dùng lần cuối / one PIN try left: using it needs explicit confirmation"
         case .blocked: "Token đã bị khóa PIN — liên hệ nhà cung cấp để mở khóa / the token's PIN is blocked: its provider must unblock it"

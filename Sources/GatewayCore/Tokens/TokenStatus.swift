@@ -43,9 +43,13 @@ package struct TokenSummary: Sendable, Codable, Equatable {
     /// Why the token cannot be used (not PIV, PIN blocked, unreadable …), for the operator.
     package var problem: String?
     package var insertedAt: Date
+    /// Which backend serves the token: "piv", "pkcs11", or "none" (and `problem` says what to install).
+    package var backend: String?
+    /// The PKCS#11 module that serves it.
+    package var module: String?
 
     package init(reader: String, model: String?, usbID: String?, atr: String, piv: Bool, certificates: [CertificateSummary],
-                pinTriesLeft: Int?, pinBlocked: Bool?, problem: String?, insertedAt: Date) {
+                pinTriesLeft: Int?, pinBlocked: Bool?, problem: String?, insertedAt: Date, backend: String? = nil, module: String? = nil) {
         self.reader = reader
         self.model = model
         self.usbID = usbID
@@ -56,11 +60,13 @@ package struct TokenSummary: Sendable, Codable, Equatable {
         self.pinBlocked = pinBlocked
         self.problem = problem
         self.insertedAt = insertedAt
+        self.backend = backend
+        self.module = module
     }
 
     enum CodingKeys: String, CodingKey {
         case reader, model, usbID = "usb_id", atr, piv, certificates, pinTriesLeft = "pin_tries_left", pinBlocked = "pin_blocked"
-        case problem, insertedAt = "inserted_at"
+        case problem, insertedAt = "inserted_at", backend, module
     }
 }
 

@@ -21,6 +21,8 @@ package enum PKCS11Error: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(String)
     case unsupportedKey(String)
     case request(SignerError)
+    /// The signing session was closed (its PIN wiped) before this signature.
+    case sessionEnded
     /// Any other return value, with the function that gave it.
     case call(function: String, rv: CK_RV)
 
@@ -63,6 +65,7 @@ package enum PKCS11Error: Error, Sendable, Equatable, CustomStringConvertible {
         case .notFound(let what): "Không tìm thấy / not found: \(what)"
         case .unsupportedKey(let what): "Khóa không được hỗ trợ / unsupported key: \(what)"
         case .request(let error): error.description
+        case .sessionEnded: "Phiên ký đã kết thúc / the signing session has ended"
         case .call(let function, let rv): "Token từ chối \(function) / the token refused \(function): \(Self.name(of: rv))"
         }
     }

@@ -4,6 +4,8 @@
 package struct PKCS11ModuleReport: Sendable, Codable {
     package struct Token: Sendable, Codable {
         package var slot: UInt
+        /// The slot's description: OpenSC names each slot after its PC/SC reader.
+        package var slotDescription: String
         package var label: String
         package var manufacturer: String
         package var model: String
@@ -18,7 +20,7 @@ package struct PKCS11ModuleReport: Sendable, Codable {
         package var problem: String?
 
         enum CodingKeys: String, CodingKey {
-            case slot, label, manufacturer, model, serial, certificates, problem
+            case slot, slotDescription = "slot_description", label, manufacturer, model, serial, certificates, problem
             case loginRequired = "login_required", pinCountLow = "pin_count_low", pinFinalTry = "pin_final_try"
             case pinLocked = "pin_locked", pinToBeChanged = "pin_to_be_changed"
         }
@@ -42,7 +44,7 @@ package struct PKCS11ModuleReport: Sendable, Codable {
         }
         for slot in slots {
             guard let token = slot.token else { continue }
-            var entry = Token(slot: UInt(slot.id), label: token.label, manufacturer: token.manufacturer, model: token.model, serial: token.serial,
+            var entry = Token(slot: UInt(slot.id), slotDescription: slot.description, label: token.label, manufacturer: token.manufacturer, model: token.model, serial: token.serial,
                                     loginRequired: token.loginRequired, pinCountLow: token.pinCountLow, pinFinalTry: token.pinFinalTry,
                                     pinLocked: token.pinLocked, pinToBeChanged: token.pinToBeChanged, certificates: [], problem: nil)
             guard token.initialized else {
@@ -52,8 +54,8 @@ package struct PKCS11ModuleReport: Sendable, Codable {
             }
             do {
                 for certificate in try module.openSession(slot: slot.id).certificates() {
-                    var uri = PKCS11URI(token: token.label, id: certificate.id)
-                    uri.serial = token.serial
+                    var uri = entry.uri
+                    uri.id = certificate.id
                     do { entry.certificates.append(try TokenInventory.describe(certificate.der, place: uri.description)) } catch {
                         entry.problem = "Chứng thư không hợp lệ / invalid certificate \(uri): \(error)"
                     }
@@ -65,4 +67,17 @@ package struct PKCS11ModuleReport: Sendable, Codable {
         }
         return report
     }
+}
+
+extension PKCS11ModuleReport.Token {
+    /// The token's `pkcs11:` URI (label and serial): how the console and `sign-queue` name it.
+    package var uri: PKCS11URI {
+        var uri = PKCS11URI(token: label)
+        uri.serial = serial
+        return uri
+    }
+
+    /// What the PIN flags say as PIV's count: 1 at the final try, 0 when locked, nil otherwise
+    /// (PKCS#11 gives no count: COUNT_LOW says only that some tries are gone).
+    package var pinTriesLeft: Int? { pinLocked ? 0 : pinFinalTry ? 1 : nil }
 }

@@ -23,6 +23,8 @@ package final class PKCS11Module: @unchecked Sendable {
         defer { loadedLock.unlock() }
         loaded = loaded.filter { $0.value.module != nil }
         if let module = loaded[path]?.module { return module }
+        // A path is looked at first: dlopen's own words for a text file or a missing one are obscure.
+        if path.contains("/"), let problem = PKCS11ModuleFile.problem(path) { throw .module(path: path, reason: problem) }
         let module = try PKCS11Module(path: path)
         loaded[path] = WeakModule(module: module)
         return module
@@ -236,8 +238,15 @@ package final class PKCS11Session: @unchecked Sendable {
 
     func logout() { _ = module.functions.C_Logout?(handle) }
 
+    /// The context-specific login a CKA_ALWAYS_AUTHENTICATE key wants between C_SignInit and C_Sign.
+    func contextLogin(pin: UnsafeBufferPointer<UInt8>) throws(PKCS11Error) {
+        try module.check(module.functions.C_Login?(handle, PKCS11.CKU_CONTEXT_SPECIFIC, UnsafeMutablePointer(mutating: pin.baseAddress), CK_ULONG(pin.count)), "C_Login")
+    }
+
     /// Signs `data` with `key` through `mechanism`; `pss`: the parameters of CKM_RSA_PKCS_PSS.
-    func sign(_ data: [UInt8], key: CK_OBJECT_HANDLE, mechanism: CK_MECHANISM_TYPE, pss: CK_RSA_PKCS_PSS_PARAMS? = nil) throws(PKCS11Error) -> [UInt8] {
+    /// `afterInit`: between C_SignInit and C_Sign (the context-specific login).
+    func sign(_ data: [UInt8], key: CK_OBJECT_HANDLE, mechanism: CK_MECHANISM_TYPE, pss: CK_RSA_PKCS_PSS_PARAMS? = nil,
+              afterInit: () throws(PKCS11Error) -> Void = {}) throws(PKCS11Error) -> [UInt8] {
         let functions = module.functions
         var parameters = pss ?? CK_RSA_PKCS_PSS_PARAMS()
         let initialized = withUnsafeMutableBytes(of: &parameters) { bytes in
@@ -246,6 +255,7 @@ package final class PKCS11Session: @unchecked Sendable {
             return functions.C_SignInit?(handle, &mechanismValue, key)
         }
         try module.check(initialized, "C_SignInit")
+        try afterInit()
         var input = data
         var length: CK_ULONG = 0
         // C_Sign with no buffer asks the length and keeps the operation open (PKCS#11 §5.2).
@@ -288,6 +298,8 @@ package enum PKCS11 {
     static let CKF_USER_PIN_TO_BE_CHANGED: CK_FLAGS = 1 << 19
 
     static let CKU_USER: CK_USER_TYPE = 1
+    static let CKU_CONTEXT_SPECIFIC: CK_USER_TYPE = 2
+    static let CKA_ALWAYS_AUTHENTICATE: CK_ATTRIBUTE_TYPE = 0x202
     static let CKO_CERTIFICATE: CK_OBJECT_CLASS = 1
     static let CKO_PRIVATE_KEY: CK_OBJECT_CLASS = 3
     static let CKA_CLASS: CK_ATTRIBUTE_TYPE = 0x0

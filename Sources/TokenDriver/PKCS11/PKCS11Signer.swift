@@ -31,10 +31,9 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         guard let slot = slots.first else { throw PKCS11Error.notFound("token \(uri)") }
         guard slots.count == 1 else { throw PKCS11Error.notFound("\(slots.count) tokens answer \(uri); name one (token=, serial=)") }
         let session = try module.openSession(slot: slot.id)
-        let found = try session.certificates(id: uri.id, label: uri.object)
-        guard let certificate = found.first else { throw PKCS11Error.notFound("certificate \(uri)") }
+        let found = try Self.signingCertificates(try session.certificates(id: uri.id, label: uri.object))
+        guard let (certificate, leaf) = found.first else { throw PKCS11Error.notFound("certificate \(uri)") }
         guard found.count == 1 else { throw PKCS11Error.notFound("\(found.count) certificates answer \(uri); name one (id=)") }
-        let leaf = try Certificate(derEncoded: certificate.der)
         guard let algorithm = TokenInventory.algorithm(of: leaf) else { throw PKCS11Error.unsupportedKey("\(uri)") }
         self.module = module
         self.slot = slot.id
@@ -42,6 +41,17 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         self.certificateChain = [leaf] + intermediates
         self.keyType = algorithm.keyType
         self.pinSource = pin
+    }
+
+    /// The certificates a key not named by `id=` may be: when a token carries several (a PIV card
+    /// through OpenSC: authentication, signature …), those whose key usage allows non-repudiation,
+    /// what a signing certificate of a Vietnamese CA (and PIV's slot 9C) carries; all of them if
+    /// none does. A certificate that does not parse is an error (the token's, named).
+    static func signingCertificates(_ objects: [PKCS11Session.CertificateObject]) throws -> [(PKCS11Session.CertificateObject, Certificate)] {
+        let parsed = try objects.map { object in (object, try Certificate(derEncoded: object.der)) }
+        guard parsed.count > 1 else { return parsed }
+        let signing = parsed.filter { (try? $0.1.extensions.keyUsage)??.nonRepudiation == true }
+        return signing.isEmpty ? parsed : signing
     }
 
     package func sign(digest: [UInt8], algorithm: SignatureAlgorithm) async throws -> [UInt8] {
@@ -54,29 +64,9 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
     /// `force`: spend the token's final PIN try (the person said so explicitly).
     /// Throws `PKCS11Error`, or what the PIN source threw (the person cancelled, no terminal …).
     package func signNow(digest: [UInt8], algorithm: SignatureAlgorithm, force: Bool = false) throws -> [UInt8] {
-        guard keyType.algorithms.contains(algorithm) else { throw PKCS11Error.request(.algorithmNotSupported(algorithm, key: keyType)) }
-        guard digest.count == algorithm.digest.length else { throw PKCS11Error.request(.digestLength(expected: algorithm.digest.length, actual: digest.count)) }
-        let (input, mechanism): ([UInt8], CK_MECHANISM_TYPE)
-        var pss: CK_RSA_PKCS_PSS_PARAMS?
-        switch algorithm.keyKind {
-        case .ecdsa: (input, mechanism) = (digest, PKCS11.CKM_ECDSA)
-        case .rsa where algorithm.isPSS:
-            // The token pads: MGF1 with the same hash, a salt as long as the digest (RFC 8017
-            // §9.1, what CMS's RSASSA-PSS parameters in this project say: RSAPadding.pss).
-            (input, mechanism) = (digest, PKCS11.CKM_RSA_PKCS_PSS)
-            pss = switch algorithm.digest {
-            case .sha256: CK_RSA_PKCS_PSS_PARAMS(hashAlg: PKCS11.CKM_SHA256, mgf: PKCS11.CKG_MGF1_SHA256, sLen: 32)
-            case .sha384: CK_RSA_PKCS_PSS_PARAMS(hashAlg: PKCS11.CKM_SHA384, mgf: PKCS11.CKG_MGF1_SHA384, sLen: 48)
-            case .sha512: CK_RSA_PKCS_PSS_PARAMS(hashAlg: PKCS11.CKM_SHA512, mgf: PKCS11.CKG_MGF1_SHA512, sLen: 64)
-            }
-        case .rsa: (input, mechanism) = (algorithm.digest.digestInfoPrefix + digest, PKCS11.CKM_RSA_PKCS)
-        }
+        let operation = try Self.operation(digest: digest, algorithm: algorithm, keyType: keyType)
         // Decided before any try is spent, as PIV's PINPolicy: the flags are all PKCS#11 gives.
-        switch Self.decide(try module.tokenInfo(slot: slot), force: force) {
-        case .blocked: throw PKCS11Error.pinLocked
-        case .refuseLastTry: throw PKCS11Error.lastTryRefused
-        case .proceed: break
-        }
+        try Self.checkFlags(module: module, slot: slot, force: force)
         let pin: PIN
         do { pin = try pinSource() } catch let error as PIN.FormatError { throw PKCS11Error.pinFormat(error) }
         let session = try module.openSession(slot: slot)
@@ -88,20 +78,55 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
                 return nil
             }
         }
-        switch login {
-        case nil: break
-        case .pinIncorrect?:
-            let after = try? module.tokenInfo(slot: slot)
-            if after?.pinLocked == true { throw PKCS11Error.pinLocked }
-            throw PKCS11Error.pinIncorrect(after: after?.pinFinalTry == true ? .finalTry : after?.pinCountLow == true ? .low : .unknown)
-        case let failure?: throw failure
-        }
+        if let login { throw Self.loginFailure(login, module: module, slot: slot) }
         defer { session.logout() }
         let keys = try session.find(class: PKCS11.CKO_PRIVATE_KEY, id: keyID)
         guard let key = keys.first else { throw PKCS11Error.notFound("private key with the certificate's CKA_ID") }
-        let signature = try session.sign(input, key: key, mechanism: mechanism, pss: pss)
+        let signature = try session.sign(operation.input, key: key, mechanism: operation.mechanism, pss: operation.pss)
+        return try Self.finished(signature, algorithm: algorithm, keyType: keyType)
+    }
+
+    /// What the token is given for `digest`: the input, the mechanism and PSS's parameters.
+    static func operation(digest: [UInt8], algorithm: SignatureAlgorithm, keyType: SignerKeyType) throws(PKCS11Error)
+        -> (input: [UInt8], mechanism: CK_MECHANISM_TYPE, pss: CK_RSA_PKCS_PSS_PARAMS?) {
+        guard keyType.algorithms.contains(algorithm) else { throw PKCS11Error.request(.algorithmNotSupported(algorithm, key: keyType)) }
+        guard digest.count == algorithm.digest.length else { throw PKCS11Error.request(.digestLength(expected: algorithm.digest.length, actual: digest.count)) }
+        switch algorithm.keyKind {
+        case .ecdsa: return (digest, PKCS11.CKM_ECDSA, nil)
+        case .rsa where algorithm.isPSS:
+            // The token pads: MGF1 with the same hash, a salt as long as the digest (RFC 8017
+            // §9.1, what CMS's RSASSA-PSS parameters in this project say: RSAPadding.pss).
+            let pss = switch algorithm.digest {
+            case .sha256: CK_RSA_PKCS_PSS_PARAMS(hashAlg: PKCS11.CKM_SHA256, mgf: PKCS11.CKG_MGF1_SHA256, sLen: 32)
+            case .sha384: CK_RSA_PKCS_PSS_PARAMS(hashAlg: PKCS11.CKM_SHA384, mgf: PKCS11.CKG_MGF1_SHA384, sLen: 48)
+            case .sha512: CK_RSA_PKCS_PSS_PARAMS(hashAlg: PKCS11.CKM_SHA512, mgf: PKCS11.CKG_MGF1_SHA512, sLen: 64)
+            }
+            return (digest, PKCS11.CKM_RSA_PKCS_PSS, pss)
+        case .rsa: return (algorithm.digest.digestInfoPrefix + digest, PKCS11.CKM_RSA_PKCS, nil)
+        }
+    }
+
+    /// The token's signature as CMS wants it.
+    static func finished(_ signature: [UInt8], algorithm: SignatureAlgorithm, keyType: SignerKeyType) throws(PKCS11Error) -> [UInt8] {
         guard algorithm.keyKind == .ecdsa else { return signature }
-        return try Self.derECDSA(raw: signature, keyType: keyType)
+        return try derECDSA(raw: signature, keyType: keyType)
+    }
+
+    /// Refuses before any try when the token's flags say blocked, or final try unforced.
+    static func checkFlags(module: PKCS11Module, slot: CK_SLOT_ID, force: Bool) throws(PKCS11Error) {
+        switch decide(try module.tokenInfo(slot: slot), force: force) {
+        case .blocked: throw PKCS11Error.pinLocked
+        case .refuseLastTry: throw PKCS11Error.lastTryRefused
+        case .proceed: break
+        }
+    }
+
+    /// A failed C_Login, with what the token's flags say after it (never an invented count).
+    static func loginFailure(_ failure: PKCS11Error, module: PKCS11Module, slot: CK_SLOT_ID) -> PKCS11Error {
+        guard case .pinIncorrect = failure else { return failure }
+        let after = try? module.tokenInfo(slot: slot)
+        if after?.pinLocked == true { return .pinLocked }
+        return .pinIncorrect(after: after?.pinFinalTry == true ? .finalTry : after?.pinCountLow == true ? .low : .unknown)
     }
 
     /// PIV's decision from the only facts PKCS#11 gives: CKF_USER_PIN_LOCKED is PIV's "blocked",

@@ -7,18 +7,23 @@ package struct TokenModel: Sendable, Equatable {
     let vendorID: UInt16
     let productID: UInt16
     package let name: String
-    /// Whether the model usually carries a PIV application (the box signs through PIV only).
+    /// Whether the model usually carries a PIV application (then the PIV backend serves it).
     package let piv: PIVSupport
+    /// Whether OpenSC has a driver for the model's card (epass2003, idprime, cardos, openpgp,
+    /// sc-hsm …): then OpenSC's opensc-pkcs11.so serves it by default where PIV does not
+    /// (`TokenModuleTable`), unless `[[tokens.module_for]]` names another module.
+    package let opensc: Bool
 
-    package init(vendorID: UInt16, productID: UInt16, name: String, piv: PIVSupport) {
+    package init(vendorID: UInt16, productID: UInt16, name: String, piv: PIVSupport, opensc: Bool = false) {
         self.vendorID = vendorID
         self.productID = productID
         self.name = name
         self.piv = piv
+        self.opensc = opensc
     }
 
     /// The known model with this USB id, if any.
-    static func matching(vendorID: UInt16, productID: UInt16) -> TokenModel? {
+    package static func matching(vendorID: UInt16, productID: UInt16) -> TokenModel? {
         byID[UInt32(vendorID) << 16 | UInt32(productID)]
     }
 

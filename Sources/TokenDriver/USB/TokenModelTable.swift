@@ -20,6 +20,11 @@
 //   [lsusb]  lsusb / dmesg output of a real device, quoted in public issues and notes (named at
 //            the entry).
 //
+// `opensc` marks the models whose card OpenSC has a driver for (card-epass2003.c for the
+// ePass2003 and the HYP2003 sold as it, card-idprime.c for the SafeNet eToken 5110/5110+/5300's
+// IDPrime, card-cardos.c for the eToken PRO 64K, card-openpgp.c and card-sc-hsm.c for the
+// Nitrokeys): OpenSC's opensc-pkcs11.so serves them by default (docs/tokens.md).
+//
 // `piv` says whether the model usually carries a PIV application (the box signs through PIV):
 // `.yes` where the maker ships one, `.no` where the token's card is known to be another kind
 // (OpenPGP card, SmartCard-HSM, a vendor PKCS#15 or IDPrime file system, or no CCID interface at
@@ -55,8 +60,8 @@ extension TokenModel {
         // list, so most likely not driven by pcscd). The ePass2003 is the token most Vietnamese
         // CAs hand out; its card is Feitian's own PKCS#15 file system (OpenSC "epass2003"
         // driver), not PIV. The PIVKey T800 is a PIV token built on Feitian hardware.
-        TokenModel(vendorID: 0x096E, productID: 0x0807, name: "Feitian ePass2003", piv: .no),
-        TokenModel(vendorID: 0x096E, productID: 0x080A, name: "Feitian ePass2003 Auto", piv: .no),
+        TokenModel(vendorID: 0x096E, productID: 0x0807, name: "Feitian ePass2003", piv: .no, opensc: true),
+        TokenModel(vendorID: 0x096E, productID: 0x080A, name: "Feitian ePass2003 Auto", piv: .no, opensc: true),
         TokenModel(vendorID: 0x096E, productID: 0x0702, name: "Feitian ePass3003", piv: .unknown),
         TokenModel(vendorID: 0x096E, productID: 0x0703, name: "Feitian ePass3003 Auto", piv: .unknown),
         TokenModel(vendorID: 0x096E, productID: 0x080F, name: "Feitian eJAVA Token", piv: .unknown),
@@ -73,7 +78,7 @@ extension TokenModel {
         // Hypersecu (0x2ccf), which sells Feitian's ePass2003 as the HYP2003. [lsusb]: "ID
         // 2ccf:080a Hypersecu USB TOKEN" with token label HYP2003, in a public Linux DSC-token
         // setup guide. Not in the CCID list of libccid 1.5.2.
-        TokenModel(vendorID: 0x2CCF, productID: 0x080A, name: "Hypersecu HYP2003 token", piv: .unknown),
+        TokenModel(vendorID: 0x2CCF, productID: 0x080A, name: "Hypersecu HYP2003 token", piv: .unknown, opensc: true),
 
         // SafeNet / Aladdin (0x0529). 0x0620: [ccid] "SafeNet eToken 5100" (earlier lists: "Aladdin
         // eToken PRO USB 72K Java"), [usbids] "Token JC"; an eToken 5110 reports it too ([lsusb]
@@ -81,9 +86,9 @@ extension TokenModel {
         // [ccid] "SafeNet eToken 7300". 0x0600: [usbids] "eToken Pro 64k (4.2)", an older
         // eToken that is not in the CCID list. The eToken cards are eToken Java / IDPrime MD
         // (OpenSC "idprime" driver), not PIV; the PRO 64K is a CardOS card.
-        TokenModel(vendorID: 0x0529, productID: 0x0620, name: "SafeNet eToken 5110", piv: .no),
+        TokenModel(vendorID: 0x0529, productID: 0x0620, name: "SafeNet eToken 5110", piv: .no, opensc: true),
         TokenModel(vendorID: 0x0529, productID: 0x0602, name: "SafeNet eToken 7300", piv: .unknown),
-        TokenModel(vendorID: 0x0529, productID: 0x0600, name: "Aladdin eToken PRO 64K", piv: .no),
+        TokenModel(vendorID: 0x0529, productID: 0x0600, name: "Aladdin eToken PRO 64K", piv: .no, opensc: true),
 
         // Thales / Gemalto (0x08e6): the newer SafeNet eTokens and the IDBridge / GemPC readers.
         // All [ccid]; 0x34cf also [lsusb] in OpenSC issue #3478 ("08e6:34cf ... eToken 5110+
@@ -92,9 +97,9 @@ extension TokenModel {
         // (the CCID list's duplicates section: "Gemalto IDBridge CT30", "Gemalto IDBridge K30").
         // The K30 / "USB Shell Token" and the K3000 are token housings for a SIM-size card,
         // usually an IDPrime; the readers are as PIV as the card put in them.
-        TokenModel(vendorID: 0x08E6, productID: 0x34CF, name: "SafeNet eToken 5110+ FIPS", piv: .no),
-        TokenModel(vendorID: 0x08E6, productID: 0x34CC, name: "SafeNet eToken 5300", piv: .no),
-        TokenModel(vendorID: 0x08E6, productID: 0x34CE, name: "SafeNet eToken 5300 C", piv: .no),
+        TokenModel(vendorID: 0x08E6, productID: 0x34CF, name: "SafeNet eToken 5110+ FIPS", piv: .no, opensc: true),
+        TokenModel(vendorID: 0x08E6, productID: 0x34CC, name: "SafeNet eToken 5300", piv: .no, opensc: true),
+        TokenModel(vendorID: 0x08E6, productID: 0x34CE, name: "SafeNet eToken 5300 C", piv: .no, opensc: true),
         TokenModel(vendorID: 0x08E6, productID: 0x34D2, name: "SafeNet eToken Fusion", piv: .unknown),
         TokenModel(vendorID: 0x08E6, productID: 0x3438, name: "Gemalto IDBridge K30 token (USB Shell Token V2)", piv: .unknown),
         TokenModel(vendorID: 0x08E6, productID: 0x8141, name: "Gemalto IDBridge K3000 token", piv: .unknown),
@@ -136,10 +141,10 @@ extension TokenModel {
         // in test firmware (v1.5.0-test, v1.6.0-test) in the releases seen: unknown. The CanoKey,
         // on the same vendor id ([ccid] "Canokeys Canokey"), has a PIV application.
         TokenModel(vendorID: 0x20A0, productID: 0x42B2, name: "Nitrokey 3", piv: .unknown),
-        TokenModel(vendorID: 0x20A0, productID: 0x4108, name: "Nitrokey Pro", piv: .no),
-        TokenModel(vendorID: 0x20A0, productID: 0x4211, name: "Nitrokey Start", piv: .no),
-        TokenModel(vendorID: 0x20A0, productID: 0x4230, name: "Nitrokey HSM", piv: .no),
-        TokenModel(vendorID: 0x20A0, productID: 0x4109, name: "Nitrokey Storage", piv: .no),
+        TokenModel(vendorID: 0x20A0, productID: 0x4108, name: "Nitrokey Pro", piv: .no, opensc: true),
+        TokenModel(vendorID: 0x20A0, productID: 0x4211, name: "Nitrokey Start", piv: .no, opensc: true),
+        TokenModel(vendorID: 0x20A0, productID: 0x4230, name: "Nitrokey HSM", piv: .no, opensc: true),
+        TokenModel(vendorID: 0x20A0, productID: 0x4109, name: "Nitrokey Storage", piv: .no, opensc: true),
         TokenModel(vendorID: 0x20A0, productID: 0x42D4, name: "CanoKey", piv: .yes),
 
         // Watchdata (0x163c). [ccid]: "WatchCNPC USB CCID Key" (0x0406), "Watchdata USB Key"

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import TokenDriver
 
 struct Config: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Tệp cấu hình / the configuration file.", subcommands: [Check.self])
@@ -49,6 +50,7 @@ struct Config: AsyncParsableCommand {
                 let anchors = CertificateStanding.anchors(configuration.trust.anchors)
                 print("  trust: \(anchors.certificates.count) anchor certificate(s), check_revocation = \(configuration.trust.checkRevocation), recheck_interval = \(Int(configuration.trust.recheckInterval.components.seconds)) s")
                 for problem in anchors.problems { print("  WARNING: \(problem)") }
+                for line in Self.tokenLines(configuration.tokens) { print("  " + line) }
                 if configuration.trust.anchors.isEmpty {
                     print("  WARNING: no [trust] anchors: a token's certificate is not checked against a root before signing, no document"
                           + " that comes down is shown valid, and every \"signed\": true submission is refused")
@@ -61,6 +63,29 @@ struct Config: AsyncParsableCommand {
 }
 
 extension Config.Check {
+    /// `[tokens]`: each module named, and a warning for one that is missing or cannot be a module
+    /// of this box (the daemon then serves the other tokens, and says the same in its log).
+    static func tokenLines(_ tokens: GatewayConfiguration.Tokens) -> [String] {
+        var lines: [String] = []
+        func check(_ key: String, _ path: String) {
+            if let problem = PKCS11ModuleFile.checked(path) {
+                lines.append("WARNING: \(key): \(problem)")
+            } else {
+                lines.append("\(key) = \(path)")
+            }
+        }
+        for module in tokens.modules { check("tokens.modules", module) }
+        for (index, choice) in tokens.moduleFor.enumerated() {
+            let which = [choice.name, choice.atr.map { "atr \($0)" }, choice.usb.map { "usb \($0)" }].compactMap { $0 }.joined(separator: ", ")
+            check("tokens.module_for[\(index + 1)] (\(which))", choice.module)
+        }
+        // OpenSC is optional: without it only PIV tokens and the configured modules are served.
+        if PKCS11ModuleFile.problem(tokens.openSCModule) == nil { lines.append("tokens.opensc_module = \(tokens.openSCModule)") } else {
+            lines.append("NOTE: OpenSC's module \(tokens.openSCModule) is not installed: ePass2003 and IDPrime tokens cannot be used (apt install opensc-pkcs11)")
+        }
+        return lines
+    }
+
     /// A private key file that others than its owner (and group) may read: anyone with a login on
     /// the box, or a share user who reaches it, could take the box's identity.
     static func exposedKeyWarning(_ path: String) -> String? {

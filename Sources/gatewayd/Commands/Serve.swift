@@ -29,9 +29,9 @@ struct Serve: AsyncParsableCommand {
         ProcessSetup.forDaemon()
         do {
             // A stop that overran its limit ends here; recovery at the next start repairs what it cut.
-            let tokens = TokenWatcher(logger: logger)
+            let tokens = TokenWatcher(logger: logger, tokens: configuration.tokens)
             try await GatewayDaemon.run(configuration: configuration, tokens: tokens,
-                                        signing: (PIVSigningTokens(), signingEnvironment(configuration, logger: logger)), logger: logger,
+                                        signing: (BoxSigningTokens(tokens: configuration.tokens), signingEnvironment(configuration, logger: logger)), logger: logger,
                                         stopOverran: { _exit(1) },
                                         doors: { store, relay, stage in
                                             ConsoleDoor.services(configuration: configuration, store: store, relay: relay, signing: stage, tokens: tokens,

@@ -55,7 +55,12 @@ struct Status: AsyncParsableCommand {
             if tokens.tokens.isEmpty { lines.append("  (chưa cắm token nào / none plugged in)") }
             for token in tokens.tokens {
                 let name = token.model.map { "\($0) — " } ?? ""
-                lines.append("  \(name)\(token.reader): " + (token.piv ? "PIV" : "không hỗ trợ / unsupported, ATR \(token.atr)"))
+                let backend = switch token.backend {
+                case "pkcs11"?: "PKCS#11 \(token.module ?? "")"
+                case "none"?: "không mô-đun nào phục vụ / no module serves it, ATR \(token.atr)"
+                default: token.piv ? "PIV" : "không hỗ trợ / unsupported, ATR \(token.atr)"
+                }
+                lines.append("  \(name)\(token.reader): " + backend)
                 for certificate in token.certificates { lines.append("    slot \(certificate.slot): \(certificate.subject)") }
                 if let tries = token.pinTriesLeft { lines.append("    PIN: còn \(tries) lần thử / \(tries) tries left") }
                 if let problem = token.problem { lines.append("    \(problem)") }

@@ -1,6 +1,7 @@
 // The daemon's view of the signing tokens: follows the hot-plug monitor, identifies each token
-// once per insertion (USB model, PIV or not, certificates, PIN tries left), logs what happens for
-// the technician, and gives the list to `GET /v1/status`.
+// once per insertion (USB model, which backend and module serve it, certificates, PIN tries
+// left), lists the tokens of the reader-less PKCS#11 modules at start and on demand, logs what
+// happens for the technician, and gives the list to `GET /v1/status` and the console.
 import Dispatch
 import Foundation
 import GatewayCore
@@ -13,19 +14,37 @@ actor TokenWatcher: Service, TokenStatusSource {
     private var pcscdAvailable = false
     private var readers: Set<String> = []
     private var tokens: [String: TokenSummary] = [:]
+    /// The tokens of `[tokens] modules` (or a module's problem), as last listed.
+    private var moduleTokens: [TokenSummary] = []
+    private let modules: [String]
+    private let table: TokenModuleTable
     /// Identification talks to the card (blocking PC/SC calls): off the actor, one at a time.
     private let queue = DispatchQueue(label: "gatewayd.token-identify")
 
-    init(logger: Logger) {
+    init(logger: Logger, tokens: GatewayConfiguration.Tokens = .init()) {
         self.logger = logger
+        modules = tokens.modules
+        table = TokenModuleTable(tokens)
     }
 
-    func tokenStatus() -> TokenServiceStatus {
-        TokenServiceStatus(pcscd: pcscdAvailable ? "ok" : "unavailable", readers: readers.sorted(),
-                           tokens: tokens.values.sorted { $0.reader < $1.reader })
+    /// The modules' tokens are listed again on each request (no polling): a network HSM's or
+    /// SoftHSM2's tokens have no hot-plug event to follow.
+    func tokenStatus() async -> TokenServiceStatus {
+        if !modules.isEmpty { moduleTokens = await listModules() }
+        return TokenServiceStatus(pcscd: pcscdAvailable ? "ok" : "unavailable", readers: readers.sorted(),
+                                  tokens: tokens.values.sorted { $0.reader < $1.reader } + moduleTokens)
+    }
+
+    private func listModules() async -> [TokenSummary] {
+        let modules = modules
+        return await withCheckedContinuation { continuation in queue.async { continuation.resume(returning: ModuleTokens.scan(modules, at: Date())) } }
     }
 
     func run() async throws {
+        // Listed at start, each token or module problem logged: a broken module is said once
+        // here, and the daemon goes on serving the other tokens.
+        moduleTokens = await listModules()
+        for token in moduleTokens { log(token) }
         for await event in ReaderMonitor.events().cancelOnGracefulShutdown() {
             await handle(event)
         }
@@ -64,45 +83,68 @@ actor TokenWatcher: Service, TokenStatusSource {
     /// After a signing session, for its page's "tries left now": the card read again and kept
     /// when it could be read (a card busy or gone keeps what was known; its removal is an event).
     func reread(reader: String) async -> TokenSummary? {
+        if reader.hasPrefix("pkcs11:") { return await tokenStatus().tokens.first { $0.reader == reader } }
         guard let known = tokens[reader] else { return nil }
         var summary = await identify(reader: reader, atr: []).value
-        guard summary.piv, tokens[reader] != nil else { return tokens[reader] }
+        guard summary.backend == "piv" || summary.backend == "pkcs11", tokens[reader] != nil else { return tokens[reader] }
         (summary.atr, summary.insertedAt) = (known.atr, known.insertedAt)
         tokens[reader] = summary
         return summary
     }
 
     private func identify(reader: String, atr: [UInt8]) async -> (value: TokenSummary, isGone: Bool) {
-        let report: Result<TokenReport, PCSCError> = await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: Result { () throws(PCSCError) -> TokenReport in try TokenInventory.report(reader: reader) }) }
+        let table = table
+        let read: (Result<TokenReport, PCSCError>, TokenModuleTable.Serving?, TokenSummary?) = await withCheckedContinuation { continuation in
+            queue.async {
+                let report = Result { () throws(PCSCError) -> TokenReport in try TokenInventory.report(reader: reader) }
+                guard case .success(let found) = report, found.cardPresent else { return continuation.resume(returning: (report, nil, nil)) }
+                let serving = table.serving(atr: found.atr, usb: found.usb?.idText, piv: found.piv)
+                // A card PIV does not serve, read through the module that does (OpenSC's, a vendor's).
+                let card = serving.module.flatMap { ModuleTokens.card(in: reader, module: $0, at: Date()) }
+                continuation.resume(returning: (report, serving, card))
+            }
         }
+        let (report, serving, card) = read
         let now = Date()
         switch report {
         case .failure(let error):
             return (TokenSummary(reader: reader, model: nil, usbID: nil, atr: hex(atr), piv: false, certificates: [], pinTriesLeft: nil,
                                  pinBlocked: nil, problem: error.description, insertedAt: now), false)
         case .success(let report):
-            let summary = TokenSummary(
+            var summary = TokenSummary(
                 reader: reader, model: report.usb?.displayName, usbID: report.usb?.idText, atr: report.atr ?? hex(atr), piv: report.piv,
                 certificates: report.certificates.map { .init(slot: $0.slot, subject: $0.subject, notAfter: $0.notAfter) },
                 pinTriesLeft: report.pinTriesLeft, pinBlocked: report.pinBlocked,
-                problem: report.pinBlocked == true ? "PIN bị khóa / PIN blocked" : report.problem, insertedAt: now)
+                problem: report.pinBlocked == true ? "PIN bị khóa / PIN blocked" : report.problem, insertedAt: now,
+                backend: serving?.backend, module: serving?.module)
+            switch serving {
+            case .pkcs11(let module, _)?:
+                if let card {
+                    (summary.certificates, summary.pinTriesLeft, summary.pinBlocked, summary.problem) = (card.certificates, card.pinTriesLeft, card.pinBlocked, card.problem)
+                } else {
+                    summary.problem = "\(module) không thấy token trong đầu đọc này / sees no token in this reader"
+                }
+            case .none(let advice)?: summary.problem = advice
+            case .piv?, nil: break
+            }
             return (summary, !report.cardPresent)
         }
     }
 
     private func log(_ token: TokenSummary) {
-        var metadata: Logger.Metadata = ["reader": "\(token.reader)", "atr": "\(token.atr)", "piv": "\(token.piv)"]
+        var metadata: Logger.Metadata = ["reader": "\(token.reader)", "atr": "\(token.atr)", "piv": "\(token.piv)", "backend": "\(token.backend ?? "")"]
+        if let module = token.module { metadata["module"] = "\(module)" }
         if let model = token.model { metadata["model"] = "\(model)" }
         if let usb = token.usbID { metadata["usb"] = "\(usb)" }
         if let tries = token.pinTriesLeft { metadata["pin_tries_left"] = "\(tries)" }
         for certificate in token.certificates { metadata["cert_\(certificate.slot)"] = "\(certificate.subject)" }
-        if token.piv {
+        if token.piv || (token.backend == "pkcs11" && token.problem == nil) {
             logger.notice("token identified / đã nhận token", metadata: metadata)
         } else {
-            // Present, but we cannot sign with it: say so with its ATR, which identifies the card.
+            // Present, but we cannot sign with it: say so with its ATR, which identifies the card,
+            // and what serves it (or what to install).
             metadata["problem"] = "\(token.problem ?? "")"
-            logger.warning("card present but not supported (not PIV) / thẻ không được hỗ trợ (không phải PIV)", metadata: metadata)
+            logger.warning("token present but not served / token không dùng được", metadata: metadata)
         }
     }
 

@@ -23,7 +23,9 @@ struct SignQueue: AsyncParsableCommand {
 
     @Option(help: "leader hoặc / or organization.") var role: String
     @Option(help: "Reader that holds the token (default: the one reader with a token).") var reader: String?
-    @Option(help: "The token's key: PIV slot 9a, 9c, 9d or 9e (default 9c).") var slot: String?
+    @Option(name: [.customLong("key"), .customLong("slot")],
+            help: "The token's key: PIV slot 9a, 9c, 9d or 9e (default 9c), or a PKCS#11 key's pkcs11: URI (pkcs11:token=…;id=%01, as `gatewayd token list --module` shows it).")
+    var slot: String?
     @Flag(name: .customLong("confirm-last-try"), help: "Use the token's last PIN try (otherwise refused).") var confirmLastTry = false
     @Flag(help: "JSON output (the session's final status).") var json = false
     @Argument(help: "Document ids (default: every document waiting for this role).") var ids: [String] = []
