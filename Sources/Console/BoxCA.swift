@@ -124,21 +124,9 @@ package struct BoxCA: Sendable {
             issuerPrivateKey: .init(caKey))
     }
 
-    /// Whole or not at all: a temporary file with its final mode, fsynced, renamed into place.
+    /// Whole or not at all (POSIXFile.replaceDurably).
     static func writeDurably(_ path: String, _ text: String, mode: mode_t) throws {
-        let temporary = path + ".tmp"
-        POSIXFile.unlinkIfPresent(temporary)
-        let fd = try POSIXFile.createExclusive(temporary, mode: mode)
-        do {
-            try POSIXFile.writeAll(fd, Array(text.utf8), path: temporary)
-            try POSIXFile.fsyncFile(fd, path: temporary)
-            close(fd)
-        } catch {
-            close(fd)
-            throw error
-        }
-        try POSIXFile.rename(temporary, path)
-        try POSIXFile.fsyncDirectory((path as NSString).deletingLastPathComponent)
+        try POSIXFile.replaceDurably(path, Array(text.utf8), mode: mode)
     }
 }
 

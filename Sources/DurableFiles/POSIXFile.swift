@@ -87,6 +87,25 @@ package enum POSIXFile {
         _ = unlink(from)
     }
 
+    /// Whole or not at all: a temporary file with its final mode, fsynced, renamed into place
+    /// (the console's CA and keys, the hub's CRL).
+    package static func replaceDurably(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(SystemCallError) {
+        let temporary = path + ".tmp"
+        unlinkIfPresent(temporary)
+        let fd = try createExclusive(temporary, mode: mode)
+        do {
+            try writeAll(fd, bytes, path: temporary)
+            try fsyncFile(fd, path: temporary)
+            close(fd)
+        } catch {
+            close(fd)
+            throw error
+        }
+        try rename(temporary, path)
+        let slash = path.lastIndex(of: "/")
+        try fsyncDirectory(slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ".")
+    }
+
     package static func unlinkIfPresent(_ path: String) {
         _ = unlink(path)
     }

@@ -13,7 +13,7 @@ struct Hubd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hubd",
         abstract: "Hub tham chiếu cho hộp văn bản xã / the reference hub for commune document gateways",
-        subcommands: [Serve.self, CheckConfig.self])
+        subcommands: [Serve.self, CheckConfig.self, Revoke.self])
 }
 
 struct Serve: AsyncParsableCommand {

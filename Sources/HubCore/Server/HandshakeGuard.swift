@@ -23,8 +23,8 @@ final class PendingHandshakes: Sendable {
     struct State {
         var byAddress: [String: Int] = [:]
         var count = 0
-        var refusedSinceLog = 0
-        var lastLog: NIODeadline = .distantPast
+        // One line per ten seconds at most: a flood must not become a flood of log lines.
+        var refusals = LogThrottle(interval: .seconds(10))
     }
 
     init(perAddress: Int, total: Int, timeout: TimeAmount, logger: Logger) {
@@ -39,12 +39,7 @@ final class PendingHandshakes: Sendable {
                 state.byAddress[address, default: 0] += 1
                 return (true, nil)
             }
-            state.refusedSinceLog += 1
-            // One line per ten seconds at most: a flood must not become a flood of log lines.
-            let now = NIODeadline.now()
-            guard now - state.lastLog >= .seconds(10) else { return (false, nil) }
-            defer { (state.refusedSinceLog, state.lastLog) = (0, now) }
-            return (false, state.refusedSinceLog)
+            return (false, state.refusals.admit(now: .now()))
         }
         if let report {
             logger.warning("connections refused before their TLS handshake: too many unfinished handshakes", metadata: [

@@ -10,6 +10,7 @@ struct IdentityMiddleware: RouterMiddleware {
     let store: HubStore
     let officeCodes: Set<String>
     let forwarded: ForwardedIdentity
+    let revocations: Revocations?
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -20,6 +21,11 @@ struct IdentityMiddleware: RouterMiddleware {
             case .direct: break
             case .forwarded(let certificate):
                 try await forwarded.verify(certificate, now: Date())
+                // hubd's CRL applies behind a proxy too, so a box revoked here is refused at once
+                // even while nginx still holds the previous CRL (it reads ssl_crl on reload only).
+                if revocations?.revocationDate(of: certificate) != nil {
+                    throw HubError(.forwardedIdentity, "Chứng thư số được chuyển tiếp đã bị thu hồi", "The forwarded certificate is revoked")
+                }
                 name = ClientIdentity.commonName(certificate)
             }
         } catch {
