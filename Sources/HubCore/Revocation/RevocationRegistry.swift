@@ -82,6 +82,8 @@ package struct RevocationRegistry {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
         // The list first: were the CRL written and the list not, the next run would lose entries.
+        // The data directory may not exist yet when the CRL is written before hubd's first start.
+        try POSIXFile.makeDirectory((file as NSString).deletingLastPathComponent)
         try POSIXFile.replaceDurably(file, Array(try encoder.encode(stored)), mode: 0o640)
         try POSIXFile.replaceDurably(crlFile, Array(pem.utf8), mode: 0o644)
     }
