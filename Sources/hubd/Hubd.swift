@@ -34,7 +34,12 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("hubd: cấu hình không dùng được / unusable configuration:\n\(error)\n".utf8))
             throw ExitCode(78)  // EX_CONFIG: systemd does not restart in a loop on a bad file
         }
-        let server = try HubServer(configuration: configuration, logger: logger)
+        let server: HubServer
+        do { server = try HubServer(configuration: configuration, logger: logger) } catch let error as RevocationError {
+            // A CRL that cannot be used needs a technician as a bad configuration does.
+            FileHandle.standardError.write(Data("hubd: CRL không dùng được / unusable CRL:\n\(error)\n".utf8))
+            throw ExitCode(78)
+        }
         var group = ServiceGroupConfiguration(services: [try server.service()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // The stop is bounded (systemd's TimeoutStopSec is 30): long polls and uploads end at once
         // (HubServer.service); should anything else hold on, it is cancelled after 2.5 s, and a
