@@ -67,6 +67,38 @@ final class HubdRevocationTests: XCTestCase, HubClientTesting {
         XCTAssertTrue(again.out.contains("already revoked"), again.out)
     }
 
+    func testAConnectionKeptOpenFromBeforeTheRevocationIsRefusedFromItsNextRequest() throws {
+        // openssl s_client as a box that keeps its connection (as its long polls do).
+        let output = hub.directory + "/kept.out"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        client.arguments = ["s_client", "-quiet", "-connect", "127.0.0.1:\(hub.port)", "-servername", "localhost", "-CAfile", hub.hubCA.root,
+                            "-cert", hub.clients.directory + "/box.pem", "-key", hub.clients.directory + "/box.key"]
+        let input = Pipe()
+        client.standardInput = input
+        client.standardOutput = FileHandle(forWritingAtPath: output)
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+        defer { client.terminate() }
+        /// One request on the kept connection: the status of its answer.
+        func ask() -> String? {
+            let before = occurrences(of: "HTTP/1.1 ", inFile: output)
+            input.fileHandleForWriting.write(Data("GET /v1/directory HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+            guard waitUntil(changesIn: hub.directory, { occurrences(of: "HTTP/1.1 ", inFile: output) > before }) else { return nil }
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            return text.components(separatedBy: "HTTP/1.1 ").last.map { String($0.prefix(3)) }
+        }
+        XCTAssertEqual(ask(), "200")
+
+        XCTAssertEqual(revoke(["--agency", RunningHub.commune, "--certificate", hub.clients.directory + "/box.pem"]).status, 0)
+        var status = ask()
+        for _ in 0..<300 where status == "200" { status = ask() }
+        XCTAssertEqual(status, "403", (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+        XCTAssertTrue(occurrences(of: "\"unknown_client\"", inFile: output) > 0)
+        XCTAssertTrue(hub.waitForLog("revoked box certificate refused"))
+    }
+
     func testACRLSignedByAnotherCAIsRefusedWithItsMessageAtStartAndWhileRunningTheOldOneStaysInForce() throws {
         XCTAssertEqual(revoke(["--agency", RunningHub.commune, "--certificate", hub.clients.directory + "/box.pem"]).status, 0)
         XCTAssertTrue(refusedWithin(200, as: "box"))

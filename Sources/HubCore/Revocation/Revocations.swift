@@ -92,11 +92,21 @@ package final class Revocations: Sendable {
         return lists.lazy.compactMap { $0.revocationDate(of: certificate) }.first
     }
 
-    /// Whether this refusal of `serial` gets its log line (one per ten seconds per serial).
-    func shouldLogRefusal(of serial: Certificate.SerialNumber, now: NIODeadline = .now()) -> Bool {
-        state.withLockedValue { state in
-            state.refusalLogs[serial, default: LogThrottle(interval: .seconds(10))].admit(now: now) != nil
+    /// One line naming the box (the agency code of its certificate's CN, the serial, the
+    /// revocation date), at most one per ten seconds per certificate: a revoked box retrying
+    /// must not fill the log, nor hide another's refusal.
+    func logRefusal(of certificate: Certificate, revokedAt date: Date, peer: String, now: NIODeadline = .now()) {
+        let report = state.withLockedValue { state in
+            state.refusalLogs[certificate.serialNumber, default: LogThrottle(interval: .seconds(10))].admit(now: now)
         }
+        guard let report else { return }
+        logger.warning("revoked box certificate refused / chứng thư số của hộp đã bị thu hồi, từ chối kết nối", metadata: [
+            "agency": "\(ClientIdentity.commonName(certificate) ?? "?")",
+            "serial": "\(SerialNumberText.text(certificate.serialNumber))",
+            "revoked_at": "\(date.formatted(.iso8601))",
+            "peer": "\(peer)",
+            "refused": "\(report)",
+        ])
     }
 
     func refreshIfChanged(now: NIODeadline) {

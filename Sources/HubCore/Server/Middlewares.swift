@@ -15,7 +15,14 @@ struct IdentityMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        var name = try await ClientIdentity.commonName(channel: context.channel)
+        let connection = try await ClientIdentity.certificate(channel: context.channel)
+        var name = connection.flatMap(ClientIdentity.commonName)
+        // A connection kept open from before the revocation (a box's long polls reuse theirs) is
+        // refused from its next request; new ones are closed after the handshake (RevocationGuard).
+        if let connection, let revocations, let date = revocations.revocationDate(of: connection) {
+            revocations.logRefusal(of: connection, revokedAt: date, peer: context.channel.remoteAddress?.description ?? "?")
+            throw HubError(.unknownClient, "Chứng thư số đã bị thu hồi", "The certificate is revoked")
+        }
         do {
             switch try forwarded.decide(connectionCommonName: name, headerValues: request.headers[values: ForwardedIdentity.header]) {
             case .direct: break

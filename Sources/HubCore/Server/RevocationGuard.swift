@@ -1,5 +1,3 @@
-import Foundation
-import Logging
 import NIOCore
 import NIOSSL
 import NIOTLS
@@ -22,14 +20,7 @@ final class RevocationGuard: ChannelInboundHandler, RemovableChannelHandler, @un
         if case TLSUserEvent.handshakeCompleted = event, let certificate = peerCertificate(context),
            let date = revocations.revocationDate(of: certificate) {
             refused = true
-            if revocations.shouldLogRefusal(of: certificate.serialNumber) {
-                revocations.logger.warning("revoked box certificate refused / chứng thư số của hộp đã bị thu hồi, từ chối kết nối", metadata: [
-                    "agency": "\(ClientIdentity.commonName(certificate) ?? "?")",
-                    "serial": "\(SerialNumberText.text(certificate.serialNumber))",
-                    "revoked_at": "\(date.formatted(.iso8601))",
-                    "peer": "\(context.remoteAddress?.description ?? "?")",
-                ])
-            }
+            revocations.logRefusal(of: certificate, revokedAt: date, peer: context.remoteAddress?.description ?? "?")
             context.close(promise: nil)
             return
         }
