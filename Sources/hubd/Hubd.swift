@@ -59,7 +59,10 @@ struct CheckConfig: ParsableCommand {
     func run() throws {
         do {
             let configuration = try HubConfiguration.load(path: config)
-            print("OK: \(configuration.hubCode) \(configuration.hubName), \(configuration.agencies.filter(\.served).count) xã / communes served")
+            // The CRL too: serve would stop on one it cannot use (exit 78).
+            let revoked = try configuration.crlFile.map { try Revocations.check(crlFile: $0, clientCAFile: configuration.clientCA) }
+            print("OK: \(configuration.hubCode) \(configuration.hubName), \(configuration.agencies.filter(\.served).count) xã / communes served"
+                  + (revoked.map { ", CRL: \($0) thu hồi / revoked" } ?? ""))
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(78)

@@ -41,6 +41,8 @@ final class HubdRevocationTests: XCTestCase, HubClientTesting {
         let revoked = revoke(["--agency", RunningHub.commune, "--certificate", hub.clients.directory + "/box.pem", "--reason", "keyCompromise"])
         XCTAssertEqual(revoked.status, 0, revoked.err)
         XCTAssertTrue(revoked.out.contains(serial("box")), revoked.out)
+        let checked = runProgram(RunningHub.binary, ["check-config", "--config", hub.directory + "/hubd.toml"])
+        XCTAssertTrue(checked.out.contains("CRL: 1 thu hồi / revoked"), checked.out + checked.err)
 
         // openssl is the judge of the CRL hubd wrote: signed by the clients' CA, listing the box.
         let verified = runProgram("/usr/bin/openssl", ["crl", "-in", hub.crlFile, "-noout", "-verify", "-CAfile", hub.clients.root])
@@ -138,5 +140,9 @@ final class HubdRevocationTests: XCTestCase, HubClientTesting {
         XCTAssertTrue(hub.waitForExit(timeout: .seconds(30)), "hubd started with a CRL of another CA")
         XCTAssertEqual(hub.process.terminationStatus, 78, "EX_CONFIG: systemd does not restart it in a loop")
         XCTAssertEqual(occurrences(of: message, inFile: hub.log), 2)
+        // And check-config, systemd's ExecStartPre, says the same.
+        let checked = runProgram(RunningHub.binary, ["check-config", "--config", hub.directory + "/hubd.toml"])
+        XCTAssertEqual(checked.status, 78)
+        XCTAssertTrue(checked.err.contains(message), checked.err)
     }
 }

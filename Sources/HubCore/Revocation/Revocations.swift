@@ -51,12 +51,21 @@ package final class Revocations: Sendable {
     package init(path: String, clientCAFile: String, logger: Logger) throws {
         self.path = path
         self.logger = logger
-        let text = try String(contentsOfFile: clientCAFile, encoding: .utf8)
-        issuers = try PEMDocument.parseMultiple(pemString: text).map { try Certificate(pemDocument: $0) }
+        issuers = try Self.issuers(clientCAFile)
         let stamp = FileStamp(path: path)
         let lists = try Self.load(path, issuers: issuers)
         state = NIOLockedValueBox(State(lists: lists, stamp: stamp, lastLook: .now()))
         logger.info("CRL loaded", metadata: ["crl_file": "\(path)", "revoked": "\(lists.map(\.revoked.count).reduce(0, +))"])
+    }
+
+    static func issuers(_ clientCAFile: String) throws -> [Certificate] {
+        let text = try String(contentsOfFile: clientCAFile, encoding: .utf8)
+        return try PEMDocument.parseMultiple(pemString: text).map { try Certificate(pemDocument: $0) }
+    }
+
+    /// `hubd check-config`: the number of serials the CRL file revokes, or why it cannot be used.
+    package static func check(crlFile: String, clientCAFile: String) throws -> Int {
+        try load(crlFile, issuers: try issuers(clientCAFile)).map(\.revoked.count).reduce(0, +)
     }
 
     /// The lists in `path`, each signed by one of `issuers`, or why not.
