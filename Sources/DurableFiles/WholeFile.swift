@@ -1,5 +1,5 @@
 // A small file replaced whole or not at all (the console's certificates and setup code, the
-// appearance images an administrator uploads).
+// appearance images an administrator uploads, the hub's revocation list and CRL).
 #if canImport(Glibc)
 import Glibc
 #endif

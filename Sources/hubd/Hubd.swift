@@ -13,7 +13,7 @@ struct Hubd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hubd",
         abstract: "Hub tham chiếu cho hộp văn bản xã / the reference hub for commune document gateways",
-        subcommands: [Serve.self, CheckConfig.self])
+        subcommands: [Serve.self, CheckConfig.self, Revoke.self])
 }
 
 struct Serve: AsyncParsableCommand {
@@ -34,7 +34,12 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("hubd: cấu hình không dùng được / unusable configuration:\n\(error)\n".utf8))
             throw ExitCode(78)  // EX_CONFIG: systemd does not restart in a loop on a bad file
         }
-        let server = try HubServer(configuration: configuration, logger: logger)
+        let server: HubServer
+        do { server = try HubServer(configuration: configuration, logger: logger) } catch let error as RevocationError {
+            // A CRL that cannot be used needs a technician as a bad configuration does.
+            FileHandle.standardError.write(Data("hubd: CRL không dùng được / unusable CRL:\n\(error)\n".utf8))
+            throw ExitCode(78)
+        }
         var group = ServiceGroupConfiguration(services: [try server.service()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // The stop is bounded (systemd's TimeoutStopSec is 30): long polls and uploads end at once
         // (HubServer.service); should anything else hold on, it is cancelled after 2.5 s, and a
@@ -54,7 +59,10 @@ struct CheckConfig: ParsableCommand {
     func run() throws {
         do {
             let configuration = try HubConfiguration.load(path: config)
-            print("OK: \(configuration.hubCode) \(configuration.hubName), \(configuration.agencies.filter(\.served).count) xã / communes served")
+            // The CRL too: serve would stop on one it cannot use (exit 78).
+            let revoked = try configuration.crlFile.map { try Revocations.check(crlFile: $0, clientCAFile: configuration.clientCA) }
+            print("OK: \(configuration.hubCode) \(configuration.hubName), \(configuration.agencies.filter(\.served).count) xã / communes served"
+                  + (revoked.map { ", CRL: \($0) thu hồi / revoked" } ?? ""))
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(78)

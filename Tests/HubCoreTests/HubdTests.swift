@@ -29,10 +29,13 @@ final class RunningHub: @unchecked Sendable {
     var data: String { directory + "/data" }
     var handoff: String { directory + "/handoff" }
     var log: String { directory + "/hubd.log" }
+    var crlFile: String { directory + "/clients-crl.pem" }
 
     /// `extraConfiguration`: TOML appended to the test configuration (e.g. a `[proxy]` table);
-    /// `limits`: the `[limits]` table's lines.
-    init(extraConfiguration: String = "", limits: String = "idle_timeout_seconds = 5") throws {
+    /// `limits`: the `[limits]` table's lines. `crl`: the clients' CA is also the hub's issuing CA
+    /// (`[ca]`), and hubd enforces its CRL, `crlFile`, written empty by `hubd revoke --refresh`
+    /// before hubd starts.
+    init(extraConfiguration: String = "", limits: String = "idle_timeout_seconds = 5", crl: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hubd-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         clients = try TestPKI(directory: directory, name: "clients-ca", subject: "/CN=Clients CA/O=Sở TT&TT (thử nghiệm)")
@@ -52,6 +55,7 @@ final class RunningHub: @unchecked Sendable {
             certificate = "\(directory)/hub.pem"
             key = "\(directory)/hub.key"
             client_ca = "\(clients.root)"
+            \(crl ? "crl_file = \"\(directory)/clients-crl.pem\"" : "")
             [hub]
             code = "\(Self.hubCode)"
             name = "UBND tỉnh Quảng Trị"
@@ -80,8 +84,13 @@ final class RunningHub: @unchecked Sendable {
             name = "UBND xã Hòa Thạnh"
             served = true
             """ + "\n" + extraConfiguration
+            + (crl ? "\n[ca]\ncertificate_file = \"\(clients.root)\"\nkey_file = \"\(directory)/clients-ca.key\"\n" : "")
         try config.write(toFile: directory + "/hubd.toml", atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: log, contents: nil)
+        if crl {
+            let written = runProgram(Self.binary, ["revoke", "--refresh", "--config", directory + "/hubd.toml"])
+            guard written.status == 0 else { throw HubTestFailure(description: "hubd revoke --refresh: \(written.err)") }
+        }
         try start()
     }
 
@@ -189,11 +198,11 @@ extension HubClientTesting {
     var files: String { hub.directory }
 
     /// The real hubd, ready, or a skip naming what it needs.
-    func startHub(extraConfiguration: String = "", limits: String = "idle_timeout_seconds = 5") async throws -> RunningHub {
+    func startHub(extraConfiguration: String = "", limits: String = "idle_timeout_seconds = 5", crl: Bool = false) async throws -> RunningHub {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningHub.binary), "needs .build/debug/hubd: run `swift build --product hubd` first")
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl (apt-get install curl)")
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl")
-        let hub = try RunningHub(extraConfiguration: extraConfiguration, limits: limits)
+        let hub = try RunningHub(extraConfiguration: extraConfiguration, limits: limits, crl: crl)
         try await hub.waitUntilReady()
         return hub
     }

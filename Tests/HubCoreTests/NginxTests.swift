@@ -19,7 +19,8 @@ final class RunningNginx: @unchecked Sendable {
     let exited = DispatchSemaphore(value: 0)
     var errorLog: String { directory + "/error.log" }
 
-    init(in front: RunningHub) throws {
+    /// `crl`: with the documented `ssl_crl` line on, naming the hub's `crlFile`.
+    init(in front: RunningHub, crl: Bool = false) throws {
         directory = front.directory + "/nginx"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         port = freeLoopbackPort()
@@ -32,7 +33,7 @@ final class RunningNginx: @unchecked Sendable {
         // The documented block, adapted only where a deployment adapts it: addresses and files.
         var server = try String(contentsOfFile: Self.template, encoding: .utf8)
         for (from, to) in [("server 127.0.0.1:8443;", "server 127.0.0.1:\(front.port);"), ("listen 443 ssl;", "listen 127.0.0.1:\(port) ssl;"),
-                           ("/etc/nginx/hubd/", d + "/")] {
+                           ("/etc/nginx/hubd/", d + "/")] + (crl ? [("# ssl_crl ", "ssl_crl ")] : []) {
             guard server.contains(from) else { throw HubTestFailure(description: "packaging/nginx-hubd.conf no longer has \"\(from)\"") }
             server = server.replacingOccurrences(of: from, with: to)
         }

@@ -203,8 +203,9 @@ package enum CMSSignedDataParser {
         return .init(algorithm: try ASN1ObjectIdentifier(derEncoded: first), parameters: parameters == [0x05, 0x00] ? nil : parameters)
     }
 
-    /// `Time ::= CHOICE { utcTime, generalTime }` (RFC 5652 §11.3) as a Date.
-    static func date(_ node: ASN1Node) throws -> Date {
+    /// `Time ::= CHOICE { utcTime, generalTime }` (RFC 5652 §11.3) as a Date; also the CRL's
+    /// times in hubd (the same CHOICE, RFC 5280 § 5.1.2.4).
+    package static func date(_ node: ASN1Node) throws -> Date {
         var components = DateComponents()
         components.timeZone = TimeZone(identifier: "UTC")
         if node.identifier == .utcTime {

@@ -25,6 +25,12 @@ package struct HubConfiguration: Sendable, Equatable {
     package var key = "/etc/hubd/hub.key"
     /// The CA that issues box and office certificates (PEM, one or more).
     package var clientCA = "/etc/hubd/clients-ca.pem"
+    /// A CRL of `clientCA` (PEM or DER), enforced at each handshake and read again when it changes
+    /// (docs/hubd.md, "Revoking a box"); none by default.
+    package var crlFile: String?
+    /// The hub's own issuing CA, for `hubd revoke` to sign the CRL with; none until enrolment.
+    package var caCertificate: String?
+    package var caKey: String?
     /// The hub's own agency code and name, written into every receipt.
     package var hubCode = ""
     package var hubName = ""
@@ -95,7 +101,8 @@ extension HubConfiguration {
         var problems: [String] = []
         var config = HubConfiguration()
         let sections: [String: Set<String>] = [
-            "server": ["listen", "certificate", "key", "client_ca"],
+            "server": ["listen", "certificate", "key", "client_ca", "crl_file"],
+            "ca": ["certificate_file", "key_file"],
             "hub": ["code", "name", "data_directory", "handoff_directory"],
             "receipts": ["key", "certificate"],
             "office": ["codes"],
@@ -136,6 +143,10 @@ extension HubConfiguration {
         if let v = string(server, "server", "certificate") { config.certificate = v }
         if let v = string(server, "server", "key") { config.key = v }
         if let v = string(server, "server", "client_ca") { config.clientCA = v }
+        config.crlFile = string(server, "server", "crl_file")
+        let ca = section("ca")
+        config.caCertificate = string(ca, "ca", "certificate_file")
+        config.caKey = string(ca, "ca", "key_file")
         let hub = section("hub")
         if let v = string(hub, "hub", "code") { config.hubCode = v }
         if let v = string(hub, "hub", "name") { config.hubName = v }
@@ -204,6 +215,9 @@ extension HubConfiguration {
         // forwards without a certificate would need a rule for which identity wins.
         if !Set(config.proxyCodes).isDisjoint(with: Set(codes + config.officeCodes)) {
             problems.append("proxy.codes không được trùng mã xã hay office.codes / must not repeat an agency code or office.codes")
+        }
+        if (config.caCertificate == nil) != (config.caKey == nil) {
+            problems.append("[ca] cần cả certificate_file và key_file / needs both certificate_file and key_file")
         }
         guard problems.isEmpty else { throw HubConfigurationError(path: path, problems: problems) }
         return config

@@ -42,11 +42,11 @@ enum ClientIdentity {
         return names.count == 1 ? names[0] : nil
     }
 
-    /// The verified peer certificate's CN. The TLS layer has refused any connection without a
-    /// valid certificate from the configured CA, so reaching here means it was verified.
-    static func commonName(channel: any Channel) async throws -> String? {
+    /// The verified peer certificate. The TLS layer has refused any connection without a valid
+    /// certificate from the configured CA, so reaching here means it was verified.
+    static func certificate(channel: any Channel) async throws -> Certificate? {
         guard let peer = try await channel.nioSSL_peerCertificate().get() else { return nil }
-        return commonName(try Certificate(derEncoded: try peer.toDERBytes()))
+        return try Certificate(derEncoded: try peer.toDERBytes())
     }
 
     static func role(commonName: String?, served: Set<String>, officeCodes: Set<String>) throws(HubError) -> Role {

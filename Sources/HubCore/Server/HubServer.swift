@@ -18,6 +18,8 @@ package struct HubServer: Sendable {
     /// Uploads refused by a box's quota, logged on one line per ten seconds at most.
     let quotaRefusals: RefusalLog
     let forwarded: ForwardedIdentity
+    /// The CRL of `server.crl_file`, if configured (RevocationGuard, IdentityMiddleware).
+    let revocations: Revocations?
     static let officeQueue = "office"
 
     package init(configuration: HubConfiguration, logger: Logger) throws {
@@ -30,6 +32,7 @@ package struct HubServer: Sendable {
                                      chainFile: configuration.receiptCertificate ?? configuration.certificate,
                                      hubCode: configuration.hubCode, hubName: configuration.hubName)
         forwarded = try ForwardedIdentity(proxyCodes: configuration.proxyCodes, clientCAFile: configuration.clientCA)
+        revocations = try configuration.crlFile.map { try Revocations(path: $0, clientCAFile: configuration.clientCA, logger: logger) }
     }
 
     /// TLS 1.2 at least, with ECDHE and AEAD only (`TLSPolicy`); a client certificate is required and must chain to the configured CA
@@ -52,6 +55,7 @@ package struct HubServer: Sendable {
     /// The application `hubd serve` runs; tests build the same.
     package func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let logger = self.logger
+        let revocations = self.revocations
         // Unfinished TLS handshakes bounded per address and in all, and timed out (HandshakeGuard).
         let pending = PendingHandshakes(perAddress: configuration.maxPendingHandshakesPerAddress, total: configuration.maxPendingHandshakes,
                                         timeout: .seconds(Int64(configuration.handshakeTimeoutSeconds)), logger: logger)
@@ -59,8 +63,9 @@ package struct HubServer: Sendable {
         let headerTimeout = configuration.headerTimeoutSeconds
         return Application(
             router: router(),
-            server: try .tls(.http1(configuration: .init(additionalChannelHandlers: [pending.handler(), TLSRefusalLogger(logger: logger),
-                                                                                     HeaderTimeout(timeout: .seconds(Int64(headerTimeout)))],
+            server: try .tls(.http1(configuration: .init(additionalChannelHandlers: [pending.handler(), TLSRefusalLogger(logger: logger)]
+                                                             + (revocations.map { [RevocationGuard(revocations: $0)] } ?? [])
+                                                             + [HeaderTimeout(timeout: .seconds(Int64(headerTimeout)))],
                                                          idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
                              tlsConfiguration: Self.tlsConfiguration(configuration)),
             configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "hubd"),
@@ -76,7 +81,8 @@ package struct HubServer: Sendable {
     func router() -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
         router.middlewares.add(HubErrorMiddleware(logger: logger))
-        router.middlewares.add(IdentityMiddleware(store: store, officeCodes: Set(configuration.officeCodes), forwarded: forwarded, logger: logger))
+        router.middlewares.add(IdentityMiddleware(store: store, officeCodes: Set(configuration.officeCodes), forwarded: forwarded,
+                                                     revocations: revocations, logger: logger))
         router.get("/v1/directory") { _, _ in try json(["agencies": try store.directory()]) }
         addPackageRoutes(to: router)
         addUploadRoutes(to: router)

@@ -10,16 +10,29 @@ struct IdentityMiddleware: RouterMiddleware {
     let store: HubStore
     let officeCodes: Set<String>
     let forwarded: ForwardedIdentity
+    let revocations: Revocations?
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        var name = try await ClientIdentity.commonName(channel: context.channel)
+        let connection = try await ClientIdentity.certificate(channel: context.channel)
+        var name = connection.flatMap(ClientIdentity.commonName)
+        // A connection kept open from before the revocation (a box's long polls reuse theirs) is
+        // refused from its next request; new ones are closed after the handshake (RevocationGuard).
+        if let connection, let revocations, let date = revocations.revocationDate(of: connection) {
+            revocations.logRefusal(of: connection, revokedAt: date, peer: context.channel.remoteAddress?.description ?? "?")
+            throw HubError(.unknownClient, "Chứng thư số đã bị thu hồi", "The certificate is revoked")
+        }
         do {
             switch try forwarded.decide(connectionCommonName: name, headerValues: request.headers[values: ForwardedIdentity.header]) {
             case .direct: break
             case .forwarded(let certificate):
                 try await forwarded.verify(certificate, now: Date())
+                // hubd's CRL applies behind a proxy too, so a box revoked here is refused at once
+                // even while nginx still holds the previous CRL (it reads ssl_crl on reload only).
+                if revocations?.revocationDate(of: certificate) != nil {
+                    throw HubError(.forwardedIdentity, "Chứng thư số được chuyển tiếp đã bị thu hồi", "The forwarded certificate is revoked")
+                }
                 name = ClientIdentity.commonName(certificate)
             }
         } catch {
