@@ -24,6 +24,8 @@ final class InMemoryHub: HubTransport {
         var breakPatchesAfter: [Int64] = []
         var uploads: [String: Upload] = [:]
         var stored: [[UInt8]] = []
+        /// The audit anchor of each submission (whole, or a tus creation), in order.
+        var auditHeads: [AuditAnchor?] = []
         var calls: [String] = []
         /// Bytes the PATCHes carried, all uploads together (a resumption sends each byte once).
         var patchedBytes: Int64 = 0
@@ -92,18 +94,22 @@ final class InMemoryHub: HubTransport {
         return Array(bytes[Int(offset)..<Int(min(end, Int64(bytes.count)))])
     }
 
-    func submitWhole(path: String, size: Int64, worker: UploadWorker) async throws(RelayError) -> [UInt8] {
+    func submitWhole(path: String, size: Int64, auditHead: AuditAnchor?, worker: UploadWorker) async throws(RelayError) -> [UInt8] {
         try exchange("submit")
         if let refusal = nextRefusal() { throw refusal }
         let bytes = read(path, from: 0, to: size)
-        update { $0.stored.append(bytes) }
+        update {
+            $0.stored.append(bytes)
+            $0.auditHeads.append(auditHead)
+        }
         return Self.receipt(for: bytes)
     }
 
-    func createUpload(length: Int64, key: String, sha256: String, worker: UploadWorker) async throws(RelayError) -> String {
+    func createUpload(length: Int64, key: String, sha256: String, auditHead: AuditAnchor?, worker: UploadWorker) async throws(RelayError) -> String {
         try exchange("create")
         if let refusal = nextRefusal() { throw refusal }
         return state.withLock { state in
+            state.auditHeads.append(auditHead)
             let path = "/v1/uploads/\(state.uploads.count + 1)"
             state.uploads[path] = Upload(length: length, key: key)
             return path
