@@ -7,7 +7,8 @@ import XCTest
 
 /// Issue 17, acceptance 1, with the real hubd: every package carries the box's audit anchor
 /// (whole, and by tus), the hub signs it into its receipt, and `gatewayd audit verify` finds a
-/// history rewritten consistently — every hash recomputed, which `store check` cannot see.
+/// history rewritten consistently — every hash recomputed, which `store check` cannot see; and
+/// `store check` the command names a line changed by hand.
 extension RelayEndToEndTests {
     func testAConsistentRewriteOfTheAuditChainIsCaughtByTheHubsAnchors() async throws {
         let box = try await startHubAndBox()
@@ -45,5 +46,13 @@ extension RelayEndToEndTests {
         XCTAssertEqual(caught.status, 1, caught.out + caught.err)
         XCTAssertTrue(caught.out.contains("the history up to it was rewritten"), caught.out)
         XCTAssertTrue(caught.out.contains("đã bị viết lại"), caught.out)
+
+        // One line changed by hand without recomputing: the command itself names it, and fails.
+        let edited = try DatabaseQueue(path: box.dataDirectory + "/gateway.sqlite")
+        try await edited.write { db in try db.execute(sql: "UPDATE \"transition\" SET at = '2020-01-01 00:00:00.000' WHERE seq = 2") }
+        try edited.close()
+        let broken = box.cli(["store", "check"])
+        XCTAssertEqual(broken.status, 1, broken.out + broken.err)
+        XCTAssertTrue(broken.out.contains("audit chain broken at line 2 (document \(small))"), broken.out)
     }
 }
