@@ -24,13 +24,17 @@ package struct RelayReceipt: Codable, Sendable, Equatable {
     package var from: String
     package var receivedAt: String
     package var hub: Hub
+    /// The newest entry of the sending box's audit chain when it submitted the package (the
+    /// anchor it sent), signed here by the hub. Absent from receipts of older hubs and boxes, and
+    /// left out of the encoding then, so their bytes (and signatures) are what they always were.
+    package var auditHead: AuditAnchor?
 
     package static let currentType = "hubd-receipt/1"
 
-    enum CodingKeys: String, CodingKey { case type, key, kind, sha256, size, from, receivedAt = "received_at", hub }
+    enum CodingKeys: String, CodingKey { case type, key, kind, sha256, size, from, receivedAt = "received_at", hub, auditHead = "audit_head" }
 
     package init(type: String = RelayReceipt.currentType, key: String, kind: String, sha256: String, size: Int64, from: String,
-                receivedAt: String, hub: Hub) {
+                receivedAt: String, hub: Hub, auditHead: AuditAnchor? = nil) {
         self.type = type
         self.key = key
         self.kind = kind
@@ -39,6 +43,7 @@ package struct RelayReceipt: Codable, Sendable, Equatable {
         self.from = from
         self.receivedAt = receivedAt
         self.hub = hub
+        self.auditHead = auditHead
     }
 
     /// The bytes the hub signs: sorted keys and unescaped slashes, so the same content always gives

@@ -9,6 +9,8 @@ package enum RelayWire {
     package static let tusPatchContentType = "application/offset+octet-stream"
     package static let packageContentType = "application/xml"
     package static let errorContentType = "application/json; charset=utf-8"
+    /// The key of the audit anchor in a tus upload's Upload-Metadata (`Header.auditHead`).
+    package static let auditHeadMetadataKey = "audit_head"
 
     /// Header names, as HTTP spells them. Plain strings: this module links no HTTP library; each
     /// end wraps them in its own header type.
@@ -30,6 +32,9 @@ package enum RelayWire {
         /// A box's certificate forwarded by a front proxy the hub trusts (docs/hubd.md).
         package static let clientCertificate = "Hub-Client-Certificate"
         package static let retryAfter = "Retry-After"
+        /// The box's audit anchor (`AuditAnchor.wire`) on a whole submission; a tus upload
+        /// carries it in its Upload-Metadata as `audit_head` instead.
+        package static let auditHead = "Hub-Audit-Head"
         package static let location = "Location"
         /// The largest package the hub accepts (`limits.max_package_bytes`), on every inbox
         /// listing: what a box may refuse as too large is what the hub would not take either.

@@ -24,6 +24,10 @@ final class InMemoryHub: HubTransport {
         var breakPatchesAfter: [Int64] = []
         var uploads: [String: Upload] = [:]
         var stored: [[UInt8]] = []
+        /// The audit anchor of each submission (whole, or a tus creation), in order.
+        var auditHeads: [AuditAnchor?] = []
+        /// Signed into whole submissions' receipts instead of the anchor sent (a hub that lies).
+        var forgedAnchor: AuditAnchor?
         var calls: [String] = []
         /// Bytes the PATCHes carried, all uploads together (a resumption sends each byte once).
         var patchedBytes: Int64 = 0
@@ -71,10 +75,10 @@ final class InMemoryHub: HubTransport {
         state.withLock { $0.refusals.isEmpty ? nil : $0.refusals.removeFirst() }
     }
 
-    static func receipt(for bytes: [UInt8]) -> [UInt8] {
+    static func receipt(for bytes: [UInt8], auditHead: AuditAnchor? = nil) -> [UInt8] {
         let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
         let receipt = RelayReceipt(key: "", kind: "document", sha256: digest, size: Int64(bytes.count), from: "",
-                                   receivedAt: "2026-11-21T21:40:12+07:00", hub: .init(code: "000.00.00.H41", name: nil))
+                                   receivedAt: "2026-11-21T21:40:12+07:00", hub: .init(code: "000.00.00.H41", name: nil), auditHead: auditHead)
         return (try? receipt.encoded()) ?? []
     }
 
@@ -92,18 +96,22 @@ final class InMemoryHub: HubTransport {
         return Array(bytes[Int(offset)..<Int(min(end, Int64(bytes.count)))])
     }
 
-    func submitWhole(path: String, size: Int64, worker: UploadWorker) async throws(RelayError) -> [UInt8] {
+    func submitWhole(path: String, size: Int64, auditHead: AuditAnchor?, worker: UploadWorker) async throws(RelayError) -> [UInt8] {
         try exchange("submit")
         if let refusal = nextRefusal() { throw refusal }
         let bytes = read(path, from: 0, to: size)
-        update { $0.stored.append(bytes) }
-        return Self.receipt(for: bytes)
+        update {
+            $0.stored.append(bytes)
+            $0.auditHeads.append(auditHead)
+        }
+        return Self.receipt(for: bytes, auditHead: snapshot.forgedAnchor ?? auditHead)
     }
 
-    func createUpload(length: Int64, key: String, sha256: String, worker: UploadWorker) async throws(RelayError) -> String {
+    func createUpload(length: Int64, key: String, sha256: String, auditHead: AuditAnchor?, worker: UploadWorker) async throws(RelayError) -> String {
         try exchange("create")
         if let refusal = nextRefusal() { throw refusal }
         return state.withLock { state in
+            state.auditHeads.append(auditHead)
             let path = "/v1/uploads/\(state.uploads.count + 1)"
             state.uploads[path] = Upload(length: length, key: key)
             return path

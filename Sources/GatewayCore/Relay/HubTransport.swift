@@ -6,10 +6,11 @@ import Foundation
 /// speaks it over mutual TLS; the tests' in-memory hub answers it without a network, so the
 /// services' retry, backoff and resumption are tested without hubd and without sleeping.
 package protocol HubTransport: Sendable {
-    /// `POST /v1/packages`: the whole package in one request (small packages). Returns the receipt.
-    func submitWhole(path: String, size: Int64, worker: UploadWorker) async throws(RelayError) -> [UInt8]
-    /// `POST /v1/uploads`: a new tus upload. Returns its path.
-    func createUpload(length: Int64, key: String, sha256: String, worker: UploadWorker) async throws(RelayError) -> String
+    /// `POST /v1/packages`: the whole package in one request (small packages), with the box's
+    /// audit anchor when it has one (docs/protocol.md, "Audit anchors"). Returns the receipt.
+    func submitWhole(path: String, size: Int64, auditHead: AuditAnchor?, worker: UploadWorker) async throws(RelayError) -> [UInt8]
+    /// `POST /v1/uploads`: a new tus upload, the audit anchor in its metadata. Returns its path.
+    func createUpload(length: Int64, key: String, sha256: String, auditHead: AuditAnchor?, worker: UploadWorker) async throws(RelayError) -> String
     /// `HEAD <upload>`: where to continue.
     func probeUpload(_ uploadPath: String, worker: UploadWorker) async throws(RelayError) -> HubProbeResult
     /// `PATCH <upload>` with the package from `offset` to `length`, streamed from `file`.

@@ -148,9 +148,10 @@ package final class RelayClient: HubTransport {
     }
 
     /// `POST /v1/packages`: the whole package in one request (small packages). Returns the receipt.
-    package func submitWhole(path: String, size: Int64, worker: UploadWorker) async throws(RelayError) -> [UInt8] {
+    package func submitWhole(path: String, size: Int64, auditHead: AuditAnchor?, worker: UploadWorker) async throws(RelayError) -> [UInt8] {
         var request = request("/v1/packages", method: .POST)
         request.headers.add(name: "Content-Type", value: RelayWire.packageContentType)
+        if let auditHead { request.headers.add(name: RelayWire.Header.auditHead, value: auditHead.wire) }
         // Whole submissions are small (RelayService.Settings.wholeSubmissionLimit): one buffer.
         do { request.body = .bytes(try await FileChunks(ioPool: ioPool, path: path, from: 0, to: size).readWhole()) } catch {
             throw RelayError(kind: .transient, code: .store, vi: "Không đọc được gói \(path): \(error)", en: "Cannot read the package \(path): \(error)")
@@ -161,11 +162,12 @@ package final class RelayClient: HubTransport {
     }
 
     /// `POST /v1/uploads`: a new tus upload. Returns its path.
-    package func createUpload(length: Int64, key: String, sha256: String, worker: UploadWorker) async throws(RelayError) -> String {
+    package func createUpload(length: Int64, key: String, sha256: String, auditHead: AuditAnchor?, worker: UploadWorker) async throws(RelayError) -> String {
         var request = request("/v1/uploads", method: .POST)
         request.headers.add(name: RelayWire.Header.tusResumable, value: RelayWire.tusVersion)
         request.headers.add(name: RelayWire.Header.uploadLength, value: String(length))
-        let metadata = "key \(Data(key.utf8).base64EncodedString()),sha256 \(Data(sha256.utf8).base64EncodedString())"
+        var metadata = "key \(Data(key.utf8).base64EncodedString()),sha256 \(Data(sha256.utf8).base64EncodedString())"
+        if let auditHead { metadata += ",\(RelayWire.auditHeadMetadataKey) \(Data(auditHead.wire.utf8).base64EncodedString())" }
         request.headers.add(name: RelayWire.Header.uploadMetadata, value: metadata)
         request.headers.add(name: "Content-Length", value: "0")
         let answer = try await exchange(client(worker), request)

@@ -68,6 +68,8 @@ package final class RelayContext: Sendable {
         package var key: String
         package var sha256: String
         package var size: Int64
+        /// The audit chain's head when the package went out: set by `submitAndVerify`.
+        package var auditHead: AuditAnchor?
     }
 
     /// The one path from a package on disk to a kept receipt: sent whole (or by `upload`, the tus
@@ -77,15 +79,34 @@ package final class RelayContext: Sendable {
         _ submission: Submission, worker: UploadWorker,
         upload: ((Submission) async throws(RelayError) -> [UInt8])? = nil
     ) async throws(RelayError) -> (der: [UInt8], receipt: RelayReceipt) {
+        var submission = submission
+        do { submission.auditHead = try store.auditHead() } catch { throw RelayError.store(error) }
         let der: [UInt8]
         if let upload, submission.size > settings.wholeSubmissionLimit {
             der = try await upload(submission)
         } else {
-            der = try await hub.submitWhole(path: submission.path, size: submission.size, worker: worker)
+            der = try await hub.submitWhole(path: submission.path, size: submission.size, auditHead: submission.auditHead, worker: worker)
         }
         let expected = ReceiptVerifier.Expectation(key: submission.key, sha256: submission.sha256, size: submission.size,
                                                    from: settings.agencyCode.description)
-        return (der, try await checkReceipt(der, expected, now()))
+        let receipt = try await checkReceipt(der, expected, now())
+        try checkAnchor(receipt)
+        return (der, receipt)
+    }
+
+    /// The anchor a receipt signs must be a line of this box's chain (the one sent, or for a
+    /// resumed tus upload the one sent at its creation): a receipt anchoring anything else is
+    /// no witness of this history, and is not kept as proof of delivery. A receipt without one
+    /// (an older hub) is kept as before.
+    func checkAnchor(_ receipt: RelayReceipt) throws(RelayError) {
+        guard let anchor = receipt.auditHead else { return }
+        let stored: String?
+        do { stored = try store.auditHash(entry: anchor.entry) } catch { throw RelayError.store(error) }
+        guard stored == anchor.sha256 else {
+            throw RelayError(kind: .untrusted, code: .receiptInvalid,
+                             vi: "Biên nhận của cấp trên neo dòng nhật ký \(anchor.entry) với mã băm không có trong nhật ký của hộp",
+                             en: "The hub's receipt anchors audit line \(anchor.entry) with a hash that is not in the box's audit trail")
+        }
     }
 
     // MARK: Decisions

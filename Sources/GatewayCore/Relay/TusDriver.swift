@@ -8,13 +8,16 @@ struct TusDriver {
     let context: RelayContext
     let worker: UploadWorker
 
-    func upload(_ outbound: inout OutboundRecord, file: String) async throws(RelayError) -> [UInt8] {
+    /// `auditHead` goes with the upload's creation: an upload resumed after a restart keeps the
+    /// anchor it was created with (an older entry of the same chain, just as good a witness).
+    func upload(_ outbound: inout OutboundRecord, file: String, auditHead: AuditAnchor?) async throws(RelayError) -> [UInt8] {
         let hub = context.hub
         var machine = TusUpload(length: outbound.packageSize, uploadPath: outbound.uploadPath)
         while true {
             switch machine.nextAction {
             case .create(let length):
-                let path = try await hub.createUpload(length: length, key: outbound.packageKey, sha256: outbound.packageSHA256, worker: worker)
+                let path = try await hub.createUpload(length: length, key: outbound.packageKey, sha256: outbound.packageSHA256,
+                                                      auditHead: auditHead, worker: worker)
                 machine.created(location: path)
                 outbound.uploadPath = path
                 saveProgress(outbound)

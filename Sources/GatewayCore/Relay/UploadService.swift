@@ -68,7 +68,7 @@ package final class UploadService: Service, Sendable {
             let tus = TusDriver(context: context, worker: worker)
             // The tus driver keeps the upload's path in `outbound` (and the store) as it goes.
             let (der, receipt) = try await context.submitAndVerify(submission, worker: worker) { (submission: RelayContext.Submission) throws(RelayError) -> [UInt8] in
-                try await tus.upload(&outbound, file: submission.path)
+                try await tus.upload(&outbound, file: submission.path, auditHead: submission.auditHead)
             }
             outbound.receipt = Data(der)
             outbound.deliveredAt = context.now()

@@ -113,8 +113,8 @@ extension DocumentStore {
             try POSIXFile.fsyncDirectory(layout.objectsDirectory)
             attachment.signedAt = now
             try attachment.update(db)
-            try db.execute(sql: "INSERT INTO transition (document_id, from_state, to_state, at, cause) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [signed.document, document.state.rawValue, document.state.rawValue, now, signed.cause])
+            try Self.appendAudit(signed.document, from: document.state.rawValue, to: document.state.rawValue, at: now,
+                                 cause: signed.cause, in: db)
             return attachment
         }
     }

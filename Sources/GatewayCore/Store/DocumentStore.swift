@@ -236,8 +236,7 @@ package final class DocumentStore: Sendable {
     static func move(_ id: DocumentID, from current: DocumentState, to next: DocumentState, cause: String, reason: String?,
                      at now: Date, in db: Database) throws {
         guard current.canMove(to: next) else { throw IllegalTransition(from: current, to: next) }
-        try db.cachedStatement(sql: "INSERT INTO transition (document_id, from_state, to_state, at, cause) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [id, current.rawValue, next.rawValue, now, cause])
+        try appendAudit(id, from: current.rawValue, to: next.rawValue, at: now, cause: cause, in: db)
         try db.cachedStatement(sql: "UPDATE document SET state = ?, state_reason = ?, updated_at = ? WHERE id = ?")
             .execute(arguments: [next.rawValue, reason, now, id])
     }
@@ -352,8 +351,8 @@ final class GroupCommitter: Sendable {
                         try AttachmentRecord(documentId: record.id, position: position + 1, fileName: name, size: content.size,
                                              sha256: content.sha256).insert(db)
                     }
-                    var first = TransitionRecord(documentId: record.id, fromState: nil, toState: .received, at: record.receivedAt, cause: batch[index].request.cause)
-                    try first.insert(db)
+                    try DocumentStore.appendAudit(record.id, from: nil, to: DocumentState.received.rawValue, at: record.receivedAt,
+                                                  cause: batch[index].request.cause, in: db)
                     let next = DocumentState.afterIntake(record.metadata)
                     let cause = switch next {
                     case .signed: "arrived already signed"

@@ -50,8 +50,9 @@ package struct DocumentRecord: Sendable, Codable, Equatable, FetchableRecord, Pe
     package typealias Columns = CodingKeys
 }
 
-/// One line of the audit trail: a state change with its time and cause.
-package struct TransitionRecord: Sendable, Codable, Equatable, FetchableRecord, MutablePersistableRecord {
+/// One line of the audit trail: a state change with its time and cause. Read only: lines are
+/// written by `DocumentStore.appendAudit`, which chains them (`AuditChain`).
+package struct TransitionRecord: Sendable, Codable, Equatable, FetchableRecord, TableRecord {
     package static let databaseTableName = "transition"
 
     package var seq: Int64?
@@ -65,8 +66,6 @@ package struct TransitionRecord: Sendable, Codable, Equatable, FetchableRecord, 
         case seq, documentId = "document_id", fromState = "from_state", toState = "to_state", at, cause
     }
     package typealias Columns = CodingKeys
-
-    package mutating func didInsert(_ inserted: InsertionSuccess) { seq = inserted.rowID }
 }
 
 extension DocumentID: DatabaseValueConvertible {

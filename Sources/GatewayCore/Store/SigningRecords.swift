@@ -187,9 +187,8 @@ extension DocumentStore {
             var updated = record
             updated.registerNumber = number
             try updated.update(db, columns: [DocumentRecord.Columns.registerNumber])
-            try db.execute(sql: "INSERT INTO transition (document_id, from_state, to_state, at, cause) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, record.state.rawValue, record.state.rawValue, now,
-                                       "số \(number.reference), \(number.vietnameseDate) (sổ văn bản đi / outgoing register)"])
+            try Self.appendAudit(id, from: record.state.rawValue, to: record.state.rawValue, at: now,
+                                 cause: "số \(number.reference), \(number.vietnameseDate) (sổ văn bản đi / outgoing register)", in: db)
             return number
         }
     }
@@ -234,8 +233,7 @@ extension DocumentStore {
                 if record.state == .returned {
                     try Self.move(&record, to: .afterIntake(record.metadata), cause: line, reason: reason, at: now, in: db)
                 } else {
-                    try db.execute(sql: "INSERT INTO transition (document_id, from_state, to_state, at, cause) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [id, record.state.rawValue, record.state.rawValue, now, line])
+                    try Self.appendAudit(id, from: record.state.rawValue, to: record.state.rawValue, at: now, cause: line, in: db)
                     try db.execute(sql: "UPDATE document SET state_reason = ?, updated_at = ? WHERE id = ?", arguments: [reason, now, id])
                     record.stateReason = reason
                 }
@@ -256,8 +254,7 @@ extension DocumentStore {
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM document WHERE id = ?", arguments: [id]) else {
                 throw SigningStoreError.noDocument(id)
             }
-            try db.execute(sql: "INSERT INTO transition (document_id, from_state, to_state, at, cause) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, state, state, now, cause])
+            try Self.appendAudit(id, from: state, to: state, at: now, cause: cause, in: db)
             try db.execute(sql: "UPDATE document SET state_reason = ?, updated_at = ? WHERE id = ?", arguments: [reason, now, id])
         }
         changes.notify()

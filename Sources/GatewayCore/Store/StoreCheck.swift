@@ -17,16 +17,18 @@ package struct StoreCheckReport: Sendable, Codable, Equatable {
     package var orphansMovedAside: [String] = []
     package var quarantined: [Quarantine] = []
     package var resumed: [String] = []
+    /// The audit chain walked by `check` (nil elsewhere, and from a daemon that predates it).
+    package var auditChain: AuditChainStatus?
 
-    /// Nothing needed repair and the database is sound.
+    /// Nothing needed repair, the database is sound and its audit chain unbroken.
     package var isClean: Bool {
-        (integrity == "ok" || integrity == "not checked") && orphansMovedAside.isEmpty && quarantined.isEmpty
+        (integrity == "ok" || integrity == "not checked") && orphansMovedAside.isEmpty && quarantined.isEmpty && auditChain?.broken == nil
     }
 
     enum CodingKeys: String, CodingKey {
         case integrity, documentsChecked = "documents_checked", contentVerified = "content_verified"
         case temporaryFilesRemoved = "temporary_files_removed", orphansMovedAside = "orphans_moved_aside"
-        case quarantined, resumed
+        case quarantined, resumed, auditChain = "audit_chain"
     }
 
     mutating func add(_ other: StoreCheckReport) {
@@ -51,9 +53,9 @@ extension DocumentStore {
         return report
     }
 
-    /// The full consistency check: SQLite's integrity check, every row against its file (size and
-    /// SHA-256), every file against its row. Repairs what is safe (quarantine with the reason,
-    /// orphans moved aside, never deleted) and reports the rest.
+    /// The full consistency check: SQLite's integrity check, the audit chain, every row against
+    /// its file (size and SHA-256), every file against its row. Repairs what is safe (quarantine
+    /// with the reason, orphans moved aside, never deleted) and reports the rest.
     ///
     /// `ownsStore` is true when the caller holds the data directory's lock with no daemon
     /// running: only then are leftover temporary files certainly garbage.
@@ -63,6 +65,8 @@ extension DocumentStore {
         report.integrity = try database.read { db in
             try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
         }
+        // Walked before the repairs below append their own lines: a break is reported where it is.
+        report.auditChain = try verifyAuditChain()
         report.add(try reconcile())
         // Hashing reads every byte: done outside the lock so intake goes on meanwhile.
         let rows = try database.read { db in

@@ -252,6 +252,18 @@ enum StoreSchema {
             // the first page (229 ms for a tab of 10,000: bench-console); this walks in order.
             try db.create(index: "document_state_id", on: "document", columns: ["state", "id"])
         }
+        migrator.registerMigration("v14: audit chain over the transitions") { db in
+            // Each audit line carries the hash of the line before it, one chain for the box in
+            // `seq` order (AuditChain: the encoding; docs/architecture.md, "The audit chain"), so
+            // a line changed, deleted or moved in this file is found by `store check`, and the
+            // head, sent with every package and signed back in the hub's receipt, anchors the
+            // whole history (`audit verify`). The lines already written are chained here, in order.
+            try db.alter(table: "transition") { t in
+                t.add(column: "previous_hash", .text)
+                t.add(column: "hash", .text)
+            }
+            try DocumentStore.chainExistingAudit(db)
+        }
         return migrator
     }
 }

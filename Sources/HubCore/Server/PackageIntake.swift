@@ -2,6 +2,7 @@ import DurableFiles
 import DocumentModel
 import EdXML
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOPosix
@@ -11,13 +12,26 @@ import NIOPosix
 extension HubServer {
     func addPackageRoutes(to router: Router<HubRequestContext>) {
         router.post("/v1/packages") { request, context in
-            let stored = try await receiveWhole(request, role: try box(context), channel: context.channel)
+            let auditHead = try auditHead(request.headers[Self.auditHeadHeader], from: RelayWire.Header.auditHead)
+            let stored = try await receiveWhole(request, role: try box(context), channel: context.channel, auditHead: auditHead)
             return receiptResponse(stored, status: stored.duplicate ? .ok : .created)
         }
     }
 
+    static let auditHeadHeader = HTTPField.Name(RelayWire.Header.auditHead)!
+
+    /// The box's audit anchor, when it sent one: strict (`AuditAnchor(wire:)`), a malformed one is
+    /// refused rather than signed or dropped.
+    func auditHead(_ text: String?, from field: String) throws(HubError) -> AuditAnchor? {
+        guard let text else { return nil }
+        guard let anchor = AuditAnchor(wire: text) else {
+            throw HubError(.badRequest, "\(field) không hợp lệ (cần SỐ:SHA-256 chữ thường)", "\(field) is malformed (NUMBER:lowercase SHA-256 expected)")
+        }
+        return anchor
+    }
+
     /// A whole package in one request body, streamed to a temporary file.
-    func receiveWhole(_ request: Request, role: Role, channel: any Channel) async throws -> HubStore.StoredPackage {
+    func receiveWhole(_ request: Request, role: Role, channel: any Channel, auditHead: AuditAnchor? = nil) async throws -> HubStore.StoredPackage {
         if let declared = request.headers[.contentLength].flatMap({ Int64($0) }), declared > configuration.maxPackageBytes {
             throw tooLarge()
         }
@@ -36,7 +50,7 @@ extension HubServer {
             POSIXFile.unlinkIfPresent(path)
             throw error
         }
-        return try await accept(temporaryPath: path, size: file.size, role: role)
+        return try await accept(temporaryPath: path, size: file.size, role: role, auditHead: auditHead)
     }
 
     /// A box's status only about a document the hub delivered to that box (or that it refused):
@@ -56,8 +70,9 @@ extension HubServer {
     }
 
     /// Checks a complete, fsynced file and stores it (or finds it already stored). The temporary
-    /// file is consumed in every case: stored, or removed.
-    func accept(temporaryPath: String, size: Int64, role: Role) async throws -> HubStore.StoredPackage {
+    /// file is consumed in every case: stored, or removed. `auditHead` is signed into the receipt
+    /// of a package stored now; a duplicate keeps the receipt it was first given.
+    func accept(temporaryPath: String, size: Int64, role: Role, auditHead: AuditAnchor? = nil) async throws -> HubStore.StoredPackage {
         let summary: PackageSummary
         let sha256: String
         let routing: Routing
@@ -92,7 +107,7 @@ extension HubServer {
             throw error
         }
         let receivedAt = Date()
-        let receipt = try await receipts.sign(summary: summary, sha256: sha256, size: size, receivedAt: receivedAt)
+        let receipt = try await receipts.sign(summary: summary, sha256: sha256, size: size, receivedAt: receivedAt, auditHead: auditHead)
         let stored = try await store.commit(temporaryPath: temporaryPath, summary: summary, sha256: sha256, size: size,
                                             submittedBy: role.code, receivedAt: receivedAt, receipt: receipt, routing: routing)
         if !stored.duplicate {

@@ -66,6 +66,7 @@ extension HubServer {
         let length = try Tus.parseNonNegative(request.headers[Self.uploadLength], name: RelayWire.Header.uploadLength)
         guard length <= configuration.maxPackageBytes else { throw tooLarge() }
         let metadata = try Tus.parseMetadata(request.headers[Self.uploadMetadata])
+        _ = try auditHead(metadata[RelayWire.auditHeadMetadataKey], from: "Upload-Metadata \(RelayWire.auditHeadMetadataKey)")
         let id: String
         do {
             id = try await store.createUpload(owner: owner, length: length, metadata: metadata, at: Date(), quota: uploadQuota)
@@ -158,7 +159,7 @@ extension HubServer {
         try await NIOThreadPool.singleton.runIfActive { try file.finish() }
         guard file.size == upload.length else { return patchAnswer(upload.id, offset: file.size, complete: false) }
         do {
-            let stored = try await accept(temporaryPath: path, size: file.size, role: .box(owner))
+            let stored = try await accept(temporaryPath: path, size: file.size, role: .box(owner), auditHead: upload.auditHead)
             try await store.finishUpload(id: upload.id, packageID: stored.id, refusal: nil)
         } catch {
             // The package itself is refused: that stays the upload's answer (the bytes are gone).

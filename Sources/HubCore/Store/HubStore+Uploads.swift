@@ -70,7 +70,11 @@ extension HubStore {
                 if let code: String = row["refusal_code"] {
                     refusal = HubError(HubError.Code(rawValue: code) ?? .internal, row["refusal_vi"] ?? "", row["refusal_en"] ?? "")
                 }
-                return Upload(id: row["id"], owner: row["owner"], length: row["length"], packageID: row["package_id"], refusal: refusal)
+                // Checked when the upload was created (`HubServer.auditHead`): what is stored parses.
+                let metadata = (row["metadata"] as String?).flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
+                let auditHead = metadata?[RelayWire.auditHeadMetadataKey].flatMap(AuditAnchor.init(wire:))
+                return Upload(id: row["id"], owner: row["owner"], length: row["length"], packageID: row["package_id"], refusal: refusal,
+                              auditHead: auditHead)
             }
         }) else { throw HubError.notFound("tải lên \(id) / upload \(id)") }
         return upload

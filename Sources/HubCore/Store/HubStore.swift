@@ -58,6 +58,8 @@ package final class HubStore: Sendable {
         package var length: Int64
         package var packageID: Int64?
         package var refusal: HubError?
+        /// The box's audit anchor given at creation (Upload-Metadata `audit_head`), signed into the receipt.
+        package var auditHead: AuditAnchor?
     }
 
     package let layout: Layout

@@ -27,6 +27,13 @@ struct Store: AsyncParsableCommand {
                 print("Tệp tạm đã xóa / temporary files removed: \(report.temporaryFilesRemoved.count)")
                 for name in report.orphansMovedAside { print("Tệp không có bản ghi, đã chuyển sang orphans/ / orphan moved aside: \(name)") }
                 for entry in report.quarantined { print("Đã cách ly / quarantined: \(entry.id) — \(entry.reason)") }
+                if let chain = report.auditChain {
+                    print("Dòng nhật ký đã kiểm / audit lines checked: \(chain.entriesChecked)")
+                    if let broken = chain.broken {
+                        print("Chuỗi nhật ký đứt ở dòng \(broken.entry) (văn bản \(broken.documentId)): \(broken.vi) / "
+                              + "audit chain broken at line \(broken.entry) (document \(broken.documentId)): \(broken.en)")
+                    }
+                }
                 print(report.isClean ? "Kho nhất quán / store is consistent." : "Đã phát hiện vấn đề (xem trên) / problems found (see above).")
             }
             if !report.isClean { throw ExitCode.failure }
