@@ -99,7 +99,8 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         defer { session.logout() }
         let keys = try session.find(class: PKCS11.CKO_PRIVATE_KEY, id: keyID)
         guard let key = keys.first else { throw PKCS11Error.notFound("private key with the certificate's CKA_ID") }
-        let signature = try session.sign(input, key: key, mechanism: mechanism, pss: pss)
+        let signature: [UInt8]
+        do { signature = try session.sign(input, key: key, mechanism: mechanism, pss: pss) } catch { throw module.named(error, slot: slot) }
         guard algorithm.keyKind == .ecdsa else { return signature }
         return try Self.derECDSA(raw: signature, keyType: keyType)
     }
