@@ -5,16 +5,17 @@ import XCTest
 
 /// vsmartcard's virtual reader in pcscd, where test cards connect themselves.
 enum VirtualReader {
-    static func reader(_ context: PCSCContext) throws -> String {
-        try XCTUnwrap(try context.readers().first { $0.hasPrefix("Virtual PCD") }, "no virtual reader in pcscd")
+    /// The first virtual reader, or the one `named` (the second, "Virtual PCD 00 01", listens on 35964).
+    static func reader(_ context: PCSCContext, named: String? = nil) throws -> String {
+        try XCTUnwrap(try context.readers().first { reader in named.map { reader == $0 } ?? reader.hasPrefix("Virtual PCD") }, "no virtual reader \(named ?? "") in pcscd")
     }
 
     /// Connects once a card is in the reader: waits for pcscd to report it (pcscd learns of a
     /// virtual card by polling vpcd, its own timer), then connects. `seconds` bounds the wait.
-    static func connectWhenPresent(_ context: PCSCContext, seconds: Double = 10) throws -> PCSCCard {
-        let name = try reader(context)
+    static func connectWhenPresent(_ context: PCSCContext, named: String? = nil, seconds: Double = 10) throws -> PCSCCard {
+        let name = try reader(context, named: named)
         var lastError: PCSCError = .noSmartcard
-        let found = try waitForReader(context, seconds: seconds) { (state: UInt32) -> PCSCCard? in
+        let found = try waitForReader(context, named: named, seconds: seconds) { (state: UInt32) -> PCSCCard? in
             guard state & PCSCContext.ReaderState.present != 0, state & PCSCContext.ReaderState.mute == 0 else { return nil }
             // Present, but it may leave again before we connect: then wait for the next change.
             switch Result(catching: { () throws(PCSCError) -> PCSCCard in try context.connect(reader: name) }) {
@@ -27,14 +28,14 @@ enum VirtualReader {
     }
 
     /// Waits until pcscd sees the reader empty, so the next test starts from a clean reader.
-    static func waitUntilEmpty(_ context: PCSCContext, seconds: Double = 10) throws -> Bool {
-        try waitForReader(context, seconds: seconds) { $0 & PCSCContext.ReaderState.present == 0 ? true : nil } ?? false
+    static func waitUntilEmpty(_ context: PCSCContext, named: String? = nil, seconds: Double = 10) throws -> Bool {
+        try waitForReader(context, named: named, seconds: seconds) { $0 & PCSCContext.ReaderState.present == 0 ? true : nil } ?? false
     }
 
     /// Calls `check` with the virtual reader's state now and after each change pcscd reports
     /// (`SCardGetStatusChange`: no polling here), until it gives a value or `seconds` pass (nil).
-    static func waitForReader<T>(_ context: PCSCContext, seconds: Double, _ check: (UInt32) throws -> T?) throws -> T? {
-        var states = [PCSCContext.ReaderState(reader: try reader(context))]
+    static func waitForReader<T>(_ context: PCSCContext, named: String? = nil, seconds: Double, _ check: (UInt32) throws -> T?) throws -> T? {
+        var states = [PCSCContext.ReaderState(reader: try reader(context, named: named))]
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             let left = deadline.timeIntervalSinceNow
@@ -120,9 +121,9 @@ final class VirtualCard {
     }
 
     /// Pulls the card, waits until pcscd sees the reader empty, removes its files.
-    func remove(_ context: PCSCContext?) {
+    func remove(_ context: PCSCContext?, reader: String? = nil) {
         pull()
-        if let context { _ = try? VirtualReader.waitUntilEmpty(context) }
+        if let context { _ = try? VirtualReader.waitUntilEmpty(context, named: reader) }
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

@@ -82,7 +82,10 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         defer { session.logout() }
         let keys = try session.find(class: PKCS11.CKO_PRIVATE_KEY, id: keyID)
         guard let key = keys.first else { throw PKCS11Error.notFound("private key with the certificate's CKA_ID") }
-        let signature = try session.sign(operation.input, key: key, mechanism: operation.mechanism, pss: operation.pss)
+        let signature: [UInt8]
+        do { signature = try session.sign(operation.input, key: key, mechanism: operation.mechanism, pss: operation.pss) } catch {
+            throw module.named(error, slot: slot)
+        }
         return try Self.finished(signature, algorithm: algorithm, keyType: keyType)
     }
 
