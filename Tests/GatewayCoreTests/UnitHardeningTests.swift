@@ -6,9 +6,9 @@ import XCTest
 /// (`systemd-analyze security --offline=true`, which reads the unit file without loading it).
 /// 2.5 or lower for both; the score is the last line's "exposure level … N.N".
 final class UnitHardeningTests: XCTestCase {
-    func exposure(_ unit: String) throws -> Double {
+    func exposure(_ unit: String, in directory: String = "packaging") throws -> Double {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "needs systemd-analyze (systemd)")
-        let path = repositoryRoot.appendingPathComponent("packaging/\(unit)").path
+        let path = repositoryRoot.appendingPathComponent("\(directory)/\(unit)").path
         let result = runProgram("/usr/bin/systemd-analyze", ["security", "--offline=true", "--no-pager", path])
         let line = try XCTUnwrap(result.out.split(separator: "\n").last { $0.contains("Overall exposure level") }, result.out + result.err)
         let words = line.split(separator: " ")
@@ -19,6 +19,14 @@ final class UnitHardeningTests: XCTestCase {
     func testBothUnitsRateAtMostTwoAndAHalf() throws {
         for unit in ["gatewayd.service", "hubd.service"] {
             XCTAssertLessThanOrEqual(try exposure(unit), 2.5, unit)
+        }
+    }
+
+    /// Issue 19, acceptance 3: the appliance image's own units (as root, before gatewayd) are held
+    /// to the same bound.
+    func testTheImagesUnitsRateAtMostTwoAndAHalf() throws {
+        for unit in ["gateway-firstboot.service", "gateway-grow-data.service"] {
+            XCTAssertLessThanOrEqual(try exposure(unit, in: "image/rootfs/etc/systemd/system"), 2.5, unit)
         }
     }
 

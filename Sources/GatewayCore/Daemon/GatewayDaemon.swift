@@ -107,6 +107,8 @@ package enum GatewayDaemon {
                 }
                 logger.notice("local API listening", metadata: ["socket": "\(socketPath)"])
                 reconciler.doorsOpened()
+                // READY as bench-ready means it: recovered, intake up, the local API answering.
+                SystemdNotify.send("READY=1\nSTATUS=Sẵn sàng nhận văn bản / ready for documents")
             },
             logger: logger))
         // The loopback API, and the read-only metrics listener: each with the same bounds.
