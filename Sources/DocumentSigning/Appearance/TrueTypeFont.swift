@@ -65,6 +65,11 @@ package struct TrueTypeFont: Sendable {
         for required in ["head", "hhea", "hmtx", "maxp", "loca", "glyf", "cmap"] where tables[required] == nil {
             throw .malformed("no \(required) table")
         }
+        // The fixed fields read below must lie inside their own table: read past its end, they
+        // are another table's bytes, which the subset (tables copied by their lengths) loses.
+        for (tag, minimum) in [("head", 54), ("hhea", 36), ("maxp", 6)] where tables[tag]!.length < minimum {
+            throw .malformed("\(tag) table shorter than \(minimum) bytes")
+        }
         self.tables = tables
         let head = tables["head"]!.offset, hhea = tables["hhea"]!.offset
         unitsPerEm = try reader.u16(at: head + 18)
