@@ -30,6 +30,15 @@ final class FuzzCorpusTests: XCTestCase {
         }
     }
 
+    /// Found by scripts/fuzz-parsers truetype: a cmap table declared 0 bytes long, its
+    /// subtables read from the bytes after it. Lookups stay within the table now.
+    func testCharacterMapIsReadWithinItsTable() throws {
+        let font = try XCTUnwrap(try FuzzCorpus.files("truetype").first { $0.name == "crash-empty-cmap.ttf" })
+        XCTAssertThrowsError(try TrueTypeFont(bytes: font.bytes)) {
+            XCTAssertEqual($0 as? TrueTypeFont.Failure, .malformed("read past the end at 2"))
+        }
+    }
+
     func testPNGCorpusReplays() throws {
         let files = try FuzzCorpus.files("png")
         for file in files { AppearanceFuzzing.readImage(file.bytes) }
