@@ -65,6 +65,11 @@ package struct TrueTypeFont: Sendable {
         for required in ["head", "hhea", "hmtx", "maxp", "loca", "glyf", "cmap"] where tables[required] == nil {
             throw .malformed("no \(required) table")
         }
+        // The fixed fields read below must lie inside their own table: read past its end, they
+        // are another table's bytes, which the subset (tables copied by their lengths) loses.
+        for (tag, minimum) in [("head", 54), ("hhea", 36), ("maxp", 6)] where tables[tag]!.length < minimum {
+            throw .malformed("\(tag) table shorter than \(minimum) bytes")
+        }
         self.tables = tables
         let head = tables["head"]!.offset, hhea = tables["hhea"]!.offset
         unitsPerEm = try reader.u16(at: head + 18)
@@ -104,8 +109,15 @@ package struct TrueTypeFont: Sendable {
             italicAngle = 0
             isFixedPitch = false
         }
-        characterMap = try Self.readCharacterMap(reader, table: tables["cmap"]!, glyphCount: glyphCount)
-        postScriptName = (try? Self.readPostScriptName(reader, table: tables["name"])) ?? "TrueTypeFont"
+        // cmap and name are read within their own bytes: past a table's end lies another table's
+        // data, which the subset (tables copied by their lengths) does not keep.
+        func alone(_ table: Table) throws(Failure) -> (Reader, Table) {
+            (Reader(try reader.slice(table.offset, table.length)), Table(offset: 0, length: table.length))
+        }
+        let cmap = try alone(tables["cmap"]!)
+        characterMap = try Self.readCharacterMap(cmap.0, table: cmap.1, glyphCount: glyphCount)
+        let name = try? tables["name"].map(alone)
+        postScriptName = (try? Self.readPostScriptName(name?.0 ?? reader, table: name?.1)) ?? "TrueTypeFont"
     }
 
     /// The glyph for one Unicode scalar, nil when the font has none.

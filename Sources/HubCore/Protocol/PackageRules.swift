@@ -103,12 +103,3 @@ package struct Routing: Sendable, Equatable {
         return Routing(communes: routing.communes, handOff: false)
     }
 }
-
-extension String {
-    var trimmed: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
-    }
-}

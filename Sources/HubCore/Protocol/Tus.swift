@@ -60,3 +60,13 @@ package enum Tus {
         return result
     }
 }
+
+// Here, with the header rules that use it most, so that scripts/fuzz-parsers tus builds them alone.
+extension String {
+    var trimmed: String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
+}
