@@ -379,7 +379,9 @@ final class UnitSigningConfigurationTests: XCTestCase {
     /// daemon refuses.
     func testTheDocumentedExampleLoadsWithAndWithoutItsComments() throws {
         let document = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
-        let example = try XCTUnwrap(document.components(separatedBy: "## Example").last?
+        // The daemon's example: the section "## Example" (gateway.toml's own example, "### Example"
+        // further down, holds the boot file's sections too).
+        let example = try XCTUnwrap(document.components(separatedBy: "\n## Example\n").dropFirst().first?
             .components(separatedBy: "```toml\n").dropFirst().first?
             .components(separatedBy: "```").first)
         let plain = try ConfigurationLoader.parse(example)
