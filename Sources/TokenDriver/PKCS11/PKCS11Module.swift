@@ -31,7 +31,9 @@ package final class PKCS11Module: @unchecked Sendable {
     }
 
     private struct WeakModule { weak var module: PKCS11Module? }
-    private static let loadedLock = NSLock()
+    /// Recursive: the last reference to a module may be dropped inside `load` (the filter's
+    /// temporaries), and its `deinit` takes this lock too.
+    private static let loadedLock = NSRecursiveLock()
     nonisolated(unsafe) private static var loaded: [String: WeakModule] = [:]  // under loadedLock
 
     private init(path: String) throws(PKCS11Error) {
@@ -65,6 +67,11 @@ package final class PKCS11Module: @unchecked Sendable {
     }
 
     deinit {
+        // Under the loading lock: once the last reference is gone, the weak entry reads nil and the
+        // next `load` would C_Initialize a new instance while this C_Finalize still runs on another
+        // thread (SoftHSM2 crashed so: a PIN change's module released as a session opened).
+        Self.loadedLock.lock()
+        defer { Self.loadedLock.unlock() }
         if owned { _ = functions.C_Finalize?(nil) }
         // Not dlclose'd: a module's own threads or atexit handlers may still point into it, and a
         // box loads each module once for its lifetime.
