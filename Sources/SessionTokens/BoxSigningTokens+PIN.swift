@@ -17,9 +17,7 @@ extension BoxSigningTokens {
     }
 
     func changePINNow(reader: String?, key: String?, current: SessionPIN, new: SessionPIN, confirmLastTry: Bool) throws(SessionTokenFailure) {
-        let named = try [reader, key].compactMap { $0 }.filter { $0.lowercased().hasPrefix("pkcs11:") }.map { text throws(SessionTokenFailure) in
-            do throws(PKCS11URI.ParseError) { return try PKCS11URI(text) } catch { throw .token(error.description) }
-        }
+        let named = try Self.pkcs11URIs(reader: reader, key: key)
         if !named.isEmpty {
             let uri = Self.merged(named)
             return try changePKCS11PIN(uri: uri, modules: uri.modulePath.map { [$0] } ?? modules, current: current, new: new, confirmLastTry: confirmLastTry)
@@ -28,7 +26,8 @@ extension BoxSigningTokens {
             var module: String?
             if case .pkcs11(let configured, _)? = configuredChoice(reader: reader) {
                 module = configured
-            } else if case .pkcs11(let serving, _) = serving(reader: reader), (try? TokenInventory.report(reader: reader))?.piv != true {
+            } else if let report = try? TokenInventory.report(reader: reader), !report.piv,
+                      case .pkcs11(let serving, _) = table.serving(atr: report.atr, usb: report.usb?.idText, piv: report.piv) {
                 module = serving
             }
             if let module {

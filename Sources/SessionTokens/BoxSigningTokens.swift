@@ -41,9 +41,7 @@ package struct BoxSigningTokens: SigningTokens {
     }
 
     func openNow(reader: String?, key: String?, pin: SessionPIN, confirmLastTry: Bool) throws(SessionTokenFailure) -> any SessionToken {
-        let named = try [reader, key].compactMap { $0 }.filter { $0.lowercased().hasPrefix("pkcs11:") }.map { text throws(SessionTokenFailure) in
-            do throws(PKCS11URI.ParseError) { return try PKCS11URI(text) } catch { throw .token(error.description) }
-        }
+        let named = try Self.pkcs11URIs(reader: reader, key: key)
         if !named.isEmpty {
             // The reader-less modules only: OpenSC's is reached through its reader (or module-path=),
             // so that a URI never makes OpenSC open every card in the box.
@@ -91,6 +89,13 @@ package struct BoxSigningTokens: SigningTokens {
     func serving(reader: String) -> TokenModuleTable.Serving {
         guard let report = try? TokenInventory.report(reader: reader) else { return .none(advice: "không đọc được / cannot read \(reader)") }
         return table.serving(atr: report.atr, usb: report.usb?.idText, piv: report.piv)
+    }
+
+    /// `reader` and `key` where they are `pkcs11:` URIs (the console names a module's token so).
+    static func pkcs11URIs(reader: String?, key: String?) throws(SessionTokenFailure) -> [PKCS11URI] {
+        try [reader, key].compactMap { $0 }.filter { $0.lowercased().hasPrefix("pkcs11:") }.map { text throws(SessionTokenFailure) in
+            do throws(PKCS11URI.ParseError) { return try PKCS11URI(text) } catch { throw .token(error.description) }
+        }
     }
 
     /// A reader's URI (the token) and a key's URI (its id) together; the key's attributes win.
