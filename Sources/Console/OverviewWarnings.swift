@@ -93,25 +93,29 @@ extension WarningLimits {
     func warnings(_ facts: OverviewFacts, now: Date) -> [OverviewWarning] {
         var found: [OverviewWarning] = []
         let since = { (date: Date?) in date.map { " (lâu nhất từ / the oldest since \(ConsoleServer.time($0)))" } ?? "" }
+        // DocumentStore.unmoved stops counting past its cap.
+        let cap = DocumentStore.unmovedCountCap
+        let vi = { (count: Int) in count > cap ? "Hơn \(cap)" : "\(count)" }
+        let en = { (count: Int) in count > cap ? "More than \(cap)" : "\(count)" }
         if facts.awaitingLeader.count > 0 {
             found.append(.init(kind: .awaitingLeader, text: """
-                \(facts.awaitingLeader.count) văn bản chờ lãnh đạo ký quá \(signatureDays) ngày làm việc\(since(facts.awaitingLeader.oldest)) — \
-                nhắc lãnh đạo ký hoặc trả lại văn thư. / \(facts.awaitingLeader.count) document(s) have awaited the leader's signature \
+                \(vi(facts.awaitingLeader.count)) văn bản chờ lãnh đạo ký quá \(signatureDays) ngày làm việc\(since(facts.awaitingLeader.oldest)) — \
+                nhắc lãnh đạo ký hoặc trả lại văn thư. / \(en(facts.awaitingLeader.count)) document(s) have awaited the leader's signature \
                 more than \(signatureDays) working day(s): remind the leader to sign them or return them to the clerk.
                 """))
         }
         if facts.awaitingSeal.count > 0 {
             found.append(.init(kind: .awaitingSeal, text: """
-                \(facts.awaitingSeal.count) văn bản đã ký chờ đóng dấu quá \(sealDays) ngày làm việc\(since(facts.awaitingSeal.oldest)) — \
+                \(vi(facts.awaitingSeal.count)) văn bản đã ký chờ đóng dấu quá \(sealDays) ngày làm việc\(since(facts.awaitingSeal.oldest)) — \
                 Quyết định 28/2018/QĐ-TTg yêu cầu gửi chậm nhất trong ngày làm việc tiếp theo: văn thư đóng dấu và phát hành ngay. / \
-                \(facts.awaitingSeal.count) signed document(s) have awaited the seal more than \(sealDays) working day(s); Decision 28/2018 \
+                \(en(facts.awaitingSeal.count)) signed document(s) have awaited the seal more than \(sealDays) working day(s); Decision 28/2018 \
                 wants them sent by the next working day: the clerk should seal and issue them now.
                 """))
         }
         if facts.undelivered.count > 0 {
             found.append(.init(kind: .undelivered, text: """
-                \(facts.undelivered.count) văn bản đã ký chưa gửi tới trục quá \(undeliveredHours) giờ\(since(facts.undelivered.oldest)) — \
-                xem mục "Trục liên thông" ở trên; nếu mất kết nối, báo kỹ thuật viên. / \(facts.undelivered.count) signed document(s) \
+                \(vi(facts.undelivered.count)) văn bản đã ký chưa gửi tới trục quá \(undeliveredHours) giờ\(since(facts.undelivered.oldest)) — \
+                xem mục "Trục liên thông" ở trên; nếu mất kết nối, báo kỹ thuật viên. / \(en(facts.undelivered.count)) signed document(s) \
                 not delivered to the hub for more than \(undeliveredHours) hour(s): see the hub link above; if it is down, call the technician.
                 """))
         }

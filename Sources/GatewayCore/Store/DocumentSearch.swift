@@ -5,7 +5,9 @@ import GRDB
 
 package struct DocumentSearch: Sendable, Equatable {
     package var states: [DocumentState] = []
-    /// Matched (case-insensitively for ASCII) against the number, the notation and the subject.
+    /// A substring of the number, the notation or the subject, in any case (three characters or
+    /// more: the trigram index, whose case folding covers Vietnamese letters; shorter: `LIKE`,
+    /// which folds ASCII only).
     package var text: String?
     /// Matched against the recipients' codes.
     package var recipient: String?
@@ -25,8 +27,7 @@ package struct DocumentSearch: Sendable, Equatable {
 extension DocumentStore {
     /// Newest first. The walk goes down the primary key and stops at `limit` matches, so a page
     /// of the usual outbox (no words) reads `limit` rows; the state filter uses the
-    /// `document_state` index; words read each row's metadata until the page is full (10,000
-    /// documents: a few milliseconds, measured by ConsoleRouterTests).
+    /// `document_state_id` index; words go through the trigram index `document_words`.
     package func search(_ search: DocumentSearch) throws -> [DocumentRecord] {
         try database.read { db in
             var query = DocumentRecord.all()
@@ -35,11 +36,20 @@ extension DocumentStore {
             if let from = search.from { query = query.filter(DocumentRecord.Columns.receivedAt >= from) }
             if let to = search.to { query = query.filter(DocumentRecord.Columns.receivedAt < to) }
             if let text = search.text, !text.isEmpty {
-                let pattern = "%" + Self.likeEscaped(text) + "%"
-                query = query.filter(sql: """
-                    (json_extract(metadata, '$.subject') LIKE ? ESCAPE '\\' OR json_extract(metadata, '$.number') LIKE ? ESCAPE '\\'
-                     OR json_extract(metadata, '$.notation') LIKE ? ESCAPE '\\')
-                    """, arguments: [pattern, pattern, pattern])
+                if text.unicodeScalars.count >= 3 {
+                    // The trigram index (v15) answers a substring of three characters or more
+                    // without reading the rows; as a phrase in quotes, the text is taken literally.
+                    let phrase = "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                    query = query.filter(sql: "document.rowid IN (SELECT rowid FROM document_words WHERE document_words MATCH ?)",
+                                         arguments: [phrase])
+                } else {
+                    // Shorter than a trigram: the rows' metadata, read until the page is full.
+                    let pattern = "%" + Self.likeEscaped(text) + "%"
+                    query = query.filter(sql: """
+                        (json_extract(metadata, '$.subject') LIKE ? ESCAPE '\\' OR json_extract(metadata, '$.number') LIKE ? ESCAPE '\\'
+                         OR json_extract(metadata, '$.notation') LIKE ? ESCAPE '\\')
+                        """, arguments: [pattern, pattern, pattern])
+                }
             }
             if let recipient = search.recipient, !recipient.isEmpty {
                 query = query.filter(sql: "json_extract(metadata, '$.recipients') LIKE ? ESCAPE '\\'",
