@@ -75,9 +75,11 @@ package final class ConsoleServer: Sendable {
     let watch: OverviewWatch?
     let now: @Sendable () -> Date
     let logger: Logger
-    /// Accounts whose password an administrator reset, seen at their login (`passwordWasReset`):
-    /// until they choose their own, every page leads to /password.
-    let mustChangePassword = Mutex<Set<String>>([])
+    /// Accounts whose password an administrator reset (`passwordWasReset`, told by the audit):
+    /// until they choose their own, every page leads to /password. Read from the store when the
+    /// console starts — a session opened before a restart stays bound to the change — and kept
+    /// up to date at each login and password change.
+    let mustChangePassword: Mutex<Set<String>>
 
     package init(accounts: AccountStore, rules: AccountRules, setupCode: SetupCode, ca: BoxCA,
                  counts: @escaping @Sendable () throws -> [DocumentState: Int], hub: (@Sendable () -> RelayStatus)? = nil,
@@ -89,6 +91,10 @@ package final class ConsoleServer: Sendable {
         self.signing = signing
         self.documents = documents
         self.watch = watch
+        // Few accounts: one audit lookup each. A store that cannot be read here fails the first
+        // page anyway; the set then fills at the next login.
+        let reset = ((try? accounts.users()) ?? []).filter { (try? accounts.passwordWasReset($0.login)) == true }.map(\.login)
+        self.mustChangePassword = Mutex(Set(reset))
     }
 
     package func router() -> Router<ConsoleContext> {

@@ -109,6 +109,7 @@ final class ConsoleAdminTests: XCTestCase {
     }
 
     func testAPasswordResetEndsTheSessionsAndTheOwnerChoosesANewOne() async throws {
+        let directory = directory
         try await withConsole { rig in
             var (admin, clerk) = try await Self.people(rig)
             let (temporary, own) = (rig.base.admin, rig.base.other)
@@ -128,6 +129,19 @@ final class ConsoleAdminTests: XCTestCase {
             XCTAssertEqual(login.location, "/password?reset=1")
             do { let got = try await clerk.get("/outbox").location; XCTAssertEqual(got, "/password?reset=1") }
             do { let got = try await clerk.get("/password?reset=1").body; XCTAssertTrue(got.contains("Quản trị đã đặt lại mật khẩu của bạn"), got) }
+            // A restart of the daemon keeps the session (in the store) and the obligation (told by the audit).
+            let layout = StoreLayout(dataDirectory: directory)
+            let clock = rig.base.clock
+            let restarted = ConsoleServer(accounts: rig.store.accounts, rules: AccountRules(leaderIdentities: [Self.an]), setupCode: SetupCode(layout: layout),
+                                          ca: BoxCA(layout: layout), counts: { [:] }, tokens: nil, now: { clock.now },
+                                          logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let cookies = clerk.cookies
+            try await Application(router: restarted.router()).test(.router) { client in
+                var again = Browser(client: client)
+                again.cookies = cookies
+                let got = try await again.get("/outbox").location
+                XCTAssertEqual(got, "/password?reset=1", "after a restart the reset password must still be replaced")
+            }
             let changed = try await clerk.post("/password", ["current": temporary, "password": own, "password_again": own])
             XCTAssertEqual(changed.location, "/login?done=password")
             _ = try await clerk.get("/login")
