@@ -1,6 +1,8 @@
 import Foundation
 import GatewayCore
 import Glibc
+import Logging
+import Synchronization
 import TestSupport
 import XCTest
 
@@ -49,5 +51,56 @@ final class SystemdNotifyTests: XCTestCase {
     func testOutsideSystemdNothingIsSent() {
         XCTAssertFalse(SystemdNotify.send("READY=1", environment: nil))
         XCTAssertFalse(SystemdNotify.send("READY=1", environment: ""))
+    }
+}
+
+/// The watchdog: pings only after the store answered, with the queue as STATUS, at half of
+/// systemd's interval, and only when systemd asked this process.
+final class SystemdWatchdogTests: XCTestCase {
+    func testTheIntervalIsHalfOfSystemdsAndOnlyForThisProcess() {
+        XCTAssertEqual(SystemdWatchdog.interval(environment: ["WATCHDOG_USEC": "60000000"], pid: 42), .seconds(30))
+        XCTAssertEqual(SystemdWatchdog.interval(environment: ["WATCHDOG_USEC": "60000000", "WATCHDOG_PID": "42"], pid: 42), .seconds(30))
+        XCTAssertNil(SystemdWatchdog.interval(environment: ["WATCHDOG_USEC": "60000000", "WATCHDOG_PID": "7"], pid: 42))
+        XCTAssertNil(SystemdWatchdog.interval(environment: [:], pid: 42))
+        XCTAssertNil(SystemdWatchdog.interval(environment: ["WATCHDOG_USEC": "0"], pid: 42))
+    }
+
+    func testTheStatusLineSaysWhatWaitsInBothLanguages() {
+        let line = SystemdWatchdog.statusLine([.awaitingLeader: 2, .awaitingSeal: 1, .signed: 1, .queued: 3, .sending: 1, .quarantined: 1, .delivered: 90])
+        XCTAssertEqual(line, "chờ ký 2 · chờ đóng dấu 1 · chờ gửi 4 · đang gửi 1 · bị từ chối/cách ly 1"
+                           + " / awaiting signature 2 · awaiting seal 1 · to send 4 · sending 1 · rejected/quarantined 1")
+    }
+
+    /// A store that answers gets pings; one that fails gets none, and the pings resume when it
+    /// answers again. One ordered log of probes and pings; waits for events, not for time.
+    func testAPingFollowsOnlyAnAnsweringStore() async throws {
+        struct Silent: Error {}
+        let answering = Mutex(true)
+        let (events, log) = AsyncStream.makeStream(of: String.self)
+        let status = SystemdWatchdog.statusLine([.queued: 1])
+        let watchdog = SystemdWatchdog(interval: .milliseconds(5), probe: {
+            let answers = answering.withLock { $0 }
+            log.yield(answers ? "answered" : "silent")
+            guard answers else { throw Silent() }
+            return status
+        }, send: { log.yield($0); return true }, logger: Logger(label: "test"))
+        let task = Task { try await watchdog.run() }
+        defer { task.cancel() }
+        var seen: [String] = []
+        var iterator = events.makeAsyncIterator()
+        func until(_ done: ([String]) -> Bool) async {
+            while !done(seen), let event = await iterator.next() { seen.append(event) }
+        }
+        let ping = "WATCHDOG=1\nSTATUS=" + status
+        await until { $0.contains(ping) }
+        answering.withLock { $0 = false }
+        await until { $0.filter { $0 == "silent" }.count >= 3 }
+        answering.withLock { $0 = true }
+        await until { events in events.lastIndex(of: ping).map { last in events[..<last].contains("silent") } ?? false }
+        // Each ping right after an answered probe; none after a silent one.
+        for (index, event) in seen.enumerated() where event == ping {
+            XCTAssertEqual(seen[index - 1], "answered", "\(seen)")
+        }
+        XCTAssertTrue(zip(seen, seen.dropFirst()).allSatisfy { !($0 == "silent" && $1 == ping) }, "\(seen)")
     }
 }

@@ -124,6 +124,9 @@ package enum GatewayDaemon {
                 logger: logger))
         }
         services.append(contentsOf: try doors(store, relay, stage))
+        if let interval = SystemdWatchdog.interval() {
+            services.append(SystemdWatchdog(interval: interval, probe: { SystemdWatchdog.statusLine(try store.countsByState()) }, logger: logger))
+        }
         services.append(reconciler)  // near the end: among the first stopped at shutdown
         // Last in the list, so the first told of the shutdown: it bounds the whole stop.
         services.append(ShutdownDeadline(limit: ShutdownDeadline.hardLimit, logger: logger, overran: stopOverran))
