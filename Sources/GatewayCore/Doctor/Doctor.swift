@@ -14,6 +14,7 @@ package enum Doctor {
     }
 
     package struct Facts: Sendable {
+        /// Empty when the configuration is the running daemon's (the console).
         package var configurationPath: String
         package var configuration: GatewayConfiguration
         package var now: Date
@@ -70,7 +71,9 @@ package enum Doctor {
                                "Configuration \(facts.configurationPath): agency.code is missing, nothing can be relayed",
                                action: "Đặt agency.code (mã định danh) rồi kiểm tra: gatewayd config check", "Set agency.code, then run gatewayd config check")
         }
-        return DoctorCheck("configuration", .ok, "Cấu hình hợp lệ: \(facts.configurationPath)", "The configuration is valid: \(facts.configurationPath)")
+        // The console asks the running daemon, whose configuration was valid to start it.
+        let path = facts.configurationPath.isEmpty ? "" : ": \(facts.configurationPath)"
+        return DoctorCheck("configuration", .ok, "Cấu hình hợp lệ\(path)", "The configuration is valid\(path)")
     }
 
     /// A configuration that cannot be read: nothing else can be checked.
