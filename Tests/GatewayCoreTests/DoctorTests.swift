@@ -40,6 +40,7 @@ final class DoctorTests: XCTestCase {
         let pki = try TestPKI(directory: directory)
         let (hub, port, _) = try await Hubd.startProvince(pki: pki, directory: directory, province: Self.province, commune: Self.commune)
         processes.append(hub)
+        // The store made here, by this process (the tests that run the daemon let it make its own).
         let store = try StoreFixture(directory: directory + "/box")
         let text = "data_dir = \"\(directory)/box/data\"\n"
             + (try Hubd.boxConfiguration(pki: pki, commune: Self.commune, port: port, extra: "[console]\nenabled = false\n" + extra, days: days))
@@ -113,6 +114,32 @@ final class DoctorTests: XCTestCase {
             XCTAssertEqual(try line(noHub.report, id).status, .warning, "\(id) cannot be judged without the hub")
         }
         XCTAssertEqual(try line(noHub.report, "certificate.box").status, .ok)
+    }
+
+    /// While the daemon runs: the tokens are its watcher's (pcscd checked with a context of
+    /// doctor's own: the watcher says "unavailable" until a reader appears), and the store is
+    /// read beside it, read-only.
+    func testHealthyWhileTheDaemonRuns() async throws {
+        let box = try await startBox()
+        box.store.close()  // removes its directory: the daemon makes the store afresh
+        let (_, socket) = try await startPrivatePcscd()
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: Self.gatewayd)
+        daemon.arguments = ["serve", "--config", box.config]
+        daemon.environment = ProcessInfo.processInfo.environment.merging(["PCSCLITE_CSOCK_NAME": socket]) { $1 }
+        FileManager.default.createFile(atPath: directory + "/gatewayd.log", contents: nil)
+        daemon.standardError = FileHandle(forWritingAtPath: directory + "/gatewayd.log")
+        try daemon.run()
+        processes.append(daemon)
+        try await waitUntil(seconds: 60) {
+            runProgram(Self.gatewayd, ["status", "--config", box.config]).status == 0 || !daemon.isRunning
+        }
+        XCTAssertTrue(daemon.isRunning, (try? String(contentsOfFile: directory + "/gatewayd.log", encoding: .utf8)) ?? "")
+
+        let running = try doctor(box.config, pcscd: socket)
+        XCTAssertEqual(running.report.checks.filter { $0.status != .ok }, [], "a healthy box has only ok lines")
+        XCTAssertEqual(running.status, 0)
+        XCTAssertTrue(try line(running.report, "store").messageEN.hasPrefix("The store is consistent"))
     }
 
     /// The hub's certificate from another CA, the box's expired, a queue older than

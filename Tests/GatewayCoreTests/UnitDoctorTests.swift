@@ -62,6 +62,22 @@ final class UnitDoctorTests: XCTestCase {
         XCTAssertTrue(lines[0]["action_en"] is NSNull)
     }
 
+    func testTokensSayWhichBackendServesThemAndWhatIsWrong() {
+        let piv = TokenSummary(reader: "Reader 0", model: "SafeNet eToken 5110", usbID: "0529:0620", atr: "3B", piv: true,
+                               certificates: [.init(slot: "9c", subject: "CN=Nguyễn Văn An", notAfter: now.addingTimeInterval(10 * day))],
+                               pinTriesLeft: 3, pinBlocked: false, problem: nil, insertedAt: now, backend: "piv")
+        let unserved = TokenSummary(reader: "Reader 1", model: nil, usbID: nil, atr: "3B8F", piv: false, certificates: [], pinTriesLeft: nil,
+                                    pinBlocked: nil, problem: "cài opensc-pkcs11 / install opensc-pkcs11", insertedAt: now, backend: "none")
+        let checks = DoctorTokens.judge(TokenServiceStatus(pcscd: "ok", readers: ["Reader 0", "Reader 1"], tokens: [piv, unserved]), now: now)
+        XCTAssertEqual(checks.map(\.id), ["pcscd", "token:Reader 0", "certificate.token:Reader 0:9c", "token:Reader 1"])
+        XCTAssertEqual(checks.map(\.status), [.ok, .ok, .warning, .warning])
+        XCTAssertTrue(checks[1].messageEN.contains("served by PIV, 3 PIN tries left"), checks[1].messageEN)
+        XCTAssertTrue(checks[3].messageEN.hasSuffix("cannot be used (—): install opensc-pkcs11"), checks[3].messageEN)
+        XCTAssertTrue(checks[3].messageVI.hasSuffix("không dùng được (—): cài opensc-pkcs11"), checks[3].messageVI)
+        let down = DoctorTokens.judge(TokenServiceStatus(pcscd: "unavailable", readers: [], tokens: []), now: now)
+        XCTAssertEqual(down.map(\.status), [.fail, .ok], "pcscd down; no token is not a fault")
+    }
+
     func testQueueAgePerLane() {
         let facts = DoctorStore.Facts(lanes: [.init(lane: .khan, count: 2, oldestQueuedAt: now.addingTimeInterval(-3 * 3600)),
                                               .init(lane: .thuong, count: 1, oldestQueuedAt: now.addingTimeInterval(-600))])

@@ -28,14 +28,17 @@ package enum DoctorTokens {
             let backend = token.backend ?? (token.piv ? "piv" : "none")
             let served = backend == "pkcs11" ? "PKCS#11 \(token.module ?? "")" : backend == "piv" ? "PIV" : "—"
             if let problem = token.problem ?? (token.pinBlocked == true ? "PIN bị khóa / PIN blocked" : nil) {
-                checks.append(DoctorCheck("token:\(token.reader)", .warning, "Token \(name) không dùng được (\(served)): \(problem)",
-                                          "Token \(name) cannot be used (\(served)): \(problem)",
+                // The token layer writes its problems "Vietnamese / English": each message takes its half.
+                let halves = problem.components(separatedBy: " / ")
+                let (vi, en) = halves.count == 2 ? (halves[0], halves[1]) : (problem, problem)
+                checks.append(DoctorCheck("token:\(token.reader)", .warning, "Token \(name) không dùng được (\(served)): \(vi)",
+                                          "Token \(name) cannot be used (\(served)): \(en)",
                                           action: "Làm theo hướng dẫn trong thông báo; gatewayd token list cho chi tiết",
                                           "Follow the message's advice; gatewayd token list for details"))
             } else {
-                let tries = token.pinTriesLeft.map { ", PIN còn \($0) lần / \($0) PIN tries left" } ?? ""
-                checks.append(DoctorCheck("token:\(token.reader)", .ok, "Token \(name), phục vụ bởi \(served)\(tries)",
-                                          "Token \(name), served by \(served)\(tries)"))
+                let tries = (vi: token.pinTriesLeft.map { ", PIN còn \($0) lần" } ?? "", en: token.pinTriesLeft.map { ", \($0) PIN tries left" } ?? "")
+                checks.append(DoctorCheck("token:\(token.reader)", .ok, "Token \(name), phục vụ bởi \(served)\(tries.vi)",
+                                          "Token \(name), served by \(served)\(tries.en)"))
             }
             for certificate in token.certificates {
                 checks.append(DoctorCertificates.judge(id: "certificate.token:\(token.reader):\(certificate.slot)",

@@ -4,6 +4,7 @@ import Console
 import Foundation
 import GatewayCore
 import Logging
+import TokenDriver
 
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,7 +37,14 @@ struct DoctorCommand: AsyncParsableCommand {
     /// The running daemon's view of the tokens (its watcher follows them; a second reader of the
     /// cards would compete with a signing session); one scan of our own when it is stopped.
     static func tokens(_ configuration: GatewayConfiguration, logger: Logger) async -> TokenServiceStatus? {
-        if let status = try? await LocalAPIClient(socketPath: configuration.socketPath).status() { return status.tokens }
+        if let running = try? await LocalAPIClient(socketPath: configuration.socketPath).status() {
+            guard var status = running.tokens else { return nil }
+            // The watcher marks pcscd available on its first reader event: with no reader plugged
+            // in (a USB token is its own reader) it still says "unavailable". A context of our
+            // own tells, without touching a card.
+            if status.pcscd != "ok", (try? PCSCContext()) != nil { status.pcscd = "ok" }
+            return status
+        }
         return await TokenWatcher(logger: logger, tokens: configuration.tokens).scanOnce()
     }
 
