@@ -35,6 +35,20 @@ final class UnitDoctorTests: XCTestCase {
         XCTAssertEqual(DoctorHub.clock(hubDate: nil, sentAt: now).status, .warning, "a hub without Date cannot be compared")
     }
 
+    func testHubLinesFollowHowFarTheRequestGot() {
+        func statuses(_ probe: HubProbe) -> [String: DoctorStatus] {
+            Dictionary(uniqueKeysWithValues: DoctorHub.judge(probe, hubURL: "https://hub").map { ($0.id, $0.status) })
+        }
+        XCTAssertEqual(statuses(.notConfigured), ["hub": .ok])
+        XCTAssertEqual(statuses(.boxFiles("no key")), ["hub": .fail, "hub_tls": .warning, "box_certificate_accepted": .warning, "clock": .warning])
+        XCTAssertEqual(statuses(.unreachable("refused")), ["hub": .fail, "hub_tls": .warning, "box_certificate_accepted": .warning, "clock": .warning])
+        XCTAssertEqual(statuses(.tlsFailed(finding: nil, error: "x")), ["hub": .ok, "hub_tls": .fail, "box_certificate_accepted": .warning, "clock": .warning])
+        XCTAssertEqual(statuses(.answered(status: 403, date: now, sentAt: now)),
+                       ["hub": .ok, "hub_tls": .ok, "box_certificate_accepted": .fail, "clock": .ok])
+        XCTAssertEqual(statuses(.answered(status: 200, date: now, sentAt: now)),
+                       ["hub": .ok, "hub_tls": .ok, "box_certificate_accepted": .ok, "clock": .ok])
+    }
+
     func testDiskThresholds() {
         let mib: Int64 = 1 << 20
         func status(free: Int64, total: Int64 = 1000 * mib, reserve: Int64 = 200 * mib) -> DoctorStatus {

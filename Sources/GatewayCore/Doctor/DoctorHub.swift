@@ -10,6 +10,8 @@ import NIOPosix
 /// What one request to the hub showed.
 package enum HubProbe: Sendable, Equatable {
     case notConfigured
+    /// The box's own certificate or key could not be loaded: no request was made.
+    case boxFiles(String)
     /// No connection (refused, unreachable, timed out): never got to TLS.
     case unreachable(String)
     /// The handshake failed; `finding` says why when the diagnosis could tell.
@@ -33,7 +35,7 @@ package enum DoctorHub {
         guard let settings = try? RelayClient.Settings(upstream) else { return .notConfigured }
         let client: RelayClient
         do { client = try RelayClient(settings: settings, ioPool: .singleton, logger: logger) } catch {
-            return .tlsFailed(finding: nil, error: error.messageEnglish)
+            return .boxFiles(error.messageEnglish)
         }
         let started = Date()
         let result: HubProbe
@@ -66,6 +68,10 @@ package enum DoctorHub {
         case .notConfigured:
             return [DoctorCheck("hub", .ok, "Không cấu hình cấp trên ([upstream]): văn bản ở lại trên hộp",
                                 "No hub configured ([upstream]): documents stay on this box")]
+        case .boxFiles(let error):
+            return [DoctorCheck("hub", .fail, "Không kết nối được cấp trên: \(error)", "No connection to the hub could be made: \(error)",
+                                action: "Kiểm tra [upstream] certificate và key (đường dẫn, quyền đọc)", "Check [upstream] certificate and key (paths, permissions)"),
+                    notChecked("hub_tls"), notChecked("box_certificate_accepted"), notChecked("clock")]
         case .unreachable(let error):
             return [DoctorCheck("hub", .fail, "Không kết nối được cấp trên \(url): \(error)", "Cannot connect to the hub \(url): \(error)",
                                 action: "Kiểm tra mạng (ADSL/4G), địa chỉ [upstream] url, và hỏi cấp trên máy chủ có chạy không",
