@@ -50,7 +50,7 @@ package enum ConsoleDoor {
                                    signing: SigningDesk(store: store, stage: signing),
                                    documents: ConsoleDocuments(store: store, intake: DocumentIntake(configuration: configuration, store: store),
                                                                relay: relay, inboxFolder: relay?.settings.inboxFolder),
-                                   watch: OverviewWatch(store: store, configuration: configuration), logger: logger)
+                                   watch: OverviewWatch(store: store, configuration: configuration, logger: logger), logger: logger)
         return ConsoleService(server: server, host: address.host, port: address.port, certificate: certificate, logger: logger)
     }
 }

@@ -74,7 +74,7 @@ enum Layout {
         form.stack{display:grid;gap:.6em;max-width:26em;background:#fff;padding:1em;border:1px solid #ddd}
         input,select,button{font:inherit;padding:.4em}button{cursor:pointer}
         form.inline{display:inline;margin:0}header form.inline button{background:none;border:1px solid #fff8}
-        .error{color:#a00;font-weight:bold}.ok{color:#060}code{background:#eee;padding:0 .2em;word-break:break-all}
+        .error{color:#a00;font-weight:bold}.warn{color:#a60;font-weight:bold}.ok{color:#060}code{background:#eee;padding:0 .2em;word-break:break-all}
         figure.sheet{margin:0;width:10em}.paper{position:relative;background:#fff;border:1px solid #888;box-shadow:2px 2px 0 #ccc}
         .box{position:absolute;overflow:hidden;font-size:.55em;line-height:1.1;border:1px dashed}.leader{border-color:#036;background:#03f2}
         .seal{border-color:#a00;border-radius:50%;background:#f002}.drag{cursor:move;touch-action:none}figcaption{font-size:.8em;color:#555}

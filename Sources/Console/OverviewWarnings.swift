@@ -5,6 +5,7 @@
 import DocumentModel
 import Foundation
 import GatewayCore
+import Logging
 
 /// One warning as the overview shows it.
 struct OverviewWarning: Sendable, Equatable {
@@ -161,13 +162,21 @@ package struct OverviewWatch: Sendable {
     let limits: WarningLimits
     /// PEM of the box's certificate (CN = the agency code); nil when none is configured.
     let boxCertificate: String?
+    /// `gatewayd doctor`'s checklist, for the Chẩn đoán page (DoctorPage.swift), given the
+    /// watcher's tokens; nil: no such page.
+    let doctor: (@Sendable (TokenServiceStatus?) async -> DoctorReport)?
 
-    package init(store: DocumentStore, configuration: GatewayConfiguration) {
-        self.init(store: store, limits: WarningLimits(configuration.console), boxCertificate: configuration.upstream.certificateFile)
+    package init(store: DocumentStore, configuration: GatewayConfiguration, logger: Logger) {
+        let ca = BoxCA(layout: configuration.layout)
+        let console = Doctor.ConsoleFiles(caCertificate: ca.caCertificatePath, serverCertificate: ca.serverCertificatePath)
+        self.init(store: store, limits: WarningLimits(configuration.console), boxCertificate: configuration.upstream.certificateFile) { tokens in
+            Doctor.report(await Doctor.gather(configurationPath: "", configuration: configuration, tokens: tokens, console: console, logger: logger))
+        }
     }
 
-    init(store: DocumentStore, limits: WarningLimits, boxCertificate: String?) {
-        (self.store, self.limits, self.boxCertificate) = (store, limits, boxCertificate)
+    init(store: DocumentStore, limits: WarningLimits, boxCertificate: String?,
+         doctor: (@Sendable (TokenServiceStatus?) async -> DoctorReport)? = nil) {
+        (self.store, self.limits, self.boxCertificate, self.doctor) = (store, limits, boxCertificate, doctor)
     }
 
     /// The facts at `now`; the tokens' certificates are the watcher's (`tokens`).

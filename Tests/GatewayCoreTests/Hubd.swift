@@ -59,8 +59,8 @@ enum Hubd {
 
     /// The configuration of the commune's box against `startProvince`'s hub, a certificate for
     /// it issued by `pki`; `extra` is TOML appended (a `[trust]` table, say).
-    static func boxConfiguration(pki: TestPKI, commune: String, port: Int, extra: String = "") throws -> String {
-        let certificate = try pki.issue("box", subject: "/CN=\(commune)/O=UBND xã Hòa Tiến", key: .p256, extensions: clientExtensions)
+    static func boxConfiguration(pki: TestPKI, commune: String, port: Int, extra: String = "", days: Int = 10) throws -> String {
+        let certificate = try pki.issue("box", subject: "/CN=\(commune)/O=UBND xã Hòa Tiến", key: .p256, extensions: clientExtensions, days: days)
         return """
             [agency]
             code = "\(commune)"

@@ -65,11 +65,16 @@ package enum RetryAfter {
             guard let seconds = Int64(text) else { return nil }
             return .seconds(seconds)
         }
+        guard let date = httpDate(text) else { return nil }
+        return .seconds(max(0, Int64(date.timeIntervalSince(now).rounded(.up))))
+    }
+
+    /// An HTTP date (`Retry-After`, `Date`) in IMF-fixdate, the one form senders must use.
+    package static func httpDate(_ text: String) -> Date? {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"  // IMF-fixdate, the one form senders must use
-        guard let date = formatter.date(from: text) else { return nil }
-        return .seconds(max(0, Int64(date.timeIntervalSince(now).rounded(.up))))
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.date(from: text.trimmingCharacters(in: .whitespaces))
     }
 }

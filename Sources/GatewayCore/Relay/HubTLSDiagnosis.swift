@@ -33,19 +33,7 @@ package enum HubTLSDiagnosis {
         do {
             chain = try await peerChain(host: host, port: port, settings: settings)
         } catch {
-            let text = String(describing: error)
-            // The hub ended the handshake with an alert about *our* certificate.
-            for (alert, vi, en) in [("CERTIFICATE_EXPIRED", "đã hết hạn", "has expired"),
-                                    ("UNKNOWN_CA", "do CA mà cấp trên không tin cấp", "is from a CA the hub does not trust"),
-                                    ("CERTIFICATE_REVOKED", "đã bị thu hồi", "has been revoked"),
-                                    ("BAD_CERTIFICATE", "bị từ chối", "was refused"),
-                                    ("CERTIFICATE_REQUIRED", "không được gửi", "was not sent"),
-                                    ("HANDSHAKE_FAILURE", "bị từ chối", "was refused")] where text.contains(alert) {
-                return Finding(code: "box_certificate_refused",
-                               vi: "Cấp trên từ chối chứng thư số của hộp: chứng thư \(vi) (\(settings.certificateFile))",
-                               en: "The hub refused the box's certificate: it \(en) (\(settings.certificateFile))")
-            }
-            return nil
+            return refusalOfOurCertificate(error, settings: settings)
         }
         let anchors: [Certificate]
         do {
@@ -56,6 +44,24 @@ package enum HubTLSDiagnosis {
                            en: "Cannot read the hub CA file \(settings.caFile): \(error)")
         }
         return judge(chain: chain, anchors: anchors, host: host, now: now)
+    }
+
+    /// The hub ended the handshake with an alert about *our* certificate: which one. With TLS 1.3
+    /// the alert comes after our side of the handshake completed, on the first exchange, so
+    /// `gatewayd doctor` asks this of its request's error too.
+    package static func refusalOfOurCertificate(_ error: any Error, settings: RelayClient.Settings) -> Finding? {
+        let text = String(describing: error)
+        for (alert, vi, en) in [("CERTIFICATE_EXPIRED", "đã hết hạn", "has expired"),
+                                ("UNKNOWN_CA", "do CA mà cấp trên không tin cấp", "is from a CA the hub does not trust"),
+                                ("CERTIFICATE_REVOKED", "đã bị thu hồi", "has been revoked"),
+                                ("BAD_CERTIFICATE", "bị từ chối", "was refused"),
+                                ("CERTIFICATE_REQUIRED", "không được gửi", "was not sent"),
+                                ("HANDSHAKE_FAILURE", "bị từ chối", "was refused")] where text.contains(alert) {
+            return Finding(code: "box_certificate_refused",
+                           vi: "Cấp trên từ chối chứng thư số của hộp: chứng thư \(vi) (\(settings.certificateFile))",
+                           en: "The hub refused the box's certificate: it \(en) (\(settings.certificateFile))")
+        }
+        return nil
     }
 
     /// What is wrong with the chain the hub presented, first problem first: the leaf's dates,

@@ -156,6 +156,11 @@ extension DocumentStore {
 
     /// Why a document's content cannot be trusted without hashing it, or nil.
     private func contentProblem(_ id: DocumentID, version: Int, size: Int64) -> String? {
+        Self.contentProblem(layout, id, version: version, size: size)
+    }
+
+    /// The same on a layout alone: `gatewayd doctor` reads a store it does not open for writing.
+    static func contentProblem(_ layout: StoreLayout, _ id: DocumentID, version: Int, size: Int64) -> String? {
         var info = stat()
         let path = layout.objectPath(id, version: version)
         guard stat(path, &info) == 0 else { return "content file is missing (\(path))" }

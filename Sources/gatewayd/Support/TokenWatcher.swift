@@ -80,6 +80,22 @@ actor TokenWatcher: Service, TokenStatusSource {
         }
     }
 
+    /// One look at the readers and the modules, without the hot-plug monitor: `gatewayd doctor`
+    /// while the daemon is stopped. pcscd not answering shows as "unavailable", as in the daemon.
+    func scanOnce() async -> TokenServiceStatus {
+        let found = await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: Result { () throws(PCSCError) in try TokenInventory.scan() }) }
+        }
+        if case .success(let reports) = found {
+            pcscdAvailable = true
+            for report in reports {
+                readers.insert(report.reader)
+                if report.cardPresent { tokens[report.reader] = await identify(reader: report.reader, atr: []).value }
+            }
+        }
+        return await tokenStatus()
+    }
+
     /// After a signing session, for its page's "tries left now": the card read again and kept
     /// when it could be read (a card busy or gone keeps what was known; its removal is an event).
     func reread(reader: String) async -> TokenSummary? {
