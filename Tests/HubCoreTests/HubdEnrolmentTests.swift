@@ -13,7 +13,8 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
 
     override func setUp() async throws {
         enrolmentPort = freeLoopbackPort()
-        hub = try await startHub(extraConfiguration: """
+        // With nginx's proxy code too: one test puts nginx in front (packaging/nginx-hubd.conf).
+        hub = try await startHub(extraConfiguration: RunningNginx.hubConfiguration + """
             [enrolment]
             listen = "127.0.0.1:\(enrolmentPort)"
             certificate_lifetime = "10m"
@@ -50,9 +51,20 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
     }
 
     /// POST simpleenroll with HTTP Basic, no client certificate, as curl does it.
-    func enrol(agency: String, token: String, csr: String, answer: String? = nil) throws -> (http: Int, body: String, headers: String, exit: Int32, err: String) {
+    /// `port`: another than hubd's enrolment listener (nginx's enrolment block).
+    func enrol(agency: String, token: String, csr: String, answer: String? = nil, port: Int? = nil) throws
+        -> (http: Int, body: String, headers: String, exit: Int32, err: String) {
         hub.curl(["-u", "\(agency):\(token)", "-H", "Content-Type: application/pkcs10", "--data-binary", "@" + (try base64Body(csr)),
-                  "/.well-known/est/simpleenroll"], as: nil, output: answer, port: enrolmentPort)
+                  "/.well-known/est/simpleenroll"], as: nil, output: answer, port: port ?? enrolmentPort)
+    }
+
+    /// POST simplereenroll on `port` (hubd's main listener, or nginx's mTLS block) with the box's
+    /// current certificate and key; returns curl's output ending in the HTTP status.
+    func reenrol(_ csr: String, certificate: String, key: String, answer: String? = nil, port: Int? = nil) throws -> (status: Int32, out: String, err: String) {
+        runProgram("/usr/bin/curl", ["-sS", "-o", answer ?? "/dev/stdout", "-w", "\n%{http_code}", "--cacert", hub.hubCA.root,
+                                     "--cert", certificate, "--key", key, "-H", "Content-Type: application/pkcs10",
+                                     "--data-binary", "@" + (try base64Body(csr)),
+                                     "https://localhost:\(port ?? hub.port)/.well-known/est/simplereenroll"])
     }
 
     /// The certificates of a base64 certs-only answer, by openssl, as PEM files (issued first).
@@ -203,12 +215,7 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
         // Renewal with the issued certificate, a new key, the same CN.
         let (newKey, newCSR) = makeRequest("box-second")
         let renewed = files + "/renewed.b64"
-        let reenrol = { (request: String, output: String?) in
-            runProgram("/usr/bin/curl", ["-sS", "-o", output ?? "/dev/stdout", "-w", "\n%{http_code}", "--cacert", self.hub.hubCA.root,
-                                         "--cert", first, "--key", key, "-H", "Content-Type: application/pkcs10",
-                                         "--data-binary", "@" + (try self.base64Body(request)),
-                                         "https://localhost:\(self.hub.port)/.well-known/est/simplereenroll"])
-        }
+        let reenrol = { (request: String, output: String?) in try self.reenrol(request, certificate: first, key: key, answer: output) }
         let done = try reenrol(newCSR, renewed)
         XCTAssertTrue(done.out.hasSuffix("200"), done.out + done.err)
         let second = certificates(inAnswer: renewed)[0]
@@ -239,5 +246,28 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
         for record in records { XCTAssertTrue(revoked.out.contains(record.serial), revoked.out) }
         let listed = runProgram("/usr/bin/openssl", ["verify", "-crl_check", "-CAfile", hub.clients.root, "-CRLfile", hub.crlFile, second])
         XCTAssertTrue((listed.out + listed.err).contains("certificate revoked"), listed.out + listed.err)
+    }
+
+    func testThroughNginxABoxEnrolsOnTheEnrolmentBlockAndRenewsOnTheMutualTLSBlock() async throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningNginx.binary), "needs nginx (scripts/install-deps)")
+        let nginx = try RunningNginx(in: hub, enrolmentUpstream: enrolmentPort)
+        defer { nginx.stop() }
+        try await nginx.waitUntilReady(hub)
+
+        let (key, csr) = makeRequest("box-nginx")
+        let answer = files + "/nginx.b64"
+        let enrolled = try enrol(agency: RunningHub.commune, token: try newToken(), csr: csr, answer: answer, port: nginx.enrolmentPort)
+        XCTAssertEqual(enrolled.http, 200, enrolled.err)
+        let issued = certificates(inAnswer: answer)[0]
+        XCTAssertEqual(publicKey(certificate: issued), publicKey(key: key))
+        // Nothing but EST on the enrolment block.
+        XCTAssertEqual(hub.curl(["/v1/directory"], as: nil, port: nginx.enrolmentPort).http, 404)
+
+        // Renewal through nginx's mTLS block: hubd takes the forwarded certificate as the current one.
+        let (newKey, newCSR) = makeRequest("box-nginx-renewed")
+        let renewed = files + "/nginx-renewed.b64"
+        let done = try reenrol(newCSR, certificate: issued, key: key, answer: renewed, port: nginx.port)
+        XCTAssertTrue(done.out.hasSuffix("200"), done.out + done.err)
+        XCTAssertEqual(certificates(inAnswer: renewed).first.map(publicKey(certificate:)), publicKey(key: newKey))
     }
 }
