@@ -187,11 +187,46 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
         // None of these spent the token: it still enrols.
         XCTAssertEqual(try enrol(agency: RunningHub.commune, token: token, csr: request).http, 200)
 
+        // Only the CSR that was answered is kept, none of the refused ones.
+        let kept = try EnrolmentRecords(dataDirectory: hub.data).issued(agency: RunningHub.commune)
+        XCTAssertEqual(kept.map(\.csr), [Array(try Data(contentsOf: URL(fileURLWithPath: request)))])
+        XCTAssertTrue(try EnrolmentRecords(dataDirectory: hub.data).issued(agency: RunningHub.neighbour).isEmpty)
+
         let states = hubd(["enroll-token", "list"]).out
         for state in ["\texpired", "\trevoked", "\tused", "\topen"] { XCTAssertTrue(states.contains(state), states) }
 
         // Only what the enrolment listener serves: no hub API there.
         XCTAssertEqual(hub.curl(["/v1/directory"], as: nil, port: enrolmentPort).http, 404)
+    }
+
+    func testAWholeProvinceFromACSVFileAllOrNothing() throws {
+        let csv = files + "/communes.csv"
+        try """
+            ma,ten
+            \(RunningHub.commune),"UBND xã Hòa Tiến, huyện Hòa Vang"
+            # a comment
+            \(RunningHub.neighbour),UBND xã Hòa Lợi
+
+            """.write(toFile: csv, atomically: true, encoding: .utf8)
+        let out = files + "/tokens.csv"
+        let made = hubd(["enroll-token", "create", "--from", csv, "--out", out])
+        XCTAssertEqual(made.status, 0, made.err)
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        XCTAssertEqual(lines.map { $0[0] }, [RunningHub.commune, RunningHub.neighbour])
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? Int, 0o600)
+        // Each token enrols its own commune; O is the directory's name ([[agency]] name), which
+        // receipts use too, whatever the CSV wrote.
+        let answer = files + "/csv.b64"
+        XCTAssertEqual(try enrol(agency: RunningHub.commune, token: lines[0][1], csr: makeRequest("csv").csr, answer: answer).http, 200)
+        let subject = runProgram("/usr/bin/openssl", ["x509", "-in", certificates(inAnswer: answer)[0], "-noout", "-subject", "-nameopt", "utf8"]).out
+        XCTAssertTrue(subject.hasSuffix("O=UBND xã Hòa Tiến\n"), subject)
+
+        // One code the hub does not serve: nothing is made.
+        try "\(RunningHub.third),UBND xã Hòa Thạnh\n000.00.20.H99,Xã lạ\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let refused = hubd(["enroll-token", "create", "--from", csv])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.err.contains("000.00.20.H99"), refused.err)
+        XCTAssertFalse(hubd(["enroll-token", "list"]).out.contains(RunningHub.third))
     }
 
     func testCACertsParseOnBothListeners() throws {
