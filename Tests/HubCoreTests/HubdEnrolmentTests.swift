@@ -230,6 +230,8 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
     }
 
     func testCACertsParseOnBothListeners() throws {
+        let checked = hubd(["check-config"])
+        XCTAssertTrue(checked.out.contains("enrolment: 127.0.0.1:\(enrolmentPort)"), checked.out + checked.err)
         for (port, client) in [(enrolmentPort, nil), (hub.port, "box")] as [(Int, String?)] {
             let answer = files + "/cacerts-\(port).b64"
             let got = hub.curl(["/.well-known/est/cacerts"], as: client, output: answer, port: port)
@@ -281,6 +283,11 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
         for record in records { XCTAssertTrue(revoked.out.contains(record.serial), revoked.out) }
         let listed = runProgram("/usr/bin/openssl", ["verify", "-crl_check", "-CAfile", hub.clients.root, "-CRLfile", hub.crlFile, second])
         XCTAssertTrue((listed.out + listed.err).contains("certificate revoked"), listed.out + listed.err)
+        // The revoked box cannot renew, not even in the second before hubd reads the new CRL:
+        // refused at the handshake, or by the renewal route, which reads the hub's own list.
+        let attempt = try self.reenrol(makeRequest("box-third").csr, certificate: second, key: newKey)
+        XCTAssertFalse(attempt.out.hasSuffix("200"), "a revoked certificate renews: \(attempt.out)")
+        XCTAssertEqual(try EnrolmentRecords(dataDirectory: hub.data).issued(agency: RunningHub.commune).count, 2)
     }
 
     func testThroughNginxABoxEnrolsOnTheEnrolmentBlockAndRenewsOnTheMutualTLSBlock() async throws {

@@ -50,4 +50,28 @@ final class UnitEnrolmentTests: XCTestCase {
         XCTAssertThrowsError(try HubConfiguration.parse(base + ca + "[enrolment]\ncertificate_lifetime = \"5m\"\n"))
         XCTAssertThrowsError(try HubConfiguration.parse(base + ca + "[enrolment]\nlifetime = \"5d\"\n"), "unknown key")
     }
+
+    func testATokenIsSpentOnceEvenByTwoRequestsAtOnceAndAnotherAgencysIsToldApartInTheLogOnly() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("enrolment-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let records = try EnrolmentRecords(dataDirectory: directory)
+        let now = Date()
+        let made = try records.createTokens(for: [("000.00.20.H13", nil), ("000.00.20.H14", nil)], expiresAt: now.addingTimeInterval(3600), now: now)
+        let (id, token) = (made[0].id, made[0].token)
+        XCTAssertEqual(try records.open(agency: "000.00.20.H13", token: token, now: now), .success(id))
+        XCTAssertEqual(try records.open(agency: "000.00.20.H14", token: token, now: now), .failure(.anotherAgency))
+        XCTAssertEqual(try records.open(agency: "000.00.20.H13", token: .random(), now: now), .failure(.unknown))
+        XCTAssertEqual(try records.open(agency: "000.00.20.H13", token: token, now: now.addingTimeInterval(3601)), .failure(.expired))
+        // Two requests that both opened the token: the first records its certificate, the second nothing.
+        let issued = { (serial: String) in
+            EnrolmentRecords.Issued(serial: serial, agency: "000.00.20.H13", notAfter: now.addingTimeInterval(600), renewedFrom: nil, csr: [1], certificate: [2])
+        }
+        XCTAssertTrue(try records.recordEnrolment(tokenID: id, issued: issued("01"), now: now))
+        XCTAssertFalse(try records.recordEnrolment(tokenID: id, issued: issued("02"), now: now))
+        XCTAssertEqual(try records.issued(agency: "000.00.20.H13").map(\.serial), ["01"])
+        XCTAssertEqual(try records.open(agency: "000.00.20.H13", token: token, now: now), .failure(.used))
+        XCTAssertEqual(try records.revokeTokens(id: made[1].id, now: now), 1)
+        XCTAssertEqual(try records.open(agency: "000.00.20.H14", token: made[1].token, now: now), .failure(.revoked))
+        XCTAssertEqual(try records.tokens(now: now).map(\.state), [.used, .revoked])
+    }
 }
