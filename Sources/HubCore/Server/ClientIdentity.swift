@@ -10,6 +10,9 @@ package struct HubRequestContext: RequestContext {
     let channel: any Channel
     /// Set by `IdentityMiddleware` before any route runs.
     var role: Role?
+    /// The certificate `role` comes from (the connection's, or the one a front proxy forwarded):
+    /// renewal compares the new request with it.
+    var certificate: Certificate?
 
     package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -32,9 +35,11 @@ package enum Role: Sendable, Equatable {
 enum ClientIdentity {
     /// The subject CN of a certificate; nil unless there is exactly one (two CNs would leave the
     /// choice of identity to whoever made the certificate).
-    static func commonName(_ certificate: Certificate) -> String? {
+    static func commonName(_ certificate: Certificate) -> String? { commonName(subject: certificate.subject) }
+
+    static func commonName(subject: DistinguishedName) -> String? {
         var names: [String] = []
-        for rdn in certificate.subject {
+        for rdn in subject {
             for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
                 if let name = String(attribute.value) { names.append(name) }
             }
