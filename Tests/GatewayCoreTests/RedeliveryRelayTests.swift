@@ -5,9 +5,9 @@ import XCTest
 @testable import GatewayCore
 
 /// Issue 20, acceptance 4's last sentence, through the real relay: the province's office posts
-/// documents down through the real `hubd`, a running gatewayd box takes them; the box's store from
-/// before some of them is put back (a copy of the stopped box's data directory, with the
-/// `restored-from.json` marker `gatewayd restore` leaves) and at its restart the box asks the hub
+/// documents down through the real `hubd`, a running gatewayd box takes them; a backup taken
+/// before some of them (`BackupWriter`, the box running) is restored (`BackupRestore`, which
+/// leaves the `restored-from.json` marker) and at its restart the box asks the hub
 /// for what it acknowledged since: those documents arrive again, and every document is in the
 /// inbox once. Then `gatewayd inbox redeliver --since` asks for everything again, and nothing is
 /// stored twice.
@@ -78,13 +78,11 @@ final class RedeliveryRelayTests: XCTestCase {
         try? await waitUntil(seconds: 60) { [self] in documents() == ["1": 1] }
         XCTAssertEqual(documents(), ["1": 1], log())
 
-        // The "backup": the stopped box's data directory as it is now, and when it was taken.
-        try await stopBox()
-        let backupStartedAt = Date()
-        let snapshot = directory + "/snapshot"
-        XCTAssertEqual(runProgram("/bin/cp", ["-a", box.dataDirectory, snapshot]).status, 0)
-        try box.launch()
-        try await box.waitUntilReady()
+        // A backup taken while the box runs (BackupWriter, as `gatewayd backup`).
+        var configuration = try ConfigurationLoader.load(path: box.directory + "/gatewayd.toml")
+        configuration.dataDirectory = box.dataDirectory
+        let backup = directory + "/box.backup"
+        let taken = try BackupWriter.write(configuration: configuration, configurationFile: nil, includeKeys: nil, toFile: backup)
 
         // Documents 2 and 3 arrive after the backup.
         try await post("2")
@@ -94,13 +92,12 @@ final class RedeliveryRelayTests: XCTestCase {
         XCTAssertEqual(waitingAtHub(), 0)
         XCTAssertEqual(stored(), 3)
 
-        // The box dies; its backup is restored (with the marker `gatewayd restore` writes).
+        // The box dies; its backup is restored (BackupRestore, as `gatewayd restore`: the store
+        // replaced, the marker written).
         try await stopBox()
-        try FileManager.default.removeItem(atPath: box.dataDirectory)
-        XCTAssertEqual(runProgram("/bin/cp", ["-a", snapshot, box.dataDirectory]).status, 0)
-        let marker = box.dataDirectory + "/restored-from.json"
-        try Data(#"{"backup_started_at": "\#(GatewayJSON.format(backupStartedAt))", "backup_file": "/media/usb/gateway.backup", "keys_restored": false}"#.utf8)
-            .write(to: URL(fileURLWithPath: marker))
+        _ = try BackupRestore.restore(path: backup, dataDirectory: box.dataDirectory, force: true, passphrase: nil)
+        let marker = box.dataDirectory + "/" + BackupFormat.restoredMarkerName
+        XCTAssertTrue(FileManager.default.fileExists(atPath: marker))
         try box.launch()
         try await box.waitUntilReady()
 
@@ -116,7 +113,7 @@ final class RedeliveryRelayTests: XCTestCase {
         XCTAssertTrue(hubLog.contains("inbox items requeued for redelivery"), hubLog)
 
         // By hand, from before everything: all three listed again, none stored twice.
-        let asked = box.cli(["inbox", "redeliver", "--since", GatewayJSON.format(backupStartedAt.addingTimeInterval(-86400))])
+        let asked = box.cli(["inbox", "redeliver", "--since", GatewayJSON.format(taken.description.startedAt.addingTimeInterval(-86400))])
         XCTAssertEqual(asked.status, 0, asked.err)
         let request = box.dataDirectory + "/redeliver.json"
         try? await waitUntil(seconds: 60) { [self] in !FileManager.default.fileExists(atPath: request) && waitingAtHub() == 0 }

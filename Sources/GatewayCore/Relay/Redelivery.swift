@@ -2,19 +2,6 @@ import DocumentModel
 import DurableFiles
 import Foundation
 
-/// The fields of `restored-from.json` this side reads. `gatewayd restore` writes the file
-/// (`RestoredFromMarker`, docs/backup.md, "After a restore") into the restored data directory:
-/// when the restored backup began. The store holds nothing acknowledged after that, so the inbox
-/// puller asks the hub to deliver again what it acknowledged since, and removes the file once the
-/// hub has agreed. Only the two fields it needs, so a marker with more is read all the same.
-struct RestoredFromFields: Decodable {
-    static let fileName = "restored-from.json"
-    var backupStartedAt: Date
-    var backupFile: String?
-
-    enum CodingKeys: String, CodingKey { case backupStartedAt = "backup_started_at", backupFile = "backup_file" }
-}
-
 /// A redelivery asked by hand (`gatewayd inbox redeliver --since`), left for the daemon's inbox
 /// puller as a file: the puller is the one that must list the inbox from the start afterwards.
 package struct RedeliveryRequestFile: Codable, Sendable, Equatable {
@@ -31,7 +18,8 @@ package struct RedeliveryRequestFile: Codable, Sendable, Equatable {
     }
 }
 
-/// The redeliveries this box still has to ask the hub for, from the files above.
+/// The redeliveries this box still has to ask the hub for: after a restore (`restored-from.json`,
+/// which `gatewayd restore` writes) and by hand (`redeliver.json`).
 package struct PendingRedelivery: Sendable, Equatable {
     /// Asked from this long before the backup began: the hub's times are its own clock, and an
     /// item acknowledged just before the copy began may not be in it. Asking too far back costs
@@ -47,12 +35,14 @@ package struct PendingRedelivery: Sendable, Equatable {
     /// through `unreadable` and left in place for the operator.
     package static func find(in dataDirectory: String, unreadable: (String, any Error) -> Void = { _, _ in }) -> [PendingRedelivery] {
         var found: [PendingRedelivery] = []
-        let restored = dataDirectory + "/" + RestoredFromFields.fileName
+        // `gatewayd restore` leaves it (`RestoredFromMarker`, docs/backup.md): the store holds
+        // nothing acknowledged after the backup began.
+        let restored = dataDirectory + "/" + BackupFormat.restoredMarkerName
         if let data = FileManager.default.contents(atPath: restored) {
             do {
-                let marker = try GatewayJSON.decoder.decode(RestoredFromFields.self, from: data)
+                let marker = try BackupFormat.decoder().decode(RestoredFromMarker.self, from: data)
                 found.append(PendingRedelivery(path: restored, since: marker.backupStartedAt.addingTimeInterval(-margin),
-                                               reason: "restore of \(marker.backupFile ?? "a backup") begun \(GatewayJSON.format(marker.backupStartedAt))"))
+                                               reason: "restore of \(marker.backupFile) begun \(GatewayJSON.format(marker.backupStartedAt))"))
             } catch { unreadable(restored, error) }
         }
         let asked = RedeliveryRequestFile.path(in: dataDirectory)
