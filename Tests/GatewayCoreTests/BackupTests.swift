@@ -269,7 +269,7 @@ final class BackupTests: XCTestCase {
 }
 
 /// A value shared between the submitting task and the test.
-private final class Locked<Value>: @unchecked Sendable {
+final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
     init(_ value: Value) { self.value = value }

@@ -5,7 +5,7 @@ import GRDB
 /// What a finished backup holds.
 package struct BackupSummary: Sendable, Codable, Equatable {
     package var description: BackupDescription
-    /// Entries in the manifest (the database, documents, packages, configuration, keys).
+    /// Files in the backup (the database, documents, packages, configuration, certificates; not the keys).
     package var files: Int
     /// Size of the backup file.
     package var bytes: Int64
@@ -84,17 +84,18 @@ package enum BackupWriter {
             }
             try tar.add(name: BackupFormat.keysName, bytes: try BackupKeys.seal(keys, passphrase: passphrase), mode: 0o600)
         }
-        let files = tar.entries.count
+        let files = tar.entries.filter { $0.name.hasPrefix(BackupFormat.dataPrefix) || $0.name.hasPrefix(BackupFormat.outsidePrefix) }.count
         try tar.finish()
         output = tar.output
         return BackupSummary(description: description, files: files, bytes: tar.bytesWritten, missing: missing)
     }
 
-    /// SQLite's online backup of the store's database into `target`, over a read-only connection
-    /// of its own (it never writes the store, and needs no lock the daemon holds).
+    /// SQLite's online backup of the store's database into `target`, over a connection of its
+    /// own that only reads (and needs no lock the daemon holds). Not opened read-only: on a
+    /// stopped store a read-only connection would leave the `-wal` and `-shm` it had to create
+    /// behind (owned by whoever ran the backup); a read-write one removes them as it closes.
     static func snapshot(_ databasePath: String, to target: String) throws {
         var configuration = Configuration()
-        configuration.readonly = true
         configuration.label = "gateway.backup"
         configuration.busyMode = .timeout(10)
         let source = try DatabaseQueue(path: databasePath, configuration: configuration)

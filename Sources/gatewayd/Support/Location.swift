@@ -23,4 +23,10 @@ struct Location: ParsableArguments {
         }
         return configuration
     }
+
+    /// The configuration file `resolve` read, if any.
+    var configurationFile: String? {
+        if let configPath { return URL(fileURLWithPath: configPath).standardizedFileURL.path }
+        return dataDirectory == nil && FileManager.default.fileExists(atPath: GatewayConfiguration.defaultPath) ? GatewayConfiguration.defaultPath : nil
+    }
 }
