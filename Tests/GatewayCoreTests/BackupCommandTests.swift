@@ -47,7 +47,7 @@ final class BackupCommandTests: XCTestCase {
         try await waitUntil { acknowledged.withLock { $0.count } >= 2 }
         let before = acknowledged.withLock { $0 }
         let backupFile = daemon.directory + "/hop.backup"
-        let backup = daemon.cli(["backup", "--out", backupFile])
+        let backup = daemon.cli(["backup", "--out", backupFile, "--config", daemon.directory + "/gatewayd.toml"])
         stop.withLock { $0 = true }
         try await submitter.value
         XCTAssertEqual(backup.status, 0, backup.err)
@@ -58,6 +58,11 @@ final class BackupCommandTests: XCTestCase {
         XCTAssertEqual(restored.status, 0, restored.err)
         XCTAssertTrue(restored.out.contains("re-enrol the box with the hub"), restored.out)
         XCTAssertTrue(restored.out.contains("restored-from.json"), restored.out)
+        // The configuration came along, beside this box's own rather than over it.
+        let configuration = target + "/restored-files" + daemon.directory + "/gatewayd.toml"
+        XCTAssertEqual(try String(contentsOfFile: configuration, encoding: .utf8),
+                       try String(contentsOfFile: daemon.directory + "/gatewayd.toml", encoding: .utf8))
+        XCTAssertTrue(restored.out.contains("compare it with"), restored.out)
         let check = daemon.cli(["store", "check", "--data-dir", target], data: false)
         XCTAssertEqual(check.status, 0, check.out + check.err)
         let source = StoreLayout(dataDirectory: daemon.dataDirectory), copy = StoreLayout(dataDirectory: target)
@@ -79,5 +84,11 @@ final class BackupCommandTests: XCTestCase {
         XCTAssertEqual(flipped.status, 1)
         XCTAssertTrue(flipped.err.contains("The backup is damaged") || flipped.err.contains("The backup is truncated"), flipped.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: daemon.directory + "/flipped"))
+
+        let intact = daemon.cli(["restore", backupFile, "--verify-only"], data: false)
+        XCTAssertEqual(intact.status, 0, intact.err)
+        XCTAssertTrue(intact.out.contains("the backup is intact") && intact.out.contains("000.00.20.H13"), intact.out)
+        XCTAssertEqual(daemon.cli(["restore", backupFile + ".flipped", "--verify-only"], data: false).status, 1)
+        XCTAssertEqual(daemon.cli(["restore", backupFile], data: false).status, 64)  // neither --data-dir nor --verify-only
     }
 }

@@ -249,6 +249,34 @@ final class BackupTests: XCTestCase {
         XCTAssertEqual(RestoredFromMarker.read(dataDirectory: target)?.keysRestored, true)
     }
 
+    func testTheConsoleCAComesBackOnlyWithItsKeyAndANewBoxsOwnIsKeptAside() async throws {
+        try await fixture.submit(Array("bảng điều khiển".utf8))
+        let console = fixture.layout.dataDirectory + "/console"
+        try FileManager.default.createDirectory(atPath: console, withIntermediateDirectories: true)
+        try "CA CU".write(toFile: console + "/ca.pem", atomically: true, encoding: .utf8)
+        try "KHOA CA CU".write(toFile: console + "/ca.key", atomically: true, encoding: .utf8)
+        let passphrase = "một mật khẩu đủ dài"
+        let (path, _) = try backup(passphrase: passphrase)
+        func newBox(_ name: String) throws -> String {  // what a first boot leaves: its own console CA, no store
+            let target = fixture.directory + "/" + name
+            try FileManager.default.createDirectory(atPath: target + "/console", withIntermediateDirectories: true)
+            try "CA MOI".write(toFile: target + "/console/ca.pem", atomically: true, encoding: .utf8)
+            return target
+        }
+
+        let withoutKeys = try newBox("without")
+        let first = try BackupRestore.restore(path: path, dataDirectory: withoutKeys, force: false, passphrase: nil)
+        XCTAssertEqual(try String(contentsOfFile: withoutKeys + "/console/ca.pem", encoding: .utf8), "CA MOI")
+        XCTAssertNil(first.replacedDirectory)
+
+        let withKeys = try newBox("with")
+        let second = try BackupRestore.restore(path: path, dataDirectory: withKeys, force: false, passphrase: passphrase)
+        XCTAssertEqual(try String(contentsOfFile: withKeys + "/console/ca.pem", encoding: .utf8), "CA CU")
+        XCTAssertEqual(try String(contentsOfFile: withKeys + "/console/ca.key", encoding: .utf8), "KHOA CA CU")
+        let aside = try XCTUnwrap(second.replacedDirectory)
+        XCTAssertEqual(try String(contentsOfFile: aside + "/console/ca.pem", encoding: .utf8), "CA MOI")
+    }
+
     func testTheArchiveIsPlainTar() async throws {
         let receipt = try await fixture.submit(Array("tar".utf8))
         let (path, _) = try backup()

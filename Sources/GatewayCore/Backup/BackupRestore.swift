@@ -51,7 +51,11 @@ package enum BackupRestore {
             return try POSIXFile.createExclusive(path, mode: mode)
         }
         var files = 0
+        // The console's certificates are worth restoring only with their keys: without them the
+        // daemon makes a new CA anyway, and this box's own (from its first boot) must stay.
+        let consolePrefix = BackupFormat.dataPrefix + "console/"
         _ = try BackupReader.scan(path: path, keys: { _ in }, file: { name, size, reader in
+            if verified.keys == nil, name.hasPrefix(consolePrefix) { return try reader.content(size: size) { _ in } }
             let destination = stagedPath(name)
             let fd = try create(destination, mode: 0o640)
             defer { close(fd) }

@@ -58,7 +58,9 @@ package enum BackupWriter {
         let snapshotPath = layout.temporaryDirectory + "/backup-\(UUID().uuidString).sqlite"
         try POSIXFile.makeDirectory(layout.temporaryDirectory)
         defer { for suffix in ["", "-wal", "-shm", "-journal"] { POSIXFile.unlinkIfPresent(snapshotPath + suffix) } }
-        let startedAt = Date()
+        // Whole seconds, rounded down: backup.json keeps seconds, and "acknowledged since the
+        // backup" must never start after the snapshot did.
+        let startedAt = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         try snapshot(layout.databasePath, to: snapshotPath)
         let referenced = try BackupContents.referencedFiles(snapshot: snapshotPath, layout: layout)
 
