@@ -19,6 +19,7 @@ extension ConsoleServer {
         route(router, .post, "/admin/images", .session(.quanTri), multipart: true, uploadImage)
         route(router, .get, "/admin/images/file", .session(.quanTri), imageFile)
         route(router, .get, "/admin/directory", .session(.quanTri)) { try self.directoryPage($0) }
+        addBackupRoutes(router)
     }
 
     func adminPage(_ visit: Visit) async throws -> Response {
@@ -29,6 +30,7 @@ extension ConsoleServer {
             <li><a href="/api-keys">\(w("Khóa API", "API keys"))</a> — \(w("cho phần mềm quản lý văn bản", "for the document software"))</li>
             <li><a href="/admin/images">\(w("Ảnh chữ ký và con dấu", "Signature and seal images"))</a></li>
             <li><a href="/admin/directory">\(w("Danh bạ cơ quan", "Agency directory"))</a></li>
+            <li><a href="/admin/backups">\(w("Sao lưu", "Backups"))</a> — \(w("tải bản sao lưu mới nhất", "download the newest backup"))</li>
             </ul>
             """
         return Self.page(Layout.page(title: w("Quản trị", "Administration"), body, visit.page))
