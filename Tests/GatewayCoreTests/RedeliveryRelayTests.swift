@@ -122,5 +122,19 @@ final class RedeliveryRelayTests: XCTestCase {
         XCTAssertEqual(documents(), ["1": 1, "2": 1, "3": 1], log())
         XCTAssertEqual(stored(), 5, log())
         XCTAssertEqual(box.cli(["inbox", "redeliver", "--since", "tomorrow"]).status, 1)
+
+        // Only a box asks, for its own commune (its certificate's); a body that is not a time is refused.
+        func ask(_ certificate: (chain: String, key: String), _ body: String) -> String {
+            let out = runProgram("/usr/bin/curl", ["-sS", "--cacert", pki.root, "--cert", certificate.chain, "--key", certificate.key,
+                                                   "-H", "Content-Type: application/json", "--data-binary", body, "-o", "/dev/null",
+                                                   "-w", "%{http_code}", "https://localhost:\(hubPort)/v1/inbox/redeliver"]).out
+            return out
+        }
+        let office = try XCTUnwrap(started).office
+        XCTAssertEqual(ask((office.chain, office.key), #"{"since":"2026-12-01T00:00:00Z"}"#), "403")
+        // `Hubd.boxConfiguration` issued the box's certificate as "box" in the test CA's directory.
+        let boxCertificate = (pki.directory + "/box.pem", pki.directory + "/box.key")
+        XCTAssertEqual(ask(boxCertificate, #"{"since":"yesterday"}"#), "400")
+        XCTAssertEqual(waitingAtHub(), 0, "nothing requeued by a refused request")
     }
 }
