@@ -140,6 +140,31 @@ final class BackupTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("data/store/objects/"), "\(error)")
         }
         XCTAssertNoThrow(try BackupReader.verify(path: path))
+        // Every byte of the trailer's header and block (under no hash but their own form) and
+        // every 7th of the end blocks; one bit each, a different bit from byte to byte.
+        for offset in Array((original.count - 2048)..<(original.count - 1024)) + Array(stride(from: original.count - 1024, to: original.count, by: 7)) {
+            var damaged = original
+            damaged[offset] ^= UInt8(1 << (offset % 8))
+            try Data(damaged).write(to: URL(fileURLWithPath: scratch + "/damaged.backup"))
+            XCTAssertThrowsError(try BackupReader.verify(path: scratch + "/damaged.backup"), "byte \(offset) of \(original.count)")
+        }
+        // The two changes a tar checksum cannot see, in the trailer's own header: its checksum
+        // field's space turned NUL, a leading '0' of it turned space.
+        let trailerHeader = original.count - 2048
+        XCTAssertEqual(Array(original[trailerHeader..<trailerHeader + 5]), Array("trail".utf8))
+        for (offset, mask) in [(trailerHeader + 155, UInt8(0x20)), (trailerHeader + 148, UInt8(0x10))] {
+            var damaged = original
+            damaged[offset] ^= mask
+            try Data(damaged).write(to: URL(fileURLWithPath: scratch + "/damaged.backup"))
+            XCTAssertThrowsError(try BackupReader.verify(path: scratch + "/damaged.backup"), "byte \(offset)")
+        }
+        // And wherever it falls: 100 bytes drawn over the whole file, each alone.
+        for offset in (0..<100).map({ _ in Int.random(in: 0..<original.count) }) {
+            var damaged = original
+            damaged[offset] ^= UInt8(1 << Int.random(in: 0..<8))
+            try Data(damaged).write(to: URL(fileURLWithPath: scratch + "/damaged.backup"))
+            XCTAssertThrowsError(try BackupReader.verify(path: scratch + "/damaged.backup"), "byte \(offset) of \(original.count)")
+        }
     }
 
     func testTruncatedBackupIsRefused() async throws {

@@ -90,7 +90,10 @@ package enum BackupReader {
             throw BackupFailure.damaged("\(BackupFormat.manifestName) is not followed by \(BackupFormat.trailerName)")
         }
         let (bytes, _) = try reader.smallContent(size: size, name: name, limit: 1 << 16)
-        guard let trailer = try? BackupFormat.decoder().decode(BackupTrailer.self, from: Data(bytes)) else {
+        // Nothing hashes the trailer itself, so it must be exactly what the writer makes of its
+        // values: any changed byte (a space, the format's name) is then refused too.
+        guard let trailer = try? BackupFormat.decoder().decode(BackupTrailer.self, from: Data(bytes)), trailer.format == BackupFormat.identifier,
+              let canonical = try? BackupFormat.encoder().encode(trailer), Array(canonical) == bytes else {
             throw BackupFailure.damaged("\(BackupFormat.trailerName) is not readable")
         }
         guard trailer.manifestSHA256 == manifestSHA256 else { throw BackupFailure.damaged("the manifest's SHA-256 differs from the trailer's") }

@@ -141,6 +141,13 @@ enum TarHeader {
         }
         let prefix = field(345, 155)
         let name = String(decoding: prefix.isEmpty ? field(0, 100) : prefix + [UInt8(ascii: "/")] + field(0, 100), as: UTF8.self)
+        // Byte for byte what `encode` makes of these values: the checksum alone misses a change
+        // inside its own field (a leading '0' turned space, its space turned NUL), and the
+        // trailer's header is under no other hash.
+        guard let mode = octal(100, 8), let time = octal(136, 12),
+              (try? encode(name: name, size: size, mode: Int(mode), modificationTime: Int(time))) == header else {
+            throw .damaged("a tar header is not in the form this program writes")
+        }
         return (name, size)
     }
 }
