@@ -20,6 +20,7 @@ extension ConsoleServer {
         route(router, .get, "/admin/images/file", .session(.quanTri), imageFile)
         route(router, .get, "/admin/directory", .session(.quanTri)) { try self.directoryPage($0) }
         route(router, .get, "/admin/doctor", .session(.quanTri), doctorPage)
+        addBackupRoutes(router)
     }
 
     func adminPage(_ visit: Visit) async throws -> Response {
@@ -31,6 +32,7 @@ extension ConsoleServer {
             <li><a href="/admin/images">\(w("Ảnh chữ ký và con dấu", "Signature and seal images"))</a></li>
             <li><a href="/admin/directory">\(w("Danh bạ cơ quan", "Agency directory"))</a></li>
             <li><a href="/admin/doctor">\(w("Chẩn đoán hộp", "Box diagnosis"))</a> — \(w("như gatewayd doctor", "as gatewayd doctor"))</li>
+            <li><a href="/admin/backups">\(w("Sao lưu", "Backups"))</a> — \(w("tải bản sao lưu mới nhất", "download the newest backup"))</li>
             </ul>
             """
         return Self.page(Layout.page(title: w("Quản trị", "Administration"), body, visit.page))

@@ -34,7 +34,7 @@ final class RunningDaemon {
         try launch()
     }
 
-    private func launch() throws {
+    func launch() throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments

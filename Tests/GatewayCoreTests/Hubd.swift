@@ -1,5 +1,7 @@
+import EdXML
 import Foundation
 import TestSupport
+import XCTest
 
 /// The real `hubd` as a separate process, for the tests that run a box against it through the
 /// relay (RelayEndToEndTests, IncomingTrustRelayTests).
@@ -76,5 +78,48 @@ enum Hubd {
             retry_base = "200ms"
             retry_cap = "2s"
             """ + "\n" + extra
+    }
+}
+
+/// What the tests that run a box against a province's hubd share (InboxNeverBlocksRelayTests,
+/// RedeliveryRelayTests): their programs, a directory with a test CA, documents the province's
+/// office posts down, and the clean-up.
+extension Hubd {
+    /// Skips unless hubd, gatewayd, curl and sqlite3 are there; a fresh directory and its CA.
+    static func prepare(_ prefix: String, caSubject: String) throws -> (directory: String, pki: TestPKI) {
+        for program in [binary, RunningDaemon.binary, "/usr/bin/curl", "/usr/bin/sqlite3"] {
+            try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: program), "needs \(program) (hubd and gatewayd: swift build)")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return (directory, try TestPKI(directory: directory, name: "ca", subject: caSubject))
+    }
+
+    /// Stops the box and the hub, keeps hubd's log for scripts/test, removes the directory.
+    static func cleanUp(box: RunningDaemon?, hub: Process?, directory: String) {
+        box?.stop()
+        if let hub, hub.isRunning { hub.terminate(); hub.waitUntilExit() }
+        TestLogs.keep(directory + "/hubd.log", as: "hubd")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A document package from `province` to `commune`, written by the EdXML module into `directory`.
+    static func documentPackage(number: String, province: String, commune: String, directory: String) async throws -> String {
+        let code = DocumentCode(number: number, notation: "UBND-VP")
+        let document = DocumentPackage(header: MessageHeader(
+            from: Organization(organId: province, organName: "UBND tỉnh Quảng Trị"), to: [Organization(organId: commune)], code: code,
+            promulgationInfo: PromulgationInfo(date: "2026/11/21"), subject: "Về việc kiểm tra đê điều số \(number)",
+            documentId: MessageHeader.composedDocumentId(from: province, date: "2026/11/21", code: code)))
+        let path = directory + "/down-\(number).edxml"
+        try await PackageWriter.write(document, attachmentFiles: [], to: path)
+        return path
+    }
+
+    /// Posts a package through the office API as `office`; returns the HTTP status and body.
+    static func postAsOffice(_ path: String, pki: TestPKI, office: TestPKI.Signer, port: Int) -> (http: String, body: String) {
+        let posted = runProgram("/usr/bin/curl", ["-sS", "--cacert", pki.root, "--cert", office.chain, "--key", office.key,
+                                                  "--data-binary", "@" + path, "-H", "Content-Type: application/xml",
+                                                  "-w", "\n%{http_code}", "https://localhost:\(port)/office/v1/packages"])
+        return (String(posted.out.suffix(3)), posted.out)
     }
 }

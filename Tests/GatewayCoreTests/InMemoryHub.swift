@@ -1,6 +1,7 @@
 import Crypto
 import DocumentModel
 import Foundation
+import Logging
 import Synchronization
 @testable import GatewayCore
 
@@ -39,6 +40,10 @@ final class InMemoryHub: HubTransport {
         var refused: [(id: Int64, refusal: RelayInboxRefusal)] = []
         /// Bytes downloads delivered, all items together.
         var downloadedBytes: Int64 = 0
+        /// The `since` of each redelivery request (nothing is requeued here), and what every
+        /// request fails with while set (a hub without the route).
+        var redeliveries: [Date] = []
+        var redeliveryRefusal: RelayError?
     }
 
     /// Puts `bytes` in the box's inbox, listed with their true size and hash unless told
@@ -195,6 +200,13 @@ final class InMemoryHub: HubTransport {
         }
     }
 
+    func requestRedelivery(since: Date) async throws(RelayError) -> RelayRedeliveryAnswer {
+        try exchange("redeliver")
+        if let refusal = snapshot.redeliveryRefusal { throw refusal }
+        update { $0.redeliveries.append(since) }
+        return RelayRedeliveryAnswer(requeued: 0, from: since)
+    }
+
     func shutdown() async {}
 }
 
@@ -207,4 +219,22 @@ final class TestClock: Sendable {
     var now: Date { time.withLock { $0 } }
 
     func advance(seconds: TimeInterval) { time.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+extension InMemoryHub {
+    /// The relay's context for `box` over this hub, the fixture's store and `clock`, with a
+    /// quiet logger, the fixture's box key and a fixed jitter (the inbox's unit tests).
+    func context(box: String, fixture: StoreFixture, clock: TestClock, maximumIncomingSize: Int64 = 100_000,
+                 diskReserve: Int64 = 0) throws -> RelayContext {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        var settings = RelayService.Settings(agencyCode: AgencyCode(box)!, agencyName: "UBND xã Hòa Lợi",
+                                             schedule: RetrySchedule(base: .seconds(2), cap: .seconds(60)),
+                                             maximumIncomingSize: maximumIncomingSize, inboxFolder: fixture.directory + "/inbox")
+        settings.diskReserve = diskReserve
+        let pki = try BoxPKI(directory: fixture.directory)
+        return RelayContext(settings: settings, store: fixture.store, hub: self,
+                            boxSigner: try RelayContext.boxSigner(keyFile: pki.key.key, certificateFile: pki.key.chain),
+                            checkReceipt: Self.checkReceipt, now: { clock.now }, draw: { 0.5 }, logger: logger)
+    }
 }

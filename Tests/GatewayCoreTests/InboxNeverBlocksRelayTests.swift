@@ -24,20 +24,10 @@ final class InboxNeverBlocksRelayTests: XCTestCase {
     var office: TestPKI.Signer { started!.office }
 
     override func setUp() async throws {
-        for program in [Hubd.binary, RunningDaemon.binary, "/usr/bin/curl", "/usr/bin/sqlite3"] {
-            try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: program), "needs \(program) (hubd and gatewayd: swift build)")
-        }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-inbox-hostile-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        pki = try TestPKI(directory: directory, name: "ca", subject: "/CN=Inbox test CA/O=Sở TT&TT (thử nghiệm)")
+        (directory, pki) = try Hubd.prepare("gw-inbox-hostile", caSubject: "/CN=Inbox test CA/O=Sở TT&TT (thử nghiệm)")
     }
 
-    override func tearDown() async throws {
-        box?.stop()
-        if let hub = started?.hub, hub.isRunning { hub.terminate(); hub.waitUntilExit() }
-        TestLogs.keep(directory + "/hubd.log", as: "hubd")
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    override func tearDown() async throws { Hubd.cleanUp(box: box, hub: started?.hub, directory: directory) }
 
     var hubData: String { directory + "/hub" }
 
@@ -52,25 +42,11 @@ final class InboxNeverBlocksRelayTests: XCTestCase {
         return box
     }
 
-    /// A document package from the province to the commune, written by the EdXML module.
     func package(number: String) async throws -> String {
-        let code = DocumentCode(number: number, notation: "UBND-VP")
-        let document = DocumentPackage(header: MessageHeader(
-            from: Organization(organId: province, organName: "UBND tỉnh Quảng Trị"), to: [Organization(organId: commune)], code: code,
-            promulgationInfo: PromulgationInfo(date: "2026/11/21"), subject: "Về việc kiểm tra đê điều số \(number)",
-            documentId: MessageHeader.composedDocumentId(from: province, date: "2026/11/21", code: code)))
-        let path = directory + "/down-\(number).edxml"
-        try await PackageWriter.write(document, attachmentFiles: [], to: path)
-        return path
+        try await Hubd.documentPackage(number: number, province: province, commune: commune, directory: directory)
     }
 
-    /// Posts through the office API; returns the HTTP status and body.
-    func post(_ path: String) -> (http: String, body: String) {
-        let posted = runProgram("/usr/bin/curl", ["-sS", "--cacert", pki.root, "--cert", office.chain, "--key", office.key,
-                                                  "--data-binary", "@" + path, "-H", "Content-Type: application/xml",
-                                                  "-w", "\n%{http_code}", "https://localhost:\(hubPort)/office/v1/packages"])
-        return (String(posted.out.suffix(3)), posted.out)
-    }
+    func post(_ path: String) -> (http: String, body: String) { Hubd.postAsOffice(path, pki: pki, office: office, port: hubPort) }
 
     /// Posts `number` and returns the hub's stored copy of it (the one new file in `packages/`).
     func postAndFindStored(_ number: String) async throws -> (path: String, stored: String) {

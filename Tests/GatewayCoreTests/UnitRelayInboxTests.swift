@@ -22,17 +22,7 @@ final class UnitRelayInboxTests: XCTestCase {
 
     func makeContext(maximumIncomingSize: Int64 = 100_000, diskReserve: Int64 = 0) throws {
         if fixture == nil { fixture = try StoreFixture() }
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        var settings = RelayService.Settings(agencyCode: AgencyCode(Self.box)!, agencyName: "UBND xã Hòa Lợi",
-                                             schedule: RetrySchedule(base: .seconds(2), cap: .seconds(60)),
-                                             maximumIncomingSize: maximumIncomingSize, inboxFolder: fixture.directory + "/inbox")
-        settings.diskReserve = diskReserve
-        let clock = self.clock
-        let pki = try BoxPKI(directory: fixture.directory)
-        context = RelayContext(settings: settings, store: fixture.store, hub: hub,
-                               boxSigner: try RelayContext.boxSigner(keyFile: pki.key.key, certificateFile: pki.key.chain),
-                               checkReceipt: InMemoryHub.checkReceipt, now: { clock.now }, draw: { 0.5 }, logger: logger)
+        context = try hub.context(box: Self.box, fixture: fixture, clock: clock, maximumIncomingSize: maximumIncomingSize, diskReserve: diskReserve)
     }
 
     override func tearDown() { fixture.close() }

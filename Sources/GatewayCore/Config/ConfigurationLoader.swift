@@ -78,12 +78,13 @@ package enum ConfigurationLoader {
         var issues: [ConfigurationIssue] = []
 
         static let sections: [String: Set<String>] = [
-            "": ["data_dir", "agency", "intake", "api", "console", "upstream", "inbox", "share", "signing", "trust", "tokens", "log"],
+            "": ["data_dir", "agency", "intake", "api", "console", "upstream", "inbox", "share", "signing", "trust", "tokens", "log", "backup"],
             "agency": ["code", "name", "tax_code", "budget_code"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
             "api": ["socket", "socket_group", "tcp", "metrics_listen", "max_connections", "idle_timeout"],
             "console": ["enabled", "listen", "warn_signature_days", "warn_seal_days", "warn_undelivered_hours"],
             "log": ["level"],
+            "backup": ["every", "keep", "usb_label", "usb_mount"],
             "trust": ["anchors", "check_revocation", "recheck_interval"],
             "inbox": ["folder"],
             "share": ["group"],
@@ -214,6 +215,7 @@ package enum ConfigurationLoader {
             if let upstream = section("upstream") { readUpstream(upstream, into: &configuration.upstream) }
             if let signing = section("signing") { readSigning(signing, into: &configuration.signing) }
             if let tokens = section("tokens") { readTokens(tokens, into: &configuration.tokens) }
+            if let backup = section("backup") { readBackup(backup, into: &configuration.backup) }
             if let trust = section("trust") {
                 if let list = trust["anchors"] {
                     if let array = list.array {

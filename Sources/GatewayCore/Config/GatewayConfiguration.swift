@@ -149,6 +149,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var trust = Trust()
     /// `[tokens]`: which PKCS#11 modules serve which tokens (GatewayConfiguration+Tokens.swift).
     package var tokens = Tokens()
+    /// `[backup]`: scheduled backups off the box (ConfigurationLoader+Backup.swift).
+    package var backup = Backup()
     /// `[inbox] folder`: where incoming documents are shown to clerks, one folder each (the
     /// counterpart of the hot folder); `nil` means `<data-dir>/inbox`.
     package var inboxFolder: String?

@@ -30,6 +30,9 @@ package protocol HubTransport: Sendable {
     /// `POST /v1/inbox/{id}/refuse`: an item this box can never take, with the reason the hub
     /// passes back to its sender.
     func refuseInboxItem(_ id: Int64, _ refusal: RelayInboxRefusal) async throws(RelayError)
+    /// `POST /v1/inbox/redeliver`: what this box acknowledged since `since` waits in its inbox
+    /// again, under the same ids (after a restore of an older backup).
+    func requestRedelivery(since: Date) async throws(RelayError) -> RelayRedeliveryAnswer
     /// Closes the connections; called once, when the relay stops.
     func shutdown() async
 }

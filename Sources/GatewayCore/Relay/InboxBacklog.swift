@@ -14,11 +14,14 @@ package final class InboxBacklog: Sendable {
         case item(Int64)
         /// The 01 status of a stored incoming document, by the document's inbox id.
         case status(Int64)
+        /// Asking the hub to deliver again what a restored backup lacks (`PendingRedelivery`).
+        case redelivery
 
         package var description: String {
             switch self {
             case .item(let id): "item \(id)"
             case .status(let id): "status 01 for item \(id)"
+            case .redelivery: "redelivery request"
             }
         }
     }
@@ -47,6 +50,11 @@ package final class InboxBacklog: Sendable {
 
     func passed(_ id: Int64) {
         state.withLock { $0.cursor = max($0.cursor, id) }
+    }
+
+    /// The next poll lists the inbox from the start: redelivered items keep their old ids.
+    func rewind() {
+        state.withLock { $0.cursor = 0 }
     }
 
     /// Sets `key` aside after `error`: its next try waits the relay's backoff, longer each time.

@@ -32,11 +32,47 @@ package struct InboxService: Service {
         await recheckVerdicts()
         await placePendingInInboxFolder()
         try await sendPendingStatuses()
+        try await askForRedelivery()
         for item in backlog.dueItems(now: context.now()) where !Task.isCancelled { try await take(item) }
         let items = try await context.hub.pollInbox(wait: context.settings.longPoll, after: backlog.cursor)
         // The link is back: a responder that could not be reached may answer now.
         if context.linkSucceeded() { await recheckVerdicts(now: true) }
         for item in items where !Task.isCancelled { try await take(item) }
+    }
+
+    /// The redeliveries this box has to ask for (after a restore, or by hand: `PendingRedelivery`),
+    /// before the poll. Once the hub agreed, its file goes and the inbox is listed from the start
+    /// again: the items come back under their old ids, below the cursor. A hub that refuses (an
+    /// older hubd without the route) sets the request aside on the relay's backoff; only a failed
+    /// link is thrown, and the file stays until a hub agrees.
+    func askForRedelivery() async throws(RelayError) {
+        let backlog = context.inboxBacklog, logger = context.logger
+        guard backlog.isDue(.redelivery, now: context.now()) else { return }
+        let pending = PendingRedelivery.find(in: context.store.layout.dataDirectory) { path, error in
+            logger.error("redelivery request not readable, left in place", metadata: ["file": "\(path)", "error": "\(error)"])
+        }
+        for request in pending where !Task.isCancelled {
+            let answer: RelayRedeliveryAnswer
+            do { answer = try await context.hub.requestRedelivery(since: request.since) } catch {
+                if error.isLinkFailure { throw error }
+                let entry = backlog.setAside(.redelivery, item: nil, after: error, context: context)
+                logger.warning("redelivery request set aside", metadata: [
+                    "reason": "\(error)", "since": "\(GatewayJSON.format(request.since))", "retry_at": "\(entry.retryAt)"])
+                return
+            }
+            backlog.cleared(.redelivery)
+            backlog.rewind()
+            do { try request.done() } catch {
+                logger.error("redelivery request file not removed; the hub will be asked again", metadata: ["file": "\(request.path)", "error": "\(error)"])
+            }
+            logger.notice("the hub delivers again what this box acknowledged since", metadata: [
+                "since": "\(GatewayJSON.format(request.since))", "why": "\(request.reason)", "items": "\(answer.requeued)"])
+            if answer.from > request.since {
+                // Beyond the hub's `keep_delivered_days`: what came before may be missing here.
+                logger.warning("the hub redelivers only from a later time: incoming documents delivered before it may be missing", metadata: [
+                    "asked": "\(GatewayJSON.format(request.since))", "from": "\(GatewayJSON.format(answer.from))"])
+            }
+        }
     }
 
     /// One item: received, or set aside with its reason (retried on its own backoff).

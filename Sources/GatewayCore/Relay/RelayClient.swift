@@ -308,6 +308,20 @@ package final class RelayClient: HubTransport {
         guard answer.status == 204 || answer.status == 200 else { throw failure(answer) }
     }
 
+    /// `POST /v1/inbox/redeliver` with the time as JSON.
+    package func requestRedelivery(since: Date) async throws(RelayError) -> RelayRedeliveryAnswer {
+        var request = request("/v1/inbox/redeliver", method: .POST)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        do { request.body = .bytes(try GatewayJSON.encoder.encode(RelayRedeliveryRequest(since: since))) } catch {
+            throw .protocolViolation("redelivery request not encodable: \(error)")
+        }
+        let answer = try await exchange(general, request)
+        guard answer.status == 200 else { throw failure(answer) }
+        do { return try GatewayJSON.decoder.decode(RelayRedeliveryAnswer.self, from: Data(answer.body)) } catch {
+            throw .protocolViolation("redelivery answer is not the expected JSON (\(error))")
+        }
+    }
+
     /// `Location` and `Hub-Receipt` may be absolute URLs or paths; requests go to our base URL
     /// either way (the hub is the one we authenticated).
     static func path(of location: String) -> String {

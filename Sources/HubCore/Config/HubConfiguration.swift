@@ -79,6 +79,9 @@ package struct HubConfiguration: Sendable, Equatable {
     /// finishes). Past either a new upload is refused with 429; other boxes are not affected.
     package var maxOpenUploadsPerBox = 32
     package var maxOpenUploadBytesPerBox: Int64 = 4 << 30
+    /// How far back a box may ask for its delivered items again (`POST /v1/inbox/redeliver`,
+    /// after it restored an older backup): delivered packages are kept at least this long.
+    package var keepDeliveredDays = 30
 
     package init() {}
 
@@ -117,7 +120,7 @@ extension HubConfiguration {
             "proxy": ["codes"],
             "limits": ["max_package_bytes", "max_wait_seconds", "idle_timeout_seconds", "upload_expiry_hours",
                        "handshake_timeout_seconds", "max_pending_handshakes_per_address", "max_pending_handshakes",
-                       "max_open_uploads_per_box", "max_open_upload_bytes_per_box", "header_timeout_seconds"],
+                       "max_open_uploads_per_box", "max_open_upload_bytes_per_box", "header_timeout_seconds", "keep_delivered_days"],
         ]
         for key in table.keys where sections[key] == nil && key != "agency" {
             problems.append("khóa lạ / unknown key \"\(key)\"")
@@ -194,6 +197,7 @@ extension HubConfiguration {
         if let v = int(limits, "limits", "max_open_uploads_per_box") { config.maxOpenUploadsPerBox = v }
         if let v = int(limits, "limits", "max_open_upload_bytes_per_box") { config.maxOpenUploadBytesPerBox = Int64(v) }
         if let v = int(limits, "limits", "header_timeout_seconds") { config.headerTimeoutSeconds = v }
+        if let v = int(limits, "limits", "keep_delivered_days") { config.keepDeliveredDays = v }
 
         if let agencies = table["agency"] {
             if let array = agencies.array {
@@ -227,6 +231,7 @@ extension HubConfiguration {
             problems.append("limits.max_open_upload_bytes_per_box phải ≥ max_package_bytes / must be at least max_package_bytes")
         }
         if !(1...120).contains(config.headerTimeoutSeconds) { problems.append("limits.header_timeout_seconds: 1–120") }
+        if !(1...3650).contains(config.keepDeliveredDays) { problems.append("limits.keep_delivered_days: 1–3650") }
         let codes = config.agencies.map(\.code)
         if Set(codes).count != codes.count { problems.append("agency: mã trùng / duplicate code") }
         // A proxy only relays: were its CN also a commune or the office, every request it

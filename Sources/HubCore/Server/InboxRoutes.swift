@@ -41,6 +41,25 @@ extension HubServer {
             }
             return Response(status: .noContent)
         }
+        router.post("/v1/inbox/redeliver") { request, context in
+            let commune = try box(context).code
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            guard let asked = try? GatewayJSON.decoder.decode(RelayRedeliveryRequest.self, from: Data(buffer: body)) else {
+                throw HubError(.badRequest, "Thân yêu cầu không phải yêu cầu chuyển lại (JSON, since: thời điểm ISO 8601)",
+                               "The body is not a redelivery request (JSON, since: an ISO 8601 time)")
+            }
+            // Only as far back as the hub promises to keep delivered packages.
+            let now = Date()
+            let from = max(asked.since, now.addingTimeInterval(-Double(configuration.keepDeliveredDays) * 86400))
+            let requeued = try await store.redeliver(commune: commune, since: from, at: now)
+            logger.notice("inbox items requeued for redelivery", metadata: [
+                "commune": "\(commune)", "since": "\(HubTime.wire(asked.since))", "from": "\(HubTime.wire(from))", "items": "\(requeued)"])
+            // A long poll of this box waiting now lists them (it asks from the start again).
+            signals.notify(commune)
+            var data = try GatewayJSON.encoder.encode(RelayRedeliveryAnswer(requeued: requeued, from: from))
+            data.append(0x0A)
+            return Response(status: .ok, headers: [.contentType: RelayWire.errorContentType], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
         router.get("/v1/inbox/{id}") { _, context in
             let package = try await store.inboxPackage(commune: try box(context).code, id: try context.parameters.require("id", as: Int64.self))
             return try await fileResponse(package, context: context)

@@ -145,6 +145,11 @@ package final class HubStore: Sendable {
                 CREATE INDEX issued_certificates_agency ON issued_certificates (agency);
                 """)
         }
+        migrator.registerMigration("v4: redelivery") { db in
+            // A box that restored an older backup asks for what was delivered since: those items
+            // wait in its inbox again until it acknowledges them again (HubStore+Redelivery.swift).
+            try db.execute(sql: "ALTER TABLE inbox ADD COLUMN redeliver_at TEXT")
+        }
         return migrator
     }
 
@@ -270,20 +275,27 @@ package final class HubStore: Sendable {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT i.id, p.kind, p.key, p.from_code, p.size, p.sha256, i.queued_at FROM inbox i JOIN packages p ON p.id = i.package_id
-                WHERE i.commune = ? AND i.delivered_at IS NULL AND i.refused_at IS NULL AND i.id > ? ORDER BY i.id LIMIT ?
+                WHERE i.commune = ? AND (i.delivered_at IS NULL OR i.redeliver_at IS NOT NULL) AND i.refused_at IS NULL AND i.id > ?
+                ORDER BY i.id LIMIT ?
                 """, arguments: [commune, after, limit]).map { Self.item($0, file: nil) }
         }
     }
 
     /// The package a commune's box refused, when this call refused it (nil: refused before, the
-    /// refusal already went back; a delivered item cannot be refused any more).
+    /// refusal already went back; a delivered item cannot be refused any more, and a redelivered
+    /// one refused is only taken off the box's inbox again).
     package func refuseInbox(commune: String, id: Int64, reason: String, at date: Date) async throws -> (kind: String, key: String, from: String)? {
         let result = try await database.write { db -> (found: Bool, package: (kind: String, key: String, from: String)?) in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT i.delivered_at, i.refused_at, p.kind, p.key, p.from_code FROM inbox i JOIN packages p ON p.id = i.package_id
+                SELECT i.delivered_at, i.refused_at, i.redeliver_at, p.kind, p.key, p.from_code FROM inbox i JOIN packages p ON p.id = i.package_id
                 WHERE i.id = ? AND i.commune = ?
                 """, arguments: [id, commune]) else { return (false, nil) }
             let delivered: String? = row["delivered_at"], refused: String? = row["refused_at"]
+            if delivered != nil, (row["redeliver_at"] as String?) != nil {
+                // A box declining a redelivery: it took the item once, its sender was answered then.
+                try db.execute(sql: "UPDATE inbox SET redeliver_at = NULL WHERE id = ?", arguments: [id])
+                return (true, nil)
+            }
             guard delivered == nil, refused == nil else { return (true, nil) }
             try db.execute(sql: "UPDATE inbox SET refused_at = ?, refusal = ? WHERE id = ?", arguments: [HubTime.storage(date), reason, id])
             return (true, (row["kind"], row["key"], row["from_code"]))
@@ -330,8 +342,12 @@ package final class HubStore: Sendable {
 
     package func acknowledgeInbox(commune: String, id: Int64, at date: Date) async throws {
         let changed = try await database.write { db in
-            try db.execute(sql: "UPDATE inbox SET delivered_at = COALESCE(delivered_at, ?) WHERE id = ? AND commune = ?",
-                           arguments: [HubTime.storage(date), id, commune])
+            // A redelivered item's time moves to this acknowledgement: a box restoring a backup
+            // taken before it asks again from then (HubStore+Redelivery.swift).
+            try db.execute(sql: """
+                UPDATE inbox SET delivered_at = CASE WHEN redeliver_at IS NULL THEN COALESCE(delivered_at, ?1) ELSE ?1 END, redeliver_at = NULL
+                WHERE id = ?2 AND commune = ?3
+                """, arguments: [HubTime.storage(date), id, commune])
             return db.changesCount
         }
         if changed == 0 { throw HubError.notFound("mục hộp thư \(id) / inbox item \(id)") }

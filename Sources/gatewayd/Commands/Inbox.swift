@@ -7,7 +7,7 @@ import GatewayCore
 struct Inbox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Văn bản đến từ cấp trên / incoming documents: list them, or send a status about one.",
-        subcommands: [List.self, Reply.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Reply.self, Redeliver.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -64,6 +64,35 @@ struct Inbox: AsyncParsableCommand {
             }
             print("Đã ghi nhận trạng thái \(record.statusCode) cho văn bản đến số \(record.hubID); hộp sẽ gửi lên cấp trên."
                 + " / Status \(record.statusCode) recorded for incoming document \(record.hubID); the box will send it to the hub.")
+        }
+    }
+
+    struct Redeliver: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Nhờ trạm chuyển lại văn bản đến đã nhận từ một thời điểm / ask the hub to deliver again what this box acknowledged since a time.",
+            discussion: """
+                After restoring an older backup by hand (`gatewayd restore` asks by itself). The request is left in the data \
+                directory; the running daemon sends it before its next poll (or at its start) and removes it once the hub agreed. \
+                What the box already holds is not stored twice.
+                """)
+        @Option(help: "ISO 8601 time (2026-12-01T08:00:00+07:00) or day (2026-12-01, midnight in Vietnam).") var since: String
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            let configuration = try location.resolve()
+            guard let date = Self.time(since) else {
+                throw CLI.fail("--since: không phải thời điểm ISO 8601 / not an ISO 8601 time or day: \(since)")
+            }
+            guard date <= Date() else { throw CLI.fail("--since: thời điểm trong tương lai / a time in the future") }
+            try RedeliveryRequestFile(since: date).write(inDataDirectory: configuration.dataDirectory)
+            print("Đã ghi yêu cầu chuyển lại từ \(GatewayJSON.format(date)); gatewayd gửi nó cho trạm trước lần hỏi hộp thư tới."
+                + " / Redelivery since \(GatewayJSON.format(date)) requested; gatewayd asks the hub before its next inbox poll.")
+        }
+
+        static func time(_ text: String) -> Date? {
+            if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
+            if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+            return try? Date.ISO8601FormatStyle(timeZone: GatewayJSON.vietnamTime).year().month().day().parse(text)
         }
     }
 }

@@ -36,6 +36,8 @@ struct Serve: AsyncParsableCommand {
                                         doors: { store, relay, stage in
                                             ConsoleDoor.services(configuration: configuration, store: store, relay: relay, signing: stage, tokens: tokens,
                                                                  logger: logger)
+                                                + ScheduledBackups.services(configuration: configuration, configurationFile: location.configurationFile,
+                                                                            logger: logger)
                                         })
         } catch let error as StoreLock.Failure {
             throw CLI.fail(error.description)
