@@ -75,6 +75,9 @@ package enum RelayErrorCode: String, Sendable, CaseIterable, Codable {
     case invalidFields = "invalid_fields"
     /// A status about a document the hub never delivered to the status's sender.
     case notARecipient = "not_a_recipient"
+    /// An enrolment token that does not open (unknown, used, expired, revoked, another agency's):
+    /// one code for all, so a prober learns nothing (docs/protocol.md, "Enrolment").
+    case enrolmentRefused = "enrolment_refused"
     case busy
     case storage
     case `internal`
@@ -82,6 +85,7 @@ package enum RelayErrorCode: String, Sendable, CaseIterable, Codable {
     package var httpStatus: Int {
         switch self {
         case .badRequest: 400
+        case .enrolmentRefused: 401
         case .unknownClient, .forwardedIdentity, .forbidden, .senderMismatch, .notARecipient: 403
         case .notFound: 404
         case .keyConflict, .offsetMismatch: 409

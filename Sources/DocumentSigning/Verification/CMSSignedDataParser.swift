@@ -75,34 +75,12 @@ package enum CMSSignedDataParser {
     /// Parses a ContentInfo holding SignedData. Trailing bytes after the DER (the zero padding of
     /// a PDF's /Contents placeholder) are ignored.
     package static func parse(_ bytes: [UInt8]) throws -> ParsedSignedData {
-        let length = try lengthOfFirstElement(bytes)
-        let root: ASN1Node
-        do { root = try DER.parse(Array(bytes[0..<length])) } catch { throw CMSParseError.malformed("not DER (\(error))") }
-        let contentInfo = try children(root, "ContentInfo")
-        guard contentInfo.count >= 2, try ASN1ObjectIdentifier(derEncoded: contentInfo[0]) == CMSOID.signedData else {
-            throw CMSParseError.malformed("content type is not signedData")
-        }
-        let signedDataWrapper = try children(contentInfo[1], "[0] content")
-        guard let signedDataNode = signedDataWrapper.first else { throw CMSParseError.malformed("empty content") }
-        let signedData = try children(signedDataNode, "SignedData")
-        guard signedData.count >= 4 else { throw CMSParseError.malformed("SignedData has too few fields") }
-
+        let signedData = try signedDataFields(bytes)
         let encapsulated = try children(signedData[2], "EncapsulatedContentInfo")
-        var certificates: [Certificate] = []
-        var signerInfosNode: ASN1Node?
-        for node in signedData.dropFirst(3) {
-            if node.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) {
-                for certificateNode in try children(node, "certificates") where certificateNode.identifier == .sequence {
-                    // Attribute certificates and other choices are skipped; a bad X.509 one is an error.
-                    do { certificates.append(try Certificate(derEncoded: certificateNode)) } catch {
-                        throw CMSParseError.malformed("a certificate does not parse (\(error))")
-                    }
-                }
-            } else if node.identifier == .set {
-                signerInfosNode = node
-            }
+        let certificates = try self.certificates(signedData)
+        guard let signerInfosNode = signedData.dropFirst(3).first(where: { $0.identifier == .set }) else {
+            throw CMSParseError.malformed("no signerInfos")
         }
-        guard let signerInfosNode else { throw CMSParseError.malformed("no signerInfos") }
         let signerInfos = try children(signerInfosNode, "signerInfos")
         guard let signerInfoNode = signerInfos.first else { throw CMSParseError.malformed("no signer") }
         let signerInfo = try children(signerInfoNode, "SignerInfo")
@@ -177,6 +155,37 @@ package enum CMSSignedDataParser {
     }
 
     /// The length of the first DER element (tag, length, content), so padding after it can be cut.
+    /// The fields of the SignedData a ContentInfo holds (at least version, digestAlgorithms,
+    /// encapContentInfo and one more). Trailing bytes after the DER are ignored.
+    static func signedDataFields(_ bytes: [UInt8]) throws -> [ASN1Node] {
+        let length = try lengthOfFirstElement(bytes)
+        let root: ASN1Node
+        do { root = try DER.parse(Array(bytes[0..<length])) } catch { throw CMSParseError.malformed("not DER (\(error))") }
+        let contentInfo = try children(root, "ContentInfo")
+        guard contentInfo.count >= 2, try ASN1ObjectIdentifier(derEncoded: contentInfo[0]) == CMSOID.signedData else {
+            throw CMSParseError.malformed("content type is not signedData")
+        }
+        let signedDataWrapper = try children(contentInfo[1], "[0] content")
+        guard let signedDataNode = signedDataWrapper.first else { throw CMSParseError.malformed("empty content") }
+        let signedData = try children(signedDataNode, "SignedData")
+        guard signedData.count >= 4 else { throw CMSParseError.malformed("SignedData has too few fields") }
+        return signedData
+    }
+
+    /// The X.509 certificates of a SignedData's `certificates [0]` field, in their order.
+    static func certificates(_ signedData: [ASN1Node]) throws -> [Certificate] {
+        var certificates: [Certificate] = []
+        for node in signedData.dropFirst(3) where node.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) {
+            for certificateNode in try children(node, "certificates") where certificateNode.identifier == .sequence {
+                // Attribute certificates and other choices are skipped; a bad X.509 one is an error.
+                do { certificates.append(try Certificate(derEncoded: certificateNode)) } catch {
+                    throw CMSParseError.malformed("a certificate does not parse (\(error))")
+                }
+            }
+        }
+        return certificates
+    }
+
     static func lengthOfFirstElement(_ bytes: [UInt8]) throws -> Int {
         guard bytes.count >= 2, bytes[0] == 0x30 else { throw CMSParseError.malformed("does not start with a SEQUENCE") }
         let first = Int(bytes[1])

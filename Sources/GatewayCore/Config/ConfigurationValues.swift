@@ -65,22 +65,6 @@ struct KeyLocator {
     }
 }
 
-/// "500ms", "30s", "5m", "2h".
-package enum DurationText {
-    package static func parse(_ text: String) -> Duration? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let number = trimmed.prefix { $0.isNumber || $0 == "." }
-        guard let value = Double(number), value >= 0 else { return nil }
-        switch trimmed.dropFirst(number.count).trimmingCharacters(in: .whitespaces) {
-        case "ms": return .milliseconds(Int64(value))
-        case "s", "": return .milliseconds(Int64(value * 1000))
-        case "m", "min": return .seconds(Int64(value * 60))
-        case "h": return .seconds(Int64(value * 3600))
-        default: return nil
-        }
-    }
-}
-
 /// `HOST:PORT` for the optional TCP listener (`[::1]:8750` for IPv6).
 package struct TCPAddress: Sendable, Equatable {
     package var host: String

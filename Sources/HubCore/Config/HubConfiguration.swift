@@ -1,3 +1,4 @@
+import DocumentModel
 import Foundation
 import TOMLKit
 
@@ -31,6 +32,12 @@ package struct HubConfiguration: Sendable, Equatable {
     /// The hub's own issuing CA, for `hubd revoke` to sign the CRL with; none until enrolment.
     package var caCertificate: String?
     package var caKey: String?
+    /// The enrolment listener (`[enrolment] listen`, docs/protocol.md "Enrolment"): TLS with the
+    /// hub's certificate, no client certificate asked; none unless configured.
+    package var enrolmentHost: String?
+    package var enrolmentPort: Int?
+    /// The lifetime of the box certificates the hub issues (`[enrolment] certificate_lifetime`).
+    package var certificateLifetime: Duration = .seconds(365 * 86400)
     /// The hub's own agency code and name, written into every receipt.
     package var hubCode = ""
     package var hubName = ""
@@ -103,6 +110,7 @@ extension HubConfiguration {
         let sections: [String: Set<String>] = [
             "server": ["listen", "certificate", "key", "client_ca", "crl_file"],
             "ca": ["certificate_file", "key_file"],
+            "enrolment": ["listen", "certificate_lifetime"],
             "hub": ["code", "name", "data_directory", "handoff_directory"],
             "receipts": ["key", "certificate"],
             "office": ["codes"],
@@ -131,15 +139,16 @@ extension HubConfiguration {
             return i
         }
 
-        let server = section("server")
-        if let listen = string(server, "server", "listen") {
-            if let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) {
-                config.listenHost = String(listen[..<colon])
-                config.listenPort = port
-            } else {
-                problems.append("server.listen phải có dạng HOST:PORT / must be HOST:PORT")
+        func address(_ t: TOMLTable?, _ section: String) -> (host: String, port: Int)? {
+            guard let listen = string(t, section, "listen") else { return nil }
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+                problems.append("\(section).listen phải có dạng HOST:PORT / must be HOST:PORT")
+                return nil
             }
+            return (String(listen[..<colon]), port)
         }
+        let server = section("server")
+        if let (host, port) = address(server, "server") { (config.listenHost, config.listenPort) = (host, port) }
         if let v = string(server, "server", "certificate") { config.certificate = v }
         if let v = string(server, "server", "key") { config.key = v }
         if let v = string(server, "server", "client_ca") { config.clientCA = v }
@@ -147,6 +156,14 @@ extension HubConfiguration {
         let ca = section("ca")
         config.caCertificate = string(ca, "ca", "certificate_file")
         config.caKey = string(ca, "ca", "key_file")
+        let enrolment = section("enrolment")
+        if let (host, port) = address(enrolment, "enrolment") { (config.enrolmentHost, config.enrolmentPort) = (host, port) }
+        if let text = string(enrolment, "enrolment", "certificate_lifetime") {
+            // At least 10 minutes: renewal at 2/3 of the lifetime must leave the box time to act.
+            if let lifetime = DurationText.parse(text), lifetime >= .seconds(600) { config.certificateLifetime = lifetime } else {
+                problems.append("enrolment.certificate_lifetime: \"10m\", \"2h\", \"30d\", \"365d\" (≥ 10m)")
+            }
+        }
         let hub = section("hub")
         if let v = string(hub, "hub", "code") { config.hubCode = v }
         if let v = string(hub, "hub", "name") { config.hubName = v }
@@ -218,6 +235,10 @@ extension HubConfiguration {
         }
         if (config.caCertificate == nil) != (config.caKey == nil) {
             problems.append("[ca] cần cả certificate_file và key_file / needs both certificate_file and key_file")
+        }
+        // The enrolment listener issues certificates: without the hub's own CA there is nothing to issue with.
+        if config.enrolmentPort != nil, config.caCertificate == nil {
+            problems.append("[enrolment] cần [ca] certificate_file và key_file / needs [ca] certificate_file and key_file")
         }
         guard problems.isEmpty else { throw HubConfigurationError(path: path, problems: problems) }
         return config

@@ -74,6 +74,11 @@ struct RevocationListWriter {
         guard caKey.publicKey == caCertificate.publicKey else {
             throw RevocationError("Khóa CA không khớp với chứng thư số CA", "The CA key does not match the CA certificate")
         }
+        return Self.signatureAlgorithm(for: caKey)
+    }
+
+    /// The usual signature algorithm of a key (also the box certificates', `BoxCertificateIssuer`).
+    static func signatureAlgorithm(for caKey: Certificate.PrivateKey) -> Certificate.SignatureAlgorithm {
         if P256.Signing.PublicKey(caKey.publicKey) != nil { return .ecdsaWithSHA256 }
         if P384.Signing.PublicKey(caKey.publicKey) != nil { return .ecdsaWithSHA384 }
         if P521.Signing.PublicKey(caKey.publicKey) != nil { return .ecdsaWithSHA512 }

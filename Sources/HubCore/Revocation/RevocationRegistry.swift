@@ -18,18 +18,27 @@ package struct RevocationRegistry {
     package static let validity: TimeInterval = 30 * 24 * 3600
 
     package init(configuration: HubConfiguration) throws {
+        let (certificate, key) = try Self.issuingCA(configuration)
+        guard configuration.crlFile != nil else {
+            throw RevocationError("Chưa cấu hình server.crl_file", "server.crl_file is not configured")
+        }
+        file = configuration.dataDirectory + "/revocations.json"
+        writer = RevocationListWriter(caCertificate: certificate, caKey: key)
+    }
+
+    /// The hub's own CA (`[ca]`): it signs the CRL and issues box certificates (docs/hubd.md, "Enrolment").
+    static func issuingCA(_ configuration: HubConfiguration) throws -> (Certificate, Certificate.PrivateKey) {
         guard let certificateFile = configuration.caCertificate, let keyFile = configuration.caKey else {
             throw RevocationError(
                 "Chưa cấu hình CA của hub ([ca] certificate_file, key_file); với CA bên ngoài, hãy thu hồi ở CA đó và trỏ server.crl_file tới CRL của nó",
                 "The hub's CA is not configured ([ca] certificate_file, key_file); with an external CA, revoke there and point server.crl_file at its CRL")
         }
-        guard configuration.crlFile != nil else {
-            throw RevocationError("Chưa cấu hình server.crl_file", "server.crl_file is not configured")
-        }
         let certificate = try Certificate(pemEncoded: try String(contentsOfFile: certificateFile, encoding: .utf8))
         let key = try Certificate.PrivateKey(pemEncoded: try String(contentsOfFile: keyFile, encoding: .utf8))
-        file = configuration.dataDirectory + "/revocations.json"
-        writer = RevocationListWriter(caCertificate: certificate, caKey: key)
+        guard key.publicKey == certificate.publicKey else {
+            throw RevocationError("Khóa CA không khớp với chứng thư số CA", "The CA key does not match the CA certificate")
+        }
+        return (certificate, key)
     }
 
     /// Adds the serials of `agency`'s certificates (those already listed are kept as they were)

@@ -32,9 +32,11 @@ package enum Role: Sendable, Equatable {
 enum ClientIdentity {
     /// The subject CN of a certificate; nil unless there is exactly one (two CNs would leave the
     /// choice of identity to whoever made the certificate).
-    static func commonName(_ certificate: Certificate) -> String? {
+    static func commonName(_ certificate: Certificate) -> String? { commonName(subject: certificate.subject) }
+
+    static func commonName(subject: DistinguishedName) -> String? {
         var names: [String] = []
-        for rdn in certificate.subject {
+        for rdn in subject {
             for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
                 if let name = String(attribute.value) { names.append(name) }
             }

@@ -64,6 +64,8 @@ package final class HubStore: Sendable {
 
     package let layout: Layout
     let database: DatabasePool
+    /// Enrolment tokens and the certificates issued (docs/protocol.md, "Enrolment").
+    package let enrolment: EnrolmentRecords
     let logger: Logger
 
     package init(dataDirectory: String, handoffDirectory: String, agencies: [HubConfiguration.Agency], logger: Logger) throws {
@@ -72,14 +74,8 @@ package final class HubStore: Sendable {
         for directory in [layout.data, layout.temporary, layout.packages, layout.uploads, layout.orphans, layout.handoff] {
             try POSIXFile.makeDirectory(directory)
         }
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            // An acknowledged package must survive a power cut: every commit reaches the disk.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        configuration.busyMode = .timeout(10)
-        database = try DatabasePool(path: layout.database, configuration: configuration)
-        try Self.migrator.migrate(database)
+        database = try Self.openDatabase(path: layout.database)
+        enrolment = EnrolmentRecords(database: database)
         try database.write { db in
             // The directory is the configuration's: what a technician removed there is gone here.
             try db.execute(sql: "DELETE FROM agencies")
@@ -88,6 +84,20 @@ package final class HubStore: Sendable {
             }
         }
         try recover()
+    }
+
+    /// The database, migrated. Also opened on its own by `hubd enroll-token` while hubd runs:
+    /// WAL lets both write, and nothing here touches the package files.
+    static func openDatabase(path: String) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // An acknowledged package must survive a power cut: every commit reaches the disk.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(10)
+        let database = try DatabasePool(path: path, configuration: configuration)
+        try migrator.migrate(database)
+        return database
     }
 
     static var migrator: DatabaseMigrator {
@@ -117,6 +127,23 @@ package final class HubStore: Sendable {
             // A box refuses what it can never take (too large, fields that break the rules): the
             // item leaves its inbox with the reason, which goes back to the sender (docs/protocol.md).
             try db.execute(sql: "ALTER TABLE inbox ADD COLUMN refused_at TEXT; ALTER TABLE inbox ADD COLUMN refusal TEXT")
+        }
+        migrator.registerMigration("v3: enrolment") { db in
+            // Tokens only as their SHA-256: the database (or a backup of it) yields no token that
+            // works. Each issued certificate keeps the CSR it answered — only CSRs that were
+            // answered, whose key is the certificate's — and, on renewal, the serial it replaced.
+            try db.execute(sql: """
+                CREATE TABLE enrolment_tokens (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, agency TEXT NOT NULL, name TEXT,
+                    token_sha256 BLOB NOT NULL UNIQUE, created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+                    used_at TEXT, revoked_at TEXT);
+                CREATE INDEX enrolment_tokens_agency ON enrolment_tokens (agency);
+                CREATE TABLE issued_certificates (
+                    serial TEXT PRIMARY KEY, agency TEXT NOT NULL, issued_at TEXT NOT NULL, not_after TEXT NOT NULL,
+                    token_id INTEGER REFERENCES enrolment_tokens(id), renewed_from TEXT,
+                    csr BLOB NOT NULL, certificate BLOB NOT NULL);
+                CREATE INDEX issued_certificates_agency ON issued_certificates (agency);
+                """)
         }
         return migrator
     }

@@ -19,9 +19,14 @@ package enum HubTime {
     }
 
     static func display(_ stored: String) -> String {
+        guard let date = date(stored: stored) else { return stored }
+        return wire(date)
+    }
+
+    /// A time as `storage` wrote it.
+    static func date(stored: String) -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = formatter.date(from: stored) else { return stored }
-        return wire(date)
+        return formatter.date(from: stored)
     }
 }
