@@ -15,7 +15,7 @@ struct Gatewayd: AsyncParsableCommand {
             running; 64 wrong usage.
             """,
         subcommands: [
-            Serve.self, Submit.self, Queue.self, Show.self, Inbox.self, Directory.self, Status.self, Store.self, Audit.self, Config.self,
+            Serve.self, Enroll.self, Submit.self, Queue.self, Show.self, Inbox.self, Directory.self, Status.self, Store.self, Audit.self, Config.self,
             Token.self, FirstBootCommand.self, Sign.self, SignQueue.self, Return.self, Withdraw.self, Replace.self, Register.self, Verify.self, EdXMLCommand.self, User.self, APIKey.self,
         ])
 
