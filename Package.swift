@@ -236,7 +236,7 @@ let package = Package(
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
         .executableTarget(name: "hubd", dependencies: [
-            "HubCore",
+            "HubCore", "DocumentModel",
             "SafeLogging",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -13,7 +13,7 @@ struct Hubd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hubd",
         abstract: "Hub tham chiếu cho hộp văn bản xã / the reference hub for commune document gateways",
-        subcommands: [Serve.self, CheckConfig.self, Revoke.self])
+        subcommands: [Serve.self, CheckConfig.self, Revoke.self, EnrollToken.self])
 }
 
 struct Serve: AsyncParsableCommand {
@@ -40,7 +40,10 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("hubd: CRL không dùng được / unusable CRL:\n\(error)\n".utf8))
             throw ExitCode(78)
         }
-        var group = ServiceGroupConfiguration(services: [try server.service()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // The enrolment listener (`[enrolment] listen`) beside the main one, stopped with it.
+        var services: [any Service] = [try server.service()]
+        if let enrolment = try server.enrolmentApplication() { services.append(enrolment) }
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // The stop is bounded (systemd's TimeoutStopSec is 30): long polls and uploads end at once
         // (HubServer.service); should anything else hold on, it is cancelled after 2.5 s, and a
         // cancellation not honoured within 1.5 s more ends the process.

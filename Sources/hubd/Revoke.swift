@@ -48,11 +48,17 @@ struct Revoke: ParsableCommand {
                 return
             }
             guard let agency else { throw ValidationError("--agency is required") }
-            let serials = try serial + certificate.map { try RevocationRegistry.serial(ofCertificateFile: $0, agency: agency) }
-            guard !serials.isEmpty else {
-                // The hub keeps no record of the certificates it issued yet (enrolment is another
-                // issue), so it cannot find an agency's certificates by itself.
-                throw ValidationError("--serial HEX hoặc --certificate FILE / --serial HEX or --certificate FILE is required")
+            var serials = try serial + certificate.map { try RevocationRegistry.serial(ofCertificateFile: $0, agency: agency) }
+            if serials.isEmpty {
+                // --agency alone: every certificate the hub issued to it and not yet expired,
+                // those superseded by a renewal included (docs/hubd.md, "Enrolment").
+                let now = Date()
+                serials = try EnrolmentRecords(dataDirectory: configuration.dataDirectory).issued(agency: agency)
+                    .filter { $0.notAfter > now }.map(\.serial)
+                guard !serials.isEmpty else {
+                    throw RevocationError("Hub chưa cấp chứng thư số nào còn hạn cho \(agency); dùng --serial HEX hoặc --certificate FILE",
+                                          "The hub has issued no unexpired certificate to \(agency); use --serial HEX or --certificate FILE")
+                }
             }
             let added = try registry.revoke(agency: agency, serials: serials, reason: reason, crlFile: crlFile)
             print("OK: \(agency): \(added.isEmpty ? "đã thu hồi từ trước / already revoked" : added.joined(separator: " ")) → \(crlFile)")

@@ -10,7 +10,7 @@ import X509
 package struct RevocationError: Error, CustomStringConvertible {
     let vietnamese: String
     let english: String
-    init(_ vietnamese: String, _ english: String) { (self.vietnamese, self.english) = (vietnamese, english) }
+    package init(_ vietnamese: String, _ english: String) { (self.vietnamese, self.english) = (vietnamese, english) }
     package var description: String { "\(vietnamese) / \(english)" }
 }
 

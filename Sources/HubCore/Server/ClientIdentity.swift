@@ -10,6 +10,9 @@ package struct HubRequestContext: RequestContext {
     let channel: any Channel
     /// Set by `IdentityMiddleware` before any route runs.
     var role: Role?
+    /// The certificate `role` comes from (the connection's, or the one a front proxy forwarded):
+    /// renewal compares the new request with it.
+    var certificate: Certificate?
 
     package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

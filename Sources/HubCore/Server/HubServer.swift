@@ -20,6 +20,10 @@ package struct HubServer: Sendable {
     let forwarded: ForwardedIdentity
     /// The CRL of `server.crl_file`, if configured (RevocationGuard, IdentityMiddleware).
     let revocations: Revocations?
+    /// The hub's issuing CA for box certificates (`[ca]`), if configured (EnrolmentRoutes).
+    let issuer: BoxCertificateIssuer?
+    /// Refused enrolments, on one line per ten seconds at most (a prober trying tokens).
+    let enrolmentRefusals: RefusalLog
     static let officeQueue = "office"
 
     package init(configuration: HubConfiguration, logger: Logger) throws {
@@ -33,18 +37,25 @@ package struct HubServer: Sendable {
                                      hubCode: configuration.hubCode, hubName: configuration.hubName)
         forwarded = try ForwardedIdentity(proxyCodes: configuration.proxyCodes, clientCAFile: configuration.clientCA)
         revocations = try configuration.crlFile.map { try Revocations(path: $0, clientCAFile: configuration.clientCA, logger: logger) }
+        issuer = configuration.caCertificate == nil ? nil : try BoxCertificateIssuer(configuration: configuration)
+        enrolmentRefusals = RefusalLog("enrolment refused", logger: logger)
     }
 
     /// TLS 1.2 at least, with ECDHE and AEAD only (`TLSPolicy`); a client certificate is required and must chain to the configured CA
     /// (no host name check: clients are identified by their CN, not by where they connect from).
-    package static func tlsConfiguration(_ configuration: HubConfiguration) throws -> TLSConfiguration {
+    /// `clientCertificates: false`: the enrolment listener's, which asks for none.
+    package static func tlsConfiguration(_ configuration: HubConfiguration, clientCertificates: Bool = true) throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMFile(configuration.certificate).map { NIOSSLCertificateSource.certificate($0) }
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: configuration.key, format: .pem)))
         tls.minimumTLSVersion = .tlsv12
         tls.cipherSuites = TLSPolicy.tls12CipherSuites
-        tls.certificateVerification = .noHostnameVerification
-        tls.trustRoots = .file(configuration.clientCA)
+        if clientCertificates {
+            tls.certificateVerification = .noHostnameVerification
+            tls.trustRoots = .file(configuration.clientCA)
+        } else {
+            tls.certificateVerification = .none
+        }
         // When the hub closes a connection (idle, or cut at shutdown) it waits this long for the
         // client's close_notify, not NIOSSL's 5 s: a box in the middle of a body never sends one,
         // and shutdown must not wait for it.
@@ -88,6 +99,7 @@ package struct HubServer: Sendable {
         addUploadRoutes(to: router)
         addInboxRoutes(to: router)
         addOfficeRoutes(to: router)
+        addRenewalRoutes(to: router)
         return router
     }
 

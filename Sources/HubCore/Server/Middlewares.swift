@@ -17,6 +17,7 @@ struct IdentityMiddleware: RouterMiddleware {
         var context = context
         let connection = try await ClientIdentity.certificate(channel: context.channel)
         var name = connection.flatMap(ClientIdentity.commonName)
+        context.certificate = connection
         // A connection kept open from before the revocation (a box's long polls reuse theirs) is
         // refused from its next request; new ones are closed after the handshake (RevocationGuard).
         if let connection, let revocations, let date = revocations.revocationDate(of: connection) {
@@ -34,6 +35,7 @@ struct IdentityMiddleware: RouterMiddleware {
                     throw HubError(.forwardedIdentity, "Chứng thư số được chuyển tiếp đã bị thu hồi", "The forwarded certificate is revoked")
                 }
                 name = ClientIdentity.commonName(certificate)
+                context.certificate = certificate
             }
         } catch {
             // A forged header or a misconfigured proxy: the hub's technician should see it.

@@ -66,11 +66,14 @@ package final class EnrolmentRecords: Sendable {
         }
     }
 
-    /// Revokes the open tokens of `agency`, or the token `id`; how many were revoked.
+    /// Revokes the open tokens of `agency`, or the token `id` if open; how many were revoked.
     package func revokeTokens(agency: String? = nil, id: Int64? = nil, now: Date = Date()) throws -> Int {
         try database.write { db in
-            try db.execute(sql: "UPDATE enrolment_tokens SET revoked_at = ? WHERE used_at IS NULL AND revoked_at IS NULL AND (agency = ? OR id = ?)",
-                           arguments: [HubTime.storage(now), agency, id])
+            // An expired token stays "expired" in the list: revoking it would change nothing.
+            try db.execute(sql: """
+                UPDATE enrolment_tokens SET revoked_at = ?
+                WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > ? AND (agency = ? OR id = ?)
+                """, arguments: [HubTime.storage(now), HubTime.storage(now), agency, id])
             return db.changesCount
         }
     }
