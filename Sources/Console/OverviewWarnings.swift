@@ -159,7 +159,7 @@ package struct OverviewWatch: Sendable {
     let boxCertificate: String?
 
     package init(store: DocumentStore, configuration: GatewayConfiguration) {
-        self.init(store: store, limits: WarningLimits(configuration.console), boxCertificate: configuration.upstream.certificateFile)
+        self.init(store: store, limits: WarningLimits(configuration.console), boxCertificate: configuration.resolvedUpstream.certificateFile)
     }
 
     init(store: DocumentStore, limits: WarningLimits, boxCertificate: String?) {

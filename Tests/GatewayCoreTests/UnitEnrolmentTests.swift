@@ -183,8 +183,13 @@ final class UnitEnrolmentTests: XCTestCase {
             """)
         XCTAssertEqual(configuration.enrolment.url, "https://hub.tinh.gov.vn:8444")
         XCTAssertEqual(configuration.enrolment.token, "GW1-7K3M")
-        XCTAssertEqual(configuration.upstream.certificateFile, "/srv/gw/tls/box.pem")
-        XCTAssertEqual(configuration.upstream.keyFile, "/srv/gw/tls/box.key")
+        XCTAssertNil(configuration.upstream.certificateFile)
+        XCTAssertEqual(configuration.resolvedUpstream.certificateFile, "/srv/gw/tls/box.pem")
+        XCTAssertEqual(configuration.resolvedUpstream.keyFile, "/srv/gw/tls/box.key")
+        // `--data-dir` moves them with it.
+        var moved = configuration
+        moved.dataDirectory = "/data"
+        XCTAssertEqual(moved.resolvedUpstream.keyFile, "/data/tls/box.key")
         // Without [enrolment] the certificate and key are still required; a bad url and an
         // unknown key are refused.
         XCTAssertEqual(configurationIssues("""
@@ -236,7 +241,7 @@ final class UnitEnrolmentTests: XCTestCase {
         let boot = try BootConfigurationLoader.parse(lines.joined(separator: "\n"), path: "gateway.toml")
         XCTAssertEqual(boot.enrolmentToken, "GW1-7K3M")
         XCTAssertEqual(boot.daemon.enrolment.url, "https://hub.tinh.gov.vn:8444")
-        XCTAssertEqual(boot.daemon.upstream.keyFile, "/var/lib/gatewayd/tls/box.key")
+        XCTAssertEqual(boot.daemon.resolvedUpstream.keyFile, "/var/lib/gatewayd/tls/box.key")
     }
 
     // MARK: Helpers

@@ -217,10 +217,9 @@ package enum ConfigurationLoader {
             if let upstream = section("upstream") {
                 readUpstream(upstream, into: &configuration.upstream, enrolling: configuration.enrolment.isConfigured)
             }
+            // The certificate and key then default to the data directory (`resolvedUpstream`),
+            // resolved late because `--data-dir` may still move it.
             if configuration.enrolment.isConfigured {
-                let files = BoxIdentityFiles(dataDirectory: configuration.dataDirectory)
-                if configuration.upstream.certificateFile == nil { configuration.upstream.certificateFile = files.certificate }
-                if configuration.upstream.keyFile == nil { configuration.upstream.keyFile = files.key }
                 if configuration.upstream.url == nil {
                     issue("enrolment.url", "cần [upstream] url / needs [upstream] url", hint: "the box enrols to relay: set [upstream] url and ca_file too")
                 }

@@ -177,6 +177,16 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var hotFolderPath: String { intake.hotFolder ?? layout.dataDirectory + "/outbox" }
     package var resolvedInboxFolder: String { inboxFolder ?? layout.dataDirectory + "/inbox" }
     package var socketPath: String { api.socketPath ?? layout.dataDirectory + "/run/gatewayd.sock" }
+    /// `[upstream]` with, when the box enrols, its certificate and key defaulted to the files the
+    /// enrolment writes in the data directory (`BoxIdentityFiles`).
+    package var resolvedUpstream: Upstream {
+        guard enrolment.isConfigured else { return upstream }
+        var resolved = upstream
+        let files = BoxIdentityFiles(dataDirectory: dataDirectory)
+        if resolved.certificateFile == nil { resolved.certificateFile = files.certificate }
+        if resolved.keyFile == nil { resolved.keyFile = files.key }
+        return resolved
+    }
     /// `[agency]` as the signing rules compare an organization certificate against it.
     package var signingAgency: SigningAgency {
         SigningAgency(code: agency.code, name: agency.name, taxCode: agency.taxCode, budgetCode: agency.budgetCode)

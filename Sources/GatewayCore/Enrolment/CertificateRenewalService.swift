@@ -44,13 +44,26 @@ package final class CertificateRenewalService: Service, Sendable {
             var state = self.startingState()
             self.save(state)
             while !Task.isCancelled {
-                await self.clock.sleep(state.nextAttemptAt)
+                await self.wait(&state)
                 if Task.isCancelled { return }
                 state = await self.attempt(state)
                 self.save(state)
             }
         }
     }
+
+    /// Until `state.nextAttemptAt`, looking at the state file every `recheck` for an earlier time
+    /// (`gatewayd enroll --renew-now` writes one there).
+    func wait(_ state: inout RenewalState) async {
+        while !Task.isCancelled, clock.now() < state.nextAttemptAt {
+            await clock.sleep(min(state.nextAttemptAt, clock.now().addingTimeInterval(Self.recheck)))
+            if let saved = RenewalState.load(enrolment.files.state), saved.notAfter == state.notAfter, saved.nextAttemptAt < state.nextAttemptAt {
+                state.nextAttemptAt = saved.nextAttemptAt
+            }
+        }
+    }
+
+    static let recheck: TimeInterval = 5
 
     /// The state file's, when it is about the certificate in use (a restart keeps the backoff and
     /// the last error); otherwise a new schedule for the certificate in use.

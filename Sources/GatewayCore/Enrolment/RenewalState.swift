@@ -36,6 +36,15 @@ package struct RenewalState: Codable, Sendable, Equatable {
         try POSIXFile.replaceWhole(path, with: Array(try GatewayJSON.encoder.encode(self)), mode: 0o644)
     }
 
+    /// `gatewayd enroll --renew-now`: the running daemon's renewal attempts at once (within the
+    /// few seconds it takes to look at this file again). False when the box does not renew.
+    package static func renewNow(_ path: String, now: Date = Date()) throws -> Bool {
+        guard var state = load(path) else { return false }
+        state.nextAttemptAt = now
+        try state.save(path)
+        return true
+    }
+
     /// The warning `gatewayd status` and the metrics show, nil while all is well: the certificate
     /// expired, or the last renewal failed, or the renewal is late.
     package func warning(now: Date, schedule: RenewalSchedule = RenewalSchedule()) -> String? {

@@ -87,7 +87,7 @@ package final class RelayService: Sendable {
     package convenience init(configuration: GatewayConfiguration, store: DocumentStore, ioPool: NIOThreadPool, logger: Logger,
                              identity: BoxIdentity? = nil) throws(RelayError) {
         let settings = try Settings(configuration: configuration)
-        let clientSettings = try RelayClient.Settings(configuration.upstream)
+        let clientSettings = try RelayClient.Settings(configuration.resolvedUpstream)
         let hubRoots: [Certificate]
         do { hubRoots = try DocumentVerifier.trustAnchors(pemFile: clientSettings.caFile) } catch {
             throw RelayError(kind: .untrusted, code: .hubCA, vi: "Không đọc được CA của cấp trên \(clientSettings.caFile): \(error)",

@@ -25,7 +25,7 @@ struct Config: AsyncParsableCommand {
                 }
                 print("  console = \(configuration.console.enabled ? "https://" + configuration.console.listen : "off")")
                 print("  max_document_size = \(ByteCountText.format(configuration.intake.maximumDocumentSize)), disk_reserve = \(ByteCountText.format(configuration.intake.diskReserve))")
-                let upstream = configuration.upstream
+                let upstream = configuration.resolvedUpstream
                 if let url = upstream.url {
                     print("  upstream = \(url), ca_file = \(upstream.caFile ?? "—"), certificate = \(upstream.certificateFile ?? "—")")
                     print("  max_queue_age = \(upstream.maximumQueueAge.components.seconds) s, retry \(upstream.retryBase) … \(upstream.retryCap)")

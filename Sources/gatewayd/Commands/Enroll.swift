@@ -16,11 +16,21 @@ struct Enroll: AsyncParsableCommand {
             restart gatewayd afterwards so that the relay uses it.
             """)
     @Option(help: "The one-time enrolment token from the hub.") var token: String?
+    @Flag(help: "Ask the running daemon to renew the box's certificate now, without a token (over mutual TLS with the current one).")
+    var renewNow = false
     @OptionGroup var location: Location
 
     func run() async throws {
         let configuration = try await CLI.call { try location.resolve() }
         let logger = Logger(label: "gatewayd.enroll")
+        if renewNow {
+            let state = BoxIdentityFiles(dataDirectory: configuration.dataDirectory).state
+            guard (try? RenewalState.renewNow(state)) == true else {
+                throw CLI.fail("Hộp chưa tự gia hạn (chưa ghi danh, hoặc gatewayd chưa chạy lần nào) / the box does not renew yet (not enrolled, or gatewayd never ran): \(state)")
+            }
+            print("Đã yêu cầu gia hạn; xem gatewayd status sau ít giây / renewal requested; see gatewayd status in a few seconds")
+            return
+        }
         do throws(EnrolmentError) {
             let enrolment = try BoxEnrolment(configuration: configuration, logger: logger)
             guard let token = token ?? enrolment.files.token(configured: configuration.enrolment.token) else {
