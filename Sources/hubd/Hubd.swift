@@ -36,8 +36,8 @@ struct Serve: AsyncParsableCommand {
         }
         let server: HubServer
         do { server = try HubServer(configuration: configuration, logger: logger) } catch let error as RevocationError {
-            // A CRL that cannot be used needs a technician as a bad configuration does.
-            FileHandle.standardError.write(Data("hubd: CRL không dùng được / unusable CRL:\n\(error)\n".utf8))
+            // A CRL or a CA that cannot be used needs a technician as a bad configuration does.
+            FileHandle.standardError.write(Data("hubd: CRL hoặc CA không dùng được / unusable CRL or CA:\n\(error)\n".utf8))
             throw ExitCode(78)
         }
         // The enrolment listener (`[enrolment] listen`) beside the main one, stopped with it.
@@ -64,8 +64,11 @@ struct CheckConfig: ParsableCommand {
             let configuration = try HubConfiguration.load(path: config)
             // The CRL too: serve would stop on one it cannot use (exit 78).
             let revoked = try configuration.crlFile.map { try Revocations.check(crlFile: $0, clientCAFile: configuration.clientCA) }
+            // The issuing CA too: serve stops on a key that does not fit or a CA outside client_ca.
+            if configuration.caCertificate != nil { _ = try BoxCertificateIssuer(configuration: configuration) }
             print("OK: \(configuration.hubCode) \(configuration.hubName), \(configuration.agencies.filter(\.served).count) xã / communes served"
-                  + (revoked.map { ", CRL: \($0) thu hồi / revoked" } ?? ""))
+                  + (revoked.map { ", CRL: \($0) thu hồi / revoked" } ?? "")
+                  + (configuration.enrolmentPort.map { ", đăng ký / enrolment: \(configuration.enrolmentHost ?? ""):\($0)" } ?? ""))
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(78)

@@ -13,7 +13,8 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
 
     override func setUp() async throws {
         enrolmentPort = freeLoopbackPort()
-        hub = try await startHub(extraConfiguration: """
+        // With nginx's proxy code too: one test puts nginx in front (packaging/nginx-hubd.conf).
+        hub = try await startHub(extraConfiguration: RunningNginx.hubConfiguration + """
             [enrolment]
             listen = "127.0.0.1:\(enrolmentPort)"
             certificate_lifetime = "10m"
@@ -50,9 +51,20 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
     }
 
     /// POST simpleenroll with HTTP Basic, no client certificate, as curl does it.
-    func enrol(agency: String, token: String, csr: String, answer: String? = nil) throws -> (http: Int, body: String, headers: String, exit: Int32, err: String) {
+    /// `port`: another than hubd's enrolment listener (nginx's enrolment block).
+    func enrol(agency: String, token: String, csr: String, answer: String? = nil, port: Int? = nil) throws
+        -> (http: Int, body: String, headers: String, exit: Int32, err: String) {
         hub.curl(["-u", "\(agency):\(token)", "-H", "Content-Type: application/pkcs10", "--data-binary", "@" + (try base64Body(csr)),
-                  "/.well-known/est/simpleenroll"], as: nil, output: answer, port: enrolmentPort)
+                  "/.well-known/est/simpleenroll"], as: nil, output: answer, port: port ?? enrolmentPort)
+    }
+
+    /// POST simplereenroll on `port` (hubd's main listener, or nginx's mTLS block) with the box's
+    /// current certificate and key; returns curl's output ending in the HTTP status.
+    func reenrol(_ csr: String, certificate: String, key: String, answer: String? = nil, port: Int? = nil) throws -> (status: Int32, out: String, err: String) {
+        runProgram("/usr/bin/curl", ["-sS", "-o", answer ?? "/dev/stdout", "-w", "\n%{http_code}", "--cacert", hub.hubCA.root,
+                                     "--cert", certificate, "--key", key, "-H", "Content-Type: application/pkcs10",
+                                     "--data-binary", "@" + (try base64Body(csr)),
+                                     "https://localhost:\(port ?? hub.port)/.well-known/est/simplereenroll"])
     }
 
     /// The certificates of a base64 certs-only answer, by openssl, as PEM files (issued first).
@@ -175,6 +187,11 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
         // None of these spent the token: it still enrols.
         XCTAssertEqual(try enrol(agency: RunningHub.commune, token: token, csr: request).http, 200)
 
+        // Only the CSR that was answered is kept, none of the refused ones.
+        let kept = try EnrolmentRecords(dataDirectory: hub.data).issued(agency: RunningHub.commune)
+        XCTAssertEqual(kept.map(\.csr), [Array(try Data(contentsOf: URL(fileURLWithPath: request)))])
+        XCTAssertTrue(try EnrolmentRecords(dataDirectory: hub.data).issued(agency: RunningHub.neighbour).isEmpty)
+
         let states = hubd(["enroll-token", "list"]).out
         for state in ["\texpired", "\trevoked", "\tused", "\topen"] { XCTAssertTrue(states.contains(state), states) }
 
@@ -182,7 +199,39 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
         XCTAssertEqual(hub.curl(["/v1/directory"], as: nil, port: enrolmentPort).http, 404)
     }
 
+    func testAWholeProvinceFromACSVFileAllOrNothing() throws {
+        let csv = files + "/communes.csv"
+        try """
+            ma,ten
+            \(RunningHub.commune),"UBND xã Hòa Tiến, huyện Hòa Vang"
+            # a comment
+            \(RunningHub.neighbour),UBND xã Hòa Lợi
+
+            """.write(toFile: csv, atomically: true, encoding: .utf8)
+        let out = files + "/tokens.csv"
+        let made = hubd(["enroll-token", "create", "--from", csv, "--out", out])
+        XCTAssertEqual(made.status, 0, made.err)
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        XCTAssertEqual(lines.map { $0[0] }, [RunningHub.commune, RunningHub.neighbour])
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? Int, 0o600)
+        // Each token enrols its own commune; O is the directory's name ([[agency]] name), which
+        // receipts use too, whatever the CSV wrote.
+        let answer = files + "/csv.b64"
+        XCTAssertEqual(try enrol(agency: RunningHub.commune, token: lines[0][1], csr: makeRequest("csv").csr, answer: answer).http, 200)
+        let subject = runProgram("/usr/bin/openssl", ["x509", "-in", certificates(inAnswer: answer)[0], "-noout", "-subject", "-nameopt", "utf8"]).out
+        XCTAssertTrue(subject.hasSuffix("O=UBND xã Hòa Tiến\n"), subject)
+
+        // One code the hub does not serve: nothing is made.
+        try "\(RunningHub.third),UBND xã Hòa Thạnh\n000.00.20.H99,Xã lạ\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let refused = hubd(["enroll-token", "create", "--from", csv])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.err.contains("000.00.20.H99"), refused.err)
+        XCTAssertFalse(hubd(["enroll-token", "list"]).out.contains(RunningHub.third))
+    }
+
     func testCACertsParseOnBothListeners() throws {
+        let checked = hubd(["check-config"])
+        XCTAssertTrue(checked.out.contains("enrolment: 127.0.0.1:\(enrolmentPort)"), checked.out + checked.err)
         for (port, client) in [(enrolmentPort, nil), (hub.port, "box")] as [(Int, String?)] {
             let answer = files + "/cacerts-\(port).b64"
             let got = hub.curl(["/.well-known/est/cacerts"], as: client, output: answer, port: port)
@@ -203,12 +252,7 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
         // Renewal with the issued certificate, a new key, the same CN.
         let (newKey, newCSR) = makeRequest("box-second")
         let renewed = files + "/renewed.b64"
-        let reenrol = { (request: String, output: String?) in
-            runProgram("/usr/bin/curl", ["-sS", "-o", output ?? "/dev/stdout", "-w", "\n%{http_code}", "--cacert", self.hub.hubCA.root,
-                                         "--cert", first, "--key", key, "-H", "Content-Type: application/pkcs10",
-                                         "--data-binary", "@" + (try self.base64Body(request)),
-                                         "https://localhost:\(self.hub.port)/.well-known/est/simplereenroll"])
-        }
+        let reenrol = { (request: String, output: String?) in try self.reenrol(request, certificate: first, key: key, answer: output) }
         let done = try reenrol(newCSR, renewed)
         XCTAssertTrue(done.out.hasSuffix("200"), done.out + done.err)
         let second = certificates(inAnswer: renewed)[0]
@@ -239,5 +283,33 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
         for record in records { XCTAssertTrue(revoked.out.contains(record.serial), revoked.out) }
         let listed = runProgram("/usr/bin/openssl", ["verify", "-crl_check", "-CAfile", hub.clients.root, "-CRLfile", hub.crlFile, second])
         XCTAssertTrue((listed.out + listed.err).contains("certificate revoked"), listed.out + listed.err)
+        // The revoked box cannot renew, not even in the second before hubd reads the new CRL:
+        // refused at the handshake, or by the renewal route, which reads the hub's own list.
+        let attempt = try self.reenrol(makeRequest("box-third").csr, certificate: second, key: newKey)
+        XCTAssertFalse(attempt.out.hasSuffix("200"), "a revoked certificate renews: \(attempt.out)")
+        XCTAssertEqual(try EnrolmentRecords(dataDirectory: hub.data).issued(agency: RunningHub.commune).count, 2)
+    }
+
+    func testThroughNginxABoxEnrolsOnTheEnrolmentBlockAndRenewsOnTheMutualTLSBlock() async throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: RunningNginx.binary), "needs nginx (scripts/install-deps)")
+        let nginx = try RunningNginx(in: hub, enrolmentUpstream: enrolmentPort)
+        defer { nginx.stop() }
+        try await nginx.waitUntilReady(hub)
+
+        let (key, csr) = makeRequest("box-nginx")
+        let answer = files + "/nginx.b64"
+        let enrolled = try enrol(agency: RunningHub.commune, token: try newToken(), csr: csr, answer: answer, port: nginx.enrolmentPort)
+        XCTAssertEqual(enrolled.http, 200, enrolled.err)
+        let issued = certificates(inAnswer: answer)[0]
+        XCTAssertEqual(publicKey(certificate: issued), publicKey(key: key))
+        // Nothing but EST on the enrolment block.
+        XCTAssertEqual(hub.curl(["/v1/directory"], as: nil, port: nginx.enrolmentPort).http, 404)
+
+        // Renewal through nginx's mTLS block: hubd takes the forwarded certificate as the current one.
+        let (newKey, newCSR) = makeRequest("box-nginx-renewed")
+        let renewed = files + "/nginx-renewed.b64"
+        let done = try reenrol(newCSR, certificate: issued, key: key, answer: renewed, port: nginx.port)
+        XCTAssertTrue(done.out.hasSuffix("200"), done.out + done.err)
+        XCTAssertEqual(certificates(inAnswer: renewed).first.map(publicKey(certificate:)), publicKey(key: newKey))
     }
 }

@@ -15,15 +15,19 @@ final class RunningNginx: @unchecked Sendable {
 
     let directory: String
     let port: Int
+    /// The enrolment block's port (the second server block).
+    let enrolmentPort: Int
     let process = Process()
     let exited = DispatchSemaphore(value: 0)
     var errorLog: String { directory + "/error.log" }
 
     /// `crl`: with the documented `ssl_crl` line on, naming the hub's `crlFile`.
-    init(in front: RunningHub, crl: Bool = false) throws {
+    /// `enrolmentUpstream`: hubd's enrolment listener, if it has one.
+    init(in front: RunningHub, crl: Bool = false, enrolmentUpstream: Int? = nil) throws {
         directory = front.directory + "/nginx"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         port = freeLoopbackPort()
+        enrolmentPort = freeLoopbackPort()
         let d = front.directory
         // nginx's certificate towards the boxes: the hub's own, so the boxes' trust stays as it was.
         try FileManager.default.copyItem(atPath: d + "/hub.pem", toPath: d + "/front.pem")
@@ -33,6 +37,8 @@ final class RunningNginx: @unchecked Sendable {
         // The documented block, adapted only where a deployment adapts it: addresses and files.
         var server = try String(contentsOfFile: Self.template, encoding: .utf8)
         for (from, to) in [("server 127.0.0.1:8443;", "server 127.0.0.1:\(front.port);"), ("listen 443 ssl;", "listen 127.0.0.1:\(port) ssl;"),
+                           ("server 127.0.0.1:8445;", "server 127.0.0.1:\(enrolmentUpstream ?? 9);"),
+                           ("listen 8444 ssl;", "listen 127.0.0.1:\(enrolmentPort) ssl;"),
                            ("/etc/nginx/hubd/", d + "/")] + (crl ? [("# ssl_crl ", "ssl_crl ")] : []) {
             guard server.contains(from) else { throw HubTestFailure(description: "packaging/nginx-hubd.conf no longer has \"\(from)\"") }
             server = server.replacingOccurrences(of: from, with: to)

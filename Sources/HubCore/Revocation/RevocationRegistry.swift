@@ -97,12 +97,21 @@ package struct RevocationRegistry {
         try POSIXFile.replaceWhole(crlFile, with: Array(pem.utf8), mode: 0o644)
     }
 
-    private func read() throws -> Stored {
+    private func read() throws -> Stored { try Self.read(file) }
+
+    private static func read(_ file: String) throws -> Stored {
         // Missing is empty; unreadable is an error, never an empty list that would un-revoke.
         guard FileManager.default.fileExists(atPath: file) else { return Stored() }
         let data = try Data(contentsOf: URL(fileURLWithPath: file))
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(Stored.self, from: data)
+    }
+
+    /// Whether `hubd revoke` has listed `serial` (hex, as `SerialNumberText` writes it). The list
+    /// is written before the CRL and read here at once, without the CRL's second of delay: a
+    /// renewal must never turn a certificate revoked a moment ago into a fresh one.
+    static func lists(_ serial: String, dataDirectory: String) throws -> Bool {
+        try read(dataDirectory + "/revocations.json").entries.contains { $0.serial == serial }
     }
 }

@@ -61,6 +61,12 @@ extension HubServer {
         router.post(RouterPath(Self.estPath + "/simplereenroll")) { [self] request, context in
             guard case .box(let agency) = try box(context), let current = context.certificate else { throw HubError.forbiddenRoute() }
             guard let issuer else { throw HubError.notFound("CA của hub / the hub's CA") }
+            let previous = SerialNumberText.text(current.serialNumber)
+            // The CRL is read again at most once a second; the hub's own list at once.
+            guard try !RevocationRegistry.lists(previous, dataDirectory: configuration.dataDirectory) else {
+                logger.warning("renewal refused: the certificate is revoked", metadata: ["agency": "\(agency)", "serial": "\(previous)"])
+                throw HubError(.unknownClient, "Chứng thư số đã bị thu hồi", "The certificate is revoked")
+            }
             let csr = try BoxCertificateIssuer.request(body: try await Self.estBody(request))
             // The subject the hub checks is the CN (it sets O itself); the key must be new, or
             // renewal would only lengthen the life of a key that may be known.
@@ -69,7 +75,6 @@ extension HubServer {
                 throw HubError(.badRequest, "CSR gia hạn phải có khóa mới", "A renewal CSR must carry a new key")
             }
             let certificate = try issuer.issue(csr, agency: agency, name: try agencyName(agency))
-            let previous = SerialNumberText.text(current.serialNumber)
             try await store.enrolment.recordRenewal(
                 BoxCertificateIssuer.record(certificate, request: csr, agency: agency, renewedFrom: previous))
             logger.info("box certificate renewed", metadata: [
