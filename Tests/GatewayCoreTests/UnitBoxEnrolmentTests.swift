@@ -10,7 +10,7 @@ import XCTest
 
 /// The box's side of enrolment without a hub: the renewal's schedule, the request it sends, the
 /// answer it accepts, the files it writes, the configuration it reads.
-final class UnitEnrolmentTests: XCTestCase {
+final class UnitBoxEnrolmentTests: XCTestCase {
     let code = AgencyCode("000.00.20.H13")!
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
