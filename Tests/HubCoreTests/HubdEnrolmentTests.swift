@@ -288,6 +288,15 @@ final class HubdEnrolmentTests: XCTestCase, HubClientTesting {
         let attempt = try self.reenrol(makeRequest("box-third").csr, certificate: second, key: newKey)
         XCTAssertFalse(attempt.out.hasSuffix("200"), "a revoked certificate renews: \(attempt.out)")
         XCTAssertEqual(try EnrolmentRecords(dataDirectory: hub.data).issued(agency: RunningHub.commune).count, 2)
+
+        // A revoked box enrols again with a new token, and its new certificate opens the hub.
+        let (thirdKey, thirdCSR) = makeRequest("box-reenrolled")
+        let again = files + "/again.b64"
+        XCTAssertEqual(try enrol(agency: RunningHub.commune, token: try newToken(), csr: thirdCSR, answer: again).http, 200)
+        let third = certificates(inAnswer: again)[0]
+        let opened = runProgram("/usr/bin/curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", hub.hubCA.root,
+                                                  "--cert", third, "--key", thirdKey, "https://localhost:\(hub.port)/v1/directory"])
+        XCTAssertEqual(opened.out, "200", opened.err)
     }
 
     func testThroughNginxABoxEnrolsOnTheEnrolmentBlockAndRenewsOnTheMutualTLSBlock() async throws {

@@ -35,7 +35,7 @@ final class UnitEnrolmentTests: XCTestCase {
         XCTAssertNil(HubServer.basicCredentials("Basic " + Data("000.00.20.H13:not-a-token".utf8).base64EncodedString()))
     }
 
-    func testTheEnrolmentSectionNeedsTheHubsCAAndALifetimeOfTenMinutesAtLeast() throws {
+    func testTheEnrolmentSectionNeedsTheHubsCAAndALifetimeOfAMinuteAtLeast() throws {
         let base = "[hub]\ncode = \"000.00.00.H41\"\nname = \"UBND tỉnh\"\n"
         let ca = "[ca]\ncertificate_file = \"/ca.pem\"\nkey_file = \"/ca.key\"\n"
         let configuration = try HubConfiguration.parse(base + ca + "[enrolment]\nlisten = \"127.0.0.1:8445\"\ncertificate_lifetime = \"30d\"\n")
@@ -47,7 +47,8 @@ final class UnitEnrolmentTests: XCTestCase {
         XCTAssertThrowsError(try HubConfiguration.parse(base + "[enrolment]\nlisten = \"0.0.0.0:8444\"\n")) { error in
             XCTAssertTrue("\(error)".contains("[ca]"), "\(error)")
         }
-        XCTAssertThrowsError(try HubConfiguration.parse(base + ca + "[enrolment]\ncertificate_lifetime = \"5m\"\n"))
+        XCTAssertThrowsError(try HubConfiguration.parse(base + ca + "[enrolment]\ncertificate_lifetime = \"30s\"\n"))
+        XCTAssertEqual(try HubConfiguration.parse(base + ca + "[enrolment]\ncertificate_lifetime = \"2m\"\n").certificateLifetime, .seconds(120))
         XCTAssertThrowsError(try HubConfiguration.parse(base + ca + "[enrolment]\nlifetime = \"5d\"\n"), "unknown key")
     }
 
