@@ -228,6 +228,24 @@ final class EnrolmentEndToEndTests: XCTestCase {
         try await waitUntil(seconds: 60) { [self] in view(box, after)?.document.state == .delivered }
     }
 
+    /// A 3-minute certificate (backdated five minutes by the hub: its 2/3 falls about 20 s after
+    /// it is issued, ± 5 % of 8 minutes): the daemon renews it by itself, before expiry, and the
+    /// relay goes on with the new one.
+    func testTheDaemonRenewsAShortLivedCertificateByItself() async throws {
+        try await startHub(lifetime: "3m")
+        let box = try await startBox(token: try newToken())
+        let files = BoxIdentityFiles(dataDirectory: box.dataDirectory)
+        let first = try XCTUnwrap(RenewalState.load(files.state))
+        try await waitUntil(seconds: 150) { RenewalState.load(files.state)?.renewedAt != nil }
+        let renewed = try XCTUnwrap(RenewalState.load(files.state))
+        XCTAssertLessThan(try XCTUnwrap(renewed.renewedAt), first.notAfter, "renewed before expiry")
+        XCTAssertGreaterThan(renewed.notAfter, first.notAfter)
+        XCTAssertGreaterThan(renewed.nextAttemptAt, try XCTUnwrap(renewed.renewedAt), "the next renewal is later, not at once")
+        XCTAssertEqual(publicKey(certificate: files.certificate), publicKey(key: files.key))
+        let id = try await submit(box, size: 20_000, number: "501")
+        try await waitUntil(seconds: 60) { [self] in view(box, id)?.document.state == .delivered }
+    }
+
     func testAHubRefusingRenewalLeavesTheOldCertificateInUseAndAWarning() async throws {
         try await startHub()
         let box = try await startBox(token: try newToken())
