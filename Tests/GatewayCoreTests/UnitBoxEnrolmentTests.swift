@@ -2,6 +2,7 @@ import Crypto
 import DocumentModel
 import DocumentSigning
 import Foundation
+import Logging
 import SwiftASN1
 import TestSupport
 import X509
@@ -165,6 +166,44 @@ final class UnitBoxEnrolmentTests: XCTestCase {
         files.finishInstall()
         XCTAssertFalse(FileManager.default.fileExists(atPath: files.next.key))
         XCTAssertEqual(try BoxIdentityMaterial(files: files).publicKey, new.publicKey)
+    }
+
+    /// The service with its clock and draw injected: a failed attempt (the hub unreachable)
+    /// leaves the pair in use untouched, keeps the error and backs off, doubling.
+    func testAFailedRenewalKeepsTheCertificateRecordsTheErrorAndBacksOff() async throws {
+        let directory = try temporaryDirectory()
+        let files = BoxIdentityFiles(dataDirectory: directory)
+        let (ca, caKey) = try makeCA()
+        let request = try CertificateRequest(agencyCode: code)
+        try files.next.writeNewKey(request.key)
+        try files.next.writeCertificate([try issue(ca: ca, caKey: caKey, cn: "000.00.20.H13", key: request.publicKey), ca])
+        try files.install(from: files.next)
+        try ca.serializeAsPEM().pemString.write(toFile: directory + "/ca.pem", atomically: true, encoding: .utf8)
+        var configuration = GatewayConfiguration()
+        configuration.dataDirectory = directory
+        configuration.agency.code = code
+        let closed = "https://127.0.0.1:\(freeLoopbackPort())"
+        (configuration.upstream.url, configuration.upstream.caFile, configuration.enrolment.url) = (closed, directory + "/ca.pem", closed)
+        let before = try Data(contentsOf: URL(fileURLWithPath: files.certificate))
+
+        let now = start.addingTimeInterval(60)
+        let service = CertificateRenewalService(
+            identity: try BoxIdentity(files: files), enrolment: try BoxEnrolment(configuration: configuration, logger: Logger(label: "test")),
+            clock: .init(now: { now }, draw: { 0.5 }, sleep: { _ in }), logger: Logger(label: "test"))
+        // Valid from start − 5 min to start + 10 min: 2/3 of 15 minutes after its start.
+        let first = service.startingState()
+        XCTAssertEqual(first.nextAttemptAt.timeIntervalSince(start), 300, accuracy: 0.01)
+        let failed = await service.attempt(first)
+        XCTAssertEqual(failed.failures, 1)
+        XCTAssertEqual(failed.lastErrorCode, .hubUnreachable)
+        XCTAssertTrue(failed.lastErrorEn?.contains("Cannot reach the hub") == true, failed.lastErrorEn ?? "")
+        XCTAssertEqual(failed.nextAttemptAt.timeIntervalSince(now), 15, accuracy: 0.01, "half of the 30 s ceiling")
+        let again = await service.attempt(failed)
+        XCTAssertEqual(again.failures, 2)
+        XCTAssertEqual(again.nextAttemptAt.timeIntervalSince(now), 30, accuracy: 0.01, "the ceiling doubled")
+        XCTAssertNotNil(again.warning(now: now))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: files.certificate)), before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory + "/tls").sorted(), ["box.key", "box.pem"])
     }
 
     // MARK: Configuration
