@@ -206,6 +206,25 @@ final class UnitBoxEnrolmentTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory + "/tls").sorted(), ["box.key", "box.pem"])
     }
 
+    /// The certificate's part of the status as Prometheus gauges, from the state file.
+    func testTheRenewalStateReachesTheMetrics() throws {
+        let directory = try temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory + "/tls", withIntermediateDirectories: true)
+        var state = RenewalState(notBefore: start, notAfter: start.addingTimeInterval(600), nextAttemptAt: start.addingTimeInterval(400))
+        (state.failures, state.lastErrorVi, state.lastErrorEn) = (3, "Cấp trên từ chối", "The hub refused")
+        try state.save(BoxIdentityFiles(dataDirectory: directory).state)
+        let certificate = try XCTUnwrap(BoxCertificateStatus.read(dataDirectory: directory, now: start.addingTimeInterval(100)))
+        XCTAssertEqual(certificate.lastError, "Cấp trên từ chối / The hub refused")
+        let status = DaemonStatus(version: "test", pid: 1, dataDirectory: directory, startedAt: start, uptimeSeconds: 1, documentsByState: [:],
+                                  freeBytes: 1, diskReserve: 0, intake: "ok", hotFolder: nil, tokens: nil, relay: nil, certificate: certificate)
+        let text = String(decoding: GatewayMetrics.render(status, now: start), as: UTF8.self)
+        for line in ["gatewayd_box_certificate_expiry_timestamp_seconds \(start.addingTimeInterval(600).timeIntervalSince1970)",
+                     "gatewayd_box_certificate_renewal_failures 3.0", "gatewayd_box_certificate_warning 1.0"] {
+            XCTAssertTrue(text.contains(line), "\(line) in\n\(text)")
+        }
+        XCTAssertNil(BoxCertificateStatus.read(dataDirectory: directory + "/none", now: start), "no enrolment, no certificate part")
+    }
+
     // MARK: Configuration
 
     func testEnrolmentSectionDefaultsTheCertificateToTheDataDirectory() throws {
