@@ -9,7 +9,7 @@ import Logging
 
 /// One warning as the overview shows it.
 struct OverviewWarning: Sendable, Equatable {
-    enum Kind: String, Sendable { case awaitingLeader, awaitingSeal, undelivered, certificateExpiring, certificateExpired, diskLow, diskFull }
+    enum Kind: String, Sendable { case awaitingLeader, awaitingSeal, undelivered, certificateExpiring, certificateExpired, renewalFailing, diskLow, diskFull }
     var kind: Kind
     /// "… / …": Vietnamese, then English, then what to do.
     var text: String
@@ -40,6 +40,9 @@ struct OverviewFacts: Sendable {
     var certificates: [(holder: String, notAfter: Date)] = []
     var freeBytes: Int64?
     var diskReserve: Int64 = 0
+    /// The box certificate's renewal warning ("… / …", `RenewalState.warning`): nil while all is
+    /// well or when the box does not renew by itself.
+    var renewal: String?
 }
 
 /// Monday to Friday in Vietnam's time. Public holidays are not known to the box and count as
@@ -137,6 +140,9 @@ extension WarningLimits {
                     """))
             }
         }
+        if let renewal = facts.renewal {
+            found.append(.init(kind: .renewalFailing, text: renewal + " — báo kỹ thuật viên (gatewayd doctor) / call the technician (gatewayd doctor)"))
+        }
         if let free = facts.freeBytes, facts.diskReserve > 0, free < 2 * facts.diskReserve {
             let (freeText, reserveText) = (ByteCountText.format(free), ByteCountText.format(facts.diskReserve))
             found.append(free < facts.diskReserve
@@ -169,7 +175,7 @@ package struct OverviewWatch: Sendable {
     package init(store: DocumentStore, configuration: GatewayConfiguration, logger: Logger) {
         let ca = BoxCA(layout: configuration.layout)
         let console = Doctor.ConsoleFiles(caCertificate: ca.caCertificatePath, serverCertificate: ca.serverCertificatePath)
-        self.init(store: store, limits: WarningLimits(configuration.console), boxCertificate: configuration.upstream.certificateFile) { tokens in
+        self.init(store: store, limits: WarningLimits(configuration.console), boxCertificate: configuration.resolvedUpstream.certificateFile) { tokens in
             Doctor.report(await Doctor.gather(configurationPath: "", configuration: configuration, tokens: tokens, console: console, logger: logger))
         }
     }
@@ -196,6 +202,7 @@ package struct OverviewWatch: Sendable {
         }
         facts.freeBytes = store.freeBytes()
         facts.diskReserve = store.limits.diskReserve
+        facts.renewal = BoxCertificateStatus.read(dataDirectory: store.layout.dataDirectory, now: now)?.warning
         return facts
     }
 }

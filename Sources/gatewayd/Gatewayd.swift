@@ -15,8 +15,8 @@ struct Gatewayd: AsyncParsableCommand {
             running; 64 wrong usage.
             """,
         subcommands: [
-            Serve.self, Submit.self, Queue.self, Show.self, Inbox.self, Directory.self, Status.self, Store.self, Backup.self, Restore.self, Audit.self, Config.self,
-            DoctorCommand.self,
+            Serve.self, Enroll.self, Submit.self, Queue.self, Show.self, Inbox.self, Directory.self, Status.self, Store.self, Backup.self, Restore.self,
+            Audit.self, Config.self, DoctorCommand.self,
             Token.self, FirstBootCommand.self, Sign.self, SignQueue.self, Return.self, Withdraw.self, Replace.self, Register.self, Verify.self, EdXMLCommand.self, User.self, APIKey.self,
         ])
 

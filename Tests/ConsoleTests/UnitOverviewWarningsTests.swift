@@ -42,6 +42,10 @@ final class UnitOverviewWarningsTests: XCTestCase {
         XCTAssertTrue(found[1].text.contains("Quyết định 28/2018"), found[1].text)
         XCTAssertTrue(found[3].text.contains("Nguyễn Văn An hết hạn ngày 14/12/2026 (còn 10 ngày)"), found[3].text)
         XCTAssertTrue(found[4].text.contains("UBND xã đã hết hạn ngày 03/12/2026"), found[4].text)
+        facts.renewal = "Gia hạn chứng thư số thất bại (2 lần) / renewing the box's certificate failed (2 times)"
+        let renewal = try! XCTUnwrap(limits.warnings(facts, now: now).first { $0.kind == .renewalFailing })
+        XCTAssertTrue(renewal.text.hasPrefix(facts.renewal!) && renewal.text.contains("gatewayd doctor"), renewal.text)
+        facts.renewal = nil
         facts.freeBytes = 100_000_000
         XCTAssertEqual(limits.warnings(facts, now: now).last?.kind, .diskFull)
         facts.freeBytes = 400_000_000
@@ -78,6 +82,15 @@ final class UnitOverviewWarningsTests: XCTestCase {
         // The disk's own warning depends on this machine's free space: left out here (above: by facts).
         let kinds = watch.limits.warnings(later, now: Date() + 10 * 86400).map(\.kind).filter { $0 != .diskLow && $0 != .diskFull }
         XCTAssertEqual(kinds, [.awaitingLeader, .certificateExpired])
+        // The renewal service's state file: a failed renewal reaches the overview.
+        var state = RenewalState(notBefore: Date() - 86400, notAfter: Date() + 2 * 86400, nextAttemptAt: Date() + 600)
+        (state.lastErrorVi, state.lastErrorEn, state.failures) = ("cấp trên từ chối", "the hub refused", 3)
+        let files = BoxIdentityFiles(dataDirectory: directory)
+        try FileManager.default.createDirectory(atPath: (files.state as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try state.save(files.state)
+        let refused = try watch.facts(now: Date(), tokens: tokens)
+        XCTAssertTrue(refused.renewal?.contains("the hub refused") == true, "\(String(describing: refused.renewal))")
+        XCTAssertTrue(watch.limits.warnings(refused, now: Date()).contains { $0.kind == .renewalFailing })
     }
 
     func testTheLimitsComeFromTheConsoleSection() throws {

@@ -32,12 +32,14 @@ enum Hubd {
 
     /// hubd for a province (also its office, posting documents down through the office API) and
     /// one commune it serves, its certificates from `pki`, its data in `directory/hub`.
-    static func startProvince(pki: TestPKI, directory: String, province: String, commune: String) async throws
-        -> (hub: Process, port: Int, office: TestPKI.Signer) {
+    /// `extra`: TOML appended (`[ca]` and `[enrolment]`, more `[[agency]]`); `port`: the hub's
+    /// port when it must stay the same across a restart.
+    static func startProvince(pki: TestPKI, directory: String, province: String, commune: String, extra: String = "",
+                              port chosenPort: Int? = nil) async throws -> (hub: Process, port: Int, office: TestPKI.Signer) {
         let server = try pki.issue("hub", subject: "/CN=localhost/O=UBND tỉnh Quảng Trị", key: .p256,
                                    extensions: "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n")
         let office = try pki.issue("office", subject: "/CN=\(province)/O=UBND tỉnh Quảng Trị", key: .p256, extensions: clientExtensions)
-        let port = freeLoopbackPort()
+        let port = chosenPort ?? freeLoopbackPort()
         let hub = try await start(config: """
             [server]
             listen = "127.0.0.1:\(port)"
@@ -53,7 +55,7 @@ enum Hubd {
             codes = ["\(province)"]
             """ + [(province, "UBND tỉnh Quảng Trị", false), (commune, "UBND xã Hòa Tiến", true)].map { code, name, served in
                 "\n[[agency]]\ncode = \"\(code)\"\nname = \"\(name)\"\nserved = \(served)"
-            }.joined(), directory: directory, port: port)
+            }.joined() + "\n" + extra, directory: directory, port: port)
         return (hub, port, office)
     }
 

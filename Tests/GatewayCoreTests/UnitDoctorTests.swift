@@ -100,4 +100,24 @@ final class UnitDoctorTests: XCTestCase {
         XCTAssertEqual(checks.map(\.status), [.ok, .ok, .warning, .ok])
         XCTAssertTrue(checks[2].messageEN.contains("2 document(s) waiting, the oldest for 180 min (limit 60 min)"), checks[2].messageEN)
     }
+
+    /// The box certificate's renewal: only for an enrolled box; not enrolled fails; a failed or
+    /// late renewal warns with the error in both languages; expired fails.
+    func testRenewalLines() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        XCTAssertNil(DoctorRenewal.judge(enrolled: false, certificatePresent: true, state: nil, now: now))
+        XCTAssertEqual(DoctorRenewal.judge(enrolled: true, certificatePresent: false, state: nil, now: now)?.status, .fail)
+        XCTAssertEqual(DoctorRenewal.judge(enrolled: true, certificatePresent: true, state: nil, now: now)?.status, .ok)
+        var state = RenewalState(notBefore: now - 10 * 86400, notAfter: now + 80 * 86400, nextAttemptAt: now + 50 * 86400)
+        XCTAssertEqual(DoctorRenewal.judge(enrolled: true, certificatePresent: true, state: state, now: now)?.status, .ok)
+        // Past 2/3 of the lifetime (and the jitter) without a renewal: late.
+        let late = DoctorRenewal.judge(enrolled: true, certificatePresent: true, state: state, now: now + 60 * 86400)
+        XCTAssertEqual(late?.status, .warning)
+        (state.lastErrorVi, state.lastErrorEn, state.failures) = ("cấp trên từ chối", "the hub refused", 2)
+        let failed = DoctorRenewal.judge(enrolled: true, certificatePresent: true, state: state, now: now)
+        XCTAssertEqual(failed?.status, .warning)
+        XCTAssertTrue(failed?.messageVI.contains("cấp trên từ chối") == true && failed?.messageEN.contains("the hub refused") == true)
+        XCTAssertNotNil(failed?.actionVI)
+        XCTAssertEqual(DoctorRenewal.judge(enrolled: true, certificatePresent: true, state: state, now: now + 81 * 86400)?.status, .fail)
+    }
 }

@@ -51,7 +51,7 @@ enum BackupContents {
     static func extraFiles(configuration: GatewayConfiguration, configurationFile: String?) -> [String] {
         var paths: [String] = []
         if let configurationFile { paths.append(configurationFile) }
-        paths += [configuration.upstream.certificateFile, configuration.upstream.caFile, configuration.signing.sealImage].compactMap { $0 }
+        paths += [configuration.resolvedUpstream.certificateFile, configuration.upstream.caFile, configuration.signing.sealImage].compactMap { $0 }
         paths += configuration.trust.anchors
         let data = configuration.layout.dataDirectory
         paths += [data + "/console/ca.pem", data + "/console/server.pem"].filter { FileManager.default.fileExists(atPath: $0) }

@@ -14,7 +14,7 @@ package enum BackupKeys {
     /// console's CA and server keys. Only those that exist are taken.
     package static func files(configuration: GatewayConfiguration) -> [String] {
         var paths: [String] = []
-        if let key = configuration.upstream.keyFile { paths.append(key) }
+        if let key = configuration.resolvedUpstream.keyFile { paths.append(key) }
         let console = configuration.layout.dataDirectory + "/console"
         paths += [console + "/ca.key", console + "/server.key"]
         return paths.filter { FileManager.default.fileExists(atPath: $0) }

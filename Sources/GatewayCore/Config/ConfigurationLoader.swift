@@ -78,7 +78,7 @@ package enum ConfigurationLoader {
         var issues: [ConfigurationIssue] = []
 
         static let sections: [String: Set<String>] = [
-            "": ["data_dir", "agency", "intake", "api", "console", "upstream", "inbox", "share", "signing", "trust", "tokens", "log", "backup"],
+            "": ["data_dir", "agency", "intake", "api", "console", "upstream", "enrolment", "inbox", "share", "signing", "trust", "tokens", "log", "backup"],
             "agency": ["code", "name", "tax_code", "budget_code"],
             "intake": ["hot_folder", "hot_folder_enabled", "max_document_size", "disk_reserve", "default_recipients", "settle_delay", "disk_retry_interval"],
             "api": ["socket", "socket_group", "tcp", "metrics_listen", "max_connections", "idle_timeout"],
@@ -87,6 +87,7 @@ package enum ConfigurationLoader {
             "backup": ["every", "keep", "usb_label", "usb_mount"],
             "trust": ["anchors", "check_revocation", "recheck_interval"],
             "inbox": ["folder"],
+            "enrolment": ["url", "token"],
             "share": ["group"],
             "upstream": ["url", "ca_file", "certificate", "key", "hub_key_sha256", "connect_timeout", "idle_timeout",
                          "long_poll", "parallel_uploads", "retry_base", "retry_cap", "max_queue_age"],
@@ -212,7 +213,18 @@ package enum ConfigurationLoader {
                     }
                 }
             }
-            if let upstream = section("upstream") { readUpstream(upstream, into: &configuration.upstream) }
+            // Before [upstream]: with enrolment, its certificate and key may be left out.
+            if let enrolment = section("enrolment") { readEnrolment(enrolment, into: &configuration.enrolment) }
+            if let upstream = section("upstream") {
+                readUpstream(upstream, into: &configuration.upstream, enrolling: configuration.enrolment.isConfigured)
+            }
+            // The certificate and key then default to the data directory (`resolvedUpstream`),
+            // resolved late because `--data-dir` may still move it.
+            if configuration.enrolment.isConfigured {
+                if configuration.upstream.url == nil {
+                    issue("enrolment.url", "cần [upstream] url / needs [upstream] url", hint: "the box enrols to relay: set [upstream] url and ca_file too")
+                }
+            }
             if let signing = section("signing") { readSigning(signing, into: &configuration.signing) }
             if let tokens = section("tokens") { readTokens(tokens, into: &configuration.tokens) }
             if let backup = section("backup") { readBackup(backup, into: &configuration.backup) }
@@ -243,7 +255,24 @@ package enum ConfigurationLoader {
             return configuration
         }
 
-        mutating func readUpstream(_ table: TOMLTable, into upstream: inout GatewayConfiguration.Upstream) {
+        mutating func readEnrolment(_ table: TOMLTable, into enrolment: inout GatewayConfiguration.Enrolment) {
+            if let url = string(table, "enrolment", "url") {
+                if let parsed = URL(string: url), parsed.scheme == "https", parsed.host?.isEmpty == false,
+                   parsed.path.isEmpty || parsed.path == "/", parsed.query == nil {
+                    enrolment.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+                } else {
+                    issue("enrolment.url", "\"\(url)\" không phải https://MÁY[:CỔNG] / is not https://HOST[:PORT]",
+                          hint: "hubd's enrolment listener, e.g. url = \"https://hub.tinh.gov.vn:8444\"")
+                }
+            }
+            if let token = string(table, "enrolment", "token") {
+                let trimmed = token.trimmingCharacters(in: .whitespaces)
+                // Blank: already used (firstboot blanks gateway.toml's once it is carried over).
+                if !trimmed.isEmpty { enrolment.token = trimmed }
+            }
+        }
+
+        mutating func readUpstream(_ table: TOMLTable, into upstream: inout GatewayConfiguration.Upstream, enrolling: Bool = false) {
             if let url = string(table, "upstream", "url") {
                 if let parsed = URL(string: url), parsed.scheme == "https", parsed.host?.isEmpty == false,
                    parsed.path.isEmpty || parsed.path == "/", parsed.query == nil {
@@ -263,8 +292,11 @@ package enum ConfigurationLoader {
                 }
             }
             if upstream.url != nil {
-                for (key, value) in [("ca_file", upstream.caFile), ("certificate", upstream.certificateFile), ("key", upstream.keyFile)] where value == nil {
-                    issue("upstream.\(key)", "is required when upstream.url is set", hint: "the relay authenticates both ways (mutual TLS)")
+                // Enrolment writes the certificate and key in the data directory (defaults below).
+                let identity: [(String, String?)] = enrolling ? [] : [("certificate", upstream.certificateFile), ("key", upstream.keyFile)]
+                for (key, value) in [("ca_file", upstream.caFile)] + identity where value == nil {
+                    issue("upstream.\(key)", "is required when upstream.url is set",
+                          hint: key == "ca_file" ? "the relay authenticates both ways (mutual TLS)" : "or configure [enrolment] to get them from the hub")
                 }
             }
             // Removed (issue 16): a pin the client cannot enforce is a promise the box would not

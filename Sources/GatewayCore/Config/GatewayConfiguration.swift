@@ -139,12 +139,26 @@ package struct GatewayConfiguration: Sendable, Equatable {
         package var isConfigured: Bool { url != nil }
     }
 
+    /// `[enrolment]`: the box gets its certificate from the hub with a one-time token instead of
+    /// files placed by hand (docs/protocol.md, "Enrolment"). With it, `[upstream] certificate`
+    /// and `key` default to `<data_dir>/tls/box.pem` and `box.key`, which the enrolment writes.
+    package struct Enrolment: Sendable, Equatable {
+        /// `https://HOST[:PORT]`, hubd's enrolment listener (server authentication only).
+        package var url: String?
+        /// The one-time token; also read from `<data_dir>/enrolment-token` (where firstboot puts
+        /// gateway.toml's), and given to `gatewayd enroll --token`.
+        package var token: String?
+
+        package var isConfigured: Bool { url != nil }
+    }
+
     package var dataDirectory: String = GatewayConfiguration.defaultDataDirectory
     package var agency = Agency()
     package var intake = Intake()
     package var api = API()
     package var console = Console()
     package var upstream = Upstream()
+    package var enrolment = Enrolment()
     package var signing = Signing()
     package var trust = Trust()
     /// `[tokens]`: which PKCS#11 modules serve which tokens (GatewayConfiguration+Tokens.swift).
@@ -165,6 +179,16 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var hotFolderPath: String { intake.hotFolder ?? layout.dataDirectory + "/outbox" }
     package var resolvedInboxFolder: String { inboxFolder ?? layout.dataDirectory + "/inbox" }
     package var socketPath: String { api.socketPath ?? layout.dataDirectory + "/run/gatewayd.sock" }
+    /// `[upstream]` with, when the box enrols, its certificate and key defaulted to the files the
+    /// enrolment writes in the data directory (`BoxIdentityFiles`).
+    package var resolvedUpstream: Upstream {
+        guard enrolment.isConfigured else { return upstream }
+        var resolved = upstream
+        let files = BoxIdentityFiles(dataDirectory: dataDirectory)
+        if resolved.certificateFile == nil { resolved.certificateFile = files.certificate }
+        if resolved.keyFile == nil { resolved.keyFile = files.key }
+        return resolved
+    }
     /// `[agency]` as the signing rules compare an organization certificate against it.
     package var signingAgency: SigningAgency {
         SigningAgency(code: agency.code, name: agency.name, taxCode: agency.taxCode, budgetCode: agency.budgetCode)

@@ -70,7 +70,13 @@ package enum GatewayDaemon {
         if let tokens { services.append(tokens) }
         var relay: RelayService?
         if configuration.upstream.isConfigured {
-            do { relay = try RelayService(configuration: configuration, store: store, ioPool: ioPool, logger: logger) } catch {
+            // With [enrolment]: the certificate got from the hub (now, if there is none yet),
+            // held so that its renewal switches the relay's connections and envelopes over.
+            let enrolled = await EnrolmentAtStart.prepare(configuration, logger: logger)
+            do {
+                relay = try RelayService(configuration: configuration, store: store, ioPool: ioPool, logger: logger, identity: enrolled?.identity)
+                if let renewal = enrolled?.renewal { services.append(renewal) }
+            } catch {
                 // The box still takes documents in; they wait in the store until the relay is fixed.
                 logger.critical("relay not started: \(error.message)", metadata: ["code": "\(error.code)"])
             }

@@ -25,6 +25,8 @@ package enum Doctor {
         package var hub: HubProbe
         package var disk: Result<DoctorDisk.Space, SystemCallError>
         package var store: Result<DoctorStore.Facts, DoctorStore.Failure>
+        /// The renewal service's state file (`<data_dir>/tls/renewal.json`); nil when none.
+        package var renewal: RenewalState? = nil
     }
 
     /// Reads everything the checks need. `tokens` comes from the caller: the daemon's watcher, or
@@ -34,9 +36,10 @@ package enum Doctor {
         let layout = configuration.layout
         let disk = Result { () throws(SystemCallError) in try DoctorDisk.space(at: layout.dataDirectory) }
         let store = Result { () throws(DoctorStore.Failure) in try DoctorStore.read(layout) }
-        let hub = await DoctorHub.probe(configuration.upstream, logger: logger)
+        let hub = await DoctorHub.probe(configuration.resolvedUpstream, logger: logger)
         return Facts(configurationPath: configurationPath, configuration: configuration, now: Date(), tokens: tokens, console: console,
-                     hub: hub, disk: disk, store: store)
+                     hub: hub, disk: disk, store: store,
+                     renewal: RenewalState.load(BoxIdentityFiles(dataDirectory: layout.dataDirectory).state))
     }
 
     /// The checklist, in the order a technician works through it.
@@ -44,9 +47,15 @@ package enum Doctor {
         let configuration = facts.configuration
         var checks = [configurationCheck(facts)]
         checks += DoctorTokens.judge(facts.tokens, now: facts.now)
-        if let certificate = configuration.upstream.certificateFile {
+        if let certificate = configuration.resolvedUpstream.certificateFile {
             checks.append(DoctorCertificates.file(id: "certificate.box", vi: "của hộp (kết nối cấp trên)", en: "the box (hub link)",
                                                   path: certificate, now: facts.now))
+        }
+        if let certificate = configuration.resolvedUpstream.certificateFile,
+           let renewal = DoctorRenewal.judge(enrolled: configuration.enrolment.isConfigured,
+                                             certificatePresent: FileManager.default.fileExists(atPath: certificate),
+                                             state: facts.renewal, now: facts.now) {
+            checks.append(renewal)
         }
         checks += DoctorHub.judge(facts.hub, hubURL: configuration.upstream.url)
         switch facts.disk {

@@ -26,7 +26,8 @@ extension ConfigurationLoader.Reader {
                       hint: "1 to 63 letters a-z, digits and hyphens, without diacritics or spaces, e.g. hostname = \"hoa-tien\" (clerks then open https://hoa-tien.local:8443)")
             }
         }
-        if let enrolment = section("enrolment"), let token = string(enrolment, "enrolment", "token") {
+        // `[enrolment]` was read (and its keys checked) with the daemon's sections.
+        if let enrolment = table["enrolment"]?.table, let token = string(enrolment, "enrolment", "token") {
             let trimmed = token.trimmingCharacters(in: .whitespaces)
             if trimmed.contains(where: { $0.isNewline || $0 == " " }) || trimmed.utf8.count > 512 {
                 issue("enrolment.token", "mã ghi danh không hợp lệ / the enrolment token is not valid", hint: "copy it again as the hub gave it, on one line")

@@ -39,7 +39,7 @@ package struct BootConfiguration: Sendable, Equatable {
 package enum BootConfigurationLoader {
     /// What gateway.toml has beyond gatewayd.toml's sections.
     static let bootKeys: [String: Set<String>] = [
-        "": ["network", "time", "ssh", "enrolment", "box"],
+        "": ["network", "time", "ssh", "box"],
         "network": ["dhcp", "address", "gateway", "dns"],
         "time": ["servers"],
         "ssh": ["keys"],
@@ -55,6 +55,8 @@ package enum BootConfigurationLoader {
         var reader = ConfigurationLoader.Reader(table: table, locator: KeyLocator(text: text), extraKeys: bootKeys)
         var boot = BootConfiguration()
         boot.daemon = reader.read()
+        // The token is carried to the data directory (`enrolment-token`), not into gatewayd.toml.
+        boot.daemon.enrolment.token = nil
         reader.readBoot(into: &boot)
         if !reader.issues.isEmpty { throw ConfigurationErrors(path: path, issues: reader.issues) }
         guard let blanked = boot.secretKeys.isEmpty ? text : BootFileSecrets.blank(boot.secretKeys, in: text) else {
@@ -82,9 +84,12 @@ package enum BootConfigurationLoader {
     /// always gives the same bytes: nothing is rewritten on flash when nothing changed).
     static func daemonSections(of table: TOMLTable) -> String {
         for section in bootKeys[""] ?? [] { table.remove(at: section) }
-        if let console = table["console"]?.table {
-            for key in bootKeys["console"] ?? [] { console.remove(at: key) }
-            if console.isEmpty { table.remove(at: "console") }
+        // `[enrolment] url` is the daemon's; its token and `[console] setup_code` are secrets
+        // carried to the data directory.
+        for (section, keys) in [("console", bootKeys["console"] ?? []), ("enrolment", ["token"])] {
+            guard let part = table[section]?.table else { continue }
+            for key in keys { part.remove(at: key) }
+            if part.isEmpty { table.remove(at: section) }
         }
         let toml = table.convert(to: .toml)
         return toml.isEmpty || toml.hasSuffix("\n") ? toml : toml + "\n"

@@ -202,10 +202,12 @@ package struct DaemonStatus: Sendable, Codable {
     package var tokens: TokenServiceStatus?
     /// Nil when no `[upstream]` is configured.
     package var relay: RelayStatus?
+    /// The box's certificate and its renewal; nil when the box does not enrol (docs/protocol.md).
+    package var certificate: BoxCertificateStatus?
 
     enum CodingKeys: String, CodingKey {
         case version, pid, dataDirectory = "data_dir", startedAt = "started_at", uptimeSeconds = "uptime_seconds", documentsByState = "documents_by_state"
-        case freeBytes = "free_bytes", diskReserve = "disk_reserve", intake, hotFolder = "hot_folder", tokens, relay
+        case freeBytes = "free_bytes", diskReserve = "disk_reserve", intake, hotFolder = "hot_folder", tokens, relay, certificate
     }
 }
 

@@ -39,6 +39,14 @@ enum GatewayMetrics {
             gauge("gatewayd_relay_inbox_set_aside", "Incoming items and 01 statuses set aside, each retried on its own backoff.", [],
                   Double(relay.inboxSetAside?.count ?? 0))
         }
+        if let certificate = status.certificate {
+            gauge("gatewayd_box_certificate_expiry_timestamp_seconds", "Unix time the box's certificate (its TLS identity at the hub) expires.", [],
+                  certificate.expiresAt.timeIntervalSince1970)
+            gauge("gatewayd_box_certificate_renewal_failures", "Renewals of the box's certificate failed in a row (0 after a success).", [],
+                  Double(certificate.failures))
+            gauge("gatewayd_box_certificate_warning", "1 while the box's certificate is expired, late for renewal, or its last renewal failed.", [],
+                  certificate.warning == nil ? 0 : 1)
+        }
         return registry.emitToBuffer()
     }
 }

@@ -319,7 +319,8 @@ package struct LocalAPI: Sendable {
             version: GatewayVersion.current, pid: getpid(), dataDirectory: store.layout.dataDirectory, startedAt: startedAt,
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt)),
             documentsByState: counts, freeBytes: free, diskReserve: store.limits.diskReserve,
-            intake: paused ? "paused_disk_full" : "ok", hotFolder: snapshot, tokens: await tokens?.tokenStatus(), relay: relay?.status())
+            intake: paused ? "paused_disk_full" : "ok", hotFolder: snapshot, tokens: await tokens?.tokenStatus(), relay: relay?.status(),
+            certificate: BoxCertificateStatus.read(dataDirectory: store.layout.dataDirectory, now: Date()))
         return status
     }
 

@@ -56,7 +56,10 @@ package final class RelayClient: HubTransport {
     /// The time `Retry-After` dates are read against.
     let now: @Sendable () -> Date
 
-    package init(settings: Settings, ioPool: NIOThreadPool, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) throws(RelayError) {
+    /// `identity`: the box's certificate as the daemon holds it, switched by a renewal for new
+    /// connections (`BoxIdentity`); nil reads the settings' files once.
+    package init(settings: Settings, ioPool: NIOThreadPool, logger: Logger, identity: BoxIdentity? = nil,
+                 now: @escaping @Sendable () -> Date = { Date() }) throws(RelayError) {
         self.settings = settings
         self.now = now
         self.logger = logger
@@ -69,14 +72,16 @@ package final class RelayClient: HubTransport {
         // Waiting the default 5 s for the hub's close_notify made every daemon stop 5 s longer;
         // HTTP's own framing already tells us an answer was complete.
         tls.shutdownTimeout = .seconds(1)
-        do {
+        if let identity {
+            identity.apply(to: &tls)
+        } else { do {
             tls.certificateChain = try NIOSSLCertificate.fromPEMFile(settings.certificateFile).map { .certificate($0) }
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: settings.keyFile, format: .pem))
         } catch {
             throw RelayError(kind: .untrusted, code: .boxCertificate,
                              vi: "Không đọc được chứng thư số hoặc khóa của hộp (\(settings.certificateFile), \(settings.keyFile)): \(error)",
                              en: "Cannot read the box's certificate or key (\(settings.certificateFile), \(settings.keyFile)): \(error)")
-        }
+        } }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow, decompression: .disabled)
         var timeout = HTTPClient.Configuration.Timeout(connect: .nanoseconds(Int64(settings.connectTimeout.nanoseconds)),
                                                        read: .nanoseconds(Int64(settings.idleTimeout.nanoseconds)))

@@ -7,6 +7,7 @@ import TrustHTTP
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import Signing
 import X509
 
 /// The relay inside gatewayd, as the single-purpose services the daemon runs in its service group
@@ -81,16 +82,22 @@ package final class RelayService: Sendable {
     let clerkStatuses: ClerkStatusService
 
     /// The relay over the real hub (`RelayClient`), its receipts checked against the hub CA.
-    package convenience init(configuration: GatewayConfiguration, store: DocumentStore, ioPool: NIOThreadPool, logger: Logger) throws(RelayError) {
+    /// `identity`: the box's certificate held for renewal (both the TLS client and the envelopes'
+    /// signer follow its switches); nil reads `[upstream] certificate`/`key` once.
+    package convenience init(configuration: GatewayConfiguration, store: DocumentStore, ioPool: NIOThreadPool, logger: Logger,
+                             identity: BoxIdentity? = nil) throws(RelayError) {
         let settings = try Settings(configuration: configuration)
-        let clientSettings = try RelayClient.Settings(configuration.upstream)
+        let clientSettings = try RelayClient.Settings(configuration.resolvedUpstream)
         let hubRoots: [Certificate]
         do { hubRoots = try DocumentVerifier.trustAnchors(pemFile: clientSettings.caFile) } catch {
             throw RelayError(kind: .untrusted, code: .hubCA, vi: "Không đọc được CA của cấp trên \(clientSettings.caFile): \(error)",
                              en: "Cannot read the hub CA \(clientSettings.caFile): \(error)")
         }
-        let boxSigner = try RelayContext.boxSigner(keyFile: clientSettings.keyFile, certificateFile: clientSettings.certificateFile)
-        let client = try RelayClient(settings: clientSettings, ioPool: ioPool, logger: logger)
+        let boxSigner: any Signer
+        if let identity { boxSigner = identity } else {
+            boxSigner = try RelayContext.boxSigner(keyFile: clientSettings.keyFile, certificateFile: clientSettings.certificateFile)
+        }
+        let client = try RelayClient(settings: clientSettings, ioPool: ioPool, logger: logger, identity: identity)
         self.init(context: RelayContext(settings: settings, store: store, hub: client, boxSigner: boxSigner, checkReceipt: { der, expected, now throws(RelayError) in
             try await ReceiptVerifier.verify(der, expected: expected, hubRoots: hubRoots, now: now)
         }, logger: logger))

@@ -25,12 +25,17 @@ struct Config: AsyncParsableCommand {
                 }
                 print("  console = \(configuration.console.enabled ? "https://" + configuration.console.listen : "off")")
                 print("  max_document_size = \(ByteCountText.format(configuration.intake.maximumDocumentSize)), disk_reserve = \(ByteCountText.format(configuration.intake.diskReserve))")
-                let upstream = configuration.upstream
+                let upstream = configuration.resolvedUpstream
                 if let url = upstream.url {
                     print("  upstream = \(url), ca_file = \(upstream.caFile ?? "—"), certificate = \(upstream.certificateFile ?? "—")")
+                    if let enrolment = configuration.enrolment.url {
+                        print("  enrolment = \(enrolment)\(configuration.enrolment.token == nil ? "" : ", token set") (gatewayd enroll; renewed by the daemon)")
+                    }
                     print("  max_queue_age = \(upstream.maximumQueueAge.components.seconds) s, retry \(upstream.retryBase) … \(upstream.retryCap)")
                     if configuration.agency.code == nil { print("  WARNING: agency.code is not set: the relay will not start") }
-                    if let key = upstream.keyFile, let warning = Self.exposedKeyWarning(key) { print("  WARNING: " + warning) }
+                    if configuration.enrolment.isConfigured, let key = upstream.keyFile, !FileManager.default.fileExists(atPath: key) {
+                        print("  NOTE: chưa ghi danh / not enrolled yet: gatewayd enrols at start with a token, or run gatewayd enroll --token …")
+                    } else if let key = upstream.keyFile, let warning = Self.exposedKeyWarning(key) { print("  WARNING: " + warning) }
                 } else {
                     print("  upstream = none (documents stay on this box)")
                 }

@@ -50,6 +50,14 @@ struct Status: AsyncParsableCommand {
         } else {
             lines.append("Cấp trên / upstream: chưa cấu hình / not configured")
         }
+        if let certificate = status.certificate {
+            lines.append("Chứng thư số của hộp / box certificate: hết hạn / expires \(GatewayJSON.format(certificate.expiresAt)), "
+                         + "gia hạn lúc / renewal at \(GatewayJSON.format(certificate.nextRenewalAt))")
+            if let error = certificate.lastError {
+                lines.append("  Lần gia hạn gần nhất / last renewal attempt: \(certificate.lastAttemptAt.map(GatewayJSON.format) ?? "—") \(error)")
+            }
+            if let warning = certificate.warning { lines.append("  CẢNH BÁO / WARNING: \(warning)") }
+        }
         if let tokens = status.tokens {
             lines.append("Token ký số / signing tokens" + (tokens.pcscd == "ok" ? ":" : " — DỊCH VỤ THẺ KHÔNG CHẠY / pcscd unavailable:"))
             if tokens.tokens.isEmpty { lines.append("  (chưa cắm token nào / none plugged in)") }
