@@ -18,7 +18,7 @@ final class ReaderTrackerTests: XCTestCase {
 
     func testInsertionAndRemovalAreEachReportedOnce() {
         var tracker = ReaderTracker()
-        XCTAssertEqual(tracker.readersListed([reader]), [.readerAdded(reader)])
+        XCTAssertEqual(tracker.readersListed([reader]), [.serviceConnected, .readerAdded(reader)])
         XCTAssertEqual(tracker.waitStates(plugAndPlayKnownState: 0).map(\.knownState), [0, 0])
         XCTAssertEqual(tracker.observed(state(changed | empty, count: 0)), [])
         XCTAssertEqual(tracker.observed(state(changed | present, count: 1, atr: atr)), [.cardInserted(reader: reader, atr: atr)])
@@ -58,6 +58,15 @@ final class ReaderTrackerTests: XCTestCase {
         gone.eventState = changed | State.unknown
         XCTAssertEqual(tracker.observed(gone), [.readerRemoved(second)])
         XCTAssertEqual(tracker.observed(state(changed | present, count: 5)), [], "unknown readers are ignored")
+    }
+
+    /// A box with no token plugged in lists no reader (a USB token is its own reader): the first
+    /// answer from pcscd is still told, so the status says pcscd runs.
+    func testTheFirstAnswerIsToldWithoutAnyReader() {
+        var tracker = ReaderTracker()
+        XCTAssertEqual(tracker.readersListed([]), [.serviceConnected])
+        XCTAssertEqual(tracker.readersListed([]), [], "told once")
+        XCTAssertEqual(tracker.readersListed([reader]), [.readerAdded(reader)])
     }
 
     func testServiceLossClearsEverythingOnceAndRestorationRelists() {

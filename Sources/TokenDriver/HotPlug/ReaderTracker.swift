@@ -8,6 +8,10 @@ package enum ReaderEvent: Sendable, Equatable {
     /// the monitor reconnects by itself with backoff.
     case serviceLost(PCSCError)
     case serviceRestored
+    /// The first connection to pcscd answered: told even when no reader is plugged in (a USB
+    /// token is its own reader, so a box without one lists none), so "pcscd unavailable" means
+    /// pcscd does not answer, never only that no token is in.
+    case serviceConnected
 }
 
 /// The pure part of the hot-plug monitor: from the reader lists and reader states pcscd reports,
@@ -24,6 +28,7 @@ package struct ReaderTracker: Sendable {
 
     private(set) var readers: [String: Reader] = [:]
     private var serviceDown = false
+    private var connected = false
 
     package init() {}
 
@@ -41,7 +46,10 @@ package struct ReaderTracker: Sendable {
         if serviceDown {
             serviceDown = false
             events.append(.serviceRestored)
+        } else if !connected {
+            events.append(.serviceConnected)
         }
+        connected = true
         let listed = Set(names)
         for name in readerNames where !listed.contains(name) {
             events += removeReader(name)

@@ -74,6 +74,9 @@ actor TokenWatcher: Service, TokenStatusSource {
         case .serviceLost(let error):
             pcscdAvailable = false
             logger.warning("pcscd unavailable, reconnecting / dịch vụ thẻ không chạy, đang kết nối lại", metadata: ["error": "\(error)"])
+        case .serviceConnected:
+            pcscdAvailable = true
+            logger.info("pcscd answers / dịch vụ thẻ đang chạy", metadata: ["readers": "\(readers.count)"])
         case .serviceRestored:
             pcscdAvailable = true
             logger.notice("pcscd available again / dịch vụ thẻ đã chạy lại")
