@@ -72,7 +72,9 @@ package enum GatewayDaemon {
         if configuration.upstream.isConfigured {
             // With [enrolment]: the certificate got from the hub (now, if there is none yet),
             // held so that its renewal switches the relay's connections and envelopes over.
-            let enrolled = await EnrolmentAtStart.prepare(configuration, logger: logger)
+            let (enrolled, retry) = await EnrolmentAtStart.prepare(configuration, logger: logger)
+            // Not enrolled because the hub could not be reached: tried again in the background.
+            if let retry { services.append(retry) }
             do {
                 relay = try RelayService(configuration: configuration, store: store, ioPool: ioPool, logger: logger, identity: enrolled?.identity)
                 if let renewal = enrolled?.renewal { services.append(renewal) }
@@ -137,7 +139,9 @@ package enum GatewayDaemon {
         // Last in the list, so the first told of the shutdown: it bounds the whole stop.
         services.append(ShutdownDeadline(limit: ShutdownDeadline.hardLimit, logger: logger, overran: stopOverran))
         var groupConfiguration = ServiceGroupConfiguration(
-            services: services.map { .init(service: $0) },
+            // The enrolment retry ends the daemon gracefully once enrolled (systemd starts it
+            // again, with the relay); any other service's failure cancels the group as before.
+            services: services.map { .init(service: $0, failureTerminationBehavior: $0 is EnrolmentRetry ? .gracefullyShutdownGroup : .cancelGroup) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // What is in flight may not end by itself (an upload half sent by a client that went
@@ -146,7 +150,12 @@ package enum GatewayDaemon {
         groupConfiguration.maximumGracefulShutdownDuration = ShutdownDeadline.gracefulLimit
         let group = ServiceGroup(configuration: groupConfiguration)
         logger.notice("gatewayd started", metadata: ["data_dir": "\(layout.dataDirectory)", "version": "\(GatewayVersion.current)", "pid": "\(getpid())"])
-        try await group.run()
+        do { try await group.run() } catch let enrolled as EnrolmentRetry.Enrolled {
+            unlink(socketPath)
+            try? await ioPool.shutdownGracefully()
+            logger.notice("gatewayd stopped: \(enrolled)")
+            throw enrolled
+        }
         unlink(socketPath)
         try? await ioPool.shutdownGracefully()
         withExtendedLifetime(lock) {}

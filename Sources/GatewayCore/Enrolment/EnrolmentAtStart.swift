@@ -12,8 +12,14 @@ package enum EnrolmentAtStart {
         package var renewal: CertificateRenewalService
     }
 
-    /// Nil when enrolment is not configured, or the box has no usable certificate.
-    package static func prepare(_ configuration: GatewayConfiguration, logger: Logger) async -> Prepared? {
+    /// `prepared` nil when enrolment is not configured, or the box has no usable certificate;
+    /// `retry` when enrolment failed for a reason that may pass (the link), to run as a service.
+    package static func prepare(_ configuration: GatewayConfiguration, logger: Logger) async -> (prepared: Prepared?, retry: EnrolmentRetry?) {
+        var retry: EnrolmentRetry?
+        return (await prepare(configuration, logger: logger, retry: &retry), retry)
+    }
+
+    private static func prepare(_ configuration: GatewayConfiguration, logger: Logger, retry: inout EnrolmentRetry?) async -> Prepared? {
         guard configuration.enrolment.isConfigured, configuration.upstream.isConfigured else { return nil }
         let enrolment: BoxEnrolment
         do { enrolment = try BoxEnrolment(configuration: configuration, logger: logger) } catch {
@@ -35,6 +41,9 @@ package enum EnrolmentAtStart {
                 logger.notice("box enrolled with the hub", metadata: ["not_after": "\(certificate.notValidAfter)", "hub": "\(enrolment.enrolmentURL)"])
             } catch {
                 logger.critical("enrolment failed: \(error.message)", metadata: ["reason": "\(error.reason.rawValue)"])
+                if EnrolmentRetry.isRetryable(error.reason) {
+                    retry = EnrolmentRetry(enroll: { () async throws(EnrolmentError) in _ = try await enrolment.enroll(token: token) }, logger: logger)
+                }
                 return nil
             }
         }

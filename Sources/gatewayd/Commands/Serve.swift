@@ -41,6 +41,9 @@ struct Serve: AsyncParsableCommand {
                                         })
         } catch let error as StoreLock.Failure {
             throw CLI.fail(error.description)
+        } catch let enrolled as EnrolmentRetry.Enrolled {
+            // 75 (EX_TEMPFAIL): systemd's Restart=always starts the daemon again, with the relay.
+            throw CLI.fail("\(enrolled)", code: ExitCode(75))
         }
     }
 
