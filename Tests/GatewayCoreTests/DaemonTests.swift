@@ -15,9 +15,12 @@ final class RunningDaemon {
     var process = Process()
     let logPath: String
     private var arguments: [String] = []
+    /// Added to the test's own environment (e.g. systemd's NOTIFY_SOCKET).
+    private var environment: [String: String] = [:]
     var socket: String { dataDirectory + "/run/gatewayd.sock" }
 
-    init(config: String? = nil) throws {
+    init(config: String? = nil, environment: [String: String] = [:]) throws {
+        self.environment = environment
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-daemon-\(UUID().uuidString)").path
         dataDirectory = directory + "/data"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -38,6 +41,7 @@ final class RunningDaemon {
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let log = FileHandle(forWritingAtPath: logPath)
         _ = try log?.seekToEnd()
         process.standardError = log

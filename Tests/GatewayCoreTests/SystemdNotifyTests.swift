@@ -48,6 +48,26 @@ final class SystemdNotifyTests: XCTestCase {
         XCTAssertEqual(received(fd), "READY=1")
     }
 
+    /// The real daemon under a stand-in systemd: READY with the queue as its status, then the
+    /// watchdog's pings at half of WATCHDOG_USEC. Waits for the datagrams (each receive bounded).
+    func testTheDaemonTellsReadyAndPingsTheWatchdog() async throws {
+        let (fd, name) = try listener(abstract: false)
+        defer { close(fd); unlink(name) }
+        var limit = timeval(tv_sec: 120, tv_usec: 0)  // a bound for a loaded machine, not a wait
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        let daemon = try RunningDaemon(environment: ["NOTIFY_SOCKET": name, "WATCHDOG_USEC": "400000"])
+        defer { daemon.stop() }
+        var (ready, pings) = ("", 0)
+        while ready.isEmpty || pings < 2 {
+            let message = received(fd)
+            XCTAssertFalse(message.isEmpty, "no datagram from gatewayd within the bound")
+            if message.isEmpty { return }
+            if message.hasPrefix("READY=1") { ready = message }
+            if message.hasPrefix("WATCHDOG=1") { pings += 1 }
+        }
+        XCTAssertEqual(ready, "READY=1\nSTATUS=" + SystemdWatchdog.statusLine([:]))
+    }
+
     func testOutsideSystemdNothingIsSent() {
         XCTAssertFalse(SystemdNotify.send("READY=1", environment: nil))
         XCTAssertFalse(SystemdNotify.send("READY=1", environment: ""))

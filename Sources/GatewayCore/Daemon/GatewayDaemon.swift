@@ -116,7 +116,10 @@ package enum GatewayDaemon {
                 logger.notice("local API listening", metadata: ["socket": "\(socketPath)"])
                 reconciler.doorsOpened()
                 // READY as bench-ready means it: recovered, intake up, the local API answering.
-                SystemdNotify.send("READY=1\nSTATUS=Sẵn sàng nhận văn bản / ready for documents")
+                // With the queue as STATUS, as the watchdog's pings say it: sent after the
+                // watchdog's first ping, a fixed sentence here would hide the queue until the next.
+                let queue = (try? store.countsByState()).map(SystemdWatchdog.statusLine) ?? "Sẵn sàng nhận văn bản / ready for documents"
+                SystemdNotify.send("READY=1\nSTATUS=" + queue)
             },
             logger: logger))
         // The loopback API, and the read-only metrics listener: each with the same bounds.
