@@ -46,7 +46,7 @@ package struct BoxCA: Sendable {
             try Self.writeDurably(caCertificatePath, ca.serializeAsPEM().pemString, mode: 0o644)
             made.append("ca")
         }
-        if let current = try? Self.firstCertificate(inPEMFile: serverCertificatePath),
+        if let current = try? CertificateFile.first(inPEMFile: serverCertificatePath),
            (try? P256.Signing.PrivateKey(pemRepresentation: String(contentsOfFile: serverKeyPath, encoding: .utf8))) != nil,
            ca.publicKey.isValidSignature(current.signature, for: current),
            current.notValidAfter.timeIntervalSince(now) > Self.renewBefore,
@@ -74,12 +74,6 @@ package struct BoxCA: Sendable {
     }
 
     /// The first certificate of a PEM file (the server's file holds its chain: itself, then the CA).
-    static func firstCertificate(inPEMFile path: String) throws -> Certificate {
-        let documents = try PEMDocument.parseMultiple(pemString: String(contentsOfFile: path, encoding: .utf8))
-        guard let first = documents.first else { throw ASN1Error.invalidPEMDocument(reason: "no certificate in \(path)") }
-        return try Certificate(pemDocument: first)
-    }
-
     static func makeCA(now: Date) throws -> (P256.Signing.PrivateKey, Certificate) {
         let key = P256.Signing.PrivateKey()
         var host = [CChar](repeating: 0, count: 256)

@@ -192,7 +192,7 @@ package struct OverviewWatch: Sendable {
         facts.awaitingLeader = try store.unmoved(in: [.awaitingLeader], before: cutoffs.leader)
         facts.awaitingSeal = try store.unmoved(in: [.awaitingSeal], before: cutoffs.seal)
         facts.undelivered = try store.unmoved(in: [.signed, .queued, .sending], before: cutoffs.undelivered)
-        if let boxCertificate, let certificate = try? BoxCA.firstCertificate(inPEMFile: boxCertificate) {
+        if let boxCertificate, let certificate = try? CertificateFile.first(inPEMFile: boxCertificate) {
             facts.certificates.append(("hộp (kết nối trục) / the box (hub link)", certificate.notValidAfter))
         }
         for token in tokens?.tokens ?? [] {

@@ -82,7 +82,7 @@ final class UnitBoxCATests: XCTestCase {
         try certificate.refresh(now: now.addingTimeInterval(380 * 86400))
         let after = try served()
         XCTAssertNotEqual(before, after)
-        let onDisk = try BoxCA.firstCertificate(inPEMFile: ca.serverCertificatePath)
+        let onDisk = try CertificateFile.first(inPEMFile: ca.serverCertificatePath)
         XCTAssertEqual(try Certificate(derEncoded: after), onDisk)
     }
 }

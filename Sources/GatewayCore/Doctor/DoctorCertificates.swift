@@ -40,9 +40,7 @@ package enum DoctorCertificates {
     /// that cannot be read is a fail.
     package static func file(id: String, vi: String, en: String, path: String, now: Date) -> DoctorCheck {
         do {
-            let documents = try PEMDocument.parseMultiple(pemString: String(contentsOfFile: path, encoding: .utf8))
-            guard let first = documents.first else { throw ASN1Error.invalidPEMDocument(reason: "no certificate") }
-            let certificate = try Certificate(pemDocument: first)
+            let certificate = try CertificateFile.first(inPEMFile: path)
             return judge(id: id, vi: vi, en: en, notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter, now: now)
         } catch {
             return DoctorCheck(id, .fail, "Không đọc được chứng thư số \(vi) (\(path)): \(error)",
