@@ -153,16 +153,14 @@ package enum GatewayDaemon {
         groupConfiguration.maximumGracefulShutdownDuration = ShutdownDeadline.gracefulLimit
         let group = ServiceGroup(configuration: groupConfiguration)
         logger.notice("gatewayd started", metadata: ["data_dir": "\(layout.dataDirectory)", "version": "\(GatewayVersion.current)", "pid": "\(getpid())"])
-        do { try await group.run() } catch let enrolled as EnrolmentRetry.Enrolled {
-            unlink(socketPath)
-            try? await ioPool.shutdownGracefully()
-            logger.notice("gatewayd stopped: \(enrolled)")
-            throw enrolled
-        }
+        // Enrolled in the background: the same stop, then the caller restarts (exit 75).
+        var enrolled: EnrolmentRetry.Enrolled?
+        do { try await group.run() } catch let error as EnrolmentRetry.Enrolled { enrolled = error }
         unlink(socketPath)
         try? await ioPool.shutdownGracefully()
         withExtendedLifetime(lock) {}
-        logger.notice("gatewayd stopped")
+        logger.notice("gatewayd stopped\(enrolled.map { ": \($0)" } ?? "")")
+        if let enrolled { throw enrolled }
     }
 }
 
