@@ -21,8 +21,12 @@ final class StoreReconcileDaemonTests: XCTestCase {
         _ = FileManager.default.createFile(atPath: layout.objectsDirectory + "/" + orphan, contents: Data([42]))
         try FileManager.default.removeItem(atPath: layout.objectsDirectory + "/" + objects[0])
 
+        // The first run reconciled too (after its READY): wait for the restarted daemon's line.
+        let before = try String(contentsOfFile: daemon.logPath, encoding: .utf8).utf8.count
         try await daemon.killAndRestart()
-        try await waitUntil { (try String(contentsOfFile: daemon.logPath, encoding: .utf8)).contains("store reconciled") }
+        try await waitUntil {
+            String(decoding: try Data(contentsOf: URL(fileURLWithPath: daemon.logPath)).dropFirst(before), as: UTF8.self).contains("store reconciled")
+        }
         XCTAssertTrue(FileManager.default.fileExists(atPath: layout.orphansDirectory + "/" + orphan))
         XCTAssertFalse(FileManager.default.fileExists(atPath: layout.objectsDirectory + "/" + orphan))
         let list = daemon.cli(["queue", "list", "--json"])
