@@ -1,5 +1,6 @@
 // The document pages' shared parts: what they work on, their routes (one block, added to the
 // router by ConsoleServer), who may act, file downloads, and the page of one document.
+import DocumentModel
 import Foundation
 import GatewayCore
 import HTTPTypes
@@ -120,12 +121,10 @@ extension ConsoleServer {
         return Response(status: .ok, headers: headers, body: body)
     }
 
+    /// `dd/MM/yyyy HH:mm` in Vietnam's time.
     static func date(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
-        formatter.dateFormat = "dd/MM/yyyy HH:mm"
-        return formatter.string(from: date)
+        let t = VietnamTime(date)
+        return String(format: "%02d/%02d/%04d %02d:%02d", t.day, t.month, t.year, t.hour, t.minute)
     }
 
     static func size(_ bytes: Int64) -> String {

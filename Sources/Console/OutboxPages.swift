@@ -84,13 +84,7 @@ extension ConsoleServer {
     }
 
     /// `yyyy-MM-dd` (an `<input type="date">`) as the start of that day in Vietnam.
-    static func day(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.date(from: text)
-    }
+    static func day(_ text: String) -> Date? { VietnamTime.startOfDay(text) }
 
     // MARK: upload
 

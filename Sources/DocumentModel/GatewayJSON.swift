@@ -8,11 +8,8 @@ package enum GatewayJSON {
 
     /// `2026-11-21T09:15:02.123+07:00`.
     package static func format(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = vietnamTime
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
-        let milliseconds = (c.nanosecond ?? 0) / 1_000_000
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03d+07:00", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!, milliseconds)
+        let t = VietnamTime(date)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03d+07:00", t.year, t.month, t.day, t.hour, t.minute, t.second, t.millisecond)
     }
 
     package static var encoder: JSONEncoder {
