@@ -68,7 +68,7 @@ package enum FileSigning {
     package static func isPDF(path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path), let head = try? handle.read(upToCount: 1024) else { return false }
         try? handle.close()
-        return Array(head).firstRange(of: Array("%PDF-".utf8)) != nil
+        return ByteSearch.first(Array("%PDF-".utf8), in: Array(head)) != nil
     }
 
     /// A detached CAdES-B signature (B-T with `timestamp`) of the file at `path`, written whole to

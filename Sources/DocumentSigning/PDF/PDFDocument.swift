@@ -38,7 +38,7 @@ package final class PDFDocument {
     package init(source: PDFByteSource) throws {
         self.source = source
         let head = try source.read(at: 0, count: 1024)
-        guard let header = head.firstRange(of: Array("%PDF-".utf8)) else { throw PDFError.notPDF }
+        guard let header = ByteSearch.first(Array("%PDF-".utf8), in: head) else { throw PDFError.notPDF }
         headerVersion = String(decoding: head[header.upperBound...].prefix { $0 == UInt8(ascii: ".") || (0x30...0x39).contains($0) }, as: UTF8.self)
         startxref = try Self.findStartxref(source)
         crossReference = PDFCrossReference(newestOffset: startxref)
@@ -65,7 +65,7 @@ package final class PDFDocument {
         while true {
             let start = max(0, source.count - window)
             let tail = try source.read(at: start, count: source.count - start)
-            if let found = lastRange(of: keyword, in: tail) {
+            if let found = ByteSearch.last(keyword, in: tail) {
                 var parser = PDFParser(bytes: tail + [0x0A], base: start, position: found.upperBound)
                 guard case .integer(let offset)? = try? parser.nextToken(), offset >= 0, offset < source.count else {
                     throw PDFError.badCrossReference(offset: start + found.lowerBound, reason: "startxref is not followed by an offset inside the file")
@@ -75,16 +75,6 @@ package final class PDFDocument {
             if start == 0 || window >= 1 << 20 { throw PDFError.noStartXref }
             window *= 8
         }
-    }
-
-    static func lastRange(of needle: [UInt8], in haystack: [UInt8]) -> Range<Int>? {
-        guard haystack.count >= needle.count else { return nil }
-        var index = haystack.count - needle.count
-        while index >= 0 {
-            if haystack[index] == needle[0], haystack[index..<index + needle.count].elementsEqual(needle) { return index..<index + needle.count }
-            index -= 1
-        }
-        return nil
     }
 
     /// Runs `body` on a parser over the file from `offset`; when the parser runs off the end of
@@ -200,7 +190,7 @@ package final class PDFDocument {
         var offset = start
         while offset < source.count {
             let chunk = try source.read(at: offset, count: 65_536 + keyword.count)
-            if let found = chunk.firstRange(of: keyword) {
+            if let found = ByteSearch.first(keyword, in: chunk) {
                 var end = offset + found.lowerBound
                 let before = try source.read(at: max(start, end - 2), count: min(2, end - start))
                 if before.last == 0x0A { end -= 1; if before.count == 2, before.first == 0x0D { end -= 1 } } else if before.last == 0x0D { end -= 1 }

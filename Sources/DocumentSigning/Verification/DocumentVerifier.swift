@@ -38,7 +38,7 @@ package enum DocumentVerifier {
         let source: PDFFileSource
         do { source = try PDFFileSource(path: path) } catch { throw Failure.unreadable(path, "\(error)") }
         let head = try source.read(at: 0, count: min(1024, source.count))
-        if head.count >= 5, let found = head.firstRange(of: Array("%PDF-".utf8)), found.lowerBound < 1024 {
+        if head.count >= 5, let found = ByteSearch.first(Array("%PDF-".utf8), in: head), found.lowerBound < 1024 {
             return await verifyPDF(path: path, source: source, trustRoots: trustRoots, revocation: revocation)
         }
         let contentPath = content ?? (path.hasSuffix(".p7s") ? String(path.dropLast(4)) : path)
