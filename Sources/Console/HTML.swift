@@ -24,23 +24,38 @@ package struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation {
         package mutating func appendInterpolation(_ number: Int) { rendered += String(number) }
     }
 
-    /// Escaped for both element content and quoted attribute values.
+    /// Escaped for both element content and quoted attribute values. Works on the UTF-8 bytes:
+    /// every character it changes is ASCII, and no byte of a multi-byte sequence is, so a text
+    /// with nothing to change (most of a page's) is returned as it is, without a copy.
     package static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            // Control characters have no business on a page (and some confuse parsers).
-            case "\u{0}"..."\u{8}", "\u{B}", "\u{C}", "\u{E}"..."\u{1F}", "\u{7F}": out += "\u{FFFD}"
-            default: out.unicodeScalars.append(character)
+        guard text.utf8.contains(where: { replacement(for: $0) != nil }) else { return text }
+        return String(unsafeUninitializedCapacity: text.utf8.count * 6) { buffer in
+            var end = 0
+            for byte in text.utf8 {
+                if let replacement = replacement(for: byte) {
+                    for piece in replacement { buffer[end] = piece; end += 1 }
+                } else {
+                    buffer[end] = byte; end += 1
+                }
             }
+            return end
         }
-        return out
+    }
+
+    private static let ampersand = Array("&amp;".utf8), lessThan = Array("&lt;".utf8), greaterThan = Array("&gt;".utf8)
+    private static let quote = Array("&quot;".utf8), apostrophe = Array("&#39;".utf8), unknown = Array("\u{FFFD}".utf8)
+
+    private static func replacement(for byte: UInt8) -> [UInt8]? {
+        switch byte {
+        case UInt8(ascii: "&"): return ampersand
+        case UInt8(ascii: "<"): return lessThan
+        case UInt8(ascii: ">"): return greaterThan
+        case UInt8(ascii: "\""): return quote
+        case UInt8(ascii: "'"): return apostrophe
+        // Control characters have no business on a page (and some confuse parsers).
+        case 0x00...0x08, 0x0B, 0x0C, 0x0E...0x1F, 0x7F: return unknown
+        default: return nil
+        }
     }
 
     /// Pieces joined, e.g. table rows.

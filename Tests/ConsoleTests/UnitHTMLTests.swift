@@ -32,6 +32,9 @@ final class UnitHTMLTests: XCTestCase {
     func testVietnameseIsKeptAsItIs() {
         let html: HTML = "\("Chủ tịch Ủy ban nhân dân xã")"
         XCTAssertEqual(html.rendered, "Chủ tịch Ủy ban nhân dân xã")
+        // Decomposed diacritics (as some Windows and macOS software writes them) beside escapes.
+        let mixed = "Ủy <ban> \u{7F}e\u{0302}\u{0301} & \"Hòa Tiến\""
+        XCTAssertEqual(HTML.escape(mixed), "Ủy &lt;ban&gt; \u{FFFD}e\u{0302}\u{0301} &amp; &quot;Hòa Tiến&quot;")
     }
 
     /// Every phrase has its words in both languages, and the two differ where they should.
