@@ -179,27 +179,40 @@ package struct Token: ParsableCommand {
             discussion: """
                 Writes the raw signature (PKCS#1 v1.5 or PSS for RSA, DER for ECDSA): `openssl dgst -sha256 -verify PUB -signature SIG FILE` checks it. \
                 The PIN is read from --pin-file or asked on the terminal; it is tried once, never when one try is left unless --force. \
+                With --pkcs11, several files may be signed at once (--in A B C --out A.sig B.sig C.sig): the PIN is read once and the \
+                token logged in once for all of them, then logged out; a failure stops the batch and names the files left unsigned. \
                 GATEWAYD_APDU_TRACE=1 traces the APDUs (PINs redacted) on standard error.
                 """)
         @OptionGroup var selection: Selection
-        @Option(name: .customLong("in"), help: "The file to sign.") var input: String
-        @Option(help: "Where to write the signature.") var out: String
+        @Option(name: .customLong("in"), parsing: .upToNextOption, help: "The file(s) to sign (several with --pkcs11).") var inputs: [String]
+        @Option(parsing: .upToNextOption, help: "Where to write each signature, in the order of --in.") var out: [String]
         @Option(help: "rsa-pkcs1-sha256, rsa-pss-sha256, ecdsa-sha256, ecdsa-sha384 … (default: the key's preferred one).") var algorithm: String?
         @Option(name: .customLong("pin-file"), help: "A file whose first line is the PIN (tests, scripts).") var pinFile: String?
         @Flag(help: "Try the PIN even when only one try is left.") var force = false
         @OptionGroup var pkcs11: PKCS11Selection
 
+        package func validate() throws {
+            guard inputs.count == out.count else {
+                throw ValidationError("--in và --out phải có cùng số tệp / --in and --out must name as many files (\(inputs.count) and \(out.count))")
+            }
+            if inputs.count > 1 && pkcs11.uri == nil {
+                throw ValidationError("Ký nhiều tệp một lần cần --pkcs11; token PIV ký từng tệp / several files at once need --pkcs11; a PIV token signs one file per command")
+            }
+        }
+
         package func run() throws {
             let signer = try makeSigner()
             let chosen = try chosenAlgorithm(for: signer.keyType)
-            let digest: [UInt8]
-            do { digest = try FileDigest.compute(path: input, algorithm: chosen.digest) } catch {
-                throw TokenCommandLine.fail("Không đọc được tệp / cannot read \(input): \(error)")
+            // Every file read before the PIN is sent: an unreadable one costs no try.
+            let digests = try inputs.map { input in
+                do { return try FileDigest.compute(path: input, algorithm: chosen.digest) } catch {
+                    throw TokenCommandLine.fail("Không đọc được tệp / cannot read \(input): \(error)")
+                }
             }
             do {
                 switch signer {
-                case .piv(let signer): try Self.write(try signer.signNow(digest: digest, algorithm: chosen, force: force), to: out)
-                case .pkcs11(let signer): try signInOneSession(signer, digest: digest, algorithm: chosen)
+                case .piv(let signer): try Self.write(try signer.signNow(digest: digests[0], algorithm: chosen, force: force), to: out[0])
+                case .pkcs11(let signer): try signInOneSession(signer, digests: digests, algorithm: chosen)
                 }
             } catch let failure as PIVToken.Failure {
                 throw TokenCommandLine.fail(failure.description)
@@ -222,17 +235,22 @@ package struct Token: ParsableCommand {
             return named
         }
 
-        /// The daemon's signing session (`PKCS11SigningSession`): the PIN flags read, C_Login,
-        /// C_Sign (with the context-specific login of an always-authenticate key), C_Logout. When
-        /// the PIN is asked on the terminal, the flags are read first too, so that a blocked token
-        /// or a final try is said before anyone types.
-        private func signInOneSession(_ signer: PKCS11Signer, digest: [UInt8], algorithm: SignatureAlgorithm) throws {
+        /// The daemon's signing session (`PKCS11SigningSession`): the PIN flags read, one
+        /// C_Login, each file's C_Sign (with the context-specific login of an always-authenticate
+        /// key), C_Logout. The PIN is read once; when it is asked on the terminal, the flags are
+        /// read first too, so that a blocked token or a final try is said before anyone types.
+        private func signInOneSession(_ signer: PKCS11Signer, digests: [[UInt8]], algorithm: SignatureAlgorithm) throws {
             if pinFile == nil { try PKCS11Signer.checkFlags(module: signer.module, slot: signer.slot, force: force) }
             let pin = try Self.pin(from: pinFile)
             let lend = PKCS11SigningSession.lending(pin)
             let session = try PKCS11SigningSession(signer: signer, force: force, pin: lend)
             defer { session.close() }
-            try Self.write(try session.sign(digest: digest, algorithm: algorithm, pin: lend), to: out)
+            for (index, digest) in digests.enumerated() {
+                do { try Self.write(try session.sign(digest: digest, algorithm: algorithm, pin: lend), to: out[index]) } catch {
+                    guard inputs.count > 1 else { throw error }
+                    throw TokenCommandLine.fail("\(TokenCommandLine.message(error))\nChưa ký / not signed: \(inputs[index...].joined(separator: ", "))")
+                }
+            }
         }
 
         /// The signature, written as pkcs11-tool and openssl write theirs: no fsync (Foundation's
