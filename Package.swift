@@ -127,7 +127,7 @@ let package = Package(
         ]),
         // `gatewayd token …` / `gateway-token …`: listing tokens, signing a file's digest, certificates.
         .target(name: "TokenCommandLine", dependencies: [
-            "DocumentModel", "TokenDriver", "Signing",
+            "DocumentModel", "TokenDriver", "Signing", "DurableFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "X509", package: "swift-certificates"),
         ]),

@@ -11,7 +11,7 @@ import Glibc
 #endif
 
 extension Token {
-    package struct ChangePIN: AsyncParsableCommand {
+    package struct ChangePIN: ParsableCommand {
         package init() {}
         package static let configuration = CommandConfiguration(
             commandName: "change-pin",
@@ -29,7 +29,7 @@ extension Token {
         @Option(name: .customLong("new-pin-file"), help: "A file whose first line is the new PIN (scripts, tests).") var newPINFile: String?
         @Flag(help: "Try the current PIN even when only one try is left.") var force = false
 
-        package func run() async throws {
+        package func run() throws {
             let changer = try makeChanger()
             let old = try PINEntry.read(prompt: "Mã PIN hiện tại / current PIN: ", file: pinFile)
             let new = try PINEntry.readNew(file: newPINFile)

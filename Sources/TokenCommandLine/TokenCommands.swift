@@ -3,6 +3,7 @@
 // commands without the daemon (see docs/architecture.md, "The token tool").
 import ArgumentParser
 import DocumentModel
+import DurableFiles
 import Foundation
 import Signing
 import TokenDriver
@@ -11,8 +12,12 @@ import X509
 import Glibc
 #endif
 
-package struct Token: AsyncParsableCommand {
+package struct Token: ParsableCommand {
     package init() {}
+    // Synchronous, every command: none awaits anything, and an async command runs on Swift
+    // concurrency's pool — threads started and a hop to them and back, each a wait for a CPU on a
+    // loaded machine (docs/PERFORMANCE.md, "PKCS#11 signing through SoftHSM2"). Under gatewayd's
+    // async root they run as they are.
     // Every command names itself: otherwise ArgumentParser derives the name from the type with
     // String(describing:), whose dynamic casts each scan all the protocol conformances of the
     // binary at start-up (docs/architecture.md, "The token tool").
@@ -21,7 +26,7 @@ package struct Token: AsyncParsableCommand {
         abstract: "Token ký số / USB signing tokens (PIV over PC/SC; PKCS#11 modules with token list --module).",
         subcommands: [List.self, Sign.self, Cert.self, ChangePIN.self, UdevRules.self])
 
-    package struct List: AsyncParsableCommand {
+    package struct List: ParsableCommand {
         package init() {}
         package static let configuration = CommandConfiguration(commandName: "list", abstract: "Liệt kê đầu đọc và token / readers, tokens, certificates, PIN tries left.")
         @Flag(help: "JSON output.") var json = false
@@ -30,7 +35,7 @@ package struct Token: AsyncParsableCommand {
         @Option(name: .customLong("opensc-module"), help: "OpenSC's module, for the cards OpenSC supports (default: Debian's).")
         var openSCModule = TokenModuleTable().openSCModule
 
-        package func run() async throws {
+        package func run() throws {
             var piv: [TokenReport] = []
             var pivProblem: String?
             do { piv = try TokenInventory.scan() } catch {
@@ -138,13 +143,13 @@ package struct Token: AsyncParsableCommand {
         }
     }
 
-    package struct Cert: AsyncParsableCommand {
+    package struct Cert: ParsableCommand {
         package init() {}
         package static let configuration = CommandConfiguration(commandName: "cert", abstract: "Xuất chứng thư số của một slot / write a slot's certificate as PEM.")
         @OptionGroup var selection: Selection
         @Option(help: "Output file (PEM).") var out: String
 
-        package func run() async throws {
+        package func run() throws {
             let slot = try selection.pivSlot
             do {
                 let context = try PCSCContext()
@@ -166,41 +171,49 @@ package struct Token: AsyncParsableCommand {
         }
     }
 
-    package struct Sign: AsyncParsableCommand {
+    package struct Sign: ParsableCommand {
         package init() {}
         package static let configuration = CommandConfiguration(
             commandName: "sign",
             abstract: "Ký giá trị băm của một tệp trên token / sign the digest of a file on the token (PIV, or PKCS#11 with --pkcs11).",
-            discussion: "Writes the raw signature (PKCS#1 v1.5 or PSS for RSA, DER for ECDSA): `openssl dgst -sha256 -verify PUB -signature SIG FILE` checks it. The PIN is read from --pin-file or asked on the terminal; it is tried once, never when one try is left unless --force. GATEWAYD_APDU_TRACE=1 traces the APDUs (PINs redacted) on standard error.")
+            discussion: """
+                Writes the raw signature (PKCS#1 v1.5 or PSS for RSA, DER for ECDSA): `openssl dgst -sha256 -verify PUB -signature SIG FILE` checks it. \
+                The PIN is read from --pin-file or asked on the terminal; it is tried once, never when one try is left unless --force. \
+                With --pkcs11, several files may be signed at once (--in A B C --out A.sig B.sig C.sig): the PIN is read once and the \
+                token logged in once for all of them, then logged out; a failure stops the batch and names the files left unsigned. \
+                GATEWAYD_APDU_TRACE=1 traces the APDUs (PINs redacted) on standard error.
+                """)
         @OptionGroup var selection: Selection
-        @Option(name: .customLong("in"), help: "The file to sign.") var input: String
-        @Option(help: "Where to write the signature.") var out: String
+        @Option(name: .customLong("in"), parsing: .upToNextOption, help: "The file(s) to sign (several with --pkcs11).") var inputs: [String]
+        @Option(parsing: .upToNextOption, help: "Where to write each signature, in the order of --in.") var out: [String]
         @Option(help: "rsa-pkcs1-sha256, rsa-pss-sha256, ecdsa-sha256, ecdsa-sha384 … (default: the key's preferred one).") var algorithm: String?
         @Option(name: .customLong("pin-file"), help: "A file whose first line is the PIN (tests, scripts).") var pinFile: String?
         @Flag(help: "Try the PIN even when only one try is left.") var force = false
         @OptionGroup var pkcs11: PKCS11Selection
 
-        package func run() async throws {
-            let signer = try makeSigner()
-            let chosen: SignatureAlgorithm
-            if let algorithm {
-                guard let named = SignatureAlgorithm(rawValue: algorithm) else {
-                    throw TokenCommandLine.fail("--algorithm: một trong / one of \(SignatureAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                guard signer.keyType.algorithms.contains(named) else {
-                    throw TokenCommandLine.fail("--algorithm \(algorithm) không dùng được với khóa \(signer.keyType) trên token / cannot be used with the token's \(signer.keyType) key")
-                }
-                chosen = named
-            } else {
-                chosen = signer.keyType.algorithms[0]
+        package func validate() throws {
+            guard inputs.count == out.count else {
+                throw ValidationError("--in và --out phải có cùng số tệp / --in and --out must name as many files (\(inputs.count) and \(out.count))")
             }
-            let digest: [UInt8]
-            do { digest = try FileDigest.compute(path: input, algorithm: chosen.digest) } catch {
-                throw TokenCommandLine.fail("Không đọc được tệp / cannot read \(input): \(error)")
+            if inputs.count > 1 && pkcs11.uri == nil {
+                throw ValidationError("Ký nhiều tệp một lần cần --pkcs11; token PIV ký từng tệp / several files at once need --pkcs11; a PIV token signs one file per command")
+            }
+        }
+
+        package func run() throws {
+            let signer = try makeSigner()
+            let chosen = try chosenAlgorithm(for: signer.keyType)
+            // Every file read before the PIN is sent: an unreadable one costs no try.
+            let digests = try inputs.map { input in
+                do { return try FileDigest.compute(path: input, algorithm: chosen.digest) } catch {
+                    throw TokenCommandLine.fail("Không đọc được tệp / cannot read \(input): \(error)")
+                }
             }
             do {
-                let signature = try signer.signNow(digest: digest, algorithm: chosen, force: force)
-                try Data(signature).write(to: URL(fileURLWithPath: out))
+                switch signer {
+                case .piv(let signer): try Self.write(try signer.signNow(digest: digests[0], algorithm: chosen, force: force), to: out[0])
+                case .pkcs11(let signer): try signInOneSession(signer, digests: digests, algorithm: chosen)
+                }
             } catch let failure as PIVToken.Failure {
                 throw TokenCommandLine.fail(failure.description)
             } catch let error as PCSCError {
@@ -208,6 +221,55 @@ package struct Token: AsyncParsableCommand {
             } catch let error as PKCS11Error {
                 throw TokenCommandLine.fail(error.description)
             }
+        }
+
+        /// --algorithm, checked against the key, or the key's preferred one.
+        private func chosenAlgorithm(for keyType: SignerKeyType) throws -> SignatureAlgorithm {
+            guard let algorithm else { return keyType.algorithms[0] }
+            guard let named = SignatureAlgorithm(rawValue: algorithm) else {
+                throw TokenCommandLine.fail("--algorithm: một trong / one of \(SignatureAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard keyType.algorithms.contains(named) else {
+                throw TokenCommandLine.fail("--algorithm \(algorithm) không dùng được với khóa \(keyType) trên token / cannot be used with the token's \(keyType) key")
+            }
+            return named
+        }
+
+        /// The daemon's signing session (`PKCS11SigningSession`): the PIN flags read, one
+        /// C_Login, each file's C_Sign (with the context-specific login of an always-authenticate
+        /// key), C_Logout. The PIN is read once; when it is asked on the terminal, the flags are
+        /// read first too, so that a blocked token or a final try is said before anyone types.
+        private func signInOneSession(_ signer: PKCS11Signer, digests: [[UInt8]], algorithm: SignatureAlgorithm) throws {
+            if pinFile == nil { try PKCS11Signer.checkFlags(module: signer.module, slot: signer.slot, force: force) }
+            let pin = try Self.pin(from: pinFile)
+            let lend = PKCS11SigningSession.lending(pin)
+            let session = try PKCS11SigningSession(signer: signer, force: force, pin: lend)
+            defer { session.close() }
+            for (index, digest) in digests.enumerated() {
+                do { try Self.write(try session.sign(digest: digest, algorithm: algorithm, pin: lend), to: out[index]) } catch {
+                    guard inputs.count > 1 else { throw error }
+                    throw TokenCommandLine.fail("\(TokenCommandLine.message(error))\nChưa ký / not signed: \(inputs[index...].joined(separator: ", "))")
+                }
+            }
+        }
+
+        /// The signature, written as pkcs11-tool and openssl write theirs: no fsync (Foundation's
+        /// `Data.write` syncs, which waited up to 5 ms on a busy disk, docs/PERFORMANCE.md). The
+        /// file is the clerk's output, made again by signing again; nothing else depends on it.
+        static func write(_ signature: [UInt8], to path: String) throws {
+            do throws(SystemCallError) {
+                let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                try POSIXFile.check(fd, "open", path)
+                defer { close(fd) }
+                try POSIXFile.writeAll(fd, signature, path: path)
+            } catch {
+                throw TokenCommandLine.fail("Không ghi được chữ ký / cannot write the signature: \(error)")
+            }
+        }
+
+        /// The PIN from --pin-file or the terminal, checked for its format before anything is sent.
+        static func pin(from pinFile: String?) throws -> PIN {
+            do { return try PIN(try readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw TokenCommandLine.fail(error.description) }
         }
 
         package static func readPIN(from pinFile: String?) throws -> String {
@@ -220,7 +282,7 @@ package struct Token: AsyncParsableCommand {
         }
     }
 
-    package struct UdevRules: AsyncParsableCommand {
+    package struct UdevRules: ParsableCommand {
         package init() {}
         package static let configuration = CommandConfiguration(
             commandName: "udev-rules",
@@ -230,7 +292,7 @@ package struct Token: AsyncParsableCommand {
         /// the store need not reach the tokens. The unit gives the daemon it as a supplementary group.
         @Option(help: "The group given the tokens' USB nodes (the daemon is a member).") var group = "gatewayd-tokens"
 
-        package func run() async throws {
+        package func run() throws {
             // The name goes between quotes in the rules: only what a Unix group name may hold.
             guard !group.isEmpty, group.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
                 throw TokenCommandLine.fail("--group: tên nhóm không hợp lệ / not a valid group name: \(group)")

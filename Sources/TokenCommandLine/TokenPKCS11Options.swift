@@ -26,26 +26,31 @@ package struct PKCS11Selection: ParsableArguments {
     }
 }
 
-/// The two signers `token sign` drives, with their blocking call (the command is off the async
-/// executors) and its `force` for the final PIN try.
-protocol BlockingSigner: Signer {
-    func signNow(digest: [UInt8], algorithm: SignatureAlgorithm, force: Bool) throws -> [UInt8]
+/// The two signers `token sign` drives: a PIV slot's (its blocking `signNow`), or a PKCS#11
+/// key's (signed in a `PKCS11SigningSession`).
+enum CommandSigner {
+    case piv(PIVSigner)
+    case pkcs11(PKCS11Signer)
+
+    var keyType: SignerKeyType {
+        switch self {
+        case .piv(let signer): signer.keyType
+        case .pkcs11(let signer): signer.keyType
+        }
+    }
 }
 
-extension PIVSigner: BlockingSigner {}
-extension PKCS11Signer: BlockingSigner {}
-
 extension Token.Sign {
-    /// The PKCS#11 key --pkcs11 names, or else the PIV token's slot; the PIN asked at each signature.
-    func makeSigner() throws -> any BlockingSigner {
+    /// The PKCS#11 key --pkcs11 names, or else the PIV token's slot (its PIN asked at the signature).
+    func makeSigner() throws -> CommandSigner {
         let pinFile = pinFile
-        let pin = { @Sendable () throws -> PIN in
-            do { return try PIN(try Self.readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw TokenCommandLine.fail(error.description) }
-        }
         do {
-            if let (module, uri) = try pkcs11.resolve() { return try PKCS11Signer(module: module, uri: uri, pin: pin) }
+            if let (module, uri) = try pkcs11.resolve() {
+                // The session gets the PIN itself (`signInOneSession`); this source is never asked.
+                return .pkcs11(try PKCS11Signer(module: module, uri: uri) { try Self.pin(from: pinFile) })
+            }
             let slot = try selection.pivSlot
-            return try PIVSigner(reader: try selection.readerName(), slot: slot, pin: pin)
+            return .piv(try PIVSigner(reader: try selection.readerName(), slot: slot) { try Self.pin(from: pinFile) })
         } catch let exit as ExitCode {
             throw exit  // already said
         } catch {

@@ -8,7 +8,8 @@ import ArgumentParser
 import TokenCommandLine
 
 @main
-struct GatewayToken: AsyncParsableCommand {
+// Synchronous (`ParsableCommand`): the whole command runs on the main thread, no concurrency pool.
+struct GatewayToken: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway-token",
         abstract: "Token ký số / USB signing tokens (PIV over PC/SC) — the same commands as `gatewayd token`.",

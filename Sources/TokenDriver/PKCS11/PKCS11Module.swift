@@ -129,6 +129,31 @@ package final class PKCS11Module: @unchecked Sendable {
         return slots
     }
 
+    /// The one token `uri` names (its `token`, `serial`, `manufacturer`, `model`; `slot-id` when
+    /// given), with its facts. Only what matching needs is read: the token facts of each slot
+    /// holding one, not the slots' own (`C_GetSlotInfo`), and only the named slot's when the URI
+    /// names one. A slot whose token went or is not one the module knows is passed over.
+    package func token(answering uri: PKCS11URI) throws(PKCS11Error) -> (slot: CK_SLOT_ID, token: TokenInfo) {
+        var found: [(slot: CK_SLOT_ID, token: TokenInfo)] = []
+        if let named = uri.slotID {
+            let slot = CK_SLOT_ID(named)
+            do { found = [(slot, try tokenInfo(slot: slot))].filter { uri.matches($0.token) } } catch .call(_, PKCS11.CKR_SLOT_ID_INVALID) {}
+        } else {
+            var count: CK_ULONG = 0
+            try check(functions.C_GetSlotList?(1, nil, &count), "C_GetSlotList")
+            var ids = [CK_SLOT_ID](repeating: 0, count: Int(count))
+            try check(functions.C_GetSlotList?(1, &ids, &count), "C_GetSlotList")
+            for slot in ids.prefix(Int(count)) {
+                let token: TokenInfo
+                do { token = try tokenInfo(slot: slot) } catch .tokenNotPresent { continue } catch .call(_, PKCS11.CKR_TOKEN_NOT_RECOGNIZED) { continue }
+                if uri.matches(token) { found.append((slot, token)) }
+            }
+        }
+        guard let first = found.first else { throw .notFound("token \(uri)") }
+        guard found.count == 1 else { throw .notFound("\(found.count) tokens answer \(uri); name one (token=, serial=)") }
+        return first
+    }
+
     /// The token's facts now (its PIN flags change with each login).
     package func tokenInfo(slot: CK_SLOT_ID) throws(PKCS11Error) -> TokenInfo {
         var info = CK_TOKEN_INFO()
@@ -201,20 +226,46 @@ package final class PKCS11Session: @unchecked Sendable {
         return try result.get()
     }
 
-    /// One attribute's value, or nil when the object has none (or keeps it secret).
-    package func attribute(_ type: CK_ATTRIBUTE_TYPE, of object: CK_OBJECT_HANDLE) throws(PKCS11Error) -> [UInt8]? {
-        var attribute = CK_ATTRIBUTE(type: type, pValue: nil, ulValueLen: 0)
-        let first = module.functions.C_GetAttributeValue?(handle, object, &attribute, 1) ?? PKCS11.CKR_FUNCTION_NOT_SUPPORTED
-        if first == PKCS11.CKR_ATTRIBUTE_TYPE_INVALID || first == PKCS11.CKR_ATTRIBUTE_SENSITIVE { return nil }
-        try module.check(first, "C_GetAttributeValue")
-        if attribute.ulValueLen == PKCS11.CK_UNAVAILABLE_INFORMATION { return nil }
-        var value = [UInt8](repeating: 0, count: Int(attribute.ulValueLen))
-        let rv = value.withUnsafeMutableBytes { bytes in
-            attribute.pValue = bytes.baseAddress
-            return module.functions.C_GetAttributeValue?(handle, object, &attribute, 1)
+    /// A CK_BBOOL attribute in one call (its length is known), or nil when the object has none.
+    package func flag(_ type: CK_ATTRIBUTE_TYPE, of object: CK_OBJECT_HANDLE) throws(PKCS11Error) -> Bool? {
+        var value: CK_BBOOL = 0
+        let (rv, length) = withUnsafeMutableBytes(of: &value) { bytes in
+            var attribute = CK_ATTRIBUTE(type: type, pValue: bytes.baseAddress, ulValueLen: CK_ULONG(bytes.count))
+            return (module.functions.C_GetAttributeValue?(handle, object, &attribute, 1), attribute.ulValueLen)
+        }
+        if rv == PKCS11.CKR_ATTRIBUTE_TYPE_INVALID || rv == PKCS11.CKR_ATTRIBUTE_SENSITIVE { return nil }
+        try module.check(rv, "C_GetAttributeValue")
+        return length == 1 ? value != 0 : nil
+    }
+
+    /// Several attributes' values in two calls (their lengths, then their values), each nil when
+    /// the object has none or keeps it secret. PKCS#11 §5.7 has a module answer every attribute of
+    /// a template even when it refuses one (CKR_ATTRIBUTE_TYPE_INVALID / _SENSITIVE, that length
+    /// CK_UNAVAILABLE_INFORMATION); a call per attribute costs SoftHSM2 a read of its token files each.
+    package func attributes(_ types: [CK_ATTRIBUTE_TYPE], of object: CK_OBJECT_HANDLE) throws(PKCS11Error) -> [[UInt8]?] {
+        let functions = module.functions
+        var template = types.map { CK_ATTRIBUTE(type: $0, pValue: nil, ulValueLen: 0) }
+        let first = functions.C_GetAttributeValue?(handle, object, &template, CK_ULONG(template.count)) ?? PKCS11.CKR_FUNCTION_NOT_SUPPORTED
+        if first != PKCS11.CKR_ATTRIBUTE_TYPE_INVALID && first != PKCS11.CKR_ATTRIBUTE_SENSITIVE { try module.check(first, "C_GetAttributeValue") }
+        let lengths = template.map { $0.ulValueLen == PKCS11.CK_UNAVAILABLE_INFORMATION ? nil : Int($0.ulValueLen) }
+        let offsets = lengths.reduce(into: [0]) { offsets, length in offsets.append(offsets.last! + (length ?? 0)) }
+        let present = lengths.indices.filter { lengths[$0] != nil }
+        guard !present.isEmpty else { return lengths.map { _ in nil } }
+        var storage = [UInt8](repeating: 0, count: offsets.last!)
+        let handle = handle
+        let (rv, answered) = storage.withUnsafeMutableBytes { bytes in
+            var values = present.map { index in
+                CK_ATTRIBUTE(type: types[index], pValue: bytes.baseAddress.map { $0 + offsets[index] }, ulValueLen: CK_ULONG(lengths[index]!))
+            }
+            let rv = functions.C_GetAttributeValue?(handle, object, &values, CK_ULONG(values.count))
+            return (rv, values.map(\.ulValueLen))
         }
         try module.check(rv, "C_GetAttributeValue")
-        return Array(value.prefix(Int(attribute.ulValueLen)))
+        var result = [[UInt8]?](repeating: nil, count: types.count)
+        for (index, length) in zip(present, answered) where length != PKCS11.CK_UNAVAILABLE_INFORMATION {
+            result[index] = Array(storage[offsets[index] ..< offsets[index] + min(Int(length), lengths[index]!)])
+        }
+        return result
     }
 
     /// The certificates on the token: CKA_ID (which names the key beside it), label and DER.
@@ -227,10 +278,10 @@ package final class PKCS11Session: @unchecked Sendable {
     package func certificates(id: [UInt8]? = nil, label: String? = nil) throws(PKCS11Error) -> [CertificateObject] {
         var certificates: [CertificateObject] = []
         for object in try find(class: PKCS11.CKO_CERTIFICATE, id: id, label: label) {
-            guard let der = try attribute(PKCS11.CKA_VALUE, of: object), !der.isEmpty else { continue }
-            let id = try attribute(PKCS11.CKA_ID, of: object) ?? []
-            let label = try attribute(PKCS11.CKA_LABEL, of: object).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            certificates.append(CertificateObject(id: id, label: label, der: der))
+            let values = try attributes([PKCS11.CKA_VALUE, PKCS11.CKA_ID, PKCS11.CKA_LABEL], of: object)
+            guard let der = values[0], !der.isEmpty else { continue }
+            let label = values[2].map { String(decoding: $0, as: UTF8.self) } ?? ""
+            certificates.append(CertificateObject(id: values[1] ?? [], label: label, der: der))
         }
         return certificates
     }
@@ -277,6 +328,7 @@ package final class PKCS11Session: @unchecked Sendable {
 /// all reach Swift, and one list keeps the values we depend on in sight.
 package enum PKCS11 {
     static let CKR_OK: CK_RV = 0x0
+    static let CKR_SLOT_ID_INVALID: CK_RV = 0x3
     static let CKR_FUNCTION_NOT_SUPPORTED: CK_RV = 0x54
     static let CKR_CRYPTOKI_ALREADY_INITIALIZED: CK_RV = 0x191
     static let CKR_ATTRIBUTE_SENSITIVE: CK_RV = 0x11

@@ -12,14 +12,9 @@ package struct PKCS11PINChanger: TokenPINChanger {
 
     /// The one token `uri` names (its `token`, `serial` … attributes; key attributes are ignored).
     package init(module: PKCS11Module, uri: PKCS11URI) throws(PKCS11Error) {
-        let slots = try module.slots().filter { slot in
-            guard let token = slot.token else { return false }
-            return uri.matches(token) && (uri.slotID == nil || uri.slotID == slot.id)
-        }
-        guard let slot = slots.first, let token = slot.token else { throw .notFound("token \(uri)") }
-        guard slots.count == 1 else { throw .notFound("\(slots.count) tokens answer \(uri); name one (token=, serial=)") }
+        let (slot, token) = try module.token(answering: uri)
         self.module = module
-        self.slot = slot.id
+        self.slot = slot
         self.label = token.label
     }
 

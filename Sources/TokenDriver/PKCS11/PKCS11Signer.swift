@@ -2,6 +2,7 @@ import CPKCS11
 import Crypto
 import Dispatch
 import Signing
+import Synchronization
 import X509
 
 /// A `Signer` backed by a key on a PKCS#11 token, named by a `pkcs11:` URI: the certificate found
@@ -20,27 +21,32 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
     let pinSource: @Sendable () throws -> PIN
     /// Module calls block: they run here, one at a time, never on the caller's executor.
     private let queue = DispatchQueue(label: "gatewayd.pkcs11-signer")
+    /// The session the certificate was found in, kept for the first signature's login (one
+    /// session where a signature from the command line had opened two); later ones open their own.
+    private let lookupSession: Mutex<PKCS11Session?>
 
     /// Finds the token, certificate and key `uri` names. `intermediates`: the issuing CA's
     /// certificates, which the token may not carry. `pin` is asked for each signature.
     package init(module: PKCS11Module, uri: PKCS11URI, intermediates: [Certificate] = [], pin: @escaping @Sendable () throws -> PIN) throws {
-        let slots = try module.slots().filter { slot in
-            guard let token = slot.token else { return false }
-            return uri.matches(token) && (uri.slotID == nil || uri.slotID == slot.id)
-        }
-        guard let slot = slots.first else { throw PKCS11Error.notFound("token \(uri)") }
-        guard slots.count == 1 else { throw PKCS11Error.notFound("\(slots.count) tokens answer \(uri); name one (token=, serial=)") }
-        let session = try module.openSession(slot: slot.id)
+        let slot = try module.token(answering: uri).slot
+        let session = try module.openSession(slot: slot)
         let found = try Self.signingCertificates(try session.certificates(id: uri.id, label: uri.object))
         guard let (certificate, leaf) = found.first else { throw PKCS11Error.notFound("certificate \(uri)") }
         guard found.count == 1 else { throw PKCS11Error.notFound("\(found.count) certificates answer \(uri); name one (id=)") }
         guard let algorithm = TokenInventory.algorithm(of: leaf) else { throw PKCS11Error.unsupportedKey("\(uri)") }
         self.module = module
-        self.slot = slot.id
+        self.slot = slot
         self.keyID = certificate.id
         self.certificateChain = [leaf] + intermediates
         self.keyType = algorithm.keyType
         self.pinSource = pin
+        lookupSession = Mutex(session)
+    }
+
+    /// The session to log in on: the look-up's the first time, a new one after.
+    func takeSession() throws(PKCS11Error) -> PKCS11Session {
+        if let kept = lookupSession.withLock({ kept in defer { kept = nil }; return kept }) { return kept }
+        return try module.openSession(slot: slot)
     }
 
     /// The certificates a key not named by `id=` may be: when a token carries several (a PIV card
@@ -69,7 +75,7 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         try Self.checkFlags(module: module, slot: slot, force: force)
         let pin: PIN
         do { pin = try pinSource() } catch let error as PIN.FormatError { throw PKCS11Error.pinFormat(error) }
-        let session = try module.openSession(slot: slot)
+        let session = try takeSession()
         // The padded PIV form's digits only; the copy is zeroed by `withPaddedBytes`.
         let login: PKCS11Error? = pin.withPaddedBytes { padded in
             let digits = padded.prefix { $0 != 0xFF }
@@ -116,7 +122,7 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
     }
 
     /// Refuses before any try when the token's flags say blocked, or final try unforced.
-    static func checkFlags(module: PKCS11Module, slot: CK_SLOT_ID, force: Bool) throws(PKCS11Error) {
+    package static func checkFlags(module: PKCS11Module, slot: CK_SLOT_ID, force: Bool) throws(PKCS11Error) {
         switch decide(try module.tokenInfo(slot: slot), force: force) {
         case .blocked: throw PKCS11Error.pinLocked
         case .refuseLastTry: throw PKCS11Error.lastTryRefused

@@ -23,7 +23,7 @@ package final class PKCS11SigningSession: @unchecked Sendable {
         self.signer = signer
         self.force = force
         try PKCS11Signer.checkFlags(module: signer.module, slot: signer.slot, force: force)
-        let session = try signer.module.openSession(slot: signer.slot)
+        let session = try signer.takeSession()
         try Self.login(pin, module: signer.module, slot: signer.slot) { bytes throws(PKCS11Error) in try session.login(pin: bytes) }
         var opened = false
         defer { if !opened { session.logout() } }
@@ -31,7 +31,7 @@ package final class PKCS11SigningSession: @unchecked Sendable {
             throw .notFound("private key with the certificate's CKA_ID")
         }
         self.key = key
-        alwaysAuthenticate = try session.attribute(PKCS11.CKA_ALWAYS_AUTHENTICATE, of: key).map { $0.first == 1 } ?? false
+        alwaysAuthenticate = try session.flag(PKCS11.CKA_ALWAYS_AUTHENTICATE, of: key) ?? false
         self.session = session
         opened = true
     }
@@ -47,6 +47,14 @@ package final class PKCS11SigningSession: @unchecked Sendable {
             try Self.login(pin, module: module, slot: slot) { bytes throws(PKCS11Error) in try session.contextLogin(pin: bytes) }
         }
         return try PKCS11Signer.finished(signature, algorithm: algorithm, keyType: signer.keyType)
+    }
+
+    /// A lender of `pin`'s digits, for a caller that holds the PIN itself (the command line,
+    /// which reads it once for all its files); each loan is a copy that is zeroed after.
+    package static func lending(_ pin: PIN) -> PINLender {
+        { use in
+            do throws(PKCS11Error) { return try PKCS11PINChanger.withDigits(of: pin) { bytes in use(bytes) } } catch { return error }
+        }
     }
 
     /// C_Logout and the session closed; nothing more is signed.
