@@ -45,7 +45,8 @@ struct ManagedFileWriter {
             return true
         }
         if !FileManager.default.fileExists(atPath: directory) {
-            try POSIXFile.makeDirectory(directory, mode: file.owner == .dataDirectory ? 0o700 : 0o755)
+            // A secret's directory is closed too (ksmbd's user database on the data partition).
+            try POSIXFile.makeDirectory(directory, mode: file.owner == .dataDirectory || file.mode & 0o077 == 0 ? 0o700 : 0o755)
         }
         let fd = try POSIXFile.openDirectory(directory)
         defer { close(fd) }
