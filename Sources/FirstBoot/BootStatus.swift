@@ -75,8 +75,7 @@ package struct BootStatus {
             lines.append("  Thư mục chia sẻ / shares: không có (chưa khai báo [shares]) / none (no [shares] accounts)")
         } else {
             let host = boot.hostname.map { "\\\\\($0).local\\" } ?? ""
-            let names = (boot.daemon.intake.hotFolderEnabled ? [ShareFiles.hotFolderShare] : []) + [ShareFiles.inboxShare]
-            lines.append("  Thư mục chia sẻ / shares: " + names.map { host + $0 }.joined(separator: ", ")
+            lines.append("  Thư mục chia sẻ / shares: " + ShareFiles.names(boot.daemon).map { host + $0 }.joined(separator: ", ")
                 + "; tài khoản / accounts: " + boot.shareAccounts.map(\.name).joined(separator: ", "))
         }
         if boot.enrolmentToken != nil { lines.append("  Mã ghi danh / enrolment token: đã nhận, chờ ghi danh / received, enrolment pending") }

@@ -137,6 +137,9 @@ package struct FirstBoot {
                 + "tài khoản chưa có mật khẩu, chưa dùng được: ghi mật khẩu vào gateway.toml / the account has no password yet and is left out: write one in gateway.toml")
         }
         try writer.apply(shares.files, changed: &report.written)
+        for folder in ShareFiles.folders(boot.daemon) where !boot.shareAccounts.isEmpty {
+            if try writer.shareFolder(folder, group: BootConfiguration.shareGroup) { report.written.append(folder) }
+        }
     }
 
     /// The console's CA made now if it is not yet (so trang-thai.txt has its fingerprint from the

@@ -55,6 +55,14 @@ package enum ShareFiles {
         return hashes
     }
 
+    /// The shares' names and, in the same order, their folders: no hot folder's when it is off.
+    package static func names(_ daemon: GatewayConfiguration) -> [String] {
+        (daemon.intake.hotFolderEnabled ? [hotFolderShare] : []) + [inboxShare]
+    }
+    package static func folders(_ daemon: GatewayConfiguration) -> [String] {
+        (daemon.intake.hotFolderEnabled ? [daemon.hotFolderPath] : []) + [daemon.resolvedInboxFolder]
+    }
+
     static func configurationText(_ daemon: GatewayConfiguration) -> String {
         // No guest (Windows 11 24H2 refuses it anyway), no anonymous IPC$; signing when the
         // client asks for it (Windows 11 always does); SMB 2.1 and later (Windows 7 on).
@@ -68,10 +76,8 @@ package enum ShareFiles {
             \trestrict anonymous = 2
 
             """
-        var shares = [(inboxShare, daemon.resolvedInboxFolder, "Van ban den / incoming documents")]
-        if daemon.intake.hotFolderEnabled {
-            shares.insert((hotFolderShare, daemon.hotFolderPath, "Van ban di: dat tep vao day de gui / documents to send"), at: 0)
-        }
+        let comments = [hotFolderShare: "Van ban di: dat tep vao day de gui / documents to send", inboxShare: "Van ban den / incoming documents"]
+        let shares = zip(names(daemon), folders(daemon)).map { ($0, $1, comments[$0] ?? "") }
         // Every account reaches both shares (no `valid users`): the box serves one office.
         // Files 0660 and folders 0770 of gatewayd-smb and the share group (kept by the setgid
         // folders the daemon makes): the daemon reads and moves what clerks drop, clerks read

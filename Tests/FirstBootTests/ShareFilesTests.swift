@@ -42,6 +42,11 @@ extension FirstBootTests {
         XCTAssertEqual(lstat(root + "/var/lib/gatewayd/smb", &info), 0)
         XCTAssertEqual(info.st_mode & 0o777, 0o700, "nobody but root reads the hashes")
         XCTAssertEqual(try daemonConfiguration().shareGroup, "gatewayd-share")
+        // Made for the daemon, whose sandbox may not give them the share's group (it adds setgid).
+        for folder in ["/var/lib/gatewayd/outbox", "/var/lib/gatewayd/inbox"] {
+            XCTAssertEqual(lstat(root + folder, &info), 0, folder)
+            XCTAssertEqual(info.st_mode & 0o7777, 0o770, folder)
+        }
 
         let blanked = try String(contentsOfFile: bootFile, encoding: .utf8)
         XCTAssertTrue(blanked.hasSuffix("van-phong = \"\"   # đổi sau khi dùng\r\nke_toan = \"\""), blanked)
