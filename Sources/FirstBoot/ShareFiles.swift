@@ -64,14 +64,13 @@ package enum ShareFiles {
     }
 
     static func configurationText(_ daemon: GatewayConfiguration) -> String {
-        // No guest (Windows 11 24H2 refuses it anyway), no anonymous IPC$; signing when the
-        // client asks for it (Windows 11 always does); SMB 2.1 and later (Windows 7 on).
+        // No guest (Windows 11 24H2 refuses it anyway), no anonymous IPC$; SMB 2.1 and later
+        // (Windows 7 on); signing as ksmbd's default has it (when the client requires it).
         var text = BootFiles.header + """
             [global]
             \tserver string = Commune document gateway
             \tworkgroup = WORKGROUP
             \tserver min protocol = SMB2_10
-            \tserver signing = auto
             \tmap to guest = never
             \trestrict anonymous = 2
 
