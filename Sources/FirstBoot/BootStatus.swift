@@ -71,6 +71,13 @@ package struct BootStatus {
         lines.append("  Máy chủ giờ / time servers: " + (boot.timeServers.isEmpty ? "mặc định / the defaults" : boot.timeServers.joined(separator: ", ")))
         lines.append("  SSH: " + (boot.sshKeys.isEmpty ? "không có khóa nào / no key" : "\(boot.sshKeys.count) khóa / key(s): "
             + boot.sshKeys.map { "\($0.type) \($0.comment.isEmpty ? String($0.base64.suffix(12)) : $0.comment)" }.joined(separator: "; ")))
+        if boot.shareAccounts.isEmpty {
+            lines.append("  Thư mục chia sẻ / shares: không có (chưa khai báo [shares]) / none (no [shares] accounts)")
+        } else {
+            let host = boot.hostname.map { "\\\\\($0).local\\" } ?? ""
+            lines.append("  Thư mục chia sẻ / shares: " + ShareFiles.names(boot.daemon).map { host + $0 }.joined(separator: ", ")
+                + "; tài khoản / accounts: " + boot.shareAccounts.map(\.name).joined(separator: ", "))
+        }
         if boot.enrolmentToken != nil { lines.append("  Mã ghi danh / enrolment token: đã nhận, chờ ghi danh / received, enrolment pending") }
         if boot.setupCode != nil { lines.append("  Mã cài đặt trang quản lý / console setup code: đã đặt / set") }
         let daemon = boot.daemon

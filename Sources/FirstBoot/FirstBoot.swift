@@ -72,6 +72,7 @@ package struct FirstBoot {
             writer = ManagedFileWriter(root: root, dataDirectory: boot.daemon.dataDirectory)
             do {
                 try writer.apply(BootFiles.files(for: boot), changed: &report.written)
+                try applyShares(boot, writer, &report)
                 // The copy kept is the file as it will be once its secrets are blanked.
                 let lastGood = ManagedFile(path: BootFiles.lastGood, contents: Array(boot.blankedText.utf8), mode: 0o600, owner: .root)
                 if try writer.place(lastGood, at: writer.rooted(lastGood.path)) { report.written.append(lastGood.path) }
@@ -118,7 +119,27 @@ package struct FirstBoot {
             report.inForce = BootFiles.fallback(keys: salvaged.keys, hostname: salvaged.hostname)
         }
         writer = ManagedFileWriter(root: root, dataDirectory: report.inForce.daemon.dataDirectory)
-        do { try writer.apply(BootFiles.files(for: report.inForce), changed: &report.written) } catch { report.problems.append("\(error)") }
+        do {
+            try writer.apply(BootFiles.files(for: report.inForce), changed: &report.written)
+            // The fallback has no accounts, and a box that never had a good file has no share to keep.
+            if report.result == .keptLastGood { try applyShares(report.inForce, writer, &report) }
+        } catch {
+            report.problems.append("\(error)")
+        }
+    }
+
+    /// ksmbd's configuration and user database; an account left blank keeps its stored password.
+    private func applyShares(_ boot: BootConfiguration, _ writer: ManagedFileWriter, _ report: inout BootReport) throws {
+        let stored = ShareFiles.storedHashes(try? String(contentsOfFile: writer.rooted(ShareFiles.passwordDatabase), encoding: .utf8))
+        let shares = ShareFiles.files(for: boot, stored: stored)
+        for account in shares.withoutPassword {
+            report.problems.append((account.line.map { "dòng / line \($0): " } ?? "") + "shares.\(account.name): "
+                + "tài khoản chưa có mật khẩu, chưa dùng được: ghi mật khẩu vào gateway.toml / the account has no password yet and is left out: write one in gateway.toml")
+        }
+        try writer.apply(shares.files, changed: &report.written)
+        for folder in ShareFiles.folders(boot.daemon) where !boot.shareAccounts.isEmpty {
+            if try writer.shareFolder(folder, group: BootConfiguration.shareGroup) { report.written.append(folder) }
+        }
     }
 
     /// The console's CA made now if it is not yet (so trang-thai.txt has its fingerprint from the

@@ -45,7 +45,8 @@ struct ManagedFileWriter {
             return true
         }
         if !FileManager.default.fileExists(atPath: directory) {
-            try POSIXFile.makeDirectory(directory, mode: file.owner == .dataDirectory ? 0o700 : 0o755)
+            // A secret's directory is closed too (ksmbd's user database on the data partition).
+            try POSIXFile.makeDirectory(directory, mode: file.owner == .dataDirectory || file.mode & 0o077 == 0 ? 0o700 : 0o755)
         }
         let fd = try POSIXFile.openDirectory(directory)
         defer { close(fd) }
@@ -74,13 +75,38 @@ struct ManagedFileWriter {
     }
 
     /// The group `gatewayd` in the box's own /etc/group (under `root`, not this process's NSS).
-    func daemonGroup() -> gid_t? {
+    func daemonGroup() -> gid_t? { group(named: "gatewayd") }
+
+    /// A group of the box's own /etc/group.
+    func group(named name: String) -> gid_t? {
         guard let text = try? String(contentsOfFile: rooted("/etc/group"), encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            if fields.count >= 3, fields[0] == "gatewayd", let gid = gid_t(fields[2]) { return gid }
+            if fields.count >= 3, fields[0] == name, let gid = gid_t(fields[2]) { return gid }
         }
         return nil
+    }
+
+    /// A shared folder made (0770) or, when the daemon owns it, given `group`: gatewayd.service's
+    /// system call filter refuses it fchown (@privileged), so the daemon could not do it itself.
+    /// The daemon adds the setgid bit at its start (SharedFolders: the group is right, the mode
+    /// not), which this unit may not (RestrictSUIDSGID). True when it changed something.
+    func shareFolder(_ path: String, group name: String) throws -> Bool {
+        let full = rooted(path)
+        var info = stat()
+        var changed = false
+        if lstat(full, &info) != 0 {
+            // Folders above one given in gatewayd.toml (/srv/samba) must let the daemon through.
+            try POSIXFile.makeDirectory((full as NSString).deletingLastPathComponent, mode: 0o755)
+            try POSIXFile.makeDirectory(full, mode: 0o770)
+            try POSIXFile.check(lstat(full, &info), "lstat", full)
+            changed = true
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR, let (uid, _) = owner(.dataDirectory), let gid = group(named: name) else { return changed }
+        // A folder the administrator made and owns (not the daemon's user) is left as it was set.
+        guard changed || info.st_uid == uid, info.st_uid != uid || info.st_gid != gid else { return changed }
+        try POSIXFile.check(lchown(full, uid, gid), "lchown", full)
+        return true
     }
 
     /// Gives what first boot made in a directory of the daemon's (the console's CA) to the

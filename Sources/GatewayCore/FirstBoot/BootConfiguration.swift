@@ -25,6 +25,8 @@ package struct BootConfiguration: Sendable, Equatable {
     /// One-time secrets: carried to the data directory, then blanked in gateway.toml.
     package var enrolmentToken: String?
     package var setupCode: String?
+    /// `[shares]`: the office PCs' accounts on the box's SMB shares, by name.
+    package var shareAccounts: [ShareAccount] = []
     /// The file's text with those secrets blanked: what is written back and kept as the last good.
     package var blankedText = ""
 
@@ -33,13 +35,14 @@ package struct BootConfiguration: Sendable, Equatable {
     /// The keys holding secrets, blanked in the file once used.
     package var secretKeys: [String] {
         (enrolmentToken == nil ? [] : ["enrolment.token"]) + (setupCode == nil ? [] : ["console.setup_code"])
+            + shareAccounts.filter { $0.password != nil }.map { "shares.\($0.name)" }
     }
 }
 
 package enum BootConfigurationLoader {
     /// What gateway.toml has beyond gatewayd.toml's sections.
     static let bootKeys: [String: Set<String>] = [
-        "": ["network", "time", "ssh", "box"],
+        "": ["network", "time", "ssh", "box", "shares"],
         "network": ["dhcp", "address", "gateway", "dns"],
         "time": ["servers"],
         "ssh": ["keys"],
@@ -58,6 +61,9 @@ package enum BootConfigurationLoader {
         // The token is carried to the data directory (`enrolment-token`), not into gatewayd.toml.
         boot.daemon.enrolment.token = nil
         reader.readBoot(into: &boot)
+        reader.readShares(into: &boot)
+        // Shares without the daemon's [share] group would give folders ksmbd's user cannot write.
+        if !boot.shareAccounts.isEmpty, boot.daemon.shareGroup == nil { boot.daemon.shareGroup = BootConfiguration.shareGroup }
         if !reader.issues.isEmpty { throw ConfigurationErrors(path: path, issues: reader.issues) }
         guard let blanked = boot.secretKeys.isEmpty ? text : BootFileSecrets.blank(boot.secretKeys, in: text) else {
             throw ConfigurationErrors(path: path, issues: boot.secretKeys.map { key in
@@ -66,7 +72,7 @@ package enum BootConfigurationLoader {
             })
         }
         boot.blankedText = blanked
-        boot.daemonTOML = daemonSections(of: table)
+        boot.daemonTOML = daemonSections(of: table, shareGroup: boot.daemon.shareGroup)
         // What gatewayd will read must be what was checked here: read back with its own loader.
         do {
             guard try ConfigurationLoader.parse(boot.daemonTOML, path: path) == boot.daemon else {
@@ -82,7 +88,7 @@ package enum BootConfigurationLoader {
 
     /// The table without the boot-only sections and keys, as TOML (sorted, so the same file
     /// always gives the same bytes: nothing is rewritten on flash when nothing changed).
-    static func daemonSections(of table: TOMLTable) -> String {
+    static func daemonSections(of table: TOMLTable, shareGroup: String? = nil) -> String {
         for section in bootKeys[""] ?? [] { table.remove(at: section) }
         // `[enrolment] url` is the daemon's; its token and `[console] setup_code` are secrets
         // carried to the data directory.
@@ -90,6 +96,11 @@ package enum BootConfigurationLoader {
             guard let part = table[section]?.table else { continue }
             for key in keys { part.remove(at: key) }
             if part.isEmpty { table.remove(at: section) }
+        }
+        if let shareGroup, table["share"]?.table?["group"] == nil {
+            let share = table["share"]?.table ?? TOMLTable()
+            share["group"] = shareGroup
+            table["share"] = share
         }
         let toml = table.convert(to: .toml)
         return toml.isEmpty || toml.hasSuffix("\n") ? toml : toml + "\n"
