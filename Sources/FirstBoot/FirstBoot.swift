@@ -72,7 +72,7 @@ package struct FirstBoot {
             writer = ManagedFileWriter(root: root, dataDirectory: boot.daemon.dataDirectory)
             do {
                 try writer.apply(BootFiles.files(for: boot), changed: &report.written)
-                try applyShares(boot, writer, &report)
+                try applyShares(boot, writer, &report, now: now)
                 // The copy kept is the file as it will be once its secrets are blanked.
                 let lastGood = ManagedFile(path: BootFiles.lastGood, contents: Array(boot.blankedText.utf8), mode: 0o600, owner: .root)
                 if try writer.place(lastGood, at: writer.rooted(lastGood.path)) { report.written.append(lastGood.path) }
@@ -90,7 +90,7 @@ package struct FirstBoot {
             }
         } catch {
             report.issues = error.issues.sorted { ($0.line ?? 0) < ($1.line ?? 0) }
-            keepLastGoodOrFallBack(&report, &writer, text: text)
+            keepLastGoodOrFallBack(&report, &writer, text: text, now: now)
         }
         finishConsole(&report, writer, now: now)
         if isLiveSystem, let name = report.inForce.hostname, Self.currentHostname() != name {
@@ -107,7 +107,7 @@ package struct FirstBoot {
 
     /// A wrong gateway.toml: the last good one applied again (normally no write at all), or with
     /// none, the fallback.
-    private func keepLastGoodOrFallBack(_ report: inout BootReport, _ writer: inout ManagedFileWriter, text: String) {
+    private func keepLastGoodOrFallBack(_ report: inout BootReport, _ writer: inout ManagedFileWriter, text: String, now: Date) {
         let lastGoodPath = writer.rooted(BootFiles.lastGood)
         if let lastGood = try? String(contentsOfFile: lastGoodPath, encoding: .utf8),
            let boot = try? BootConfigurationLoader.parse(lastGood, path: lastGoodPath) {
@@ -122,14 +122,20 @@ package struct FirstBoot {
         do {
             try writer.apply(BootFiles.files(for: report.inForce), changed: &report.written)
             // The fallback has no accounts, and a box that never had a good file has no share to keep.
-            if report.result == .keptLastGood { try applyShares(report.inForce, writer, &report) }
+            if report.result == .keptLastGood { try applyShares(report.inForce, writer, &report, now: now) }
         } catch {
             report.problems.append("\(error)")
         }
     }
 
     /// ksmbd's configuration and user database; an account left blank keeps its stored password.
-    private func applyShares(_ boot: BootConfiguration, _ writer: ManagedFileWriter, _ report: inout BootReport) throws {
+    private func applyShares(_ boot: BootConfiguration, _ writer: ManagedFileWriter, _ report: inout BootReport, now: Date) throws {
+        let directory = (ShareFiles.passwordDatabase as NSString).deletingLastPathComponent
+        if let aside = try writer.setAsideUntrustedSecretDirectory(directory, now: now) {
+            report.problems.append("\(directory) không phải thư mục riêng của root (0700): đã chuyển sang \(aside), mật khẩu cũ không dùng nữa — "
+                + "ghi lại mật khẩu các tài khoản vào gateway.toml / \(directory) was not root's own 0700 directory: moved to \(aside), "
+                + "its passwords are not used — write the accounts' passwords in gateway.toml again")
+        }
         let stored = ShareFiles.storedHashes(try? String(contentsOfFile: writer.rooted(ShareFiles.passwordDatabase), encoding: .utf8))
         let shares = ShareFiles.files(for: boot, stored: stored)
         for account in shares.withoutPassword {

@@ -55,6 +55,24 @@ struct ManagedFileWriter {
         return true
     }
 
+    /// Moves `boxPath` aside when it is not a directory of root's secrets as firstboot makes them
+    /// (a directory, not a link, mode 0700, and root's when owners are managed); returns where it
+    /// went, nil when it was right or absent. Such a directory sits on the data partition, whose
+    /// top directory is the daemon's, and renaming an entry needs write permission on its parent
+    /// only: a compromised daemon could move root's directory aside and leave one of its own, with
+    /// a user database of its making, for the next boot. Nothing in one found so is used.
+    func setAsideUntrustedSecretDirectory(_ boxPath: String, now: Date) throws -> String? {
+        let full = rooted(boxPath)
+        var info = stat()
+        guard lstat(full, &info) == 0 else { return nil }
+        let rootsOwn = (info.st_mode & S_IFMT) == S_IFDIR && (info.st_mode & 0o7777) == 0o700 && (!setsOwners || info.st_uid == 0)
+        if rootsOwn { return nil }
+        let aside = boxPath + ".untrusted-\(Int(now.timeIntervalSince1970))"
+        try POSIXFile.check(rename(full, rooted(aside)), "rename", full)
+        try POSIXFile.fsyncDirectory((full as NSString).deletingLastPathComponent)
+        return aside
+    }
+
     /// The exact mode (whatever the umask took away) and, as root, the owner.
     private func setMetadata(_ path: String, _ file: ManagedFile, _ owner: (uid_t, gid_t)?) throws {
         if let owner { try POSIXFile.check(lchown(path, owner.0, owner.1), "lchown", path) }

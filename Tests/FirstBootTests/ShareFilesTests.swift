@@ -89,6 +89,52 @@ extension FirstBootTests {
         XCTAssertNotNil(read("/etc/ksmbd/ksmbd.conf"))
     }
 
+    /// The data partition's top directory is the daemon's, so the daemon could rename root's
+    /// `smb/` aside and leave its own: the next boot moves such a directory aside in turn and uses
+    /// none of its hashes — a planted password never reaches ksmbd.
+    func testAUserDatabaseDirectoryThatIsNotRootsOwnIsSetAsideUnused() throws {
+        XCTAssertEqual(try boot(Self.shares).exitCode, 0)
+        let smb = root + "/var/lib/gatewayd/smb"
+        var plants: [(String, (String) throws -> Void)] = [
+            ("open to others", { XCTAssertEqual(chmod($0, 0o755), 0) }),
+            ("a link to another directory", { path in
+                try FileManager.default.createDirectory(atPath: path + "-elsewhere", withIntermediateDirectories: false)
+                XCTAssertEqual(rename(path + "/ksmbdpwd.db", path + "-elsewhere/ksmbdpwd.db"), 0)
+                XCTAssertEqual(rmdir(path), 0)
+                XCTAssertEqual(symlink(path + "-elsewhere", path), 0)
+            }),
+        ]
+        if geteuid() == 0 {
+            plants.append(("the daemon's (uid 995)", { path in XCTAssertEqual(chown(path, 995, 995), 0); XCTAssertEqual(chown(path + "/ksmbdpwd.db", 995, 995), 0) }))
+        }
+        for (index, (what, plant)) in plants.enumerated() {
+            // The real directory moved aside by the "daemon", one of its own with its password.
+            XCTAssertEqual(rename(smb, smb + ".real-\(index)"), 0, what)
+            try FileManager.default.createDirectory(atPath: smb, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            try Array("van-phong:\(hash("mat-khau-ke-gian"))\n".utf8).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: smb + "/ksmbdpwd.db")) }
+            try plant(smb)
+
+            let report = boot()
+            XCTAssertEqual(report.exitCode, 1, what)
+            XCTAssertTrue(report.problems.contains { $0.contains("was not root's own 0700 directory") }, "\(what): \(report.problems)")
+            XCTAssertEqual(read("/var/lib/gatewayd/smb/ksmbdpwd.db"), "", "\(what): no planted hash, and the blanked accounts have none")
+            var info = stat()
+            XCTAssertEqual(lstat(smb, &info), 0)
+            XCTAssertEqual(info.st_mode & S_IFMT, S_IFDIR, what)
+            XCTAssertEqual(info.st_mode & 0o7777, 0o700, what)
+            if geteuid() == 0 { XCTAssertEqual(info.st_uid, 0, what) }
+            let aside = try FileManager.default.contentsOfDirectory(atPath: root + "/var/lib/gatewayd").filter { $0.hasPrefix("smb.untrusted-") }
+            XCTAssertEqual(aside.count, 1, "\(what): \(aside)")
+            for name in aside { XCTAssertEqual(rename(root + "/var/lib/gatewayd/" + name, smb + ".seen-\(index)"), 0) }
+
+            // Root's own directory back as it was: the stored hashes are used again.
+            try FileManager.default.removeItem(atPath: smb)
+            XCTAssertEqual(rename(smb + ".real-\(index)", smb), 0)
+            XCTAssertEqual(boot().exitCode, 0, what)
+            XCTAssertEqual(read("/var/lib/gatewayd/smb/ksmbdpwd.db"), "ke_toan:\(hash("mat-khau-ke-toan"))\nvan-phong:\(hash("Hòa-Tiến-2026"))\n", what)
+        }
+    }
+
     func daemonConfiguration() throws -> GatewayConfiguration {
         try ConfigurationLoader.parse(try XCTUnwrap(read("/etc/gatewayd/gatewayd.toml")))
     }
