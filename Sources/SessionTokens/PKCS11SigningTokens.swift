@@ -68,7 +68,7 @@ package struct PKCS11SigningTokens: Sendable {
             case .notFound, .module: return .noToken(error.description)
             case .call(_, let rv) where rv == 0xB0 || rv == 0xB3:  // CKR_SESSION_CLOSED, CKR_SESSION_HANDLE_INVALID: the token went
                 return .removed(error.description)
-            case .unsupportedKey, .request, .sessionEnded, .call: return .token(error.description)
+            case .unsupportedKey, .request, .sessionEnded, .tokenBusy, .call: return .token(error.description)
             }
         default: return .token("\(error)")
         }
@@ -149,8 +149,10 @@ final class PKCS11SessionSigner: Signer, @unchecked Sendable {
         signer = nil
     }
 
-    /// After any signature under way: C_Logout, and the session's handle closed.
+    /// After any signature under way: C_Logout, and the session's handle closed — before this
+    /// returns, so that the next session on the token finds it logged out (a login while this one
+    /// is still logged in is refused as `tokenBusy`, PKCS#11 logins being the token's).
     func close() {
-        queue.async { [self] in endNow() }
+        queue.sync { endNow() }
     }
 }

@@ -121,6 +121,34 @@ extension SoftHSMTests {
         }
     }
 
+    /// PKCS#11 logins belong to the token: while one session is logged in, another's C_Login is
+    /// answered CKR_USER_ALREADY_LOGGED_IN without its PIN being checked. That is a refusal, never a
+    /// login: a wrong PIN must not sign because someone else's session is open (it did, and
+    /// `testTheStagesTokensChangeThePINAndTheNewOneSigns` caught it once in CI by chance).
+    func testASecondLoginWhileASessionIsOpenIsRefusedWhateverItsPIN() async throws {
+        let tokens = BoxSigningTokens(modules: [Self.module], table: TokenModuleTable())
+        let key = "pkcs11:token=Nguyen%20Van%20An;id=%01"
+        let digest = Array(repeating: UInt8(7), count: 32)
+        let first = try await tokens.open(reader: nil, key: key, pin: sessionPIN("pin.softhsm-user"), confirmLastTry: false)
+        _ = try await first.signer.sign(digest: digest, algorithm: .ecdsaSHA256)
+        for pin in ["pin.softhsm-wrong", "pin.softhsm-user"] {
+            let second = try await tokens.open(reader: nil, key: key, pin: sessionPIN(pin), confirmLastTry: false)
+            do {
+                _ = try await second.signer.sign(digest: digest, algorithm: .ecdsaSHA256)
+                XCTFail("\(pin): a second session signed while the first was logged in")
+            } catch {
+                XCTAssertTrue(String(describing: error).contains("in use by another signing session"), "\(pin): \(error)")
+            }
+            second.close()
+        }
+        _ = try await first.signer.sign(digest: digest, algorithm: .ecdsaSHA256)  // the first goes on
+        first.close()
+        // Closed means logged out at once: the next session logs in with its own PIN and signs.
+        let next = try await tokens.open(reader: nil, key: key, pin: sessionPIN("pin.softhsm-user"), confirmLastTry: false)
+        _ = try await next.signer.sign(digest: digest, algorithm: .ecdsaSHA256)
+        next.close()
+    }
+
     /// A key with CKA_ALWAYS_AUTHENTICATE (written by pkcs11-tool --always-auth, with a certificate
     /// of its own beside it): each signature gets the context-specific login after the session's
     /// one C_Login, and the signatures verify.

@@ -23,6 +23,10 @@ package enum PKCS11Error: Error, Sendable, Equatable, CustomStringConvertible {
     case request(SignerError)
     /// The signing session was closed (its PIN wiped) before this signature.
     case sessionEnded
+    /// CKR_USER_ALREADY_LOGGED_IN: another session of this process is logged in to the token.
+    /// PKCS#11 logins belong to the token, not to a session, so a second login would be answered
+    /// without the PIN being checked at all: refused, never signed on.
+    case tokenBusy
     /// Any other return value, with the function that gave it.
     case call(function: String, rv: CK_RV)
 
@@ -66,6 +70,8 @@ package enum PKCS11Error: Error, Sendable, Equatable, CustomStringConvertible {
         case .unsupportedKey(let what): "Khóa không được hỗ trợ / unsupported key: \(what)"
         case .request(let error): error.description
         case .sessionEnded: "Phiên ký đã kết thúc / the signing session has ended"
+        case .tokenBusy:
+            "Token đang được một phiên ký khác dùng: kết thúc phiên đó rồi thử lại / the token is in use by another signing session: end it, then try again"
         case .call(let function, let rv): "Token từ chối \(function) / the token refused \(function): \(Self.name(of: rv))"
         }
     }

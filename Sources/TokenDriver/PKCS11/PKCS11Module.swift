@@ -286,11 +286,13 @@ package final class PKCS11Session: @unchecked Sendable {
         return certificates
     }
 
-    /// Logs the user in with `pin`'s bytes (lent, not kept). `CKR_USER_ALREADY_LOGGED_IN` is not a
-    /// failure: another session of this process logged in (PKCS#11 logins are per token, not per session).
+    /// Logs the user in with `pin`'s bytes (lent, not kept). `CKR_USER_ALREADY_LOGGED_IN` is a
+    /// refusal (`tokenBusy`): PKCS#11 logins belong to the token, so it means another session of
+    /// this process is logged in and this PIN was never checked — taking it as success let a wrong
+    /// PIN sign while another session was open.
     func login(pin: UnsafeBufferPointer<UInt8>) throws(PKCS11Error) {
         let rv = module.functions.C_Login?(handle, PKCS11.CKU_USER, UnsafeMutablePointer(mutating: pin.baseAddress), CK_ULONG(pin.count))
-        if rv == PKCS11.CKR_USER_ALREADY_LOGGED_IN { return }
+        if rv == PKCS11.CKR_USER_ALREADY_LOGGED_IN { throw .tokenBusy }
         try module.check(rv, "C_Login")
     }
 
