@@ -43,10 +43,12 @@ let package = Package(
         .target(name: "SafeLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // Durable files: write fully, fsync, rename, fsync the directory, hash a whole file.
         .target(name: "DurableFiles", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // SQLite databases whose commits survive a power cut (the box's store and the hub's).
+        .target(name: "DurableDatabase", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "GatewayCore",
             dependencies: [
-                "DocumentModel", "DurableFiles",
+                "DocumentModel", "DurableFiles", "DurableDatabase",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -220,7 +222,7 @@ let package = Package(
         .testTarget(name: "EdXMLTests", dependencies: ["EdXML", "Signing", "TestSupport"]),
         // The reference hub (docs/protocol.md): its library, its executable, its tests.
         .target(name: "HubCore", dependencies: [
-            "DocumentModel", "EdXML", "Signing", "DocumentSigning", "DurableFiles",
+            "DocumentModel", "EdXML", "Signing", "DocumentSigning", "DurableFiles", "DurableDatabase",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -247,6 +249,7 @@ let package = Package(
         ]),
         .testTarget(name: "HubCoreTests", dependencies: [
             "HubCore", "DocumentModel", "DurableFiles", "EdXML", "Signing", "TestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),

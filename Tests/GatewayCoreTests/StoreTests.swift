@@ -32,8 +32,10 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(receipt.document.state, .signed)
     }
 
+    /// Asked of the writer, the one connection that commits: GRDB's pool sets it to NORMAL after
+    /// `prepareDatabase` (DurableDatabase), which a reader's answer would not show.
     func testSQLiteRunsInWALWithFullSync() throws {
-        let (mode, sync) = try fixture.store.database.read { db in
+        let (mode, sync) = try fixture.store.database.writeWithoutTransaction { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
         }
         XCTAssertEqual(mode, "wal")

@@ -1,5 +1,6 @@
 import DurableFiles
 import Foundation
+import GRDB
 import Logging
 import XCTest
 @testable import HubCore
@@ -28,6 +29,17 @@ final class HubStoreTests: XCTestCase {
     }
 
     let summary = PackageSummary(kind: .document, key: "000.00.20.H13,2026/11/21,1/UBND", from: "000.00.20.H13", recipients: ["000.00.00.H41"])
+
+    /// A package acknowledged to a box must survive a power cut: the writer, the connection that
+    /// commits, syncs the WAL at every commit (GRDB's pool would leave it at NORMAL: DurableDatabase).
+    func testTheWriterCommitsWithFullSync() throws {
+        let store = try open()
+        let (mode, sync) = try store.database.writeWithoutTransaction { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        }
+        XCTAssertEqual(mode, "wal")
+        XCTAssertEqual(sync, 2)  // FULL
+    }
 
     func testFilesWithoutRowsAreMovedAsideAtStartAndCommittedOnesStay() async throws {
         var store: HubStore? = try open()

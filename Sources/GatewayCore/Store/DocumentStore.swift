@@ -1,5 +1,6 @@
 import Dispatch
 import DocumentModel
+import DurableDatabase
 import DurableFiles
 import Foundation
 import GRDB
@@ -82,11 +83,10 @@ package final class DocumentStore: Sendable {
         configuration.maximumReaderCount = 2
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -1024")  // 1 MiB per connection (default 2 MiB)
-            // FULL: a commit is on stable storage before it returns (NORMAL in WAL mode can lose
-            // the last transactions on power loss, and those are documents we acknowledged).
-            try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        database = try DatabasePool(path: layout.databasePath, configuration: configuration)
+        // A commit on stable storage before it returns (synchronous = FULL on the writer): those
+        // are documents we acknowledged.
+        database = try DurableDatabase.openPool(path: layout.databasePath, configuration: configuration)
         try StoreSchema.migrator.migrate(database)
         committer = GroupCommitter(layout: layout, database: database, logger: logger, changes: changes)
     }

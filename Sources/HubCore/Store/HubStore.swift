@@ -1,4 +1,5 @@
 import DocumentModel
+import DurableDatabase
 import DurableFiles
 import Foundation
 import GRDB
@@ -90,12 +91,9 @@ package final class HubStore: Sendable {
     /// WAL lets both write, and nothing here touches the package files.
     static func openDatabase(path: String) throws -> DatabasePool {
         var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            // An acknowledged package must survive a power cut: every commit reaches the disk.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         configuration.busyMode = .timeout(10)
-        let database = try DatabasePool(path: path, configuration: configuration)
+        // An acknowledged package must survive a power cut: every commit reaches the disk.
+        let database = try DurableDatabase.openPool(path: path, configuration: configuration)
         try migrator.migrate(database)
         return database
     }
