@@ -205,7 +205,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // SessionTokens' tests are here, beside the scripted and the virtual cards they use.
-        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport", "SessionTokens", "GatewayCore", "DocumentSigning"]),
+        // TokenCommandLine and ArgumentParser: `gateway-token sign`'s own parse checked against ArgumentParser's.
+        .testTarget(name: "TokenDriverTests", dependencies: [
+            "TokenDriver", "Signing", "TestSupport", "SessionTokens", "GatewayCore", "DocumentSigning", "TokenCommandLine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DocumentSigning", "TestSupport"]),
         .testTarget(name: "DocumentSigningTests", dependencies: [
             "DocumentSigning", "TrustHTTP", "Signing", "Inflate", "TestSupport",
