@@ -21,20 +21,25 @@ package final class PKCS11Module: @unchecked Sendable {
     package static func load(path: String) throws(PKCS11Error) -> PKCS11Module {
         loadedLock.lock()
         defer { loadedLock.unlock() }
-        loaded = loaded.filter { $0.value.module != nil }
-        if let module = loaded[path]?.module { return module }
+        loaded.removeAll { $0.module == nil }
+        if let module = loaded.first(where: { $0.path == path })?.module { return module }
         // A path is looked at first: dlopen's own words for a text file or a missing one are obscure.
         if path.contains("/"), let problem = PKCS11ModuleFile.problem(path) { throw .module(path: path, reason: problem) }
         let module = try PKCS11Module(path: path)
-        loaded[path] = WeakModule(module: module)
+        loaded.append(WeakModule(path: path, module: module))
         return module
     }
 
-    private struct WeakModule { weak var module: PKCS11Module? }
+    private struct WeakModule {
+        let path: String
+        weak var module: PKCS11Module?
+    }
     /// Recursive: the last reference to a module may be dropped inside `load` (the filter's
     /// temporaries), and its `deinit` takes this lock too.
     private static let loadedLock = NSRecursiveLock()
-    nonisolated(unsafe) private static var loaded: [String: WeakModule] = [:]  // under loadedLock
+    /// Under loadedLock. A few modules at most, so an array: a dictionary's first use costs a
+    /// one-shot program (`gateway-token sign`) a scan of every protocol conformance in the binary.
+    nonisolated(unsafe) private static var loaded: [WeakModule] = []
 
     private init(path: String) throws(PKCS11Error) {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
