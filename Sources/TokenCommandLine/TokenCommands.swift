@@ -2,10 +2,14 @@
 // signing token. A library of its own so that the small `gateway-token` program can carry these
 // commands without the daemon (see docs/architecture.md, "The token tool").
 import ArgumentParser
-import DocumentModel
 import DurableFiles
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Signing
+import TimeJSON
 import TokenDriver
 import X509
 #if canImport(Glibc)
@@ -264,7 +268,7 @@ package struct Token: ParsableCommand {
 /// (1 unless said otherwise), as every `gatewayd` command does.
 package enum TokenCommandLine {
     package static func fail(_ message: String, code: ExitCode = .failure) -> ExitCode {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        POSIXFile.writeToStandardError(message + "\n")
         return code
     }
 

@@ -1,5 +1,12 @@
 import CPKCS11
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A PKCS#11 module (opensc-pkcs11.so, SoftHSM2's libsofthsm2.so, a CA vendor's library) loaded
 /// with `dlopen` from its path and reached only through the function list it hands back, so no
@@ -36,7 +43,7 @@ package final class PKCS11Module: @unchecked Sendable {
     }
     /// Recursive: the last reference to a module may be dropped inside `load` (the filter's
     /// temporaries), and its `deinit` takes this lock too.
-    private static let loadedLock = NSRecursiveLock()
+    private static let loadedLock = RecursiveLock()
     /// Under loadedLock. A few modules at most, so an array: a dictionary's first use costs a
     /// one-shot program (`gateway-token sign`) a scan of every protocol conformance in the binary.
     nonisolated(unsafe) private static var loaded: [WeakModule] = []
@@ -383,4 +390,22 @@ package enum PKCS11 {
     static let CKG_MGF1_SHA256: CK_RSA_PKCS_MGF_TYPE = 2
     static let CKG_MGF1_SHA384: CK_RSA_PKCS_MGF_TYPE = 3
     static let CKG_MGF1_SHA512: CK_RSA_PKCS_MGF_TYPE = 4
+}
+
+/// A mutex the thread holding it may take again (pthread's recursive mutex): what
+/// `PKCS11Module.load` needs, without Foundation's `NSRecursiveLock` (gateway-token links no
+/// Foundation, docs/PERFORMANCE.md). Lives as long as the process (one static instance).
+private final class RecursiveLock: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() {
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
 }
