@@ -37,8 +37,12 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", exact: "2.5.0"),
     ],
     targets: [
+        // The local API's JSON and Vietnam's time (GatewayJSON, VietnamTime), without Foundation:
+        // gateway-token prints them, and a tool that links Foundation pays for it at every start
+        // (ICU, CoreFoundation; docs/PERFORMANCE.md), while DocumentModel needs Foundation's Unicode.
+        .target(name: "TimeJSON"),
         // Pure vocabulary shared by the store, edXML and the relay: agency codes, priorities.
-        .target(name: "DocumentModel"),
+        .target(name: "DocumentModel", dependencies: ["TimeJSON"]),
         // The log handler both daemons write through: control characters from outside escaped.
         .target(name: "SafeLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // Durable files: write fully, fsync, rename, fsync the directory, hash a whole file.
@@ -48,7 +52,7 @@ let package = Package(
         .target(
             name: "GatewayCore",
             dependencies: [
-                "DocumentModel", "DurableFiles", "DurableDatabase",
+                "DocumentModel", "TimeJSON", "DurableFiles", "DurableDatabase",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -86,7 +90,7 @@ let package = Package(
         ]),
         // Signing documents and checking signatures: CMS/CAdES, PAdES (PDF), verification.
         .target(name: "DocumentSigning", dependencies: [
-            "Signing", "Inflate", "DocumentModel",
+            "Signing", "Inflate", "DocumentModel", "TimeJSON",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -102,7 +106,7 @@ let package = Package(
         ]),
         // The pure rules of the signing stage (issue 13): whose certificate, who signs in which role, the register.
         .target(name: "SigningPolicy", dependencies: [
-            "DocumentModel",
+            "DocumentModel", "TimeJSON",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
@@ -116,20 +120,24 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // edXML packages (QCVN 102:2016): model, streaming writer and reader, XML signatures.
         .target(name: "EdXML", dependencies: [
-            "CLibXML2", "DocumentModel", "Signing", "DurableFiles",
+            "CLibXML2", "DocumentModel", "TimeJSON", "Signing", "DurableFiles",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "TokenDriver", dependencies: [
-            "CPCSCLite", "CPKCS11", "CLibUSB", "Inflate", "Signing",
+            "CPCSCLite", "CPKCS11", "CLibUSB", "Inflate", "Signing", "DurableFiles",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
+        // Readers and cards as they come and go (ReaderMonitor's thread on SCardGetStatusChange),
+        // apart from TokenDriver because only the daemon watches: the monitor's thread and its
+        // condition are Foundation's, and gateway-token links no Foundation (docs/PERFORMANCE.md).
+        .target(name: "TokenHotPlug", dependencies: ["TokenDriver", "CPCSCLite"]),
         // `gatewayd token …` / `gateway-token …`: listing tokens, signing a file's digest, certificates.
         .target(name: "TokenCommandLine", dependencies: [
-            "DocumentModel", "TokenDriver", "Signing", "DurableFiles",
+            "TimeJSON", "TokenDriver", "Signing", "DurableFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "X509", package: "swift-certificates"),
         ]),
@@ -142,7 +150,7 @@ let package = Package(
         // The clerks' console (issue 15, docs/console.md): HTTPS on the LAN, its own CA, people and
         // sessions; apart from GatewayCore so the core links no bcrypt, no page and no TLS server.
         .target(name: "Console", dependencies: [
-            "GatewayCore", "DocumentModel", "SigningPolicy", "DurableFiles",
+            "GatewayCore", "DocumentModel", "TimeJSON", "SigningPolicy", "DurableFiles",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -157,7 +165,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "ConsoleTests", dependencies: [
-            "Console", "GatewayCore", "DocumentModel", "TestSupport", "Signing", "SigningPolicy",
+            "Console", "GatewayCore", "DocumentModel", "TimeJSON", "TestSupport", "Signing", "SigningPolicy",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -182,7 +190,9 @@ let package = Package(
                 "Console",
                 "FirstBoot",
                 "DocumentModel",
+                "TimeJSON",
                 "TokenDriver",
+                "TokenHotPlug",
                 "TokenCommandLine",
                 "SessionTokens",
                 "Signing",
@@ -199,7 +209,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GatewayCoreTests", dependencies: [
-            "GatewayCore", "DocumentModel", "TestSupport", "EdXML", "DocumentSigning", "DurableFiles",
+            "GatewayCore", "DocumentModel", "TimeJSON", "TestSupport", "EdXML", "DocumentSigning", "DurableFiles",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -207,7 +217,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // SessionTokens' tests are here, beside the scripted and the virtual cards they use.
-        .testTarget(name: "TokenDriverTests", dependencies: ["TokenDriver", "Signing", "TestSupport", "SessionTokens", "GatewayCore", "DocumentSigning"]),
+        // TokenCommandLine and ArgumentParser: `gateway-token sign`'s own parse checked against ArgumentParser's.
+        .testTarget(name: "TokenDriverTests", dependencies: [
+            "TokenDriver", "TokenHotPlug", "Signing", "TestSupport", "SessionTokens", "GatewayCore", "DocumentSigning", "TokenCommandLine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DocumentSigning", "TestSupport"]),
         .testTarget(name: "DocumentSigningTests", dependencies: [
             "DocumentSigning", "TrustHTTP", "Signing", "Inflate", "TestSupport",
@@ -222,7 +236,7 @@ let package = Package(
         .testTarget(name: "EdXMLTests", dependencies: ["EdXML", "Signing", "TestSupport"]),
         // The reference hub (docs/protocol.md): its library, its executable, its tests.
         .target(name: "HubCore", dependencies: [
-            "DocumentModel", "EdXML", "Signing", "DocumentSigning", "DurableFiles", "DurableDatabase",
+            "DocumentModel", "TimeJSON", "EdXML", "Signing", "DocumentSigning", "DurableFiles", "DurableDatabase",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

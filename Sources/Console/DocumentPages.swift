@@ -7,6 +7,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOPosix
+import TimeJSON
 
 /// What the document pages work on: the store, the intake checks shared with the local API, the
 /// relay (nil without `[upstream]`: no inbox actions), and the inbox folder the relay places

@@ -7,6 +7,7 @@ import GatewayCore
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import TimeJSON
 
 extension ConsoleServer {
     /// The tabs, in a clerk's order of work; rejected and quarantined together (both need them).

@@ -4,6 +4,7 @@ import DocumentModel
 import Foundation
 import GatewayCore
 import Hummingbird
+import TimeJSON
 
 extension ConsoleServer {
     // MARK: overview

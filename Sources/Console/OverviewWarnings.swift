@@ -6,6 +6,7 @@ import DocumentModel
 import Foundation
 import GatewayCore
 import Logging
+import TimeJSON
 
 /// One warning as the overview shows it.
 struct OverviewWarning: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import TimeJSON
 
 /// The names of the clerks' inbox folders (one folder per incoming document): pure text rules,
 /// apart from the edXML header they are read from (`InboxFolder` in GatewayCore) and the file

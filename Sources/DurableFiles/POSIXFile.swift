@@ -98,6 +98,37 @@ package enum POSIXFile {
         return Int64(info.st_size)
     }
 
+    /// The first `count` bytes of a file (fewer when it is shorter, or a read fails part way),
+    /// nil when it cannot be opened. For headers and one-line secrets; the caller zeroes a secret.
+    package static func readPrefix(_ path: String, upTo count: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, count - filled) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { break }
+            filled += got
+        }
+        bytes.removeSubrange(filled...)  // in place, and the tail was never written: no copy of a secret
+        return bytes
+    }
+
+    /// Writes a message to standard error as it is (no buffering, errors ignored: there is
+    /// nowhere left to report them), as the command-line tools end with one.
+    package static func writeToStandardError(_ text: String) {
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress! + written, $0.count - written) }
+            if result < 0 && errno == EINTR { continue }
+            guard result > 0 else { return }
+            written += result
+        }
+    }
+
     /// Bytes available to an unprivileged writer on the file system holding `path`.
     package static func freeBytes(at path: String) throws(SystemCallError) -> Int64 {
         var stats = statvfs()

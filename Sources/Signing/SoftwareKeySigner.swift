@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import _CryptoExtras
 import SwiftASN1
 import X509
@@ -54,7 +58,7 @@ package struct SoftwareKeySigner: Signer {
     package init(keyFile: String, chainFile: String) throws {
         func read(_ path: String) throws -> String {
             do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw SignerError.keyFile("\(path): \(error.localizedDescription)")
+                throw SignerError.keyFile("\(path): không đọc được tệp / cannot read the file")
             }
         }
         try self.init(keyPEM: read(keyFile), chainPEM: read(chainFile))

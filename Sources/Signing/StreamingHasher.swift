@@ -2,7 +2,11 @@ import Crypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials  // DataProtocol
 #else
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #endif
 
 /// One of swift-crypto's hash functions behind one type, chosen at run time, fed piece by piece so

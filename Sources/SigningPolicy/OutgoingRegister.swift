@@ -1,5 +1,6 @@
 import DocumentModel
 import Foundation
+import TimeJSON
 
 /// A number from the register of outgoing documents (sổ đăng ký văn bản đi), as the issuing
 /// appearance writes it: `Số: 01/QĐ-UBND`, `ngày 05 tháng 02 năm 2026`.

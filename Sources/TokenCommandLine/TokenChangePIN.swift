@@ -4,7 +4,12 @@
 // unless --force, the new one typed twice. PINs come from files or the terminal, never from the
 // command line (which `ps` and shell histories show), and never pass through a String.
 import ArgumentParser
+import DurableFiles
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TokenDriver
 #if canImport(Glibc)
 import Glibc
@@ -89,11 +94,10 @@ enum PINEntry {
 
     /// The file's first line, as bytes.
     static func firstLine(_ path: String) throws -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path), var data = try? handle.read(upToCount: 4096) else {
+        guard var data = POSIXFile.readPrefix(path, upTo: 4096) else {
             throw TokenCommandLine.fail("Không đọc được tệp PIN / cannot read the PIN file \(path)")
         }
-        try? handle.close()
-        defer { data.resetBytes(in: 0..<data.count) }
+        defer { data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
         return Array(data.prefix { $0 != 0x0A && $0 != 0x0D })
     }
 

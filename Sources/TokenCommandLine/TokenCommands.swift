@@ -2,10 +2,14 @@
 // signing token. A library of its own so that the small `gateway-token` program can carry these
 // commands without the daemon (see docs/architecture.md, "The token tool").
 import ArgumentParser
-import DocumentModel
 import DurableFiles
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Signing
+import TimeJSON
 import TokenDriver
 import X509
 #if canImport(Glibc)
@@ -113,14 +117,18 @@ package struct Token: ParsableCommand {
 
     package struct Selection: ParsableArguments {
         package init() {}
-        @Option(help: "9a, 9c, 9d or 9e.") var slot: String = "9c"
+        /// The slot when none is named (one copy: the option's default and `plainlySpelled`'s).
+        static let defaultSlot = "9c"
+        @Option(help: "9a, 9c, 9d or 9e.") var slot: String = Selection.defaultSlot
         @Option(help: "Reader name (default: the first reader with a PIV token).") var reader: String?
 
         var pivSlot: PIV.Slot {
-            get throws {
-                guard let slot = PIV.Slot(rawValue: slot.lowercased()) else { throw TokenCommandLine.fail("slot phải là 9a, 9c, 9d hoặc 9e / slot must be 9a, 9c, 9d or 9e") }
-                return slot
-            }
+            get throws { try Self.pivSlot(named: slot) }
+        }
+
+        static func pivSlot(named name: String) throws -> PIV.Slot {
+            guard let slot = PIV.Slot(rawValue: name.lowercased()) else { throw TokenCommandLine.fail("slot phải là 9a, 9c, 9d hoặc 9e / slot must be 9a, 9c, 9d or 9e") }
+            return slot
         }
 
         /// The named reader, or the first one holding a PIV token.
@@ -191,66 +199,20 @@ package struct Token: ParsableCommand {
         @Flag(help: "Try the PIN even when only one try is left.") var force = false
         @OptionGroup var pkcs11: PKCS11Selection
 
+        /// What the options say, as plain values: the command itself (`SignRequest`), which
+        /// `plainlySpelled` also fills without ArgumentParser.
+        package var request: SignRequest {
+            SignRequest(
+                slot: selection.slot, reader: selection.reader, inputs: inputs, out: out, algorithm: algorithm,
+                pinFile: pinFile, force: force, pkcs11: pkcs11.uri, module: pkcs11.module)
+        }
+
         package func validate() throws {
-            guard inputs.count == out.count else {
-                throw ValidationError("--in và --out phải có cùng số tệp / --in and --out must name as many files (\(inputs.count) and \(out.count))")
-            }
-            if inputs.count > 1 && pkcs11.uri == nil {
-                throw ValidationError("Ký nhiều tệp một lần cần --pkcs11; token PIV ký từng tệp / several files at once need --pkcs11; a PIV token signs one file per command")
-            }
+            if let problem = request.usageProblem { throw ValidationError(problem) }
         }
 
         package func run() throws {
-            let signer = try makeSigner()
-            let chosen = try chosenAlgorithm(for: signer.keyType)
-            // Every file read before the PIN is sent: an unreadable one costs no try.
-            let digests = try inputs.map { input in
-                do { return try FileDigest.compute(path: input, algorithm: chosen.digest) } catch {
-                    throw TokenCommandLine.fail("Không đọc được tệp / cannot read \(input): \(error)")
-                }
-            }
-            do {
-                switch signer {
-                case .piv(let signer): try Self.write(try signer.signNow(digest: digests[0], algorithm: chosen, force: force), to: out[0])
-                case .pkcs11(let signer): try signInOneSession(signer, digests: digests, algorithm: chosen)
-                }
-            } catch let failure as PIVToken.Failure {
-                throw TokenCommandLine.fail(failure.description)
-            } catch let error as PCSCError {
-                throw TokenCommandLine.fail(error.description)
-            } catch let error as PKCS11Error {
-                throw TokenCommandLine.fail(error.description)
-            }
-        }
-
-        /// --algorithm, checked against the key, or the key's preferred one.
-        private func chosenAlgorithm(for keyType: SignerKeyType) throws -> SignatureAlgorithm {
-            guard let algorithm else { return keyType.algorithms[0] }
-            guard let named = SignatureAlgorithm(rawValue: algorithm) else {
-                throw TokenCommandLine.fail("--algorithm: một trong / one of \(SignatureAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            guard keyType.algorithms.contains(named) else {
-                throw TokenCommandLine.fail("--algorithm \(algorithm) không dùng được với khóa \(keyType) trên token / cannot be used with the token's \(keyType) key")
-            }
-            return named
-        }
-
-        /// The daemon's signing session (`PKCS11SigningSession`): the PIN flags read, one
-        /// C_Login, each file's C_Sign (with the context-specific login of an always-authenticate
-        /// key), C_Logout. The PIN is read once; when it is asked on the terminal, the flags are
-        /// read first too, so that a blocked token or a final try is said before anyone types.
-        private func signInOneSession(_ signer: PKCS11Signer, digests: [[UInt8]], algorithm: SignatureAlgorithm) throws {
-            if pinFile == nil { try PKCS11Signer.checkFlags(module: signer.module, slot: signer.slot, force: force) }
-            let pin = try Self.pin(from: pinFile)
-            let lend = PKCS11SigningSession.lending(pin)
-            let session = try PKCS11SigningSession(signer: signer, force: force, pin: lend)
-            defer { session.close() }
-            for (index, digest) in digests.enumerated() {
-                do { try Self.write(try session.sign(digest: digest, algorithm: algorithm, pin: lend), to: out[index]) } catch {
-                    guard inputs.count > 1 else { throw error }
-                    throw TokenCommandLine.fail("\(TokenCommandLine.message(error))\nChưa ký / not signed: \(inputs[index...].joined(separator: ", "))")
-                }
-            }
+            try request.run()
         }
 
         /// The signature, written as pkcs11-tool and openssl write theirs: no fsync (Foundation's
@@ -306,7 +268,7 @@ package struct Token: ParsableCommand {
 /// (1 unless said otherwise), as every `gatewayd` command does.
 package enum TokenCommandLine {
     package static func fail(_ message: String, code: ExitCode = .failure) -> ExitCode {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        POSIXFile.writeToStandardError(message + "\n")
         return code
     }
 

@@ -13,6 +13,10 @@ package struct PKCS11Selection: ParsableArguments {
 
     /// The module, loaded, and the URI; nil without --pkcs11.
     func resolve() throws -> (PKCS11Module, PKCS11URI)? {
+        try Self.resolve(uri: uri, module: module)
+    }
+
+    static func resolve(uri: String?, module: String?) throws -> (PKCS11Module, PKCS11URI)? {
         guard let uri else {
             if module != nil { throw TokenCommandLine.fail("--module cần --pkcs11 / --module needs --pkcs11") }
             return nil
@@ -36,25 +40,6 @@ enum CommandSigner {
         switch self {
         case .piv(let signer): signer.keyType
         case .pkcs11(let signer): signer.keyType
-        }
-    }
-}
-
-extension Token.Sign {
-    /// The PKCS#11 key --pkcs11 names, or else the PIV token's slot (its PIN asked at the signature).
-    func makeSigner() throws -> CommandSigner {
-        let pinFile = pinFile
-        do {
-            if let (module, uri) = try pkcs11.resolve() {
-                // The session gets the PIN itself (`signInOneSession`); this source is never asked.
-                return .pkcs11(try PKCS11Signer(module: module, uri: uri) { try Self.pin(from: pinFile) })
-            }
-            let slot = try selection.pivSlot
-            return .piv(try PIVSigner(reader: try selection.readerName(), slot: slot) { try Self.pin(from: pinFile) })
-        } catch let exit as ExitCode {
-            throw exit  // already said
-        } catch {
-            throw TokenCommandLine.fail(TokenCommandLine.message(error))
         }
     }
 }

@@ -1,6 +1,11 @@
 import Crypto
 import _CryptoExtras
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import DurableFiles
 import SwiftASN1
 import X509
 
@@ -65,7 +70,7 @@ package enum TokenInventory {
         }
         defer { card.disconnect() }
         report.cardPresent = true
-        report.atr = (try? card.atr())?.map { String(format: "%02X", $0) }.joined()
+        report.atr = (try? card.atr()).map { APDUTrace.hex($0) }
         if let channel = card.channelID(), let location = USBDevices.busAndAddress(channelID: channel) {
             report.usb = USBDevices.device(bus: location.bus, address: location.address)
         }
@@ -118,7 +123,7 @@ package enum TokenInventory {
         return TokenReport.CertificateReport(
             slot: place, subject: certificate.subject.description, issuer: certificate.issuer.description,
             serial: certificate.serialNumber.description, notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter,
-            keyType: keyType(of: certificate), sha256: SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined())
+            keyType: keyType(of: certificate), sha256: POSIXFile.hex(SHA256.hash(data: der)))
     }
 
     /// The PIV algorithm of a certificate's key, or nil when the token's key is of a kind we do

@@ -15,4 +15,14 @@ struct GatewayToken: ParsableCommand {
         abstract: "Token ký số / USB signing tokens (PIV over PC/SC) — the same commands as `gatewayd token`.",
         discussion: "Exit status: 0 success; 1 refused or failed (the message says why); 64 wrong usage.",
         subcommands: Token.configuration.subcommands)
+
+    /// `sign` in its plain spelling runs without ArgumentParser's parse, the largest part of our
+    /// start-up (TokenSignRequest.swift says which spellings, and why); every other command line
+    /// — help and mistakes included — goes through ArgumentParser, which says what it always says.
+    static func main() {
+        guard let sign = SignRequest.plainlySpelled(Array(CommandLine.arguments.dropFirst())) else {
+            return main(nil)
+        }
+        do { try sign.run() } catch { exit(withError: error) }  // as ArgumentParser's main ends a run
+    }
 }

@@ -11,6 +11,7 @@ import Logging
 import NIOCore
 import Synchronization
 import TestSupport
+import TimeJSON
 import XCTest
 
 final class ConsoleRouterTests: XCTestCase {

@@ -4,6 +4,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// `gatewayd backup` beside a running daemon taking submissions, and `gatewayd restore`, as a
 /// technician runs them (issue 20).

@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// Attachments on the local API, through the real daemon and curl: posted first under the
 /// submission's Idempotency-Key, then the document that names them, stored as one document.

@@ -4,6 +4,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// The real `gatewayd` binary as a separate process, spoken to by curl (an independent HTTP
 /// client) and by `gatewayd`'s own client commands.

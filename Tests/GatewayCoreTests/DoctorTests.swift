@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// `gatewayd doctor` (the built binary) on a box against a real hubd on loopback, healthy and
 /// with each fault of issue 20's acceptance 3 made real. pcscd is always a private one (its own

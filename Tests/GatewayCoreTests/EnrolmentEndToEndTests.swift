@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// Issue 20, acceptance 1 and 2, box side, against the real `hubd` with its enrolment listener
 /// and issuing CA (`[ca]`, the test PKI's root, made by openssl): a box enrols with a token at its

@@ -5,6 +5,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// Issue 16 ("A hostile world"), the inbox's attacks through the real relay: the province's office
 /// posts through the real `hubd` (curl, an office certificate) and a running gatewayd box pulls.

@@ -5,6 +5,7 @@ import Signing
 import TestSupport
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// Issue 14, acceptance 1, through the real relay: the province's office posts signed documents
 /// down through the real `hubd`'s office API (curl, an office certificate), a running gatewayd box

@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// Issue 20, acceptance 4's last sentence, through the real relay: the province's office posts
 /// documents down through the real `hubd`, a running gatewayd box takes them; a backup taken

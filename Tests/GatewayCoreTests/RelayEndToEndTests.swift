@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// Issue 6, acceptance 1, on loopback with the real `hubd` and a test PKI made by openssl:
 /// a document submitted to gatewayd arrives once in hubd's hand-off folder and the box keeps a

@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// Issue 14, acceptance 2, through the real daemon's doors: a `"signed": true` submission is
 /// checked against `[trust]`, `[agency] tax_code` and `[[signing.leaders]]` before it is

@@ -4,6 +4,7 @@ import SigningPolicy
 import TestSupport
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// Issue 13 ("Signing inside the box"), acceptance 1, 2 and 3, through the real pieces: the
 /// `gatewayd` binary, pcscd with two virtual PIV cards (the leader's in `Virtual PCD 00 00`, the

@@ -4,6 +4,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// Attachments (phụ lục) in the metadata and the store: the names the metadata accepts, the file
 /// names in `objects/`, a document committed with its attachments in one commit, and the check's

@@ -2,6 +2,7 @@ import DocumentModel
 import Foundation
 import XCTest
 @testable import GatewayCore
+import TimeJSON
 
 /// The doctor's judgements on facts handed to them: the thresholds, the exit status, the JSON keys.
 final class UnitDoctorTests: XCTestCase {

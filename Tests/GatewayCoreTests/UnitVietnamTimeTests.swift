@@ -1,5 +1,6 @@
 import DocumentModel
 import Foundation
+import TimeJSON
 import XCTest
 
 /// VietnamTime's arithmetic against Foundation's calendar in +07:00, the slow way it replaced.
@@ -43,5 +44,13 @@ final class UnitVietnamTimeTests: XCTestCase {
 
     func testGatewayJSONWritesVietnamsWallClock() {
         XCTAssertEqual(GatewayJSON.format(Date(timeIntervalSince1970: 1_764_288_000.5)), "2025-11-28T07:00:00.500+07:00")
+        // Its zero padding (TimeJSON links no Foundation) against Foundation's String(format:), years 1 to 9999.
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let date = Date(timeIntervalSince1970: Double.random(in: -62_135_596_800...253_402_300_799, using: &generator))
+            let t = VietnamTime(date)
+            let expected = String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03d+07:00", t.year, t.month, t.day, t.hour, t.minute, t.second, t.millisecond)
+            XCTAssertEqual(GatewayJSON.format(date), expected)
+        }
     }
 }

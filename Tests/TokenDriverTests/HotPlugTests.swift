@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import TokenDriver
+@testable import TokenHotPlug
 
 /// Hot-plug through the real pcscd and vsmartcard's virtual reader: the monitor's events, and a
 /// running `gatewayd serve` seeing tokens come and go and surviving pcscd being restarted.

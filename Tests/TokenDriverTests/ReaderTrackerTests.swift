@@ -1,5 +1,6 @@
 import XCTest
 @testable import TokenDriver
+@testable import TokenHotPlug
 
 /// The hot-plug monitor's pure part: pcscd's reader lists and states in, events out.
 final class ReaderTrackerTests: XCTestCase {

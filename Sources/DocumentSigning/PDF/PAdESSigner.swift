@@ -3,6 +3,7 @@ import DocumentModel
 import Foundation
 import Signing
 import SwiftASN1
+import TimeJSON
 import X509
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import DocumentModel
 import Foundation
+import TimeJSON
 import X509
 
 /// The outcome of verifying a signed document: one result per signature and an overall verdict,

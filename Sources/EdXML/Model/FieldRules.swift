@@ -1,5 +1,6 @@
 import DocumentModel
 import Foundation
+import TimeJSON
 
 /// The rules a field's text must follow: length limits, agency codes, dates, small numbers.
 ///

@@ -200,12 +200,7 @@ package enum SignatureVerifier {
 
     /// r || s (each half the length) as DER ECDSA-Sig-Value, which swift-certificates checks.
     static func derECDSA(fromRaw raw: [UInt8]) -> [UInt8]? {
-        switch raw.count {
-        case 64: (try? P256.Signing.ECDSASignature(rawRepresentation: raw)).map { Array($0.derRepresentation) }
-        case 96: (try? P384.Signing.ECDSASignature(rawRepresentation: raw)).map { Array($0.derRepresentation) }
-        case 132: (try? P521.Signing.ECDSASignature(rawRepresentation: raw)).map { Array($0.derRepresentation) }
-        default: nil
-        }
+        [64, 96, 132].contains(raw.count) ? ECDSASignatureDER.fromRaw(raw) : nil  // P-256, P-384, P-521
     }
 }
 

@@ -2,6 +2,7 @@
 import DocumentModel
 import Foundation
 import SwiftASN1
+import TimeJSON
 import X509
 
 package enum DoctorCertificates {

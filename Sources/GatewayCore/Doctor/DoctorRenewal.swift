@@ -3,6 +3,7 @@
 // metrics and the console's overview — read from the renewal service's own state file.
 import DocumentModel
 import Foundation
+import TimeJSON
 
 enum DoctorRenewal {
     /// Nil for a box without `[enrolment]` (its certificate is placed by hand: the certificate

@@ -2,6 +2,7 @@ import DocumentModel
 import Foundation
 import Logging
 import ServiceLifecycle
+import TimeJSON
 import X509
 
 /// The daemon's renewal of the box's certificate (docs/protocol.md, "The box's side"): at the

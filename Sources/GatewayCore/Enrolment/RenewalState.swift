@@ -1,6 +1,7 @@
 import DocumentModel
 import DurableFiles
 import Foundation
+import TimeJSON
 
 /// What the renewal knows, kept in `<data_dir>/tls/renewal.json` so that `gatewayd status`, the
 /// metrics and a restarted daemon see it: the certificate's validity, the last attempt and its

@@ -3,6 +3,7 @@ import DocumentModel
 import Foundation
 import NIOCore
 import NIOPosix
+import TimeJSON
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import TimeJSON
 
 /// Refusals that are about the request rather than the document.
 package struct APIError: Error, Sendable {

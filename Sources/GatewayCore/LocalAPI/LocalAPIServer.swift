@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import TimeJSON
 
 /// The local API's routes (docs/local-api.md). Served on the Unix socket and, if configured, on
 /// a TCP address; the same router for both.

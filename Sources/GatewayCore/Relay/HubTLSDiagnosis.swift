@@ -6,6 +6,7 @@ import NIOPosix
 import NIOSSL
 import NIOTLS
 import SwiftASN1
+import TimeJSON
 import X509
 
 /// Says *why* a TLS handshake with the hub failed, in words a technician can act on.

@@ -2,6 +2,7 @@ import DocumentModel
 import DurableFiles
 import EdXML
 import Foundation
+import TimeJSON
 
 /// What a clerk sees of an incoming document: one folder per document in the inbox folder (a
 /// share, like the hot folder documents are dropped in), named so that a listing reads like the

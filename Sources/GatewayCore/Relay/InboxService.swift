@@ -3,6 +3,7 @@ import DocumentModel
 import EdXML
 import Foundation
 import ServiceLifecycle
+import TimeJSON
 
 /// The inbox puller: long-polls the hub for what it holds for this commune, stores each package
 /// durably before acknowledging it, shows documents to the clerks (`InboxFolderWriter`) and

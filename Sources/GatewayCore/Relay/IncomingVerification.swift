@@ -2,6 +2,7 @@ import DocumentModel
 import DocumentSigning
 import EdXML
 import Foundation
+import TimeJSON
 import X509
 
 /// What the box found about the signatures of a document that came down from the hub (issue 14):

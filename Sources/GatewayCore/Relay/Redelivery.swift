@@ -1,6 +1,7 @@
 import DocumentModel
 import DurableFiles
 import Foundation
+import TimeJSON
 
 /// A redelivery asked by hand (`gatewayd inbox redeliver --since`), left for the daemon's inbox
 /// puller as a file: the puller is the one that must list the inbox from the start afterwards.

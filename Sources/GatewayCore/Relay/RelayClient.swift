@@ -8,6 +8,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import TimeJSON
 import X509
 
 /// The box's side of the relay protocol over mutual TLS (docs/protocol.md): one method per

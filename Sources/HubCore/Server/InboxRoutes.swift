@@ -4,6 +4,7 @@ import EdXML
 import Foundation
 import HTTPTypes
 import Hummingbird
+import TimeJSON
 
 /// The boxes' inboxes (docs/protocol.md, "Documents down"): a long poll for what waits, the
 /// package itself, and the acknowledgement that makes it delivered.

@@ -1,5 +1,6 @@
 import DocumentModel
 import Foundation
+import TimeJSON
 
 /// Times: UTC in the database, ISO 8601 with +07:00 on the wire and in receipts (Vietnam has one
 /// zone and no daylight saving), whatever the hub's own time zone.

@@ -1,11 +1,16 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import DurableFiles
 
 /// APDUs as text for debug logs, with the secret parts never shown: the data of a VERIFY (the
 /// PIN) and of CHANGE REFERENCE DATA / RESET RETRY COUNTER (PIN, PUK) is replaced by its length.
 package enum APDUTrace {
     /// Writes a trace line to standard error (the daemon's log under systemd).
     package static let standardError: @Sendable (String) -> Void = { line in
-        FileHandle.standardError.write(Data(("apdu " + line + "\n").utf8))
+        POSIXFile.writeToStandardError("apdu " + line + "\n")
     }
 
     static let secretInstructions: Set<UInt8> = [0x20, 0x24, 0x2C]

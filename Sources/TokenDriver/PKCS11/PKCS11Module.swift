@@ -1,5 +1,12 @@
 import CPKCS11
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A PKCS#11 module (opensc-pkcs11.so, SoftHSM2's libsofthsm2.so, a CA vendor's library) loaded
 /// with `dlopen` from its path and reached only through the function list it hands back, so no
@@ -21,20 +28,25 @@ package final class PKCS11Module: @unchecked Sendable {
     package static func load(path: String) throws(PKCS11Error) -> PKCS11Module {
         loadedLock.lock()
         defer { loadedLock.unlock() }
-        loaded = loaded.filter { $0.value.module != nil }
-        if let module = loaded[path]?.module { return module }
+        loaded.removeAll { $0.module == nil }
+        if let module = loaded.first(where: { $0.path == path })?.module { return module }
         // A path is looked at first: dlopen's own words for a text file or a missing one are obscure.
         if path.contains("/"), let problem = PKCS11ModuleFile.problem(path) { throw .module(path: path, reason: problem) }
         let module = try PKCS11Module(path: path)
-        loaded[path] = WeakModule(module: module)
+        loaded.append(WeakModule(path: path, module: module))
         return module
     }
 
-    private struct WeakModule { weak var module: PKCS11Module? }
+    private struct WeakModule {
+        let path: String
+        weak var module: PKCS11Module?
+    }
     /// Recursive: the last reference to a module may be dropped inside `load` (the filter's
     /// temporaries), and its `deinit` takes this lock too.
-    private static let loadedLock = NSRecursiveLock()
-    nonisolated(unsafe) private static var loaded: [String: WeakModule] = [:]  // under loadedLock
+    private static let loadedLock = RecursiveLock()
+    /// Under loadedLock. A few modules at most, so an array: a dictionary's first use costs a
+    /// one-shot program (`gateway-token sign`) a scan of every protocol conformance in the binary.
+    nonisolated(unsafe) private static var loaded: [WeakModule] = []
 
     private init(path: String) throws(PKCS11Error) {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
@@ -378,4 +390,22 @@ package enum PKCS11 {
     static let CKG_MGF1_SHA256: CK_RSA_PKCS_MGF_TYPE = 2
     static let CKG_MGF1_SHA384: CK_RSA_PKCS_MGF_TYPE = 3
     static let CKG_MGF1_SHA512: CK_RSA_PKCS_MGF_TYPE = 4
+}
+
+/// A mutex the thread holding it may take again (pthread's recursive mutex): what
+/// `PKCS11Module.load` needs, without Foundation's `NSRecursiveLock` (gateway-token links no
+/// Foundation, docs/PERFORMANCE.md). Lives as long as the process (one static instance).
+private final class RecursiveLock: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() {
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
 }

@@ -1,5 +1,9 @@
 import CPKCS11
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension PKCS11Module {
     /// A failed call named for what happened when the token is gone: a module may answer a token

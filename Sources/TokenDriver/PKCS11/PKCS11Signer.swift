@@ -1,5 +1,4 @@
 import CPKCS11
-import Crypto
 import Dispatch
 import Signing
 import Synchronization
@@ -149,14 +148,15 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
 
     /// PKCS#11 gives ECDSA as r‖s (each the curve's size); CMS wants DER `ECDSA-Sig-Value`.
     static func derECDSA(raw: [UInt8], keyType: SignerKeyType) throws(PKCS11Error) -> [UInt8] {
-        do {
-            switch keyType {
-            case .ecdsaP256: return Array(try P256.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
-            case .ecdsaP384: return Array(try P384.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
-            case .rsa: return raw
-            }
-        } catch {
+        let size: Int
+        switch keyType {
+        case .ecdsaP256: size = 64
+        case .ecdsaP384: size = 96
+        case .rsa: return raw
+        }
+        guard raw.count == size, let der = ECDSASignatureDER.fromRaw(raw) else {
             throw .unsupportedKey("ECDSA signature of \(raw.count) bytes from the token")
         }
+        return der
     }
 }

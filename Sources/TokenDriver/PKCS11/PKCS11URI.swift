@@ -50,14 +50,15 @@ package struct PKCS11URI: Sendable, Equatable, CustomStringConvertible {
         let parts = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let path = parts[0]
         let query = parts.count > 1 ? parts[1] : ""
-        var seen: Set<String> = []
+        var seen: [String] = []  // an array, not a Set: a Set's first use scans every conformance (gateway-token's start)
         func pairs(_ text: Substring, separator: Character) throws(ParseError) -> [(String, [UInt8])] {
             var result: [(String, [UInt8])] = []
             for item in text.split(separator: separator) {
                 let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let name = String(pair[0]).lowercased()
                 guard pair.count == 2 else { throw .badValue(attribute: name, value: "") }
-                guard seen.insert(name).inserted else { throw .duplicateAttribute(name) }
+                guard !seen.contains(name) else { throw .duplicateAttribute(name) }
+                seen.append(name)
                 result.append((name, try Self.percentDecoded(pair[1])))
             }
             return result

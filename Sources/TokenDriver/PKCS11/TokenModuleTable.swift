@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import DurableFiles
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Which backend and module serve a token (issue 18): the configuration's `[[tokens.module_for]]`
 /// first (a vendor module named for the token's ATR or USB id), then PIV for a card that answers
@@ -91,9 +99,7 @@ package enum PKCS11ModuleFile {
             return "không có tệp / no such file: \(path) (cài mô-đun hoặc sửa đường dẫn / install the module or fix the path)"
         }
         guard info.st_mode & S_IFMT == S_IFREG else { return "không phải tệp thường / not a regular file: \(path)" }
-        guard let handle = FileHandle(forReadingAtPath: path) else { return "không đọc được / cannot read \(path)" }
-        defer { try? handle.close() }
-        let header = [UInt8]((try? handle.read(upToCount: 20)) ?? Data())
+        guard let header = POSIXFile.readPrefix(path, upTo: 20) else { return "không đọc được / cannot read \(path)" }
         guard header.count == 20, header.prefix(4) == [0x7F, 0x45, 0x4C, 0x46] else {
             return "không phải thư viện ELF, không phải mô-đun PKCS#11 / not an ELF library, so not a PKCS#11 module: \(path)"
         }

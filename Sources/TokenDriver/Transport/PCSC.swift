@@ -120,14 +120,14 @@ package final class PCSCContext: @unchecked Sendable {
     }
 
     /// pcsc-lite's pseudo-reader whose state changes when a reader is plugged in or out.
-    static let plugAndPlayReader = "\\\\?PnP?\\Notification"
+    package static let plugAndPlayReader = "\\\\?PnP?\\Notification"
 
     /// One entry of `waitForChange`: what the caller last knew of a reader (`knownState`), and
     /// what pcscd reports now (`eventState`, with the card's ATR when one is present).
     package struct ReaderState: Sendable, Equatable {
         package var reader: String
-        var knownState: UInt32
-        var eventState: UInt32 = 0
+        package var knownState: UInt32
+        package var eventState: UInt32 = 0
         package var atr: [UInt8] = []
 
         package init(reader: String, knownState: UInt32 = 0) {
@@ -135,16 +135,16 @@ package final class PCSCContext: @unchecked Sendable {
             self.knownState = knownState
         }
 
-        static let changed: UInt32 = 0x0002   // SCARD_STATE_CHANGED
+        package static let changed: UInt32 = 0x0002   // SCARD_STATE_CHANGED
         package static let unknown: UInt32 = 0x0004   // SCARD_STATE_UNKNOWN: no such reader (any more)
         package static let present: UInt32 = 0x0020   // SCARD_STATE_PRESENT
-        static let mute: UInt32 = 0x0200      // SCARD_STATE_MUTE: a card that does not answer
+        package static let mute: UInt32 = 0x0200      // SCARD_STATE_MUTE: a card that does not answer
     }
 
     /// `SCardGetStatusChange`: blocks until one of `states` differs from its `knownState` (or
     /// `timeoutMilliseconds` passes, or `cancel()` is called from another thread), then fills in
     /// every `eventState`. Waiting costs no CPU: pcscd answers over its socket when something happens.
-    func waitForChange(_ states: inout [ReaderState], timeoutMilliseconds: UInt32? = nil) throws(PCSCError) {
+    package func waitForChange(_ states: inout [ReaderState], timeoutMilliseconds: UInt32? = nil) throws(PCSCError) {
         let names = states.map { strdup($0.reader) }
         defer { names.forEach { free($0) } }
         var raw = states.enumerated().map { index, state in
@@ -163,7 +163,7 @@ package final class PCSCContext: @unchecked Sendable {
     }
 
     /// Wakes a `waitForChange` blocked on this context in another thread (it fails `.cancelled`).
-    func cancel() {
+    package func cancel() {
         SCardCancel(handle)
     }
 

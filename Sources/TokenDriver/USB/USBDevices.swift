@@ -1,5 +1,9 @@
 import CLibUSB
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What USB says about the device a token sits on: ids, the manufacturer's and product's own
 /// strings, and the model we know it as.
@@ -90,6 +94,9 @@ package enum USBDevices {
         var buffer = [UInt8](repeating: 0, count: 256)
         let length = libusb_get_string_descriptor_ascii(handle, index, &buffer, Int32(buffer.count))
         guard length > 0 else { return nil }
-        return String(decoding: buffer.prefix(Int(length)), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        // ASCII (libusb writes '?' for the rest), so Foundation's `.whitespaces` is space and tab.
+        var text = Array(buffer.prefix(Int(length)))
+        while text.last == 0x20 || text.last == 0x09 { text.removeLast() }
+        return String(decoding: text.drop { $0 == 0x20 || $0 == 0x09 }, as: UTF8.self)
     }
 }

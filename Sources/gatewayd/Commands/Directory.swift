@@ -3,6 +3,7 @@ import ArgumentParser
 import DocumentModel
 import Foundation
 import GatewayCore
+import TimeJSON
 
 struct Directory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

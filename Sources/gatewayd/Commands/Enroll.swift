@@ -5,6 +5,7 @@ import DocumentModel
 import Foundation
 import GatewayCore
 import Logging
+import TimeJSON
 
 struct Enroll: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import ArgumentParser
 import DocumentModel
 import Foundation
 import GatewayCore
+import TimeJSON
 
 struct Inbox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import ArgumentParser
 import DocumentModel
 import Foundation
 import GatewayCore
+import TimeJSON
 
 struct Queue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Hàng đợi văn bản / the document queue.", subcommands: [List.self])

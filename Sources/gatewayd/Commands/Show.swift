@@ -4,6 +4,7 @@ import DocumentModel
 import EdXML
 import Foundation
 import GatewayCore
+import TimeJSON
 
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Xem một văn bản và lịch sử / one document and its history.")

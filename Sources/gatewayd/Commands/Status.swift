@@ -4,6 +4,7 @@ import Console
 import DocumentModel
 import Foundation
 import GatewayCore
+import TimeJSON
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Tình trạng dịch vụ / the daemon's status (exit 3 when it is not running).")

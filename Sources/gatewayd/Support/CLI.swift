@@ -5,6 +5,7 @@ import DocumentModel
 import Foundation
 import GatewayCore
 import Logging
+import TimeJSON
 
 enum CLI {
     static let daemonNotRunning = ExitCode(3)

@@ -8,6 +8,7 @@ import GatewayCore
 import Logging
 import ServiceLifecycle
 import TokenDriver
+import TokenHotPlug
 
 actor TokenWatcher: Service, TokenStatusSource {
     private let logger: Logger

@@ -5,6 +5,7 @@ import EdXML
 import Foundation
 import GatewayCore
 import Signing
+import TimeJSON
 import X509
 
 extension EdXMLCommand {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Wall-clock time in Vietnam (+07:00 all year, no daylight saving since 1975) by arithmetic on the
 /// Unix time, not through Foundation's `DateFormatter` or `Calendar`: on Linux both go through ICU,

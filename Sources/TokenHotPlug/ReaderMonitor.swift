@@ -1,4 +1,5 @@
 import Foundation
+import TokenDriver
 
 /// Readers and cards as they come and go: an `AsyncSequence` of `ReaderEvent`s, driven by
 /// `SCardGetStatusChange` with the PnP pseudo-reader on a thread of its own. Waiting for an event

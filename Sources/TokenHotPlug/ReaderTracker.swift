@@ -1,3 +1,5 @@
+import TokenDriver
+
 /// What the hot-plug monitor reports, in the order it happened.
 package enum ReaderEvent: Sendable, Equatable {
     case readerAdded(String)
