@@ -24,8 +24,8 @@ enum PINWord: CaseIterable {
         case .sameAsCurrent: ("Mã PIN mới trùng mã PIN hiện tại — chưa đổi gì.", "The new PIN is the current one: nothing was changed.")
         case .missing: ("Hãy nhập mã PIN hiện tại và mã PIN mới hai lần.", "Type the current PIN and the new PIN twice.")
         case .pinChanged: ("Đã đổi mã PIN. Từ nay dùng mã PIN mới để ký.", "The PIN was changed. Sign with the new PIN from now on.")
-        case .hint: ("Mã PIN sai sẽ mất một lần thử của token, như khi ký. Mã PIN mới thường gồm 6–8 chữ số.",
-                     "A wrong current PIN costs one of the token's tries, as when signing. A new PIN is usually 6–8 digits.")
+        case .hint: ("Mã PIN sai sẽ mất một lần thử của token, như khi ký. Mã PIN mới theo quy định của chính token: token PIV dùng 6–8 chữ số; token của các CA (PKCS#11) tự quy định độ dài và có thể nhận cả chữ cái.",
+                     "A wrong current PIN costs one of the token's tries, as when signing. A new PIN follows the token's own rule: a PIV token takes 6–8 digits; CA tokens (PKCS#11) set their own lengths and may take letters.")
         }
     }
 
@@ -37,6 +37,15 @@ extension Visit {
 }
 
 extension ConsoleServer {
+    /// A PIN field, on this page and the signing form. No inputmode="numeric": a phone would show
+    /// a digits-only keypad, and a CA token's PKCS#11 PIN may hold letters, which could then not be
+    /// typed at all. The form is drawn before the token is chosen (and one may be plugged in
+    /// after), so it cannot know the backend; a full keyboard costs a PIV holder one switch to
+    /// the digits, the numeric one would shut a PKCS#11 holder out.
+    static func pinInput(_ name: String) -> HTML {
+        "<input name=\"\(name)\" type=\"password\" autocomplete=\"off\" required>"
+    }
+
     func pinChangePage(_ visit: Visit) async throws -> Response {
         let done = visit.query["done"] == "changed" ? visit.t(PINWord.pinChanged) : nil
         return try await pinChangeForm(visit, problem: nil, done: done)
@@ -47,9 +56,7 @@ extension ConsoleServer {
         guard signing?.stage != nil else {
             return Self.page(Layout.page(title: visit.t(PINWord.heading), Layout.notice(visit.t(.noStage)), visit.page))
         }
-        func field(_ name: String, _ label: PINWord) -> HTML {
-            "<label>\(visit.t(label)) <input name=\"\(name)\" type=\"password\" autocomplete=\"off\" required inputmode=\"numeric\"></label>"
-        }
+        func field(_ name: String, _ label: PINWord) -> HTML { "<label>\(visit.t(label)) \(Self.pinInput(name))</label>" }
         let body: HTML = """
             \(Layout.notice(done, error: false))\(Layout.notice(problem))
             <p>\(visit.t(PINWord.hint))</p>

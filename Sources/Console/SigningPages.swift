@@ -158,7 +158,7 @@ extension ConsoleServer {
             <form method="post" action="/signing" class="signing">\(Layout.csrfField(csrf))
             <table><tr><th>\(visit.t(.choose))</th><th>\(visit.t(SigningWord.document))</th><th>\(visit.t(.whereSignatures))</th></tr>\(rows)</table>
             \(await tokenChoice(visit))
-            <label>\(visit.t(.pin)) <input name="pin" type="password" autocomplete="off" required inputmode="numeric"></label>
+            <label>\(visit.t(.pin)) \(Self.pinInput("pin"))</label>
             <button type="submit">\(visit.t(work.signs == .leader ? .sign : .seal))</button></form>
             \(pinLink)\(work.signs == .leader ? returnForms(documents, csrf: csrf, visit) : "")\(work.signs == .leader ? SigningDrag.element : "")
             """

@@ -43,9 +43,10 @@ extension BoxSigningTokens {
         try piv.changePINNow(reader: reader, current: current, new: new, confirmLastTry: confirmLastTry)
     }
 
-    /// The one token `uri` names among `modules`, its PIN changed.
+    /// The one token `uri` names among `modules`, its PIN changed. The PINs go as typed: the
+    /// token's own limits judge the new one (`PKCS11PINChanger`), not PIV's 6–8 digits.
     func changePKCS11PIN(uri: PKCS11URI, modules: [String], current: SessionPIN, new: SessionPIN, confirmLastTry: Bool) throws(SessionTokenFailure) {
-        let old = try PIVSigningTokens.pin(from: current), replacement = try PIVSigningTokens.pin(from: new)
+        let old = try Self.entered(current), replacement = try Self.entered(new)
         var changers: [PKCS11PINChanger] = []
         var problems: [String] = []
         for path in modules {
@@ -58,5 +59,13 @@ extension BoxSigningTokens {
         do { try changers[0].changePIN(old: old, new: replacement, force: confirmLastTry) } catch {
             throw PKCS11SigningTokens.failure(error)
         }
+    }
+
+    /// The session's PIN bytes copied, as they are, into an `EnteredPIN` (no String between).
+    static func entered(_ pin: SessionPIN) throws(SessionTokenFailure) -> EnteredPIN {
+        guard let entered = pin.withBytes({ $0.map(EnteredPIN.init(bytes:)) }) else {
+            throw .token("Phiên ký đã kết thúc / the signing session has ended")
+        }
+        return entered
     }
 }

@@ -64,6 +64,7 @@ package struct PKCS11SigningTokens: Sendable {
             case .pinLocked: return .blocked
             case .lastTryRefused: return .lastTryNeedsConfirmation
             case .pinFormat(let format): return .pinFormat(format.description)
+            case .pinLength, .newPINInvalid: return .pinFormat(error.description)
             case .tokenNotPresent, .deviceRemoved: return opening ? .noToken(error.description) : .removed(error.description)
             case .notFound, .module: return .noToken(error.description)
             case .call(_, let rv) where rv == 0xB0 || rv == 0xB3:  // CKR_SESSION_CLOSED, CKR_SESSION_HANDLE_INVALID: the token went

@@ -23,7 +23,9 @@ extension Token {
             abstract: "Đổi mã PIN của token / change the token's PIN (PIV, or PKCS#11 with --pkcs11).",
             discussion: """
                 The current PIN is read from --pin-file or asked on the terminal; the new one from \
-                --new-pin-file or asked twice. A PIN has 6 to 8 digits. The current PIN is tried once: \
+                --new-pin-file or asked twice. A PIV PIN has 6 to 8 digits; a PKCS#11 token's PIN is \
+                the bytes typed, its length within the token's own limits (ulMinPinLen–ulMaxPinLen), \
+                letters allowed where the token allows them. The current PIN is tried once: \
                 a wrong one costs a try and changes nothing, and it is not tried when one try is left \
                 unless --force. Without --pkcs11, the PIV token in --reader (default: the first reader \
                 with a PIV token).
@@ -37,7 +39,9 @@ extension Token {
         package func run() throws {
             let changer = try makeChanger()
             let old = try PINEntry.read(prompt: "Mã PIN hiện tại / current PIN: ", file: pinFile)
-            let new = try PINEntry.readNew(file: newPINFile)
+            let new = try PINEntry.readNew(file: newPINFile) { pin in
+                do { try changer.checkNew(pin) } catch { throw TokenCommandLine.fail(TokenCommandLine.message(error)) }
+            }
             if old.matches(new) { throw TokenCommandLine.fail("Mã PIN mới trùng mã PIN hiện tại / the new PIN is the current one") }
             do { try changer.changePIN(old: old, new: new, force: force) } catch {
                 throw TokenCommandLine.fail(TokenCommandLine.message(error))
@@ -65,31 +69,36 @@ extension TokenCommandLine {
     }
 }
 
-/// PINs typed on the terminal or read from a file, made into `PIN`s from their bytes: the bytes
-/// read are zeroed once copied, and no String ever holds them.
+/// PINs typed on the terminal or read from a file, made into `EnteredPIN`s from their bytes (the
+/// token's backend judges them): the bytes read are zeroed once copied, and no String holds them.
 enum PINEntry {
-    static func read(prompt: String, file: String?) throws -> PIN {
+    static func read(prompt: String, file: String?) throws -> EnteredPIN {
         var bytes = try file.map(firstLine) ?? typed(prompt)
         defer { zero(&bytes) }
         return try pin(bytes)
     }
 
-    /// The new PIN: from `file`, or typed twice (the two must be the same).
-    static func readNew(file: String?) throws -> PIN {
-        if let file { return try read(prompt: "", file: file) }
+    /// The new PIN: from `file`, or typed twice (the two must be the same). `check`: the token's
+    /// rule for it, said at once rather than after the second entry.
+    static func readNew(file: String?, check: (EnteredPIN) throws -> Void) throws -> EnteredPIN {
+        if let file {
+            let new = try read(prompt: "", file: file)
+            try check(new)
+            return new
+        }
         var first = try typed("Mã PIN mới / new PIN: ")
         defer { zero(&first) }
-        let check = try pin(first)  // a malformed PIN is said at once, not after the second entry
+        let new = try pin(first)
+        try check(new)
         var second = try typed("Nhập lại mã PIN mới / the new PIN again: ")
         defer { zero(&second) }
         guard first == second else { throw TokenCommandLine.fail("Hai lần nhập mã PIN mới khác nhau / the two new PINs differ") }
-        return check
+        return new
     }
 
-    static func pin(_ bytes: [UInt8]) throws -> PIN {
-        do { return try bytes.withUnsafeBufferPointer { try PIN(bytes: $0) } } catch let error as PIN.FormatError {
-            throw TokenCommandLine.fail(error.description)
-        }
+    static func pin(_ bytes: [UInt8]) throws -> EnteredPIN {
+        guard !bytes.isEmpty else { throw TokenCommandLine.fail("Chưa nhập mã PIN / no PIN entered") }
+        return bytes.withUnsafeBufferPointer { EnteredPIN(bytes: $0) }
     }
 
     /// The file's first line, as bytes.

@@ -153,8 +153,8 @@ package struct SignRequest: Equatable {
     /// read first too, so that a blocked token or a final try is said before anyone types.
     private func signInOneSession(_ signer: PKCS11Signer, digests: [[UInt8]], algorithm: SignatureAlgorithm) throws {
         if pinFile == nil { try PKCS11Signer.checkFlags(module: signer.module, slot: signer.slot, force: force) }
-        let pin = try Token.Sign.pin(from: pinFile)
-        let lend = PKCS11SigningSession.lending(pin)
+        // The bytes as typed: the token judges a PKCS#11 PIN, not PIV's 6–8 digit rule.
+        let lend = PKCS11SigningSession.lending(try PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile))
         let session = try PKCS11SigningSession(signer: signer, force: force, pin: lend)
         defer { session.close() }
         for (index, digest) in digests.enumerated() {

@@ -35,13 +35,16 @@ final class ConsoleSigningTests: XCTestCase {
             }
         }
 
-        /// PIN changes asked for, and the PIN a change must give as current (the test PIN).
+        /// PIN changes asked for, and the PIN a change must give as current (the test PIN); the
+        /// last new PIN's bytes as they reached the tokens.
         let pinChanges = Mutex(0)
+        let lastNewPIN = Mutex<[UInt8]?>(nil)
         func changePIN(reader: String?, key: String?, current: SessionPIN, new: SessionPIN, confirmLastTry: Bool) async throws(SessionTokenFailure) {
             guard let reader, cards[reader] != nil else { throw .noToken(reader ?? "-") }
             let expected = Array(TestSecrets.value("pin.key-file-token").utf8)
             guard current.withBytes({ $0.map(Array.init) == expected }) else { throw .wrongPIN(triesLeft: 2) }
             pinChanges.withLock { $0 += 1 }
+            lastNewPIN.withLock { $0 = new.withBytes { $0.map(Array.init) } }
         }
 
         struct Token: SessionToken, Signer {
@@ -227,7 +230,9 @@ final class ConsoleSigningTests: XCTestCase {
     /// nobody changes (and so risks locking) a token that is not theirs.
     func testTheTokensPINIsChangedByItsHolderOnly() async throws {
         let (password, pin) = (password, pin)
-        let newPIN = "24681357"
+        // A CA token's PKCS#11 PIN may hold letters and be of any length the token allows: the
+        // console passes it as typed (the token's backend judges it), and offers no keypad of digits.
+        let newPIN = TestSecrets.value("pin.softhsm-letters")
         try await withSigning { rig in
             func form(_ reader: String, current: String, new: String = newPIN, again: String = newPIN) -> [String: String] {
                 ["reader": reader, "current_pin": current, "new_pin": new, "new_pin_again": again]
@@ -243,8 +248,12 @@ final class ConsoleSigningTests: XCTestCase {
             let page = try await leader.get("/signing/pin")
             XCTAssertEqual(page.status, .ok)
             XCTAssertEqual(page.body.components(separatedBy: "type=\"password\"").count - 1, 3, "the current PIN and the new one twice")
+            XCTAssertFalse(page.body.contains("inputmode"), "no digits-only keypad: a PKCS#11 PIN may hold letters")
+            XCTAssertTrue(page.body.contains("token PIV dùng 6–8 chữ số") && page.body.contains("có thể nhận cả chữ cái"), page.body)
             let signingPage = try await leader.get("/signing")
             XCTAssertTrue(signingPage.body.contains("href=\"/signing/pin\""), "linked from the signing page")
+            XCTAssertTrue(signingPage.body.contains("name=\"pin\" type=\"password\""), signingPage.body)
+            XCTAssertFalse(signingPage.body.contains("inputmode"), "the signing form's PIN field has no digits-only keypad either")
 
             do { let got = try await leader.post("/signing/pin", form("mine", current: pin), csrf: "forged").status; XCTAssertEqual(got, .forbidden) }
             let mismatch = try await leader.post("/signing/pin", form("mine", current: pin, again: "13572468"))
@@ -263,6 +272,7 @@ final class ConsoleSigningTests: XCTestCase {
             let changed = try await leader.post("/signing/pin", form("mine", current: pin))
             XCTAssertEqual(changed.location, "/signing/pin?done=changed", changed.body)
             XCTAssertEqual(rig.tokens.pinChanges.withLock { $0 }, 1)
+            XCTAssertEqual(rig.tokens.lastNewPIN.withLock { $0 }, Array(newPIN.utf8), "the new PIN reached the token as typed")
             let donePage = try await leader.get("/signing/pin?done=changed")
             XCTAssertTrue(donePage.body.contains("Đã đổi mã PIN"))
 

@@ -111,10 +111,10 @@ extension SoftHSMTests {
         let changer = try PKCS11PINChanger(module: module, uri: PKCS11URI("pkcs11:token=Nguyen%20Van%20An"))
         XCTAssertEqual(changer.location, "\(Self.module), token \(Self.label)")
         // A wrong current PIN changes nothing.
-        XCTAssertThrowsError(try changer.changePIN(old: try PIN(TestSecrets.value("pin.softhsm-wrong")), new: try PIN(TestSecrets.value("pin.softhsm-new")), force: false)) {
+        XCTAssertThrowsError(try changer.changePIN(old: entered("pin.softhsm-wrong"), new: entered("pin.softhsm-new"), force: false)) {
             XCTAssertEqual($0 as? PKCS11Error, .pinIncorrect(after: .low))
         }
-        try changer.changePIN(old: try PIN(TestSecrets.value("pin.softhsm-user")), new: try PIN(TestSecrets.value("pin.softhsm-new")), force: false)
+        try changer.changePIN(old: entered("pin.softhsm-user"), new: entered("pin.softhsm-new"), force: false)
 
         let uri = try PKCS11URI("pkcs11:token=Nguyen%20Van%20An;id=%01")
         let signer = try PKCS11Signer(module: module, uri: uri, pin: Self.pin("pin.softhsm-new"))

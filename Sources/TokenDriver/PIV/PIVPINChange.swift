@@ -59,18 +59,22 @@ package struct PIVPINChanger: TokenPINChanger {
 
     package var location: String { reader }
 
+    /// PIV's rule, unchanged for PKCS#11's sake: 6 to 8 digits.
+    package func checkNew(_ new: EnteredPIN) throws {
+        do { _ = try new.piv() } catch { throw PIVToken.Failure.pinFormat(error) }
+    }
+
+    /// Both PINs made PIV PINs (6 to 8 digits) before the card is connected: a malformed one costs no try.
+    package func changePIN(old: EnteredPIN, new: EnteredPIN, force: Bool) throws {
+        let (current, next): (PIN, PIN)
+        do { (current, next) = (try old.piv(), try new.piv()) } catch { throw PIVToken.Failure.pinFormat(error) }
+        try changePIN(old: current, new: next, force: force)
+    }
+
     package func changePIN(old: PIN, new: PIN, force: Bool) throws {
         let card: any CardTransport
         do { card = try connect() } catch let error as PCSCError { throw PIVToken.Failure.transport(error) }
         defer { card.disconnect() }
         try PIVToken(card: card).changePIN(old: old, new: new, force: force)
-    }
-}
-
-extension PIN {
-    /// Whether the two are the same PIN (a new PIN that is the current one is refused before
-    /// anything is sent).
-    package func matches(_ other: PIN) -> Bool {
-        withPaddedBytes { mine in other.withPaddedBytes { mine == $0 } }
     }
 }

@@ -15,6 +15,12 @@ package enum PKCS11Error: Error, Sendable, Equatable, CustomStringConvertible {
     /// CKF_USER_PIN_FINAL_TRY and the caller did not force: nothing was sent.
     case lastTryRefused
     case pinFormat(PIN.FormatError)
+    /// A new PIN of `count` bytes, outside the token's own `allowed` lengths (CK_TOKEN_INFO's
+    /// ulMinPinLen…ulMaxPinLen; nil when the token gives none): refused before anything was sent.
+    case pinLength(count: Int, allowed: ClosedRange<Int>?)
+    /// C_SetPIN answered CKR_PIN_INVALID: the token takes no such PIN (letters or signs it does
+    /// not allow). The current PIN was right; nothing was changed.
+    case newPINInvalid
     case tokenNotPresent
     case deviceRemoved
     /// No token, certificate or key answers the URI.
@@ -64,6 +70,13 @@ package enum PKCS11Error: Error, Sendable, Equatable, CustomStringConvertible {
         case .lastTryRefused:
             "Chỉ còn 1 lần thử mã PIN: không thử để tránh khóa token (dùng --force nếu chắc chắn). / One PIN try left: not tried, to avoid locking the token (use --force if you are sure)."
         case .pinFormat(let error): error.description
+        case .pinLength(0, _): "Chưa nhập mã PIN. / No PIN was given."
+        case .pinLength(let count, let allowed?):
+            "Mã PIN của token này phải dài từ \(allowed.lowerBound) đến \(allowed.upperBound) ký tự (đã nhập \(count)). / This token's PIN must be \(allowed.lowerBound) to \(allowed.upperBound) characters long (\(count) given)."
+        case .pinLength(let count, nil):
+            "Token không nhận mã PIN dài \(count) ký tự. / The token does not take a PIN \(count) characters long."
+        case .newPINInvalid:
+            "Token không nhận mã PIN mới này (có thể không cho phép chữ cái hay ký hiệu); chưa đổi gì. / The token does not take this new PIN (it may not allow letters or signs); nothing was changed."
         case .tokenNotPresent: "Không có token trong khe / no token in the slot"
         case .deviceRemoved: "Token đã bị rút ra / the token was removed"
         case .notFound(let what): "Không tìm thấy / not found: \(what)"

@@ -122,6 +122,15 @@ package final class PKCS11Module: @unchecked Sendable {
         package var pinFinalTry: Bool { flags & PKCS11.CKF_USER_PIN_FINAL_TRY != 0 }
         package var pinLocked: Bool { flags & PKCS11.CKF_USER_PIN_LOCKED != 0 }
         package var pinToBeChanged: Bool { flags & PKCS11.CKF_USER_PIN_TO_BE_CHANGED != 0 }
+        /// ulMinPinLen…ulMaxPinLen: the lengths in bytes the token takes for a new PIN (SoftHSM2:
+        /// 4…255); nil when it gives no usable range, and then the token alone judges.
+        package var pinLengths: ClosedRange<Int>? = nil
+
+        static func pinLengths(min: CK_ULONG, max: CK_ULONG) -> ClosedRange<Int>? {
+            // CK_UNAVAILABLE_INFORMATION (all ones), 0 or a maximum below the minimum say nothing.
+            guard max != CK_ULONG.max, max > 0, min <= max, max <= 1 << 16 else { return nil }
+            return Int(min)...Int(max)
+        }
     }
 
     /// The module's slots (`tokenPresent`: only those holding a token), each with its token's facts.
@@ -171,7 +180,8 @@ package final class PKCS11Module: @unchecked Sendable {
         var info = CK_TOKEN_INFO()
         try check(functions.C_GetTokenInfo?(slot, &info), "C_GetTokenInfo")
         return TokenInfo(label: Self.text(info.label), manufacturer: Self.text(info.manufacturerID), model: Self.text(info.model),
-                         serial: Self.text(info.serialNumber), flags: info.flags)
+                         serial: Self.text(info.serialNumber), flags: info.flags,
+                         pinLengths: TokenInfo.pinLengths(min: info.ulMinPinLen, max: info.ulMaxPinLen))
     }
 
     /// PKCS#11's fixed-width texts: UTF-8 padded with blanks, not NUL-terminated.

@@ -4,7 +4,14 @@ import CPKCS11
 /// often arrive with CKF_USER_PIN_TO_BE_CHANGED). The care is `PKCS11Signer`'s: the token's PIN
 /// flags read before any try (locked: nothing sent; final try: refused unless `force`), one
 /// C_Login with the current PIN — a wrong one costs that one try and changes nothing — then
-/// C_SetPIN and C_Logout. The PINs' digits are lent to the module from copies that are zeroed.
+/// C_SetPIN and C_Logout.
+///
+/// The PINs are the bytes typed (UTF-8), as a signing session lends them: a PKCS#11 PIN is not
+/// PIV's 6–8 digits, and CA tokens take others (letters, other lengths). The new one is held to
+/// the token's own ulMinPinLen…ulMaxPinLen, read in the same CK_TOKEN_INFO as the flags, before
+/// any try; the current one only to being there, since the token alone knows what it is (limits
+/// apply to PINs being set, and refusing a right PIN by a module's odd figures would lock the
+/// holder out of their own token). The bytes go to the module from copies that are zeroed.
 package struct PKCS11PINChanger: TokenPINChanger {
     package let module: PKCS11Module
     package let slot: CK_SLOT_ID
@@ -20,38 +27,49 @@ package struct PKCS11PINChanger: TokenPINChanger {
 
     package var location: String { "\(module.path), token \(label)" }
 
-    package func changePIN(old: PIN, new: PIN, force: Bool) throws {
+    package func checkNew(_ new: EnteredPIN) throws {
+        try Self.check(new: new, token: try module.tokenInfo(slot: slot))
+    }
+
+    package func changePIN(old: EnteredPIN, new: EnteredPIN, force: Bool) throws {
         try changeNow(old: old, new: new, force: force)
     }
 
-    func changeNow(old: PIN, new: PIN, force: Bool) throws(PKCS11Error) {
-        switch PKCS11Signer.decide(try module.tokenInfo(slot: slot), force: force) {
-        case .blocked: throw .pinLocked
-        case .refuseLastTry: throw .lastTryRefused
-        case .proceed: break
-        }
+    func changeNow(old: EnteredPIN, new: EnteredPIN, force: Bool) throws(PKCS11Error) {
+        let token = try module.tokenInfo(slot: slot)
+        // Blocked first (no PIN helps), then the PINs, then the final try: a clerk told of the
+        // length after confirming the last try would have confirmed for nothing.
+        let decision = PKCS11Signer.decide(token, force: force)
+        if decision == .blocked { throw .pinLocked }
+        guard old.count > 0 else { throw .pinLength(count: 0, allowed: nil) }
+        try Self.check(new: new, token: token)
+        if decision == .refuseLastTry { throw .lastTryRefused }
+
         let session = try module.openReadWriteSession(slot: slot)
         do {
-            try Self.withDigits(of: old) { (current) throws(PKCS11Error) in try session.login(pin: current) }
+            try old.withCopy { (current) throws(PKCS11Error) in try session.login(pin: current) }
         } catch .pinIncorrect {
             throw module.wrongPIN(slot: slot)
         } catch .call(function: "C_Login", rv: PKCS11.CKR_PIN_EXPIRED) {
             // A PIN that must be changed first: C_SetPIN in the R/W public session changes the user's.
         }
         defer { session.logout() }
-        try Self.withDigits(of: old) { (current) throws(PKCS11Error) in
-            try Self.withDigits(of: new) { (next) throws(PKCS11Error) in try session.setPIN(old: current, new: next) }
+        do {
+            try old.withCopy { (current) throws(PKCS11Error) in
+                try new.withCopy { (next) throws(PKCS11Error) in try session.setPIN(old: current, new: next) }
+            }
+        } catch .call(function: "C_SetPIN", rv: PKCS11.CKR_PIN_LEN_RANGE) {
+            throw .pinLength(count: new.count, allowed: token.pinLengths)
+        } catch .call(function: "C_SetPIN", rv: PKCS11.CKR_PIN_INVALID) {
+            throw .newPINInvalid
         }
     }
 
-    /// The PIN's digits (its padded PIV form without the FF), lent for one call; the copy is zeroed.
-    static func withDigits<T>(of pin: PIN, _ body: (UnsafeBufferPointer<UInt8>) throws(PKCS11Error) -> T) throws(PKCS11Error) -> T {
-        let result: Result<T, PKCS11Error> = pin.withPaddedBytes { padded in
-            var digits = Array(padded.prefix { $0 != 0xFF })
-            defer { for index in digits.indices { digits[index] = 0 } }
-            return digits.withUnsafeBufferPointer { bytes in Result { () throws(PKCS11Error) in try body(bytes) } }
+    /// The new PIN against the token's own limits (none given: the token judges at C_SetPIN).
+    static func check(new: EnteredPIN, token: PKCS11Module.TokenInfo) throws(PKCS11Error) {
+        guard new.count > 0, token.pinLengths?.contains(new.count) ?? true else {
+            throw .pinLength(count: new.count, allowed: token.pinLengths)
         }
-        return try result.get()
     }
 }
 

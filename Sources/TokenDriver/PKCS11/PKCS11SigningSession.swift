@@ -49,12 +49,10 @@ package final class PKCS11SigningSession: @unchecked Sendable {
         return try PKCS11Signer.finished(signature, algorithm: algorithm, keyType: signer.keyType)
     }
 
-    /// A lender of `pin`'s digits, for a caller that holds the PIN itself (the command line,
+    /// A lender of `pin`'s bytes, for a caller that holds the PIN itself (the command line,
     /// which reads it once for all its files); each loan is a copy that is zeroed after.
-    package static func lending(_ pin: PIN) -> PINLender {
-        { use in
-            do throws(PKCS11Error) { return try PKCS11PINChanger.withDigits(of: pin) { bytes in use(bytes) } } catch { return error }
-        }
+    package static func lending(_ pin: EnteredPIN) -> PINLender {
+        { use in pin.withCopy { bytes in use(bytes) } }
     }
 
     /// C_Logout and the session closed; nothing more is signed.
@@ -69,7 +67,7 @@ package final class PKCS11SigningSession: @unchecked Sendable {
                               _ call: @escaping (UnsafeBufferPointer<UInt8>) throws(PKCS11Error) -> Void) throws(PKCS11Error) {
         let failure = pin { bytes -> PKCS11Error? in
             guard let bytes else { return .sessionEnded }
-            guard !bytes.isEmpty else { return .pinFormat(.wrongLength(0)) }
+            guard !bytes.isEmpty else { return .pinLength(count: 0, allowed: nil) }
             do throws(PKCS11Error) { try call(bytes) } catch { return error }
             return nil
         }
