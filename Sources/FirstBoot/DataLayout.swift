@@ -52,9 +52,13 @@ package struct DataLayout {
         var topInfo = stat()
         try POSIXFile.check(lstat(top, &topInfo), "lstat", top)
         let stamp = Int(now.timeIntervalSince1970)
-        // Leftovers of a crash while preparing: empty directories, never anything moved in.
+        // Leftovers of a crash while preparing: empty directories, never anything moved in. One
+        // that is not (the old top was the daemon's: it could have made one) is renamed to a name
+        // moved in with the daemon's files below, so that it stops nothing.
         var counted = Report()
-        for name in try names(&counted) where name.hasPrefix(Self.preparing) { _ = rmdir(path(name)) }
+        for name in try names(&counted) where name.hasPrefix(Self.preparing) && rmdir(path(name)) != 0 {
+            guard try move(path(name), path("leftover" + name + "-\(stamp)")) else { return report }
+        }
 
         // A `system/` that root did not make (the old top was the daemon's, so the daemon could
         // have made one, or a link) is the daemon's: it goes into `gatewayd/` like its other files.

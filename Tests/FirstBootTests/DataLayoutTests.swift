@@ -144,7 +144,8 @@ final class DataLayoutTests: XCTestCase {
     }
 
     /// The old top was the daemon's: it could have made `system/` (its own, or one others may
-    /// write) or put a link where `gatewayd/` goes, which the bind mount would follow.
+    /// write), put a link where `gatewayd/` goes, which the bind mount would follow, or one where
+    /// a directory is prepared.
     func testWhatTheDaemonCouldHavePlantedAtTheTopIsSetAside() throws {
         try makeOldLayout()
         XCTAssertEqual(mkdir(top + "/system", 0o775), 0)
@@ -153,8 +154,10 @@ final class DataLayoutTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: top + "/system/smb", withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         try write("system/smb/ksmbdpwd.db", "van-phong:planted\n")
         XCTAssertEqual(symlink("/etc", top + "/gatewayd"), 0)
+        XCTAssertEqual(symlink("/etc", top + "/.preparing-system"), 0)
         let report = try DataLayout(top: top).apply(now: now)
         XCTAssertEqual(report.problems.count, 2, "\(report.problems)")
+        XCTAssertNotNil(mode("gatewayd/leftover.preparing-system-1796500000"), "a link where a directory is prepared stops nothing")
         XCTAssertEqual(String(decoding: try XCTUnwrap(FileManager.default.contents(atPath: top + "/system/smb/ksmbdpwd.db")), as: UTF8.self),
                        "van-phong:hash\n", "root's own database, not the planted one")
         XCTAssertEqual(mode("gatewayd/system.untrusted-1796500000/smb"), 0o700, "the planted one is the daemon's now")
