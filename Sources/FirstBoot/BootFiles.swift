@@ -36,8 +36,11 @@ package enum BootFiles {
     /// `technician` (the image's sshd_config).
     package static let sshKeys = "/etc/ssh/authorized_keys.d/technician"
     package static let hostname = "/etc/hostname"
-    /// The last gateway.toml applied, secrets blanked: what stays in force when a later one is wrong.
-    package static let lastGood = "/etc/gatewayd/gateway.toml.last-good"
+    /// The last gateway.toml applied, secrets blanked: what stays in force when a later one is
+    /// wrong. The one thing firstboot keeps that gateway.toml does not give again, so on the data
+    /// partition, root's side (DataLayout): an upgrade's new root keeps it, and a read-only root
+    /// would not have to hold it.
+    package static let lastGood = DataLayout.mountPoint + "/" + DataLayout.systemDirectory + "/gateway.toml.last-good"
 
     /// Where the enrolment (the issue "The technician's day") finds the token given in gateway.toml.
     package static func enrolmentToken(_ layout: StoreLayout) -> String { layout.dataDirectory + "/enrolment-token" }

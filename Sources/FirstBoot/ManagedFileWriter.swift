@@ -57,10 +57,11 @@ struct ManagedFileWriter {
 
     /// Moves `boxPath` aside when it is not a directory of root's secrets as firstboot makes them
     /// (a directory, not a link, mode 0700, and root's when owners are managed); returns where it
-    /// went, nil when it was right or absent. Such a directory sits on the data partition, whose
-    /// top directory is the daemon's, and renaming an entry needs write permission on its parent
-    /// only: a compromised daemon could move root's directory aside and leave one of its own, with
-    /// a user database of its making, for the next boot. Nothing in one found so is used.
+    /// went, nil when it was right or absent. Such a directory sits on the data partition, in
+    /// root's `system/` (DataLayout); before that layout it was in the daemon's top directory,
+    /// where a compromised daemon could rename it aside and leave one of its own. The check stays
+    /// for what root did not make there (a partition changed elsewhere, a mode set by hand):
+    /// nothing in one found so is used.
     func setAsideUntrustedSecretDirectory(_ boxPath: String, now: Date) throws -> String? {
         let full = rooted(boxPath)
         var info = stat()

@@ -9,9 +9,10 @@ package enum ShareFiles {
     /// ksmbd.mountd's default place; nothing secret in it, so it stays on the root (rewritten
     /// at the first boot after an upgrade like the rest of /etc).
     package static let configuration = "/etc/ksmbd/ksmbd.conf"
-    /// On the data partition's mount point (image/rootfs/etc/fstab), whatever `data_dir` says;
-    /// ksmbd.mountd is pointed at it (`-u`, image/rootfs/etc/systemd/system/ksmbd.service.d).
-    package static let passwordDatabase = GatewayConfiguration.defaultDataDirectory + "/smb/ksmbdpwd.db"
+    /// On the data partition, root's side of it (DataLayout: not the daemon's directory, whose
+    /// entries the daemon could rename), whatever `data_dir` says; ksmbd.mountd is pointed at it
+    /// (`--pwddb=`, image/rootfs/etc/systemd/system/ksmbd.service.d).
+    package static let passwordDatabase = DataLayout.mountPoint + "/" + DataLayout.systemDirectory + "/smb/ksmbdpwd.db"
     /// `force user` of both shares: what clerks create is this user's and the share group's, which
     /// the daemon is in; a user of its own rather than the daemon's, so that a clerk's PC never
     /// acts as the daemon (image/rootfs/usr/lib/sysusers.d/gateway.conf, fixed uid).

@@ -17,7 +17,7 @@ struct Gatewayd: AsyncParsableCommand {
         subcommands: [
             Serve.self, Enroll.self, Submit.self, Queue.self, Show.self, Inbox.self, Directory.self, Status.self, Store.self, Backup.self, Restore.self,
             Audit.self, Config.self, DoctorCommand.self,
-            Token.self, FirstBootCommand.self, Sign.self, SignQueue.self, Return.self, Withdraw.self, Replace.self, Register.self, Verify.self, EdXMLCommand.self, User.self, APIKey.self,
+            Token.self, FirstBootCommand.self, DataLayoutCommand.self, Sign.self, SignQueue.self, Return.self, Withdraw.self, Replace.self, Register.self, Verify.self, EdXMLCommand.self, User.self, APIKey.self,
         ])
 
     /// ArgumentParser answers `gatewayd no-such-command --help` with the top-level help and

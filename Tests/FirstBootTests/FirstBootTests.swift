@@ -108,8 +108,8 @@ final class FirstBootTests: XCTestCase {
         // The last good copy and the file on the FAT: secrets blank, the rest byte for byte.
         let expected = Self.good.replacingOccurrences(of: "\"4821 0937 5562\"", with: "\"\"")
             .replacingOccurrences(of: "\"TOKEN-abc123-bí-mật\"", with: "\"\"")
-        XCTAssertEqual(read("/etc/gatewayd/gateway.toml.last-good"), expected)
-        XCTAssertEqual(mode("/etc/gatewayd/gateway.toml.last-good").st_mode & 0o777, 0o600)
+        XCTAssertEqual(read("/data/system/gateway.toml.last-good"), expected)
+        XCTAssertEqual(mode("/data/system/gateway.toml.last-good").st_mode & 0o777, 0o600)
         let rewritten = try Array(Data(contentsOf: URL(fileURLWithPath: bootFile)))
         XCTAssertEqual(rewritten, [0xEF, 0xBB, 0xBF] + Array(expected.utf8), "BOM, CRLF, comments and diacritics kept")
         XCTAssertEqual(report.secretsBlanked, ["enrolment.token", "console.setup_code"])
@@ -129,7 +129,7 @@ final class FirstBootTests: XCTestCase {
         try writeBootFile(Self.good)
         XCTAssertEqual(boot().exitCode, 0)
         let paths = ["/etc/gatewayd/gatewayd.toml", "/etc/systemd/network/10-gateway.network", "/etc/systemd/timesyncd.conf.d/gateway.conf",
-                     "/etc/ssh/authorized_keys.d/technician", "/etc/hostname", "/etc/gatewayd/gateway.toml.last-good"]
+                     "/etc/ssh/authorized_keys.d/technician", "/etc/hostname", "/data/system/gateway.toml.last-good"]
         func identities() -> [String] {
             (paths.map { root + $0 } + [bootFile]).map { path in
                 var info = stat()
@@ -202,7 +202,7 @@ final class FirstBootTests: XCTestCase {
         XCTAssertEqual(read("/etc/ssh/authorized_keys.d/technician")?.hasSuffix(Self.key + "\n"), true, "the key that parses, not the short RSA one")
         XCTAssertTrue(try ConfigurationLoader.parse(try XCTUnwrap(read("/etc/gatewayd/gatewayd.toml"))).console.enabled)
         XCTAssertEqual(read("/etc/hostname"), "hoa-tien\n")
-        XCTAssertNil(read("/etc/gatewayd/gateway.toml.last-good"), "a fallback is never a good configuration")
+        XCTAssertNil(read("/data/system/gateway.toml.last-good"), "a fallback is never a good configuration")
         XCTAssertNil(read("/var/lib/gatewayd/enrolment-token"), "nothing of a wrong file is used")
         XCTAssertTrue(try String(contentsOfFile: bootFile, encoding: .utf8).contains("chưa-dùng"), "an unused secret is not blanked")
         let status = try status().text
@@ -217,7 +217,7 @@ final class FirstBootTests: XCTestCase {
         // Fixed, it is applied and becomes the last good one.
         try writeBootFile("[ssh]\nkeys = [\"\(Self.key)\"]\n")
         XCTAssertEqual(boot().exitCode, 0)
-        XCTAssertNotNil(read("/etc/gatewayd/gateway.toml.last-good"))
+        XCTAssertNotNil(read("/data/system/gateway.toml.last-good"))
     }
 
     func testACAThatCannotBeMadeNowIsLeftToTheDaemon() throws {
@@ -240,7 +240,7 @@ final class FirstBootTests: XCTestCase {
         XCTAssertFalse(report.problems.isEmpty)
         XCTAssertTrue(report.written.contains("/etc/hostname"), "what was written is said: \(report.written)")
         XCTAssertTrue(try String(contentsOfFile: bootFile, encoding: .utf8).contains("T-1"), "kept until it is handed over")
-        XCTAssertNil(read("/etc/gatewayd/gateway.toml.last-good"))
+        XCTAssertNil(read("/data/system/gateway.toml.last-good"))
         XCTAssertTrue(try status().text.contains("NOT FULLY APPLIED"))
     }
 

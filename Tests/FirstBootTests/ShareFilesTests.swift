@@ -35,11 +35,11 @@ extension FirstBootTests {
             XCTAssertTrue(conf.contains(line), line + "\n in \n" + conf)
         }
         XCTAssertFalse(conf.contains("Hòa-Tiến") || conf.contains("mat-khau"), "no password in ksmbd.conf")
-        XCTAssertEqual(read("/var/lib/gatewayd/smb/ksmbdpwd.db"), "ke_toan:\(hash("mat-khau-ke-toan"))\nvan-phong:\(hash("Hòa-Tiến-2026"))\n")
+        XCTAssertEqual(read("/data/system/smb/ksmbdpwd.db"), "ke_toan:\(hash("mat-khau-ke-toan"))\nvan-phong:\(hash("Hòa-Tiến-2026"))\n")
         var info = stat()
-        XCTAssertEqual(lstat(root + "/var/lib/gatewayd/smb/ksmbdpwd.db", &info), 0)
+        XCTAssertEqual(lstat(root + "/data/system/smb/ksmbdpwd.db", &info), 0)
         XCTAssertEqual(info.st_mode & 0o777, 0o600)
-        XCTAssertEqual(lstat(root + "/var/lib/gatewayd/smb", &info), 0)
+        XCTAssertEqual(lstat(root + "/data/system/smb", &info), 0)
         XCTAssertEqual(info.st_mode & 0o777, 0o700, "nobody but root reads the hashes")
         XCTAssertEqual(try daemonConfiguration().shareGroup, "gatewayd-share")
         // Made for the daemon, whose sandbox may not give them the share's group (it adds setgid).
@@ -58,18 +58,18 @@ extension FirstBootTests {
         let again = boot()
         XCTAssertEqual(again.exitCode, 0, "\(again.problems)")
         XCTAssertEqual(again.written, [])
-        XCTAssertEqual(read("/var/lib/gatewayd/smb/ksmbdpwd.db"), "ke_toan:\(hash("mat-khau-ke-toan"))\nvan-phong:\(hash("Hòa-Tiến-2026"))\n")
+        XCTAssertEqual(read("/data/system/smb/ksmbdpwd.db"), "ke_toan:\(hash("mat-khau-ke-toan"))\nvan-phong:\(hash("Hòa-Tiến-2026"))\n")
 
         // A new password for one account; another account dropped is dropped from the database.
         XCTAssertEqual(try boot("[shares]\nvan-phong = \"\"\nke_toan = \"mat-khau-moi\"\n").exitCode, 0)
-        XCTAssertEqual(read("/var/lib/gatewayd/smb/ksmbdpwd.db"), "ke_toan:\(hash("mat-khau-moi"))\nvan-phong:\(hash("Hòa-Tiến-2026"))\n")
+        XCTAssertEqual(read("/data/system/smb/ksmbdpwd.db"), "ke_toan:\(hash("mat-khau-moi"))\nvan-phong:\(hash("Hòa-Tiến-2026"))\n")
         XCTAssertEqual(try boot("[shares]\nke_toan = \"\"\n").exitCode, 0)
-        XCTAssertEqual(read("/var/lib/gatewayd/smb/ksmbdpwd.db"), "ke_toan:\(hash("mat-khau-moi"))\n")
+        XCTAssertEqual(read("/data/system/smb/ksmbdpwd.db"), "ke_toan:\(hash("mat-khau-moi"))\n")
 
         // No [shares]: no share at all.
         XCTAssertEqual(try boot("[box]\nhostname = \"hoa-tien\"\n").exitCode, 0)
         XCTAssertNil(read("/etc/ksmbd/ksmbd.conf"))
-        XCTAssertNil(read("/var/lib/gatewayd/smb/ksmbdpwd.db"))
+        XCTAssertNil(read("/data/system/smb/ksmbdpwd.db"))
     }
 
     func testABlankAccountWithNoPasswordYetIsLeftOutWithItsLine() throws {
@@ -77,24 +77,25 @@ extension FirstBootTests {
         XCTAssertEqual(report.exitCode, 1, "not fully applied")
         XCTAssertEqual(report.problems.count, 1)
         XCTAssertTrue(report.problems[0].hasPrefix("dòng / line 4: shares.thu-quy: tài khoản chưa có mật khẩu"), report.problems[0])
-        XCTAssertEqual(read("/var/lib/gatewayd/smb/ksmbdpwd.db"), "van-phong:\(hash("12345678"))\n", "the others work")
+        XCTAssertEqual(read("/data/system/smb/ksmbdpwd.db"), "van-phong:\(hash("12345678"))\n", "the others work")
     }
 
     func testAWrongFileKeepsTheSharesOfTheLastGoodOne() throws {
         XCTAssertEqual(try boot(Self.shares).exitCode, 0)
-        let database = read("/var/lib/gatewayd/smb/ksmbdpwd.db")
+        let database = read("/data/system/smb/ksmbdpwd.db")
         let report = try boot("[shares]\nvan-phong = \"short\"\n")
         XCTAssertEqual(report.result, .keptLastGood)
-        XCTAssertEqual(read("/var/lib/gatewayd/smb/ksmbdpwd.db"), database, "the blanked last good file keeps the stored passwords")
+        XCTAssertEqual(read("/data/system/smb/ksmbdpwd.db"), database, "the blanked last good file keeps the stored passwords")
         XCTAssertNotNil(read("/etc/ksmbd/ksmbd.conf"))
     }
 
-    /// The data partition's top directory is the daemon's, so the daemon could rename root's
-    /// `smb/` aside and leave its own: the next boot moves such a directory aside in turn and uses
-    /// none of its hashes — a planted password never reaches ksmbd.
+    /// An `smb/` root did not make (before DataLayout, the daemon could rename root's aside in its
+    /// own top directory and leave its own; now a partition changed elsewhere): the next boot
+    /// moves such a directory aside in turn and uses none of its hashes — a planted password
+    /// never reaches ksmbd.
     func testAUserDatabaseDirectoryThatIsNotRootsOwnIsSetAsideUnused() throws {
         XCTAssertEqual(try boot(Self.shares).exitCode, 0)
-        let smb = root + "/var/lib/gatewayd/smb"
+        let smb = root + "/data/system/smb"
         var plants: [(String, (String) throws -> Void)] = [
             ("open to others", { XCTAssertEqual(chmod($0, 0o755), 0) }),
             ("a link to another directory", { path in
@@ -117,21 +118,21 @@ extension FirstBootTests {
             let report = boot()
             XCTAssertEqual(report.exitCode, 1, what)
             XCTAssertTrue(report.problems.contains { $0.contains("was not root's own 0700 directory") }, "\(what): \(report.problems)")
-            XCTAssertEqual(read("/var/lib/gatewayd/smb/ksmbdpwd.db"), "", "\(what): no planted hash, and the blanked accounts have none")
+            XCTAssertEqual(read("/data/system/smb/ksmbdpwd.db"), "", "\(what): no planted hash, and the blanked accounts have none")
             var info = stat()
             XCTAssertEqual(lstat(smb, &info), 0)
             XCTAssertEqual(info.st_mode & S_IFMT, S_IFDIR, what)
             XCTAssertEqual(info.st_mode & 0o7777, 0o700, what)
             if geteuid() == 0 { XCTAssertEqual(info.st_uid, 0, what) }
-            let aside = try FileManager.default.contentsOfDirectory(atPath: root + "/var/lib/gatewayd").filter { $0.hasPrefix("smb.untrusted-") }
+            let aside = try FileManager.default.contentsOfDirectory(atPath: root + "/data/system").filter { $0.hasPrefix("smb.untrusted-") }
             XCTAssertEqual(aside.count, 1, "\(what): \(aside)")
-            for name in aside { XCTAssertEqual(rename(root + "/var/lib/gatewayd/" + name, smb + ".seen-\(index)"), 0) }
+            for name in aside { XCTAssertEqual(rename(root + "/data/system/" + name, smb + ".seen-\(index)"), 0) }
 
             // Root's own directory back as it was: the stored hashes are used again.
             try FileManager.default.removeItem(atPath: smb)
             XCTAssertEqual(rename(smb + ".real-\(index)", smb), 0)
             XCTAssertEqual(boot().exitCode, 0, what)
-            XCTAssertEqual(read("/var/lib/gatewayd/smb/ksmbdpwd.db"), "ke_toan:\(hash("mat-khau-ke-toan"))\nvan-phong:\(hash("Hòa-Tiến-2026"))\n", what)
+            XCTAssertEqual(read("/data/system/smb/ksmbdpwd.db"), "ke_toan:\(hash("mat-khau-ke-toan"))\nvan-phong:\(hash("Hòa-Tiến-2026"))\n", what)
         }
     }
 
