@@ -71,8 +71,8 @@ extension TokenCommandLine {
 
 /// PINs typed on the terminal or read from a file, made into `EnteredPIN`s from their bytes (the
 /// token's backend judges them): the bytes read are zeroed once copied, and no String holds them.
-enum PINEntry {
-    static func read(prompt: String, file: String?) throws -> EnteredPIN {
+package enum PINEntry {
+    package static func read(prompt: String, file: String?) throws -> EnteredPIN {
         var bytes = try file.map(firstLine) ?? typed(prompt)
         defer { zero(&bytes) }
         return try pin(bytes)

@@ -124,7 +124,7 @@ package struct SignRequest: Equatable {
         do {
             if let (module, uri) = try PKCS11Selection.resolve(uri: pkcs11, module: module) {
                 // The session gets the PIN itself (`signInOneSession`); this source is never asked.
-                return .pkcs11(try PKCS11Signer(module: module, uri: uri) { try Token.Sign.pin(from: pinFile) })
+                return .pkcs11(try PKCS11Signer(module: module, uri: uri) { try PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile) })
             }
             let slot = try Token.Selection.pivSlot(named: slot)
             return .piv(try PIVSigner(reader: try reader ?? Token.Selection.firstPIVReader(), slot: slot) { try Token.Sign.pin(from: pinFile) })

@@ -16,6 +16,13 @@ package final class EnteredPIN: @unchecked Sendable, CustomStringConvertible, Cu
         count = bytes.count
     }
 
+    /// A PIN given as text (tests): its UTF-8 bytes.
+    package static func text(_ text: String) -> EnteredPIN {
+        var bytes = Array(text.utf8)
+        defer { for index in bytes.indices { bytes[index] = 0 } }
+        return bytes.withUnsafeBufferPointer { EnteredPIN(bytes: $0) }
+    }
+
     /// Its length in bytes, what PKCS#11's ulMinPinLen/ulMaxPinLen count.
     package let count: Int
 

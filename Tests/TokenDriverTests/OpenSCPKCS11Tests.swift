@@ -61,7 +61,7 @@ final class OpenSCPKCS11Tests: XCTestCase {
     }
 
     func pkcs11Signer(pin: String) throws -> PKCS11Signer {
-        try PKCS11Signer(module: try PKCS11Module.load(path: Self.modulePath), uri: try PKCS11URI(Self.uri)) { try PIN(pin) }
+        try PKCS11Signer(module: try PKCS11Module.load(path: Self.modulePath), uri: try PKCS11URI(Self.uri)) { EnteredPIN.text(pin) }
     }
 
     func tokenInfo() throws -> PKCS11Module.TokenInfo {

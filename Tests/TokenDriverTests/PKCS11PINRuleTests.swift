@@ -67,6 +67,16 @@ extension SoftHSMTests {
         try tool("/usr/bin/openssl", ["x509", "-in", ecdsa.chain, "-pubkey", "-noout", "-out", "\(directory!)/public.pem"])
         let verified = runProgram("/usr/bin/openssl", ["dgst", "-sha256", "-verify", "\(directory!)/public.pem", "-signature", signature, input])
         XCTAssertTrue(verified.out.contains("Verified OK"), verified.out + verified.err)
+        // `gatewayd sign --signer pkcs11:` takes the lettered PIN too (PAdES, judged by pdfsig).
+        let gatewayd = repositoryRoot.appendingPathComponent(".build/debug/gatewayd").path
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: gatewayd), "needs \(gatewayd) (swift build)")
+        let pdf = "\(directory!)/to-trinh.pdf", signedPDF = "\(directory!)/to-trinh-signed.pdf"
+        try Data(SamplePDF.bytes("To trinh")).write(to: URL(fileURLWithPath: pdf))
+        let daemonSigned = runProgram(gatewayd, ["sign", pdf, "--signer", "pkcs11:token=Nguyen%20Van%20An;id=%01?module-path=\(Self.module)",
+                                                 "--pin-file", try pinFile("pin.softhsm-letters"), "--out", signedPDF])
+        XCTAssertEqual(daemonSigned.status, 0, daemonSigned.out + daemonSigned.err)
+        let pdfsig = runProgram("/usr/bin/pdfsig", [signedPDF])
+        XCTAssertTrue(pdfsig.out.contains("Signature Validation: Signature is Valid."), "\(pdfsig.out) \(pdfsig.err)")
         let back = runProgram(program, ["change-pin"] + key + ["--pin-file", try pinFile("pin.softhsm-letters"), "--new-pin-file", try pinFile("pin.softhsm-user")])
         XCTAssertEqual(back.status, 0, back.err)
         // Signed by another process: this one's SoftHSM2 keeps the PIN it set itself and answers

@@ -115,7 +115,7 @@ final class SoftHSMTests: XCTestCase {
         guard result.status == 0 else { throw TestPKI.Failure(description: "\(executable) \(arguments.first ?? ""): \(result.out) \(result.err)") }
     }
 
-    static func pin(_ name: String) -> @Sendable () throws -> PIN { { try PIN(TestSecrets.value(name)) } }
+    static func pin(_ name: String) -> @Sendable () throws -> EnteredPIN { { EnteredPIN.text(try TestSecrets.value(name)) } }
 
     func testSlotsTokensAndCertificates() throws {
         let module = try PKCS11Module.load(path: Self.module)

@@ -17,7 +17,7 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
     package let keyID: [UInt8]
     package let certificateChain: [Certificate]
     package let keyType: SignerKeyType
-    let pinSource: @Sendable () throws -> PIN
+    let pinSource: @Sendable () throws -> EnteredPIN
     /// Module calls block: they run here, one at a time, never on the caller's executor.
     private let queue = DispatchQueue(label: "gatewayd.pkcs11-signer")
     /// The session the certificate was found in, kept for the first signature's login (one
@@ -25,8 +25,9 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
     private let lookupSession: Mutex<PKCS11Session?>
 
     /// Finds the token, certificate and key `uri` names. `intermediates`: the issuing CA's
-    /// certificates, which the token may not carry. `pin` is asked for each signature.
-    package init(module: PKCS11Module, uri: PKCS11URI, intermediates: [Certificate] = [], pin: @escaping @Sendable () throws -> PIN) throws {
+    /// certificates, which the token may not carry. `pin` is asked for each signature, as typed:
+    /// the token judges a PKCS#11 PIN (its own lengths, often letters), not PIV's 6–8 digit rule.
+    package init(module: PKCS11Module, uri: PKCS11URI, intermediates: [Certificate] = [], pin: @escaping @Sendable () throws -> EnteredPIN) throws {
         let slot = try module.token(answering: uri).slot
         let session = try module.openSession(slot: slot)
         let found = try Self.signingCertificates(try session.certificates(id: uri.id, label: uri.object))
@@ -72,16 +73,12 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         let operation = try Self.operation(digest: digest, algorithm: algorithm, keyType: keyType)
         // Decided before any try is spent, as PIV's PINPolicy: the flags are all PKCS#11 gives.
         try Self.checkFlags(module: module, slot: slot, force: force)
-        let pin: PIN
-        do { pin = try pinSource() } catch let error as PIN.FormatError { throw PKCS11Error.pinFormat(error) }
+        let pin = try pinSource()
         let session = try takeSession()
-        // The padded PIV form's digits only; the copy is zeroed by `withPaddedBytes`.
-        let login: PKCS11Error? = pin.withPaddedBytes { padded in
-            let digits = padded.prefix { $0 != 0xFF }
-            return digits.withUnsafeBufferPointer { bytes -> PKCS11Error? in
-                do throws(PKCS11Error) { try session.login(pin: bytes) } catch { return error }
-                return nil
-            }
+        // Lent as a copy, zeroed after the call (`EnteredPIN.withCopy`).
+        let login: PKCS11Error? = pin.withCopy { bytes -> PKCS11Error? in
+            do throws(PKCS11Error) { try session.login(pin: bytes) } catch { return error }
+            return nil
         }
         if let login { throw Self.loginFailure(login, module: module, slot: slot) }
         defer { session.logout() }

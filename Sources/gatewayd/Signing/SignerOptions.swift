@@ -59,8 +59,9 @@ struct SignerOptions: ParsableArguments {
             let pinFile = pinFile
             do {
                 let loaded = try PKCS11Module.load(path: path)
-                return try PKCS11Signer(module: loaded, uri: uri, intermediates: chain) { () throws -> PIN in
-                    do { return try PIN(try Token.Sign.readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw CLI.fail(error.description) }
+                // As typed: the token judges a PKCS#11 PIN, not PIV's 6–8 digit rule.
+                return try PKCS11Signer(module: loaded, uri: uri, intermediates: chain) { () throws -> EnteredPIN in
+                    try PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile)
                 }
             } catch {
                 throw Self.failure(error)
