@@ -119,14 +119,7 @@ package enum POSIXFile {
     /// Writes a message to standard error as it is (no buffering, errors ignored: there is
     /// nowhere left to report them), as the command-line tools end with one.
     package static func writeToStandardError(_ text: String) {
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress! + written, $0.count - written) }
-            if result < 0 && errno == EINTR { continue }
-            guard result > 0 else { return }
-            written += result
-        }
+        try? writeAll(STDERR_FILENO, Array(text.utf8), path: "standard error")
     }
 
     /// Bytes available to an unprivileged writer on the file system holding `path`.

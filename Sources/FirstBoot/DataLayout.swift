@@ -126,11 +126,8 @@ package struct DataLayout {
         try POSIXFile.fsyncDirectory(top)
     }
 
-    /// A directory (not a link) that others cannot write, root's when owners are managed, and
-    /// with exactly `mode` when one is given.
     private func isRootsOwnDirectory(_ info: stat, mode: mode_t?) -> Bool {
-        (info.st_mode & S_IFMT) == S_IFDIR && (!setsOwners || info.st_uid == 0)
-            && (mode.map { info.st_mode & 0o7777 == $0 } ?? (info.st_mode & 0o022 == 0))
+        info.isRootsOwnDirectory(mode: mode, checkingOwner: setsOwners)
     }
 
     private func path(_ name: String) -> String { top + "/" + name }
@@ -148,5 +145,15 @@ package struct DataLayout {
             }
         }
         return names
+    }
+}
+
+extension stat {
+    /// A directory (not a link) that others cannot write, root's when `checkingOwner` (owners are
+    /// managed only as root), and with exactly `mode` when one is given: what firstboot and the
+    /// data layout accept as root's own before using or moving what is in it.
+    func isRootsOwnDirectory(mode: mode_t?, checkingOwner: Bool) -> Bool {
+        (st_mode & S_IFMT) == S_IFDIR && (!checkingOwner || st_uid == 0)
+            && (mode.map { st_mode & 0o7777 == $0 } ?? (st_mode & 0o022 == 0))
     }
 }

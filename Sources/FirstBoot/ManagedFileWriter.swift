@@ -66,8 +66,7 @@ struct ManagedFileWriter {
         let full = rooted(boxPath)
         var info = stat()
         guard lstat(full, &info) == 0 else { return nil }
-        let rootsOwn = (info.st_mode & S_IFMT) == S_IFDIR && (info.st_mode & 0o7777) == 0o700 && (!setsOwners || info.st_uid == 0)
-        if rootsOwn { return nil }
+        if info.isRootsOwnDirectory(mode: 0o700, checkingOwner: setsOwners) { return nil }
         let aside = boxPath + ".untrusted-\(Int(now.timeIntervalSince1970))"
         try POSIXFile.check(rename(full, rooted(aside)), "rename", full)
         try POSIXFile.fsyncDirectory((full as NSString).deletingLastPathComponent)

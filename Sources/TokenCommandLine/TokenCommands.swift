@@ -229,18 +229,12 @@ package struct Token: ParsableCommand {
             }
         }
 
-        /// The PIN from --pin-file or the terminal, checked for its format before anything is sent.
-        static func pin(from pinFile: String?) throws -> PIN {
-            do { return try PIN(try readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw TokenCommandLine.fail(error.description) }
-        }
-
-        package static func readPIN(from pinFile: String?) throws -> String {
-            if let pinFile {
-                guard let text = try? String(contentsOfFile: pinFile, encoding: .utf8) else { throw TokenCommandLine.fail("Không đọc được tệp PIN / cannot read the PIN file") }
-                return String(text.split(whereSeparator: \.isNewline).first ?? "")
+        /// A PIV PIN from --pin-file or the terminal (`PINEntry`: bytes, zeroed, never a String),
+        /// checked for PIV's format before anything is sent.
+        package static func pin(from pinFile: String?) throws -> PIN {
+            do { return try PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile).piv() } catch let error as PIN.FormatError {
+                throw TokenCommandLine.fail(error.description)
             }
-            guard let entered = getpass("Mã PIN / PIN: ") else { throw TokenCommandLine.fail("Không đọc được mã PIN / no PIN entered") }
-            return String(cString: entered)
         }
     }
 

@@ -12,10 +12,7 @@ import XCTest
 /// through the console's route and through `gateway-token change-pin --pkcs11`, and signs; a new
 /// PIN below the token's minimum is refused before any try, and the old PIN still signs.
 extension SoftHSMTests {
-    func entered(_ name: String) -> EnteredPIN {
-        let bytes = Array(TestSecrets.value(name).utf8)
-        return bytes.withUnsafeBufferPointer { EnteredPIN(bytes: $0) }
-    }
+    func entered(_ name: String) -> EnteredPIN { EnteredPIN.text(TestSecrets.value(name)) }
 
     func tokenInfo(_ module: PKCS11Module) throws -> PKCS11Module.TokenInfo {
         try XCTUnwrap(module.slots().first { $0.token?.label == Self.label }?.token)
@@ -136,7 +133,7 @@ extension SoftHSMTests {
 final class PIVPINChangeRuleTests: XCTestCase {
     func testPIVStillTakesSixToEightDigitsOnly() {
         let changer = PIVPINChanger(reader: "no reader") { throw PCSCError.noSmartcard }
-        func entered(_ text: String) -> EnteredPIN { Array(text.utf8).withUnsafeBufferPointer { EnteredPIN(bytes: $0) } }
+        func entered(_ text: String) -> EnteredPIN { EnteredPIN.text(text) }
         let right = entered(TestSecrets.value("pin.virtual-card"))
         for (text, expected) in [(TestSecrets.value("pin.softhsm-letters"), PIN.FormatError.notDigits),
                                  (TestSecrets.value("pin.malformed-2"), .wrongLength(5)), (TestSecrets.value("pin.malformed-3"), .wrongLength(9))] {

@@ -72,7 +72,7 @@ struct SignerOptions: ParsableArguments {
             do {
                 let readerName = try reader ?? Token.Selection.firstPIVReader()
                 return try PIVSigner(reader: readerName, slot: slot, intermediates: chain) { () throws -> PIN in
-                    do { return try PIN(try Token.Sign.readPIN(from: pinFile)) } catch let error as PIN.FormatError { throw CLI.fail(error.description) }
+                    try Token.Sign.pin(from: pinFile)
                 }
             } catch {
                 throw Self.failure(error)
