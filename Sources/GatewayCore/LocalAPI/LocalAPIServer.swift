@@ -84,6 +84,7 @@ package struct LocalAPI: Sendable {
             return try json(report)
         }
         addSigningRoutes(to: router)
+        addTokenSignRoute(to: router)
         return router
     }
 

@@ -30,9 +30,7 @@ extension SigningStage {
     package func changePIN(_ request: PINChangeRequest, current: SessionPIN, new: SessionPIN) async throws(SigningSessionRefusal) {
         defer { current.wipe(); new.wipe() }
         if let running {
-            throw SigningSessionRefusal(code: "session_running",
-                                        message: "đang có một phiên ký khác (\(running)) — chờ phiên đó xong / another signing session (\(running)) is running: wait for it to end",
-                                        httpStatus: 409)
+            throw SigningSessionRefusal.sessionRunning(running)
         }
         running = "PIN"
         defer { running = nil }

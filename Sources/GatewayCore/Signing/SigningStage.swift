@@ -78,9 +78,7 @@ package actor SigningStage {
         }
         if let running {
             pin.wipe()
-            throw SigningSessionRefusal(code: "session_running",
-                                        message: "đang có một phiên ký khác (\(running)) — chờ phiên đó xong / another signing session (\(running)) is running: wait for it to end",
-                                        httpStatus: 409)
+            throw SigningSessionRefusal.sessionRunning(running)
         }
         let id = "S-" + String(UInt64(environment.now().timeIntervalSince1970 * 1000), radix: 36) + "-" + String(UInt32.random(in: .min ... .max), radix: 36)
         running = id

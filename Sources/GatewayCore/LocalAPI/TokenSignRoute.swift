@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Signing
+
+/// `POST /v1/tokens/sign`: digests signed on a token by the daemon, for the programs on the box
+/// that would otherwise open the token themselves (`gateway-token sign`), while the daemon runs
+/// (docs/tokens.md, "The daemon opens the tokens"). One token session for the whole batch.
+extension LocalAPI {
+    func addTokenSignRoute(to router: Router<BasicRequestContext>) {
+        router.post("/v1/tokens/sign") { request, _ in try await signDigests(request) }
+    }
+
+    /// At most this many digests in one request: a clerk's batch, not a way to keep a token
+    /// logged in for an hour (the body's bound follows from it).
+    static let maximumDigests = 1000
+
+    /// `{"reader": …, "key": "9c" | "pkcs11:…", "algorithm": "ecdsa-sha256", "digests": [base64 …],
+    /// "pin": "…", "confirm_last_try": false}` → `{"signatures": [base64 …], "certificate": base64
+    /// DER, "location": …}`. Everything about the request is checked before the token is opened,
+    /// so a malformed one costs no PIN try. The PIN goes from the parsed body into a `SessionPIN`
+    /// (wiped by the stage), as `openSession` does.
+    func signDigests(_ request: Request) async throws -> Response {
+        let stage = try signingStage
+        // 1000 SHA-512 digests in base64 are 88 KB; the rest is small.
+        let bytes = try await request.body.collect(upTo: 256 * 1024)
+        guard case .object(let object)? = JSONValue.parse(Array(buffer: bytes)) else {
+            throw APIError.badRequest("nội dung phải là JSON {\"algorithm\": …, \"digests\": […], \"pin\": …}",
+                                      "the body must be JSON {\"algorithm\": …, \"digests\": […], \"pin\": …}")
+        }
+        for key in object.keys where !["reader", "key", "algorithm", "digests", "pin", "confirm_last_try"].contains(key) {
+            throw APIError.badRequest("khóa không được hỗ trợ \"\(key)\"", "unknown key \"\(key)\"")
+        }
+        let names = SignatureAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
+        guard case .string(let algorithmText)? = object["algorithm"], let algorithm = SignatureAlgorithm(rawValue: algorithmText) else {
+            throw APIError.badRequest("\"algorithm\": một trong \(names)", "\"algorithm\": one of \(names)")
+        }
+        guard case .array(let items)? = object["digests"], (1...Self.maximumDigests).contains(items.count) else {
+            throw APIError.badRequest("\"digests\": 1 đến \(Self.maximumDigests) giá trị băm (base64)",
+                                      "\"digests\": 1 to \(Self.maximumDigests) digests (base64)")
+        }
+        let length = algorithm.digest.length
+        var digests: [[UInt8]] = []
+        for (index, item) in items.enumerated() {
+            guard case .string(let text) = item, let data = Data(base64Encoded: text), data.count == length else {
+                throw APIError.badRequest("\"digests\"[\(index)]: cần \(length) byte (\(algorithm.digest.rawValue)) ở dạng base64",
+                                          "\"digests\"[\(index)]: \(length) bytes (\(algorithm.digest.rawValue)) in base64 expected")
+            }
+            digests.append(Array(data))
+        }
+        func text(_ key: String) throws -> String? {
+            switch object[key] {
+            case nil, .null?: return nil
+            case .string(let value)?: return value
+            default: throw APIError.badRequest("\"\(key)\" phải là chuỗi", "\"\(key)\" must be a string")
+            }
+        }
+        let reader = try text("reader"), key = try text("key")
+        var confirm = false
+        switch object["confirm_last_try"] {
+        case nil: break
+        case .bool(let value)?: confirm = value
+        default: throw APIError.badRequest("\"confirm_last_try\" phải là true hoặc false", "\"confirm_last_try\" must be true or false")
+        }
+        // An empty PIN would be sent to the token and could cost a try for nothing.
+        guard case .string(let pinText)? = object["pin"], !pinText.isEmpty else {
+            throw APIError.badRequest("thiếu mã PIN (\"pin\")", "the PIN is missing (\"pin\")")
+        }
+        var pinBytes = Array(pinText.utf8)
+        let pin = SessionPIN(consuming: &pinBytes)
+        let signed: SignedDigests
+        do throws(SigningSessionRefusal) {
+            signed = try await stage.signDigests(
+                DigestSigningRequest(reader: reader, key: key, algorithm: algorithm, digests: digests, confirmLastTry: confirm, requestedBy: "local API"),
+                pin: pin)
+        } catch {
+            throw APIError(status: HTTPResponse.Status(code: error.httpStatus), code: error.code, message: error.message)
+        }
+        return try json(TokenSignatures(signatures: signed.signatures.map { Data($0).base64EncodedString() },
+                                        certificate: Data(signed.certificate).base64EncodedString(), location: signed.location))
+    }
+}
+
+/// `POST /v1/tokens/sign`'s answer.
+package struct TokenSignatures: Sendable, Codable, Equatable {
+    package var signatures: [String]
+    /// The signing certificate, DER in base64.
+    package var certificate: String
+    /// Where the token was: "Virtual PCD 00 00, slot 9c", or its `pkcs11:` URI and module.
+    package var location: String
+}
