@@ -189,6 +189,8 @@ package struct Token: ParsableCommand {
                 The PIN is read from --pin-file or asked on the terminal; it is tried once, never when one try is left unless --force. \
                 With --pkcs11, several files may be signed at once (--in A B C --out A.sig B.sig C.sig): the PIN is read once and the \
                 token logged in once for all of them, then logged out; a failure stops the batch and names the files left unsigned. \
+                While gatewayd runs (its socket answers: --socket, GATEWAYD_SOCKET or its default), gatewayd signs the digests in one \
+                request and the tool never opens the token; the signatures are written once all came back. \
                 GATEWAYD_APDU_TRACE=1 traces the APDUs (PINs redacted) on standard error.
                 """)
         @OptionGroup var selection: Selection
@@ -198,13 +200,15 @@ package struct Token: ParsableCommand {
         @Option(name: .customLong("pin-file"), help: "A file whose first line is the PIN (tests, scripts).") var pinFile: String?
         @Flag(help: "Try the PIN even when only one try is left.") var force = false
         @OptionGroup var pkcs11: PKCS11Selection
+        @Option(help: "gatewayd's socket (default: GATEWAYD_SOCKET, else /var/lib/gatewayd/run/gatewayd.sock). While gatewayd answers there, it signs: the tool does not open the token.")
+        var socket: String?
 
         /// What the options say, as plain values: the command itself (`SignRequest`), which
         /// `plainlySpelled` also fills without ArgumentParser.
         package var request: SignRequest {
             SignRequest(
                 slot: selection.slot, reader: selection.reader, inputs: inputs, out: out, algorithm: algorithm,
-                pinFile: pinFile, force: force, pkcs11: pkcs11.uri, module: pkcs11.module)
+                pinFile: pinFile, force: force, pkcs11: pkcs11.uri, module: pkcs11.module, socket: socket)
         }
 
         package func validate() throws {

@@ -26,6 +26,9 @@ package struct SignRequest: Equatable {
     var force: Bool
     var pkcs11: String?
     var module: String?
+    /// gatewayd's socket (`--socket`; else GATEWAYD_SOCKET, else the daemon's default): while the
+    /// daemon answers there, it signs (DaemonSigning.swift).
+    var socket: String?
 
     /// What `Token.Sign.validate()` refuses (ArgumentParser says it with the usage), or nil.
     var usageProblem: String? {
@@ -46,7 +49,7 @@ package struct SignRequest: Equatable {
     package static func plainlySpelled(_ arguments: [String]) -> SignRequest? {
         guard arguments.first == "sign" else { return nil }
         // Plain variables, no dictionary: a dictionary's first use here costs a conformance scan.
-        var slot, reader, algorithm, pinFile, pkcs11, module: String?
+        var slot, reader, algorithm, pinFile, pkcs11, module, socket: String?
         var inputs, out: [String]?
         var force = false
         var index = 1
@@ -72,7 +75,7 @@ package struct SignRequest: Equatable {
                     guard out == nil else { return nil }
                     out = values
                 }
-            case "--slot", "--reader", "--algorithm", "--pin-file", "--pkcs11", "--module":
+            case "--slot", "--reader", "--algorithm", "--pin-file", "--pkcs11", "--module", "--socket":
                 guard index < arguments.count, !arguments[index].hasPrefix("-") else { return nil }
                 let value = arguments[index]
                 index += 1
@@ -82,6 +85,7 @@ package struct SignRequest: Equatable {
                 case "--algorithm": guard algorithm == nil else { return nil }; algorithm = value
                 case "--pin-file": guard pinFile == nil else { return nil }; pinFile = value
                 case "--pkcs11": guard pkcs11 == nil else { return nil }; pkcs11 = value
+                case "--socket": guard socket == nil else { return nil }; socket = value
                 default: guard module == nil else { return nil }; module = value
                 }
             default:
@@ -91,11 +95,16 @@ package struct SignRequest: Equatable {
         guard let inputs, let out else { return nil }
         let request = SignRequest(
             slot: slot ?? Token.Selection.defaultSlot, reader: reader, inputs: inputs, out: out, algorithm: algorithm,
-            pinFile: pinFile, force: force, pkcs11: pkcs11, module: module)
+            pinFile: pinFile, force: force, pkcs11: pkcs11, module: module, socket: socket)
         return request.usageProblem == nil ? request : nil
     }
 
     package func run() throws {
+        // While gatewayd runs it is the only process that opens a token: it signs, and the token is
+        // not opened here. Only when nothing listens on its socket does the tool open the token.
+        if let daemon = try DaemonConnection.connect(DaemonConnection.socketPath(option: socket)) {
+            return try signThroughDaemon(daemon)
+        }
         let signer = try makeSigner()
         let chosen = try chosenAlgorithm(for: signer.keyType)
         // Every file read before the PIN is sent: an unreadable one costs no try.

@@ -6,10 +6,12 @@ import Signing
 
 /// `POST /v1/tokens/sign`: digests signed on a token by the daemon, for the programs on the box
 /// that would otherwise open the token themselves (`gateway-token sign`), while the daemon runs
-/// (docs/tokens.md, "The daemon opens the tokens"). One token session for the whole batch.
+/// (docs/tokens.md, "The daemon opens the tokens"). One token session for the whole batch;
+/// `POST /v1/tokens/certificate` reads the certificate alone, without a PIN.
 extension LocalAPI {
     func addTokenSignRoute(to router: Router<BasicRequestContext>) {
         router.post("/v1/tokens/sign") { request, _ in try await signDigests(request) }
+        router.post("/v1/tokens/certificate") { request, _ in try await tokenCertificate(request) }
     }
 
     /// At most this many digests in one request: a clerk's batch, not a way to keep a token
@@ -49,14 +51,7 @@ extension LocalAPI {
             }
             digests.append(Array(data))
         }
-        func text(_ key: String) throws -> String? {
-            switch object[key] {
-            case nil, .null?: return nil
-            case .string(let value)?: return value
-            default: throw APIError.badRequest("\"\(key)\" phải là chuỗi", "\"\(key)\" must be a string")
-            }
-        }
-        let reader = try text("reader"), key = try text("key")
+        let reader = try Self.text(object, "reader"), key = try Self.text(object, "key")
         var confirm = false
         switch object["confirm_last_try"] {
         case nil: break
@@ -80,6 +75,45 @@ extension LocalAPI {
         return try json(TokenSignatures(signatures: signed.signatures.map { Data($0).base64EncodedString() },
                                         certificate: Data(signed.certificate).base64EncodedString(), location: signed.location))
     }
+
+    /// `{"reader": …, "key": …}` → `{"certificate": base64 DER, "algorithms": [the key's, preferred
+    /// first], "location": …}`, no PIN: `gateway-token sign` without `--algorithm` learns here which
+    /// digest to make before it asks for the PIN.
+    func tokenCertificate(_ request: Request) async throws -> Response {
+        let stage = try signingStage
+        let bytes = try await request.body.collect(upTo: 16 * 1024)
+        guard case .object(let object)? = JSONValue.parse(Array(buffer: bytes)) else {
+            throw APIError.badRequest("nội dung phải là JSON {\"reader\": …, \"key\": …}", "the body must be JSON {\"reader\": …, \"key\": …}")
+        }
+        for key in object.keys where !["reader", "key"].contains(key) {
+            throw APIError.badRequest("khóa không được hỗ trợ \"\(key)\"", "unknown key \"\(key)\"")
+        }
+        let reader = try Self.text(object, "reader"), key = try Self.text(object, "key")
+        let found: (certificate: [UInt8], algorithms: [SignatureAlgorithm], location: String)
+        do throws(SigningSessionRefusal) { found = try await stage.tokenCertificate(reader: reader, key: key) } catch {
+            throw APIError(status: HTTPResponse.Status(code: error.httpStatus), code: error.code, message: error.message)
+        }
+        return try json(TokenCertificate(certificate: Data(found.certificate).base64EncodedString(), algorithms: found.algorithms.map(\.rawValue),
+                                         location: found.location))
+    }
+
+    /// An optional string of a request's object: absent or null is nil, anything else not a string is refused.
+    static func text(_ object: [String: JSONValue], _ key: String) throws -> String? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .string(let value)?: return value
+        default: throw APIError.badRequest("\"\(key)\" phải là chuỗi", "\"\(key)\" must be a string")
+        }
+    }
+}
+
+/// `POST /v1/tokens/certificate`'s answer.
+package struct TokenCertificate: Sendable, Codable, Equatable {
+    /// DER in base64.
+    package var certificate: String
+    /// `SignatureAlgorithm` names, the key's preferred first.
+    package var algorithms: [String]
+    package var location: String
 }
 
 /// `POST /v1/tokens/sign`'s answer.

@@ -61,14 +61,7 @@ extension SigningStage {
             logger.notice("token digests refused", metadata: located.merging(["code": "algorithm"]) { $1 })
             throw SigningSessionRefusal(code: "algorithm", message: SignerError.algorithmNotSupported(request.algorithm, key: signer.keyType).description)
         }
-        let certificate: [UInt8]
-        do {
-            var serializer = DER.Serializer()
-            try serializer.serialize(signer.certificate)
-            certificate = serializer.serializedBytes
-        } catch {
-            throw SigningSessionRefusal(code: "token_error", message: "chứng thư của token không ghi lại được / the token's certificate cannot be encoded: \(error)")
-        }
+        let certificate = try Self.der(signer.certificate)
         var signatures: [[UInt8]] = []
         for digest in request.digests {
             do {
@@ -81,6 +74,34 @@ extension SigningStage {
         }
         logger.notice("token digests signed", metadata: located)
         return SignedDigests(signatures: signatures, certificate: certificate, location: token.location)
+    }
+
+    /// The certificate `reader`/`key` name and the algorithms its key makes (preferred first), read
+    /// without a PIN: what `gateway-token sign` without `--algorithm` needs before it hashes.
+    package func tokenCertificate(reader: String?, key: String?) async throws(SigningSessionRefusal) -> (certificate: [UInt8], algorithms: [SignatureAlgorithm], location: String) {
+        if let running { throw SigningSessionRefusal.sessionRunning(running) }
+        running = "token certificate"
+        defer { running = nil }
+        // Opening reads the certificate only, and nothing is signed here: an empty PIN, wiped at once.
+        var none: [UInt8] = []
+        let pin = SessionPIN(consuming: &none)
+        pin.wipe()
+        let token: any SessionToken
+        do throws(SessionTokenFailure) {
+            token = try await tokens.open(reader: reader, key: key, pin: pin, confirmLastTry: false)
+        } catch { throw SigningSessionRefusal(error) }
+        defer { token.close() }
+        return (try Self.der(token.signer.certificate), token.signer.keyType.algorithms, token.location)
+    }
+
+    static func der(_ certificate: Certificate) throws(SigningSessionRefusal) -> [UInt8] {
+        do {
+            var serializer = DER.Serializer()
+            try serializer.serialize(certificate)
+            return serializer.serializedBytes
+        } catch {
+            throw SigningSessionRefusal(code: "token_error", message: "chứng thư của token không ghi lại được / the token's certificate cannot be encoded: \(error)")
+        }
     }
 }
 

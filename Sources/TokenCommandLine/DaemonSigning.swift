@@ -1,0 +1,307 @@
+// `token sign` through gatewayd while it runs (issue 18): the daemon is the only process that
+// opens a token — OpenSC's ePass2003 secure messaging breaks when two processes share one, and a
+// PKCS#11 login belongs to the whole token — so when its socket answers, the files' digests go to
+// `POST /v1/tokens/sign` and the daemon signs them in one token session; only when nothing listens
+// does the tool open the token itself. Plain sockets and one HTTP/1.1 exchange per request, not an
+// HTTP library: `gateway-token` links no Foundation (FoundationEssentials only) and no NIO, and
+// starts in milliseconds (docs/PERFORMANCE.md).
+import DurableFiles
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Signing
+import TokenDriver
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One connection to the daemon's local API on its Unix socket.
+package struct DaemonConnection {
+    /// gatewayd's own default, `<data-dir>/run/gatewayd.sock` with the default data directory
+    /// (GatewayConfiguration.socketPath; this library does not link GatewayCore to ask it, and a
+    /// test checks that the two agree).
+    package static let defaultSocket = "/var/lib/gatewayd/run/gatewayd.sock"
+
+    /// `--socket`, else `GATEWAYD_SOCKET`, else the default.
+    static func socketPath(option: String?) -> String {
+        if let option { return option }
+        if let variable = getenv("GATEWAYD_SOCKET") {
+            let path = String(decoding: UnsafeBufferPointer(start: variable, count: strlen(variable)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if !path.isEmpty { return path }
+        }
+        return defaultSocket
+    }
+
+    let socket: String
+    private let fd: Int32
+
+    /// Connected, or nil when nothing listens there (no socket file, or a socket nobody accepts
+    /// on): the daemon is not running and the tool may open the token itself. Any other failure —
+    /// a socket the user may not open, above all — is an error: a daemon may be running, and the
+    /// token must not be opened beside it.
+    static func connect(_ path: String) throws -> DaemonConnection? {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw TokenCommandLine.fail("Đường dẫn socket quá dài / the socket path is too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw TokenCommandLine.fail("socket(): \(Self.lastError())") }
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if result == 0 { return DaemonConnection(socket: path, fd: fd) }
+        let code = errno
+        close(fd)
+        if code == ENOENT || code == ECONNREFUSED { return nil }
+        throw TokenCommandLine.fail(
+            "gatewayd có thể đang chạy nhưng không mở được socket \(path) (\(Self.lastError(code))); token không được mở song song với nó — hãy chạy với quyền của nhóm socket, hoặc dừng gatewayd / gatewayd may be running but its socket \(path) cannot be opened (\(Self.lastError(code))); the token is not opened beside it: run as a member of the socket's group, or stop gatewayd")
+    }
+
+    private init(socket: String, fd: Int32) {
+        (self.socket, self.fd) = (socket, fd)
+    }
+
+    /// The answer to a request may take as long as the token: 1000 signatures on a slow token are
+    /// minutes. Longer than this, the daemon is not answering.
+    static let answerTimeout = 600
+    /// The largest answer read: 1000 RSA-4096 signatures in base64 with the certificate.
+    static let largestAnswer = 4 * 1024 * 1024
+
+    /// Sends `POST path` with `body` (`Connection: close`) and reads the whole answer; the
+    /// connection is closed either way. `body` is the caller's (it may hold the PIN: it zeroes it).
+    func post(_ path: String, body: [UInt8]) throws -> (status: Int, body: [UInt8]) {
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: Self.answerTimeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let head = Array("POST \(path) HTTP/1.1\r\nHost: gatewayd\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
+        try send(head)
+        try send(body)
+        var answer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 { break }
+            guard count > 0 else {
+                if errno == EINTR { continue }
+                throw TokenCommandLine.fail("Không đọc được trả lời của gatewayd / cannot read gatewayd's answer on \(socket): \(Self.lastError())")
+            }
+            answer += chunk[0..<count]
+            guard answer.count <= Self.largestAnswer else {
+                throw TokenCommandLine.fail("Trả lời của gatewayd quá lớn / gatewayd's answer is too large")
+            }
+        }
+        return try HTTPAnswer.parse(answer)
+    }
+
+    private func send(_ bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            // MSG_NOSIGNAL: a daemon that closes early is an error here, not a SIGPIPE that kills the tool.
+            let count = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else {
+                if count < 0, errno == EINTR { continue }
+                throw TokenCommandLine.fail("Không gửi được yêu cầu tới gatewayd / cannot send the request to gatewayd on \(socket): \(Self.lastError())")
+            }
+            sent += count
+        }
+    }
+
+    static func lastError(_ code: Int32 = errno) -> String {
+        guard let text = strerror(code) else { return "errno \(code)" }
+        return String(decoding: UnsafeBufferPointer(start: text, count: strlen(text)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// An HTTP/1.1 answer read to the connection's end: the status and the body (by Content-Length, or
+/// chunked, or to the end).
+enum HTTPAnswer {
+    static func parse(_ bytes: [UInt8]) throws -> (status: Int, body: [UInt8]) {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = bytes.indices.first(where: { bytes[$0...].starts(with: separator) }) else {
+            throw TokenCommandLine.fail("gatewayd trả lời không đúng HTTP / gatewayd's answer is not HTTP")
+        }
+        let lines = String(decoding: bytes[..<end], as: UTF8.self).split(separator: "\r\n")
+        let statusParts = lines.first?.split(separator: " ") ?? []
+        guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
+            throw TokenCommandLine.fail("gatewayd trả lời không đúng HTTP / gatewayd's answer is not HTTP")
+        }
+        var body = Array(bytes[(end + 4)...])
+        var chunked = false
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let name = parts[0].lowercased(), value = String(parts[1].drop { $0 == " " || $0 == "\t" })
+            if name == "content-length", let length = Int(value), length <= body.count { body = Array(body.prefix(length)) }
+            if name == "transfer-encoding", value.lowercased().contains("chunked") { chunked = true }
+        }
+        return (status, chunked ? try dechunked(body) : body)
+    }
+
+    static func dechunked(_ bytes: [UInt8]) throws -> [UInt8] {
+        var body: [UInt8] = []
+        var index = 0
+        while true {
+            guard let lineEnd = bytes[index...].indices.first(where: { bytes[$0...].starts(with: [13, 10]) }),
+                  let size = Int(String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? "", radix: 16),
+                  lineEnd + 2 + size <= bytes.count else {
+                throw TokenCommandLine.fail("gatewayd trả lời không đúng HTTP / gatewayd's answer is not HTTP (chunks)")
+            }
+            if size == 0 { return body }
+            body += bytes[(lineEnd + 2)..<(lineEnd + 2 + size)]
+            index = lineEnd + 2 + size + 2
+        }
+    }
+}
+
+/// The local API's JSON as the tool writes and reads it.
+enum DaemonJSON {
+    /// `bytes` as a JSON string's content, appended (the PIN goes in this way: bytes, never a String).
+    static func appendString(_ bytes: some Collection<UInt8>, to body: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        body.append(UInt8(ascii: "\""))
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): body += [UInt8(ascii: "\\"), byte]
+            case 0..<0x20: body += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: body.append(byte)
+            }
+        }
+        body.append(UInt8(ascii: "\""))
+    }
+
+    /// `{"reader": …, "key": …` — the opening of both requests' objects (no closing brace).
+    static func opening(reader: String?, key: String?) -> [UInt8] {
+        var body = Array("{".utf8)
+        for (name, value) in [("reader", reader), ("key", key)] {
+            guard let value else { continue }
+            if body.count > 1 { body.append(UInt8(ascii: ",")) }
+            appendString(Array(name.utf8), to: &body)
+            body.append(UInt8(ascii: ":"))
+            appendString(Array(value.utf8), to: &body)
+        }
+        return body
+    }
+
+    /// The API's error body, as the tool prints its own failures: "Vietnamese / English".
+    struct ErrorBody: Decodable {
+        struct Detail: Decodable {
+            var code: String
+            var message_vi: String
+            var message_en: String
+        }
+        var error: Detail
+    }
+
+    static func failure(status: Int, body: [UInt8]) -> String {
+        if let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(body)) {
+            return "\(error.error.message_vi) / \(error.error.message_en) (gatewayd: \(error.error.code))"
+        }
+        return "gatewayd trả lời HTTP \(status) / gatewayd answered HTTP \(status): \(String(decoding: body.prefix(300), as: UTF8.self))"
+    }
+}
+
+/// `POST /v1/tokens/sign`'s and `/v1/tokens/certificate`'s answers (GatewayCore's TokenSignatures, TokenCertificate).
+struct DaemonSignatures: Decodable {
+    var signatures: [String]
+    var certificate: String
+    var location: String
+}
+
+struct DaemonCertificate: Decodable {
+    var certificate: String
+    var algorithms: [String]
+    var location: String
+}
+
+extension SignRequest {
+    /// The token as the daemon names it: a PIV reader and slot, or the `pkcs11:` URI with
+    /// `--module` as its `module-path` (the daemon takes a module it is configured with).
+    func daemonKey() throws -> (reader: String?, key: String) {
+        guard let pkcs11 else { return (reader, slot) }
+        guard let module else { return (nil, pkcs11) }
+        do {
+            var uri = try PKCS11URI(pkcs11)
+            uri.modulePath = module
+            return (nil, uri.description)
+        } catch {
+            throw TokenCommandLine.fail("--pkcs11: \(error.description)")
+        }
+    }
+
+    /// Every file hashed, the PIN read once, one request: the daemon opens the token, signs every
+    /// digest in one session (one C_Login on a PKCS#11 token) and closes it. The signatures are
+    /// written only once all came back: a failure leaves no file.
+    func signThroughDaemon(_ first: DaemonConnection) throws {
+        let (reader, key) = try daemonKey()
+        var connection: DaemonConnection? = first
+        func next() throws -> DaemonConnection {
+            if let open = connection { connection = nil; return open }
+            guard let again = try DaemonConnection.connect(first.socket) else {
+                throw TokenCommandLine.fail("gatewayd đã dừng / gatewayd stopped (\(first.socket))")
+            }
+            return again
+        }
+        let chosen: SignatureAlgorithm
+        if let algorithm {
+            guard let named = SignatureAlgorithm(rawValue: algorithm) else {
+                throw TokenCommandLine.fail("--algorithm: một trong / one of \(SignatureAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            chosen = named
+        } else {
+            // The key's preferred scheme, as when the tool opens the token: asked without a PIN.
+            var body = DaemonJSON.opening(reader: reader, key: key)
+            body.append(UInt8(ascii: "}"))
+            let answer = try next().post("/v1/tokens/certificate", body: body)
+            guard answer.status == 200 else { throw TokenCommandLine.fail(DaemonJSON.failure(status: answer.status, body: answer.body)) }
+            guard let found = try? JSONDecoder().decode(DaemonCertificate.self, from: Data(answer.body)),
+                  let preferred = found.algorithms.first.flatMap(SignatureAlgorithm.init(rawValue:)) else {
+                throw TokenCommandLine.fail("gatewayd trả lời không hiểu được / gatewayd's answer cannot be read")
+            }
+            chosen = preferred
+        }
+        // Every file read before the PIN is asked: an unreadable one costs no try.
+        let digests = try inputs.map { input in
+            do { return try FileDigest.compute(path: input, algorithm: chosen.digest) } catch {
+                throw TokenCommandLine.fail("Không đọc được tệp / cannot read \(input): \(error)")
+            }
+        }
+        var body = DaemonJSON.opening(reader: reader, key: key)
+        if body.count > 1 { body.append(UInt8(ascii: ",")) }
+        body += Array(#""algorithm":"\#(chosen.rawValue)","confirm_last_try":\#(force),"digests":["#.utf8)
+        for (index, digest) in digests.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            DaemonJSON.appendString(Array(Data(digest).base64EncodedString().utf8), to: &body)
+        }
+        body += Array(#"],"pin":"#.utf8)
+        // The bytes as typed (the token judges a PKCS#11 PIN; the daemon checks a PIV PIN's form).
+        let pin = try PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile)
+        pin.withCopy { DaemonJSON.appendString($0, to: &body) }
+        body.append(UInt8(ascii: "}"))
+        let answer: (status: Int, body: [UInt8])
+        do {
+            defer { for index in body.indices { body[index] = 0 } }
+            answer = try next().post("/v1/tokens/sign", body: body)
+        }
+        guard answer.status == 200 else {
+            let unsigned = inputs.count > 1 ? "\nChưa ký / not signed: \(inputs.joined(separator: ", "))" : ""
+            throw TokenCommandLine.fail(DaemonJSON.failure(status: answer.status, body: answer.body) + unsigned)
+        }
+        guard let signed = try? JSONDecoder().decode(DaemonSignatures.self, from: Data(answer.body)), signed.signatures.count == inputs.count else {
+            throw TokenCommandLine.fail("gatewayd trả lời không hiểu được / gatewayd's answer cannot be read")
+        }
+        var signatures: [[UInt8]] = []
+        for text in signed.signatures {
+            guard let signature = Data(base64Encoded: text) else { throw TokenCommandLine.fail("gatewayd trả lời không hiểu được / gatewayd's answer cannot be read") }
+            signatures.append(Array(signature))
+        }
+        for (signature, path) in zip(signatures, out) { try Token.Sign.write(signature, to: path) }
+    }
+}
