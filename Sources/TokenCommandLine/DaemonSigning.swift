@@ -12,6 +12,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Signing
+import Synchronization
 import TokenDriver
 #if canImport(Glibc)
 import Glibc
@@ -41,19 +42,19 @@ package struct DaemonConnection {
     /// on): the daemon is not running and the tool may open the token itself. Any other failure —
     /// a socket the user may not open, above all — is an error: a daemon may be running, and the
     /// token must not be opened beside it.
-    static func connect(_ path: String) throws -> DaemonConnection? {
+    static func connect(_ path: String) throws(DaemonFailure) -> DaemonConnection? {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw TokenCommandLine.fail("Đường dẫn socket quá dài / the socket path is too long: \(path)")
+            throw DaemonFailure("Đường dẫn socket quá dài / the socket path is too long: \(path)")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
         }
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TokenCommandLine.fail("socket(): \(Self.lastError())") }
+        guard fd >= 0 else { throw DaemonFailure("socket(): \(Self.lastError())") }
         let result = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
@@ -61,7 +62,7 @@ package struct DaemonConnection {
         let code = errno
         close(fd)
         if code == ENOENT || code == ECONNREFUSED { return nil }
-        throw TokenCommandLine.fail(
+        throw DaemonFailure(
             "gatewayd có thể đang chạy nhưng không mở được socket \(path) (\(Self.lastError(code))); token không được mở song song với nó — hãy chạy với quyền của nhóm socket, hoặc dừng gatewayd / gatewayd may be running but its socket \(path) cannot be opened (\(Self.lastError(code))); the token is not opened beside it: run as a member of the socket's group, or stop gatewayd")
     }
 
@@ -77,7 +78,7 @@ package struct DaemonConnection {
 
     /// Sends `POST path` with `body` (`Connection: close`) and reads the whole answer; the
     /// connection is closed either way. `body` is the caller's (it may hold the PIN: it zeroes it).
-    func post(_ path: String, body: [UInt8]) throws -> (status: Int, body: [UInt8]) {
+    func post(_ path: String, body: [UInt8]) throws(DaemonFailure) -> (status: Int, body: [UInt8]) {
         defer { close(fd) }
         var timeout = timeval(tv_sec: Self.answerTimeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -91,24 +92,24 @@ package struct DaemonConnection {
             if count == 0 { break }
             guard count > 0 else {
                 if errno == EINTR { continue }
-                throw TokenCommandLine.fail("Không đọc được trả lời của gatewayd / cannot read gatewayd's answer on \(socket): \(Self.lastError())")
+                throw DaemonFailure("Không đọc được trả lời của gatewayd / cannot read gatewayd's answer on \(socket): \(Self.lastError())")
             }
             answer += chunk[0..<count]
             guard answer.count <= Self.largestAnswer else {
-                throw TokenCommandLine.fail("Trả lời của gatewayd quá lớn / gatewayd's answer is too large")
+                throw DaemonFailure("Trả lời của gatewayd quá lớn / gatewayd's answer is too large")
             }
         }
         return try HTTPAnswer.parse(answer)
     }
 
-    private func send(_ bytes: [UInt8]) throws {
+    private func send(_ bytes: [UInt8]) throws(DaemonFailure) {
         var sent = 0
         while sent < bytes.count {
             // MSG_NOSIGNAL: a daemon that closes early is an error here, not a SIGPIPE that kills the tool.
             let count = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             guard count > 0 else {
                 if count < 0, errno == EINTR { continue }
-                throw TokenCommandLine.fail("Không gửi được yêu cầu tới gatewayd / cannot send the request to gatewayd on \(socket): \(Self.lastError())")
+                throw DaemonFailure("Không gửi được yêu cầu tới gatewayd / cannot send the request to gatewayd on \(socket): \(Self.lastError())")
             }
             sent += count
         }
@@ -123,15 +124,15 @@ package struct DaemonConnection {
 /// An HTTP/1.1 answer read to the connection's end: the status and the body (by Content-Length, or
 /// chunked, or to the end).
 enum HTTPAnswer {
-    static func parse(_ bytes: [UInt8]) throws -> (status: Int, body: [UInt8]) {
+    static func parse(_ bytes: [UInt8]) throws(DaemonFailure) -> (status: Int, body: [UInt8]) {
         let separator: [UInt8] = [13, 10, 13, 10]
         guard let end = bytes.indices.first(where: { bytes[$0...].starts(with: separator) }) else {
-            throw TokenCommandLine.fail("gatewayd trả lời không đúng HTTP / gatewayd's answer is not HTTP")
+            throw DaemonFailure("gatewayd trả lời không đúng HTTP / gatewayd's answer is not HTTP")
         }
         let lines = String(decoding: bytes[..<end], as: UTF8.self).split(separator: "\r\n")
         let statusParts = lines.first?.split(separator: " ") ?? []
         guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
-            throw TokenCommandLine.fail("gatewayd trả lời không đúng HTTP / gatewayd's answer is not HTTP")
+            throw DaemonFailure("gatewayd trả lời không đúng HTTP / gatewayd's answer is not HTTP")
         }
         var body = Array(bytes[(end + 4)...])
         var chunked = false
@@ -145,14 +146,14 @@ enum HTTPAnswer {
         return (status, chunked ? try dechunked(body) : body)
     }
 
-    static func dechunked(_ bytes: [UInt8]) throws -> [UInt8] {
+    static func dechunked(_ bytes: [UInt8]) throws(DaemonFailure) -> [UInt8] {
         var body: [UInt8] = []
         var index = 0
         while true {
             guard let lineEnd = bytes[index...].indices.first(where: { bytes[$0...].starts(with: [13, 10]) }),
                   let size = Int(String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? "", radix: 16),
                   lineEnd + 2 + size <= bytes.count else {
-                throw TokenCommandLine.fail("gatewayd trả lời không đúng HTTP / gatewayd's answer is not HTTP (chunks)")
+                throw DaemonFailure("gatewayd trả lời không đúng HTTP / gatewayd's answer is not HTTP (chunks)")
             }
             if size == 0 { return body }
             body += bytes[(lineEnd + 2)..<(lineEnd + 2 + size)]
@@ -200,25 +201,102 @@ enum DaemonJSON {
         var error: Detail
     }
 
-    static func failure(status: Int, body: [UInt8]) -> String {
+    static func failure(status: Int, body: [UInt8]) -> DaemonFailure {
         if let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(body)) {
-            return "\(error.error.message_vi) / \(error.error.message_en) (gatewayd: \(error.error.code))"
+            return DaemonFailure("\(error.error.message_vi) / \(error.error.message_en) (gatewayd: \(error.error.code))", code: error.error.code)
         }
-        return "gatewayd trả lời HTTP \(status) / gatewayd answered HTTP \(status): \(String(decoding: body.prefix(300), as: UTF8.self))"
+        return DaemonFailure("gatewayd trả lời HTTP \(status) / gatewayd answered HTTP \(status): \(String(decoding: body.prefix(300), as: UTF8.self))")
     }
 }
 
-/// `POST /v1/tokens/sign`'s and `/v1/tokens/certificate`'s answers (GatewayCore's TokenSignatures, TokenCertificate).
-struct DaemonSignatures: Decodable {
-    var signatures: [String]
-    var certificate: String
-    var location: String
+/// Why the daemon did not sign: its refusal (`code`: the API's, `wrong_pin` …) or the exchange's
+/// failure, said as the tool says its own ("Vietnamese / English").
+package struct DaemonFailure: Error, CustomStringConvertible {
+    package let description: String
+    package let code: String?
+
+    init(_ description: String, code: String? = nil) {
+        (self.description, self.code) = (description, code)
+    }
 }
 
-struct DaemonCertificate: Decodable {
-    var certificate: String
-    var algorithms: [String]
-    var location: String
+/// The daemon's token routes, for `token sign` and `gatewayd sign --signer` while gatewayd runs:
+/// `POST /v1/tokens/certificate` (no PIN) and `POST /v1/tokens/sign` (one token session per
+/// request). One connection per request (`Connection: close`); the probe's is used by the first.
+package final class DaemonTokenClient: Sendable {
+    package let socket: String
+    private let probe: Mutex<DaemonConnection?>
+
+    /// The client, or nil when no daemon listens on `--socket` / GATEWAYD_SOCKET / the default
+    /// (then the caller opens the token itself). Throws when it cannot tell (a socket it may not open).
+    package static func ifRunning(socket option: String?) throws(DaemonFailure) -> DaemonTokenClient? {
+        let path = DaemonConnection.socketPath(option: option)
+        return try DaemonConnection.connect(path).map { DaemonTokenClient(socket: path, probe: $0) }
+    }
+
+    private init(socket: String, probe: DaemonConnection) {
+        self.socket = socket
+        self.probe = Mutex(probe)
+    }
+
+    private func connection() throws(DaemonFailure) -> DaemonConnection {
+        if let open = probe.withLock({ $0.take() }) { return open }
+        guard let again = try DaemonConnection.connect(socket) else { throw DaemonFailure("gatewayd đã dừng / gatewayd stopped (\(socket))") }
+        return again
+    }
+
+    private static let unreadable = DaemonFailure("gatewayd trả lời không hiểu được / gatewayd's answer cannot be read")
+
+    /// The certificate `reader`/`key` name (DER) and its key's algorithms, preferred first.
+    package func certificate(reader: String?, key: String?) throws(DaemonFailure) -> (certificate: [UInt8], algorithms: [SignatureAlgorithm]) {
+        var body = DaemonJSON.opening(reader: reader, key: key)
+        body.append(UInt8(ascii: "}"))
+        let answer = try connection().post("/v1/tokens/certificate", body: body)
+        guard answer.status == 200 else { throw DaemonJSON.failure(status: answer.status, body: answer.body) }
+        guard let found = try? JSONDecoder().decode(Certificate.self, from: Data(answer.body)),
+              let der = Data(base64Encoded: found.certificate) else { throw Self.unreadable }
+        let algorithms = found.algorithms.compactMap(SignatureAlgorithm.init(rawValue:))
+        guard !algorithms.isEmpty else { throw Self.unreadable }
+        return (Array(der), algorithms)
+    }
+
+    /// The signatures of `digests` in their order, made in one token session by the daemon. The
+    /// PIN goes into the request's bytes from a zeroed copy, and the request is zeroed once sent.
+    package func sign(reader: String?, key: String?, algorithm: SignatureAlgorithm, digests: [[UInt8]], confirmLastTry: Bool,
+                      pin: EnteredPIN) throws(DaemonFailure) -> [[UInt8]] {
+        var body = DaemonJSON.opening(reader: reader, key: key)
+        defer { for index in body.indices { body[index] = 0 } }
+        if body.count > 1 { body.append(UInt8(ascii: ",")) }
+        body += Array(#""algorithm":"\#(algorithm.rawValue)","confirm_last_try":\#(confirmLastTry),"digests":["#.utf8)
+        for (index, digest) in digests.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            DaemonJSON.appendString(Array(Data(digest).base64EncodedString().utf8), to: &body)
+        }
+        body += Array(#"],"pin":"#.utf8)
+        pin.withCopy { DaemonJSON.appendString($0, to: &body) }
+        body.append(UInt8(ascii: "}"))
+        let answer = try connection().post("/v1/tokens/sign", body: body)
+        guard answer.status == 200 else { throw DaemonJSON.failure(status: answer.status, body: answer.body) }
+        guard let signed = try? JSONDecoder().decode(Signatures.self, from: Data(answer.body)), signed.signatures.count == digests.count else {
+            throw Self.unreadable
+        }
+        var signatures: [[UInt8]] = []
+        for text in signed.signatures {
+            guard let signature = Data(base64Encoded: text) else { throw Self.unreadable }
+            signatures.append(Array(signature))
+        }
+        return signatures
+    }
+
+    /// The routes' answers (GatewayCore's TokenCertificate, TokenSignatures), as far as read here.
+    private struct Certificate: Decodable {
+        var certificate: String
+        var algorithms: [String]
+    }
+
+    private struct Signatures: Decodable {
+        var signatures: [String]
+    }
 }
 
 extension SignRequest {
@@ -239,69 +317,37 @@ extension SignRequest {
     /// Every file hashed, the PIN read once, one request: the daemon opens the token, signs every
     /// digest in one session (one C_Login on a PKCS#11 token) and closes it. The signatures are
     /// written only once all came back: a failure leaves no file.
-    func signThroughDaemon(_ first: DaemonConnection) throws {
+    func signThroughDaemon(_ daemon: DaemonTokenClient) throws {
         let (reader, key) = try daemonKey()
-        var connection: DaemonConnection? = first
-        func next() throws -> DaemonConnection {
-            if let open = connection { connection = nil; return open }
-            guard let again = try DaemonConnection.connect(first.socket) else {
-                throw TokenCommandLine.fail("gatewayd đã dừng / gatewayd stopped (\(first.socket))")
-            }
-            return again
-        }
-        let chosen: SignatureAlgorithm
-        if let algorithm {
-            guard let named = SignatureAlgorithm(rawValue: algorithm) else {
-                throw TokenCommandLine.fail("--algorithm: một trong / one of \(SignatureAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            chosen = named
-        } else {
-            // The key's preferred scheme, as when the tool opens the token: asked without a PIN.
-            var body = DaemonJSON.opening(reader: reader, key: key)
-            body.append(UInt8(ascii: "}"))
-            let answer = try next().post("/v1/tokens/certificate", body: body)
-            guard answer.status == 200 else { throw TokenCommandLine.fail(DaemonJSON.failure(status: answer.status, body: answer.body)) }
-            guard let found = try? JSONDecoder().decode(DaemonCertificate.self, from: Data(answer.body)),
-                  let preferred = found.algorithms.first.flatMap(SignatureAlgorithm.init(rawValue:)) else {
-                throw TokenCommandLine.fail("gatewayd trả lời không hiểu được / gatewayd's answer cannot be read")
-            }
-            chosen = preferred
-        }
-        // Every file read before the PIN is asked: an unreadable one costs no try.
-        let digests = try inputs.map { input in
-            do { return try FileDigest.compute(path: input, algorithm: chosen.digest) } catch {
-                throw TokenCommandLine.fail("Không đọc được tệp / cannot read \(input): \(error)")
-            }
-        }
-        var body = DaemonJSON.opening(reader: reader, key: key)
-        if body.count > 1 { body.append(UInt8(ascii: ",")) }
-        body += Array(#""algorithm":"\#(chosen.rawValue)","confirm_last_try":\#(force),"digests":["#.utf8)
-        for (index, digest) in digests.enumerated() {
-            if index > 0 { body.append(UInt8(ascii: ",")) }
-            DaemonJSON.appendString(Array(Data(digest).base64EncodedString().utf8), to: &body)
-        }
-        body += Array(#"],"pin":"#.utf8)
-        // The bytes as typed (the token judges a PKCS#11 PIN; the daemon checks a PIV PIN's form).
-        let pin = try PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile)
-        pin.withCopy { DaemonJSON.appendString($0, to: &body) }
-        body.append(UInt8(ascii: "}"))
-        let answer: (status: Int, body: [UInt8])
         do {
-            defer { for index in body.indices { body[index] = 0 } }
-            answer = try next().post("/v1/tokens/sign", body: body)
+            let chosen: SignatureAlgorithm
+            if let algorithm {
+                guard let named = SignatureAlgorithm(rawValue: algorithm) else {
+                    throw TokenCommandLine.fail("--algorithm: một trong / one of \(SignatureAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                chosen = named
+            } else {
+                // The key's preferred scheme, as when the tool opens the token: asked without a PIN.
+                chosen = try daemon.certificate(reader: reader, key: key).algorithms[0]
+            }
+            // Every file read before the PIN is asked: an unreadable one costs no try.
+            let digests = try inputs.map { input in
+                do { return try FileDigest.compute(path: input, algorithm: chosen.digest) } catch {
+                    throw TokenCommandLine.fail("Không đọc được tệp / cannot read \(input): \(error)")
+                }
+            }
+            // The bytes as typed (the token judges a PKCS#11 PIN; the daemon checks a PIV PIN's form).
+            let pin = try PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile)
+            let signatures: [[UInt8]]
+            do {
+                signatures = try daemon.sign(reader: reader, key: key, algorithm: chosen, digests: digests, confirmLastTry: force, pin: pin)
+            } catch {
+                let unsigned = inputs.count > 1 ? "\nChưa ký / not signed: \(inputs.joined(separator: ", "))" : ""
+                throw TokenCommandLine.fail(error.description + unsigned)
+            }
+            for (signature, path) in zip(signatures, out) { try Token.Sign.write(signature, to: path) }
+        } catch let failure as DaemonFailure {
+            throw TokenCommandLine.fail(failure.description)
         }
-        guard answer.status == 200 else {
-            let unsigned = inputs.count > 1 ? "\nChưa ký / not signed: \(inputs.joined(separator: ", "))" : ""
-            throw TokenCommandLine.fail(DaemonJSON.failure(status: answer.status, body: answer.body) + unsigned)
-        }
-        guard let signed = try? JSONDecoder().decode(DaemonSignatures.self, from: Data(answer.body)), signed.signatures.count == inputs.count else {
-            throw TokenCommandLine.fail("gatewayd trả lời không hiểu được / gatewayd's answer cannot be read")
-        }
-        var signatures: [[UInt8]] = []
-        for text in signed.signatures {
-            guard let signature = Data(base64Encoded: text) else { throw TokenCommandLine.fail("gatewayd trả lời không hiểu được / gatewayd's answer cannot be read") }
-            signatures.append(Array(signature))
-        }
-        for (signature, path) in zip(signatures, out) { try Token.Sign.write(signature, to: path) }
     }
 }

@@ -102,9 +102,9 @@ package struct SignRequest: Equatable {
     package func run() throws {
         // While gatewayd runs it is the only process that opens a token: it signs, and the token is
         // not opened here. Only when nothing listens on its socket does the tool open the token.
-        if let daemon = try DaemonConnection.connect(DaemonConnection.socketPath(option: socket)) {
-            return try signThroughDaemon(daemon)
-        }
+        let daemon: DaemonTokenClient?
+        do { daemon = try DaemonTokenClient.ifRunning(socket: socket) } catch { throw TokenCommandLine.fail(error.description) }
+        if let daemon { return try signThroughDaemon(daemon) }
         let signer = try makeSigner()
         let chosen = try chosenAlgorithm(for: signer.keyType)
         // Every file read before the PIN is sent: an unreadable one costs no try.

@@ -116,6 +116,26 @@ final class TokenSignThroughDaemonTests: XCTestCase {
         XCTAssertTrue(verified(a + ".sig", a))
     }
 
+    /// `gatewayd sign --signer pkcs11:…` goes through the daemon too: a CAdES signature made while
+    /// the command could not open the token itself, which openssl cms verifies against the test
+    /// PKI's root; a wrong PIN is the daemon's `wrong_pin`, and no signature file is left.
+    func testGatewaydSignGoesThroughTheDaemon() throws {
+        let file = try document("cong-van.txt", "Công văn số 45/UBND-VP")
+        let signed = runProgram(RunningDaemon.binary, ["sign", file, "--signer", Self.uri, "--module", Self.module, "--socket", daemon.socket,
+                                                       "--pin-file", try pinFile("pin.softhsm-user"), "--out", file + ".p7s"], environment: blind)
+        XCTAssertEqual(signed.status, 0, signed.out + signed.err)
+        let cms = runProgram("/usr/bin/openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", file + ".p7s", "-content", file,
+                                                  "-CAfile", directory + "/root.pem", "-purpose", "any", "-out", "/dev/null"])
+        XCTAssertEqual(cms.status, 0, cms.err)
+        XCTAssertEqual(logged("token digests signed"), 1, logText(daemon.logPath))
+
+        let refused = runProgram(RunningDaemon.binary, ["sign", file, "--signer", Self.uri, "--socket", daemon.socket,
+                                                        "--pin-file", try pinFile("pin.softhsm-wrong"), "--out", file + ".wrong.p7s"], environment: blind)
+        XCTAssertEqual(refused.status, 1, refused.out + refused.err)
+        XCTAssertTrue(refused.err.contains("Sai mã PIN") && refused.err.contains("wrong_pin"), refused.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file + ".wrong.p7s"))
+    }
+
     /// A `module-path=` in a request's URI must be a module `[tokens]` names: otherwise anyone who
     /// may reach the socket could make the daemon load a library of their choice. Here a copy of
     /// SoftHSM2 at a path the configuration does not name.

@@ -16,6 +16,8 @@ struct SignerOptions: ParsableArguments {
     @Option(help: "Reader name, for token: (default: the first reader with a PIV token).") var reader: String?
     @Option(name: .customLong("pin-file"), help: "For token: and pkcs11:, a file whose first line is the PIN (scripts, tests; default: asked on the terminal).") var pinFile: String?
     @Option(help: "For pkcs11:, the PKCS#11 module (e.g. /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so), unless the URI names it.") var module: String?
+    @Option(help: "For token: and pkcs11:, gatewayd's socket (default: GATEWAYD_SOCKET, else /var/lib/gatewayd/run/gatewayd.sock). While gatewayd answers there, it signs: the token is not opened here.")
+    var socket: String?
 
     enum Spec: Equatable {
         case token(PIV.Slot)
@@ -51,7 +53,9 @@ struct SignerOptions: ParsableArguments {
             do { return try SoftwareKeySigner(keyFile: keyFile, chainFile: cert) } catch let error as SignerError {
                 throw CLI.fail(error.description)
             }
-        case .pkcs11(let uri):
+        case .pkcs11(var uri):
+            if let module { uri.modulePath = module }
+            if let signer = try throughDaemon(reader: nil, key: uri.description) { return signer }
             guard let path = module ?? uri.modulePath else {
                 throw CLI.fail("--signer pkcs11:…: cần --module (thư viện PKCS#11 của token) / --module is needed (the token's PKCS#11 library)")
             }
@@ -67,6 +71,7 @@ struct SignerOptions: ParsableArguments {
                 throw Self.failure(error)
             }
         case .token(let slot):
+            if let signer = try throughDaemon(reader: reader, key: slot.rawValue) { return signer }
             let chain = try cert.map(Self.readChain) ?? []
             let pinFile = pinFile
             do {
@@ -77,6 +82,17 @@ struct SignerOptions: ParsableArguments {
             } catch {
                 throw Self.failure(error)
             }
+        }
+    }
+
+    /// The daemon's signer when gatewayd answers on its socket (it is the only process that opens a
+    /// token while it runs); nil when nothing listens there.
+    func throughDaemon(reader: String?, key: String) throws -> (any Signer)? {
+        do {
+            guard let client = try DaemonTokenClient.ifRunning(socket: socket) else { return nil }
+            return try DaemonSigner(client: client, reader: reader, key: key, intermediates: try cert.map(Self.readChain) ?? [], pinFile: pinFile)
+        } catch {
+            throw Self.failure(error)
         }
     }
 
@@ -96,6 +112,7 @@ struct SignerOptions: ParsableArguments {
         case let error as PCSCError: CLI.fail(error.description)
         case let error as SignerError: CLI.fail(error.description)
         case let error as PKCS11Error: CLI.fail(error.description)
+        case let failure as DaemonFailure: CLI.fail(failure.description)
         default: error
         }
     }
