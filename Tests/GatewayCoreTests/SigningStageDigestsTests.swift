@@ -32,6 +32,15 @@ extension SigningStageTests {
         XCTAssertTrue(pin.withBytes { $0 == nil }, "the PIN is wiped once signed")
     }
 
+    func testTheCertificateIsReadWithoutAPIN() async throws {
+        let tokens = KeyFileTokens(["leader": try leaderCard()])
+        let found = try await stage(tokens).tokenCertificate(reader: "leader", key: nil)
+        let expected = try Certificate(pemEncoded: String(contentsOfFile: try XCTUnwrap(tokens.card("leader")).chain, encoding: .utf8))
+        XCTAssertEqual(try Certificate(derEncoded: found.certificate), expected)
+        XCTAssertEqual(found.algorithms.first, .ecdsaSHA256, "P-256's preferred scheme first")
+        XCTAssertEqual(tokens.card("leader")?.pinChecks, 0)
+    }
+
     func testAWrongPINIsTriedOnceAndNothingMoreIsSigned() async throws {
         let tokens = KeyFileTokens(["leader": try leaderCard()])
         let pin = pin(TestSecrets.value("pin.key-file-token-wrong"))

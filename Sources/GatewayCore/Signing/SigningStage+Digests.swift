@@ -82,10 +82,12 @@ extension SigningStage {
         if let running { throw SigningSessionRefusal.sessionRunning(running) }
         running = "token certificate"
         defer { running = nil }
-        // Opening reads the certificate only, and nothing is signed here: an empty PIN, wiped at once.
-        var none: [UInt8] = []
-        let pin = SessionPIN(consuming: &none)
-        pin.wipe()
+        // `SigningTokens.open` sends no PIN (it reads the certificate only), and nothing is signed
+        // here, so the PIN given is a placeholder no token ever sees. Not an empty one: PIV's open
+        // checks the PIN's form (6–8 digits) before it connects.
+        var placeholder = Array("00000000".utf8)
+        let pin = SessionPIN(consuming: &placeholder)
+        defer { pin.wipe() }
         let token: any SessionToken
         do throws(SessionTokenFailure) {
             token = try await tokens.open(reader: reader, key: key, pin: pin, confirmLastTry: false)
