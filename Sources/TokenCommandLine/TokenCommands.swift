@@ -156,9 +156,19 @@ package struct Token: ParsableCommand {
         package static let configuration = CommandConfiguration(commandName: "cert", abstract: "Xuất chứng thư số của một slot / write a slot's certificate as PEM.")
         @OptionGroup var selection: Selection
         @Option(help: "Output file (PEM).") var out: String
+        @Option(help: "gatewayd's socket (default: GATEWAYD_SOCKET, else /var/lib/gatewayd/run/gatewayd.sock). While gatewayd answers there, it reads the certificate: the tool does not open the token.")
+        var socket: String?
 
         package func run() throws {
             let slot = try selection.pivSlot
+            // While gatewayd runs it is the only process that opens a token (DaemonSigning.swift).
+            let fromDaemon: [UInt8]?
+            do throws(DaemonFailure) {
+                fromDaemon = try DaemonTokenClient.ifRunning(socket: socket)?.certificate(reader: selection.reader, key: slot.rawValue).certificate
+            } catch {
+                throw TokenCommandLine.fail(error.description)
+            }
+            if let fromDaemon { return try write(try Certificate(derEncoded: fromDaemon)) }
             do {
                 let context = try PCSCContext()
                 let card = try context.connect(reader: try selection.readerName())
@@ -169,13 +179,16 @@ package struct Token: ParsableCommand {
                     try token.select()
                     return try token.certificate(slot)
                 }
-                let pem = try Certificate(derEncoded: der).serializeAsPEM().pemString + "\n"
-                try pem.write(toFile: out, atomically: true, encoding: .utf8)
+                try write(try Certificate(derEncoded: der))
             } catch let failure as PIVToken.Failure {
                 throw TokenCommandLine.fail(failure.description)
             } catch let error as PCSCError {
                 throw TokenCommandLine.fail(error.description)
             }
+        }
+
+        private func write(_ certificate: Certificate) throws {
+            try (certificate.serializeAsPEM().pemString + "\n").write(toFile: out, atomically: true, encoding: .utf8)
         }
     }
 

@@ -3,8 +3,8 @@ import TestSupport
 import XCTest
 @testable import GatewayCore
 
-/// `gateway-token sign` with a PIV card while gatewayd runs: `--reader` and `--slot` become the
-/// request's reader and key, and the daemon signs on the card. The tool runs with pcsc-lite's
+/// `gateway-token sign` (and `cert`) with a PIV card while gatewayd runs: `--reader` and `--slot`
+/// become the request's reader and key, and the daemon signs on the card. The tool runs with pcsc-lite's
 /// socket (`PCSCLITE_CSOCK_NAME`) pointing nowhere, so it could not reach the card itself.
 extension SigningEndToEndTests {
     func testGatewayTokenSignsOnTheCardThroughTheDaemon() async throws {
@@ -31,6 +31,13 @@ extension SigningEndToEndTests {
         let verified = runProgram("/usr/bin/openssl", ["dgst", "-sha256", "-verify", pki + "/leader-public.pem", "-signature", file + ".sig", file])
         XCTAssertTrue(verified.out.contains("Verified OK"), verified.out + verified.err)
         XCTAssertTrue(try String(contentsOfFile: box.logPath, encoding: .utf8).contains("location=\(reader), slot 9c"), logText(box.logPath))
+
+        // `token cert` through the daemon too: the card's certificate, as testpki.py wrote it.
+        let cert = runProgram(program, ["cert", "--reader", reader, "--socket", box.socket, "--out", directory + "/from-card.pem"], environment: blind)
+        XCTAssertEqual(cert.status, 0, cert.err)
+        func der(_ pem: String) -> String { runProgram("/usr/bin/openssl", ["x509", "-in", pem, "-outform", "DER"]).out }
+        XCTAssertEqual(der(directory + "/from-card.pem"), der(pki + "/leader.pem"))
+        XCTAssertFalse(der(pki + "/leader.pem").isEmpty)
 
         // A wrong PIN: the daemon's wrong_pin with the card's count, exactly one try spent, no file.
         let refused = runProgram(program, ["sign", "--reader", reader, "--socket", box.socket, "--pin-file", try pinFile(Self.wrongPIN, "wrong"),
