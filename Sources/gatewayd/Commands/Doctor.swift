@@ -45,7 +45,7 @@ struct DoctorCommand: AsyncParsableCommand {
             if status.pcscd != "ok", (try? PCSCContext()) != nil { status.pcscd = "ok" }
             return status
         }
-        return await TokenWatcher(logger: logger, tokens: configuration.tokens).scanOnce()
+        return await TokenWatcher(logger: logger, tokens: configuration.resolvedTokens).scanOnce()
     }
 
     static func console(_ configuration: GatewayConfiguration) -> Doctor.ConsoleFiles? {
