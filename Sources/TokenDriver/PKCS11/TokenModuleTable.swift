@@ -109,7 +109,10 @@ package enum PKCS11ModuleFile {
 
     private static func judged(_ path: String) -> PKCS11ModuleTrust.Verdict {
         if let problem = fileProblem(path) { return .refused(problem) }
-        return PKCS11ModuleTrust.judge(path)
+        let verdict = PKCS11ModuleTrust.judge(path)
+        // A module whose probe crashed or hung is not opened in this process at all.
+        if case .trusted(let realPath) = verdict, let reason = PKCS11ModuleProbe.refusal(realPath: realPath) { return .refused(reason) }
+        return verdict
     }
 
     private static func fileProblem(_ path: String) -> String? {
