@@ -21,13 +21,15 @@ final class PKCS11ModuleProbeTests: XCTestCase {
         if let directory { try? FileManager.default.removeItem(atPath: directory) }
     }
 
-    /// A PKCS#11 module whose C_Initialize runs `body`: just enough of a function list
-    /// (version 2.40, then C_Initialize first) for the loader to reach it.
-    func module(_ name: String, initialize body: String) throws -> String {
+    /// A PKCS#11 module whose C_Initialize runs `body` (and its constructor, run by dlopen itself,
+    /// `onLoad`): just enough of a function list (version 2.40, then C_Initialize first) for the
+    /// loader to reach it.
+    func module(_ name: String, initialize body: String, onLoad: String = "") throws -> String {
         let source = directory + "/\(name).c", library = directory + "/lib\(name).so"
         try """
             #include <unistd.h>
             struct list { unsigned char major, minor; void *functions[68]; };
+            __attribute__((constructor)) static void loaded(void) { \(onLoad) }
             static unsigned long initialize(void *arguments) { \(body) return 0; }
             static struct list list = { 2, 40, { (void *)initialize } };
             unsigned long C_GetFunctionList(struct list **out) { *out = &list; return 0; }
@@ -78,16 +80,24 @@ final class PKCS11ModuleProbeTests: XCTestCase {
     func testGatewaydProbesTheConfiguredModulesAndLivesOn() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: gatewayd), "needs \(gatewayd) (swift build)")
         let crashing = try module("crash", initialize: "*(volatile int *)0 = 0;")
+        // This one dies in dlopen itself, which config check's symbol lookup would run too.
+        let crashingOnLoad = try module("crashonload", initialize: "", onLoad: "*(volatile int *)0 = 0;")
         try """
             data_dir = "\(directory!)/data"
 
             [tokens]
             module_dir = "\(directory!)"
-            modules = ["libcrash.so"]
+            modules = ["libcrash.so", "libcrashonload.so"]
             """.write(toFile: directory + "/gatewayd.toml", atomically: true, encoding: .utf8)
         let doctor = runProgram(gatewayd, ["doctor", "--config", directory + "/gatewayd.toml"])
         XCTAssertTrue([1, 2].contains(doctor.status), "a report with warnings, not a crash: \(doctor.status) \(doctor.err)")
         XCTAssertTrue(doctor.out.contains("cannot load the PKCS#11 module \(crashing): mô-đun làm tiến trình thử chết"), doctor.out)
         XCTAssertTrue(doctor.out.contains("the module killed its probe process (signal 11"), doctor.out)
+        // `config check` (the unit's ExecStartPre) too: a warning, not its own death.
+        let check = runProgram(gatewayd, ["config", "check", directory + "/gatewayd.toml"])
+        XCTAssertEqual(check.status, 0, check.err)
+        XCTAssertTrue(check.out.contains("WARNING: tokens.modules: libcrash.so → \(crashing): mô-đun làm tiến trình thử chết"), check.out)
+        XCTAssertTrue(check.out.contains("WARNING: tokens.modules: libcrashonload.so → \(crashingOnLoad): mô-đun làm tiến trình thử chết"), check.out)
+        XCTAssertTrue(doctor.out.contains("cannot load the PKCS#11 module \(crashingOnLoad): mô-đun làm tiến trình thử chết"), doctor.out)
     }
 }

@@ -76,7 +76,10 @@ extension Config.Check {
         let directory = tokens.moduleDirectory ?? ""
         lines.append("tokens.module_dir = \(directory)" + (FileManager.default.fileExists(atPath: directory) ? "" : " (chưa có / not made yet)"))
         func check(_ key: String, _ name: String, _ path: String) {
-            if let problem = PKCS11ModuleFile.checked(path) {
+            // Tried in a child first, as the daemon does: this check runs before every start
+            // (ExecStartPre), and a module that crashed it would stop the daemon as surely.
+            let crashed = PKCS11ModuleFile.problem(path) == nil ? ModuleProbes.probe(path).refusal : nil
+            if let problem = crashed ?? PKCS11ModuleFile.checked(path) {
                 lines.append("WARNING: \(key): " + (name == path ? "" : "\(name) → \(path): ") + problem)
             } else {
                 lines.append("\(key) = " + (name == path ? path : "\(name) → \(path)"))

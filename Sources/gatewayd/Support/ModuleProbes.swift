@@ -25,9 +25,7 @@ enum ModuleProbes {
                 group.addTask {
                     // The wait blocks a thread for up to `timeout`: not one of the concurrency pool's.
                     let outcome = await withCheckedContinuation { continuation in
-                        DispatchQueue.global().async {
-                            continuation.resume(returning: PKCS11ModuleProbe.run(program: program, arguments: ["token", "probe-module", module], timeout: timeout))
-                        }
+                        DispatchQueue.global().async { continuation.resume(returning: probe(module, program: program)) }
                     }
                     if let refusal = outcome.refusal {
                         PKCS11ModuleProbe.refuse(module, reason: refusal)
@@ -38,6 +36,12 @@ enum ModuleProbes {
                 }
             }
         }
+    }
+
+    /// One module's probe, waited for here (blocking).
+    static func probe(_ module: String, program: String? = ownProgram()) -> PKCS11ModuleProbe.Outcome {
+        guard let program else { return .notStarted("/proc/self/exe") }
+        return PKCS11ModuleProbe.run(program: program, arguments: ["token", "probe-module", module], timeout: timeout)
     }
 
     /// This very executable (`/proc/self/exe`), so that the probe is the same build.
