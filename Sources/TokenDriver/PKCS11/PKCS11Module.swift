@@ -30,9 +30,10 @@ package final class PKCS11Module: @unchecked Sendable {
         defer { loadedLock.unlock() }
         loaded.removeAll { $0.module == nil }
         if let module = loaded.first(where: { $0.path == path })?.module { return module }
-        // A path is looked at first: dlopen's own words for a text file or a missing one are obscure.
-        if path.contains("/"), let problem = PKCS11ModuleFile.problem(path) { throw .module(path: path, reason: problem) }
-        let module = try PKCS11Module(path: path)
+        // A path is looked at first: dlopen's own words for a text file or a missing one are
+        // obscure, and a module others could write is never opened (PKCS11ModuleTrust). What is
+        // opened is the real path that was judged, so a link changed since means nothing.
+        let module = try PKCS11Module(path: path, file: path.contains("/") ? PKCS11ModuleFile.opened(path) : path)
         loaded.append(WeakModule(path: path, module: module))
         return module
     }
@@ -48,8 +49,8 @@ package final class PKCS11Module: @unchecked Sendable {
     /// one-shot program (`gateway-token sign`) a scan of every protocol conformance in the binary.
     nonisolated(unsafe) private static var loaded: [WeakModule] = []
 
-    private init(path: String) throws(PKCS11Error) {
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+    private init(path: String, file: String) throws(PKCS11Error) {
+        guard let handle = dlopen(file, RTLD_NOW | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "dlopen"
             throw .module(path: path, reason: reason)
         }
