@@ -18,6 +18,14 @@ package struct DataLayout {
     package static let systemDirectory = "system"
     /// ksmbd's user database's directory, in the old layout at the top and now in `system/`.
     static let userDatabase = "smb"
+    /// Vendors' PKCS#11 modules (docs/tokens.md): root's, beside root's other state, so that
+    /// they outlive an upgrade and only root can change the code the daemon loads.
+    static let modulesDirectory = "system/modules"
+    /// Where fstab binds `system/modules` with exec (the partition is noexec, and dlopen needs
+    /// to map a module executable), on the root's own directories (image/README.md).
+    package static let modulesMount = "/usr/local/lib/gateway/modules"
+    /// `[tokens] module_dir`'s default on the box (`<data_dir>/modules`), a link to that mount.
+    static let modulesLink = daemonDirectory + "/modules"
     /// e2fsck's own, left where it is.
     static let lostAndFound = "lost+found"
     /// A directory made under this prefix, given its owner and mode, then renamed into place:
@@ -103,6 +111,7 @@ package struct DataLayout {
             guard try move(path(name), target) else { return report }
             report.moved.append("\(name) → \(target.dropFirst(top.count + 1))")
         }
+        try makeModules(&report)
         try POSIXFile.fsyncDirectory(daemon)
         try POSIXFile.fsyncDirectory(system)
         try POSIXFile.fsyncDirectory(top)
@@ -124,6 +133,28 @@ package struct DataLayout {
         renames += 1
         try POSIXFile.rename(preparing, path(name))
         try POSIXFile.fsyncDirectory(top)
+    }
+
+    /// `system/modules`, root's 0755, and the daemon's `modules` a link to its exec mount: the
+    /// daemon's directory is group-writable (0771), so a module under it would be refused
+    /// (PKCS11ModuleTrust); through the link, what is judged and opened is the real path, all of
+    /// it root's. Whatever already has either name is left as it is (the daemon says why a
+    /// module there is refused).
+    private func makeModules(_ report: inout Report) throws {
+        let modules = path(Self.modulesDirectory)
+        if let info = status(Self.modulesDirectory) {
+            if !isRootsOwnDirectory(info, mode: nil) {
+                report.problems.append("\(modules) không phải thư mục riêng của root, mô-đun trong đó sẽ bị từ chối / "
+                    + "is not root's own directory: the modules in it will be refused")
+            }
+        } else {
+            try POSIXFile.check(mkdir(modules, 0o755), "mkdir", modules)
+            if setsOwners { try POSIXFile.check(lchown(modules, 0, 0), "lchown", modules) }
+            try POSIXFile.check(chmod(modules, 0o755), "chmod", modules)
+        }
+        if status(Self.modulesLink) == nil {
+            try POSIXFile.check(symlink(Self.modulesMount, path(Self.modulesLink)), "symlink", path(Self.modulesLink))
+        }
     }
 
     private func isRootsOwnDirectory(_ info: stat, mode: mode_t?) -> Bool {

@@ -20,6 +20,7 @@ extension BoxSigningTokens {
         let named = try Self.pkcs11URIs(reader: reader, key: key)
         if !named.isEmpty {
             let uri = Self.merged(named)
+            try checkConfigured(uri)
             return try changePKCS11PIN(uri: uri, modules: uri.modulePath.map { [$0] } ?? modules, current: current, new: new, confirmLastTry: confirmLastTry)
         }
         if let reader {

@@ -43,9 +43,11 @@ package struct BoxSigningTokens: SigningTokens {
     func openNow(reader: String?, key: String?, pin: SessionPIN, confirmLastTry: Bool) throws(SessionTokenFailure) -> any SessionToken {
         let named = try Self.pkcs11URIs(reader: reader, key: key)
         if !named.isEmpty {
+            let uri = Self.merged(named)
+            try checkConfigured(uri)
             // The reader-less modules only: OpenSC's is reached through its reader (or module-path=),
             // so that a URI never makes OpenSC open every card in the box.
-            return try pkcs11.openNow(uri: Self.merged(named), modules: modules, pin: pin, confirmLastTry: confirmLastTry)
+            return try pkcs11.openNow(uri: uri, modules: modules, pin: pin, confirmLastTry: confirmLastTry)
         }
         if let reader, case .pkcs11(let module, _)? = configuredChoice(reader: reader) {
             return try openInReader(reader, module: module, pin: pin, confirmLastTry: confirmLastTry)
@@ -63,6 +65,19 @@ package struct BoxSigningTokens: SigningTokens {
             guard !modules.isEmpty else { throw .noToken(why) }
             return try pkcs11.openNow(uri: PKCS11URI(), modules: modules, pin: pin, confirmLastTry: confirmLastTry)
         }
+    }
+
+    /// Every module the configuration names. The reader and key come from outside the daemon (the
+    /// console's form, the local API): a `module-path=` in them that the daemon would `dlopen` as
+    /// given runs the sender's file inside the daemon — a library's constructors run at `dlopen`,
+    /// before any check of what it is — and a clerk's PC can put files on the box (the shares).
+    /// So a request names a module only by a path the configuration names, compared exactly.
+    var configuredModules: [String] { modules + [table.openSCModule] + table.choices.map(\.module) }
+
+    func checkConfigured(_ uri: PKCS11URI) throws(SessionTokenFailure) {
+        guard let path = uri.modulePath, !configuredModules.contains(path) else { return }
+        throw .token("module-path=\(path) không phải mô-đun PKCS#11 trong cấu hình ([tokens] modules, opensc_module, module_for): không nạp / "
+            + "is not a PKCS#11 module the configuration names: not loaded")
     }
 
     /// The card in `reader` through `module`: the slot OpenSC (and most modules) names after the reader.

@@ -28,7 +28,7 @@ package struct Token: ParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "token",
         abstract: "Token ký số / USB signing tokens (PIV over PC/SC; PKCS#11 modules with token list --module).",
-        subcommands: [List.self, Sign.self, Cert.self, ChangePIN.self, UdevRules.self])
+        subcommands: [List.self, Sign.self, Cert.self, ChangePIN.self, UdevRules.self, ProbeModule.self])
 
     package struct List: ParsableCommand {
         package init() {}
@@ -271,6 +271,26 @@ package struct Token: ParsableCommand {
                 throw TokenCommandLine.fail("--group: tên nhóm không hợp lệ / not a valid group name: \(group)")
             }
             print(TokenModel.udevRules(group: group), terminator: "")
+        }
+    }
+}
+
+extension Token {
+    /// The child the daemon starts once per configured module before loading it itself
+    /// (PKCS11ModuleProbe): if vendor code crashes or hangs here, only this process goes.
+    package struct ProbeModule: ParsableCommand {
+        package init() {}
+        package static let configuration = CommandConfiguration(
+            commandName: "probe-module", abstract: "Thử nạp một mô-đun PKCS#11 rồi thoát / load a PKCS#11 module once, list its slots, exit.",
+            shouldDisplay: false)
+        @Argument(help: "The module's path.") var path: String
+
+        package func run() throws {
+            do {
+                print("ok: \(try PKCS11ModuleProbe.tryHere(path)) slot(s)")
+            } catch {
+                throw TokenCommandLine.fail(error.description)
+            }
         }
     }
 }

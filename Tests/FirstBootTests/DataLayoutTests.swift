@@ -86,9 +86,14 @@ final class DataLayoutTests: XCTestCase {
         XCTAssertEqual(mode("system"), 0o755, file: file, line: line)
         XCTAssertEqual(mode("system/smb"), 0o700, file: file, line: line)
         XCTAssertEqual(mode("gatewayd"), 0o771, "the daemon's directory as the old top was", file: file, line: line)
+        // Vendors' modules: root's directory, reached from the daemon's default module_dir
+        // through the link to its exec mount.
+        XCTAssertEqual(mode("system/modules"), 0o755, file: file, line: line)
+        XCTAssertEqual(try? FileManager.default.destinationOfSymbolicLink(atPath: top + "/gatewayd/modules"), DataLayout.modulesMount, file: file, line: line)
         if asRoot {
             XCTAssertEqual(owner(""), 0, file: file, line: line)
             XCTAssertEqual(owner("system"), 0, file: file, line: line)
+            XCTAssertEqual(owner("system/modules"), 0, file: file, line: line)
             XCTAssertEqual(owner("gatewayd"), 995, file: file, line: line)
         }
     }

@@ -121,6 +121,39 @@ extension SoftHSMTests {
         }
     }
 
+    /// A `module-path=` in a request (the console's form, the local API) names only a module the
+    /// configuration names: a working copy of SoftHSM2 elsewhere — which would serve the token
+    /// if loaded — is refused, for a session and for a PIN change, in the key or in the reader;
+    /// the configured path itself is taken.
+    func testARequestMayNameOnlyAConfiguredModule() async throws {
+        let copy = directory! + "/copied-softhsm2.so"
+        // The library itself: Debian's module path is a relative symbolic link, which a copy would leave dangling.
+        try FileManager.default.copyItem(atPath: URL(fileURLWithPath: Self.module).resolvingSymlinksInPath().path, toPath: copy)
+        let tokens = BoxSigningTokens(modules: [Self.module], table: TokenModuleTable())
+        let key = "pkcs11:token=Nguyen%20Van%20An;id=%01"
+        let elsewhere = key + "?module-path=" + copy
+        for (reader, key) in [(nil, elsewhere), (elsewhere, "9c")] as [(String?, String?)] {
+            do {
+                let opened = try await tokens.open(reader: reader, key: key, pin: sessionPIN("pin.softhsm-user"), confirmLastTry: false)
+                opened.close()
+                XCTFail("opened through a module the configuration does not name")
+            } catch {
+                XCTAssertEqual(error.code, "token_error")
+                XCTAssertTrue(error.description.contains("module-path=\(copy)") && error.description.contains("not loaded"), error.description)
+            }
+        }
+        do {
+            try await tokens.changePIN(reader: nil, key: elsewhere, current: sessionPIN("pin.softhsm-user"), new: sessionPIN("pin.softhsm-new"), confirmLastTry: false)
+            XCTFail("changed the PIN through a module the configuration does not name")
+        } catch {
+            XCTAssertTrue(error.description.contains("not loaded"), error.description)
+        }
+        let opened = try await tokens.open(reader: nil, key: key + "?module-path=" + Self.module, pin: sessionPIN("pin.softhsm-user"), confirmLastTry: false)
+        defer { opened.close() }
+        XCTAssertTrue(opened.location.hasSuffix("(\(Self.module))"), opened.location)
+        _ = try await opened.signer.sign(digest: Array(repeating: 7, count: 32), algorithm: .ecdsaSHA256)
+    }
+
     /// PKCS#11 logins belong to the token: while one session is logged in, another's C_Login is
     /// answered CKR_USER_ALREADY_LOGGED_IN without its PIN being checked. That is a refusal, never a
     /// login: a wrong PIN must not sign because someone else's session is open (it did, and

@@ -95,7 +95,7 @@ package enum ConfigurationLoader {
                         "font", "tsa_url", "default_notation", "place", "leaders"],
             // `[[signing.leaders]]`: one table per leader.
             "signing.leaders": ["name", "title", "identity", "signature_image"],
-            "tokens": ["modules", "opensc_module", "module_for"],
+            "tokens": ["modules", "opensc_module", "module_for", "module_dir"],
             // `[[tokens.module_for]]`: one table per token model served by a named module.
             "tokens.module_for": ["atr", "usb", "name", "module"],
         ]

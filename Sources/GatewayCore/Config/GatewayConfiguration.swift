@@ -189,6 +189,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
         if resolved.keyFile == nil { resolved.keyFile = files.key }
         return resolved
     }
+    /// `[tokens]` with every module a path: a name alone is that file in `module_dir`
+    /// (`<data_dir>/modules` unless set). What loads modules takes these, never `tokens`.
+    package var resolvedTokens: Tokens { tokens.resolved(in: tokens.moduleDirectory ?? layout.dataDirectory + "/modules") }
     /// `[agency]` as the signing rules compare an organization certificate against it.
     package var signingAgency: SigningAgency {
         SigningAgency(code: agency.code, name: agency.name, taxCode: agency.taxCode, budgetCode: agency.budgetCode)

@@ -9,6 +9,7 @@ package enum PKCS11 {
     static let CKR_CRYPTOKI_ALREADY_INITIALIZED: CK_RV = 0x191
     static let CKR_ATTRIBUTE_SENSITIVE: CK_RV = 0x11
     static let CKR_ATTRIBUTE_TYPE_INVALID: CK_RV = 0x12
+    static let CKR_BUFFER_TOO_SMALL: CK_RV = 0x150
     static let CKR_DEVICE_REMOVED: CK_RV = 0x32
     static let CKR_PIN_INCORRECT: CK_RV = 0xA0
     static let CKR_PIN_INVALID: CK_RV = 0xA1

@@ -30,9 +30,10 @@ package final class PKCS11Module: @unchecked Sendable {
         defer { loadedLock.unlock() }
         loaded.removeAll { $0.module == nil }
         if let module = loaded.first(where: { $0.path == path })?.module { return module }
-        // A path is looked at first: dlopen's own words for a text file or a missing one are obscure.
-        if path.contains("/"), let problem = PKCS11ModuleFile.problem(path) { throw .module(path: path, reason: problem) }
-        let module = try PKCS11Module(path: path)
+        // A path is looked at first: dlopen's own words for a text file or a missing one are
+        // obscure, and a module others could write is never opened (PKCS11ModuleTrust). What is
+        // opened is the real path that was judged, so a link changed since means nothing.
+        let module = try PKCS11Module(path: path, file: path.contains("/") ? PKCS11ModuleFile.opened(path) : path)
         loaded.append(WeakModule(path: path, module: module))
         return module
     }
@@ -48,8 +49,8 @@ package final class PKCS11Module: @unchecked Sendable {
     /// one-shot program (`gateway-token sign`) a scan of every protocol conformance in the binary.
     nonisolated(unsafe) private static var loaded: [WeakModule] = []
 
-    private init(path: String) throws(PKCS11Error) {
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+    private init(path: String, file: String) throws(PKCS11Error) {
+        guard let handle = dlopen(file, RTLD_NOW | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "dlopen"
             throw .module(path: path, reason: reason)
         }
@@ -215,8 +216,9 @@ package final class PKCS11Session: @unchecked Sendable {
 
     deinit { _ = module.functions.C_CloseSession?(handle) }
 
-    /// The objects of class `objectClass`, with `id` (CKA_ID) when given.
-    package func find(class objectClass: CK_OBJECT_CLASS, id: [UInt8]? = nil, label: String? = nil) throws(PKCS11Error) -> [CK_OBJECT_HANDLE] {
+    /// The objects of class `objectClass`, with `id` (CKA_ID) when given; `limit`: no more than
+    /// that many (one C_FindObjects call for a key, where the end of the list costs another).
+    package func find(class objectClass: CK_OBJECT_CLASS, id: [UInt8]? = nil, label: String? = nil, limit: Int = 16) throws(PKCS11Error) -> [CK_OBJECT_HANDLE] {
         var classValue = objectClass
         var idValue = id ?? []
         var labelValue = Array((label ?? "").utf8)
@@ -233,8 +235,8 @@ package final class PKCS11Session: @unchecked Sendable {
                         try module.check(functions.C_FindObjectsInit?(session, &template, CK_ULONG(template.count)), "C_FindObjectsInit")
                         defer { _ = functions.C_FindObjectsFinal?(session) }
                         var found: [CK_OBJECT_HANDLE] = []
-                        var batch = [CK_OBJECT_HANDLE](repeating: 0, count: 16)
-                        while true {
+                        var batch = [CK_OBJECT_HANDLE](repeating: 0, count: max(1, min(limit, 16)))
+                        while found.count < limit {
                             var count: CK_ULONG = 0
                             try module.check(functions.C_FindObjects?(session, &batch, CK_ULONG(batch.count), &count), "C_FindObjects")
                             if count == 0 { break }
@@ -264,8 +266,22 @@ package final class PKCS11Session: @unchecked Sendable {
     /// the object has none or keeps it secret. PKCS#11 §5.7 has a module answer every attribute of
     /// a template even when it refuses one (CKR_ATTRIBUTE_TYPE_INVALID / _SENSITIVE, that length
     /// CK_UNAVAILABLE_INFORMATION); a call per attribute costs SoftHSM2 a read of its token files each.
-    package func attributes(_ types: [CK_ATTRIBUTE_TYPE], of object: CK_OBJECT_HANDLE) throws(PKCS11Error) -> [[UInt8]?] {
+    /// `room`: first try one call with that many bytes for each value, which spares the lengths'
+    /// call when all fit and all are there (a certificate is 1–2 KB); anything else asks the lengths.
+    package func attributes(_ types: [CK_ATTRIBUTE_TYPE], of object: CK_OBJECT_HANDLE, room: Int = 0) throws(PKCS11Error) -> [[UInt8]?] {
         let functions = module.functions
+        if room > 0 {
+            var storage = [UInt8](repeating: 0, count: room * types.count)
+            let (rv, lengths) = storage.withUnsafeMutableBytes { [handle] bytes in
+                var template = types.indices.map { CK_ATTRIBUTE(type: types[$0], pValue: bytes.baseAddress! + $0 * room, ulValueLen: CK_ULONG(room)) }
+                return (functions.C_GetAttributeValue?(handle, object, &template, CK_ULONG(template.count)), template.map(\.ulValueLen))
+            }
+            // Only CKR_OK says every value is whole; a refusal or one too big is sorted out below.
+            if rv == PKCS11.CKR_OK, lengths.allSatisfy({ $0 <= CK_ULONG(room) }) { return lengths.indices.map { Array(storage[$0 * room ..< $0 * room + Int(lengths[$0])]) } }
+            if rv != PKCS11.CKR_BUFFER_TOO_SMALL && rv != PKCS11.CKR_ATTRIBUTE_TYPE_INVALID && rv != PKCS11.CKR_ATTRIBUTE_SENSITIVE {
+                try module.check(rv, "C_GetAttributeValue")
+            }
+        }
         var template = types.map { CK_ATTRIBUTE(type: $0, pValue: nil, ulValueLen: 0) }
         let first = functions.C_GetAttributeValue?(handle, object, &template, CK_ULONG(template.count)) ?? PKCS11.CKR_FUNCTION_NOT_SUPPORTED
         if first != PKCS11.CKR_ATTRIBUTE_TYPE_INVALID && first != PKCS11.CKR_ATTRIBUTE_SENSITIVE { try module.check(first, "C_GetAttributeValue") }
@@ -300,7 +316,7 @@ package final class PKCS11Session: @unchecked Sendable {
     package func certificates(id: [UInt8]? = nil, label: String? = nil) throws(PKCS11Error) -> [CertificateObject] {
         var certificates: [CertificateObject] = []
         for object in try find(class: PKCS11.CKO_CERTIFICATE, id: id, label: label) {
-            let values = try attributes([PKCS11.CKA_VALUE, PKCS11.CKA_ID, PKCS11.CKA_LABEL], of: object)
+            let values = try attributes([PKCS11.CKA_VALUE, PKCS11.CKA_ID, PKCS11.CKA_LABEL], of: object, room: 8192)
             guard let der = values[0], !der.isEmpty else { continue }
             let label = values[2].map { String(decoding: $0, as: UTF8.self) } ?? ""
             certificates.append(CertificateObject(id: values[1] ?? [], label: label, der: der))
@@ -339,11 +355,16 @@ package final class PKCS11Session: @unchecked Sendable {
         try module.check(initialized, "C_SignInit")
         try afterInit()
         var input = data
-        var length: CK_ULONG = 0
-        // C_Sign with no buffer asks the length and keeps the operation open (PKCS#11 §5.2).
-        try module.check(functions.C_Sign?(handle, &input, CK_ULONG(input.count), nil, &length), "C_Sign")
-        var signature = [UInt8](repeating: 0, count: Int(length))
-        try module.check(functions.C_Sign?(handle, &input, CK_ULONG(input.count), &signature, &length), "C_Sign")
+        // Room for RSA-4096's signature, so one call signs; a larger one is answered
+        // CKR_BUFFER_TOO_SMALL with its length, the operation still open (PKCS#11 §5.2).
+        var signature = [UInt8](repeating: 0, count: 512)
+        var length = CK_ULONG(signature.count)
+        var rv = functions.C_Sign?(handle, &input, CK_ULONG(input.count), &signature, &length)
+        if rv == PKCS11.CKR_BUFFER_TOO_SMALL {
+            signature = [UInt8](repeating: 0, count: Int(length))
+            rv = functions.C_Sign?(handle, &input, CK_ULONG(input.count), &signature, &length)
+        }
+        try module.check(rv, "C_Sign")
         return Array(signature.prefix(Int(length)))
     }
 }

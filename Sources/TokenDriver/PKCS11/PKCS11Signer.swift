@@ -82,7 +82,7 @@ package final class PKCS11Signer: Signer, @unchecked Sendable {
         }
         if let login { throw Self.loginFailure(login, module: module, slot: slot) }
         defer { session.logout() }
-        let keys = try session.find(class: PKCS11.CKO_PRIVATE_KEY, id: keyID)
+        let keys = try session.find(class: PKCS11.CKO_PRIVATE_KEY, id: keyID, limit: 1)
         guard let key = keys.first else { throw PKCS11Error.notFound("private key with the certificate's CKA_ID") }
         let signature: [UInt8]
         do { signature = try session.sign(operation.input, key: key, mechanism: operation.mechanism, pss: operation.pss) } catch {

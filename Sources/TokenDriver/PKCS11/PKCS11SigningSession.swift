@@ -27,7 +27,7 @@ package final class PKCS11SigningSession: @unchecked Sendable {
         try Self.login(pin, module: signer.module, slot: signer.slot) { bytes throws(PKCS11Error) in try session.login(pin: bytes) }
         var opened = false
         defer { if !opened { session.logout() } }
-        guard let key = try session.find(class: PKCS11.CKO_PRIVATE_KEY, id: signer.keyID).first else {
+        guard let key = try session.find(class: PKCS11.CKO_PRIVATE_KEY, id: signer.keyID, limit: 1).first else {
             throw .notFound("private key with the certificate's CKA_ID")
         }
         self.key = key

@@ -90,10 +90,32 @@ package struct TokenModuleTable: Sendable, Equatable {
 
 /// A module file looked at before `dlopen` (issue 18: "a module is checked before it is used"),
 /// so that a missing file, a text file or another architecture's library is named plainly rather
-/// than through dlopen's message. Whether it is PKCS#11 (`C_GetFunctionList`) is `PKCS11Module`'s.
+/// than through dlopen's message, and one that others could have written is never opened
+/// (`PKCS11ModuleTrust`). Whether it is PKCS#11 (`C_GetFunctionList`) is `PKCS11Module`'s.
 package enum PKCS11ModuleFile {
-    /// Why the file cannot be a module of this machine, or nil when it may be one.
+    /// Why the file cannot be a module of this machine or may not be trusted, or nil when it may be one.
     package static func problem(_ path: String) -> String? {
+        if case .refused(let reason) = judged(path) { reason } else { nil }
+    }
+
+    /// What `dlopen` is given for `path`: its real path, once the file is a library of this
+    /// machine and it and the directories above it are trusted; else the reason, as a load failure.
+    package static func opened(_ path: String) throws(PKCS11Error) -> String {
+        switch judged(path) {
+        case .trusted(let realPath): return realPath
+        case .refused(let reason): throw .module(path: path, reason: reason)
+        }
+    }
+
+    private static func judged(_ path: String) -> PKCS11ModuleTrust.Verdict {
+        if let problem = fileProblem(path) { return .refused(problem) }
+        let verdict = PKCS11ModuleTrust.judge(path)
+        // A module whose probe crashed or hung is not opened in this process at all.
+        if case .trusted(let realPath) = verdict, let reason = PKCS11ModuleProbe.refusal(realPath: realPath) { return .refused(reason) }
+        return verdict
+    }
+
+    private static func fileProblem(_ path: String) -> String? {
         var info = stat()
         guard stat(path, &info) == 0 else {
             return "không có tệp / no such file: \(path) (cài mô-đun hoặc sửa đường dẫn / install the module or fix the path)"
@@ -114,8 +136,12 @@ package enum PKCS11ModuleFile {
     /// `problem(path)`, then whether the library exports `C_GetFunctionList` (opened and closed
     /// again, nothing initialised): for `config check`, which must not start a module.
     package static func checked(_ path: String) -> String? {
-        if let problem = problem(path) { return problem }
-        guard let handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL) else {
+        let file: String
+        switch judged(path) {
+        case .trusted(let realPath): file = realPath
+        case .refused(let reason): return reason
+        }
+        guard let handle = dlopen(file, RTLD_LAZY | RTLD_LOCAL) else {
             return "không nạp được / cannot load \(path): " + (dlerror().map { String(cString: $0) } ?? "dlopen")
         }
         defer { dlclose(handle) }

@@ -55,7 +55,7 @@ struct Config: AsyncParsableCommand {
                 let anchors = CertificateStanding.anchors(configuration.trust.anchors)
                 print("  trust: \(anchors.certificates.count) anchor certificate(s), check_revocation = \(configuration.trust.checkRevocation), recheck_interval = \(Int(configuration.trust.recheckInterval.components.seconds)) s")
                 for problem in anchors.problems { print("  WARNING: \(problem)") }
-                for line in Self.tokenLines(configuration.tokens) { print("  " + line) }
+                for line in Self.tokenLines(configuration.tokens, resolved: configuration.resolvedTokens) { print("  " + line) }
                 if configuration.trust.anchors.isEmpty {
                     print("  WARNING: no [trust] anchors: a token's certificate is not checked against a root before signing, no document"
                           + " that comes down is shown valid, and every \"signed\": true submission is refused")
@@ -68,25 +68,36 @@ struct Config: AsyncParsableCommand {
 }
 
 extension Config.Check {
-    /// `[tokens]`: each module named, and a warning for one that is missing or cannot be a module
-    /// of this box (the daemon then serves the other tokens, and says the same in its log).
-    static func tokenLines(_ tokens: GatewayConfiguration.Tokens) -> [String] {
+    /// `[tokens]`: where each module named resolves (a name alone is a file in module_dir), and a
+    /// warning for one that is missing, cannot be a module of this box or may not be trusted (the
+    /// daemon then serves the other tokens, and says the same in its log).
+    static func tokenLines(_ written: GatewayConfiguration.Tokens, resolved tokens: GatewayConfiguration.Tokens) -> [String] {
         var lines: [String] = []
-        func check(_ key: String, _ path: String) {
-            if let problem = PKCS11ModuleFile.checked(path) {
-                lines.append("WARNING: \(key): \(problem)")
+        let directory = tokens.moduleDirectory ?? ""
+        lines.append("tokens.module_dir = \(directory)" + (FileManager.default.fileExists(atPath: directory) ? "" : " (chưa có / not made yet)"))
+        func check(_ key: String, _ name: String, _ path: String) {
+            // Tried in a child first, as the daemon does: this check runs before every start
+            // (ExecStartPre), and a module that crashed it would stop the daemon as surely.
+            let crashed = PKCS11ModuleFile.problem(path) == nil ? ModuleProbes.probe(path).refusal : nil
+            if let problem = crashed ?? PKCS11ModuleFile.checked(path) {
+                lines.append("WARNING: \(key): " + (name == path ? "" : "\(name) → \(path): ") + problem)
             } else {
-                lines.append("\(key) = \(path)")
+                lines.append("\(key) = " + (name == path ? path : "\(name) → \(path)"))
             }
         }
-        for module in tokens.modules { check("tokens.modules", module) }
-        for (index, choice) in tokens.moduleFor.enumerated() {
+        for (name, module) in zip(written.modules, tokens.modules) { check("tokens.modules", name, module) }
+        for (index, (name, choice)) in zip(written.moduleFor.map(\.module), tokens.moduleFor).enumerated() {
             let which = [choice.name, choice.atr.map { "atr \($0)" }, choice.usb.map { "usb \($0)" }].compactMap { $0 }.joined(separator: ", ")
-            check("tokens.module_for[\(index + 1)] (\(which))", choice.module)
+            check("tokens.module_for[\(index + 1)] (\(which))", name, choice.module)
         }
         // OpenSC is optional: without it only PIV tokens and the configured modules are served.
-        if PKCS11ModuleFile.problem(tokens.openSCModule) == nil { lines.append("tokens.opensc_module = \(tokens.openSCModule)") } else {
-            lines.append("NOTE: OpenSC's module \(tokens.openSCModule) is not installed: ePass2003 and IDPrime tokens cannot be used (apt install opensc-pkcs11)")
+        let openSC = tokens.openSCModule
+        if !FileManager.default.fileExists(atPath: openSC) {
+            lines.append("NOTE: OpenSC's module \(openSC) is not installed: ePass2003 and IDPrime tokens cannot be used (apt install opensc-pkcs11)")
+        } else if let problem = PKCS11ModuleFile.problem(openSC) {
+            lines.append("WARNING: tokens.opensc_module: \(problem)")
+        } else {
+            lines.append("tokens.opensc_module = " + (written.openSCModule == openSC ? openSC : "\(written.openSCModule) → \(openSC)"))
         }
         return lines
     }

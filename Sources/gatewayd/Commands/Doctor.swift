@@ -45,7 +45,9 @@ struct DoctorCommand: AsyncParsableCommand {
             if status.pcscd != "ok", (try? PCSCContext()) != nil { status.pcscd = "ok" }
             return status
         }
-        return await TokenWatcher(logger: logger, tokens: configuration.tokens).scanOnce()
+        // A module that would crash or hang ends the probe's child, not the technician's doctor.
+        await ModuleProbes.run(configuration.resolvedTokens, logger: logger)
+        return await TokenWatcher(logger: logger, tokens: configuration.resolvedTokens).scanOnce()
     }
 
     static func console(_ configuration: GatewayConfiguration) -> Doctor.ConsoleFiles? {

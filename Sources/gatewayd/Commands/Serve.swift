@@ -29,9 +29,12 @@ struct Serve: AsyncParsableCommand {
         ProcessSetup.forDaemon()
         do {
             // A stop that overran its limit ends here; recovery at the next start repairs what it cut.
-            let tokens = TokenWatcher(logger: logger, tokens: configuration.tokens)
+            // Modules named alone are files in module_dir: every loader gets the paths. Each is
+            // tried in a child first: vendor code that crashes takes the child, not the daemon.
+            await ModuleProbes.run(configuration.resolvedTokens, logger: logger)
+            let tokens = TokenWatcher(logger: logger, tokens: configuration.resolvedTokens)
             try await GatewayDaemon.run(configuration: configuration, tokens: tokens,
-                                        signing: (BoxSigningTokens(tokens: configuration.tokens), signingEnvironment(configuration, logger: logger)), logger: logger,
+                                        signing: (BoxSigningTokens(tokens: configuration.resolvedTokens), signingEnvironment(configuration, logger: logger)), logger: logger,
                                         stopOverran: { _exit(1) },
                                         doors: { store, relay, stage in
                                             ConsoleDoor.services(configuration: configuration, store: store, relay: relay, signing: stage, tokens: tokens,
