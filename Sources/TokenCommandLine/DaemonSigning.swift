@@ -63,7 +63,7 @@ package struct DaemonConnection {
         close(fd)
         if code == ENOENT || code == ECONNREFUSED { return nil }
         throw DaemonFailure(
-            "gatewayd có thể đang chạy nhưng không mở được socket \(path) (\(Self.lastError(code))); token không được mở song song với nó — hãy chạy với quyền của nhóm socket, hoặc dừng gatewayd / gatewayd may be running but its socket \(path) cannot be opened (\(Self.lastError(code))); the token is not opened beside it: run as a member of the socket's group, or stop gatewayd")
+            "gatewayd có thể đang chạy nhưng không mở được socket \(path) (\(Self.lastError(code))); token không được mở song song với nó — hãy chạy với quyền của nhóm socket, hoặc dừng gatewayd (nếu gatewayd không chạy: --socket chỉ tới một đường dẫn không có gì) / gatewayd may be running but its socket \(path) cannot be opened (\(Self.lastError(code))); the token is not opened beside it: run as a member of the socket's group, or stop gatewayd (if it is not running: --socket naming a path where nothing is)")
     }
 
     private init(socket: String, fd: Int32) {
@@ -273,6 +273,9 @@ package final class DaemonTokenClient: Sendable {
             DaemonJSON.appendString(Array(Data(digest).base64EncodedString().utf8), to: &body)
         }
         body += Array(#"],"pin":"#.utf8)
+        // Room for the PIN at its longest (every byte escaped) and the end: the array is not
+        // moved once the PIN is in it, so no copy of it is freed without being zeroed.
+        body.reserveCapacity(body.count + pin.count * 6 + 3)
         pin.withCopy { DaemonJSON.appendString($0, to: &body) }
         body.append(UInt8(ascii: "}"))
         let answer = try connection().post("/v1/tokens/sign", body: body)
