@@ -72,6 +72,11 @@ final class PKCS11ModuleProbeTests: XCTestCase {
         XCTAssertNil(probe(failing).refusal)
         let softHSM = "/usr/lib/softhsm/libsofthsm2.so"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: softHSM), "needs softhsm2")
+        // SoftHSM2 reads SOFTHSM2_CONF at C_Initialize, and the probe inherits this process's: an
+        // earlier test's may name a directory removed since. Its own, with an empty token directory.
+        try FileManager.default.createDirectory(atPath: directory + "/tokens", withIntermediateDirectories: true)
+        try "directories.tokendir = \(directory!)/tokens\n".write(toFile: directory + "/softhsm2.conf", atomically: true, encoding: .utf8)
+        setenv("SOFTHSM2_CONF", directory + "/softhsm2.conf", 1)
         XCTAssertEqual(probe(softHSM), .exited(0))
     }
 
