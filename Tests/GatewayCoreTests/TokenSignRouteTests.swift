@@ -57,6 +57,25 @@ final class TokenSignRouteTests: XCTestCase {
         XCTAssertFalse(log.contains("token digests"), "nothing reached the stage: \(log)")
     }
 
+    /// `api.tcp`'s loopback port is open to every user of the box, not only the socket's group:
+    /// the token routes are not served there (404), while the rest of the API is and the socket
+    /// still has them.
+    func testTheTokenRoutesAreOnTheSocketOnly() async throws {
+        daemon.stop()
+        let port = freeLoopbackPort()
+        daemon = try RunningDaemon(config: "[intake]\ndisk_reserve = 0\n[api]\ntcp = \"127.0.0.1:\(port)\"\n")
+        try await daemon.waitUntilReady()
+        try await waitUntil { isListening(onLoopbackPort: port) }
+        func overTCP(_ method: String, _ path: String) -> String {
+            runProgram("/usr/bin/curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, "-H", "Content-Type: application/json",
+                                         "--data-binary", "{}", "http://127.0.0.1:\(port)" + path]).out
+        }
+        XCTAssertEqual(overTCP("POST", "/v1/tokens/sign"), "404")
+        XCTAssertEqual(overTCP("POST", "/v1/tokens/certificate"), "404")
+        XCTAssertEqual(runProgram("/usr/bin/curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/v1/status"]).out, "200")
+        XCTAssertEqual(post("{}").http, 400, "the socket serves the route")
+    }
+
     /// A well-formed request for a token that is not there: the stage's `no_token`, said in both
     /// languages, and the request's one log line without its PIN.
     func testNoTokenIsNamedAndTheLogLineHasNoPIN() throws {

@@ -103,7 +103,7 @@ package enum GatewayDaemon {
                                                                  idleTimeout: .nanoseconds(Int64(configuration.api.idleTimeout.nanoseconds))))
         let connections = configuration.api.maximumConnections
         services.append(Application(
-            router: api.router(),
+            router: api.router(tokenRoutes: true),
             server: http1,
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "gatewayd",
                                  availableConnectionsDelegate: .maximum(connections, logger: logger)),

@@ -53,8 +53,10 @@ package struct LocalAPI: Sendable {
     }
 
     /// The routes with their error handling (middleware first: Hummingbird applies a middleware
-    /// only to routes added after it).
-    package func router() -> Router<BasicRequestContext> {
+    /// only to routes added after it). `tokenRoutes`: the Unix socket's router only. Signing any
+    /// digest on a token is for the programs on the box the socket's group lets in; `api.tcp`'s
+    /// loopback port is open to every local user, so it does not carry those routes.
+    package func router(tokenRoutes: Bool = false) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(APIErrorMiddleware(logger: logger))
         router.post("/v1/documents") { request, _ in try await submit(request) }
@@ -84,7 +86,7 @@ package struct LocalAPI: Sendable {
             return try json(report)
         }
         addSigningRoutes(to: router)
-        addTokenSignRoute(to: router)
+        if tokenRoutes { addTokenSignRoute(to: router) }
         return router
     }
 
