@@ -12,17 +12,27 @@ package struct BoxSigningTokens: SigningTokens {
     let modules: [String]
     /// Which module serves a card in a reader that PIV does not (OpenSC's, `[[tokens.module_for]]`).
     let table: TokenModuleTable
+    /// `modules` loaded once and kept while this value lives (`keepingModulesLoaded`). Unheld, a
+    /// module is unloaded when its session ends (`C_Finalize`) and loaded again for the next one:
+    /// SoftHSM2 reads its configuration and token directory at every `C_Initialize`, a network HSM
+    /// would log its client in again, and a signature through the daemon cost more than
+    /// pkcs11-tool's whole process (docs/PERFORMANCE.md, bench-pkcs11). Reader-less modules only:
+    /// OpenSC's, reached through a reader, is loaded per use as before, holding no card between.
+    let held: [PKCS11Module]
 
-    /// As `[tokens]` says.
-    package init(intermediates: [Certificate] = [], tokens: GatewayConfiguration.Tokens) {
-        self.init(intermediates: intermediates, modules: tokens.modules, table: TokenModuleTable(tokens))
+    /// As `[tokens]` says. `keepingModulesLoaded`: the daemon's, which signs for its whole life
+    /// (after `ModuleProbes` tried each module in a child); one-shot commands load per use.
+    package init(intermediates: [Certificate] = [], tokens: GatewayConfiguration.Tokens, keepingModulesLoaded: Bool = false) {
+        self.init(intermediates: intermediates, modules: tokens.modules, table: TokenModuleTable(tokens), keepingModulesLoaded: keepingModulesLoaded)
     }
 
-    package init(intermediates: [Certificate] = [], modules: [String], table: TokenModuleTable) {
+    package init(intermediates: [Certificate] = [], modules: [String], table: TokenModuleTable, keepingModulesLoaded: Bool = false) {
         piv = PIVSigningTokens(intermediates: intermediates)
         pkcs11 = PKCS11SigningTokens(intermediates: intermediates)
         self.modules = modules
         self.table = table
+        // One that cannot be loaded now is not held: each use tries it again and says why.
+        held = keepingModulesLoaded ? modules.compactMap { try? PKCS11Module.load(path: $0) } : []
     }
 
     /// `reader` or `key` a `pkcs11:` URI: that token and key (the console names a module's token

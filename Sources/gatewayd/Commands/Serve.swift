@@ -34,7 +34,7 @@ struct Serve: AsyncParsableCommand {
             await ModuleProbes.run(configuration.resolvedTokens, logger: logger)
             let tokens = TokenWatcher(logger: logger, tokens: configuration.resolvedTokens)
             try await GatewayDaemon.run(configuration: configuration, tokens: tokens,
-                                        signing: (BoxSigningTokens(tokens: configuration.resolvedTokens), signingEnvironment(configuration, logger: logger)), logger: logger,
+                                        signing: (BoxSigningTokens(tokens: configuration.resolvedTokens, keepingModulesLoaded: true), signingEnvironment(configuration, logger: logger)), logger: logger,
                                         stopOverran: { _exit(1) },
                                         doors: { store, relay, stage in
                                             ConsoleDoor.services(configuration: configuration, store: store, relay: relay, signing: stage, tokens: tokens,
