@@ -13,6 +13,7 @@ import Foundation
 #endif
 import Signing
 import Synchronization
+import TimeJSON
 import TokenDriver
 #if canImport(Glibc)
 import Glibc
@@ -79,10 +80,19 @@ package struct DaemonConnection {
     /// Sends `POST path` with `body` (`Connection: close`) and reads the whole answer; the
     /// connection is closed either way. `body` is the caller's (it may hold the PIN: it zeroes it).
     func post(_ path: String, body: [UInt8]) throws(DaemonFailure) -> (status: Int, body: [UInt8]) {
+        try exchange("POST", path, body: body)
+    }
+
+    /// `GET path` (its query already escaped), as `post`.
+    func get(_ path: String) throws(DaemonFailure) -> (status: Int, body: [UInt8]) {
+        try exchange("GET", path, body: [])
+    }
+
+    private func exchange(_ method: String, _ path: String, body: [UInt8]) throws(DaemonFailure) -> (status: Int, body: [UInt8]) {
         defer { close(fd) }
         var timeout = timeval(tv_sec: Self.answerTimeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let head = Array("POST \(path) HTTP/1.1\r\nHost: gatewayd\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
+        let head = Array("\(method) \(path) HTTP/1.1\r\nHost: gatewayd\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
         try send(head)
         try send(body)
         var answer: [UInt8] = []
@@ -289,6 +299,31 @@ package final class DaemonTokenClient: Sendable {
             signatures.append(Array(signature))
         }
         return signatures
+    }
+
+    /// The daemon's view of the tokens (`GET /v1/tokens`): the readers and the modules its
+    /// configuration names, plus those of `modules` it is configured with (the others come back
+    /// in `notConfigured`, not loaded).
+    package func list(modules: [String]) throws(DaemonFailure) -> TokenListing {
+        let query = modules.map { "module=" + Self.queryEscaped($0) }.joined(separator: "&")
+        let answer = try connection().get("/v1/tokens" + (query.isEmpty ? "" : "?" + query))
+        guard answer.status == 200 else { throw DaemonJSON.failure(status: answer.status, body: answer.body) }
+        guard let listing = try? GatewayJSON.decoder.decode(TokenListing.self, from: Data(answer.body)) else { throw Self.unreadable }
+        return listing
+    }
+
+    /// A module's path as a query value: unreserved bytes as they are, the rest %XX.
+    static func queryEscaped(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for byte in text.utf8 {
+            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || "-._~/".utf8.contains(byte) {
+                out.append(byte)
+            } else {
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The routes' answers (GatewayCore's TokenCertificate, TokenSignatures), as far as read here.

@@ -12,7 +12,27 @@ extension LocalAPI {
     func addTokenSignRoute(to router: Router<BasicRequestContext>) {
         router.post("/v1/tokens/sign") { request, _ in try await signDigests(request) }
         router.post("/v1/tokens/certificate") { request, _ in try await tokenCertificate(request) }
+        router.get("/v1/tokens") { request, _ in try await tokenList(request) }
     }
+
+    /// `GET /v1/tokens[?module=PATH…]`: `gateway-token list` while the daemon runs. The daemon's
+    /// token source scans (each token opened, none logged in) under the stage's rule, and answers
+    /// `{"piv": […], "piv_problem": …, "pkcs11": […], "not_configured": [PATH …]}`: a `module` its
+    /// configuration does not name is not loaded, only named back.
+    func tokenList(_ request: Request) async throws -> Response {
+        let stage = try signingStage
+        let asked = request.uri.queryParameters.getAll("module").map { String($0) }
+        guard let tokens else { throw Self.noTokenList }
+        let listed: [UInt8]?
+        do throws(SigningSessionRefusal) { listed = try await stage.holdingTokens("token list") { await tokens.tokenList(modules: asked) } } catch {
+            throw APIError(status: HTTPResponse.Status(code: error.httpStatus), code: error.code, message: error.message)
+        }
+        guard let listed else { throw Self.noTokenList }
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: listed)))
+    }
+
+    static let noTokenList = APIError(status: .conflict, code: "signing_off", vi: "gatewayd này không liệt kê được token (không hỗ trợ token)",
+                                      en: "this gatewayd cannot list tokens (no token support)")
 
     /// At most this many digests in one request: a clerk's batch, not a way to keep a token
     /// logged in for an hour (the body's bound follows from it).
