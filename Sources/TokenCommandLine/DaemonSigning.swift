@@ -301,6 +301,23 @@ package final class DaemonTokenClient: Sendable {
         return signatures
     }
 
+    /// The token's PIN changed by the daemon (`POST /v1/tokens/change-pin`): both PINs go into
+    /// the request's bytes from zeroed copies, and the request is zeroed once sent.
+    package func changePIN(reader: String?, key: String?, current: EnteredPIN, new: EnteredPIN, confirmLastTry: Bool) throws(DaemonFailure) {
+        var body = DaemonJSON.opening(reader: reader, key: key)
+        defer { for index in body.indices { body[index] = 0 } }
+        if body.count > 1 { body.append(UInt8(ascii: ",")) }
+        body += Array(#""confirm_last_try":\#(confirmLastTry),"current":"#.utf8)
+        // Room for both PINs at their longest (every byte escaped): no copy moved and left unzeroed.
+        body.reserveCapacity(body.count + (current.count + new.count) * 6 + 16)
+        current.withCopy { DaemonJSON.appendString($0, to: &body) }
+        body += Array(#","new":"#.utf8)
+        new.withCopy { DaemonJSON.appendString($0, to: &body) }
+        body.append(UInt8(ascii: "}"))
+        let answer = try connection().post("/v1/tokens/change-pin", body: body)
+        guard answer.status == 200 else { throw DaemonJSON.failure(status: answer.status, body: answer.body) }
+    }
+
     /// The daemon's view of the tokens (`GET /v1/tokens`): the readers and the modules its
     /// configuration names, plus those of `modules` it is configured with (the others come back
     /// in `notConfigured`, not loaded).
@@ -342,14 +359,7 @@ extension SignRequest {
     /// `--module` as its `module-path` (the daemon takes a module it is configured with).
     func daemonKey() throws -> (reader: String?, key: String) {
         guard let pkcs11 else { return (reader, slot) }
-        guard let module else { return (nil, pkcs11) }
-        do {
-            var uri = try PKCS11URI(pkcs11)
-            uri.modulePath = module
-            return (nil, uri.description)
-        } catch {
-            throw TokenCommandLine.fail("--pkcs11: \(error.description)")
-        }
+        return (nil, try PKCS11Selection.daemonKey(uri: pkcs11, module: module))
     }
 
     /// Every file hashed, the PIN read once, one request: the daemon opens the token, signs every

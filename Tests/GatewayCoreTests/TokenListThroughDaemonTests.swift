@@ -2,8 +2,8 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// `gateway-token list` while gatewayd runs (issue 18): the daemon lists the tokens, the tool does
-/// not open them. The same rig as `token sign`'s (a daemon whose `[tokens] modules` names SoftHSM2,
+/// `gateway-token list` and `change-pin` while gatewayd runs (issue 18): the daemon lists the
+/// tokens and changes the PIN, the tool does not open them. The same rig as `token sign`'s (a daemon whose `[tokens] modules` names SoftHSM2,
 /// the tool without a SoftHSM2 configuration of its own), so whatever token the tool shows, the
 /// daemon read.
 extension TokenSignThroughDaemonTests {
@@ -61,5 +61,41 @@ extension TokenSignThroughDaemonTests {
         XCTAssertEqual(json.status, 0, json.err)
         XCTAssertTrue(json.err.contains("does not load this module"), json.err)
         XCTAssertNotNil(parsed(json.out), json.out)
+    }
+
+    /// `change-pin` through the daemon: the PIN is changed on the token the daemon holds, the new
+    /// PIN then signs through it and the old one is `wrong_pin`; a wrong current PIN is refused
+    /// with the console's code and changes nothing.
+    func testChangePINGoesThroughTheDaemon() throws {
+        let (current, new, wrong) = (try pinFile("pin.softhsm-user"), try pinFile("pin.softhsm-letters"), try pinFile("pin.softhsm-wrong"))
+        // Blind and alone, the tool cannot reach the token.
+        let alone = runProgram(program, ["change-pin", "--pkcs11", Self.uri, "--module", Self.module, "--socket", directory + "/nobody.sock",
+                                         "--pin-file", current, "--new-pin-file", new], environment: blind)
+        XCTAssertNotEqual(alone.status, 0, alone.out)
+
+        let refused = runProgram(program, ["change-pin", "--pkcs11", Self.uri, "--module", Self.module, "--socket", daemon.socket,
+                                           "--pin-file", wrong, "--new-pin-file", new], environment: blind)
+        XCTAssertEqual(refused.status, 1, refused.out + refused.err)
+        XCTAssertTrue(refused.err.contains("Sai mã PIN") && refused.err.contains("wrong_pin"), refused.err)
+        XCTAssertEqual(logged("token PIN change refused"), 1, logText(daemon.logPath))
+
+        let changed = runProgram(program, ["change-pin", "--pkcs11", Self.uri, "--module", Self.module, "--socket", daemon.socket,
+                                           "--pin-file", current, "--new-pin-file", new], environment: blind)
+        XCTAssertEqual(changed.status, 0, changed.out + changed.err + logText(daemon.logPath))
+        XCTAssertTrue(changed.out.contains("PIN changed by gatewayd"), changed.out)
+        XCTAssertEqual(logged("token PIN changed"), 1, logText(daemon.logPath))
+        let log = try String(contentsOfFile: daemon.logPath, encoding: .utf8)
+        XCTAssertFalse(log.contains(TestSecrets.value("pin.softhsm-user")) || log.contains(TestSecrets.value("pin.softhsm-letters")), "a PIN in the daemon's log")
+
+        let file = try document("sau-khi-doi.txt", "Ký bằng mã PIN mới")
+        let signed = runProgram(program, ["sign", "--pkcs11", Self.uri, "--socket", daemon.socket, "--pin-file", new, "--in", file, "--out", file + ".sig"],
+                                environment: blind)
+        XCTAssertEqual(signed.status, 0, signed.err)
+        XCTAssertTrue(verified(file + ".sig", file), "the new PIN signs through the daemon")
+        let old = runProgram(program, ["sign", "--pkcs11", Self.uri, "--socket", daemon.socket, "--pin-file", current, "--in", file, "--out", file + ".old.sig"],
+                             environment: blind)
+        XCTAssertEqual(old.status, 1, old.err)
+        XCTAssertTrue(old.err.contains("wrong_pin"), old.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file + ".old.sig"))
     }
 }
