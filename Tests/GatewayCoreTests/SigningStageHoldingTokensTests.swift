@@ -8,7 +8,9 @@ import XCTest
 /// drive the tokens at once — each finds the stage busy while the other holds it (409), and the
 /// stage is free again after.
 extension SigningStageTests {
-    func testAListingAndDigestsNeverHoldTheTokensAtOnce() async throws {
+    /// A stage over the leader's key-file token whose first open waits for the test, and a
+    /// request of one digest on it.
+    func gatedStage() throws -> (GatedTokens, SigningStage, DigestSigningRequest) {
         let gated = GatedTokens(KeyFileTokens(["leader": try leaderCard()]))
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -16,6 +18,11 @@ extension SigningStageTests {
                                  environment: SigningEnvironment(clockSynchronised: { true }), logger: logger)
         let request = DigestSigningRequest(reader: "leader", key: nil, algorithm: .ecdsaSHA256, digests: digests(["một"]), confirmLastTry: false,
                                            requestedBy: "test")
+        return (gated, stage, request)
+    }
+
+    func testAListingAndDigestsNeverHoldTheTokensAtOnce() async throws {
+        let (gated, stage, request) = try gatedStage()
         // Digests signing (held at the token's open): a listing is refused.
         let firstPIN = pin()
         let signing = Task { [stage, request] in try await stage.signDigests(request, pin: firstPIN) }
