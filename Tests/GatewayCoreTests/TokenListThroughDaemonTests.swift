@@ -43,6 +43,11 @@ extension TokenSignThroughDaemonTests {
         let certificate = (((fromDaemon["pkcs11"] as? [[String: Any]])?.first?["tokens"] as? [[String: Any]])?.first?["certificates"] as? [[String: Any]])?.first
         XCTAssertTrue((certificate?["slot"] as? String)?.hasSuffix(";id=%01") == true, viaDaemon.out)
 
+        // `gatewayd token list` is the same command.
+        let byGatewayd = runProgram(RunningDaemon.binary, ["token", "list", "--module", Self.module, "--socket", daemon.socket], environment: blind)
+        XCTAssertEqual(byGatewayd.status, 0, byGatewayd.err)
+        XCTAssertTrue(byGatewayd.out.hasPrefix("Danh sách do gatewayd đọc") && byGatewayd.out.contains(";id=%01: O=UBND"), byGatewayd.out)
+
         // Without --module: the daemon's configured modules all the same (it lists what it serves).
         let plain = runProgram(program, ["list", "--socket", daemon.socket], environment: blind)
         XCTAssertEqual(plain.status, 0, plain.err)
