@@ -82,7 +82,7 @@ package struct BoxSigningTokens: SigningTokens {
     /// given runs the sender's file inside the daemon — a library's constructors run at `dlopen`,
     /// before any check of what it is — and a clerk's PC can put files on the box (the shares).
     /// So a request names a module only by a path the configuration names, compared exactly.
-    var configuredModules: [String] { modules + [table.openSCModule] + table.choices.map(\.module) }
+    package var configuredModules: [String] { modules + [table.openSCModule] + table.choices.map(\.module) }
 
     func checkConfigured(_ uri: PKCS11URI) throws(SessionTokenFailure) {
         guard let path = uri.modulePath, !configuredModules.contains(path) else { return }

@@ -13,6 +13,7 @@ import Foundation
 #endif
 import Signing
 import Synchronization
+import TimeJSON
 import TokenDriver
 #if canImport(Glibc)
 import Glibc
@@ -79,10 +80,19 @@ package struct DaemonConnection {
     /// Sends `POST path` with `body` (`Connection: close`) and reads the whole answer; the
     /// connection is closed either way. `body` is the caller's (it may hold the PIN: it zeroes it).
     func post(_ path: String, body: [UInt8]) throws(DaemonFailure) -> (status: Int, body: [UInt8]) {
+        try exchange("POST", path, body: body)
+    }
+
+    /// `GET path` (its query already escaped), as `post`.
+    func get(_ path: String) throws(DaemonFailure) -> (status: Int, body: [UInt8]) {
+        try exchange("GET", path, body: [])
+    }
+
+    private func exchange(_ method: String, _ path: String, body: [UInt8]) throws(DaemonFailure) -> (status: Int, body: [UInt8]) {
         defer { close(fd) }
         var timeout = timeval(tv_sec: Self.answerTimeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let head = Array("POST \(path) HTTP/1.1\r\nHost: gatewayd\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
+        let head = Array("\(method) \(path) HTTP/1.1\r\nHost: gatewayd\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
         try send(head)
         try send(body)
         var answer: [UInt8] = []
@@ -291,6 +301,48 @@ package final class DaemonTokenClient: Sendable {
         return signatures
     }
 
+    /// The token's PIN changed by the daemon (`POST /v1/tokens/change-pin`): both PINs go into
+    /// the request's bytes from zeroed copies, and the request is zeroed once sent.
+    package func changePIN(reader: String?, key: String?, current: EnteredPIN, new: EnteredPIN, confirmLastTry: Bool) throws(DaemonFailure) {
+        var body = DaemonJSON.opening(reader: reader, key: key)
+        defer { for index in body.indices { body[index] = 0 } }
+        if body.count > 1 { body.append(UInt8(ascii: ",")) }
+        body += Array(#""confirm_last_try":\#(confirmLastTry),"current":"#.utf8)
+        // Room for both PINs at their longest (every byte escaped): no copy moved and left unzeroed.
+        body.reserveCapacity(body.count + (current.count + new.count) * 6 + 16)
+        current.withCopy { DaemonJSON.appendString($0, to: &body) }
+        body += Array(#","new":"#.utf8)
+        new.withCopy { DaemonJSON.appendString($0, to: &body) }
+        body.append(UInt8(ascii: "}"))
+        let answer = try connection().post("/v1/tokens/change-pin", body: body)
+        guard answer.status == 200 else { throw DaemonJSON.failure(status: answer.status, body: answer.body) }
+    }
+
+    /// The daemon's view of the tokens (`GET /v1/tokens`): the readers and the modules its
+    /// configuration names, plus those of `modules` it is configured with (the others come back
+    /// in `notConfigured`, not loaded).
+    package func list(modules: [String]) throws(DaemonFailure) -> TokenListing {
+        let query = modules.map { "module=" + Self.queryEscaped($0) }.joined(separator: "&")
+        let answer = try connection().get("/v1/tokens" + (query.isEmpty ? "" : "?" + query))
+        guard answer.status == 200 else { throw DaemonJSON.failure(status: answer.status, body: answer.body) }
+        guard let listing = try? GatewayJSON.decoder.decode(TokenListing.self, from: Data(answer.body)) else { throw Self.unreadable }
+        return listing
+    }
+
+    /// A module's path as a query value: unreserved bytes as they are, the rest %XX.
+    static func queryEscaped(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for byte in text.utf8 {
+            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || "-._~/".utf8.contains(byte) {
+                out.append(byte)
+            } else {
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// The routes' answers (GatewayCore's TokenCertificate, TokenSignatures), as far as read here.
     private struct Certificate: Decodable {
         var certificate: String
@@ -307,14 +359,7 @@ extension SignRequest {
     /// `--module` as its `module-path` (the daemon takes a module it is configured with).
     func daemonKey() throws -> (reader: String?, key: String) {
         guard let pkcs11 else { return (reader, slot) }
-        guard let module else { return (nil, pkcs11) }
-        do {
-            var uri = try PKCS11URI(pkcs11)
-            uri.modulePath = module
-            return (nil, uri.description)
-        } catch {
-            throw TokenCommandLine.fail("--pkcs11: \(error.description)")
-        }
+        return (nil, try PKCS11Selection.daemonKey(uri: pkcs11, module: module))
     }
 
     /// Every file hashed, the PIN read once, one request: the daemon opens the token, signs every

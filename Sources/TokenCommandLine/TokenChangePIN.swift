@@ -35,8 +35,16 @@ extension Token {
         @Option(name: .customLong("pin-file"), help: "A file whose first line is the current PIN (scripts, tests).") var pinFile: String?
         @Option(name: .customLong("new-pin-file"), help: "A file whose first line is the new PIN (scripts, tests).") var newPINFile: String?
         @Flag(help: "Try the current PIN even when only one try is left.") var force = false
+        @Option(help: "gatewayd's socket (default: GATEWAYD_SOCKET, else /var/lib/gatewayd/run/gatewayd.sock). While gatewayd answers there, it changes the PIN: the tool does not open the token.")
+        var socket: String?
 
         package func run() throws {
+            // While gatewayd runs it is the only process that opens a token (DaemonSigning.swift).
+            let daemon: DaemonTokenClient?
+            do throws(DaemonFailure) { daemon = try DaemonTokenClient.ifRunning(socket: socket) } catch {
+                throw TokenCommandLine.fail(error.description)
+            }
+            if let daemon { return try changeThroughDaemon(daemon) }
             let changer = try makeChanger()
             let old = try PINEntry.read(prompt: "Mã PIN hiện tại / current PIN: ", file: pinFile)
             let new = try PINEntry.readNew(file: newPINFile) { pin in
@@ -47,6 +55,26 @@ extension Token {
                 throw TokenCommandLine.fail(TokenCommandLine.message(error))
             }
             print("Đã đổi mã PIN / PIN changed: \(changer.location)")
+        }
+
+        /// Both PINs read as when the tool changes it itself, then one request: the daemon judges
+        /// the new PIN by the token's rules (which the tool could learn only by opening the token),
+        /// tries the current one once, and answers with the same refusals as the console.
+        func changeThroughDaemon(_ daemon: DaemonTokenClient) throws {
+            if pkcs11.uri == nil, pkcs11.module != nil { throw TokenCommandLine.fail("--module cần --pkcs11 / --module needs --pkcs11") }
+            if pkcs11.uri != nil, reader != nil {
+                throw TokenCommandLine.fail("--reader là cho token PIV, không dùng với --pkcs11 / --reader is for a PIV token, not with --pkcs11")
+            }
+            let key = try pkcs11.uri.map { try PKCS11Selection.daemonKey(uri: $0, module: pkcs11.module) }
+            let old = try PINEntry.read(prompt: "Mã PIN hiện tại / current PIN: ", file: pinFile)
+            let new = try PINEntry.readNew(file: newPINFile) { _ in }
+            if old.matches(new) { throw TokenCommandLine.fail("Mã PIN mới trùng mã PIN hiện tại / the new PIN is the current one") }
+            do throws(DaemonFailure) {
+                try daemon.changePIN(reader: reader, key: key, current: old, new: new, confirmLastTry: force)
+            } catch {
+                throw TokenCommandLine.fail(error.description)
+            }
+            print("Đã đổi mã PIN (gatewayd) / PIN changed by gatewayd: \(key ?? reader ?? "PIV")")
         }
 
         func makeChanger() throws -> any TokenPINChanger {

@@ -39,34 +39,43 @@ package struct Token: ParsableCommand {
         @Option(name: .customLong("opensc-module"), help: "OpenSC's module, for the cards OpenSC supports (default: Debian's).")
         var openSCModule = TokenModuleTable().openSCModule
 
+        @Option(help: "gatewayd's socket (default: GATEWAYD_SOCKET, else /var/lib/gatewayd/run/gatewayd.sock). While gatewayd answers there, it lists the tokens: the tool does not open them.")
+        var socket: String?
+
         package func run() throws {
-            var piv: [TokenReport] = []
-            var pivProblem: String?
-            do { piv = try TokenInventory.scan() } catch {
-                if modules.isEmpty { throw TokenCommandLine.fail(error.description) }
-                pivProblem = error.description
+            // While gatewayd runs it is the only process that opens a token (DaemonSigning.swift):
+            // even a listing logs in nothing but does open each token, which an ePass2003's secure
+            // messaging does not survive beside the daemon's own session.
+            let daemon: DaemonTokenClient?
+            do throws(DaemonFailure) { daemon = try DaemonTokenClient.ifRunning(socket: socket) } catch {
+                throw TokenCommandLine.fail(error.description)
             }
-            // The modules asked for, and those that serve a card in a reader (OpenSC's for an ePass2003).
-            let listed = serve(&piv).reduce(into: modules) { listed, module in if !listed.contains(module) { listed.append(module) } }
-            if listed.isEmpty {
-                if json { try TokenCommandLine.printJSON(piv) } else { printPIV(piv) }
-                return
+            let listing: TokenListing
+            if let daemon {
+                do throws(DaemonFailure) { listing = try daemon.list(modules: modules) } catch {
+                    throw TokenCommandLine.fail(error.description)
+                }
+                // On standard error with --json, so that standard output stays the JSON alone.
+                let heading = "Danh sách do gatewayd đọc (\(daemon.socket)) / listed by gatewayd (\(daemon.socket))"
+                if json { POSIXFile.writeToStandardError(heading + "\n") } else { print(heading) }
+            } else {
+                listing = TokenListing.scan(modules: modules, table: TokenModuleTable(openSCModule: openSCModule))
             }
-            try listWithModules(piv: piv, pivProblem: pivProblem, pkcs11: listed.map { PKCS11ModuleReport.scan(modulePath: $0) })
+            try show(listing)
         }
 
-        /// Says which backend and module serve each card (`TokenModuleTable`); answers the modules
-        /// that serve one.
-        private func serve(_ reports: inout [TokenReport]) -> [String] {
-            let table = TokenModuleTable(openSCModule: openSCModule)
-            var serving: [String] = []
-            for index in reports.indices where reports[index].cardPresent {
-                let chosen = table.serving(atr: reports[index].atr, usb: reports[index].usb?.idText, piv: reports[index].piv)
-                (reports[index].backend, reports[index].module) = (chosen.backend, chosen.module)
-                if case .none = chosen { reports[index].problem = chosen.description }
-                if let module = chosen.module { serving.append(module) }
+        private func show(_ listing: TokenListing) throws {
+            for module in listing.notConfigured {
+                let said = "PKCS#11 \(module): gatewayd không nạp mô-đun này vì cấu hình của nó không có ([tokens] modules, opensc_module, module_for) — chỉ liệt kê các mô-đun trong cấu hình / gatewayd does not load this module, its configuration does not name it: only the configured modules are listed"
+                if json { POSIXFile.writeToStandardError(said + "\n") } else { print(said) }
             }
-            return serving
+            // No module listed: the readers alone, as a plain array with --json (as before modules existed).
+            if listing.pkcs11.isEmpty {
+                if let problem = listing.pivProblem { throw TokenCommandLine.fail(problem) }
+                if json { try TokenCommandLine.printJSON(listing.piv) } else { printPIV(listing.piv) }
+                return
+            }
+            try listWithModules(piv: listing.piv, pivProblem: listing.pivProblem, pkcs11: listing.pkcs11)
         }
 
         /// PIV readers and PKCS#11 modules side by side; neither side's failure hides the other.

@@ -16,6 +16,19 @@ package struct PKCS11Selection: ParsableArguments {
         try Self.resolve(uri: uri, module: module)
     }
 
+    /// The URI as gatewayd takes it (`token sign`, `token change-pin` while it runs): `--module`
+    /// as its `module-path`, which the daemon loads only if its configuration names it.
+    static func daemonKey(uri: String, module: String?) throws -> String {
+        guard let module else { return uri }
+        do {
+            var parsed = try PKCS11URI(uri)
+            parsed.modulePath = module
+            return parsed.description
+        } catch {
+            throw TokenCommandLine.fail("--pkcs11: \(error.description)")
+        }
+    }
+
     static func resolve(uri: String?, module: String?) throws -> (PKCS11Module, PKCS11URI)? {
         guard let uri else {
             if module != nil { throw TokenCommandLine.fail("--module cần --pkcs11 / --module needs --pkcs11") }

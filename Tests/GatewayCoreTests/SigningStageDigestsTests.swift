@@ -76,14 +76,8 @@ extension SigningStageTests {
     /// While digests are being signed the stage holds the tokens: a signing session and another
     /// request are refused (409), and both are allowed again once it is done.
     func testDigestsAndSessionsNeverHoldTheTokensAtOnce() async throws {
-        let gated = GatedTokens(KeyFileTokens(["leader": try leaderCard()]))
+        let (gated, held, request) = try gatedStage()
         _ = try await submit("họp giao ban")
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let held = SigningStage(store: fixture.store, tokens: gated, settings: settings,
-                                environment: SigningEnvironment(clockSynchronised: { true }), logger: logger)
-        let request = DigestSigningRequest(reader: "leader", key: nil, algorithm: .ecdsaSHA256, digests: digests(["một"]), confirmLastTry: false,
-                                           requestedBy: "test")
         let firstPIN = pin()
         let first = Task { [held, request] in try await held.signDigests(request, pin: firstPIN) }
         await gated.entered()

@@ -72,8 +72,36 @@ final class TokenSignRouteTests: XCTestCase {
         }
         XCTAssertEqual(overTCP("POST", "/v1/tokens/sign"), "404")
         XCTAssertEqual(overTCP("POST", "/v1/tokens/certificate"), "404")
+        XCTAssertEqual(overTCP("GET", "/v1/tokens"), "404")
+        XCTAssertEqual(overTCP("POST", "/v1/tokens/change-pin"), "404")
         XCTAssertEqual(runProgram("/usr/bin/curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/v1/status"]).out, "200")
         XCTAssertEqual(post("{}").http, 400, "the socket serves the route")
+    }
+
+    /// `POST /v1/tokens/change-pin`: what the console's form refuses before the token is touched
+    /// (a missing PIN, the same PIN twice) and anything malformed, 400 with both languages, and
+    /// nothing reaches the stage.
+    func testPINChangesRefusedBeforeAnyTokenIsOpened() throws {
+        let pin = TestSecrets.value("pin.softhsm-user")
+        let refused: [(body: String, says: String)] = [
+            ("not json", "the body must be JSON"),
+            (#"{"current": "\#(pin)"}"#, "the current or the new PIN is missing"),
+            (#"{"current": "", "new": "\#(pin)"}"#, "the current or the new PIN is missing"),
+            (#"{"current": "\#(pin)", "new": "\#(pin)"}"#, "the new PIN is the current one"),
+            (#"{"current": "a", "new": "b", "module": "/tmp/evil.so"}"#, #"unknown key "module""#),
+            (#"{"current": "a", "new": "b", "confirm_last_try": 1}"#, "must be true or false"),
+        ]
+        for (body, says) in refused {
+            let answer = daemon.curl(["-X", "POST", "-H", "Content-Type: application/json", "--data-binary", body], path: "/v1/tokens/change-pin")
+            XCTAssertEqual(answer.http, 400, "\(body): \(answer.body)")
+            let error = try XCTUnwrap(try? JSONDecoder().decode(APIErrorBody.self, from: Data(answer.body.utf8)), answer.body).error
+            XCTAssertEqual(error.code, "bad_request")
+            XCTAssertTrue(error.messageEn.contains(says), "\(body): \(error.messageEn)")
+            XCTAssertFalse(error.messageVi.isEmpty)
+        }
+        let log = try String(contentsOfFile: daemon.logPath, encoding: .utf8)
+        XCTAssertFalse(log.contains("token PIN change"), "nothing reached the stage: \(log)")
+        XCTAssertFalse(log.contains(pin), "a PIN in the daemon's log")
     }
 
     /// A well-formed request for a token that is not there: the stage's `no_token`, said in both

@@ -12,7 +12,62 @@ extension LocalAPI {
     func addTokenSignRoute(to router: Router<BasicRequestContext>) {
         router.post("/v1/tokens/sign") { request, _ in try await signDigests(request) }
         router.post("/v1/tokens/certificate") { request, _ in try await tokenCertificate(request) }
+        router.get("/v1/tokens") { request, _ in try await tokenList(request) }
+        router.post("/v1/tokens/change-pin") { request, _ in try await changeTokenPIN(request) }
     }
+
+    /// `{"reader": …, "key": …, "current": "…", "new": "…", "confirm_last_try": false}` → `{"changed":
+    /// true}`: `gateway-token change-pin` while the daemon runs, through the stage's PIN change
+    /// (the console's) with no role (`PINChangeRequest.role`). The same checks as the console's
+    /// form before the token is touched — a missing PIN, a new one equal to the current — so a
+    /// typing mistake costs no try; the token's refusals come back with the stage's codes
+    /// (`wrong_pin`, `pin_blocked`, `last_try` …). Both PINs go into `SessionPIN`s the stage wipes.
+    func changeTokenPIN(_ request: Request) async throws -> Response {
+        let stage = try signingStage
+        let bytes = try await request.body.collect(upTo: 16 * 1024)
+        guard case .object(let object)? = JSONValue.parse(Array(buffer: bytes)) else {
+            throw APIError.badRequest("nội dung phải là JSON {\"current\": …, \"new\": …}", "the body must be JSON {\"current\": …, \"new\": …}")
+        }
+        for key in object.keys where !["reader", "key", "current", "new", "confirm_last_try"].contains(key) {
+            throw APIError.badRequest("khóa không được hỗ trợ \"\(key)\"", "unknown key \"\(key)\"")
+        }
+        let reader = try Self.text(object, "reader"), key = try Self.text(object, "key")
+        let confirm = try Self.flag(object, "confirm_last_try")
+        guard case .string(let currentText)? = object["current"], !currentText.isEmpty,
+              case .string(let newText)? = object["new"], !newText.isEmpty else {
+            throw APIError.badRequest("thiếu mã PIN hiện tại hoặc mã PIN mới (\"current\", \"new\")", "the current or the new PIN is missing (\"current\", \"new\")")
+        }
+        guard currentText != newText else {
+            throw APIError.badRequest("Mã PIN mới trùng mã PIN hiện tại", "the new PIN is the current one")
+        }
+        var currentBytes = Array(currentText.utf8), newBytes = Array(newText.utf8)
+        let change = PINChangeRequest(role: nil, reader: reader, key: key, confirmLastTry: confirm, expectedIdentity: nil, requestedBy: "local API")
+        do throws(SigningSessionRefusal) {
+            try await stage.changePIN(change, current: SessionPIN(consuming: &currentBytes), new: SessionPIN(consuming: &newBytes))
+        } catch {
+            throw APIError(status: HTTPResponse.Status(code: error.httpStatus), code: error.code, message: error.message)
+        }
+        return try json(["changed": true])
+    }
+
+    /// `GET /v1/tokens[?module=PATH…]`: `gateway-token list` while the daemon runs. The daemon's
+    /// token source scans (each token opened, none logged in) under the stage's rule, and answers
+    /// `{"piv": […], "piv_problem": …, "pkcs11": […], "not_configured": [PATH …]}`: a `module` its
+    /// configuration does not name is not loaded, only named back.
+    func tokenList(_ request: Request) async throws -> Response {
+        let stage = try signingStage
+        let asked = request.uri.queryParameters.getAll("module").map { String($0) }
+        guard let tokens else { throw Self.noTokenList }
+        let listed: [UInt8]?
+        do throws(SigningSessionRefusal) { listed = try await stage.holdingTokens("token list") { await tokens.tokenList(modules: asked) } } catch {
+            throw APIError(status: HTTPResponse.Status(code: error.httpStatus), code: error.code, message: error.message)
+        }
+        guard let listed else { throw Self.noTokenList }
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: listed)))
+    }
+
+    static let noTokenList = APIError(status: .conflict, code: "signing_off", vi: "gatewayd này không liệt kê được token (không hỗ trợ token)",
+                                      en: "this gatewayd cannot list tokens (no token support)")
 
     /// At most this many digests in one request: a clerk's batch, not a way to keep a token
     /// logged in for an hour (the body's bound follows from it).
@@ -52,12 +107,7 @@ extension LocalAPI {
             digests.append(Array(data))
         }
         let reader = try Self.text(object, "reader"), key = try Self.text(object, "key")
-        var confirm = false
-        switch object["confirm_last_try"] {
-        case nil: break
-        case .bool(let value)?: confirm = value
-        default: throw APIError.badRequest("\"confirm_last_try\" phải là true hoặc false", "\"confirm_last_try\" must be true or false")
-        }
+        let confirm = try Self.flag(object, "confirm_last_try")
         // An empty PIN would be sent to the token and could cost a try for nothing.
         guard case .string(let pinText)? = object["pin"], !pinText.isEmpty else {
             throw APIError.badRequest("thiếu mã PIN (\"pin\")", "the PIN is missing (\"pin\")")
@@ -95,6 +145,15 @@ extension LocalAPI {
         }
         return try json(TokenCertificate(certificate: Data(found.certificate).base64EncodedString(), algorithms: found.algorithms.map(\.rawValue),
                                          location: found.location))
+    }
+
+    /// An optional boolean of a request's object: absent is false.
+    static func flag(_ object: [String: JSONValue], _ key: String) throws -> Bool {
+        switch object[key] {
+        case nil: return false
+        case .bool(let value)?: return value
+        default: throw APIError.badRequest("\"\(key)\" phải là true hoặc false", "\"\(key)\" must be true or false")
+        }
     }
 
     /// An optional string of a request's object: absent or null is nil, anything else not a string is refused.

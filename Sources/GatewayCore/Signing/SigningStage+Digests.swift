@@ -96,6 +96,16 @@ extension SigningStage {
         return (try Self.der(token.signer.certificate), token.signer.keyType.algorithms, token.location)
     }
 
+    /// Work on the tokens that signs nothing (`GET /v1/tokens`' scan opens every token) held to
+    /// the stage's one-at-a-time rule, so that it never drives a token while a session, a digest
+    /// request or a PIN change does; refused `session_running` when the stage is busy.
+    package func holdingTokens<Result: Sendable>(_ what: String, _ work: @Sendable () async -> Result) async throws(SigningSessionRefusal) -> Result {
+        if let running { throw SigningSessionRefusal.sessionRunning(running) }
+        running = what
+        defer { running = nil }
+        return await work()
+    }
+
     static func der(_ certificate: Certificate) throws(SigningSessionRefusal) -> [UInt8] {
         do {
             var serializer = DER.Serializer()

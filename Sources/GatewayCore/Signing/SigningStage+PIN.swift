@@ -5,8 +5,12 @@ import SigningPolicy
 /// must often be changed before its first use).
 package struct PINChangeRequest: Sendable {
     /// The role the token signs in: a lãnh đạo changes the PIN of a leader's token (their own:
-    /// `expectedIdentity`), a văn thư that of the organization's token.
-    package var role: SigningRole
+    /// `expectedIdentity`), a văn thư that of the organization's token. nil: a holder at the box's
+    /// shell (`gateway-token change-pin` through the socket, `POST /v1/tokens/change-pin`), to
+    /// whom no certificate rule applies — the socket's group already lets them sign any digest
+    /// on any token (`POST /v1/tokens/sign`), and the tool alone never asked whose token it was;
+    /// knowing the current PIN is what a PIN change asks. The stage's rule still holds.
+    package var role: SigningRole?
     package var reader: String?
     package var key: String?
     package var confirmLastTry: Bool
@@ -14,7 +18,7 @@ package struct PINChangeRequest: Sendable {
     package var expectedIdentity: String?
     package var requestedBy: String
 
-    package init(role: SigningRole, reader: String?, key: String? = nil, confirmLastTry: Bool, expectedIdentity: String?, requestedBy: String) {
+    package init(role: SigningRole?, reader: String?, key: String? = nil, confirmLastTry: Bool, expectedIdentity: String?, requestedBy: String) {
         (self.role, self.reader, self.key, self.confirmLastTry, self.expectedIdentity, self.requestedBy) =
             (role, reader, key, confirmLastTry, expectedIdentity, requestedBy)
     }
@@ -35,27 +39,27 @@ extension SigningStage {
         running = "PIN"
         defer { running = nil }
         do throws(SigningSessionRefusal) {
-            try await checkOwner(request, pin: current)
+            if let role = request.role { try await checkOwner(request, role: role, pin: current) }
             do throws(SessionTokenFailure) {
                 try await tokens.changePIN(reader: request.reader, key: request.key, current: current, new: new, confirmLastTry: request.confirmLastTry)
             } catch { throw SigningSessionRefusal(error) }
         } catch {
-            logger.notice("token PIN change refused", metadata: ["role": "\(request.role.rawValue)", "code": "\(error.code)", "by": "\(request.requestedBy)"])
+            logger.notice("token PIN change refused", metadata: ["role": "\(request.role?.rawValue ?? "shell")", "code": "\(error.code)", "by": "\(request.requestedBy)"])
             throw error
         }
-        logger.notice("token PIN changed", metadata: ["role": "\(request.role.rawValue)", "reader": "\(request.reader ?? "-")", "by": "\(request.requestedBy)"])
+        logger.notice("token PIN changed", metadata: ["role": "\(request.role?.rawValue ?? "shell")", "reader": "\(request.reader ?? request.key ?? "-")", "by": "\(request.requestedBy)"])
     }
 
     /// The token's certificate, read without a PIN, must be allowed in the role (and be the
     /// person's own when an identity is expected). Revocation is not asked: a PIN change signs nothing.
-    private func checkOwner(_ request: PINChangeRequest, pin: SessionPIN) async throws(SigningSessionRefusal) {
+    private func checkOwner(_ request: PINChangeRequest, role: SigningRole, pin: SessionPIN) async throws(SigningSessionRefusal) {
         let token: any SessionToken
         do throws(SessionTokenFailure) {
             token = try await tokens.open(reader: request.reader, key: request.key, pin: pin, confirmLastTry: request.confirmLastTry)
         } catch { throw SigningSessionRefusal(error) }
         let certificate = token.signer.certificateChain[0]
         token.close()
-        switch SignerCheck.decide(role: request.role, certificate: certificate, leaders: settings.leaders, agency: settings.agency,
+        switch SignerCheck.decide(role: role, certificate: certificate, leaders: settings.leaders, agency: settings.agency,
                                   revocation: .notChecked, requireRevocation: false, now: environment.now()) {
         case .allowed(let allowed):
             if let expected = request.expectedIdentity, !allowed.signer.identifiers.contains(where: { $0.description == expected }) {

@@ -76,9 +76,15 @@ package protocol TokenStatusSource: Sendable {
     /// The token in `reader` read again: its PIN tries change with a signing session, and the
     /// status is otherwise read once per insertion. nil when no token is there.
     func reread(reader: String) async -> TokenSummary?
+    /// `GET /v1/tokens`: the readers and the configured modules' tokens as `gateway-token list
+    /// --json` reads them (its `TokenListing`), plus those of `modules` the configuration names,
+    /// as JSON. Bytes, not a value: the reports are TokenDriver's types, which this library does
+    /// not link; the daemon encodes them where they are known. nil: this source cannot list.
+    func tokenList(modules: [String]) async -> [UInt8]?
 }
 
 extension TokenStatusSource {
     /// Sources that never change by themselves (tests) answer with what they have.
     package func reread(reader: String) async -> TokenSummary? { await tokenStatus().tokens.first { $0.reader == reader } }
+    package func tokenList(modules: [String]) async -> [UInt8]? { nil }
 }

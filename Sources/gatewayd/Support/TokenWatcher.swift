@@ -7,6 +7,9 @@ import Foundation
 import GatewayCore
 import Logging
 import ServiceLifecycle
+import SessionTokens
+import TimeJSON
+import TokenCommandLine
 import TokenDriver
 import TokenHotPlug
 
@@ -34,6 +37,23 @@ actor TokenWatcher: Service, TokenStatusSource {
         if !modules.isEmpty { moduleTokens = await listModules() }
         return TokenServiceStatus(pcscd: pcscdAvailable ? "ok" : "unavailable", readers: readers.sorted(),
                                   tokens: tokens.values.sorted { $0.reader < $1.reader } + moduleTokens)
+    }
+
+    /// `GET /v1/tokens` (`gateway-token list` while the daemon runs): the tool's own scan
+    /// (`TokenListing`) of the readers and the configured modules, run here on the queue that
+    /// identifies inserted cards, so the two never talk to a card at once. A module asked for
+    /// that the configuration does not name is named back, never loaded (BoxSigningTokens'
+    /// rule: a path from a request must not be `dlopen`ed in the daemon).
+    func tokenList(modules asked: [String]) async -> [UInt8]? {
+        let configured = BoxSigningTokens(modules: modules, table: table).configuredModules
+        var listed = modules
+        for module in asked where configured.contains(module) && !listed.contains(module) { listed.append(module) }
+        let (table, modules) = (table, listed)
+        var listing = await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: TokenListing.scan(modules: modules, table: table)) }
+        }
+        listing.notConfigured = asked.filter { !configured.contains($0) }
+        return try? Array(GatewayJSON.encoder.encode(listing))
     }
 
     private func listModules() async -> [TokenSummary] {
