@@ -154,6 +154,35 @@ extension SoftHSMTests {
         _ = try await opened.signer.sign(digest: Array(repeating: 7, count: 32), algorithm: .ecdsaSHA256)
     }
 
+    /// The daemon's tokens keep `[tokens] modules` loaded between sessions; a one-shot command's
+    /// load per use. Seen through SoftHSM2, which reads SOFTHSM2_CONF at C_Initialize only: once
+    /// the variable names an empty token directory, the held module still signs with the token
+    /// it was initialised with, while a module loaded afresh finds no token.
+    func testTheDaemonsTokensKeepTheirModulesLoadedBetweenSessions() async throws {
+        let key = "pkcs11:token=Nguyen%20Van%20An;id=%01"
+        let perUse = BoxSigningTokens(modules: [Self.module], table: TokenModuleTable())
+        let configured = String(cString: getenv("SOFTHSM2_CONF"))
+        defer { setenv("SOFTHSM2_CONF", configured, 1) }
+        try FileManager.default.createDirectory(atPath: directory + "/empty-tokens", withIntermediateDirectories: true)
+        try "directories.tokendir = \(directory!)/empty-tokens\n".write(toFile: directory + "/empty.conf", atomically: true, encoding: .utf8)
+        do {
+            let daemons = BoxSigningTokens(modules: [Self.module], table: TokenModuleTable(), keepingModulesLoaded: true)
+            setenv("SOFTHSM2_CONF", directory + "/empty.conf", 1)
+            for _ in 0..<2 {
+                let opened = try await daemons.open(reader: nil, key: key, pin: sessionPIN("pin.softhsm-user"), confirmLastTry: false)
+                _ = try await opened.signer.sign(digest: Array(repeating: 7, count: 32), algorithm: .ecdsaSHA256)
+                opened.close()
+            }
+        }
+        do {
+            let opened = try await perUse.open(reader: nil, key: key, pin: sessionPIN("pin.softhsm-user"), confirmLastTry: false)
+            opened.close()
+            XCTFail("a module loaded afresh saw the token: the held one was not released, or SoftHSM2 reads its configuration later")
+        } catch {
+            XCTAssertEqual(error.code, "no_token", error.description)
+        }
+    }
+
     /// PKCS#11 logins belong to the token: while one session is logged in, another's C_Login is
     /// answered CKR_USER_ALREADY_LOGGED_IN without its PIN being checked. That is a refusal, never a
     /// login: a wrong PIN must not sign because someone else's session is open (it did, and
