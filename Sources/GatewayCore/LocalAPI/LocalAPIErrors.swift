@@ -25,6 +25,11 @@ package struct APIError: Error, Sendable {
         self.init(status: status, code: code, vi: parts[0], en: english)
     }
 
+    /// The signing stage's refusal (a session, a PIN change, the token routes), with its status.
+    init(_ refusal: SigningSessionRefusal) {
+        self.init(status: HTTPResponse.Status(code: refusal.httpStatus), code: refusal.code, message: refusal.message)
+    }
+
     /// A clerk's status refused by the relay, as both APIs answer it (the console's `/api/v1` too).
     package init(_ refusal: RelayService.ClerkStatusRefusal) {
         switch refusal {

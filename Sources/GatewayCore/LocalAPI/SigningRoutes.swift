@@ -38,13 +38,8 @@ extension LocalAPI {
     /// to zero (docs/signing.md, "The PIN").
     func openSession(_ request: Request) async throws -> Response {
         let stage = try signingStage
-        let bytes = try await request.body.collect(upTo: 64 * 1024)
-        guard case .object(let object)? = JSONValue.parse(Array(buffer: bytes)) else {
-            throw APIError.badRequest("nội dung phải là JSON {\"role\": …, \"pin\": …}", "the body must be JSON {\"role\": …, \"pin\": …}")
-        }
-        for key in object.keys where !["role", "documents", "reader", "key", "confirm_last_try", "opened_by", "pin"].contains(key) {
-            throw APIError.badRequest("khóa không được hỗ trợ \"\(key)\"", "unknown key \"\(key)\"")
-        }
+        let object = try await Self.requestObject(request, upTo: 64 * 1024, keys: ["role", "documents", "reader", "key", "confirm_last_try", "opened_by", "pin"],
+                                                  shape: "{\"role\": …, \"pin\": …}")
         guard case .string(let roleText)? = object["role"], let role = SigningRole(rawValue: roleText), role == .leader || role == .organization else {
             throw APIError.badRequest("\"role\": leader hoặc organization", "\"role\": leader or organization")
         }
@@ -69,7 +64,7 @@ extension LocalAPI {
                                                    confirmLastTry: confirm, openedBy: text("opened_by") ?? "local API")
         let opened: SigningSessionStatus
         do throws(SigningSessionRefusal) { opened = try await stage.open(sessionRequest, pin: pin) } catch {
-            throw APIError(status: HTTPResponse.Status(code: error.httpStatus), code: error.code, message: error.message)
+            throw APIError(error)
         }
         return try json(opened, status: .created)
     }

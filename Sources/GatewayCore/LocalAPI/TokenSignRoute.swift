@@ -24,13 +24,8 @@ extension LocalAPI {
     /// (`wrong_pin`, `pin_blocked`, `last_try` …). Both PINs go into `SessionPIN`s the stage wipes.
     func changeTokenPIN(_ request: Request) async throws -> Response {
         let stage = try signingStage
-        let bytes = try await request.body.collect(upTo: 16 * 1024)
-        guard case .object(let object)? = JSONValue.parse(Array(buffer: bytes)) else {
-            throw APIError.badRequest("nội dung phải là JSON {\"current\": …, \"new\": …}", "the body must be JSON {\"current\": …, \"new\": …}")
-        }
-        for key in object.keys where !["reader", "key", "current", "new", "confirm_last_try"].contains(key) {
-            throw APIError.badRequest("khóa không được hỗ trợ \"\(key)\"", "unknown key \"\(key)\"")
-        }
+        let object = try await Self.requestObject(request, upTo: 16 * 1024, keys: ["reader", "key", "current", "new", "confirm_last_try"],
+                                                  shape: "{\"current\": …, \"new\": …}")
         let reader = try Self.text(object, "reader"), key = try Self.text(object, "key")
         let confirm = try Self.flag(object, "confirm_last_try")
         guard case .string(let currentText)? = object["current"], !currentText.isEmpty,
@@ -45,7 +40,7 @@ extension LocalAPI {
         do throws(SigningSessionRefusal) {
             try await stage.changePIN(change, current: SessionPIN(consuming: &currentBytes), new: SessionPIN(consuming: &newBytes))
         } catch {
-            throw APIError(status: HTTPResponse.Status(code: error.httpStatus), code: error.code, message: error.message)
+            throw APIError(error)
         }
         return try json(["changed": true])
     }
@@ -60,7 +55,7 @@ extension LocalAPI {
         guard let tokens else { throw Self.noTokenList }
         let listed: [UInt8]?
         do throws(SigningSessionRefusal) { listed = try await stage.holdingTokens("token list") { await tokens.tokenList(modules: asked) } } catch {
-            throw APIError(status: HTTPResponse.Status(code: error.httpStatus), code: error.code, message: error.message)
+            throw APIError(error)
         }
         guard let listed else { throw Self.noTokenList }
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: listed)))
@@ -81,14 +76,8 @@ extension LocalAPI {
     func signDigests(_ request: Request) async throws -> Response {
         let stage = try signingStage
         // 1000 SHA-512 digests in base64 are 88 KB; the rest is small.
-        let bytes = try await request.body.collect(upTo: 256 * 1024)
-        guard case .object(let object)? = JSONValue.parse(Array(buffer: bytes)) else {
-            throw APIError.badRequest("nội dung phải là JSON {\"algorithm\": …, \"digests\": […], \"pin\": …}",
-                                      "the body must be JSON {\"algorithm\": …, \"digests\": […], \"pin\": …}")
-        }
-        for key in object.keys where !["reader", "key", "algorithm", "digests", "pin", "confirm_last_try"].contains(key) {
-            throw APIError.badRequest("khóa không được hỗ trợ \"\(key)\"", "unknown key \"\(key)\"")
-        }
+        let object = try await Self.requestObject(request, upTo: 256 * 1024, keys: ["reader", "key", "algorithm", "digests", "pin", "confirm_last_try"],
+                                                  shape: "{\"algorithm\": …, \"digests\": […], \"pin\": …}")
         let names = SignatureAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
         guard case .string(let algorithmText)? = object["algorithm"], let algorithm = SignatureAlgorithm(rawValue: algorithmText) else {
             throw APIError.badRequest("\"algorithm\": một trong \(names)", "\"algorithm\": one of \(names)")
@@ -120,7 +109,7 @@ extension LocalAPI {
                 DigestSigningRequest(reader: reader, key: key, algorithm: algorithm, digests: digests, confirmLastTry: confirm, requestedBy: "local API"),
                 pin: pin)
         } catch {
-            throw APIError(status: HTTPResponse.Status(code: error.httpStatus), code: error.code, message: error.message)
+            throw APIError(error)
         }
         return try json(TokenSignatures(signatures: signed.signatures.map { Data($0).base64EncodedString() },
                                         certificate: Data(signed.certificate).base64EncodedString(), location: signed.location))
@@ -131,38 +120,14 @@ extension LocalAPI {
     /// digest to make before it asks for the PIN.
     func tokenCertificate(_ request: Request) async throws -> Response {
         let stage = try signingStage
-        let bytes = try await request.body.collect(upTo: 16 * 1024)
-        guard case .object(let object)? = JSONValue.parse(Array(buffer: bytes)) else {
-            throw APIError.badRequest("nội dung phải là JSON {\"reader\": …, \"key\": …}", "the body must be JSON {\"reader\": …, \"key\": …}")
-        }
-        for key in object.keys where !["reader", "key"].contains(key) {
-            throw APIError.badRequest("khóa không được hỗ trợ \"\(key)\"", "unknown key \"\(key)\"")
-        }
+        let object = try await Self.requestObject(request, upTo: 16 * 1024, keys: ["reader", "key"], shape: "{\"reader\": …, \"key\": …}")
         let reader = try Self.text(object, "reader"), key = try Self.text(object, "key")
         let found: (certificate: [UInt8], algorithms: [SignatureAlgorithm], location: String)
         do throws(SigningSessionRefusal) { found = try await stage.tokenCertificate(reader: reader, key: key) } catch {
-            throw APIError(status: HTTPResponse.Status(code: error.httpStatus), code: error.code, message: error.message)
+            throw APIError(error)
         }
         return try json(TokenCertificate(certificate: Data(found.certificate).base64EncodedString(), algorithms: found.algorithms.map(\.rawValue),
                                          location: found.location))
-    }
-
-    /// An optional boolean of a request's object: absent is false.
-    static func flag(_ object: [String: JSONValue], _ key: String) throws -> Bool {
-        switch object[key] {
-        case nil: return false
-        case .bool(let value)?: return value
-        default: throw APIError.badRequest("\"\(key)\" phải là true hoặc false", "\"\(key)\" must be true or false")
-        }
-    }
-
-    /// An optional string of a request's object: absent or null is nil, anything else not a string is refused.
-    static func text(_ object: [String: JSONValue], _ key: String) throws -> String? {
-        switch object[key] {
-        case nil, .null?: return nil
-        case .string(let value)?: return value
-        default: throw APIError.badRequest("\"\(key)\" phải là chuỗi", "\"\(key)\" must be a string")
-        }
     }
 }
 
