@@ -232,7 +232,7 @@ extension SignRequest {
                 }
             }
             // The bytes as typed (the token judges a PKCS#11 PIN; the daemon checks a PIV PIN's form).
-            let pin = try PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile)
+            let pin = try PINEntry.read(file: pinFile)
             let signatures: [[UInt8]]
             do {
                 signatures = try daemon.sign(reader: reader, key: key, algorithm: chosen, digests: digests, confirmLastTry: force, pin: pin)

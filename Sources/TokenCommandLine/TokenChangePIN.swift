@@ -100,7 +100,10 @@ extension TokenCommandLine {
 /// PINs typed on the terminal or read from a file, made into `EnteredPIN`s from their bytes (the
 /// token's backend judges them): the bytes read are zeroed once copied, and no String holds them.
 package enum PINEntry {
-    package static func read(prompt: String, file: String?) throws -> EnteredPIN {
+    /// The prompt of a signature's PIN, the same wherever a command asks it.
+    package static let signingPrompt = "Mã PIN / PIN: "
+
+    package static func read(prompt: String = signingPrompt, file: String?) throws -> EnteredPIN {
         var bytes = try file.map(firstLine) ?? typed(prompt)
         defer { zero(&bytes) }
         return try pin(bytes)

@@ -258,7 +258,7 @@ package struct Token: ParsableCommand {
         /// A PIV PIN from --pin-file or the terminal (`PINEntry`: bytes, zeroed, never a String),
         /// checked for PIV's format before anything is sent.
         package static func pin(from pinFile: String?) throws -> PIN {
-            do { return try PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile).piv() } catch let error as PIN.FormatError {
+            do { return try PINEntry.read(file: pinFile).piv() } catch let error as PIN.FormatError {
                 throw TokenCommandLine.fail(error.description)
             }
         }

@@ -133,7 +133,7 @@ package struct SignRequest: Equatable {
         do {
             if let (module, uri) = try PKCS11Selection.resolve(uri: pkcs11, module: module) {
                 // The session gets the PIN itself (`signInOneSession`); this source is never asked.
-                return .pkcs11(try PKCS11Signer(module: module, uri: uri) { try PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile) })
+                return .pkcs11(try PKCS11Signer(module: module, uri: uri) { try PINEntry.read(file: pinFile) })
             }
             let slot = try Token.Selection.pivSlot(named: slot)
             return .piv(try PIVSigner(reader: try reader ?? Token.Selection.firstPIVReader(), slot: slot) { try Token.Sign.pin(from: pinFile) })
@@ -163,7 +163,7 @@ package struct SignRequest: Equatable {
     private func signInOneSession(_ signer: PKCS11Signer, digests: [[UInt8]], algorithm: SignatureAlgorithm) throws {
         if pinFile == nil { try PKCS11Signer.checkFlags(module: signer.module, slot: signer.slot, force: force) }
         // The bytes as typed: the token judges a PKCS#11 PIN, not PIV's 6–8 digit rule.
-        let lend = PKCS11SigningSession.lending(try PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile))
+        let lend = PKCS11SigningSession.lending(try PINEntry.read(file: pinFile))
         let session = try PKCS11SigningSession(signer: signer, force: force, pin: lend)
         defer { session.close() }
         for (index, digest) in digests.enumerated() {

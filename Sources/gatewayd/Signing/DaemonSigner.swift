@@ -36,7 +36,7 @@ final class DaemonSigner: Signer, Sendable {
     /// nothing else waits for the thread.
     func sign(digest: [UInt8], algorithm: SignatureAlgorithm) async throws -> [UInt8] {
         let entered = try pin.withLock { kept in
-            let entered = try kept ?? PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile)
+            let entered = try kept ?? PINEntry.read(file: pinFile)
             kept = entered
             return entered
         }

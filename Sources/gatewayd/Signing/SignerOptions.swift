@@ -65,7 +65,7 @@ struct SignerOptions: ParsableArguments {
                 let loaded = try PKCS11Module.load(path: path)
                 // As typed: the token judges a PKCS#11 PIN, not PIV's 6–8 digit rule.
                 return try PKCS11Signer(module: loaded, uri: uri, intermediates: chain) { () throws -> EnteredPIN in
-                    try PINEntry.read(prompt: "Mã PIN / PIN: ", file: pinFile)
+                    try PINEntry.read(file: pinFile)
                 }
             } catch {
                 throw Self.failure(error)
