@@ -187,14 +187,17 @@ class Daemon:
 
     def open_session(self, card, role, opened_by):
         """Opens a session over every document waiting for `role`; retries while the daemon has
-        not yet seen a card just inserted (`no_token`). Returns the session's first status."""
+        not yet seen a card just inserted (`no_token`), or the card just inserted does not yet
+        answer its first transaction (`token_removed` at the opening, which reads the certificate
+        only: no PIN try is spent). Returns the session's first status."""
         body = json.dumps({"role": role, "reader": card.reader, "pin": PIN, "opened_by": opened_by})
         deadline = time.monotonic() + CARD_TIMEOUT
         while True:
             status, answer = self.call("POST", "/v1/signing-sessions", body=body, headers={"Content-Type": "application/json"})
             if status == 201:
                 return answer
-            if status == 422 and "no_token" in json.dumps(answer) and time.monotonic() < deadline:
+            code = answer.get("error", {}).get("code") if isinstance(answer, dict) else None
+            if status == 422 and code in ("no_token", "token_removed") and time.monotonic() < deadline:
                 time.sleep(0.2)
                 continue
             raise Abort(f"{role} session not opened: {status} {answer}")
